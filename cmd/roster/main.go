@@ -1,0 +1,195 @@
+// Command roster is the user-management daemon and its operator commands.
+// This package only parses flags and wires the packages together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/core/auth"
+	"github.com/rosterhq/roster/core/config"
+	"github.com/rosterhq/roster/core/store"
+)
+
+// Set with -ldflags "-X main.version=… -X main.commit=…".
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+const usage = `roster — user management that bridges directories
+
+Usage:
+  roster serve [--config FILE]
+  roster migrate [--config FILE]
+  roster config check [--config FILE]
+  roster user create --org ORG --username U --email E --first F --last L [--role R] [--no-invite] [--password-stdin]
+  roster user list --org ORG [--json]
+  roster token create --org ORG --name NAME --scope scim|admin [--user USERNAME]
+  roster version
+
+Every command reads --config FILE or $ROSTER_CONFIG; without either it uses the
+embedded default (SQLite in ./data/roster.db, listening on 127.0.0.1:8080).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(os.Stderr, "roster:", err)
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		if !errors.Is(err, errReported) {
+			fmt.Fprintln(os.Stderr, "roster:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+// errReported means the command already printed what went wrong.
+var errReported = errors.New("reported")
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError("a command is required")
+	}
+	cmd, rest := args[0], args[1:]
+	sub := func() (string, []string) {
+		if len(rest) == 0 {
+			return "", nil
+		}
+		return rest[0], rest[1:]
+	}
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, rest, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, rest, stderr)
+	case "config":
+		if s, r := sub(); s == "check" {
+			return cmdConfigCheck(r, stdout, stderr)
+		}
+		return usageError("usage: roster config check [--config FILE]")
+	case "user":
+		switch s, r := sub(); s {
+		case "create":
+			return cmdUserCreate(ctx, r, stdin, stdout, stderr)
+		case "list":
+			return cmdUserList(ctx, r, stdout, stderr)
+		}
+		return usageError("usage: roster user create|list …")
+	case "token":
+		if s, r := sub(); s == "create" {
+			return cmdTokenCreate(ctx, r, stdout, stderr)
+		}
+		return usageError("usage: roster token create …")
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "roster %s (commit %s, %s)\n", version, commit, runtime.Version())
+		return nil
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usageError(fmt.Sprintf("unknown command %q", cmd))
+}
+
+// newFlags returns a flag set with --config bound to *cfgPath.
+func newFlags(name string, stderr io.Writer, cfgPath *string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(cfgPath, "config", os.Getenv("ROSTER_CONFIG"), "config file (default: $ROSTER_CONFIG, else the embedded default)")
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errReported
+		}
+		return usageError(err.Error())
+	}
+	if fs.NArg() > 0 {
+		return usageError(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	}
+	return nil
+}
+
+func loadConfig(path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		var ps config.Problems
+		if errors.As(err, &ps) {
+			return nil, fmt.Errorf("config %s:\n%w", path, err)
+		}
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// app is what every store-backed command needs.
+type app struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	store *store.Store
+	svc   *core.Service
+}
+
+// openApp loads the config, opens and migrates the store, and builds the service.
+func openApp(ctx context.Context, cfgPath string, stderr io.Writer) (*app, error) {
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(cfg.Log, stderr)
+	st, err := store.Open(ctx, store.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, MaxReaders: cfg.Database.MaxReaders}, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	svc, err := core.NewService(core.Config{
+		InviteValidFor:   cfg.Invites.ValidFor,
+		LockoutThreshold: cfg.Security.LockoutThreshold,
+		DormancyAfter:    cfg.Dormancy.After,
+	}, core.Deps{Store: st, Hasher: auth.NewArgon2(auth.Argon2Params{}), Logger: log})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &app{cfg: cfg, log: log, store: st, svc: svc}, nil
+}
+
+func (a *app) close() {
+	if err := a.store.Close(); err != nil {
+		a.log.Error("close database", "err", err)
+	}
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"encoding/json"
+
+	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/core/config"
+	"github.com/rosterhq/roster/core/server"
+)
+
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	var cfgPath string
+	fs := newFlags("serve", stderr, &cfgPath)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	start := time.Now()
+	a, err := openApp(ctx, cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	srv := server.New(server.Config{
+		Addr:              a.cfg.Listen,
+		ReadHeaderTimeout: a.cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       a.cfg.HTTP.ReadTimeout,
+		WriteTimeout:      a.cfg.HTTP.WriteTimeout,
+		IdleTimeout:       a.cfg.HTTP.IdleTimeout,
+		ShutdownTimeout:   a.cfg.HTTP.ShutdownTimeout,
+	}, a.store.Ready, a.log)
+	ln, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+	a.log.Info("roster ready", "version", version, "listen", ln.Addr().String(), "database", a.cfg.Database.Driver,
+		"public_url", a.cfg.PublicURL, "startup", time.Since(start).Round(time.Millisecond))
+	err = srv.Serve(ctx, ln)
+	a.log.Info("stopped")
+	return err
+}
+
+func cmdMigrate(ctx context.Context, args []string, stderr io.Writer) error {
+	var cfgPath string
+	fs := newFlags("migrate", stderr, &cfgPath)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	a.close()
+	return nil
+}
+
+func cmdConfigCheck(args []string, stdout, stderr io.Writer) error {
+	var cfgPath string
+	fs := newFlags("config check", stderr, &cfgPath)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	_, err := config.Load(cfgPath)
+	var ps config.Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			fmt.Fprintln(stdout, p.String())
+		}
+		return errReported
+	}
+	if err != nil {
+		return err
+	}
+	name := cfgPath
+	if name == "" {
+		name = "embedded default"
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", name)
+	return nil
+}
+
+func cmdUserCreate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var cfgPath string
+	fs := newFlags("user create", stderr, &cfgPath)
+	org := fs.String("org", core.DefaultOrg, "organisation")
+	in := core.NewUser{}
+	fs.StringVar(&in.Username, "username", "", "username (the email address is recommended)")
+	fs.StringVar(&in.Email, "email", "", "email address")
+	fs.StringVar(&in.FirstName, "first", "", "first name")
+	fs.StringVar(&in.LastName, "last", "", "last name")
+	fs.StringVar(&in.Phone, "phone", "", "phone number")
+	fs.StringVar(&in.Language, "language", "", "preferred language (en, de, fr, es, …)")
+	role := fs.String("role", string(core.RoleMember), "role: owner, admin, user_manager, developer, member")
+	fs.BoolVar(&in.CanCreateApps, "can-create-apps", false, "the user may create apps")
+	noInvite := fs.Bool("no-invite", false, "create the user active, without an invitation")
+	pwStdin := fs.Bool("password-stdin", false, "read the user's password from standard input")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	in.Role = core.Role(*role)
+	in.Invite = core.InviteByLink
+	if *noInvite {
+		in.Invite = core.NoInvite
+	}
+	if *pwStdin {
+		b, err := io.ReadAll(io.LimitReader(stdin, 4096))
+		if err != nil {
+			return fmt.Errorf("read password: %w", err)
+		}
+		in.Password = strings.TrimRight(string(b), "\r\n")
+		if in.Password == "" {
+			return errors.New("password: standard input was empty")
+		}
+	}
+	a, err := openApp(ctx, cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	o, err := a.svc.Org(ctx, *org)
+	if err != nil {
+		return err
+	}
+	in.OrgID = o.ID
+	res, err := a.svc.CreateUser(ctx, core.CLIActor(), in)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		*core.UserView
+		InviteLink string `json:"invite_link,omitempty"`
+	}{UserView: res.User}
+	if res.InviteToken != "" {
+		out.InviteLink = inviteLink(a.cfg.PublicURL, res.InviteToken)
+		fmt.Fprintln(stderr, "roster: send the invite_link to the user; it is valid until", res.User.InviteExpiresAt.Format(time.RFC3339))
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func inviteLink(publicURL, token string) string {
+	return strings.TrimRight(publicURL, "/") + "/invite/" + token
+}
+
+func cmdUserList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfgPath string
+	fs := newFlags("user list", stderr, &cfgPath)
+	org := fs.String("org", core.DefaultOrg, "organisation")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	o, err := a.svc.Org(ctx, *org)
+	if err != nil {
+		return err
+	}
+	users, err := a.svc.ListUsers(ctx, core.UserQuery{OrgID: o.ID})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"users": users, "total": len(users)})
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "USERNAME\tFULL NAME\tEMAIL\tROLE\tSTATUS\tINVITE\tSOURCE")
+	for _, u := range users {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.FullName, u.Email, u.Role, u.Status, u.InviteStatus, u.Source)
+	}
+	return tw.Flush()
+}
+
+func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfgPath string
+	fs := newFlags("token create", stderr, &cfgPath)
+	org := fs.String("org", core.DefaultOrg, "organisation")
+	name := fs.String("name", "", "token name (SCIM users it creates get source scim:NAME)")
+	scope := fs.String("scope", "", "scim or admin")
+	username := fs.String("user", "", "the user an admin token acts as")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	o, err := a.svc.Org(ctx, *org)
+	if err != nil {
+		return err
+	}
+	userID := ""
+	if *username != "" {
+		u, err := a.svc.GetUserByUsername(ctx, o.ID, *username)
+		if err != nil {
+			return fmt.Errorf("--user: %w", err)
+		}
+		userID = u.ID
+	}
+	secret, _, err := a.svc.CreateToken(ctx, core.CLIActor(), o.ID, *name, core.TokenScope(*scope), userID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, secret)
+	return nil
+}

@@ -1,0 +1,253 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// CreateToken issues a bearer token for an organisation and returns its
+// secret, which is shown once: only its hash is stored. An admin token acts
+// as userID.
+func (s *Service) CreateToken(ctx context.Context, a Actor, orgID, name string, scope TokenScope, userID string) (string, *APIToken, error) {
+	var p problems
+	checkText(&p, "name", name, MaxNameLen)
+	if strings.TrimSpace(name) == "" {
+		p.add("name", "is required")
+	}
+	prefix := ""
+	switch scope {
+	case ScopeSCIM:
+		prefix = PrefixSCIM
+		if userID != "" {
+			p.add("user", "a SCIM token does not act as a user")
+		}
+	case ScopeAdmin:
+		prefix = PrefixAdmin
+		if userID == "" {
+			p.add("user", "is required for an admin token")
+		}
+	default:
+		p.add("scope", "%q is not one of scim, admin", scope)
+	}
+	if err := p.err(); err != nil {
+		return "", nil, err
+	}
+	if err := authorizeOrgSettings(a); err != nil {
+		return "", nil, err
+	}
+	secret, err := NewSecret(prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	t := &APIToken{ID: uuid.NewString(), OrgID: orgID, Name: name, Scope: scope, TokenHash: HashSecret(secret), CreatedAt: s.now()}
+	if userID != "" {
+		t.UserID = &userID
+	}
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if userID != "" {
+			u, err := tx.UserByID(ctx, orgID, userID)
+			if err != nil {
+				return err
+			}
+			if !u.Status.CanLogIn() {
+				return invalid("user", "%s is %s and cannot act", u.Username, u.Status)
+			}
+		}
+		if err := tx.InsertToken(ctx, t); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, orgID, "token.create", "token", t.ID, nil, t)
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("create %s token %q: %w", scope, name, err)
+	}
+	return secret, t, nil
+}
+
+// AuthenticateToken resolves a bearer secret to its token. It fails with
+// ErrUnauthorized for unknown or revoked tokens, and for admin tokens whose
+// user can no longer log in.
+func (s *Service) AuthenticateToken(ctx context.Context, secret string, scope TokenScope) (*APIToken, error) {
+	var t *APIToken
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		t, err = tx.TokenByHash(ctx, HashSecret(secret))
+		if errors.Is(err, ErrNotFound) {
+			return ErrUnauthorized
+		}
+		if err != nil {
+			return err
+		}
+		if t.RevokedAt != nil || t.Scope != scope {
+			return ErrUnauthorized
+		}
+		if t.UserID != nil {
+			u, err := tx.UserByID(ctx, t.OrgID, *t.UserID)
+			if errors.Is(err, ErrNotFound) {
+				return ErrUnauthorized
+			}
+			if err != nil {
+				return err
+			}
+			if !u.Status.CanLogIn() {
+				return ErrUnauthorized
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// CreateGroup adds a group.
+func (s *Service) CreateGroup(ctx context.Context, a Actor, orgID, name, source, externalID string) (*Group, error) {
+	var p problems
+	if strings.TrimSpace(name) == "" {
+		p.add("name", "is required")
+	}
+	checkText(&p, "name", name, MaxNameLen)
+	checkText(&p, "external_id", externalID, MaxExternalID)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	if source == "" {
+		source = SourceNative
+	}
+	if (a.Kind == ActorSCIM || a.Kind == ActorLDAP) && source != a.Source {
+		return nil, &ForbiddenError{Reason: "a directory creates groups of its own source only"}
+	}
+	if err := authorizeOrgSettings(a); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	g := &Group{ID: uuid.NewString(), OrgID: orgID, Name: strings.TrimSpace(name), Source: source, ExternalID: externalID, CreatedAt: now, UpdatedAt: now}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := tx.GroupByName(ctx, orgID, g.Name); err == nil {
+			return &ConflictError{Field: "name", Message: fmt.Sprintf("a group %q already exists", g.Name)}
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if err := tx.InsertGroup(ctx, g); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, orgID, "group.create", "group", g.ID, nil, g)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create group %q: %w", name, err)
+	}
+	return g, nil
+}
+
+// SetGroupMember adds (member=true) or removes a user from a group.
+func (s *Service) SetGroupMember(ctx context.Context, a Actor, orgID, groupID, userID string, member bool) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		g, err := tx.GroupByID(ctx, orgID, groupID)
+		if err != nil {
+			return err
+		}
+		u, err := tx.UserByID(ctx, orgID, userID)
+		if err != nil {
+			return err
+		}
+		if (a.Kind == ActorSCIM || a.Kind == ActorLDAP) && g.Source != a.Source {
+			return &ForbiddenError{Reason: "the group belongs to source " + g.Source}
+		}
+		if err := authorizeManage(a, u, false); err != nil {
+			return err
+		}
+		action := "group.add_member"
+		if member {
+			err = tx.AddGroupMember(ctx, g.ID, u.ID)
+		} else {
+			action = "group.remove_member"
+			err = tx.RemoveGroupMember(ctx, g.ID, u.ID)
+		}
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, orgID, action, "user", u.ID, nil, map[string]string{"group": g.Name})
+	})
+	if err != nil {
+		return fmt.Errorf("group %s member %s: %w", groupID, userID, err)
+	}
+	return nil
+}
+
+// CreateApp adds an app.
+func (s *Service) CreateApp(ctx context.Context, a Actor, orgID, name string) (*App, error) {
+	var p problems
+	if strings.TrimSpace(name) == "" {
+		p.add("name", "is required")
+	}
+	checkText(&p, "name", name, MaxNameLen)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	if err := authorizeOrgSettings(a); err != nil {
+		return nil, err
+	}
+	app := &App{ID: uuid.NewString(), OrgID: orgID, Name: strings.TrimSpace(name), CreatedAt: s.now()}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := tx.InsertApp(ctx, app); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, orgID, "app.create", "app", app.ID, nil, app)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create app %q: %w", name, err)
+	}
+	return app, nil
+}
+
+// AssignApp gives a user (userID) or a group's members (groupID) access to an
+// app with an app role (DefaultAppRole when empty). Exactly one of userID and
+// groupID is set.
+func (s *Service) AssignApp(ctx context.Context, a Actor, orgID, appName, userID, groupID, appRole string) error {
+	if appRole == "" {
+		appRole = DefaultAppRole
+	}
+	var p problems
+	checkText(&p, "app_role", appRole, MaxNameLen)
+	if (userID == "") == (groupID == "") {
+		p.add("user", "name exactly one of a user or a group")
+	}
+	if err := p.err(); err != nil {
+		return err
+	}
+	if err := authorizeOrgSettings(a); err != nil {
+		return err
+	}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		app, err := tx.AppByName(ctx, orgID, appName)
+		if err != nil {
+			return err
+		}
+		target := map[string]string{"app": app.Name, "app_role": appRole}
+		if userID != "" {
+			if _, err := tx.UserByID(ctx, orgID, userID); err != nil {
+				return err
+			}
+			if err := tx.AssignApp(ctx, app.ID, userID, appRole); err != nil {
+				return err
+			}
+			return s.record(ctx, tx, a, orgID, "app.assign", "user", userID, nil, target)
+		}
+		if _, err := tx.GroupByID(ctx, orgID, groupID); err != nil {
+			return err
+		}
+		if err := tx.GrantGroupApp(ctx, app.ID, groupID, appRole); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, orgID, "app.assign", "group", groupID, nil, target)
+	})
+	if err != nil {
+		return fmt.Errorf("assign app %q: %w", appName, err)
+	}
+	return nil
+}

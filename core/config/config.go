@@ -1,0 +1,499 @@
+// Package config loads roster's YAML configuration: ${ENV} expansion, *_file
+// secrets, unknown keys rejected with their path, defaults, and validation that
+// reports every problem with the key it concerns.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Listen    string   `yaml:"listen"`
+	PublicURL string   `yaml:"public_url"`
+	Database  Database `yaml:"database"`
+	SMTP      SMTP     `yaml:"smtp"`
+	Invites   Invites  `yaml:"invites"`
+	Security  Security `yaml:"security"`
+	Dormancy  Dormancy `yaml:"dormancy"`
+	LDAP      LDAP     `yaml:"ldap"`
+	Log       Log      `yaml:"log"`
+	HTTP      HTTP     `yaml:"http"`
+}
+
+// Database selects the store.
+type Database struct {
+	Driver string `yaml:"driver"` // sqlite (default); postgres comes later
+	DSN    string `yaml:"dsn"`    // sqlite: file path
+	// MaxReaders bounds concurrent read transactions.
+	MaxReaders int `yaml:"max_readers"`
+}
+
+// SMTP is the outgoing mail server.
+type SMTP struct {
+	Host         string        `yaml:"host"`
+	Port         int           `yaml:"port"`
+	TLS          string        `yaml:"tls"` // none | starttls | tls
+	Username     string        `yaml:"username"`
+	Password     string        `yaml:"password"`
+	PasswordFile string        `yaml:"password_file"`
+	From         string        `yaml:"from"`
+	Timeout      time.Duration `yaml:"timeout"`
+}
+
+// Invites tunes invitations.
+type Invites struct {
+	ValidFor time.Duration `yaml:"valid_for"`
+}
+
+// Security tunes authentication rules.
+type Security struct {
+	LockoutThreshold int `yaml:"lockout_threshold"`
+}
+
+// Dormancy tunes the inactivity rule.
+type Dormancy struct {
+	After time.Duration `yaml:"after"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug | info | warn | error
+	Format string `yaml:"format"` // text | json
+}
+
+// HTTP tunes the listener.
+type HTTP struct {
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	WriteTimeout      time.Duration `yaml:"write_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+}
+
+// LDAP lists the directories roster syncs from.
+type LDAP struct {
+	Sources []LDAPSource `yaml:"sources"`
+}
+
+// LDAPSource is one directory bound to one organisation.
+type LDAPSource struct {
+	Name             string            `yaml:"name"`
+	Org              string            `yaml:"org"`
+	URLs             []string          `yaml:"urls"`
+	StartTLS         bool              `yaml:"start_tls"`
+	CAFile           string            `yaml:"ca_file"`
+	InsecureSkipTLS  bool              `yaml:"insecure_skip_verify"`
+	Timeout          time.Duration     `yaml:"timeout"`
+	BindDN           string            `yaml:"bind_dn"`
+	BindPassword     string            `yaml:"bind_password"`
+	BindPasswordFile string            `yaml:"bind_password_file"`
+	Preset           string            `yaml:"preset"` // openldap | active_directory | 389ds
+	Users            LDAPSearch        `yaml:"users"`
+	Groups           LDAPSearch        `yaml:"groups"`
+	Attributes       map[string]string `yaml:"attributes"`
+	RoleRules        []RoleRule        `yaml:"role_rules"`
+	DefaultRole      string            `yaml:"default_role"`
+	Mode             string            `yaml:"mode"` // all | on_demand
+	Invite           *bool             `yaml:"invite"`
+	Removal          string            `yaml:"removal"` // disable | archive
+	MaxRemovals      string            `yaml:"max_removals"`
+	LinkExisting     string            `yaml:"link_existing"` // never | username | email
+	Interval         time.Duration     `yaml:"interval"`
+	FullSyncEvery    time.Duration     `yaml:"full_sync_every"`
+	PageSize         int               `yaml:"page_size"`
+}
+
+// LDAPSearch is a base DN and a filter.
+type LDAPSearch struct {
+	BaseDN string `yaml:"base_dn"`
+	Filter string `yaml:"filter"`
+}
+
+// RoleRule maps a directory group to an org role.
+type RoleRule struct {
+	Group string `yaml:"group"`
+	Role  string `yaml:"role"`
+}
+
+// Default is the embedded default: SQLite under ./data, loopback port 8080.
+func Default() *Config {
+	c := &Config{}
+	c.applyDefaults()
+	return c
+}
+
+func (c *Config) applyDefaults() {
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	defDur := func(p *time.Duration, v time.Duration) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&c.Listen, "127.0.0.1:8080")
+	def(&c.PublicURL, "http://"+c.Listen)
+	def(&c.Database.Driver, "sqlite")
+	def(&c.Database.DSN, "./data/roster.db")
+	if c.Database.MaxReaders == 0 {
+		c.Database.MaxReaders = 4
+	}
+	def(&c.SMTP.TLS, "starttls")
+	if c.SMTP.Port == 0 {
+		c.SMTP.Port = 587
+	}
+	defDur(&c.SMTP.Timeout, 30*time.Second)
+	defDur(&c.Invites.ValidFor, 7*24*time.Hour)
+	if c.Security.LockoutThreshold == 0 {
+		c.Security.LockoutThreshold = 10
+	}
+	defDur(&c.Dormancy.After, 90*24*time.Hour)
+	def(&c.Log.Level, "info")
+	def(&c.Log.Format, "text")
+	defDur(&c.HTTP.ReadHeaderTimeout, 10*time.Second)
+	defDur(&c.HTTP.ReadTimeout, 60*time.Second)
+	defDur(&c.HTTP.WriteTimeout, 60*time.Second)
+	defDur(&c.HTTP.IdleTimeout, 120*time.Second)
+	defDur(&c.HTTP.ShutdownTimeout, 20*time.Second)
+	for i := range c.LDAP.Sources {
+		s := &c.LDAP.Sources[i]
+		def(&s.Org, "default")
+		def(&s.Preset, "openldap")
+		def(&s.DefaultRole, "member")
+		def(&s.Mode, "all")
+		def(&s.Removal, "disable")
+		def(&s.MaxRemovals, "5%")
+		def(&s.LinkExisting, "never")
+		defDur(&s.Timeout, 10*time.Second)
+		defDur(&s.Interval, 15*time.Minute)
+		defDur(&s.FullSyncEvery, 24*time.Hour)
+		if s.PageSize == 0 {
+			s.PageSize = 1000
+		}
+		if s.Invite == nil {
+			t := true
+			s.Invite = &t
+		}
+	}
+}
+
+// Problem is one thing wrong with a configuration, at a key path.
+type Problem struct {
+	Path    string
+	Message string
+}
+
+func (p Problem) String() string { return p.Path + ": " + p.Message }
+
+// Problems is every problem found; Load returns it as its error.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, "\n")
+}
+
+func (ps *Problems) add(path, format string, args ...any) {
+	*ps = append(*ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// Load reads, expands and validates a config file. An empty path gives Default().
+func Load(path string) (*Config, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(data, os.LookupEnv, os.ReadFile)
+}
+
+// Parse decodes config bytes. lookupEnv resolves ${NAME}; readFile resolves *_file keys.
+func Parse(data []byte, lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (*Config, error) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return Default(), nil // an empty file is the defaults
+		}
+		return nil, Problems{{Path: "(file)", Message: "not valid YAML: " + err.Error()}}
+	}
+	var ps Problems
+	expandEnv(&root, "", lookupEnv, &ps)
+	if len(root.Content) > 0 {
+		checkKeys(root.Content[0], reflect.TypeOf(Config{}), "", &ps)
+	}
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	c := &Config{}
+	if err := root.Decode(c); err != nil {
+		return nil, Problems{{Path: "(file)", Message: cleanYAMLError(err)}}
+	}
+	c.applyDefaults()
+	c.readSecrets(readFile, &ps)
+	c.validate(&ps)
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return c, nil
+}
+
+func cleanYAMLError(err error) string {
+	return strings.TrimPrefix(strings.ReplaceAll(err.Error(), "\n ", ";"), "yaml: unmarshal errors:;")
+}
+
+var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${NAME} in every scalar value.
+func expandEnv(n *yaml.Node, path string, lookup func(string) (string, bool), ps *Problems) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			expandEnv(c, path, lookup, ps)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			expandEnv(n.Content[i+1], join(path, n.Content[i].Value), lookup, ps)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			expandEnv(c, fmt.Sprintf("%s[%d]", path, i), lookup, ps)
+		}
+	case yaml.ScalarNode:
+		if !strings.Contains(n.Value, "${") {
+			return
+		}
+		n.Value = envRE.ReplaceAllStringFunc(n.Value, func(m string) string {
+			name := envRE.FindStringSubmatch(m)[1]
+			v, ok := lookup(name)
+			if !ok {
+				ps.add(path, "environment variable %s is not set", name)
+			}
+			return v
+		})
+		// An expanded value is a plain string, whatever it looks like.
+		if n.Tag == "" || n.Tag == "!!str" {
+			n.Style = yaml.DoubleQuotedStyle
+		}
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// checkKeys rejects keys that no field of t declares, naming their path and line.
+func checkKeys(n *yaml.Node, t reflect.Type, path string, ps *Problems) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			if !(n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+				ps.add(orRoot(path), "expected a mapping (line %d)", n.Line)
+			}
+			return
+		}
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if name != "" && name != "-" {
+				fields[name] = f.Type
+			}
+		}
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			p := join(path, k)
+			if seen[k] {
+				ps.add(p, "appears twice (line %d)", n.Content[i].Line)
+			}
+			seen[k] = true
+			ft, ok := fields[k]
+			if !ok {
+				ps.add(p, "unknown key (line %d)", n.Content[i].Line)
+				continue
+			}
+			checkKeys(n.Content[i+1], ft, p, ps)
+		}
+	case reflect.Slice:
+		if n.Kind == yaml.SequenceNode {
+			for i, c := range n.Content {
+				checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), ps)
+			}
+		}
+	}
+}
+
+func orRoot(p string) string {
+	if p == "" {
+		return "(root)"
+	}
+	return p
+}
+
+func (c *Config) readSecrets(readFile func(string) ([]byte, error), ps *Problems) {
+	read := func(path string, dst *string, file string, plainKey string) {
+		if file == "" {
+			return
+		}
+		if *dst != "" {
+			ps.add(path, "set either %s or %s, not both", plainKey, path[strings.LastIndexByte(path, '.')+1:])
+			return
+		}
+		b, err := readFile(file)
+		if err != nil {
+			ps.add(path, "cannot read %s: %v", file, errors.Unwrap(err))
+			return
+		}
+		*dst = strings.TrimRight(string(b), "\r\n")
+	}
+	read("smtp.password_file", &c.SMTP.Password, c.SMTP.PasswordFile, "password")
+	for i := range c.LDAP.Sources {
+		s := &c.LDAP.Sources[i]
+		read(fmt.Sprintf("ldap.sources[%d].bind_password_file", i), &s.BindPassword, s.BindPasswordFile, "bind_password")
+	}
+}
+
+var (
+	roles          = []string{"owner", "admin", "user_manager", "developer", "member"}
+	sourceNameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	maxRemovalsRE  = regexp.MustCompile(`^([0-9]+)(%?)$`)
+	validLogLevels = []string{"debug", "info", "warn", "error"}
+)
+
+func oneOf(ps *Problems, path, v string, allowed ...string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	ps.add(path, "%q is not one of %s", v, strings.Join(allowed, ", "))
+}
+
+func (c *Config) validate(ps *Problems) {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		ps.add("listen", "%q is not host:port", c.Listen)
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		ps.add("public_url", "%q is not an http(s) URL", c.PublicURL)
+	}
+	oneOf(ps, "database.driver", c.Database.Driver, "sqlite")
+	if c.Database.DSN == "" {
+		ps.add("database.dsn", "is required")
+	}
+	if c.Database.MaxReaders < 0 {
+		ps.add("database.max_readers", "must be positive")
+	}
+	oneOf(ps, "smtp.tls", c.SMTP.TLS, "none", "starttls", "tls")
+	if c.SMTP.Port <= 0 || c.SMTP.Port > 65535 {
+		ps.add("smtp.port", "%d is not a port", c.SMTP.Port)
+	}
+	if c.SMTP.Host != "" && c.SMTP.From == "" {
+		ps.add("smtp.from", "is required when smtp.host is set")
+	}
+	if c.Invites.ValidFor < time.Hour {
+		ps.add("invites.valid_for", "%s is shorter than one hour", c.Invites.ValidFor)
+	}
+	if c.Security.LockoutThreshold < 1 {
+		ps.add("security.lockout_threshold", "must be at least 1")
+	}
+	if c.Dormancy.After < 24*time.Hour {
+		ps.add("dormancy.after", "%s is shorter than one day", c.Dormancy.After)
+	}
+	oneOf(ps, "log.level", c.Log.Level, validLogLevels...)
+	oneOf(ps, "log.format", c.Log.Format, "text", "json")
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"http.read_header_timeout", c.HTTP.ReadHeaderTimeout}, {"http.read_timeout", c.HTTP.ReadTimeout},
+		{"http.write_timeout", c.HTTP.WriteTimeout}, {"http.idle_timeout", c.HTTP.IdleTimeout}, {"http.shutdown_timeout", c.HTTP.ShutdownTimeout}} {
+		if d.v < 0 {
+			ps.add(d.key, "must not be negative")
+		}
+	}
+	names := map[string]bool{}
+	for i := range c.LDAP.Sources {
+		c.LDAP.Sources[i].validate(fmt.Sprintf("ldap.sources[%d]", i), names, ps)
+	}
+}
+
+func (s *LDAPSource) validate(p string, names map[string]bool, ps *Problems) {
+	switch {
+	case s.Name == "":
+		ps.add(p+".name", "is required")
+	case !sourceNameRE.MatchString(s.Name):
+		ps.add(p+".name", "%q must be lower-case letters, digits, - and _", s.Name)
+	case names[s.Name]:
+		ps.add(p+".name", "%q is used by another source", s.Name)
+	}
+	names[s.Name] = true
+	if len(s.URLs) == 0 {
+		ps.add(p+".urls", "at least one URL is required")
+	}
+	for i, raw := range s.URLs {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "" {
+			ps.add(fmt.Sprintf("%s.urls[%d]", p, i), "%q is not an ldap:// or ldaps:// URL", raw)
+		} else if u.Scheme == "ldaps" && s.StartTLS {
+			ps.add(fmt.Sprintf("%s.urls[%d]", p, i), "ldaps:// and start_tls exclude each other")
+		}
+	}
+	oneOf(ps, p+".preset", s.Preset, "openldap", "active_directory", "389ds")
+	if s.Users.BaseDN == "" {
+		ps.add(p+".users.base_dn", "is required")
+	}
+	for i, r := range s.RoleRules {
+		if r.Group == "" {
+			ps.add(fmt.Sprintf("%s.role_rules[%d].group", p, i), "is required")
+		}
+		oneOf(ps, fmt.Sprintf("%s.role_rules[%d].role", p, i), r.Role, roles...)
+	}
+	oneOf(ps, p+".default_role", s.DefaultRole, roles...)
+	oneOf(ps, p+".mode", s.Mode, "all", "on_demand")
+	oneOf(ps, p+".removal", s.Removal, "disable", "archive")
+	oneOf(ps, p+".link_existing", s.LinkExisting, "never", "username", "email")
+	if m := maxRemovalsRE.FindStringSubmatch(s.MaxRemovals); m == nil {
+		ps.add(p+".max_removals", "%q is not a count or a percentage such as 5%%", s.MaxRemovals)
+	} else if n, _ := strconv.Atoi(m[1]); m[2] == "%" && n > 100 {
+		ps.add(p+".max_removals", "%q is over 100%%", s.MaxRemovals)
+	}
+	if s.Interval < time.Minute {
+		ps.add(p+".interval", "%s is shorter than one minute", s.Interval)
+	}
+	if s.FullSyncEvery < s.Interval {
+		ps.add(p+".full_sync_every", "%s is shorter than interval %s", s.FullSyncEvery, s.Interval)
+	}
+	if s.PageSize < 1 || s.PageSize > 10000 {
+		ps.add(p+".page_size", "%d is not between 1 and 10000", s.PageSize)
+	}
+	if s.Timeout <= 0 {
+		ps.add(p+".timeout", "must be positive")
+	}
+}

@@ -1,0 +1,204 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Config holds the rules' tunables.
+type Config struct {
+	InviteValidFor   time.Duration // default 7 days
+	LockoutThreshold int           // default 10
+	DormancyAfter    time.Duration // default 90 days
+}
+
+// Defaults fills zero values with the product's defaults.
+func (c *Config) Defaults() {
+	if c.InviteValidFor == 0 {
+		c.InviteValidFor = 7 * 24 * time.Hour
+	}
+	if c.LockoutThreshold == 0 {
+		c.LockoutThreshold = 10
+	}
+	if c.DormancyAfter == 0 {
+		c.DormancyAfter = 90 * 24 * time.Hour
+	}
+}
+
+// Service is the one place where roster's rules are applied. Every door calls it.
+type Service struct {
+	cfg    Config
+	store  Store
+	clock  Clock
+	hasher PasswordHasher
+	log    *slog.Logger
+}
+
+// Deps are the Service's ports.
+type Deps struct {
+	Store  Store
+	Clock  Clock          // SystemClock when nil
+	Hasher PasswordHasher // required to set passwords
+	Logger *slog.Logger
+}
+
+// NewService builds the service.
+func NewService(cfg Config, d Deps) (*Service, error) {
+	cfg.Defaults()
+	if d.Store == nil {
+		return nil, errors.New("core: a store is required")
+	}
+	if d.Clock == nil {
+		d.Clock = SystemClock{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{cfg: cfg, store: d.Store, clock: d.Clock, hasher: d.Hasher, log: d.Logger.With("component", "core")}, nil
+}
+
+// Config returns the rules' tunables in force.
+func (s *Service) Config() Config { return s.cfg }
+
+func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
+
+// record writes a history entry in the caller's transaction.
+func (s *Service) record(ctx context.Context, tx Tx, a Actor, orgID, action, targetType, targetID string, before, after any) error {
+	h := &HistoryEntry{
+		OrgID: orgID, At: s.now(), ActorKind: a.Kind, ActorID: a.ID, ActorName: a.Name,
+		Action: action, TargetType: targetType, TargetID: targetID, RequestID: a.RequestID,
+		Before: snapshotJSON(before), After: snapshotJSON(after),
+	}
+	if err := tx.InsertHistory(ctx, h); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	return nil
+}
+
+// userSnapshot is what history keeps of a user: no password hash, no counters.
+type userSnapshot struct {
+	Username      string            `json:"username"`
+	Email         string            `json:"email,omitempty"`
+	FirstName     string            `json:"first_name,omitempty"`
+	LastName      string            `json:"last_name,omitempty"`
+	Phone         string            `json:"phone,omitempty"`
+	Language      string            `json:"language,omitempty"`
+	Role          Role              `json:"role"`
+	CanCreateApps bool              `json:"can_create_apps"`
+	Status        Status            `json:"status"`
+	Source        string            `json:"source"`
+	ExternalID    string            `json:"external_id,omitempty"`
+	Metadata      map[string]string `json:"metadata,omitempty"`
+	PasswordSet   bool              `json:"password_set,omitempty"`
+}
+
+func snapshotOf(u *User) *userSnapshot {
+	if u == nil {
+		return nil
+	}
+	return &userSnapshot{
+		Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName,
+		Phone: u.Phone, Language: u.Language, Role: u.Role, CanCreateApps: u.CanCreateApps,
+		Status: u.Status, Source: u.Source, ExternalID: u.ExternalID, Metadata: u.Metadata,
+		PasswordSet: u.PasswordHash != "",
+	}
+}
+
+func snapshotJSON(v any) string {
+	if v == nil {
+		return ""
+	}
+	if u, ok := v.(*User); ok {
+		if u == nil {
+			return ""
+		}
+		v = snapshotOf(u)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// Org returns an organisation by name.
+func (s *Service) Org(ctx context.Context, name string) (*Org, error) {
+	var o *Org
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		o, err = tx.OrgByName(ctx, name)
+		return err
+	})
+	return o, err
+}
+
+// CreateOrg adds an organisation.
+func (s *Service) CreateOrg(ctx context.Context, a Actor, name, displayName string) (*Org, error) {
+	var p problems
+	if !metaNameRE.MatchString(name) {
+		p.add("name", "%q must start with a letter and hold only letters, digits and _ (at most 64)", name)
+	}
+	checkText(&p, "display_name", displayName, MaxNameLen)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	o := &Org{ID: uuid.NewString(), Name: name, DisplayName: displayName, CreatedAt: s.now()}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := tx.CreateOrg(ctx, o); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, o.ID, "org.create", "org", o.ID, nil, o)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create org %q: %w", name, err)
+	}
+	return o, nil
+}
+
+// SetMetadataTemplate replaces an organisation's custom metadata template.
+func (s *Service) SetMetadataTemplate(ctx context.Context, a Actor, orgID string, fields []MetadataField) error {
+	if err := authorizeOrgSettings(a); err != nil {
+		return err
+	}
+	if err := ValidateMetadataTemplate(fields); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx Tx) error {
+		before, err := tx.MetadataTemplate(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetMetadataTemplate(ctx, orgID, fields); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, orgID, "org.metadata_template", "org", orgID, before, fields)
+	})
+}
+
+// MetadataTemplate returns an organisation's custom metadata template.
+func (s *Service) MetadataTemplate(ctx context.Context, orgID string) ([]MetadataField, error) {
+	var out []MetadataField
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.MetadataTemplate(ctx, orgID)
+		return err
+	})
+	return out, err
+}
+
+// History returns the history entries about one target, oldest first.
+func (s *Service) History(ctx context.Context, orgID, targetID string) ([]HistoryEntry, error) {
+	var out []HistoryEntry
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.ListHistory(ctx, orgID, targetID)
+		return err
+	})
+	return out, err
+}

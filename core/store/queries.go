@@ -1,0 +1,421 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster/core"
+)
+
+// ---- orgs ----
+
+func (t *tx) CreateOrg(ctx context.Context, o *core.Org) error {
+	_, err := t.exec(ctx, `INSERT INTO orgs (id, name, display_name, created_at) VALUES (?, ?, ?, ?)`,
+		o.ID, o.Name, o.DisplayName, o.CreatedAt)
+	return err
+}
+
+func (t *tx) OrgByName(ctx context.Context, name string) (*core.Org, error) {
+	var o core.Org
+	if err := t.get(ctx, &o, "organisation", name, `SELECT id, name, display_name, created_at FROM orgs WHERE name = ?`, name); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+func (t *tx) OrgByID(ctx context.Context, id string) (*core.Org, error) {
+	var o core.Org
+	if err := t.get(ctx, &o, "organisation", id, `SELECT id, name, display_name, created_at FROM orgs WHERE id = ?`, id); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+func (t *tx) ListOrgs(ctx context.Context) ([]core.Org, error) {
+	var out []core.Org
+	err := t.sel(ctx, &out, `SELECT id, name, display_name, created_at FROM orgs ORDER BY name`)
+	return out, err
+}
+
+// ---- users ----
+
+const userCols = `seq, id, org_id, username, email, first_name, last_name, phone, language, role,
+	can_create_apps, status, source, external_id, metadata, invite_state, invite_expires_at,
+	invite_mail_error, password_hash, password_changed_at, must_change_password, failed_logins,
+	status_before_archive, activated_at, last_login_at, created_at, updated_at`
+
+// userRow adds the stored JSON of metadata to core.User.
+type userRow struct {
+	core.User
+	MetadataJSON string `db:"metadata"`
+}
+
+func (r *userRow) user() (*core.User, error) {
+	u := r.User
+	if r.MetadataJSON != "" && r.MetadataJSON != "{}" {
+		if err := json.Unmarshal([]byte(r.MetadataJSON), &u.Metadata); err != nil {
+			return nil, fmt.Errorf("user %s: decode metadata: %w", u.ID, err)
+		}
+	}
+	return &u, nil
+}
+
+func metadataJSON(m map[string]string) (string, error) {
+	if len(m) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+func (t *tx) InsertUser(ctx context.Context, u *core.User) error {
+	meta, err := metadataJSON(u.Metadata)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO users (id, org_id, username, username_key, email, email_key,
+		first_name, last_name, last_name_key, phone, language, role, role_rank, can_create_apps, status,
+		source, external_id, metadata, invite_state, invite_expires_at, invite_mail_error, password_hash,
+		password_changed_at, must_change_password, failed_logins, status_before_archive, activated_at,
+		last_login_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.OrgID, u.Username, core.FoldKey(u.Username), u.Email, core.FoldKey(u.Email),
+		u.FirstName, u.LastName, core.FoldKey(u.LastName), u.Phone, u.Language, u.Role, u.Role.Rank(), u.CanCreateApps, u.Status,
+		u.Source, u.ExternalID, meta, u.InviteState, u.InviteExpiresAt, u.InviteMailError, u.PasswordHash,
+		u.PasswordChangedAt, u.MustChangePassword, u.FailedLogins, u.StatusBeforeArchive, u.ActivatedAt,
+		u.LastLoginAt, u.CreatedAt, u.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("insert user %q: %w", u.Username, err)
+	}
+	return nil
+}
+
+func (t *tx) UpdateUser(ctx context.Context, u *core.User) error {
+	meta, err := metadataJSON(u.Metadata)
+	if err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, `UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?,
+		first_name = ?, last_name = ?, last_name_key = ?, phone = ?, language = ?, role = ?, role_rank = ?,
+		can_create_apps = ?, status = ?, source = ?, external_id = ?, metadata = ?, invite_state = ?,
+		invite_expires_at = ?, invite_mail_error = ?, password_hash = ?, password_changed_at = ?,
+		must_change_password = ?, failed_logins = ?, status_before_archive = ?, activated_at = ?,
+		last_login_at = ?, updated_at = ?
+		WHERE org_id = ? AND id = ?`,
+		u.Username, core.FoldKey(u.Username), u.Email, core.FoldKey(u.Email),
+		u.FirstName, u.LastName, core.FoldKey(u.LastName), u.Phone, u.Language, u.Role, u.Role.Rank(),
+		u.CanCreateApps, u.Status, u.Source, u.ExternalID, meta, u.InviteState,
+		u.InviteExpiresAt, u.InviteMailError, u.PasswordHash, u.PasswordChangedAt,
+		u.MustChangePassword, u.FailedLogins, u.StatusBeforeArchive, u.ActivatedAt,
+		u.LastLoginAt, u.UpdatedAt, u.OrgID, u.ID)
+	if err != nil {
+		return fmt.Errorf("update user %s: %w", u.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return &core.NotFoundError{Kind: "user", Key: u.ID}
+	}
+	return nil
+}
+
+func (t *tx) DeleteUser(ctx context.Context, orgID, id string) error {
+	res, err := t.exec(ctx, `DELETE FROM users WHERE org_id = ? AND id = ?`, orgID, id)
+	if err != nil {
+		return fmt.Errorf("delete user %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return &core.NotFoundError{Kind: "user", Key: id}
+	}
+	return nil
+}
+
+func (t *tx) oneUser(ctx context.Context, key, where string, args ...any) (*core.User, error) {
+	var r userRow
+	if err := t.get(ctx, &r, "user", key, `SELECT `+userCols+` FROM users WHERE `+where, args...); err != nil {
+		return nil, err
+	}
+	return r.user()
+}
+
+func (t *tx) UserByID(ctx context.Context, orgID, id string) (*core.User, error) {
+	return t.oneUser(ctx, id, `org_id = ? AND id = ?`, orgID, id)
+}
+
+func (t *tx) UserByUsername(ctx context.Context, orgID, username string) (*core.User, error) {
+	return t.oneUser(ctx, username, `org_id = ? AND username_key = ?`, orgID, core.FoldKey(username))
+}
+
+func (t *tx) UserByEmail(ctx context.Context, orgID, email string) (*core.User, error) {
+	if email == "" {
+		return nil, &core.NotFoundError{Kind: "user", Key: email}
+	}
+	return t.oneUser(ctx, email, `org_id = ? AND email_key = ?`, orgID, core.FoldKey(email))
+}
+
+func (t *tx) UserByExternalID(ctx context.Context, orgID, source, externalID string) (*core.User, error) {
+	if externalID == "" {
+		return nil, &core.NotFoundError{Kind: "user", Key: externalID}
+	}
+	return t.oneUser(ctx, externalID, `org_id = ? AND source = ? AND external_id = ?`, orgID, source, externalID)
+}
+
+func (t *tx) ListUsers(ctx context.Context, q core.UserQuery) ([]core.User, error) {
+	where := []string{"org_id = ?", "seq > ?"}
+	args := []any{q.OrgID, q.AfterSeq}
+	if len(q.Statuses) > 0 {
+		where = append(where, "status IN ("+placeholders(len(q.Statuses))+")")
+		for _, s := range q.Statuses {
+			args = append(args, s)
+		}
+	}
+	if len(q.Roles) > 0 {
+		where = append(where, "role IN ("+placeholders(len(q.Roles))+")")
+		for _, r := range q.Roles {
+			args = append(args, r)
+		}
+	}
+	if q.Source != "" {
+		where = append(where, "source = ?")
+		args = append(args, q.Source)
+	}
+	query := `SELECT ` + userCols + ` FROM users WHERE ` + strings.Join(where, " AND ") + ` ORDER BY seq`
+	if q.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, q.Limit)
+	}
+	var rows []userRow
+	if err := t.sel(ctx, &rows, query, args...); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	out := make([]core.User, 0, len(rows))
+	for i := range rows {
+		u, err := rows[i].user()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *u)
+	}
+	return out, nil
+}
+
+// placeholders returns "?, ?, …" for n bound values; only the count comes from input.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// ---- history ----
+
+func (t *tx) InsertHistory(ctx context.Context, h *core.HistoryEntry) error {
+	res, err := t.exec(ctx, `INSERT INTO history (org_id, at, actor_kind, actor_id, actor_name, action,
+		target_type, target_id, before_json, after_json, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		h.OrgID, h.At, h.ActorKind, h.ActorID, h.ActorName, h.Action, h.TargetType, h.TargetID, h.Before, h.After, h.RequestID)
+	if err != nil {
+		return err
+	}
+	h.ID, _ = res.LastInsertId()
+	return nil
+}
+
+func (t *tx) ListHistory(ctx context.Context, orgID, targetID string) ([]core.HistoryEntry, error) {
+	out := []core.HistoryEntry{}
+	err := t.sel(ctx, &out, `SELECT id, org_id, at, actor_kind, actor_id, actor_name, action, target_type,
+		target_id, before_json, after_json, request_id FROM history WHERE org_id = ? AND target_id = ? ORDER BY id`, orgID, targetID)
+	return out, err
+}
+
+// ---- metadata template ----
+
+func (t *tx) MetadataTemplate(ctx context.Context, orgID string) ([]core.MetadataField, error) {
+	out := []core.MetadataField{}
+	err := t.sel(ctx, &out, `SELECT name, label, type, required FROM metadata_fields WHERE org_id = ? ORDER BY position`, orgID)
+	return out, err
+}
+
+func (t *tx) SetMetadataTemplate(ctx context.Context, orgID string, fields []core.MetadataField) error {
+	if _, err := t.exec(ctx, `DELETE FROM metadata_fields WHERE org_id = ?`, orgID); err != nil {
+		return err
+	}
+	for i, f := range fields {
+		if _, err := t.exec(ctx, `INSERT INTO metadata_fields (org_id, position, name, label, type, required) VALUES (?, ?, ?, ?, ?, ?)`,
+			orgID, i, f.Name, f.Label, f.Type, f.Required); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ---- invites ----
+
+func (t *tx) InsertInvite(ctx context.Context, inv *core.Invite) error {
+	_, err := t.exec(ctx, `INSERT INTO invites (id, org_id, user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		inv.ID, inv.OrgID, inv.UserID, inv.TokenHash, inv.CreatedAt, inv.ExpiresAt)
+	return err
+}
+
+func (t *tx) InviteByTokenHash(ctx context.Context, hash string) (*core.Invite, error) {
+	var inv core.Invite
+	if err := t.get(ctx, &inv, "invite", "token", `SELECT id, org_id, user_id, token_hash, created_at, expires_at, used_at, voided_at
+		FROM invites WHERE token_hash = ?`, hash); err != nil {
+		return nil, err
+	}
+	return &inv, nil
+}
+
+func (t *tx) VoidInvites(ctx context.Context, userID string, at time.Time) error {
+	_, err := t.exec(ctx, `UPDATE invites SET voided_at = ? WHERE user_id = ? AND used_at IS NULL AND voided_at IS NULL`, at, userID)
+	return err
+}
+
+func (t *tx) MarkInviteUsed(ctx context.Context, id string, at time.Time) error {
+	res, err := t.exec(ctx, `UPDATE invites SET used_at = ? WHERE id = ? AND used_at IS NULL`, at, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return &core.NotFoundError{Kind: "unused invite", Key: id}
+	}
+	return nil
+}
+
+// ---- sessions ----
+
+func (t *tx) InsertSession(ctx context.Context, s *core.Session) error {
+	_, err := t.exec(ctx, `INSERT INTO sessions (id, org_id, user_id, token_hash, audience, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.OrgID, s.UserID, s.TokenHash, s.Audience, s.CreatedAt, s.ExpiresAt)
+	return err
+}
+
+func (t *tx) SessionByTokenHash(ctx context.Context, hash string) (*core.Session, error) {
+	var s core.Session
+	if err := t.get(ctx, &s, "session", "token", `SELECT id, org_id, user_id, token_hash, audience, created_at, expires_at
+		FROM sessions WHERE token_hash = ?`, hash); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (t *tx) DeleteSessions(ctx context.Context, userID string, audience core.Audience) (int64, error) {
+	q, args := `DELETE FROM sessions WHERE user_id = ?`, []any{userID}
+	if audience != "" {
+		q += ` AND audience = ?`
+		args = append(args, audience)
+	}
+	res, err := t.exec(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// ---- API tokens ----
+
+func (t *tx) InsertToken(ctx context.Context, tk *core.APIToken) error {
+	_, err := t.exec(ctx, `INSERT INTO api_tokens (id, org_id, name, scope, user_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		tk.ID, tk.OrgID, tk.Name, tk.Scope, tk.UserID, tk.TokenHash, tk.CreatedAt)
+	return err
+}
+
+func (t *tx) TokenByHash(ctx context.Context, hash string) (*core.APIToken, error) {
+	var tk core.APIToken
+	if err := t.get(ctx, &tk, "token", "token", `SELECT id, org_id, name, scope, user_id, token_hash, created_at, revoked_at
+		FROM api_tokens WHERE token_hash = ?`, hash); err != nil {
+		return nil, err
+	}
+	return &tk, nil
+}
+
+// ---- groups ----
+
+const groupCols = `id, org_id, name, source, external_id, created_at, updated_at`
+
+func (t *tx) InsertGroup(ctx context.Context, g *core.Group) error {
+	_, err := t.exec(ctx, `INSERT INTO groups (id, org_id, name, name_key, source, external_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		g.ID, g.OrgID, g.Name, core.FoldKey(g.Name), g.Source, g.ExternalID, g.CreatedAt, g.UpdatedAt)
+	return err
+}
+
+func (t *tx) GroupByID(ctx context.Context, orgID, id string) (*core.Group, error) {
+	var g core.Group
+	if err := t.get(ctx, &g, "group", id, `SELECT `+groupCols+` FROM groups WHERE org_id = ? AND id = ?`, orgID, id); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+func (t *tx) GroupByName(ctx context.Context, orgID, name string) (*core.Group, error) {
+	var g core.Group
+	if err := t.get(ctx, &g, "group", name, `SELECT `+groupCols+` FROM groups WHERE org_id = ? AND name_key = ?`, orgID, core.FoldKey(name)); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+func (t *tx) ListGroups(ctx context.Context, orgID string) ([]core.Group, error) {
+	out := []core.Group{}
+	err := t.sel(ctx, &out, `SELECT `+groupCols+` FROM groups WHERE org_id = ? ORDER BY name_key`, orgID)
+	return out, err
+}
+
+func (t *tx) AddGroupMember(ctx context.Context, groupID, userID string) error {
+	_, err := t.exec(ctx, `INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, groupID, userID)
+	return err
+}
+
+func (t *tx) RemoveGroupMember(ctx context.Context, groupID, userID string) error {
+	_, err := t.exec(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_id = ?`, groupID, userID)
+	return err
+}
+
+func (t *tx) UserGroups(ctx context.Context, userID string) ([]core.Group, error) {
+	out := []core.Group{}
+	err := t.sel(ctx, &out, `SELECT g.id, g.org_id, g.name, g.source, g.external_id, g.created_at, g.updated_at
+		FROM groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = ? ORDER BY g.name_key`, userID)
+	return out, err
+}
+
+// ---- apps ----
+
+func (t *tx) InsertApp(ctx context.Context, a *core.App) error {
+	_, err := t.exec(ctx, `INSERT INTO apps (id, org_id, name, name_key, created_at) VALUES (?, ?, ?, ?, ?)`,
+		a.ID, a.OrgID, a.Name, core.FoldKey(a.Name), a.CreatedAt)
+	return err
+}
+
+func (t *tx) AppByName(ctx context.Context, orgID, name string) (*core.App, error) {
+	var a core.App
+	if err := t.get(ctx, &a, "app", name, `SELECT id, org_id, name, created_at FROM apps WHERE org_id = ? AND name_key = ?`, orgID, core.FoldKey(name)); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+func (t *tx) AssignApp(ctx context.Context, appID, userID, appRole string) error {
+	_, err := t.exec(ctx, `INSERT INTO app_users (app_id, user_id, app_role) VALUES (?, ?, ?)
+		ON CONFLICT (app_id, user_id) DO UPDATE SET app_role = excluded.app_role`, appID, userID, appRole)
+	return err
+}
+
+func (t *tx) GrantGroupApp(ctx context.Context, appID, groupID, appRole string) error {
+	_, err := t.exec(ctx, `INSERT INTO app_groups (app_id, group_id, app_role) VALUES (?, ?, ?)
+		ON CONFLICT (app_id, group_id) DO UPDATE SET app_role = excluded.app_role`, appID, groupID, appRole)
+	return err
+}
+
+// UserApps lists a user's apps: direct assignments first, then those granted
+// through groups (one row per app: a direct assignment wins over a group's).
+func (t *tx) UserApps(ctx context.Context, userID string) ([]core.AppAssignment, error) {
+	out := []core.AppAssignment{}
+	err := t.sel(ctx, &out, `
+		SELECT a.id AS app_id, a.name AS app_name, au.app_role, '' AS via_group
+		  FROM app_users au JOIN apps a ON a.id = au.app_id WHERE au.user_id = ?
+		UNION ALL
+		SELECT a.id, a.name, MIN(ag.app_role), MIN(g.name)
+		  FROM group_members m JOIN app_groups ag ON ag.group_id = m.group_id
+		  JOIN apps a ON a.id = ag.app_id JOIN groups g ON g.id = m.group_id
+		 WHERE m.user_id = ? AND a.id NOT IN (SELECT app_id FROM app_users WHERE user_id = ?)
+		 GROUP BY a.id, a.name
+		ORDER BY app_name`, userID, userID, userID)
+	return out, err
+}

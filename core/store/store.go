@@ -1,0 +1,241 @@
+// Package store is roster's one SQL store (sqlx): it implements core.Store
+// over SQLite (the embedded default) with embedded, versioned migrations. Query
+// texts use ? placeholders and go through Rebind so that PostgreSQL can share them.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/mattn/go-sqlite3"
+	"github.com/pressly/goose/v3"
+
+	"github.com/rosterhq/roster/core"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Options select and tune the database.
+type Options struct {
+	Driver string // "sqlite"
+	DSN    string // for sqlite: a file path, or a file: URI
+	// MaxReaders bounds concurrent read transactions (sqlite: reader connections).
+	MaxReaders int
+}
+
+// Store implements core.Store.
+type Store struct {
+	driver string
+	w      *sqlx.DB // read-write; one connection for sqlite, so writers queue in-process
+	r      *sqlx.DB // read-only transactions
+	log    *slog.Logger
+	migs   fs.FS
+}
+
+var _ core.Store = (*Store)(nil)
+
+// Open connects to the database. It does not migrate: call Migrate.
+func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxReaders <= 0 {
+		o.MaxReaders = 4
+	}
+	switch o.Driver {
+	case "sqlite", "":
+		return openSQLite(ctx, o, log.With("component", "store"))
+	}
+	return nil, fmt.Errorf("database.driver %q is not supported (use sqlite)", o.Driver)
+}
+
+func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
+	path := strings.TrimPrefix(o.DSN, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if path == "" {
+		return nil, errors.New("database.dsn: a file path is required for sqlite")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	dsn := func(txlock string, readonly bool) string {
+		q := url.Values{}
+		q.Set("_journal_mode", "WAL")
+		q.Set("_foreign_keys", "on")
+		q.Set("_busy_timeout", "10000")
+		q.Set("_synchronous", "NORMAL")
+		q.Set("_txlock", txlock)
+		q.Set("_loc", "UTC")
+		if readonly {
+			q.Set("_query_only", "true")
+		}
+		return "file:" + path + "?" + q.Encode()
+	}
+	w, err := sqlx.Open("sqlite3", dsn("immediate", false))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r, err := sqlx.Open("sqlite3", dsn("deferred", true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(o.MaxReaders)
+	r.SetMaxIdleConns(o.MaxReaders)
+	sub, err := fs.Sub(migrations, "migrations/sqlite")
+	if err != nil {
+		return nil, err
+	}
+	return &Store{driver: "sqlite", w: w, r: r, log: log, migs: sub}, nil
+}
+
+// Close closes the database handles.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+func (s *Store) provider() (*goose.Provider, error) {
+	return goose.NewProvider(goose.DialectSQLite3, s.w.DB, s.migs)
+}
+
+// Migrate applies pending migrations. Each runs in its own transaction.
+func (s *Store) Migrate(ctx context.Context) error {
+	p, err := s.provider()
+	if err != nil {
+		return fmt.Errorf("load migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, r := range res {
+		s.log.Info("migration applied", "version", r.Source.Version, "file", filepath.Base(r.Source.Path), "duration", r.Duration)
+	}
+	return nil
+}
+
+// Ready reports whether the database answers and every migration is applied.
+func (s *Store) Ready(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	p, err := s.provider()
+	if err != nil {
+		return fmt.Errorf("load migrations: %w", err)
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return fmt.Errorf("migration status: %w", err)
+	}
+	if pending {
+		return errors.New("database migrations are pending")
+	}
+	return nil
+}
+
+// InTx runs fn in a read-write transaction.
+func (s *Store) InTx(ctx context.Context, fn func(core.Tx) error) error {
+	return s.run(ctx, s.w, fn)
+}
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(ctx context.Context, fn func(core.Tx) error) error {
+	return s.run(ctx, s.r, fn)
+}
+
+func (s *Store) run(ctx context.Context, db *sqlx.DB, fn func(core.Tx) error) (err error) {
+	sqltx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqltx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = sqltx.Rollback()
+		}
+	}()
+	if err = fn(&tx{tx: sqltx, driver: s.driver}); err != nil {
+		return err
+	}
+	if err = sqltx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// tx implements core.Tx.
+type tx struct {
+	tx     *sqlx.Tx
+	driver string
+}
+
+func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	res, err := t.tx.ExecContext(ctx, t.tx.Rebind(q), args...)
+	return res, mapErr(err)
+}
+
+func (t *tx) get(ctx context.Context, dst any, kind, key, q string, args ...any) error {
+	err := t.tx.GetContext(ctx, dst, t.tx.Rebind(q), args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &core.NotFoundError{Kind: kind, Key: key}
+	}
+	return mapErr(err)
+}
+
+func (t *tx) sel(ctx context.Context, dst any, q string, args ...any) error {
+	return mapErr(t.tx.SelectContext(ctx, dst, t.tx.Rebind(q), args...))
+}
+
+// uniqueFields maps a column named in a uniqueness violation to the field it guards.
+var uniqueFields = []struct{ column, field string }{
+	{"username_key", "username"},
+	{"email_key", "email"},
+	{"external_id", "external_id"},
+	{"name_key", "name"},
+	{"api_tokens.name", "name"},
+	{"orgs.name", "name"},
+	{"token_hash", "token"},
+}
+
+// mapErr turns driver errors into core errors.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique {
+		msg := se.Error()
+		for _, u := range uniqueFields {
+			if strings.Contains(msg, u.column) {
+				return &core.ConflictError{Field: u.field, Message: "is already taken"}
+			}
+		}
+		return &core.ConflictError{Field: "", Message: msg}
+	}
+	return err
+}

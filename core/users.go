@@ -1,0 +1,596 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// InviteMode says how a new user is invited.
+type InviteMode string
+
+const (
+	InviteByMail InviteMode = "mail" // an invitation mail is queued
+	InviteByLink InviteMode = "link" // the link is returned to the admin to send themself
+	NoInvite     InviteMode = "none" // the user starts active (directory users with invite: false, or a password set now)
+)
+
+// NewUser is the input of CreateUser.
+type NewUser struct {
+	OrgID         string
+	Username      string
+	Email         string
+	FirstName     string
+	LastName      string
+	Phone         string
+	Language      string
+	Role          Role // member when empty
+	CanCreateApps bool
+	Source        string // native when empty; directory actors' own source otherwise
+	ExternalID    string
+	Metadata      map[string]string
+	Invite        InviteMode // mail when empty
+	Password      string     // optional initial password (native users)
+}
+
+// UserView is a user as shown to doors: the stored user with derived fields.
+type UserView struct {
+	User
+	FullName     string          `json:"full_name"`
+	InviteStatus InviteStatus    `json:"invite_status"`
+	Groups       []string        `json:"groups"`
+	Apps         []AppAssignment `json:"apps"`
+}
+
+// Created is the result of CreateUser. InviteToken is set when an invite was
+// issued: the door turns it into a link (mailed, or returned to the admin).
+type Created struct {
+	User        *UserView
+	InviteToken string
+}
+
+func (s *Service) view(ctx context.Context, tx Tx, u *User) (*UserView, error) {
+	v := &UserView{User: *u, FullName: u.FullName(), InviteStatus: DeriveInviteStatus(u, s.now()), Groups: []string{}, Apps: []AppAssignment{}}
+	if v.Metadata == nil {
+		v.Metadata = map[string]string{}
+	}
+	gs, err := tx.UserGroups(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("groups of user %s: %w", u.ID, err)
+	}
+	for _, g := range gs {
+		v.Groups = append(v.Groups, g.Name)
+	}
+	apps, err := tx.UserApps(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("apps of user %s: %w", u.ID, err)
+	}
+	v.Apps = append(v.Apps, apps...)
+	return v, nil
+}
+
+// validateUserFields checks the fields common to create and update.
+func validateUserFields(p *problems, u *User) {
+	checkUsername(p, u.Username)
+	checkEmail(p, u.Email)
+	checkText(p, "first_name", u.FirstName, MaxNameLen)
+	checkText(p, "last_name", u.LastName, MaxNameLen)
+	checkPhone(p, u.Phone)
+	checkLanguage(p, u.Language)
+	checkText(p, "external_id", u.ExternalID, MaxExternalID)
+	if !u.Role.Valid() {
+		p.add("role", "%q is not one of owner, admin, user_manager, developer, member", u.Role)
+	} else if u.Role.IsAdmin() && u.Email == "" {
+		p.add("email", "is required for %ss", u.Role)
+	}
+}
+
+// CreateUser adds a user through the rules every door shares, with its
+// history entry and invite in the same transaction.
+func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (*Created, error) {
+	if in.Role == "" {
+		in.Role = RoleMember
+	}
+	if in.Invite == "" {
+		in.Invite = InviteByMail
+	}
+	source := in.Source
+	switch a.Kind {
+	case ActorSCIM, ActorLDAP:
+		if source == "" {
+			source = a.Source
+		}
+		if source != a.Source {
+			return nil, &ForbiddenError{Reason: "a directory creates users of its own source only"}
+		}
+	default:
+		if source == "" {
+			source = SourceNative
+		}
+	}
+	if err := authorizeCreate(a, in.Role); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	u := &User{
+		ID: uuid.NewString(), OrgID: in.OrgID, Username: strings.TrimSpace(in.Username), Email: strings.TrimSpace(in.Email),
+		FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName), Phone: strings.TrimSpace(in.Phone),
+		Language: in.Language, Role: in.Role, CanCreateApps: in.CanCreateApps, Source: source, ExternalID: in.ExternalID,
+		Metadata: in.Metadata, InviteState: InviteStateNone, CreatedAt: now, UpdatedAt: now,
+	}
+	var p problems
+	validateUserFields(&p, u)
+	switch in.Invite {
+	case InviteByMail:
+		if u.Email == "" {
+			p.add("email", "is required to send an invitation")
+		}
+	case InviteByLink, NoInvite:
+	default:
+		p.add("invite", "%q is not one of mail, link, none", in.Invite)
+	}
+	if in.Password != "" && source != SourceNative {
+		p.add("password", "directory users authenticate against their directory")
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	if in.Password != "" {
+		if err := s.setPassword(u, in.Password); err != nil {
+			return nil, err
+		}
+	}
+	var token string
+	if in.Invite == NoInvite {
+		u.Status = StatusActive
+		u.ActivatedAt = &now
+	} else {
+		u.Status = StatusInvited
+	}
+	var out *UserView
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := tx.OrgByID(ctx, u.OrgID); err != nil {
+			return err
+		}
+		tpl, err := tx.MetadataTemplate(ctx, u.OrgID)
+		if err != nil {
+			return err
+		}
+		if err := ValidateMetadata(tpl, u.Metadata); err != nil {
+			return err
+		}
+		if err := checkUnique(ctx, tx, u, ""); err != nil {
+			return err
+		}
+		if err := tx.InsertUser(ctx, u); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, a, u.OrgID, "user.create", "user", u.ID, nil, u); err != nil {
+			return err
+		}
+		if in.Invite != NoInvite {
+			if token, err = s.issueInvite(ctx, tx, a, u); err != nil {
+				return err
+			}
+		}
+		out, err = s.view(ctx, tx, u)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create user %q: %w", in.Username, err)
+	}
+	return &Created{User: out, InviteToken: token}, nil
+}
+
+// checkUnique gives a friendly error before the store's unique indexes would.
+func checkUnique(ctx context.Context, tx Tx, u *User, selfID string) error {
+	if other, err := tx.UserByUsername(ctx, u.OrgID, u.Username); err == nil && other.ID != selfID {
+		return &ConflictError{Field: "username", Message: fmt.Sprintf("%q is already taken in this organisation", u.Username)}
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if u.Email != "" {
+		if other, err := tx.UserByEmail(ctx, u.OrgID, u.Email); err == nil && other.ID != selfID {
+			return &ConflictError{Field: "email", Message: fmt.Sprintf("%q is already used by another user in this organisation", u.Email)}
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	if u.ExternalID != "" {
+		if other, err := tx.UserByExternalID(ctx, u.OrgID, u.Source, u.ExternalID); err == nil && other.ID != selfID {
+			return &ConflictError{Field: "external_id", Message: fmt.Sprintf("%q is already used by another user of source %s", u.ExternalID, u.Source)}
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) setPassword(u *User, password string) error {
+	if s.hasher == nil {
+		return errors.New("core: no password hasher configured")
+	}
+	if len(password) < 8 {
+		return invalid("password", "must be at least 8 characters long")
+	}
+	if len(password) > 1024 {
+		return invalid("password", "must be at most 1024 characters long")
+	}
+	h, err := s.hasher.Hash(password)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	now := s.now()
+	u.PasswordHash = h
+	u.PasswordChangedAt = &now
+	return nil
+}
+
+// issueInvite voids earlier invites and issues a new single-use token.
+func (s *Service) issueInvite(ctx context.Context, tx Tx, a Actor, u *User) (string, error) {
+	token, err := NewSecret(PrefixInvite)
+	if err != nil {
+		return "", err
+	}
+	now := s.now()
+	if err := tx.VoidInvites(ctx, u.ID, now); err != nil {
+		return "", err
+	}
+	inv := &Invite{ID: uuid.NewString(), OrgID: u.OrgID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, ExpiresAt: now.Add(s.cfg.InviteValidFor)}
+	if err := tx.InsertInvite(ctx, inv); err != nil {
+		return "", err
+	}
+	u.InviteState = InviteStateSent
+	u.InviteExpiresAt = &inv.ExpiresAt
+	u.InviteMailError = ""
+	u.UpdatedAt = now
+	if err := tx.UpdateUser(ctx, u); err != nil {
+		return "", err
+	}
+	if err := s.record(ctx, tx, a, u.OrgID, "invite.issue", "user", u.ID, nil, map[string]any{"expires_at": inv.ExpiresAt}); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// GetUser returns one user of an organisation.
+func (s *Service) GetUser(ctx context.Context, orgID, id string) (*UserView, error) {
+	var out *UserView
+	err := s.store.View(ctx, func(tx Tx) error {
+		u, err := tx.UserByID(ctx, orgID, id)
+		if err != nil {
+			return err
+		}
+		out, err = s.view(ctx, tx, u)
+		return err
+	})
+	return out, err
+}
+
+// GetUserByUsername returns one user of an organisation by username (case-insensitive).
+func (s *Service) GetUserByUsername(ctx context.Context, orgID, username string) (*UserView, error) {
+	var out *UserView
+	err := s.store.View(ctx, func(tx Tx) error {
+		u, err := tx.UserByUsername(ctx, orgID, username)
+		if err != nil {
+			return err
+		}
+		out, err = s.view(ctx, tx, u)
+		return err
+	})
+	return out, err
+}
+
+// ListUsers returns users in creation order.
+func (s *Service) ListUsers(ctx context.Context, q UserQuery) ([]UserView, error) {
+	var out []UserView
+	err := s.store.View(ctx, func(tx Tx) error {
+		us, err := tx.ListUsers(ctx, q)
+		if err != nil {
+			return err
+		}
+		out = make([]UserView, 0, len(us))
+		for i := range us {
+			v, err := s.view(ctx, tx, &us[i])
+			if err != nil {
+				return err
+			}
+			out = append(out, *v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// UserChanges is a partial update; nil fields are left alone. Metadata, when
+// non-nil, replaces the whole map.
+type UserChanges struct {
+	Username      *string
+	Email         *string
+	FirstName     *string
+	LastName      *string
+	Phone         *string
+	Language      *string
+	Role          *Role
+	CanCreateApps *bool
+	ExternalID    *string
+	Metadata      map[string]string
+}
+
+// UpdateUser changes a user's attributes. Admins may not change username or
+// email, nor the attributes a directory manages for its users; the user's own
+// directory source may change all of them.
+func (s *Service) UpdateUser(ctx context.Context, a Actor, orgID, id string, c UserChanges) (*UserView, error) {
+	var out *UserView
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		u, err := tx.UserByID(ctx, orgID, id)
+		if err != nil {
+			return err
+		}
+		if err := authorizeManage(a, u, false); err != nil {
+			return err
+		}
+		before := *u
+		before.Metadata = maps.Clone(u.Metadata)
+		fromOwnSource := (a.Kind == ActorSCIM || a.Kind == ActorLDAP) && a.Source == u.Source
+		var p problems
+		set := func(field string, dst *string, v *string, adminMayEdit bool) {
+			if v == nil || *v == *dst {
+				return
+			}
+			if !fromOwnSource && (!adminMayEdit || u.IsDirectory()) {
+				if adminMayEdit {
+					p.add(field, "is managed by the user's directory (%s) and cannot be edited here", u.Source)
+				} else {
+					p.add(field, "cannot be edited by an admin")
+				}
+				return
+			}
+			*dst = strings.TrimSpace(*v)
+		}
+		set("username", &u.Username, c.Username, false)
+		set("email", &u.Email, c.Email, false)
+		set("first_name", &u.FirstName, c.FirstName, true)
+		set("last_name", &u.LastName, c.LastName, true)
+		set("phone", &u.Phone, c.Phone, true)
+		set("external_id", &u.ExternalID, c.ExternalID, true)
+		if c.Language != nil {
+			u.Language = *c.Language
+		}
+		if c.CanCreateApps != nil {
+			u.CanCreateApps = *c.CanCreateApps
+		}
+		if c.Role != nil && *c.Role != u.Role {
+			if err := authorizeCreate(a, *c.Role); err != nil {
+				return err
+			}
+			u.Role = *c.Role
+		}
+		if c.Metadata != nil {
+			u.Metadata = c.Metadata
+		}
+		if err := p.err(); err != nil {
+			return err
+		}
+		validateUserFields(&p, u)
+		if err := p.err(); err != nil {
+			return err
+		}
+		if c.Metadata != nil {
+			tpl, err := tx.MetadataTemplate(ctx, orgID)
+			if err != nil {
+				return err
+			}
+			if err := ValidateMetadata(tpl, u.Metadata); err != nil {
+				return err
+			}
+		}
+		if err := checkUnique(ctx, tx, u, u.ID); err != nil {
+			return err
+		}
+		u.UpdatedAt = s.now()
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, a, orgID, "user.update", "user", u.ID, &before, u); err != nil {
+			return err
+		}
+		out, err = s.view(ctx, tx, u)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update user %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// ChangeStatus applies a lifecycle action. A user who can no longer log in
+// loses every session in the same transaction.
+func (s *Service) ChangeStatus(ctx context.Context, a Actor, orgID, id string, act Action) (*UserView, error) {
+	var out *UserView
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		u, err := tx.UserByID(ctx, orgID, id)
+		if err != nil {
+			return err
+		}
+		remove := act == ActDisable || act == ActArchive
+		if err := authorizeManage(a, u, remove); err != nil {
+			return err
+		}
+		if err := s.transition(ctx, tx, a, u, act); err != nil {
+			return err
+		}
+		out, err = s.view(ctx, tx, u)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s user %s: %w", act, id, err)
+	}
+	return out, nil
+}
+
+// transition moves u under act, writes it, its history and ends sessions.
+func (s *Service) transition(ctx context.Context, tx Tx, a Actor, u *User, act Action) error {
+	to, err := Transition(u, act)
+	if err != nil {
+		return err
+	}
+	before := *u
+	now := s.now()
+	switch act {
+	case ActArchive:
+		u.StatusBeforeArchive = u.Status
+	case ActRestore:
+		u.StatusBeforeArchive = ""
+	case ActUnlock:
+		u.FailedLogins = 0
+	case ActAccept:
+		u.ActivatedAt = &now
+	}
+	if to == StatusActive && u.ActivatedAt == nil {
+		u.ActivatedAt = &now
+	}
+	u.Status = to
+	u.UpdatedAt = now
+	if err := tx.UpdateUser(ctx, u); err != nil {
+		return err
+	}
+	if !to.CanLogIn() {
+		if _, err := tx.DeleteSessions(ctx, u.ID, ""); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+	}
+	return s.record(ctx, tx, a, u.OrgID, "user."+string(act), "user", u.ID, &before, u)
+}
+
+// DeleteUser removes a user who never accepted an invitation. Anyone with
+// history must be archived instead: the error says so.
+func (s *Service) DeleteUser(ctx context.Context, a Actor, orgID, id string) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		u, err := tx.UserByID(ctx, orgID, id)
+		if err != nil {
+			return err
+		}
+		if err := authorizeManage(a, u, true); err != nil {
+			return err
+		}
+		if !CanDelete(u) {
+			return &TransitionError{Action: "delete", From: u.Status, Reason: "the user has accepted an invitation and has history; archive them instead"}
+		}
+		if err := tx.DeleteUser(ctx, orgID, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, orgID, "user.delete", "user", u.ID, u, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("delete user %s: %w", id, err)
+	}
+	return nil
+}
+
+// ResendInvite issues a new invitation link for a user who has not accepted
+// (pending, expired, mail error) and voids the old one.
+func (s *Service) ResendInvite(ctx context.Context, a Actor, orgID, id string) (string, error) {
+	var token string
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		u, err := tx.UserByID(ctx, orgID, id)
+		if err != nil {
+			return err
+		}
+		if err := authorizeManage(a, u, false); err != nil {
+			return err
+		}
+		if u.Status != StatusInvited {
+			return &TransitionError{Action: "resend the invitation of", From: u.Status, Reason: "only invited users who have not accepted can be re-invited"}
+		}
+		token, err = s.issueInvite(ctx, tx, a, u)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("resend invite to user %s: %w", id, err)
+	}
+	return token, nil
+}
+
+// AcceptInvite consumes a single-use invitation token: the user becomes
+// active; a native user sets their password at the same time.
+func (s *Service) AcceptInvite(ctx context.Context, token, password string) (*UserView, error) {
+	var out *UserView
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		inv, err := tx.InviteByTokenHash(ctx, HashSecret(token))
+		if errors.Is(err, ErrNotFound) {
+			return invalid("token", "the invitation link is not valid")
+		} else if err != nil {
+			return err
+		}
+		now := s.now()
+		switch {
+		case inv.UsedAt != nil:
+			return invalid("token", "the invitation link was already used")
+		case inv.VoidedAt != nil:
+			return invalid("token", "the invitation link was replaced by a newer one")
+		case now.After(inv.ExpiresAt):
+			return invalid("token", "the invitation link has expired; ask an administrator to resend it")
+		}
+		u, err := tx.UserByID(ctx, inv.OrgID, inv.UserID)
+		if err != nil {
+			return err
+		}
+		if !u.IsDirectory() {
+			if password == "" {
+				return invalid("password", "is required")
+			}
+			if err := s.setPassword(u, password); err != nil {
+				return err
+			}
+		}
+		if err := tx.MarkInviteUsed(ctx, inv.ID, now); err != nil {
+			return err
+		}
+		u.InviteState = InviteStateAccepted
+		self := Actor{Kind: ActorSelf, ID: u.ID, Name: u.Username}
+		if err := s.transition(ctx, tx, self, u, ActAccept); err != nil {
+			return err
+		}
+		out, err = s.view(ctx, tx, u)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("accept invite: %w", err)
+	}
+	return out, nil
+}
+
+// SetPassword assigns a native user's password (an admin reassigning one, or
+// the CLI). An admin-assigned password must be changed at next login.
+func (s *Service) SetPassword(ctx context.Context, a Actor, orgID, id, password string) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		u, err := tx.UserByID(ctx, orgID, id)
+		if err != nil {
+			return err
+		}
+		if err := authorizeManage(a, u, false); err != nil {
+			return err
+		}
+		if u.IsDirectory() {
+			return invalid("password", "directory users authenticate against their directory (%s)", u.Source)
+		}
+		if err := s.setPassword(u, password); err != nil {
+			return err
+		}
+		u.MustChangePassword = a.Kind == ActorAdmin
+		u.UpdatedAt = s.now()
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, orgID, "user.set_password", "user", u.ID, nil, map[string]any{"password": "[redacted]", "must_change_password": u.MustChangePassword})
+	})
+	if err != nil {
+		return fmt.Errorf("set password of user %s: %w", id, err)
+	}
+	return nil
+}
