@@ -155,10 +155,7 @@ func (s *Service) SetGroupMember(ctx context.Context, a Actor, orgID, groupID, u
 		if err != nil {
 			return err
 		}
-		if (a.Kind == ActorSCIM || a.Kind == ActorLDAP) && g.Source != a.Source {
-			return &ForbiddenError{Reason: "the group belongs to source " + g.Source}
-		}
-		if err := authorizeManage(a, u, false); err != nil {
+		if err := authorizeGroup(a, g); err != nil {
 			return err
 		}
 		action := "group.add_member"

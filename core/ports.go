@@ -43,6 +43,8 @@ type UserQuery struct {
 // (errors.Is ErrNotFound) for missing rows and *ConflictError for uniqueness
 // violations.
 type Tx interface {
+	GroupTx
+
 	CreateOrg(ctx context.Context, o *Org) error
 	OrgByName(ctx context.Context, name string) (*Org, error)
 	OrgByID(ctx context.Context, id string) (*Org, error)
@@ -88,4 +90,12 @@ type Tx interface {
 	AssignApp(ctx context.Context, appID, userID, appRole string) error
 	GrantGroupApp(ctx context.Context, appID, groupID, appRole string) error
 	UserApps(ctx context.Context, userID string) ([]AppAssignment, error)
+}
+
+// GroupTx is the group part of Tx beyond the basics.
+type GroupTx interface {
+	UpdateGroup(ctx context.Context, g *Group) error
+	DeleteGroup(ctx context.Context, orgID, id string) error
+	GroupByExternalID(ctx context.Context, orgID, source, externalID string) (*Group, error)
+	GroupMemberIDs(ctx context.Context, groupID string) ([]string, error)
 }

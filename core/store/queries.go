@@ -419,3 +419,41 @@ func (t *tx) UserApps(ctx context.Context, userID string) ([]core.AppAssignment,
 		ORDER BY app_name`, userID, userID, userID)
 	return out, err
 }
+
+func (t *tx) UpdateGroup(ctx context.Context, g *core.Group) error {
+	res, err := t.exec(ctx, `UPDATE groups SET name = ?, name_key = ?, external_id = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
+		g.Name, core.FoldKey(g.Name), g.ExternalID, g.UpdatedAt, g.OrgID, g.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return &core.NotFoundError{Kind: "group", Key: g.ID}
+	}
+	return nil
+}
+
+func (t *tx) DeleteGroup(ctx context.Context, orgID, id string) error {
+	res, err := t.exec(ctx, `DELETE FROM groups WHERE org_id = ? AND id = ?`, orgID, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return &core.NotFoundError{Kind: "group", Key: id}
+	}
+	return nil
+}
+
+func (t *tx) GroupByExternalID(ctx context.Context, orgID, source, externalID string) (*core.Group, error) {
+	var g core.Group
+	if err := t.get(ctx, &g, "group", externalID, `SELECT `+groupCols+` FROM groups WHERE org_id = ? AND source = ? AND external_id = ?`,
+		orgID, source, externalID); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+func (t *tx) GroupMemberIDs(ctx context.Context, groupID string) ([]string, error) {
+	out := []string{}
+	err := t.sel(ctx, &out, `SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id`, groupID)
+	return out, err
+}
