@@ -240,15 +240,16 @@ func Parse(data []byte, lookupEnv func(string) (string, bool), readFile func(str
 	}
 	var ps Problems
 	expandEnv(&root, "", lookupEnv, &ps)
+	lines := map[int]string{}
 	if len(root.Content) > 0 {
-		checkKeys(root.Content[0], reflect.TypeOf(Config{}), "", &ps)
+		checkKeys(root.Content[0], reflect.TypeOf(Config{}), "", lines, &ps)
 	}
 	if len(ps) > 0 {
 		return nil, ps
 	}
 	c := &Config{}
 	if err := root.Decode(c); err != nil {
-		return nil, Problems{{Path: "(file)", Message: cleanYAMLError(err)}}
+		return nil, typeProblems(err, lines)
 	}
 	c.applyDefaults()
 	c.readSecrets(readFile, &ps)
@@ -259,8 +260,30 @@ func Parse(data []byte, lookupEnv func(string) (string, bool), readFile func(str
 	return c, nil
 }
 
-func cleanYAMLError(err error) string {
-	return strings.TrimPrefix(strings.ReplaceAll(err.Error(), "\n ", ";"), "yaml: unmarshal errors:;")
+var yamlLineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// typeProblems turns yaml's "line N: cannot unmarshal …" errors into problems
+// at the key path found on that line.
+func typeProblems(err error, lines map[int]string) Problems {
+	var ps Problems
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return Problems{{Path: "(file)", Message: err.Error()}}
+	}
+	for _, e := range te.Errors {
+		m := yamlLineRE.FindStringSubmatch(e)
+		if m == nil {
+			ps.add("(file)", "%s", e)
+			continue
+		}
+		n, _ := strconv.Atoi(m[1])
+		path, ok := lines[n]
+		if !ok {
+			path = "(file)"
+		}
+		ps.add(path, "%s (line %d)", strings.ReplaceAll(m[2], "!!", ""), n)
+	}
+	return ps
 }
 
 var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -307,7 +330,11 @@ func join(path, key string) string {
 }
 
 // checkKeys rejects keys that no field of t declares, naming their path and line.
-func checkKeys(n *yaml.Node, t reflect.Type, path string, ps *Problems) {
+// lines records the key path of each value's line, for type errors.
+func checkKeys(n *yaml.Node, t reflect.Type, path string, lines map[int]string, ps *Problems) {
+	if path != "" {
+		lines[n.Line] = path // the deepest key on a line wins
+	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -340,12 +367,12 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, ps *Problems) {
 				ps.add(p, "unknown key (line %d)", n.Content[i].Line)
 				continue
 			}
-			checkKeys(n.Content[i+1], ft, p, ps)
+			checkKeys(n.Content[i+1], ft, p, lines, ps)
 		}
 	case reflect.Slice:
 		if n.Kind == yaml.SequenceNode {
 			for i, c := range n.Content {
-				checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), ps)
+				checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), lines, ps)
 			}
 		}
 	}

@@ -1,0 +1,143 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func files(m map[string]string) func(string) ([]byte, error) {
+	return func(p string) ([]byte, error) {
+		if v, ok := m[p]; ok {
+			return []byte(v), nil
+		}
+		return nil, &os.PathError{Op: "open", Path: p, Err: os.ErrNotExist}
+	}
+}
+
+func TestExampleConfigParsesAndDocumentsEveryKey(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "configs", "roster.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(data, env(nil), files(nil))
+	if err != nil {
+		t.Fatalf("example config does not parse: %v", err)
+	}
+	if len(c.LDAP.Sources) == 0 {
+		c.LDAP.Sources = nil // "sources: []" in the example
+	}
+	if !reflect.DeepEqual(c, Default()) {
+		t.Errorf("example config values differ from the defaults it claims:\n%+v\n%+v", c, Default())
+	}
+	// Every yaml key of the Config structs appears in the example (commented or not).
+	text := string(data)
+	var walk func(t reflect.Type, path string)
+	walk = func(typ reflect.Type, path string) {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct {
+			return
+		}
+		for i := 0; i < typ.NumField(); i++ {
+			f := typ.Field(i)
+			key := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if !strings.Contains(text, key+":") {
+				t.Errorf("key %s%s is not documented in configs/roster.example.yaml", path, key)
+			}
+			walk(f.Type, path+key+".")
+		}
+	}
+	walk(reflect.TypeOf(Config{}), "")
+}
+
+func TestDefaults(t *testing.T) {
+	c := Default()
+	if c.Listen != "127.0.0.1:8080" || c.Database.Driver != "sqlite" || c.Database.DSN != "./data/roster.db" ||
+		c.Invites.ValidFor != 168*time.Hour || c.Security.LockoutThreshold != 10 || c.Dormancy.After != 2160*time.Hour {
+		t.Fatalf("defaults: %+v", c)
+	}
+	c2, err := Parse([]byte(""), env(nil), files(nil))
+	if err != nil || !reflect.DeepEqual(c, c2) {
+		t.Fatalf("empty file should be the defaults: %v", err)
+	}
+}
+
+func TestProblemsNameTheKey(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		env  map[string]string
+		want []string
+	}{
+		{"unknown top-level key", "listne: x\n", nil, []string{"listne: unknown key (line 1)"}},
+		{"unknown nested key", "smtp:\n  hots: x\n", nil, []string{"smtp.hots: unknown key (line 2)"}},
+		{"unknown key in a source", "ldap:\n  sources:\n    - name: corp\n      urls: [ldap://h]\n      users: {base_dn: x, filtr: y}\n", nil, []string{"ldap.sources[0].users.filtr: unknown key"}},
+		{"bad values", "listen: nope\ndatabase: {driver: mysql}\nsmtp: {tls: ssl, port: 70000}\nlog: {level: loud}\n", nil,
+			[]string{`listen: "nope" is not host:port`, `database.driver: "mysql" is not one of sqlite`, `smtp.tls: "ssl"`, "smtp.port: 70000", `log.level: "loud"`}},
+		{"missing env var", "smtp:\n  password: ${SMTP_PW}\n", nil, []string{"smtp.password: environment variable SMTP_PW is not set"}},
+		{"wrong type", "security: {lockout_threshold: lots}\n", nil, []string{"security.lockout_threshold: cannot unmarshal str `lots` into int (line 1)"}},
+		{"invalid yaml", "listen: [\n", nil, []string{"not valid YAML"}},
+		{"ldap source problems", "ldap:\n  sources:\n    - name: Corp!\n      urls: [http://x]\n      preset: novell\n      max_removals: lots\n      role_rules: [{group: g, role: king}]\n", nil,
+			[]string{`ldap.sources[0].name: "Corp!"`, `ldap.sources[0].urls[0]: "http://x" is not an ldap://`, `ldap.sources[0].preset: "novell"`,
+				`ldap.sources[0].max_removals: "lots"`, `ldap.sources[0].role_rules[0].role: "king"`, "ldap.sources[0].users.base_dn: is required"}},
+		{"duplicate source names", "ldap:\n  sources:\n    - {name: a, urls: [ldap://h], users: {base_dn: x}}\n    - {name: a, urls: [ldap://h], users: {base_dn: x}}\n", nil,
+			[]string{`ldap.sources[1].name: "a" is used by another source`}},
+		{"secret twice", "smtp: {host: h, from: f@x.com, password: a, password_file: /p}\n", nil, []string{"smtp.password_file: set either password or password_file"}},
+		{"unreadable secret file", "smtp: {host: h, from: f@x.com, password_file: /nope}\n", nil, []string{"smtp.password_file: cannot read /nope"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.yaml), env(tt.env), files(map[string]string{"/p": "x"}))
+			if c != nil || err == nil {
+				t.Fatalf("bad config accepted: %+v", c)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error\n%s\ndoes not contain %q", err, w)
+				}
+			}
+			var ps Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("error is %T, want Problems", err)
+			}
+		})
+	}
+}
+
+func TestSecretsFromEnvAndFiles(t *testing.T) {
+	y := `
+public_url: https://${HOST}
+smtp:
+  host: mail.example.com
+  from: "Roster <no-reply@example.com>"
+  password_file: /run/secrets/smtp
+ldap:
+  sources:
+    - name: corp
+      urls: ["ldap://127.0.0.1:389"]
+      bind_password: ${LDAP_PASSWORD}
+      users: {base_dn: "ou=people,dc=example,dc=com"}
+      invite: false
+`
+	c, err := Parse([]byte(y), env(map[string]string{"HOST": "roster.example.com", "LDAP_PASSWORD": "s3cr#t: {x}"}), files(map[string]string{"/run/secrets/smtp": "pw-from-file\n"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL != "https://roster.example.com" || c.SMTP.Password != "pw-from-file" || c.LDAP.Sources[0].BindPassword != "s3cr#t: {x}" {
+		t.Fatalf("secrets not resolved: %q %q %q", c.PublicURL, c.SMTP.Password, c.LDAP.Sources[0].BindPassword)
+	}
+	s := c.LDAP.Sources[0]
+	if s.Org != "default" || s.PageSize != 1000 || *s.Invite != false || s.MaxRemovals != "5%" || s.Interval != 15*time.Minute {
+		t.Fatalf("source defaults: %+v", s)
+	}
+}
