@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,6 +17,7 @@ type Config struct {
 	InviteValidFor   time.Duration // default 7 days
 	LockoutThreshold int           // default 10
 	DormancyAfter    time.Duration // default 90 days
+	SessionTTL       time.Duration // default 12 hours
 }
 
 // Defaults fills zero values with the product's defaults.
@@ -29,6 +31,9 @@ func (c *Config) Defaults() {
 	if c.DormancyAfter == 0 {
 		c.DormancyAfter = 90 * 24 * time.Hour
 	}
+	if c.SessionTTL == 0 {
+		c.SessionTTL = 12 * time.Hour
+	}
 }
 
 // Service is the one place where roster's rules are applied. Every door calls it.
@@ -38,6 +43,10 @@ type Service struct {
 	clock  Clock
 	hasher PasswordHasher
 	log    *slog.Logger
+
+	dirAuthMu sync.RWMutex
+	dirAuth   map[string]DirectoryAuthenticator
+	dummyOnce sync.Once
 }
 
 // Deps are the Service's ports.

@@ -140,7 +140,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (*Created
 		return nil, err
 	}
 	if in.Password != "" {
-		if err := s.setPassword(u, in.Password); err != nil {
+		if err := s.setPassword(ctx, u, in.Password); err != nil {
 			return nil, err
 		}
 	}
@@ -210,15 +210,19 @@ func checkUnique(ctx context.Context, tx Tx, u *User, selfID string) error {
 	return nil
 }
 
-func (s *Service) setPassword(u *User, password string) error {
+// setPassword checks a new password against the organisation's policy and
+// stores its hash. It reads the policy in its own read transaction, so it can
+// run before or inside a write.
+func (s *Service) setPassword(ctx context.Context, u *User, password string) error {
 	if s.hasher == nil {
 		return errors.New("core: no password hasher configured")
 	}
-	if len(password) < 8 {
-		return invalid("password", "must be at least 8 characters long")
+	policy, err := s.PasswordPolicy(ctx, u.OrgID)
+	if err != nil {
+		return err
 	}
-	if len(password) > 1024 {
-		return invalid("password", "must be at most 1024 characters long")
+	if err := policy.Check(password, u); err != nil {
+		return err
 	}
 	h, err := s.hasher.Hash(password)
 	if err != nil {
@@ -544,7 +548,7 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string) (*Us
 			if password == "" {
 				return invalid("password", "is required")
 			}
-			if err := s.setPassword(u, password); err != nil {
+			if err := s.setPassword(ctx, u, password); err != nil {
 				return err
 			}
 		}
@@ -579,7 +583,7 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, orgID, id, password 
 		if u.IsDirectory() {
 			return invalid("password", "directory users authenticate against their directory (%s)", u.Source)
 		}
-		if err := s.setPassword(u, password); err != nil {
+		if err := s.setPassword(ctx, u, password); err != nil {
 			return err
 		}
 		u.MustChangePassword = a.Kind == ActorAdmin

@@ -180,6 +180,7 @@ func openApp(ctx context.Context, cfgPath string, stderr io.Writer) (*app, error
 		InviteValidFor:   cfg.Invites.ValidFor,
 		LockoutThreshold: cfg.Security.LockoutThreshold,
 		DormancyAfter:    cfg.Dormancy.After,
+		SessionTTL:       cfg.Security.SessionTTL,
 	}, core.Deps{Store: st, Hasher: auth.NewArgon2(auth.Argon2Params{}), Logger: log})
 	if err != nil {
 		st.Close()

@@ -61,7 +61,10 @@ type Invites struct {
 
 // Security tunes authentication rules.
 type Security struct {
-	LockoutThreshold int `yaml:"lockout_threshold"`
+	LockoutThreshold int           `yaml:"lockout_threshold"`
+	SessionTTL       time.Duration `yaml:"session_ttl"`
+	// LoginRatePerMinute bounds login attempts per source address.
+	LoginRatePerMinute int `yaml:"login_rate_per_minute"`
 }
 
 // Dormancy tunes the inactivity rule.
@@ -162,6 +165,10 @@ func (c *Config) applyDefaults() {
 	defDur(&c.Invites.ValidFor, 7*24*time.Hour)
 	if c.Security.LockoutThreshold == 0 {
 		c.Security.LockoutThreshold = 10
+	}
+	defDur(&c.Security.SessionTTL, 12*time.Hour)
+	if c.Security.LoginRatePerMinute == 0 {
+		c.Security.LoginRatePerMinute = 30
 	}
 	defDur(&c.Dormancy.After, 90*24*time.Hour)
 	def(&c.Log.Level, "info")
@@ -450,6 +457,12 @@ func (c *Config) validate(ps *Problems) {
 	}
 	if c.Security.LockoutThreshold < 1 {
 		ps.add("security.lockout_threshold", "must be at least 1")
+	}
+	if c.Security.SessionTTL < time.Minute {
+		ps.add("security.session_ttl", "%s is shorter than one minute", c.Security.SessionTTL)
+	}
+	if c.Security.LoginRatePerMinute < 1 {
+		ps.add("security.login_rate_per_minute", "must be at least 1")
 	}
 	if c.Dormancy.After < 24*time.Hour {
 		ps.add("dormancy.after", "%s is shorter than one day", c.Dormancy.After)
