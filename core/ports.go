@@ -45,6 +45,7 @@ type UserQuery struct {
 type Tx interface {
 	GroupTx
 	AuthTx
+	SearchTx
 
 	CreateOrg(ctx context.Context, o *Org) error
 	OrgByName(ctx context.Context, name string) (*Org, error)

@@ -174,10 +174,10 @@ func ValidateMetadataTemplate(tpl []MetadataField) error {
 		if !metaNameRE.MatchString(f.Name) {
 			p.add(field+".name", "%q must start with a letter and hold only letters, digits and _ (at most 64)", f.Name)
 		}
-		if seen[f.Name] {
-			p.add(field+".name", "%q appears twice", f.Name)
+		if seen[FoldKey(f.Name)] {
+			p.add(field+".name", "%q appears twice (names are compared case-insensitively)", f.Name)
 		}
-		seen[f.Name] = true
+		seen[FoldKey(f.Name)] = true
 		switch f.Type {
 		case MetaString, MetaNumber, MetaBoolean, MetaDate:
 		default:

@@ -77,14 +77,14 @@ func (t *tx) InsertUser(ctx context.Context, u *core.User) error {
 		return err
 	}
 	_, err = t.exec(ctx, `INSERT INTO users (id, org_id, username, username_key, email, email_key,
-		first_name, last_name, last_name_key, phone, language, role, role_rank, can_create_apps, status,
-		source, external_id, metadata, invite_state, invite_expires_at, invite_mail_error, password_hash,
+		first_name, first_name_key, last_name, last_name_key, phone, language, role, role_rank, can_create_apps, status,
+		source, external_id, metadata, metadata_key, invite_state, invite_expires_at, invite_mail_error, password_hash,
 		password_changed_at, must_change_password, failed_logins, status_before_archive, activated_at,
 		last_login_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.OrgID, u.Username, core.FoldKey(u.Username), u.Email, core.FoldKey(u.Email),
-		u.FirstName, u.LastName, core.FoldKey(u.LastName), u.Phone, u.Language, u.Role, u.Role.Rank(), u.CanCreateApps, u.Status,
-		u.Source, u.ExternalID, meta, u.InviteState, u.InviteExpiresAt, u.InviteMailError, u.PasswordHash,
+		u.FirstName, core.FoldKey(u.FirstName), u.LastName, core.FoldKey(u.LastName), u.Phone, u.Language, u.Role, u.Role.Rank(), u.CanCreateApps, u.Status,
+		u.Source, u.ExternalID, meta, core.FoldKey(meta), u.InviteState, u.InviteExpiresAt, u.InviteMailError, u.PasswordHash,
 		u.PasswordChangedAt, u.MustChangePassword, u.FailedLogins, u.StatusBeforeArchive, u.ActivatedAt,
 		u.LastLoginAt, u.CreatedAt, u.UpdatedAt)
 	if err != nil {
@@ -99,15 +99,15 @@ func (t *tx) UpdateUser(ctx context.Context, u *core.User) error {
 		return err
 	}
 	res, err := t.exec(ctx, `UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?,
-		first_name = ?, last_name = ?, last_name_key = ?, phone = ?, language = ?, role = ?, role_rank = ?,
-		can_create_apps = ?, status = ?, source = ?, external_id = ?, metadata = ?, invite_state = ?,
+		first_name = ?, first_name_key = ?, last_name = ?, last_name_key = ?, phone = ?, language = ?, role = ?, role_rank = ?,
+		can_create_apps = ?, status = ?, source = ?, external_id = ?, metadata = ?, metadata_key = ?, invite_state = ?,
 		invite_expires_at = ?, invite_mail_error = ?, password_hash = ?, password_changed_at = ?,
 		must_change_password = ?, failed_logins = ?, status_before_archive = ?, activated_at = ?,
 		last_login_at = ?, updated_at = ?
 		WHERE org_id = ? AND id = ?`,
 		u.Username, core.FoldKey(u.Username), u.Email, core.FoldKey(u.Email),
-		u.FirstName, u.LastName, core.FoldKey(u.LastName), u.Phone, u.Language, u.Role, u.Role.Rank(),
-		u.CanCreateApps, u.Status, u.Source, u.ExternalID, meta, u.InviteState,
+		u.FirstName, core.FoldKey(u.FirstName), u.LastName, core.FoldKey(u.LastName), u.Phone, u.Language, u.Role, u.Role.Rank(),
+		u.CanCreateApps, u.Status, u.Source, u.ExternalID, meta, core.FoldKey(meta), u.InviteState,
 		u.InviteExpiresAt, u.InviteMailError, u.PasswordHash, u.PasswordChangedAt,
 		u.MustChangePassword, u.FailedLogins, u.StatusBeforeArchive, u.ActivatedAt,
 		u.LastLoginAt, u.UpdatedAt, u.OrgID, u.ID)

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster/core"
+)
+
+// sortColumns maps sort keys to indexed columns. Only these strings, never
+// input, are placed in the query text.
+var sortColumns = map[core.SortKey]string{
+	core.SortLastName:     "last_name_key",
+	core.SortFirstName:    "first_name_key",
+	core.SortFullName:     "first_name_key",
+	core.SortUsername:     "username_key",
+	core.SortEmail:        "email_key",
+	core.SortRole:         "role_rank",
+	core.SortStatus:       "status",
+	core.SortInviteStatus: "invite_state",
+	core.SortCreatedAt:    "created_at",
+}
+
+// SearchUsers answers the users list in SQL: filters and search in WHERE,
+// keyset pagination on (sort column, seq), COUNT for the total.
+func (t *tx) SearchUsers(ctx context.Context, q *core.UserSearch) ([]core.User, int, error) {
+	col, ok := sortColumns[q.Sort]
+	if !ok {
+		return nil, 0, fmt.Errorf("unknown sort %q", q.Sort)
+	}
+	if q.Nothing {
+		return nil, 0, nil
+	}
+	where := []string{"org_id = ?"}
+	args := []any{q.OrgID}
+	in := func(column string, n int, each func(i int) any) {
+		where = append(where, column+" IN ("+placeholders(n)+")")
+		for i := 0; i < n; i++ {
+			args = append(args, each(i))
+		}
+	}
+	if len(q.Roles) > 0 {
+		in("role", len(q.Roles), func(i int) any { return string(q.Roles[i]) })
+	}
+	if len(q.Statuses) > 0 {
+		in("status", len(q.Statuses), func(i int) any { return string(q.Statuses[i]) })
+	}
+	if len(q.InviteStatuses) > 0 {
+		var ors []string
+		for _, s := range q.InviteStatuses {
+			switch s {
+			case core.InvitePending:
+				ors = append(ors, "(invite_state = 'sent' AND invite_expires_at >= ?)")
+				args = append(args, q.Now)
+			case core.InviteExpired:
+				ors = append(ors, "(invite_state = 'sent' AND invite_expires_at < ?)")
+				args = append(args, q.Now)
+			case core.InviteMailError:
+				ors = append(ors, "invite_state = 'mail_error'")
+			case core.InviteAccepted:
+				ors = append(ors, "invite_state = 'accepted'")
+			case core.InviteNone:
+				ors = append(ors, "invite_state = 'none'")
+			}
+		}
+		where = append(where, "("+strings.Join(ors, " OR ")+")")
+	}
+	if q.Group != "" {
+		where = append(where, `EXISTS (SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id
+			WHERE m.user_id = users.id AND g.org_id = users.org_id AND g.name_key = ?)`)
+		args = append(args, core.FoldKey(q.Group))
+	}
+	if q.App != "" {
+		where = append(where, `(EXISTS (SELECT 1 FROM app_users au JOIN apps a ON a.id = au.app_id
+			WHERE au.user_id = users.id AND a.org_id = users.org_id AND a.name_key = ?)
+		 OR EXISTS (SELECT 1 FROM group_members m JOIN app_groups ag ON ag.group_id = m.group_id JOIN apps a ON a.id = ag.app_id
+			WHERE m.user_id = users.id AND a.org_id = users.org_id AND a.name_key = ?))`)
+		key := core.FoldKey(q.App)
+		args = append(args, key, key)
+	}
+	if q.Text != "" {
+		where = append(where, `(instr(first_name_key, ?) > 0 OR instr(last_name_key, ?) > 0 OR instr(phone, ?) > 0
+			OR username_key = ? OR email_key = ?)`)
+		args = append(args, q.Text, q.Text, q.Text, q.Text, q.Text)
+	}
+	if q.MetaField != "" {
+		// The folded JSON holds folded keys; template names are unique case-insensitively.
+		where = append(where, `instr(COALESCE(json_extract(metadata_key, ?), ''), ?) > 0`)
+		args = append(args, `$."`+core.FoldKey(q.MetaField)+`"`, q.MetaValue)
+	}
+	filter := strings.Join(where, " AND ")
+	var total int
+	if err := t.get(ctx, &total, "users", "count", `SELECT COUNT(*) FROM users WHERE `+filter, args...); err != nil {
+		return nil, 0, fmt.Errorf("count users: %w", err)
+	}
+
+	dir, cmp := "ASC", ">"
+	if q.Desc {
+		dir, cmp = "DESC", "<"
+	}
+	pageWhere, pageArgs := filter, append([]any(nil), args...)
+	if q.After != nil {
+		v, err := cursorValue(q.Sort, q.After.Value)
+		if err != nil {
+			return nil, 0, err
+		}
+		pageWhere += fmt.Sprintf(" AND (%s %s ? OR (%s = ? AND seq %s ?))", col, cmp, col, cmp)
+		pageArgs = append(pageArgs, v, v, q.After.Seq)
+	}
+	query := fmt.Sprintf(`SELECT %s FROM users WHERE %s ORDER BY %s %s, seq %s LIMIT ?`, userCols, pageWhere, col, dir, dir)
+	pageArgs = append(pageArgs, q.Limit+1)
+	var rows []userRow
+	if err := t.sel(ctx, &rows, query, pageArgs...); err != nil {
+		return nil, 0, fmt.Errorf("search users: %w", err)
+	}
+	out := make([]core.User, 0, len(rows))
+	for i := range rows {
+		u, err := rows[i].user()
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, *u)
+	}
+	return out, total, nil
+}
+
+// cursorValue converts a cursor's value to the column's type.
+func cursorValue(k core.SortKey, v string) (any, error) {
+	switch k {
+	case core.SortRole:
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, &core.ValidationError{Problems: []core.FieldError{{Field: "page_token", Message: "is damaged"}}}
+		}
+		return n, nil
+	case core.SortCreatedAt:
+		ts, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return nil, &core.ValidationError{Problems: []core.FieldError{{Field: "page_token", Message: "is damaged"}}}
+		}
+		return ts.UTC(), nil
+	}
+	return v, nil
+}
