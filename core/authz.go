@@ -77,3 +77,12 @@ func authorizeManage(a Actor, u *User, remove bool) error {
 	}
 	return nil
 }
+
+// AuthorizeUserAdmin checks that a person may see the organisation's users
+// (owners, admins and user managers); directory and system actors may.
+func AuthorizeUserAdmin(a Actor) error {
+	if isPerson(a) && !a.Role.IsAdmin() && a.Role != RoleUserManager {
+		return &ForbiddenError{Reason: "only owners, admins and user managers manage users"}
+	}
+	return nil
+}

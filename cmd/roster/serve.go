@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,10 +10,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"encoding/json"
-
 	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/core/api"
 	"github.com/rosterhq/roster/core/config"
+	"github.com/rosterhq/roster/core/jobs"
 	"github.com/rosterhq/roster/core/server"
 )
 
@@ -36,10 +37,29 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		IdleTimeout:       a.cfg.HTTP.IdleTimeout,
 		ShutdownTimeout:   a.cfg.HTTP.ShutdownTimeout,
 	}, a.store.Ready, a.log)
+	api.New(api.Config{
+		PublicURL:          a.cfg.PublicURL,
+		LoginRatePerMinute: a.cfg.Security.LoginRatePerMinute,
+		SecureCookies:      strings.HasPrefix(a.cfg.PublicURL, "https://"),
+		RequestID:          server.RequestID,
+	}, a.svc, a.log).Mount(srv.Router())
 	ln, err := srv.Listen()
 	if err != nil {
 		return err
 	}
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		jobs.Run(jobsCtx, a.log,
+			jobs.Job{Name: "dormancy", Every: time.Hour, Run: func(ctx context.Context) (int64, error) {
+				n, err := a.svc.RunDormancy(ctx)
+				return int64(n), err
+			}},
+			jobs.Job{Name: "expired-sessions", Every: time.Hour, Run: a.svc.PurgeExpiredSessions},
+		)
+	}()
+	defer func() { stopJobs(); <-jobsDone }()
 	a.log.Info("roster ready", "version", version, "listen", ln.Addr().String(), "database", a.cfg.Database.Driver,
 		"public_url", a.cfg.PublicURL, "startup", time.Since(start).Round(time.Millisecond))
 	err = srv.Serve(ctx, ln)

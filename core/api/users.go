@@ -1,0 +1,317 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/rosterhq/roster/core"
+)
+
+// multi reads a query parameter given repeatedly or comma-separated.
+func multi(r *http.Request, key string) []string {
+	var out []string
+	for _, v := range r.URL.Query()[key] {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+type userList struct {
+	Users         []core.UserView `json:"users"`
+	Total         int             `json:"total"`
+	NextPageToken string          `json:"next_page_token"`
+}
+
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	s := core.UserSearch{OrgID: orgID(r), Group: q.Get("group"), App: q.Get("app"), Sort: core.SortKey(q.Get("sort"))}
+	for _, v := range multi(r, "role") {
+		s.Roles = append(s.Roles, core.Role(v))
+	}
+	for _, v := range multi(r, "status") {
+		s.Statuses = append(s.Statuses, core.Status(v))
+	}
+	for _, v := range multi(r, "invite_status") {
+		s.InviteStatuses = append(s.InviteStatuses, core.InviteStatus(v))
+	}
+	switch q.Get("order") {
+	case "", "asc":
+	case "desc":
+		s.Desc = true
+	default:
+		return badRequest("order", "%q is not asc or desc", q.Get("order"))
+	}
+	if ps := q.Get("page_size"); ps != "" {
+		n, err := strconv.Atoi(ps)
+		if err != nil || n < 1 {
+			return badRequest("page_size", "%q is not a positive number", ps)
+		}
+		s.Limit = n
+	}
+	if tok := q.Get("page_token"); tok != "" {
+		c, err := core.DecodeCursor(tok)
+		if err != nil {
+			return err
+		}
+		s.After = c
+	}
+	res, err := a.svc.SearchUsers(r.Context(), s, q.Get("q"))
+	if err != nil {
+		return err
+	}
+	out := userList{Users: res.Users, Total: res.Total}
+	if res.Next != nil {
+		out.NextPageToken = res.Next.Encode()
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type createUserRequest struct {
+	Username      string            `json:"username"`
+	Email         string            `json:"email"`
+	FirstName     string            `json:"first_name"`
+	LastName      string            `json:"last_name"`
+	Phone         string            `json:"phone"`
+	Language      string            `json:"language"`
+	Role          core.Role         `json:"role"`
+	CanCreateApps bool              `json:"can_create_apps"`
+	Source        string            `json:"source"`
+	LDAPSource    string            `json:"ldap_source"`
+	SendInvite    *bool             `json:"send_invite"`
+	Metadata      map[string]string `json:"metadata"`
+}
+
+type userWithLink struct {
+	*core.UserView
+	InviteLink string `json:"invite_link,omitempty"`
+}
+
+func (a *API) inviteLink(token string) string {
+	return strings.TrimRight(a.cfg.PublicURL, "/") + "/invite/" + token
+}
+
+func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
+	var in createUserRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	switch in.Source {
+	case "", "native":
+	case "ldap":
+		return badRequest("source", "adding an LDAP user by lookup needs a configured LDAP source (ldap_source %q); none is available", in.LDAPSource)
+	default:
+		return badRequest("source", "%q is not native or ldap", in.Source)
+	}
+	mode := core.InviteByMail
+	if in.SendInvite != nil && !*in.SendInvite {
+		mode = core.InviteByLink
+	}
+	res, err := a.svc.CreateUser(r.Context(), a.actor(r), core.NewUser{
+		OrgID: orgID(r), Username: in.Username, Email: in.Email, FirstName: in.FirstName, LastName: in.LastName,
+		Phone: in.Phone, Language: in.Language, Role: in.Role, CanCreateApps: in.CanCreateApps, Metadata: in.Metadata, Invite: mode,
+	})
+	if err != nil {
+		return err
+	}
+	out := userWithLink{UserView: res.User}
+	if mode == core.InviteByLink {
+		out.InviteLink = a.inviteLink(res.InviteToken)
+	}
+	w.Header().Set("Location", "/api/v1/users/"+res.User.ID)
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	u, err := a.svc.GetUser(r.Context(), orgID(r), mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+type patchUserRequest struct {
+	Username      *string           `json:"username"`
+	Email         *string           `json:"email"`
+	FirstName     *string           `json:"first_name"`
+	LastName      *string           `json:"last_name"`
+	Phone         *string           `json:"phone"`
+	Language      *string           `json:"language"`
+	Role          *core.Role        `json:"role"`
+	CanCreateApps *bool             `json:"can_create_apps"`
+	Metadata      map[string]string `json:"metadata"`
+}
+
+func (a *API) patchUser(w http.ResponseWriter, r *http.Request) error {
+	var in patchUserRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	u, err := a.svc.UpdateUser(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], core.UserChanges{
+		Username: in.Username, Email: in.Email, FirstName: in.FirstName, LastName: in.LastName, Phone: in.Phone,
+		Language: in.Language, Role: in.Role, CanCreateApps: in.CanCreateApps, Metadata: in.Metadata,
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	if err := a.svc.DeleteUser(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+var statusActions = map[string]core.Action{
+	"disable": core.ActDisable, "enable": core.ActEnable, "archive": core.ActArchive,
+	"restore": core.ActRestore, "unlock": core.ActUnlock,
+}
+
+func (a *API) userAction(w http.ResponseWriter, r *http.Request) error {
+	id, action := mux.Vars(r)["id"], mux.Vars(r)["action"]
+	if act, ok := statusActions[action]; ok {
+		u, err := a.svc.ChangeStatus(r.Context(), a.actor(r), orgID(r), id, act)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, u)
+		return nil
+	}
+	switch action {
+	case "resend-invite":
+		var in struct {
+			SendInvite *bool `json:"send_invite"`
+		}
+		if r.ContentLength != 0 {
+			if err := decode(w, r, &in); err != nil {
+				return err
+			}
+		}
+		token, err := a.svc.ResendInvite(r.Context(), a.actor(r), orgID(r), id)
+		if err != nil {
+			return err
+		}
+		u, err := a.svc.GetUser(r.Context(), orgID(r), id)
+		if err != nil {
+			return err
+		}
+		out := userWithLink{UserView: u}
+		if in.SendInvite != nil && !*in.SendInvite {
+			out.InviteLink = a.inviteLink(token)
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	case "set-password":
+		var in struct {
+			Password string `json:"password"`
+		}
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		if err := a.svc.SetPassword(r.Context(), a.actor(r), orgID(r), id, in.Password); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	return &httpError{status: http.StatusNotFound, code: "not_found", msg: "unknown action " + strconv.Quote(action)}
+}
+
+func (a *API) history(w http.ResponseWriter, r *http.Request) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	id := mux.Vars(r)["id"]
+	h, err := a.svc.History(r.Context(), orgID(r), id)
+	if err != nil {
+		return err
+	}
+	if len(h) == 0 {
+		if _, err := a.svc.GetUser(r.Context(), orgID(r), id); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"history": h})
+	return nil
+}
+
+// maxBulk bounds one bulk request.
+const maxBulk = 1000
+
+type bulkOutcome struct {
+	ID    string     `json:"id"`
+	OK    bool       `json:"ok"`
+	User  any        `json:"user,omitempty"`
+	Error *errorBody `json:"error,omitempty"`
+}
+
+// bulk applies one action to many users, each through the same rules in its
+// own transaction; one failure does not stop the rest (JIFFY).
+func (a *API) bulk(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Action string   `json:"action"`
+		IDs    []string `json:"ids"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if len(in.IDs) == 0 {
+		return badRequest("ids", "at least one id is required")
+	}
+	if len(in.IDs) > maxBulk {
+		return badRequest("ids", "%d ids; at most %d per request", len(in.IDs), maxBulk)
+	}
+	var do func(id string) (*core.UserView, error)
+	actor := a.actor(r)
+	org := orgID(r)
+	switch in.Action {
+	case "set_admin":
+		role := core.RoleAdmin
+		do = func(id string) (*core.UserView, error) {
+			return a.svc.UpdateUser(r.Context(), actor, org, id, core.UserChanges{Role: &role})
+		}
+	case "deactivate":
+		do = func(id string) (*core.UserView, error) {
+			return a.svc.ChangeStatus(r.Context(), actor, org, id, core.ActDisable)
+		}
+	case "archive":
+		do = func(id string) (*core.UserView, error) {
+			return a.svc.ChangeStatus(r.Context(), actor, org, id, core.ActArchive)
+		}
+	default:
+		return badRequest("action", "%q is not one of set_admin, deactivate, archive", in.Action)
+	}
+	out := make([]bulkOutcome, 0, len(in.IDs))
+	okCount := 0
+	for _, id := range in.IDs {
+		u, err := do(id)
+		if err != nil {
+			_, body := a.errorBody(r, err)
+			out = append(out, bulkOutcome{ID: id, Error: body})
+			continue
+		}
+		okCount++
+		out = append(out, bulkOutcome{ID: id, OK: true, User: u})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"action": in.Action, "succeeded": okCount, "failed": len(in.IDs) - okCount, "results": out})
+	return nil
+}
