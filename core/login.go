@@ -116,7 +116,15 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 				s.log.Warn("user locked after failed logins", "user_id", cur.ID, "failures", cur.FailedLogins)
 				return s.transition(ctx, tx, SystemActor("lockout"), cur, ActLock)
 			}
-			return tx.UpdateUser(ctx, cur)
+			if err := tx.UpdateUser(ctx, cur); err != nil {
+				return err
+			}
+			// One history entry per burst: at its first failure, and again halfway to the lockout.
+			if cur.FailedLogins == 1 || cur.FailedLogins == (s.cfg.LockoutThreshold+1)/2 {
+				return s.record(ctx, tx, Actor{Kind: ActorSelf, ID: cur.ID, Name: cur.Username}, cur.OrgID, "user.login_failed", "user", cur.ID, nil,
+					map[string]any{"consecutive_failures": cur.FailedLogins, "lockout_threshold": s.cfg.LockoutThreshold})
+			}
+			return nil
 		}
 		cur.FailedLogins = 0
 		cur.LastLoginAt = &now

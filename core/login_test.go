@@ -48,9 +48,16 @@ func TestLoginLockoutAfterTenFailures(t *testing.T) {
 	if got.Status != core.StatusLocked {
 		t.Fatalf("status after 10 consecutive failures: %s", got.Status)
 	}
-	h := e.history(t, u.ID)
-	if last := h[len(h)-1]; last.Action != "user.lock" || last.ActorKind != core.ActorSystem {
-		t.Fatalf("lock not in history: %+v", last)
+	actions := map[string]int{}
+	for _, h := range e.history(t, u.ID) {
+		actions[h.Action]++
+		if h.Action == "user.lock" && h.ActorKind != core.ActorSystem {
+			t.Fatalf("lock by %s", h.ActorKind)
+		}
+	}
+	// Two bursts (1st and 5th failure each), the lock, and the session it revoked.
+	if actions["user.login_failed"] != 4 || actions["user.lock"] != 1 || actions["user.sessions_revoked"] != 1 {
+		t.Fatalf("history actions: %v", actions)
 	}
 	// The right password no longer helps.
 	_, err := e.login("l@example.com", goodPW, core.AudienceConsole)
@@ -258,5 +265,54 @@ func TestDirectoryUsersLogInThroughTheirDirectoryWithTheSameRules(t *testing.T) 
 	}
 	if got, _ := e.svc.GetUser(e.ctx, e.org, c.User.ID); got.Status != core.StatusLocked {
 		t.Fatalf("directory user not locked after 10 failures: %s", got.Status)
+	}
+}
+
+// countingHasher counts verifications, to show that a login for an unknown
+// username does the same hashing work as one for a known username.
+type countingHasher struct {
+	core.PasswordHasher
+	verifies int
+}
+
+func (c *countingHasher) Verify(hash, pw string) (bool, error) {
+	c.verifies++
+	return c.PasswordHasher.Verify(hash, pw)
+}
+
+func TestUnknownUsernameCostsTheSameHashingWork(t *testing.T) {
+	e := newEnv(t)
+	e.activeUser(t, "known@example.com", core.RoleMember)
+	ch := &countingHasher{PasswordHasher: fastHasher}
+	svc, _ := core.NewService(core.Config{}, core.Deps{Store: e.store, Clock: e.clock, Hasher: ch})
+	for _, tc := range []struct{ user, pw string }{
+		{"known@example.com", "wrong-password"},
+		{"unknown@example.com", "wrong-password"},
+		{"known@example.com", goodPW},
+	} {
+		ch.verifies = 0
+		_, _ = svc.Login(e.ctx, core.LoginInput{Org: core.DefaultOrg, Username: tc.user, Password: tc.pw, Audience: core.AudienceConsole})
+		if ch.verifies != 1 {
+			t.Errorf("login %s/%s verified %d hashes, want exactly 1", tc.user, tc.pw, ch.verifies)
+		}
+	}
+}
+
+func TestDormancyAtTheBoundary(t *testing.T) {
+	e := newEnv(t)
+	u := e.activeUser(t, "edge@example.com", core.RoleMember)
+	if _, err := e.login("edge@example.com", goodPW, core.AudienceConsole); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(90 * 24 * time.Hour) // exactly the dormancy period
+	if n, _ := e.svc.RunDormancy(e.ctx); n != 0 {
+		t.Fatalf("marked inactive at exactly 90 days")
+	}
+	e.clock.Advance(time.Microsecond)
+	if n, _ := e.svc.RunDormancy(e.ctx); n != 1 {
+		t.Fatalf("not marked inactive just after 90 days")
+	}
+	if got, _ := e.svc.GetUser(e.ctx, e.org, u.ID); got.Status != core.StatusInactive {
+		t.Fatalf("status %s", got.Status)
 	}
 }

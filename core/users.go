@@ -463,12 +463,19 @@ func (s *Service) transition(ctx context.Context, tx Tx, a Actor, u *User, act A
 	if err := tx.UpdateUser(ctx, u); err != nil {
 		return err
 	}
+	if err := s.record(ctx, tx, a, u.OrgID, "user."+string(act), "user", u.ID, &before, u); err != nil {
+		return err
+	}
 	if !to.CanLogIn() {
-		if _, err := tx.DeleteSessions(ctx, u.ID, ""); err != nil {
+		n, err := tx.DeleteSessions(ctx, u.ID, "")
+		if err != nil {
 			return fmt.Errorf("end sessions: %w", err)
 		}
+		if n > 0 {
+			return s.record(ctx, tx, a, u.OrgID, "user.sessions_revoked", "user", u.ID, nil, map[string]any{"sessions_ended": n, "reason": to})
+		}
 	}
-	return s.record(ctx, tx, a, u.OrgID, "user."+string(act), "user", u.ID, &before, u)
+	return nil
 }
 
 // DeleteUser removes a user who never accepted an invitation. Anyone with
