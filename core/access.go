@@ -205,14 +205,14 @@ func (s *Service) CreateApp(ctx context.Context, a Actor, orgID, name string) (*
 // AssignApp gives a user (userID) or a group's members (groupID) access to an
 // app with an app role (DefaultAppRole when empty). Exactly one of userID and
 // groupID is set.
-func (s *Service) AssignApp(ctx context.Context, a Actor, orgID, appName, userID, groupID, appRole string) error {
+func (s *Service) AssignApp(ctx context.Context, a Actor, orgID, appID, userID, groupID, appRole string) error {
 	if appRole == "" {
 		appRole = DefaultAppRole
 	}
 	var p problems
 	checkText(&p, "app_role", appRole, MaxNameLen)
 	if (userID == "") == (groupID == "") {
-		p.add("user", "name exactly one of a user or a group")
+		p.add("user_id", "name exactly one of user_id and group_id")
 	}
 	if err := p.err(); err != nil {
 		return err
@@ -221,7 +221,7 @@ func (s *Service) AssignApp(ctx context.Context, a Actor, orgID, appName, userID
 		return err
 	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		app, err := tx.AppByName(ctx, orgID, appName)
+		app, err := tx.AppByID(ctx, orgID, appID)
 		if err != nil {
 			return err
 		}
@@ -244,7 +244,139 @@ func (s *Service) AssignApp(ctx context.Context, a Actor, orgID, appName, userID
 		return s.record(ctx, tx, a, orgID, "app.assign", "group", groupID, nil, target)
 	})
 	if err != nil {
-		return fmt.Errorf("assign app %q: %w", appName, err)
+		return fmt.Errorf("assign app %s: %w", appID, err)
+	}
+	return nil
+}
+
+// UnassignApp removes a user's direct assignment (userID) or a group's grant (groupID).
+func (s *Service) UnassignApp(ctx context.Context, a Actor, orgID, appID, userID, groupID string) error {
+	if err := authorizeOrgSettings(a); err != nil {
+		return err
+	}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		app, err := tx.AppByID(ctx, orgID, appID)
+		if err != nil {
+			return err
+		}
+		target, kind := userID, "user"
+		var removed bool
+		if userID != "" {
+			removed, err = tx.UnassignApp(ctx, app.ID, userID)
+		} else {
+			target, kind = groupID, "group"
+			removed, err = tx.RevokeGroupApp(ctx, app.ID, groupID)
+		}
+		if err != nil {
+			return err
+		}
+		if !removed {
+			return &NotFoundError{Kind: "assignment of app " + app.Name + " to " + kind, Key: target}
+		}
+		return s.record(ctx, tx, a, orgID, "app.unassign", kind, target, map[string]string{"app": app.Name}, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("unassign app %s: %w", appID, err)
+	}
+	return nil
+}
+
+// ListApps returns an organisation's apps by name.
+func (s *Service) ListApps(ctx context.Context, orgID string) ([]App, error) {
+	var out []App
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.ListApps(ctx, orgID)
+		return err
+	})
+	return out, err
+}
+
+// RenameApp changes an app's name.
+func (s *Service) RenameApp(ctx context.Context, a Actor, orgID, id, name string) (*App, error) {
+	var p problems
+	if strings.TrimSpace(name) == "" {
+		p.add("name", "is required")
+	}
+	checkText(&p, "name", name, MaxNameLen)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	if err := authorizeOrgSettings(a); err != nil {
+		return nil, err
+	}
+	var out *App
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		app, err := tx.AppByID(ctx, orgID, id)
+		if err != nil {
+			return err
+		}
+		before := *app
+		app.Name = strings.TrimSpace(name)
+		if err := tx.UpdateApp(ctx, app); err != nil {
+			return err
+		}
+		out = app
+		return s.record(ctx, tx, a, orgID, "app.rename", "app", app.ID, &before, app)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rename app %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// DeleteApp removes an app and every assignment of it.
+func (s *Service) DeleteApp(ctx context.Context, a Actor, orgID, id string) error {
+	if err := authorizeOrgSettings(a); err != nil {
+		return err
+	}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		app, err := tx.AppByID(ctx, orgID, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteApp(ctx, orgID, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, orgID, "app.delete", "app", app.ID, app, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("delete app %s: %w", id, err)
+	}
+	return nil
+}
+
+// ListTokens returns an organisation's API tokens (never their secrets).
+func (s *Service) ListTokens(ctx context.Context, a Actor, orgID string) ([]APIToken, error) {
+	if err := authorizeOrgSettings(a); err != nil {
+		return nil, err
+	}
+	var out []APIToken
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.ListTokens(ctx, orgID)
+		return err
+	})
+	return out, err
+}
+
+// RevokeToken stops a token from working.
+func (s *Service) RevokeToken(ctx context.Context, a Actor, orgID, id string) error {
+	if err := authorizeOrgSettings(a); err != nil {
+		return err
+	}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		ok, err := tx.RevokeToken(ctx, orgID, id, s.now())
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &NotFoundError{Kind: "active token", Key: id}
+		}
+		return s.record(ctx, tx, a, orgID, "token.revoke", "token", id, nil, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("revoke token %s: %w", id, err)
 	}
 	return nil
 }

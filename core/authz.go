@@ -86,3 +86,12 @@ func AuthorizeUserAdmin(a Actor) error {
 	}
 	return nil
 }
+
+// AuthorizeRemoveUsers checks that a person may disable or archive users at all
+// (Jigx: only owners and admins); each user is still checked on its own.
+func AuthorizeRemoveUsers(a Actor) error {
+	if isPerson(a) && !a.Role.IsAdmin() {
+		return &ForbiddenError{Reason: "only owners and admins can disable or remove users"}
+	}
+	return nil
+}

@@ -46,6 +46,7 @@ type Tx interface {
 	GroupTx
 	AuthTx
 	SearchTx
+	AdminTx
 
 	CreateOrg(ctx context.Context, o *Org) error
 	OrgByName(ctx context.Context, name string) (*Org, error)

@@ -109,10 +109,14 @@ func TestSearchFiltersAndSorts(t *testing.T) {
 	}
 	g, _ := e.svc.CreateGroup(e.ctx, admin, e.org, "Ops", "", "")
 	_ = e.svc.ReplaceGroupMembers(e.ctx, admin, e.org, g.ID, []string{ids["m@example.com"], ids["um@example.com"]})
-	_, _ = e.svc.CreateApp(e.ctx, admin, e.org, "Billing")
-	_ = e.svc.AssignApp(e.ctx, admin, e.org, "billing", "", g.ID, "")
-	_, _ = e.svc.CreateApp(e.ctx, admin, e.org, "Wiki")
-	_ = e.svc.AssignApp(e.ctx, admin, e.org, "wiki", ids["a@example.com"], "", "")
+	billing, _ := e.svc.CreateApp(e.ctx, admin, e.org, "Billing")
+	if err := e.svc.AssignApp(e.ctx, admin, e.org, billing.ID, "", g.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	wiki, _ := e.svc.CreateApp(e.ctx, admin, e.org, "Wiki")
+	if err := e.svc.AssignApp(e.ctx, admin, e.org, wiki.ID, ids["a@example.com"], "", ""); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name string

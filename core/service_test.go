@@ -532,17 +532,25 @@ func TestGroupsAppsAndTenantIsolation(t *testing.T) {
 	if err := e.svc.ReplaceGroupMembers(e.ctx, admin, e.org, g.ID, []string{u.ID, u.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.CreateApp(e.ctx, admin, e.org, "Expenses"); err != nil {
+	expenses, err := e.svc.CreateApp(e.ctx, admin, e.org, "Expenses")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.CreateApp(e.ctx, admin, e.org, "Wiki"); err != nil {
+	wiki, err := e.svc.CreateApp(e.ctx, admin, e.org, "Wiki")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.AssignApp(e.ctx, admin, e.org, "Expenses", "", g.ID, "approver"); err != nil {
+	if _, err := e.svc.CreateApp(e.ctx, admin, e.org, "WIKI"); !errors.Is(err, core.ErrConflict) {
+		t.Fatalf("duplicate app name: %v", err)
+	}
+	if err := e.svc.AssignApp(e.ctx, admin, e.org, expenses.ID, "", g.ID, "approver"); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.AssignApp(e.ctx, admin, e.org, "wiki", u.ID, "", ""); err != nil {
+	if err := e.svc.AssignApp(e.ctx, admin, e.org, wiki.ID, u.ID, "", ""); err != nil {
 		t.Fatal(err)
+	}
+	if err := e.svc.AssignApp(e.ctx, admin, e.org, wiki.ID, u.ID, g.ID, ""); !errors.Is(err, core.ErrInvalid) {
+		t.Fatalf("user and group at once: %v", err)
 	}
 	v, _ := e.svc.GetUser(e.ctx, e.org, u.ID)
 	if len(v.Groups) != 1 || v.Groups[0] != "Engineering" {

@@ -81,6 +81,7 @@ func (a *API) Mount(r *mux.Router) {
 	authed.Handle("/org/password-policy", a.handle(a.putPolicy)).Methods(http.MethodPut)
 	authed.Handle("/org/metadata-template", a.handle(a.getTemplate)).Methods(http.MethodGet)
 	authed.Handle("/org/metadata-template", a.handle(a.putTemplate)).Methods(http.MethodPut)
+	a.mountAccess(authed)
 	v1.NotFoundHandler = a.handle(func(http.ResponseWriter, *http.Request) error {
 		return &httpError{status: http.StatusNotFound, code: "not_found", msg: "no such endpoint"}
 	})

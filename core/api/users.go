@@ -282,6 +282,13 @@ func (a *API) bulk(w http.ResponseWriter, r *http.Request) error {
 	}
 	var do func(id string) (*core.UserView, error)
 	actor := a.actor(r)
+	check := core.AuthorizeUserAdmin
+	if in.Action != "set_admin" {
+		check = core.AuthorizeRemoveUsers
+	}
+	if err := check(actor); err != nil {
+		return err
+	}
 	org := orgID(r)
 	switch in.Action {
 	case "set_admin":

@@ -1,0 +1,242 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/rosterhq/roster/core"
+)
+
+func (a *API) mountAccess(r *mux.Router) {
+	r.Handle("/groups", a.handle(a.listGroups)).Methods(http.MethodGet)
+	r.Handle("/groups", a.handle(a.createGroup)).Methods(http.MethodPost)
+	r.Handle("/groups/{id}", a.handle(a.renameGroup)).Methods(http.MethodPatch)
+	r.Handle("/groups/{id}", a.handle(a.deleteGroup)).Methods(http.MethodDelete)
+	r.Handle("/groups/{id}/members", a.handle(a.groupMembers)).Methods(http.MethodGet)
+	r.Handle("/groups/{id}/members", a.handle(a.replaceMembers)).Methods(http.MethodPut)
+	r.Handle("/groups/{id}/members", a.handle(a.addMembers)).Methods(http.MethodPost)
+	r.Handle("/groups/{id}/members/{user_id}", a.handle(a.removeMember)).Methods(http.MethodDelete)
+	r.Handle("/apps", a.handle(a.listApps)).Methods(http.MethodGet)
+	r.Handle("/apps", a.handle(a.createApp)).Methods(http.MethodPost)
+	r.Handle("/apps/{id}", a.handle(a.renameApp)).Methods(http.MethodPatch)
+	r.Handle("/apps/{id}", a.handle(a.deleteApp)).Methods(http.MethodDelete)
+	r.Handle("/apps/{id}/assignments", a.handle(a.assignApp)).Methods(http.MethodPost)
+	r.Handle("/apps/{id}/assignments", a.handle(a.unassignApp)).Methods(http.MethodDelete)
+	r.Handle("/tokens", a.handle(a.listTokens)).Methods(http.MethodGet)
+	r.Handle("/tokens", a.handle(a.createToken)).Methods(http.MethodPost)
+	r.Handle("/tokens/{id}", a.handle(a.revokeToken)).Methods(http.MethodDelete)
+}
+
+type named struct {
+	Name string `json:"name"`
+}
+
+func (a *API) listGroups(w http.ResponseWriter, r *http.Request) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	gs, err := a.svc.ListGroups(r.Context(), orgID(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"groups": gs})
+	return nil
+}
+
+func (a *API) createGroup(w http.ResponseWriter, r *http.Request) error {
+	var in named
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	g, err := a.svc.CreateGroup(r.Context(), a.actor(r), orgID(r), in.Name, "", "")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, g)
+	return nil
+}
+
+func (a *API) renameGroup(w http.ResponseWriter, r *http.Request) error {
+	var in named
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	g, err := a.svc.RenameGroup(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], in.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, g)
+	return nil
+}
+
+func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) error {
+	if err := a.svc.DeleteGroup(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) groupMembers(w http.ResponseWriter, r *http.Request) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	ids, err := a.svc.GroupMembers(r.Context(), orgID(r), mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user_ids": ids})
+	return nil
+}
+
+type memberIDs struct {
+	UserIDs []string `json:"user_ids"`
+}
+
+func (a *API) replaceMembers(w http.ResponseWriter, r *http.Request) error {
+	var in memberIDs
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := a.svc.ReplaceGroupMembers(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], in.UserIDs); err != nil {
+		return err
+	}
+	return a.groupMembers(w, r)
+}
+
+func (a *API) addMembers(w http.ResponseWriter, r *http.Request) error {
+	var in memberIDs
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if len(in.UserIDs) == 0 {
+		return badRequest("user_ids", "at least one user id is required")
+	}
+	for _, id := range in.UserIDs {
+		if err := a.svc.SetGroupMember(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], id, true); err != nil {
+			return err
+		}
+	}
+	return a.groupMembers(w, r)
+}
+
+func (a *API) removeMember(w http.ResponseWriter, r *http.Request) error {
+	v := mux.Vars(r)
+	if err := a.svc.SetGroupMember(r.Context(), a.actor(r), orgID(r), v["id"], v["user_id"], false); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) listApps(w http.ResponseWriter, r *http.Request) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	apps, err := a.svc.ListApps(r.Context(), orgID(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"apps": apps})
+	return nil
+}
+
+func (a *API) createApp(w http.ResponseWriter, r *http.Request) error {
+	var in named
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	app, err := a.svc.CreateApp(r.Context(), a.actor(r), orgID(r), in.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, app)
+	return nil
+}
+
+func (a *API) renameApp(w http.ResponseWriter, r *http.Request) error {
+	var in named
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	app, err := a.svc.RenameApp(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], in.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, app)
+	return nil
+}
+
+func (a *API) deleteApp(w http.ResponseWriter, r *http.Request) error {
+	if err := a.svc.DeleteApp(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type assignment struct {
+	UserID  string `json:"user_id"`
+	GroupID string `json:"group_id"`
+	AppRole string `json:"app_role"`
+}
+
+func (a *API) assignApp(w http.ResponseWriter, r *http.Request) error {
+	var in assignment
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := a.svc.AssignApp(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], in.UserID, in.GroupID, in.AppRole); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) unassignApp(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	userID, groupID := q.Get("user_id"), q.Get("group_id")
+	if (userID == "") == (groupID == "") {
+		return badRequest("user_id", "name exactly one of user_id and group_id")
+	}
+	if err := a.svc.UnassignApp(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], userID, groupID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) listTokens(w http.ResponseWriter, r *http.Request) error {
+	ts, err := a.svc.ListTokens(r.Context(), a.actor(r), orgID(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": ts})
+	return nil
+}
+
+func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Name   string          `json:"name"`
+		Scope  core.TokenScope `json:"scope"`
+		UserID string          `json:"user_id"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	secret, t, err := a.svc.CreateToken(r.Context(), a.actor(r), orgID(r), in.Name, in.Scope, in.UserID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"token": secret, "id": t.ID, "name": t.Name, "scope": t.Scope, "user_id": t.UserID, "created_at": t.CreatedAt})
+	return nil
+}
+
+func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	if err := a.svc.RevokeToken(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
