@@ -116,8 +116,12 @@ func TestEndpointPermissionsByRole(t *testing.T) {
 		return r.body["id"].(string)
 	}
 	newActive := func() string { return f.createActive(randSuffix()+"@example.com", core.RoleMember) }
-	newGroup := func() string { return f.do(nil, "POST", "/api/v1/groups", f.owner, map[string]any{"name": "g" + randSuffix()}).body["id"].(string) }
-	newApp := func() string { return f.do(nil, "POST", "/api/v1/apps", f.owner, map[string]any{"name": "a" + randSuffix()}).body["id"].(string) }
+	newGroup := func() string {
+		return f.do(nil, "POST", "/api/v1/groups", f.owner, map[string]any{"name": "g" + randSuffix()}).body["id"].(string)
+	}
+	newApp := func() string {
+		return f.do(nil, "POST", "/api/v1/apps", f.owner, map[string]any{"name": "a" + randSuffix()}).body["id"].(string)
+	}
 	newToken := func() string {
 		return f.do(nil, "POST", "/api/v1/tokens", f.owner, map[string]any{"name": "t" + randSuffix(), "scope": "scim"}).body["id"].(string)
 	}
@@ -159,13 +163,19 @@ func TestEndpointPermissionsByRole(t *testing.T) {
 			return "PUT", "/api/v1/org/metadata-template", map[string]any{"fields": []any{}}
 		}},
 		{"list groups", managers, func() (string, string, any) { return "GET", "/api/v1/groups", nil }},
-		{"create group", admins, func() (string, string, any) { return "POST", "/api/v1/groups", map[string]any{"name": "x" + randSuffix()} }},
-		{"rename group", admins, func() (string, string, any) { return "PATCH", "/api/v1/groups/" + newGroup(), map[string]any{"name": "y" + randSuffix()} }},
+		{"create group", admins, func() (string, string, any) {
+			return "POST", "/api/v1/groups", map[string]any{"name": "x" + randSuffix()}
+		}},
+		{"rename group", admins, func() (string, string, any) {
+			return "PATCH", "/api/v1/groups/" + newGroup(), map[string]any{"name": "y" + randSuffix()}
+		}},
 		{"delete group", admins, func() (string, string, any) { return "DELETE", "/api/v1/groups/" + newGroup(), nil }},
 		{"add member", admins, func() (string, string, any) {
 			return "POST", "/api/v1/groups/" + newGroup() + "/members", map[string]any{"user_ids": []string{newUser()}}
 		}},
-		{"create app", admins, func() (string, string, any) { return "POST", "/api/v1/apps", map[string]any{"name": "z" + randSuffix()} }},
+		{"create app", admins, func() (string, string, any) {
+			return "POST", "/api/v1/apps", map[string]any{"name": "z" + randSuffix()}
+		}},
 		{"assign app", admins, func() (string, string, any) {
 			return "POST", "/api/v1/apps/" + newApp() + "/assignments", map[string]any{"user_id": newUser()}
 		}},
