@@ -108,6 +108,9 @@ type SearchTx interface {
 	// SearchUsers returns up to q.Limit+1 users after q.After, and the total
 	// matching the filters (ignoring the cursor).
 	SearchUsers(ctx context.Context, q *UserSearch) ([]User, int, error)
+	// GroupNamesOfUsers and AppsOfUsers load a page's groups and apps in one query each.
+	GroupNamesOfUsers(ctx context.Context, userIDs []string) (map[string][]string, error)
+	AppsOfUsers(ctx context.Context, userIDs []string) (map[string][]AppAssignment, error)
 }
 
 // SearchUsers runs the admin users list.
@@ -168,17 +171,44 @@ func (s *Service) SearchUsers(ctx context.Context, q UserSearch, text string) (*
 			last := &users[len(users)-1]
 			out.Next = &Cursor{Sort: q.Sort, Desc: q.Desc, Value: SortValue(last, q.Sort), Seq: last.Seq}
 		}
-		for i := range users {
-			v, err := s.view(ctx, tx, &users[i])
-			if err != nil {
-				return err
-			}
-			out.Users = append(out.Users, *v)
-		}
-		return nil
+		out.Users, err = s.views(ctx, tx, users)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("search users: %w", err)
+	}
+	return out, nil
+}
+
+// views derives the shown form of a page of users, loading their groups and
+// apps in one query each.
+func (s *Service) views(ctx context.Context, tx Tx, users []User) ([]UserView, error) {
+	ids := make([]string, len(users))
+	for i := range users {
+		ids[i] = users[i].ID
+	}
+	groups, err := tx.GroupNamesOfUsers(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("groups of users: %w", err)
+	}
+	apps, err := tx.AppsOfUsers(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("apps of users: %w", err)
+	}
+	now := s.now()
+	out := make([]UserView, len(users))
+	for i := range users {
+		u := &users[i]
+		out[i] = UserView{User: *u, FullName: u.FullName(), InviteStatus: DeriveInviteStatus(u, now), Groups: groups[u.ID], Apps: apps[u.ID]}
+		if out[i].Metadata == nil {
+			out[i].Metadata = map[string]string{}
+		}
+		if out[i].Groups == nil {
+			out[i].Groups = []string{}
+		}
+		if out[i].Apps == nil {
+			out[i].Apps = []AppAssignment{}
+		}
 	}
 	return out, nil
 }

@@ -77,18 +77,38 @@ func (t *tx) InsertUser(ctx context.Context, u *core.User) error {
 		return err
 	}
 	_, err = t.exec(ctx, `INSERT INTO users (id, org_id, username, username_key, email, email_key,
-		first_name, first_name_key, last_name, last_name_key, phone, language, role, role_rank, can_create_apps, status,
-		source, external_id, metadata, metadata_key, invite_state, invite_expires_at, invite_mail_error, password_hash,
+		first_name, first_name_key, last_name, last_name_key, search_key, phone, language, role, role_rank, can_create_apps, status,
+		source, external_id, metadata, invite_state, invite_expires_at, invite_mail_error, password_hash,
 		password_changed_at, must_change_password, failed_logins, status_before_archive, activated_at,
 		last_login_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.OrgID, u.Username, core.FoldKey(u.Username), u.Email, core.FoldKey(u.Email),
-		u.FirstName, core.FoldKey(u.FirstName), u.LastName, core.FoldKey(u.LastName), u.Phone, u.Language, u.Role, u.Role.Rank(), u.CanCreateApps, u.Status,
-		u.Source, u.ExternalID, meta, core.FoldKey(meta), u.InviteState, u.InviteExpiresAt, u.InviteMailError, u.PasswordHash,
+		u.FirstName, core.FoldKey(u.FirstName), u.LastName, core.FoldKey(u.LastName), searchKey(u), u.Phone, u.Language, u.Role, u.Role.Rank(), u.CanCreateApps, u.Status,
+		u.Source, u.ExternalID, meta, u.InviteState, u.InviteExpiresAt, u.InviteMailError, u.PasswordHash,
 		u.PasswordChangedAt, u.MustChangePassword, u.FailedLogins, u.StatusBeforeArchive, u.ActivatedAt,
 		u.LastLoginAt, u.CreatedAt, u.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("insert user %q: %w", u.Username, err)
+	}
+	return t.writeMetadata(ctx, u, false)
+}
+
+// writeMetadata keeps user_metadata (the folded values searched by
+// field:value) in step with the user's metadata.
+func (t *tx) writeMetadata(ctx context.Context, u *core.User, replace bool) error {
+	if replace {
+		if _, err := t.exec(ctx, `DELETE FROM user_metadata WHERE user_seq = (SELECT seq FROM users WHERE id = ?)`, u.ID); err != nil {
+			return err
+		}
+	}
+	for field, value := range u.Metadata {
+		if value == "" {
+			continue
+		}
+		if _, err := t.exec(ctx, `INSERT INTO user_metadata (user_seq, org_id, field, value_key)
+			SELECT seq, org_id, ?, ? FROM users WHERE id = ?`, field, core.FoldKey(value), u.ID); err != nil {
+			return fmt.Errorf("user %s metadata %s: %w", u.ID, field, err)
+		}
 	}
 	return nil
 }
@@ -99,15 +119,15 @@ func (t *tx) UpdateUser(ctx context.Context, u *core.User) error {
 		return err
 	}
 	res, err := t.exec(ctx, `UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?,
-		first_name = ?, first_name_key = ?, last_name = ?, last_name_key = ?, phone = ?, language = ?, role = ?, role_rank = ?,
-		can_create_apps = ?, status = ?, source = ?, external_id = ?, metadata = ?, metadata_key = ?, invite_state = ?,
+		first_name = ?, first_name_key = ?, last_name = ?, last_name_key = ?, search_key = ?, phone = ?, language = ?, role = ?, role_rank = ?,
+		can_create_apps = ?, status = ?, source = ?, external_id = ?, metadata = ?, invite_state = ?,
 		invite_expires_at = ?, invite_mail_error = ?, password_hash = ?, password_changed_at = ?,
 		must_change_password = ?, failed_logins = ?, status_before_archive = ?, activated_at = ?,
 		last_login_at = ?, updated_at = ?
 		WHERE org_id = ? AND id = ?`,
 		u.Username, core.FoldKey(u.Username), u.Email, core.FoldKey(u.Email),
-		u.FirstName, core.FoldKey(u.FirstName), u.LastName, core.FoldKey(u.LastName), u.Phone, u.Language, u.Role, u.Role.Rank(),
-		u.CanCreateApps, u.Status, u.Source, u.ExternalID, meta, core.FoldKey(meta), u.InviteState,
+		u.FirstName, core.FoldKey(u.FirstName), u.LastName, core.FoldKey(u.LastName), searchKey(u), u.Phone, u.Language, u.Role, u.Role.Rank(),
+		u.CanCreateApps, u.Status, u.Source, u.ExternalID, meta, u.InviteState,
 		u.InviteExpiresAt, u.InviteMailError, u.PasswordHash, u.PasswordChangedAt,
 		u.MustChangePassword, u.FailedLogins, u.StatusBeforeArchive, u.ActivatedAt,
 		u.LastLoginAt, u.UpdatedAt, u.OrgID, u.ID)
@@ -117,7 +137,7 @@ func (t *tx) UpdateUser(ctx context.Context, u *core.User) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return &core.NotFoundError{Kind: "user", Key: u.ID}
 	}
-	return nil
+	return t.writeMetadata(ctx, u, true)
 }
 
 func (t *tx) DeleteUser(ctx context.Context, orgID, id string) error {
@@ -198,6 +218,13 @@ func (t *tx) ListUsers(ctx context.Context, q core.UserQuery) ([]core.User, erro
 		out = append(out, *u)
 	}
 	return out, nil
+}
+
+// searchKey is the column the users list's substring search scans: first
+// name, last name and phone, folded, separated by U+001F so that no match
+// spans two fields.
+func searchKey(u *core.User) string {
+	return core.FoldKey(u.FirstName) + "\x1f" + core.FoldKey(u.LastName) + "\x1f" + core.FoldKey(u.Phone)
 }
 
 // placeholders returns "?, ?, …" for n bound values; only the count comes from input.

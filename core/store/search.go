@@ -25,7 +25,8 @@ var sortColumns = map[core.SortKey]string{
 }
 
 // SearchUsers answers the users list in SQL: filters and search in WHERE,
-// keyset pagination on (sort column, seq), COUNT for the total.
+// keyset pagination on (sort column, seq), COUNT for the total when the page
+// does not already show it.
 func (t *tx) SearchUsers(ctx context.Context, q *core.UserSearch) ([]core.User, int, error) {
 	col, ok := sortColumns[q.Sort]
 	if !ok {
@@ -43,7 +44,7 @@ func (t *tx) SearchUsers(ctx context.Context, q *core.UserSearch) ([]core.User, 
 		}
 	}
 	if len(q.Roles) > 0 {
-		in("role", len(q.Roles), func(i int) any { return string(q.Roles[i]) })
+		in("role_rank", len(q.Roles), func(i int) any { return q.Roles[i].Rank() })
 	}
 	if len(q.Statuses) > 0 {
 		in("status", len(q.Statuses), func(i int) any { return string(q.Statuses[i]) })
@@ -68,34 +69,29 @@ func (t *tx) SearchUsers(ctx context.Context, q *core.UserSearch) ([]core.User, 
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")
 	}
+	// Membership filters are IN (subquery), so the member set is built once.
 	if q.Group != "" {
-		where = append(where, `EXISTS (SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id
-			WHERE m.user_id = users.id AND g.org_id = users.org_id AND g.name_key = ?)`)
-		args = append(args, core.FoldKey(q.Group))
+		where = append(where, `id IN (SELECT m.user_id FROM group_members m JOIN groups g ON g.id = m.group_id
+			WHERE g.org_id = ? AND g.name_key = ?)`)
+		args = append(args, q.OrgID, core.FoldKey(q.Group))
 	}
 	if q.App != "" {
-		where = append(where, `(EXISTS (SELECT 1 FROM app_users au JOIN apps a ON a.id = au.app_id
-			WHERE au.user_id = users.id AND a.org_id = users.org_id AND a.name_key = ?)
-		 OR EXISTS (SELECT 1 FROM group_members m JOIN app_groups ag ON ag.group_id = m.group_id JOIN apps a ON a.id = ag.app_id
-			WHERE m.user_id = users.id AND a.org_id = users.org_id AND a.name_key = ?))`)
+		where = append(where, `id IN (SELECT au.user_id FROM app_users au JOIN apps a ON a.id = au.app_id
+			WHERE a.org_id = ? AND a.name_key = ?
+			UNION SELECT m.user_id FROM group_members m JOIN app_groups ag ON ag.group_id = m.group_id JOIN apps a ON a.id = ag.app_id
+			WHERE a.org_id = ? AND a.name_key = ?)`)
 		key := core.FoldKey(q.App)
-		args = append(args, key, key)
+		args = append(args, q.OrgID, key, q.OrgID, key)
 	}
 	if q.Text != "" {
-		where = append(where, `(instr(first_name_key, ?) > 0 OR instr(last_name_key, ?) > 0 OR instr(phone, ?) > 0
-			OR username_key = ? OR email_key = ?)`)
-		args = append(args, q.Text, q.Text, q.Text, q.Text, q.Text)
+		where = append(where, `(instr(search_key, ?) > 0 OR username_key = ? OR email_key = ?)`)
+		args = append(args, q.Text, q.Text, q.Text)
 	}
 	if q.MetaField != "" {
-		// The folded JSON holds folded keys; template names are unique case-insensitively.
-		where = append(where, `instr(COALESCE(json_extract(metadata_key, ?), ''), ?) > 0`)
-		args = append(args, `$."`+core.FoldKey(q.MetaField)+`"`, q.MetaValue)
+		where = append(where, `seq IN (SELECT user_seq FROM user_metadata WHERE org_id = ? AND field = ? AND instr(value_key, ?) > 0)`)
+		args = append(args, q.OrgID, q.MetaField, q.MetaValue)
 	}
 	filter := strings.Join(where, " AND ")
-	var total int
-	if err := t.get(ctx, &total, "users", "count", `SELECT COUNT(*) FROM users WHERE `+filter, args...); err != nil {
-		return nil, 0, fmt.Errorf("count users: %w", err)
-	}
 
 	dir, cmp := "ASC", ">"
 	if q.Desc {
@@ -124,6 +120,14 @@ func (t *tx) SearchUsers(ctx context.Context, q *core.UserSearch) ([]core.User, 
 		}
 		out = append(out, *u)
 	}
+	// A first page that is not full holds every match: its length is the
+	// total, and a narrow search (an exact email) costs one scan, not two.
+	total := len(out)
+	if q.After != nil || len(out) > q.Limit {
+		if err := t.get(ctx, &total, "users", "count", `SELECT COUNT(*) FROM users WHERE `+filter, args...); err != nil {
+			return nil, 0, fmt.Errorf("count users: %w", err)
+		}
+	}
 	return out, total, nil
 }
 
@@ -144,4 +148,58 @@ func cursorValue(k core.SortKey, v string) (any, error) {
 		return ts.UTC(), nil
 	}
 	return v, nil
+}
+
+func (t *tx) GroupNamesOfUsers(ctx context.Context, userIDs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		UserID string `db:"user_id"`
+		Name   string `db:"name"`
+	}
+	args := make([]any, len(userIDs))
+	for i, id := range userIDs {
+		args[i] = id
+	}
+	err := t.sel(ctx, &rows, `SELECT m.user_id, g.name FROM group_members m JOIN groups g ON g.id = m.group_id
+		WHERE m.user_id IN (`+placeholders(len(userIDs))+`) ORDER BY m.user_id, g.name_key`, args...)
+	for _, r := range rows {
+		out[r.UserID] = append(out[r.UserID], r.Name)
+	}
+	return out, err
+}
+
+func (t *tx) AppsOfUsers(ctx context.Context, userIDs []string) (map[string][]core.AppAssignment, error) {
+	out := map[string][]core.AppAssignment{}
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		UserID string `db:"user_id"`
+		core.AppAssignment
+	}
+	ph := placeholders(len(userIDs))
+	args := make([]any, 0, 2*len(userIDs))
+	for range 2 {
+		for _, id := range userIDs {
+			args = append(args, id)
+		}
+	}
+	err := t.sel(ctx, &rows, `
+		SELECT au.user_id, a.id AS app_id, a.name AS app_name, au.app_role, '' AS via_group
+		  FROM app_users au JOIN apps a ON a.id = au.app_id WHERE au.user_id IN (`+ph+`)
+		UNION ALL
+		SELECT m.user_id, a.id, a.name, MIN(ag.app_role), MIN(g.name)
+		  FROM group_members m JOIN app_groups ag ON ag.group_id = m.group_id
+		  JOIN apps a ON a.id = ag.app_id JOIN groups g ON g.id = m.group_id
+		 WHERE m.user_id IN (`+ph+`)
+		   AND NOT EXISTS (SELECT 1 FROM app_users x WHERE x.user_id = m.user_id AND x.app_id = a.id)
+		 GROUP BY m.user_id, a.id, a.name
+		ORDER BY 1, 3`, args...)
+	for _, r := range rows {
+		out[r.UserID] = append(out[r.UserID], r.AppAssignment)
+	}
+	return out, err
 }
