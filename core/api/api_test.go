@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -490,5 +491,35 @@ func TestOrgSettingsOverHTTP(t *testing.T) {
 	}
 	if r := f.do(nil, "PUT", "/api/v1/org/password-policy", f.owner, map[string]any{"min_length": 3}); r.code != 400 || r.errField() != "min_length" {
 		t.Fatalf("weak policy: %d %s", r.code, r.raw)
+	}
+}
+
+func TestExportUsersCSV(t *testing.T) {
+	f := newFixture(t, 100)
+	f.do(nil, "PUT", "/api/v1/org/metadata-template", f.owner, map[string]any{"fields": []map[string]any{{"name": "team", "type": "string"}}})
+	f.do(nil, "POST", "/api/v1/users", f.owner, map[string]any{"username": "evil@example.com", "email": "evil@example.com", "first_name": "=HYPERLINK(\"x\")", "last_name": "Aaa", "send_invite": false, "metadata": map[string]string{"team": "red, blue"}})
+	f.do(nil, "POST", "/api/v1/users", f.owner, map[string]any{"username": "bee@example.com", "email": "bee@example.com", "first_name": "Bee", "last_name": "Bbb", "send_invite": false})
+	req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/users/export?status=invited", nil)
+	req.Header.Set("Authorization", "Bearer "+f.owner)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("export: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	rows, err := csv.NewReader(res.Body).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || rows[0][0] != "username" || rows[0][len(rows[0])-1] != "metadata.team" {
+		t.Fatalf("rows: %v", rows)
+	}
+	if rows[1][0] != "evil@example.com" || rows[1][1] != `'=HYPERLINK("x")` || rows[1][len(rows[1])-1] != "red, blue" || rows[2][0] != "bee@example.com" {
+		t.Fatalf("rows: %v", rows)
+	}
+	if r := f.do(nil, "GET", "/api/v1/users/export?sort=nope", f.owner, nil); r.code != 400 || r.errField() != "sort" {
+		t.Fatalf("bad export: %d %s", r.code, r.raw)
 	}
 }

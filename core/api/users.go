@@ -29,10 +29,8 @@ type userList struct {
 	NextPageToken string          `json:"next_page_token"`
 }
 
-func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
-	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
-		return err
-	}
+// searchFromQuery reads the list's filters, sort and page from the query string.
+func searchFromQuery(r *http.Request) (core.UserSearch, error) {
 	q := r.URL.Query()
 	s := core.UserSearch{OrgID: orgID(r), Group: q.Get("group"), App: q.Get("app"), Sort: core.SortKey(q.Get("sort"))}
 	for _, v := range multi(r, "role") {
@@ -49,23 +47,34 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	case "desc":
 		s.Desc = true
 	default:
-		return badRequest("order", "%q is not asc or desc", q.Get("order"))
+		return s, badRequest("order", "%q is not asc or desc", q.Get("order"))
 	}
 	if ps := q.Get("page_size"); ps != "" {
 		n, err := strconv.Atoi(ps)
 		if err != nil || n < 1 {
-			return badRequest("page_size", "%q is not a positive number", ps)
+			return s, badRequest("page_size", "%q is not a positive number", ps)
 		}
 		s.Limit = n
 	}
 	if tok := q.Get("page_token"); tok != "" {
 		c, err := core.DecodeCursor(tok)
 		if err != nil {
-			return err
+			return s, err
 		}
 		s.After = c
 	}
-	res, err := a.svc.SearchUsers(r.Context(), s, q.Get("q"))
+	return s, nil
+}
+
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	s, err := searchFromQuery(r)
+	if err != nil {
+		return err
+	}
+	res, err := a.svc.SearchUsers(r.Context(), s, r.URL.Query().Get("q"))
 	if err != nil {
 		return err
 	}
