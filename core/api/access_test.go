@@ -137,6 +137,7 @@ func TestEndpointPermissionsByRole(t *testing.T) {
 	checks := []check{
 		{"me", all, func() (string, string, any) { return "GET", "/api/v1/me", nil }},
 		{"list users", managers, func() (string, string, any) { return "GET", "/api/v1/users", nil }},
+		{"export users", managers, func() (string, string, any) { return "GET", "/api/v1/users/export", nil }},
 		{"create user", managers, func() (string, string, any) {
 			return "POST", "/api/v1/users", map[string]any{"username": "n" + randSuffix(), "send_invite": false}
 		}},
