@@ -36,6 +36,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		IdleTimeout:       a.cfg.HTTP.IdleTimeout,
 		ShutdownTimeout:   a.cfg.HTTP.ShutdownTimeout,
 	}, a.store.Ready, a.log)
+	stopMail, err := startMail(ctx, a, srv.Router())
+	if err != nil {
+		return err
+	}
+	defer stopMail()
 	ln, err := srv.Listen()
 	if err != nil {
 		return err

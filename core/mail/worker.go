@@ -30,7 +30,7 @@ type WorkerConfig struct {
 	PollInterval time.Duration // how often the queue is checked when idle; 2s when 0
 	// Lease is how long a claimed mail is reserved for this worker. A worker
 	// that dies mid-send leaves its row to be reclaimed after the lease
-	// (at-least-once delivery after a crash). Longer than SendTimeout; 5m when 0.
+	// (at-least-once delivery after a crash). Longer than SendTimeout; 5m (or twice SendTimeout) when 0.
 	Lease       time.Duration
 	SendTimeout time.Duration // the whole SMTP exchange of one mail; 1m when 0
 }
@@ -56,7 +56,7 @@ func (c *WorkerConfig) Validate() error {
 		c.SendTimeout = time.Minute
 	}
 	if c.Lease == 0 {
-		c.Lease = 5 * time.Minute
+		c.Lease = max(5*time.Minute, 2*c.SendTimeout)
 	}
 	switch {
 	case c.MaxAttempts < 1:
