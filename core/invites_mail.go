@@ -31,7 +31,7 @@ func (s *Service) queueInviteMail(ctx context.Context, tx Tx, u *User, token, la
 	}
 	now := s.now()
 	m := &OutboxMail{
-		ID: uuid.NewString(), OrgID: u.OrgID, UserID: u.ID, InviteID: inv.ID, Kind: MailInvite,
+		ID: uuid.NewString(), OrgID: u.OrgID, UserID: u.ID, RefID: inv.ID, Kind: MailInvite,
 		Language: language, To: u.Email, Token: token, State: MailQueued, NextAttemptAt: now, CreatedAt: now,
 	}
 	if err := tx.InsertMail(ctx, m); err != nil {
@@ -133,17 +133,15 @@ func (s *Service) ClaimMail(ctx context.Context, lease time.Duration, limit int)
 			return err
 		}
 		for _, m := range ms {
-			if m.Kind == MailInvite {
-				inv, err := tx.InviteByTokenHash(ctx, HashSecret(m.Token))
-				if err != nil && !errors.Is(err, ErrNotFound) {
+			why, err := staleMail(ctx, tx, &m, now)
+			if err != nil {
+				return err
+			}
+			if why != "" {
+				if err := tx.FinishMail(ctx, m.ID, MailCancelled, now, why); err != nil {
 					return err
 				}
-				if inv == nil || inv.UsedAt != nil || inv.VoidedAt != nil {
-					if err := tx.FinishMail(ctx, m.ID, MailCancelled, now, "the invitation was used or replaced before it was mailed"); err != nil {
-						return err
-					}
-					continue
-				}
+				continue
 			}
 			c := ClaimedMail{Mail: m}
 			if c.User, err = tx.UserByID(ctx, m.OrgID, m.UserID); err != nil {
@@ -164,6 +162,30 @@ func (s *Service) ClaimMail(ctx context.Context, lease time.Duration, limit int)
 		return nil, fmt.Errorf("claim mail: %w", err)
 	}
 	return out, nil
+}
+
+// staleMail says why a claimed mail should no longer be sent ("" when it
+// should): its link was used, replaced or has expired meanwhile.
+func staleMail(ctx context.Context, tx Tx, m *OutboxMail, now time.Time) (string, error) {
+	switch m.Kind {
+	case MailInvite:
+		inv, err := tx.InviteByTokenHash(ctx, HashSecret(m.Token))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+		if inv == nil || inv.UsedAt != nil || inv.VoidedAt != nil {
+			return "the invitation was used or replaced before it was mailed", nil
+		}
+	case MailPasswordReset:
+		r, err := tx.PasswordResetByTokenHash(ctx, HashSecret(m.Token))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+		if r == nil || r.UsedAt != nil || r.VoidedAt != nil || now.After(r.ExpiresAt) {
+			return "the password reset link was used, replaced or expired before it was mailed", nil
+		}
+	}
+	return "", nil
 }
 
 // MailSent records a delivered mail: the row is finished and its token blanked.

@@ -61,6 +61,13 @@ type MailData struct {
 	ExpiresOn string // ExpiresAt as "2006-01-02 15:04 UTC"
 	ValidDays int
 	Language  string
+
+	// group_message: what the sender wrote.
+	MessageSubject string
+	Message        string
+	MessageLines   []string // Message split into lines, for the HTML part
+	GroupName      string
+	SenderName     string
 }
 
 // SampleMailData is the data templates are checked and previewed with.
@@ -71,6 +78,9 @@ func SampleMailData(lang string) MailData {
 		Email: "ada@example.com", OrgName: "Example Corp",
 		Link:      "https://roster.example.com/invite/" + PrefixInvite + "SAMPLE-TOKEN-NOT-VALID",
 		ExpiresAt: exp, ExpiresOn: exp.Format("2006-01-02 15:04 UTC"), ValidDays: 7, Language: lang,
+		MessageSubject: "Planned maintenance", Message: "The app catalog is down on Saturday.\nPlease plan ahead.",
+		MessageLines: []string{"The app catalog is down on Saturday.", "Please plan ahead."}, GroupName: "Field sales",
+		SenderName: "Grace Hopper",
 	}
 }
 

@@ -10,11 +10,13 @@ type MailKind string
 
 // Mail kinds.
 const (
-	MailInvite MailKind = "invite" // an invitation with a single-use link
+	MailInvite        MailKind = "invite"         // an invitation with a single-use link
+	MailPasswordReset MailKind = "password_reset" // a single-use link to choose a new password
+	MailGroupMessage  MailKind = "group_message"  // an admin's message to the members of a group
 )
 
 // MailKinds lists the kinds of mail that have templates.
-var MailKinds = []MailKind{MailInvite}
+var MailKinds = []MailKind{MailInvite, MailPasswordReset, MailGroupMessage}
 
 // Valid reports whether k is a known mail kind.
 func (k MailKind) Valid() bool {
@@ -46,11 +48,15 @@ type OutboxMail struct {
 	ID            string     `json:"id" db:"id"`
 	OrgID         string     `json:"org_id" db:"org_id"`
 	UserID        string     `json:"user_id" db:"user_id"`
-	InviteID      string     `json:"invite_id,omitempty" db:"invite_id"`
+	RefID         string     `json:"ref_id,omitempty" db:"ref_id"` // the invite, password reset or group it is about
 	Kind          MailKind   `json:"kind" db:"kind"`
 	Language      string     `json:"language" db:"language"`
 	To            string     `json:"to" db:"to_addr"`
 	Token         string     `json:"-" db:"token"`
+	Subject       string     `json:"subject,omitempty" db:"subject"` // group_message: the sender's subject
+	Body          string     `json:"-" db:"body"`                    // group_message: the sender's text
+	Sender        string     `json:"sender,omitempty" db:"sender"`   // group_message: the sender's name
+	GroupName     string     `json:"group_name,omitempty" db:"group_name"`
 	State         MailState  `json:"state" db:"state"`
 	Attempts      int        `json:"attempts" db:"attempts"`
 	NextAttemptAt time.Time  `json:"next_attempt_at" db:"next_attempt_at"`
@@ -99,8 +105,30 @@ type OutboxTx interface {
 	ListUserMail(ctx context.Context, orgID, userID string) ([]OutboxMail, error)
 	MailStats(ctx context.Context) (MailStats, error)
 
+	ResetTx
+
 	MailTemplateOverride(ctx context.Context, orgID string, kind MailKind, language string) (*MailTemplate, error)
 	ListMailTemplates(ctx context.Context, orgID string) ([]MailTemplate, error)
 	PutMailTemplate(ctx context.Context, t *MailTemplate) error
 	DeleteMailTemplate(ctx context.Context, orgID string, kind MailKind, language string) error
+}
+
+// PasswordReset is one password-reset link. Only the SHA-256 of its token is stored.
+type PasswordReset struct {
+	ID        string     `db:"id"`
+	OrgID     string     `db:"org_id"`
+	UserID    string     `db:"user_id"`
+	TokenHash string     `db:"token_hash"`
+	CreatedAt time.Time  `db:"created_at"`
+	ExpiresAt time.Time  `db:"expires_at"`
+	UsedAt    *time.Time `db:"used_at"`
+	VoidedAt  *time.Time `db:"voided_at"`
+}
+
+// ResetTx stores password-reset links.
+type ResetTx interface {
+	InsertPasswordReset(ctx context.Context, r *PasswordReset) error
+	PasswordResetByTokenHash(ctx context.Context, hash string) (*PasswordReset, error)
+	VoidPasswordResets(ctx context.Context, userID string, at time.Time) error
+	MarkPasswordResetUsed(ctx context.Context, id string, at time.Time) error
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/rosterhq/roster/core/mail"
 )
 
-// startMail mounts the invitation page and starts the outbox worker when an
+// startMail mounts the invitation and password-reset pages and starts the outbox worker when an
 // SMTP server is configured. The returned stop waits until the worker has
 // finished the mail it is sending.
 func startMail(ctx context.Context, a *app, r *mux.Router) (stop func(), err error) {
@@ -19,6 +19,11 @@ func startMail(ctx context.Context, a *app, r *mux.Router) (stop func(), err err
 		return nil, err
 	}
 	r.PathPrefix(console.Mount).Handler(pages)
+	resets, err := console.NewResets(a.svc, a.log)
+	if err != nil {
+		return nil, err
+	}
+	r.PathPrefix(console.ResetMount).Handler(resets)
 	if a.cfg.SMTP.Host == "" {
 		a.log.Warn("smtp.host is not set: invitation mails stay queued until an SMTP server is configured")
 		return func() {}, nil

@@ -1,5 +1,6 @@
 // Package console serves roster's server-rendered pages. For now: the
-// invitation acceptance page /invite/{token}.
+// invitation acceptance page /invite/{token} and the password-reset page
+// /reset/{token}.
 package console
 
 import (
@@ -45,16 +46,13 @@ func NewInvites(svc InviteService, log *slog.Logger) (*Invites, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := &Invites{svc: svc, log: log.With("component", "console"), pages: map[string]*template.Template{}}
-	for _, name := range []string{"accept", "done", "invalid"} {
-		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, err
-		}
-		h.pages[name] = t
+	var err error
+	if h.pages, err = parsePages(); err != nil {
+		return nil, err
 	}
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.render(w, http.StatusForbidden, "invalid", page{Title: "Refused", Error: "This form can only be sent from roster's own page."})
+		h.render(w, http.StatusForbidden, "invalid", page{Title: "Refused", Heading: "Refused", Error: "This form can only be sent from roster's own page."})
 	}))
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("GET /invite/{token}", h.show)
@@ -67,20 +65,24 @@ const Mount = "/invite/"
 
 // ServeHTTP implements http.Handler.
 func (h *Invites) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer") // the URL holds the token
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("X-Frame-Options", "DENY")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	secureHeaders(w)
 	h.mux.ServeHTTP(w, r)
 }
 
 type page struct {
-	Title string
-	Error string
-	Info  *core.InviteInfo
-	User  *core.UserView
+	Title   string
+	Heading string // of the error page
+	Hint    string // of the error page
+	Error   string
+	Info    *core.InviteInfo
+	Reset   *core.ResetInfo
+	User    *core.UserView
 }
+
+const (
+	inviteHeading = "This invitation link cannot be used"
+	inviteHint    = "If you still need access, ask an administrator of your organisation to send you a new invitation."
+)
 
 func (h *Invites) show(w http.ResponseWriter, r *http.Request) {
 	info, err := h.svc.LookupInvite(r.Context(), r.PathValue("token"))
@@ -123,26 +125,59 @@ func (h *Invites) accept(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// fail shows why a link cannot be used (400) or a generic page (500).
 func (h *Invites) fail(w http.ResponseWriter, err error) {
-	var ve *core.ValidationError
-	if errors.As(err, &ve) {
-		msg := ve.Problems[0].Message
-		h.render(w, http.StatusBadRequest, "invalid", page{Title: "Invitation link", Error: strings.ToUpper(msg[:1]) + msg[1:] + "."})
-		return
-	}
-	if errors.Is(err, core.ErrTransition) {
-		h.render(w, http.StatusConflict, "invalid", page{Title: "Invitation link", Error: "This account cannot accept an invitation in its current state."})
-		return
-	}
-	h.log.Error("invitation page", "err", err) // errors from core never carry the token
-	h.render(w, http.StatusInternalServerError, "invalid", page{Title: "Error", Error: "Something went wrong on our side. Please try again later."})
+	failPage(w, h.log, h.pages, err, page{Title: "Invitation link", Heading: inviteHeading, Hint: inviteHint})
 }
 
 func (h *Invites) render(w http.ResponseWriter, status int, name string, p page) {
+	renderPage(w, h.log, h.pages, status, name, p)
+}
+
+func parsePages() (map[string]*template.Template, error) {
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"accept", "done", "invalid", "reset", "reset_done"} {
+		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, err
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// secureHeaders are set on every page: the URL holds a token.
+func secureHeaders(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+}
+
+// failPage shows why a link cannot be used (400), a state conflict (409) or
+// a generic page (500).
+func failPage(w http.ResponseWriter, log *slog.Logger, pages map[string]*template.Template, err error, p page) {
+	var ve *core.ValidationError
+	if errors.As(err, &ve) {
+		msg := ve.Problems[0].Message
+		p.Error = strings.ToUpper(msg[:1]) + msg[1:] + "."
+		renderPage(w, log, pages, http.StatusBadRequest, "invalid", p)
+		return
+	}
+	if errors.Is(err, core.ErrTransition) {
+		p.Error = "This account cannot do this in its current state."
+		renderPage(w, log, pages, http.StatusConflict, "invalid", p)
+		return
+	}
+	log.Error("page", "err", err) // errors from core never carry the token
+	p.Title, p.Error = "Error", "Something went wrong on our side. Please try again later."
+	renderPage(w, log, pages, http.StatusInternalServerError, "invalid", p)
+}
+
+func renderPage(w http.ResponseWriter, log *slog.Logger, pages map[string]*template.Template, status int, name string, p page) {
 	var b bytes.Buffer
-	if err := h.pages[name].ExecuteTemplate(&b, "layout", p); err != nil {
-		h.log.Error("render page", "page", name, "err", err)
+	if err := pages[name].ExecuteTemplate(&b, "layout", p); err != nil {
+		log.Error("render page", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

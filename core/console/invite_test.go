@@ -67,8 +67,13 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rh, err := console.NewResets(svc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle(console.Mount, h)
+	mux.Handle(console.ResetMount, rh)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &env{t: t, ctx: ctx, svc: svc, clock: clock, orgID: o.ID, srv: srv}

@@ -218,7 +218,7 @@ func parseMail(t *testing.T, raw []byte) parsedMail {
 		}
 		switch mt {
 		case "text/plain":
-			p.Text = string(b)
+			p.Text = strings.ReplaceAll(string(b), "\r\n", "\n")
 		case "text/html":
 			p.HTML = string(b)
 		}

@@ -92,21 +92,41 @@ func InviteLink(publicURL, token string) string {
 	return strings.TrimRight(publicURL, "/") + "/invite/" + token
 }
 
-// inviteData is what an invitation mail shows.
-func inviteData(c core.ClaimedMail, publicURL string) core.MailData {
-	u, o := c.User, c.Org
+// ResetLink is the password-reset page's address for a token.
+func ResetLink(publicURL, token string) string {
+	return strings.TrimRight(publicURL, "/") + "/reset/" + token
+}
+
+// mailData is what a claimed mail shows, by kind.
+func mailData(c core.ClaimedMail, publicURL string) (core.MailData, error) {
+	u, o, m := c.User, c.Org, c.Mail
 	org := o.DisplayName
 	if org == "" {
 		org = o.Name
 	}
 	d := core.MailData{
 		FirstName: u.FirstName, LastName: u.LastName, FullName: u.FullName(), Username: u.Username,
-		Email: u.Email, OrgName: org, Link: InviteLink(publicURL, c.Mail.Token), Language: c.Mail.Language,
+		Email: u.Email, OrgName: org, Language: m.Language,
 	}
-	if u.InviteExpiresAt != nil {
-		d.ExpiresAt = u.InviteExpiresAt.UTC()
+	expires := func(at time.Time) {
+		d.ExpiresAt = at.UTC()
 		d.ExpiresOn = d.ExpiresAt.Format("2006-01-02 15:04 UTC")
-		d.ValidDays = int((d.ExpiresAt.Sub(c.Mail.CreatedAt) + 12*time.Hour) / (24 * time.Hour))
+		d.ValidDays = int((d.ExpiresAt.Sub(m.CreatedAt) + 12*time.Hour) / (24 * time.Hour))
 	}
-	return d
+	switch m.Kind {
+	case core.MailInvite:
+		d.Link = InviteLink(publicURL, m.Token)
+		if u.InviteExpiresAt != nil {
+			expires(*u.InviteExpiresAt)
+		}
+	case core.MailPasswordReset:
+		d.Link = ResetLink(publicURL, m.Token)
+		expires(m.CreatedAt.Add(core.PasswordResetValidFor))
+	case core.MailGroupMessage:
+		d.MessageSubject, d.Message, d.SenderName, d.GroupName = m.Subject, m.Body, m.Sender, m.GroupName
+		d.MessageLines = strings.Split(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n")
+	default:
+		return d, fmt.Errorf("unknown kind of mail %q", m.Kind)
+	}
+	return d, nil
 }

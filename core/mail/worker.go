@@ -223,12 +223,9 @@ func (w *Worker) Backoff(attempt int) time.Duration {
 }
 
 func (w *Worker) render(c core.ClaimedMail) (*Message, error) {
-	var data core.MailData
-	switch c.Mail.Kind {
-	case core.MailInvite:
-		data = inviteData(c, w.cfg.PublicURL)
-	default:
-		return nil, fmt.Errorf("unknown kind of mail %q", c.Mail.Kind)
+	data, err := mailData(c, w.cfg.PublicURL)
+	if err != nil {
+		return nil, err
 	}
 	r, err := w.r.Render(c.Mail.Kind, c.Mail.Language, c.Override, data)
 	if err != nil {

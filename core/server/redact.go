@@ -3,8 +3,8 @@ package server
 import "strings"
 
 // secretPathPrefixes are paths whose next segment is a secret (an
-// invitation token): logged as [redacted].
-var secretPathPrefixes = []string{"/invite/"}
+// invitation or password-reset token): logged as [redacted].
+var secretPathPrefixes = []string{"/invite/", "/reset/"}
 
 // logPath is the request path as it may appear in a log line.
 func logPath(p string) string {

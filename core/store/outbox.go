@@ -9,12 +9,12 @@ import (
 
 // ---- mail outbox ----
 
-const mailCols = `id, org_id, user_id, invite_id, kind, language, to_addr, token, state, attempts,
+const mailCols = `id, org_id, user_id, ref_id, kind, language, to_addr, token, subject, body, sender, group_name, state, attempts,
 	next_attempt_at, claimed_until, last_error, created_at, finished_at`
 
 func (t *tx) InsertMail(ctx context.Context, m *core.OutboxMail) error {
-	_, err := t.exec(ctx, `INSERT INTO mail_outbox (`+mailCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.OrgID, m.UserID, m.InviteID, m.Kind, m.Language, m.To, m.Token, m.State, m.Attempts,
+	_, err := t.exec(ctx, `INSERT INTO mail_outbox (`+mailCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.OrgID, m.UserID, m.RefID, m.Kind, m.Language, m.To, m.Token, m.Subject, m.Body, m.Sender, m.GroupName, m.State, m.Attempts,
 		m.NextAttemptAt, m.ClaimedUntil, m.LastError, m.CreatedAt, m.FinishedAt)
 	return err
 }
@@ -159,4 +159,34 @@ func mailOneRow(res interface{ RowsAffected() (int64, error) }, kind, key string
 		return &core.NotFoundError{Kind: kind, Key: key}
 	}
 	return nil
+}
+
+// ---- password resets ----
+
+func (t *tx) InsertPasswordReset(ctx context.Context, r *core.PasswordReset) error {
+	_, err := t.exec(ctx, `INSERT INTO password_resets (id, org_id, user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		r.ID, r.OrgID, r.UserID, r.TokenHash, r.CreatedAt, r.ExpiresAt)
+	return err
+}
+
+func (t *tx) PasswordResetByTokenHash(ctx context.Context, hash string) (*core.PasswordReset, error) {
+	var r core.PasswordReset
+	if err := t.get(ctx, &r, "password reset", "(token)", `SELECT id, org_id, user_id, token_hash, created_at, expires_at, used_at, voided_at
+		FROM password_resets WHERE token_hash = ?`, hash); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func (t *tx) VoidPasswordResets(ctx context.Context, userID string, at time.Time) error {
+	_, err := t.exec(ctx, `UPDATE password_resets SET voided_at = ? WHERE user_id = ? AND used_at IS NULL AND voided_at IS NULL`, at, userID)
+	return err
+}
+
+func (t *tx) MarkPasswordResetUsed(ctx context.Context, id string, at time.Time) error {
+	res, err := t.exec(ctx, `UPDATE password_resets SET used_at = ? WHERE id = ? AND used_at IS NULL`, at, id)
+	if err != nil {
+		return err
+	}
+	return mailOneRow(res, "password reset", id)
 }

@@ -10,11 +10,15 @@ CREATE TABLE mail_outbox (
     id              TEXT PRIMARY KEY,
     org_id          TEXT NOT NULL REFERENCES orgs(id),
     user_id         TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    invite_id       TEXT NOT NULL DEFAULT '',
-    kind            TEXT NOT NULL CHECK (kind IN ('invite')),
+    ref_id          TEXT NOT NULL DEFAULT '',  -- invite: invites.id; password_reset: password_resets.id; group_message: groups.id
+    kind            TEXT NOT NULL CHECK (kind IN ('invite','password_reset','group_message')),
     language        TEXT NOT NULL,
     to_addr         TEXT NOT NULL,
     token           TEXT NOT NULL DEFAULT '',
+    subject         TEXT NOT NULL DEFAULT '',  -- group_message: the sender's subject and text
+    body            TEXT NOT NULL DEFAULT '',
+    sender          TEXT NOT NULL DEFAULT '',  -- group_message: who sent it (display name)
+    group_name      TEXT NOT NULL DEFAULT '',  -- group_message: the group, as named when sent
     state           TEXT NOT NULL CHECK (state IN ('queued','sending','sent','failed','cancelled')),
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMP NOT NULL,
@@ -25,6 +29,19 @@ CREATE TABLE mail_outbox (
 );
 CREATE INDEX mail_outbox_due ON mail_outbox(state, next_attempt_at);
 CREATE INDEX mail_outbox_user ON mail_outbox(user_id, created_at);
+
+-- Password-reset links: like invites, only the SHA-256 of the token is kept.
+CREATE TABLE password_resets (
+    id         TEXT PRIMARY KEY,
+    org_id     TEXT NOT NULL REFERENCES orgs(id),
+    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    used_at    TIMESTAMP,
+    voided_at  TIMESTAMP
+);
+CREATE INDEX password_resets_user ON password_resets(user_id);
 
 -- An organisation's own text for one kind of mail in one language. An empty
 -- part falls back to the embedded default.
@@ -41,4 +58,5 @@ CREATE TABLE mail_templates (
 
 -- +goose Down
 DROP TABLE mail_templates;
+DROP TABLE password_resets;
 DROP TABLE mail_outbox;
