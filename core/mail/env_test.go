@@ -38,7 +38,7 @@ const publicURL = "https://roster.test"
 
 // env is a fresh, migrated SQLite file with a service on a fake clock.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	path  string
 	st    *store.Store
@@ -48,7 +48,9 @@ type env struct {
 	r     *mail.Renderer
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvB(t) }
+
+func newEnvB(t testing.TB) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background(), path: filepath.Join(t.TempDir(), "roster.db"),
 		clock: &fakeClock{now: time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)}}

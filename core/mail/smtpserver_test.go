@@ -59,7 +59,9 @@ type smtpOpts struct {
 	auth map[string]string
 }
 
-func startSMTP(t *testing.T, o smtpOpts) *smtpServer {
+func startSMTPB(t testing.TB) *smtpServer { return startSMTP(t, smtpOpts{}) }
+
+func startSMTP(t testing.TB, o smtpOpts) *smtpServer {
 	t.Helper()
 	s := &smtpServer{auth: o.auth}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
