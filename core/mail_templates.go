@@ -84,6 +84,16 @@ func SampleMailData(lang string) MailData {
 	}
 }
 
+// SampleMailDataFor is SampleMailData with the link a mail of kind carries.
+func SampleMailDataFor(kind MailKind, lang string) MailData {
+	d := SampleMailData(lang)
+	if kind == MailPasswordReset {
+		d.Link = "https://roster.example.com/reset/" + PrefixReset + "SAMPLE-TOKEN-NOT-VALID"
+		d.ValidDays = 0
+	}
+	return d
+}
+
 // RenderedMail is a mail ready to send.
 type RenderedMail struct {
 	Subject string `json:"subject"`
@@ -167,7 +177,7 @@ func validateMailTemplate(t *MailTemplate) error {
 	if err := p.err(); err != nil {
 		return err
 	}
-	_, err := RenderMail(t.Subject, t.HTML, t.Text, SampleMailData(t.Language))
+	_, err := RenderMail(t.Subject, t.HTML, t.Text, SampleMailDataFor(t.Kind, t.Language))
 	return err
 }
 

@@ -113,7 +113,7 @@ func preview(r *Renderer, src TemplateSource, orgOf OrgOf, req *http.Request) (*
 		}
 	}
 	out.Overridden = override != nil && (override.Subject != "" || override.HTML != "" || override.Text != "")
-	m, err := r.Render(in.Kind, in.Language, override, core.SampleMailData(in.Language))
+	m, err := r.Render(in.Kind, in.Language, override, core.SampleMailDataFor(in.Kind, in.Language))
 	if err != nil {
 		return nil, err
 	}

@@ -51,7 +51,7 @@ func NewRenderer() (*Renderer, error) {
 				return nil, err
 			}
 			t.Subject = strings.TrimSpace(t.Subject)
-			if _, err := core.RenderMail(t.Subject, t.HTML, t.Text, core.SampleMailData(lang)); err != nil {
+			if _, err := core.RenderMail(t.Subject, t.HTML, t.Text, core.SampleMailDataFor(kind, lang)); err != nil {
 				return nil, fmt.Errorf("embedded %s template (%s): %w", kind, lang, err)
 			}
 			r.defaults[key(kind, lang)] = t

@@ -23,11 +23,11 @@ func TestEmbeddedTemplatesEveryLanguage(t *testing.T) {
 	seen := map[string]string{}
 	for _, lang := range core.MailLanguages {
 		for _, kind := range core.MailKinds {
-			m, err := r.Render(kind, lang, nil, core.SampleMailData(lang))
+			m, err := r.Render(kind, lang, nil, core.SampleMailDataFor(kind, lang))
 			if err != nil {
 				t.Fatalf("%s/%s: %v", kind, lang, err)
 			}
-			link := core.SampleMailData(lang).Link
+			link := core.SampleMailDataFor(kind, lang).Link
 			if kind == core.MailGroupMessage {
 				link = "The app catalog is down on Saturday."
 			}
