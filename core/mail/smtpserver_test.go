@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"io"
+	"log"
 	"math/big"
 	"mime"
 	"mime/multipart"
@@ -55,8 +56,9 @@ type smtpServer struct {
 }
 
 type smtpOpts struct {
-	tls  *tls.Config // offer STARTTLS with this config
-	auth map[string]string
+	tls      *tls.Config // offer STARTTLS with this config
+	implicit bool        // with tls: TLS from the first byte instead of STARTTLS
+	auth     map[string]string
 }
 
 func startSMTPB(t testing.TB) *smtpServer { return startSMTP(t, smtpOpts{}) }
@@ -68,12 +70,16 @@ func startSMTP(t testing.TB, o smtpOpts) *smtpServer {
 		return &session{s: s, c: c}, nil
 	}))
 	s.srv.Domain = "localhost"
+	s.srv.ErrorLog = log.New(io.Discard, "", 0)
 	s.srv.ReadTimeout = 10 * time.Second
 	s.srv.WriteTimeout = 10 * time.Second
 	s.srv.TLSConfig = o.tls
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.implicit {
+		ln = tls.NewListener(ln, o.tls)
 	}
 	s.Addr = ln.Addr().String()
 	s.Host = "127.0.0.1"
@@ -155,6 +161,9 @@ func (x *session) Data(r io.Reader) error {
 		return err
 	}
 	_, isTLS := x.c.TLSConnectionState()
+	if _, ok := x.c.Conn().(*tls.Conn); ok {
+		isTLS = true
+	}
 	x.s.mu.Lock()
 	x.s.msgs = append(x.s.msgs, received{From: x.from, To: x.to, Raw: b, TLS: isTLS, User: x.user})
 	x.s.mu.Unlock()

@@ -412,28 +412,30 @@ func TestCrashedClaimIsRetakenAfterLease(t *testing.T) {
 	}
 }
 
-// STARTTLS with a private CA and authentication; a server without
+// STARTTLS and implicit TLS with a private CA and authentication; a server without
 // STARTTLS or a certificate from an unknown CA is refused, never downgraded.
 func TestSTARTTLSWithAuth(t *testing.T) {
 	serverTLS, pool := testCA(t)
 	_, otherPool := testCA(t)
 	cases := []struct {
-		name    string
-		srvTLS  bool
-		pool    bool
-		other   bool
-		wantOK  bool
-		wantErr string
+		name     string
+		srvTLS   bool
+		implicit bool
+		other    bool
+		wantOK   bool
+		wantErr  string
 	}{
-		{"starttls with the test CA", true, true, false, true, ""},
+		{"starttls with the test CA", true, false, false, true, ""},
+		{"implicit tls with the test CA", true, true, false, true, ""},
 		{"unknown CA is refused", true, false, true, false, "certificate"},
-		{"no STARTTLS offered is refused", false, true, false, false, "TLS"},
+		{"unknown CA is refused with implicit tls", true, true, true, false, "certificate"},
+		{"no STARTTLS offered is refused", false, false, false, false, "TLS"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			o := smtpOpts{auth: map[string]string{"roster": "s3cret"}}
 			if tc.srvTLS {
-				o.tls = serverTLS
+				o.tls, o.implicit = serverTLS, tc.implicit
 			}
 			srv := startSMTP(t, o)
 			if !tc.srvTLS {
@@ -441,6 +443,9 @@ func TestSTARTTLSWithAuth(t *testing.T) {
 			}
 			cfg := mail.SMTPConfig{Host: srv.Host, Port: srv.Port, TLS: mail.TLSStartTLS, Username: "roster", Password: "s3cret",
 				From: "no-reply@roster.test", Timeout: 5 * time.Second, RootCAs: pool}
+			if tc.implicit {
+				cfg.TLS = mail.TLSImplicit
+			}
 			if tc.other {
 				cfg.RootCAs = otherPool
 			}
