@@ -3,9 +3,11 @@ package mail_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -511,4 +513,44 @@ func TestInvalidRecipientIsPermanent(t *testing.T) {
 	if !mail.IsPermanent(err) {
 		t.Fatalf("err %v, want permanent", err)
 	}
+}
+
+// Two daemons on the same database (two store handles, two workers) drain
+// the queue together: every mail goes out exactly once.
+func TestTwoWorkersNeverSendTwice(t *testing.T) {
+	e := newEnv(t)
+	srv := startSMTP(t, smtpOpts{})
+	const n = 30
+	for i := range n {
+		e.invite(fmt.Sprintf("w%02d@example.com", i), "W", "", "")
+	}
+	w1 := e.worker(e.sender(srv), mail.WorkerConfig{})
+	other := &env{t: t, ctx: e.ctx, path: e.path, clock: e.clock, r: e.r}
+	other.open()
+	w2 := other.worker(other.sender(srv), mail.WorkerConfig{})
+	var wg sync.WaitGroup
+	counts := make([]int, 2)
+	for i, w := range []*mail.Worker{w1, w2} {
+		wg.Go(func() {
+			c, err := w.Drain(e.ctx)
+			if err != nil {
+				t.Errorf("worker %d: %v", i, err)
+			}
+			counts[i] = c
+		})
+	}
+	wg.Wait()
+	got := map[string]int{}
+	for _, m := range srv.Messages() {
+		got[m.To[0]]++
+	}
+	if len(got) != n || counts[0]+counts[1] != n {
+		t.Fatalf("%d recipients, workers processed %v; want %d in all", len(got), counts, n)
+	}
+	for to, c := range got {
+		if c != 1 {
+			t.Errorf("%s got %d mails", to, c)
+		}
+	}
+	t.Logf("worker 1 sent %d, worker 2 sent %d", counts[0], counts[1])
 }
