@@ -312,6 +312,22 @@ type InviteInfo struct {
 	Username      string
 	NeedsPassword bool // native users set a password; directory users confirm
 	ExpiresAt     time.Time
+	Language      string // the language the link was mailed in, else the user's (one of MailLanguages)
+}
+
+// mailLanguageOf is the language of the mail that carried the link refID,
+// else the mail language of the user's preferred language.
+func mailLanguageOf(ctx context.Context, tx Tx, u *User, refID string) (string, error) {
+	ms, err := tx.ListUserMail(ctx, u.OrgID, u.ID)
+	if err != nil {
+		return "", err
+	}
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].RefID == refID && IsMailLanguage(ms[i].Language) {
+			return ms[i].Language, nil
+		}
+	}
+	return PickMailLanguage(u.Language), nil
 }
 
 // LookupInvite checks an invitation token without using it: the same errors
@@ -349,7 +365,12 @@ func (s *Service) LookupInvite(ctx context.Context, token string) (*InviteInfo, 
 		if name == "" {
 			name = o.Name
 		}
-		out = &InviteInfo{FirstName: u.FirstName, OrgName: name, Username: u.Username, NeedsPassword: !u.IsDirectory(), ExpiresAt: inv.ExpiresAt}
+		lang, err := mailLanguageOf(ctx, tx, u, inv.ID)
+		if err != nil {
+			return err
+		}
+		out = &InviteInfo{FirstName: u.FirstName, OrgName: name, Username: u.Username, NeedsPassword: !u.IsDirectory(),
+			ExpiresAt: inv.ExpiresAt, Language: lang}
 		return nil
 	})
 	if err != nil {

@@ -133,6 +133,7 @@ type ResetInfo struct {
 	FirstName string
 	Username  string
 	ExpiresAt time.Time
+	Language  string // the language the link was mailed in
 }
 
 // checkReset finds a usable reset link and its user.
@@ -172,7 +173,11 @@ func (s *Service) LookupPasswordReset(ctx context.Context, token string) (*Reset
 		if err != nil {
 			return err
 		}
-		out = &ResetInfo{FirstName: u.FirstName, Username: u.Username, ExpiresAt: r.ExpiresAt}
+		lang, err := mailLanguageOf(ctx, tx, u, r.ID)
+		if err != nil {
+			return err
+		}
+		out = &ResetInfo{FirstName: u.FirstName, Username: u.Username, ExpiresAt: r.ExpiresAt, Language: lang}
 		return nil
 	})
 	return out, err

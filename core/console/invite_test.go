@@ -166,7 +166,7 @@ func TestAcceptNativeUser(t *testing.T) {
 	}{
 		{"passwords differ", pw("correct horse battery", "correct horse batterie"), 400, "The two passwords differ", core.StatusInvited},
 		{"password below policy", pw("short", "short"), 400, "at least 8 characters", core.StatusInvited},
-		{"good password", pw("correct horse battery", "correct horse battery"), 200, "your account <strong>nia@example.com</strong> is active", core.StatusActive},
+		{"good password", pw("correct horse battery", "correct horse battery"), 200, "your account nia@example.com is active", core.StatusActive},
 		{"second use", pw("another password 1", "another password 1"), 400, "already used", core.StatusActive},
 	}
 	for _, s := range steps {
@@ -276,5 +276,58 @@ func TestLookupInviteRejectsMalformed(t *testing.T) {
 	_, err := e.svc.LookupInvite(e.ctx, "rinv_"+strings.Repeat("é", 43))
 	if !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// Pages speak the language the link was mailed in; ?lang= switches; error
+// pages follow the browser's Accept-Language.
+func TestPagesInTheLinksLanguage(t *testing.T) {
+	e := newEnv(t)
+	u, token := e.invite(core.NewUser{Username: "uwe@example.com", Email: "uwe@example.com", FirstName: "Uwe", Language: "de-AT"})
+	path := "/invite/" + token
+	code, _, body := e.get(path)
+	if code != 200 || !strings.Contains(body, `<html lang="de">`) || !strings.Contains(body, "Passwort wählen") || !strings.Contains(body, "Hallo Uwe") {
+		t.Fatalf("German page: %d\n%s", code, body)
+	}
+	if _, _, body := e.get(path + "?lang=fr"); !strings.Contains(body, "Choisissez un mot de passe") {
+		t.Fatalf("?lang=fr:\n%s", body)
+	}
+	if code, body := e.post(path, pw("correct horse battery", "correct horse batterie"), nil); code != 400 || !strings.Contains(body, "Die beiden Passwörter sind verschieden.") {
+		t.Fatalf("German mismatch: %d\n%s", code, body)
+	}
+	if code, body := e.post(path, pw("kurz", "kurz"), nil); code != 400 || !strings.Contains(body, "mindestens 8 Zeichen") {
+		t.Fatalf("German policy error: %d\n%s", code, body)
+	}
+	e.clock.Advance(8 * 24 * time.Hour)
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+	req.Header.Set("Accept-Language", "es-MX,es;q=0.9,en;q=0.5")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 400 || !strings.Contains(string(b), "El enlace ha caducado.") || !strings.Contains(string(b), "Este enlace de invitación no se puede usar") {
+		t.Fatalf("Spanish expired page: %d\n%s", res.StatusCode, b)
+	}
+	if st, _ := e.status(u.ID); st != core.StatusInvited {
+		t.Fatalf("status %s", st)
+	}
+}
+
+// An invitation mailed in the language picked at invite (es) opens the page
+// in that language, not the user's own (de).
+func TestPageFollowsMailLanguage(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.svc.CreateUser(e.ctx, core.CLIActor(), core.NewUser{OrgID: e.orgID, Username: "vera@example.com", Email: "vera@example.com",
+		FirstName: "Vera", Language: "de", MailLanguage: "es", Invite: core.InviteByMail}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.svc.ClaimMail(e.ctx, time.Minute, 1)
+	if err != nil || len(c) != 1 {
+		t.Fatalf("claim: %v", err)
+	}
+	if _, _, body := e.get("/invite/" + c[0].Mail.Token); !strings.Contains(body, "Elija una contraseña") {
+		t.Fatalf("page not in the mail's language:\n%s", body)
 	}
 }
