@@ -554,3 +554,32 @@ func TestTwoWorkersNeverSendTwice(t *testing.T) {
 	}
 	t.Logf("worker 1 sent %d, worker 2 sent %d", counts[0], counts[1])
 }
+
+// Deleting a user who never accepted takes their queued mail (and its
+// token) with them; nothing in history ever holds a token.
+func TestDeleteUserDropsQueuedMailAndHistoryHoldsNoToken(t *testing.T) {
+	e := newEnv(t)
+	u := e.invite("zed@example.com", "Zed", "", "")
+	token := e.outbox()[0].Token
+	if _, err := e.svc.ResendInviteWith(e.ctx, core.CLIActor(), e.orgID, u.ID, core.Resend{Language: "de"}); err != nil {
+		t.Fatal(err)
+	}
+	token2 := e.outbox()[1].Token
+	hs, err := e.svc.History(e.ctx, e.orgID, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hs {
+		for _, tok := range []string{token, token2, core.HashSecret(token2)} {
+			if strings.Contains(h.Before+h.After, tok) {
+				t.Fatalf("history %s holds a token or its hash", h.Action)
+			}
+		}
+	}
+	if err := e.svc.DeleteUser(e.ctx, core.CLIActor(), e.orgID, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if rows := e.outbox(); len(rows) != 0 {
+		t.Fatalf("outbox keeps %d rows of a deleted user", len(rows))
+	}
+}
