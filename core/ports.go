@@ -47,6 +47,7 @@ type Tx interface {
 	AuthTx
 	SearchTx
 	AdminTx
+	OutboxTx
 
 	CreateOrg(ctx context.Context, o *Org) error
 	OrgByName(ctx context.Context, name string) (*Org, error)

@@ -101,7 +101,7 @@ func TestSearchFiltersAndSorts(t *testing.T) {
 		{user: "x@example.com", last: "Foster", mode: core.InviteByLink},
 	})
 	e.clock.Advance(8 * 24 * time.Hour)
-	if _, err := e.svc.ResendInvite(e.ctx, admin, e.org, ids["p@example.com"]); err != nil {
+	if _, err := e.svc.ResendInvite(e.ctx, admin, e.org, ids["p@example.com"], core.Resend{Mode: core.InviteByLink}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.ChangeStatus(e.ctx, admin, e.org, ids["d@example.com"], core.ActDisable); err != nil {

@@ -383,7 +383,7 @@ func TestInviteAcceptanceIsSingleUseAndExpires(t *testing.T) {
 	if _, err := e.svc.AcceptInvite(e.ctx, c2.InviteToken, "correct horse battery"); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("expired link: %v", err)
 	}
-	newTok, err := e.svc.ResendInvite(e.ctx, admin, e.org, c2.User.ID)
+	res2, err := e.svc.ResendInvite(e.ctx, admin, e.org, c2.User.ID, core.Resend{Mode: core.InviteByLink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,19 +391,19 @@ func TestInviteAcceptanceIsSingleUseAndExpires(t *testing.T) {
 		t.Fatalf("after resend: %s", got.InviteStatus)
 	}
 	c3 := e.create(t, "k@example.com", core.InviteByLink)
-	tok3, err := e.svc.ResendInvite(e.ctx, admin, e.org, c3.User.ID)
+	res3, err := e.svc.ResendInvite(e.ctx, admin, e.org, c3.User.ID, core.Resend{Mode: core.InviteByLink})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.AcceptInvite(e.ctx, c3.InviteToken, "correct horse battery"); err == nil || !strings.Contains(err.Error(), "replaced") {
 		t.Fatalf("voided link: %v", err)
 	}
-	for _, tok := range []string{newTok, tok3} {
+	for _, tok := range []string{res2.InviteToken, res3.InviteToken} {
 		if _, err := e.svc.AcceptInvite(e.ctx, tok, "correct horse battery"); err != nil {
 			t.Fatalf("fresh link: %v", err)
 		}
 	}
-	if _, err := e.svc.ResendInvite(e.ctx, admin, e.org, c3.User.ID); !errors.Is(err, core.ErrTransition) {
+	if _, err := e.svc.ResendInvite(e.ctx, admin, e.org, c3.User.ID, core.Resend{Mode: core.InviteByLink}); !errors.Is(err, core.ErrTransition) {
 		t.Fatalf("resend to an accepted user: %v", err)
 	}
 	if _, err := e.svc.AcceptInvite(e.ctx, "rinv_forged", "correct horse battery"); err == nil || !strings.Contains(err.Error(), "not valid") {

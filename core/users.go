@@ -34,6 +34,7 @@ type NewUser struct {
 	ExternalID    string
 	Metadata      map[string]string
 	Invite        InviteMode // mail when empty
+	MailLanguage  string     // language of the invitation mail (Jigx); from Language when empty
 	Password      string     // optional initial password (native users)
 }
 
@@ -47,7 +48,8 @@ type UserView struct {
 }
 
 // Created is the result of CreateUser. InviteToken is set when an invite was
-// issued: the door turns it into a link (mailed, or returned to the admin).
+// issued by link: the door returns the link to the admin. A mailed invite's
+// token goes to the outbox only.
 type Created struct {
 	User        *UserView
 	InviteToken string
@@ -129,6 +131,9 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (*Created
 		if u.Email == "" {
 			p.add("email", "is required to send an invitation")
 		}
+		if in.MailLanguage != "" {
+			checkMailLanguage(&p, "mail_language", in.MailLanguage)
+		}
 	case InviteByLink, NoInvite:
 	default:
 		p.add("invite", "%q is not one of mail, link, none", in.Invite)
@@ -175,6 +180,12 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (*Created
 		if in.Invite != NoInvite {
 			if token, err = s.issueInvite(ctx, tx, a, u); err != nil {
 				return err
+			}
+			if in.Invite == InviteByMail {
+				if err := s.queueInviteMail(ctx, tx, u, token, in.MailLanguage); err != nil {
+					return err
+				}
+				token = "" // mailed: only the outbox row holds it, never the caller
 			}
 		}
 		out, err = s.view(ctx, tx, u)
@@ -242,6 +253,9 @@ func (s *Service) issueInvite(ctx context.Context, tx Tx, a Actor, u *User) (str
 	}
 	now := s.now()
 	if err := tx.VoidInvites(ctx, u.ID, now); err != nil {
+		return "", err
+	}
+	if err := tx.CancelUserMail(ctx, u.ID, MailInvite, now); err != nil {
 		return "", err
 	}
 	inv := &Invite{ID: uuid.NewString(), OrgID: u.OrgID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, ExpiresAt: now.Add(s.cfg.InviteValidFor)}
@@ -501,30 +515,6 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, orgID, id string) err
 		return fmt.Errorf("delete user %s: %w", id, err)
 	}
 	return nil
-}
-
-// ResendInvite issues a new invitation link for a user who has not accepted
-// (pending, expired, mail error) and voids the old one.
-func (s *Service) ResendInvite(ctx context.Context, a Actor, orgID, id string) (string, error) {
-	var token string
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		u, err := tx.UserByID(ctx, orgID, id)
-		if err != nil {
-			return err
-		}
-		if err := authorizeManage(a, u, false); err != nil {
-			return err
-		}
-		if u.Status != StatusInvited {
-			return &TransitionError{Action: "resend the invitation of", From: u.Status, Reason: "only invited users who have not accepted can be re-invited"}
-		}
-		token, err = s.issueInvite(ctx, tx, a, u)
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("resend invite to user %s: %w", id, err)
-	}
-	return token, nil
 }
 
 // AcceptInvite consumes a single-use invitation token: the user becomes

@@ -14,6 +14,7 @@ import (
 	"github.com/rosterhq/roster/core/api"
 	"github.com/rosterhq/roster/core/config"
 	"github.com/rosterhq/roster/core/jobs"
+	"github.com/rosterhq/roster/core/mail"
 	"github.com/rosterhq/roster/core/server"
 )
 
@@ -37,12 +38,26 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		IdleTimeout:       a.cfg.HTTP.IdleTimeout,
 		ShutdownTimeout:   a.cfg.HTTP.ShutdownTimeout,
 	}, a.store.Ready, a.log)
-	api.New(api.Config{
+	renderer, err := mail.NewRenderer()
+	if err != nil {
+		return err
+	}
+	adminAPI, err := api.New(api.Config{
+		Renderer:           renderer,
 		PublicURL:          a.cfg.PublicURL,
 		LoginRatePerMinute: a.cfg.Security.LoginRatePerMinute,
 		SecureCookies:      strings.HasPrefix(a.cfg.PublicURL, "https://"),
 		RequestID:          server.RequestID,
-	}, a.svc, a.log).Mount(srv.Router())
+	}, a.svc, a.log)
+	if err != nil {
+		return err
+	}
+	adminAPI.Mount(srv.Router())
+	stopMail, err := startMail(ctx, a, srv.Router(), renderer)
+	if err != nil {
+		return err
+	}
+	defer stopMail()
 	ln, err := srv.Listen()
 	if err != nil {
 		return err

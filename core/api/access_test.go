@@ -149,7 +149,23 @@ func TestEndpointPermissionsByRole(t *testing.T) {
 		{"history", managers, func() (string, string, any) { return "GET", "/api/v1/users/" + newUser() + "/history", nil }},
 		{"disable", admins, func() (string, string, any) { return "POST", "/api/v1/users/" + newActive() + "/disable", nil }},
 		{"archive", admins, func() (string, string, any) { return "POST", "/api/v1/users/" + newActive() + "/archive", nil }},
-		{"resend invite", managers, func() (string, string, any) { return "POST", "/api/v1/users/" + newUser() + "/resend-invite", nil }},
+		{"resend invite", managers, func() (string, string, any) {
+			return "POST", "/api/v1/users/" + newUser() + "/resend-invite", map[string]any{"send_invite": false}
+		}},
+		{"send password reset", managers, func() (string, string, any) {
+			return "POST", "/api/v1/users/" + newActive() + "/send-password-reset", nil
+		}},
+		{"message group", managers, func() (string, string, any) {
+			return "POST", "/api/v1/groups/" + newGroup() + "/message", map[string]any{"subject": "Hi", "body": "Hello"}
+		}},
+		{"user mail", managers, func() (string, string, any) { return "GET", "/api/v1/users/" + newUser() + "/mail", nil }},
+		{"mail templates read", managers, func() (string, string, any) { return "GET", "/api/v1/org/mail-templates", nil }},
+		{"mail template preview", admins, func() (string, string, any) {
+			return "GET", "/api/v1/org/mail-templates/preview?kind=invite&language=de", nil
+		}},
+		{"mail template write", admins, func() (string, string, any) {
+			return "PUT", "/api/v1/org/mail-templates/invite/fr", map[string]any{"subject": "Bienvenue {{.FirstName}}"}
+		}},
 		{"set password", managers, func() (string, string, any) {
 			return "POST", "/api/v1/users/" + newActive() + "/set-password", map[string]any{"password": "Fresh-passphrase-1"}
 		}},

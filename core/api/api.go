@@ -21,13 +21,15 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/core/mail"
 )
 
 // Config tunes the API.
 type Config struct {
-	PublicURL          string // invite links are built from it
-	LoginRatePerMinute int    // per source address
-	SecureCookies      bool   // set Secure on cookies (served over TLS)
+	Renderer           *mail.Renderer // mail templates, for previews
+	PublicURL          string         // invite links are built from it
+	LoginRatePerMinute int            // per source address
+	SecureCookies      bool           // set Secure on cookies (served over TLS)
 	// RequestID returns the id the server gave the request, for history.
 	RequestID func(ctx context.Context) string
 }
@@ -48,14 +50,21 @@ type limiterEntry struct {
 }
 
 // New builds the API.
-func New(cfg Config, svc *core.Service, log *slog.Logger) *API {
+func New(cfg Config, svc *core.Service, log *slog.Logger) (*API, error) {
+	if cfg.Renderer == nil {
+		r, err := mail.NewRenderer()
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		cfg.Renderer = r
+	}
 	if cfg.LoginRatePerMinute <= 0 {
 		cfg.LoginRatePerMinute = 30
 	}
 	if cfg.RequestID == nil {
 		cfg.RequestID = func(context.Context) string { return "" }
 	}
-	return &API{cfg: cfg, svc: svc, log: log.With("component", "api"), limiters: map[string]*limiterEntry{}}
+	return &API{cfg: cfg, svc: svc, log: log.With("component", "api"), limiters: map[string]*limiterEntry{}}, nil
 }
 
 // Mount adds the API's routes.
@@ -83,6 +92,7 @@ func (a *API) Mount(r *mux.Router) {
 	authed.Handle("/org/metadata-template", a.handle(a.getTemplate)).Methods(http.MethodGet)
 	authed.Handle("/org/metadata-template", a.handle(a.putTemplate)).Methods(http.MethodPut)
 	a.mountAccess(authed)
+	a.mountMail(v1, authed)
 	v1.NotFoundHandler = a.handle(func(http.ResponseWriter, *http.Request) error {
 		return &httpError{status: http.StatusNotFound, code: "not_found", msg: "no such endpoint"}
 	})

@@ -50,7 +50,11 @@ func newFixture(t *testing.T, rate int) *fixture {
 	}
 	log := slog.New(slog.DiscardHandler)
 	srv := server.New(server.Config{}, st.Ready, log)
-	api.New(api.Config{PublicURL: "https://roster.example.com", LoginRatePerMinute: rate, RequestID: server.RequestID}, svc, log).Mount(srv.Router())
+	a, err := api.New(api.Config{PublicURL: "https://roster.example.com", LoginRatePerMinute: rate, RequestID: server.RequestID}, svc, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Mount(srv.Router())
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	o, _ := svc.Org(ctx, core.DefaultOrg)

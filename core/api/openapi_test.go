@@ -26,7 +26,11 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 	served := map[string]bool{}
 	r := mux.NewRouter()
-	api.New(api.Config{}, nil, slog.New(slog.DiscardHandler)).Mount(r)
+	a, err := api.New(api.Config{}, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Mount(r)
 	n := 0
 	err = r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		path, err := route.GetPathTemplate()

@@ -98,6 +98,7 @@ type createUserRequest struct {
 	Source        string            `json:"source"`
 	LDAPSource    string            `json:"ldap_source"`
 	SendInvite    *bool             `json:"send_invite"`
+	InviteLang    string            `json:"invite_language"`
 	Metadata      map[string]string `json:"metadata"`
 }
 
@@ -129,6 +130,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	res, err := a.svc.CreateUser(r.Context(), a.actor(r), core.NewUser{
 		OrgID: orgID(r), Username: in.Username, Email: in.Email, FirstName: in.FirstName, LastName: in.LastName,
 		Phone: in.Phone, Language: in.Language, Role: in.Role, CanCreateApps: in.CanCreateApps, Metadata: in.Metadata, Invite: mode,
+		MailLanguage: in.InviteLang,
 	})
 	if err != nil {
 		return err
@@ -208,26 +210,41 @@ func (a *API) userAction(w http.ResponseWriter, r *http.Request) error {
 	switch action {
 	case "resend-invite":
 		var in struct {
-			SendInvite *bool `json:"send_invite"`
+			SendInvite *bool  `json:"send_invite"`
+			Language   string `json:"language"`
 		}
 		if r.ContentLength != 0 {
 			if err := decode(w, r, &in); err != nil {
 				return err
 			}
 		}
-		token, err := a.svc.ResendInvite(r.Context(), a.actor(r), orgID(r), id)
-		if err != nil {
-			return err
-		}
-		u, err := a.svc.GetUser(r.Context(), orgID(r), id)
-		if err != nil {
-			return err
-		}
-		out := userWithLink{UserView: u}
+		mode := core.InviteByMail
 		if in.SendInvite != nil && !*in.SendInvite {
-			out.InviteLink = a.inviteLink(token)
+			mode = core.InviteByLink
+		}
+		res, err := a.svc.ResendInvite(r.Context(), a.actor(r), orgID(r), id, core.Resend{Mode: mode, Language: in.Language})
+		if err != nil {
+			return err
+		}
+		out := userWithLink{UserView: res.User}
+		if res.InviteToken != "" {
+			out.InviteLink = a.inviteLink(res.InviteToken)
 		}
 		writeJSON(w, http.StatusOK, out)
+		return nil
+	case "send-password-reset":
+		var in struct {
+			Language string `json:"language"`
+		}
+		if r.ContentLength != 0 {
+			if err := decode(w, r, &in); err != nil {
+				return err
+			}
+		}
+		if err := a.svc.SendPasswordReset(r.Context(), a.actor(r), orgID(r), id, in.Language); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusAccepted)
 		return nil
 	case "set-password":
 		var in struct {

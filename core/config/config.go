@@ -52,6 +52,10 @@ type SMTP struct {
 	PasswordFile string        `yaml:"password_file"`
 	From         string        `yaml:"from"`
 	Timeout      time.Duration `yaml:"timeout"`
+	CAFile       string        `yaml:"ca_file"`       // PEM CA bundle for a private CA; system roots when empty
+	MaxAttempts  int           `yaml:"max_attempts"`  // delivery attempts before mail_error
+	RetryInitial time.Duration `yaml:"retry_initial"` // first retry delay, doubled each attempt
+	RetryMax     time.Duration `yaml:"retry_max"`     // longest retry delay
 }
 
 // Invites tunes invitations.
@@ -162,6 +166,7 @@ func (c *Config) applyDefaults() {
 		c.SMTP.Port = 587
 	}
 	defDur(&c.SMTP.Timeout, 30*time.Second)
+	c.SMTP.defaults()
 	defDur(&c.Invites.ValidFor, 7*24*time.Hour)
 	if c.Security.LockoutThreshold == 0 {
 		c.Security.LockoutThreshold = 10
@@ -452,6 +457,7 @@ func (c *Config) validate(ps *Problems) {
 	if c.SMTP.Host != "" && c.SMTP.From == "" {
 		ps.add("smtp.from", "is required when smtp.host is set")
 	}
+	c.SMTP.validate(ps)
 	if c.Invites.ValidFor < time.Hour {
 		ps.add("invites.valid_for", "%s is shorter than one hour", c.Invites.ValidFor)
 	}

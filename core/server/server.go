@@ -129,7 +129,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			if sw.code >= 500 {
 				level = slog.LevelError
 			}
-			s.log.Log(r.Context(), level, "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+			s.log.Log(r.Context(), level, "request", "request_id", id, "method", r.Method, "path", logPath(r.URL.Path),
 				"status", sw.code, "bytes", sw.bytes, "duration", time.Since(start), "remote", r.RemoteAddr)
 		}()
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))

@@ -1,0 +1,128 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// GroupMessage is a mail an admin or user manager sends to every member of
+// a group (Digital.ai's notifications), through the outbox.
+type GroupMessage struct {
+	Subject  string
+	Body     string // plain text; line breaks are kept
+	Language string // the frame's language for everyone; each member's own when empty
+}
+
+// Limits of a group message.
+const (
+	MaxMessageSubject = 200
+	MaxMessageBody    = 20000
+)
+
+// SkippedMember is a group member who gets no mail, and why.
+type SkippedMember struct {
+	UserID   string `json:"user_id"`
+	Username string `json:"username"`
+	Reason   string `json:"reason"`
+}
+
+// GroupMessageResult says how many mails were queued and who was skipped.
+type GroupMessageResult struct {
+	Queued  int             `json:"queued"`
+	Skipped []SkippedMember `json:"skipped"`
+}
+
+// authorizeMessage: owners, admins and user managers message groups (Digital.ai).
+func authorizeMessage(a Actor) error {
+	switch a.Kind {
+	case ActorAdmin:
+		if a.Role.IsAdmin() || a.Role == RoleUserManager {
+			return nil
+		}
+		return &ForbiddenError{Reason: "only owners, admins and user managers message groups"}
+	case ActorCLI, ActorSystem:
+		return nil
+	}
+	return &ForbiddenError{Reason: "only people and operators message groups"}
+}
+
+// MessageGroup queues one mail per member of a group who has an email
+// address and is not disabled or archived, all in one transaction.
+func (s *Service) MessageGroup(ctx context.Context, a Actor, orgID, groupID string, m GroupMessage) (*GroupMessageResult, error) {
+	if err := authorizeMessage(a); err != nil {
+		return nil, err
+	}
+	m.Subject = strings.TrimSpace(m.Subject)
+	var p problems
+	switch {
+	case m.Subject == "":
+		p.add("subject", "is required")
+	case len(m.Subject) > MaxMessageSubject:
+		p.add("subject", "is longer than %d bytes", MaxMessageSubject)
+	case strings.ContainsAny(m.Subject, "\r\n"):
+		p.add("subject", "must be one line")
+	}
+	if strings.TrimSpace(m.Body) == "" {
+		p.add("body", "is required")
+	} else if len(m.Body) > MaxMessageBody {
+		p.add("body", "is longer than %d bytes", MaxMessageBody)
+	}
+	if m.Language != "" {
+		checkMailLanguage(&p, "language", m.Language)
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	sender := a.Name
+	if sender == "" {
+		sender = string(a.Kind)
+	}
+	out := &GroupMessageResult{Skipped: []SkippedMember{}}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		g, err := tx.GroupByID(ctx, orgID, groupID)
+		if err != nil {
+			return err
+		}
+		ids, err := tx.GroupMemberIDs(ctx, g.ID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		for _, id := range ids {
+			u, err := tx.UserByID(ctx, orgID, id)
+			if err != nil {
+				return err
+			}
+			skip := ""
+			switch {
+			case u.Email == "":
+				skip = "no email address"
+			case u.Status == StatusDisabled || u.Status == StatusArchived:
+				skip = "user is " + string(u.Status)
+			}
+			if skip != "" {
+				out.Skipped = append(out.Skipped, SkippedMember{UserID: u.ID, Username: u.Username, Reason: skip})
+				continue
+			}
+			lang := m.Language
+			if lang == "" {
+				lang = PickMailLanguage(u.Language)
+			}
+			if err := tx.InsertMail(ctx, &OutboxMail{ID: uuid.NewString(), OrgID: orgID, UserID: u.ID, RefID: g.ID,
+				Kind: MailGroupMessage, Language: lang, To: u.Email, Subject: m.Subject, Body: m.Body, Sender: sender, GroupName: g.Name,
+				State: MailQueued, NextAttemptAt: now, CreatedAt: now}); err != nil {
+				return err
+			}
+			out.Queued++
+		}
+		return s.record(ctx, tx, a, orgID, "group.message", "group", g.ID, nil,
+			map[string]any{"subject": m.Subject, "body_bytes": len(m.Body), "queued": out.Queued, "skipped": len(out.Skipped)})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("message group %s: %w", groupID, err)
+	}
+	return out, nil
+}

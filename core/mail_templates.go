@@ -1,0 +1,263 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"time"
+)
+
+// MailLanguages are the languages every kind of mail has an embedded
+// template for (core/mail ships one set per language).
+var MailLanguages = []string{"en", "de", "fr", "es"}
+
+// DefaultMailLanguage is used when a user's language has no templates.
+const DefaultMailLanguage = "en"
+
+// IsMailLanguage reports whether lang is one of MailLanguages (exactly).
+func IsMailLanguage(lang string) bool {
+	for _, l := range MailLanguages {
+		if l == lang {
+			return true
+		}
+	}
+	return false
+}
+
+// PickMailLanguage chooses the mail language for a user's preferred language
+// tag: the tag itself, else its primary subtag (de-AT → de), else English.
+func PickMailLanguage(tag string) string {
+	tag = strings.ToLower(strings.TrimSpace(tag))
+	if IsMailLanguage(tag) {
+		return tag
+	}
+	if i := strings.IndexByte(tag, '-'); i > 0 && IsMailLanguage(tag[:i]) {
+		return tag[:i]
+	}
+	return DefaultMailLanguage
+}
+
+func checkMailLanguage(p *problems, field, lang string) {
+	if !IsMailLanguage(lang) {
+		p.add(field, "%q is not a mail language; use one of %s", lang, strings.Join(MailLanguages, ", "))
+	}
+}
+
+// MailData is what a mail template sees. User-supplied values are escaped by
+// html/template in the HTML part.
+type MailData struct {
+	FirstName string
+	LastName  string
+	FullName  string
+	Username  string
+	Email     string
+	OrgName   string // the organisation's display name (its name when empty)
+	Link      string // the invitation link
+	ExpiresAt time.Time
+	ExpiresOn string // ExpiresAt as "2006-01-02 15:04 UTC"
+	ValidDays int
+	Language  string
+
+	// group_message: what the sender wrote.
+	MessageSubject string
+	Message        string
+	MessageLines   []string // Message split into lines, for the HTML part
+	GroupName      string
+	SenderName     string
+}
+
+// SampleMailData is the data templates are checked and previewed with.
+func SampleMailData(lang string) MailData {
+	exp := time.Date(2030, 1, 8, 9, 30, 0, 0, time.UTC)
+	return MailData{
+		FirstName: "Ada", LastName: "Lovelace", FullName: "Ada Lovelace", Username: "ada@example.com",
+		Email: "ada@example.com", OrgName: "Example Corp",
+		Link:      "https://roster.example.com/invite/" + PrefixInvite + "SAMPLE-TOKEN-NOT-VALID",
+		ExpiresAt: exp, ExpiresOn: exp.Format("2006-01-02 15:04 UTC"), ValidDays: 7, Language: lang,
+		MessageSubject: "Planned maintenance", Message: "The app catalog is down on Saturday.\nPlease plan ahead.",
+		MessageLines: []string{"The app catalog is down on Saturday.", "Please plan ahead."}, GroupName: "Field sales",
+		SenderName: "Grace Hopper",
+	}
+}
+
+// SampleMailDataFor is SampleMailData with the link a mail of kind carries.
+func SampleMailDataFor(kind MailKind, lang string) MailData {
+	d := SampleMailData(lang)
+	if kind == MailPasswordReset {
+		d.Link = "https://roster.example.com/reset/" + PrefixReset + "SAMPLE-TOKEN-NOT-VALID"
+		d.ValidDays = 0
+	}
+	return d
+}
+
+// RenderedMail is a mail ready to send.
+type RenderedMail struct {
+	Subject string `json:"subject"`
+	HTML    string `json:"html"`
+	Text    string `json:"text"`
+}
+
+// Size limits of template parts.
+const (
+	MaxMailSubject = 1000
+	MaxMailBody    = 64 << 10
+)
+
+// RenderMail renders the three parts of a mail: the subject and the text part
+// with text/template, the HTML part with html/template (so that user data is
+// escaped). An error is a *ValidationError naming the part ("subject",
+// "html", "text") that does not parse or execute.
+func RenderMail(subject, html, text string, data MailData) (*RenderedMail, error) {
+	var p problems
+	out := &RenderedMail{}
+	if s, err := execText("subject", subject, data); err != nil {
+		p.add("subject", "%v", err)
+	} else {
+		// A subject is one header line: no line breaks can be smuggled in.
+		out.Subject = strings.Join(strings.Fields(s), " ")
+	}
+	if s, err := execText("text", text, data); err != nil {
+		p.add("text", "%v", err)
+	} else {
+		out.Text = s
+	}
+	if t, err := htmltemplate.New("html").Option("missingkey=error").Parse(html); err != nil {
+		p.add("html", "does not parse: %v", err)
+	} else {
+		var b bytes.Buffer
+		if err := t.Execute(&b, data); err != nil {
+			p.add("html", "does not render: %v", err)
+		} else {
+			out.HTML = b.String()
+		}
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func execText(name, src string, data MailData) (string, error) {
+	t, err := texttemplate.New(name).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return "", fmt.Errorf("does not parse: %w", err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("does not render: %w", err)
+	}
+	return b.String(), nil
+}
+
+// validateMailTemplate checks an override before it is saved: known kind and
+// language, at least one part, sizes, and every part parses and renders with
+// sample data. Problems name the field.
+func validateMailTemplate(t *MailTemplate) error {
+	var p problems
+	if !t.Kind.Valid() {
+		p.add("kind", "%q is not a kind of mail", t.Kind)
+	}
+	checkMailLanguage(&p, "language", t.Language)
+	if t.Subject == "" && t.HTML == "" && t.Text == "" {
+		p.add("subject", "at least one of subject, html and text is required")
+	}
+	if len(t.Subject) > MaxMailSubject {
+		p.add("subject", "is longer than %d bytes", MaxMailSubject)
+	}
+	if len(t.HTML) > MaxMailBody {
+		p.add("html", "is longer than %d bytes", MaxMailBody)
+	}
+	if len(t.Text) > MaxMailBody {
+		p.add("text", "is longer than %d bytes", MaxMailBody)
+	}
+	if err := p.err(); err != nil {
+		return err
+	}
+	_, err := RenderMail(t.Subject, t.HTML, t.Text, SampleMailDataFor(t.Kind, t.Language))
+	return err
+}
+
+// SetMailTemplate saves an organisation's override of one mail in one
+// language. A template that does not parse or render is rejected here, not
+// when a mail is sent; nothing is written then.
+func (s *Service) SetMailTemplate(ctx context.Context, a Actor, t MailTemplate) (*MailTemplate, error) {
+	if err := authorizeOrgSettings(a); err != nil {
+		return nil, err
+	}
+	if err := validateMailTemplate(&t); err != nil {
+		return nil, err
+	}
+	t.UpdatedAt = s.now()
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := tx.OrgByID(ctx, t.OrgID); err != nil {
+			return err
+		}
+		before, err := tx.MailTemplateOverride(ctx, t.OrgID, t.Kind, t.Language)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if err := tx.PutMailTemplate(ctx, &t); err != nil {
+			return err
+		}
+		var b any
+		if before != nil {
+			b = before
+		}
+		return s.record(ctx, tx, a, t.OrgID, "mail_template.set", "org", t.OrgID, b, &t)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("set %s mail template (%s): %w", t.Kind, t.Language, err)
+	}
+	return &t, nil
+}
+
+// DeleteMailTemplate removes an override: the embedded default applies again.
+func (s *Service) DeleteMailTemplate(ctx context.Context, a Actor, orgID string, kind MailKind, language string) error {
+	if err := authorizeOrgSettings(a); err != nil {
+		return err
+	}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		before, err := tx.MailTemplateOverride(ctx, orgID, kind, language)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteMailTemplate(ctx, orgID, kind, language); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, orgID, "mail_template.delete", "org", orgID, before, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("delete %s mail template (%s): %w", kind, language, err)
+	}
+	return nil
+}
+
+// MailTemplates lists an organisation's overrides.
+func (s *Service) MailTemplates(ctx context.Context, orgID string) ([]MailTemplate, error) {
+	var out []MailTemplate
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.ListMailTemplates(ctx, orgID)
+		return err
+	})
+	return out, err
+}
+
+// MailTemplateOverride returns an organisation's override, or nil when it
+// has none.
+func (s *Service) MailTemplateOverride(ctx context.Context, orgID string, kind MailKind, language string) (*MailTemplate, error) {
+	var out *MailTemplate
+	err := s.store.View(ctx, func(tx Tx) error {
+		t, err := tx.MailTemplateOverride(ctx, orgID, kind, language)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		out = t
+		return err
+	})
+	return out, err
+}
