@@ -32,7 +32,7 @@ Usage:
   roster serve [--config FILE]
   roster migrate [--config FILE]
   roster config check [--config FILE]
-  roster user create --org ORG --username U --email E --first F --last L [--role R] [--no-invite] [--password-stdin]
+  roster user create --org ORG --username U --email E --first F --last L [--role R] [--invite mail|link] [--no-invite] [--password-stdin]
   roster user list --org ORG [--json]
   roster token create --org ORG --name NAME --scope scim|admin [--user USERNAME]
   roster version

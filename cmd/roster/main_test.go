@@ -217,6 +217,11 @@ func TestOperatorCommandsAgainstARunningDaemon(t *testing.T) {
 		t.Fatal("the invite token was logged")
 	}
 
+	// --invite mail queues the invitation for serve's worker: no link is printed.
+	r = roster(t, dir, "", "user", "create", "--config", cfg, "--username", "mailed@example.com", "--email", "mailed@example.com", "--invite", "mail")
+	if r.code != 0 || strings.Contains(r.stdout, "invite_link") || !strings.Contains(r.stdout, `"invite_status": "pending"`) {
+		t.Fatalf("--invite mail: %d %s %s", r.code, r.stdout, r.stderr)
+	}
 	// Duplicate (case-insensitive) is refused with the field named, exit 1.
 	r = roster(t, dir, "", "user", "create", "--config", cfg, "--username", "alice@EXAMPLE.com", "--email", "other@example.com")
 	if r.code != 1 || !strings.Contains(r.stderr, "username") || !strings.Contains(r.stderr, "already taken") {
@@ -260,7 +265,7 @@ func TestOperatorCommandsAgainstARunningDaemon(t *testing.T) {
 		Users []struct{ Username string } `json:"users"`
 		Total int                         `json:"total"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || list.Total != 2 {
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || list.Total != 3 {
 		t.Fatalf("user list: %v %s", err, r.stdout)
 	}
 	r = roster(t, dir, "", "user", "list", "--config", cfg)

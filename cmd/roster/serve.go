@@ -135,14 +135,16 @@ func cmdUserCreate(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	role := fs.String("role", string(core.RoleMember), "role: owner, admin, user_manager, developer, member")
 	fs.BoolVar(&in.CanCreateApps, "can-create-apps", false, "the user may create apps")
 	noInvite := fs.Bool("no-invite", false, "create the user active, without an invitation")
+	inviteHow := fs.String("invite", "", "mail: queue the invitation mail (default when smtp.host is set); link: print the link for you to send")
 	pwStdin := fs.Bool("password-stdin", false, "read the user's password from standard input")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	in.Role = core.Role(*role)
-	in.Invite = core.InviteByLink
-	if *noInvite {
-		in.Invite = core.NoInvite
+	switch *inviteHow {
+	case "", "mail", "link":
+	default:
+		return usageError(fmt.Sprintf("--invite %q is not mail or link", *inviteHow))
 	}
 	if *pwStdin {
 		b, err := io.ReadAll(io.LimitReader(stdin, 4096))
@@ -164,6 +166,14 @@ func cmdUserCreate(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		return err
 	}
 	in.OrgID = o.ID
+	switch {
+	case *noInvite:
+		in.Invite = core.NoInvite
+	case *inviteHow == "mail", *inviteHow == "" && a.cfg.SMTP.Host != "":
+		in.Invite = core.InviteByMail
+	default:
+		in.Invite = core.InviteByLink
+	}
 	res, err := a.svc.CreateUser(ctx, core.CLIActor(), in)
 	if err != nil {
 		return err
