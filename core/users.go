@@ -94,6 +94,32 @@ func validateUserFields(p *problems, u *User) {
 // CreateUser adds a user through the rules every door shares, with its
 // history entry and invite in the same transaction.
 func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (*Created, error) {
+	u, in, err := s.prepareUser(ctx, a, in)
+	if err != nil {
+		return nil, err
+	}
+	var out *UserView
+	var token string
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if err := checkNewUser(ctx, tx, u); err != nil {
+			return err
+		}
+		if token, err = s.insertUser(ctx, tx, a, u, in); err != nil {
+			return err
+		}
+		out, err = s.view(ctx, tx, u)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create user %q: %w", in.Username, err)
+	}
+	return &Created{User: out, InviteToken: token}, nil
+}
+
+// prepareUser applies defaults, checks permission and every field that needs
+// no database, and hashes an initial password: the part of creating a user
+// that happens before its transaction.
+func (s *Service) prepareUser(ctx context.Context, a Actor, in NewUser) (*User, NewUser, error) {
 	if in.Role == "" {
 		in.Role = RoleMember
 	}
@@ -107,7 +133,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (*Created
 			source = a.Source
 		}
 		if source != a.Source {
-			return nil, &ForbiddenError{Reason: "a directory creates users of its own source only"}
+			return nil, in, &ForbiddenError{Reason: "a directory creates users of its own source only"}
 		}
 	default:
 		if source == "" {
@@ -115,7 +141,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (*Created
 		}
 	}
 	if err := authorizeCreate(a, in.Role); err != nil {
-		return nil, err
+		return nil, in, err
 	}
 	now := s.now()
 	u := &User{
@@ -142,59 +168,62 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (*Created
 		p.add("password", "directory users authenticate against their directory")
 	}
 	if err := p.err(); err != nil {
-		return nil, err
+		return nil, in, err
 	}
 	if in.Password != "" {
 		if err := s.setPassword(ctx, u, in.Password); err != nil {
-			return nil, err
+			return nil, in, err
 		}
 	}
-	var token string
 	if in.Invite == NoInvite {
 		u.Status = StatusActive
 		u.ActivatedAt = &now
 	} else {
 		u.Status = StatusInvited
 	}
-	var out *UserView
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		if _, err := tx.OrgByID(ctx, u.OrgID); err != nil {
-			return err
-		}
-		tpl, err := tx.MetadataTemplate(ctx, u.OrgID)
-		if err != nil {
-			return err
-		}
-		if err := ValidateMetadata(tpl, u.Metadata); err != nil {
-			return err
-		}
-		if err := checkUnique(ctx, tx, u, ""); err != nil {
-			return err
-		}
-		if err := tx.InsertUser(ctx, u); err != nil {
-			return err
-		}
-		if err := s.record(ctx, tx, a, u.OrgID, "user.create", "user", u.ID, nil, u); err != nil {
-			return err
-		}
-		if in.Invite != NoInvite {
-			if token, err = s.issueInvite(ctx, tx, a, u); err != nil {
-				return err
-			}
-			if in.Invite == InviteByMail {
-				if err := s.queueInviteMail(ctx, tx, u, token, in.MailLanguage); err != nil {
-					return err
-				}
-				token = "" // mailed: only the outbox row holds it, never the caller
-			}
-		}
-		out, err = s.view(ctx, tx, u)
+	return u, in, nil
+}
+
+// checkNewUser checks what needs the database: the organisation exists, the
+// metadata fits its template, and username, email and external id are free.
+func checkNewUser(ctx context.Context, tx Tx, u *User) error {
+	if _, err := tx.OrgByID(ctx, u.OrgID); err != nil {
 		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create user %q: %w", in.Username, err)
 	}
-	return &Created{User: out, InviteToken: token}, nil
+	tpl, err := tx.MetadataTemplate(ctx, u.OrgID)
+	if err != nil {
+		return err
+	}
+	if err := ValidateMetadata(tpl, u.Metadata); err != nil {
+		return err
+	}
+	return checkUnique(ctx, tx, u, "")
+}
+
+// insertUser writes a prepared, checked user with its history entry and, as
+// asked, its invite and invitation mail. It returns the invite token only
+// when the caller is to hand out the link.
+func (s *Service) insertUser(ctx context.Context, tx Tx, a Actor, u *User, in NewUser) (string, error) {
+	if err := tx.InsertUser(ctx, u); err != nil {
+		return "", err
+	}
+	if err := s.record(ctx, tx, a, u.OrgID, "user.create", "user", u.ID, nil, u); err != nil {
+		return "", err
+	}
+	if in.Invite == NoInvite {
+		return "", nil
+	}
+	token, err := s.issueInvite(ctx, tx, a, u)
+	if err != nil {
+		return "", err
+	}
+	if in.Invite == InviteByMail {
+		if err := s.queueInviteMail(ctx, tx, u, token, in.MailLanguage); err != nil {
+			return "", err
+		}
+		return "", nil // mailed: only the outbox row holds it, never the caller
+	}
+	return token, nil
 }
 
 // checkUnique gives a friendly error before the store's unique indexes would.
