@@ -25,7 +25,7 @@ import (
 const ownerPW = "Keeper-passphrase-42"
 
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	svc   *core.Service
 	org   string
@@ -33,7 +33,7 @@ type fixture struct {
 	ctx   context.Context
 }
 
-func newFixture(t *testing.T, rate int) *fixture {
+func newFixture(t testing.TB, rate int) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "api.db")}, nil)

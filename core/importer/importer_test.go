@@ -1,0 +1,113 @@
+package importer
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/rosterhq/roster/core"
+)
+
+func TestParseCSV(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    string
+		rows  int
+		check func(t *testing.T, rows []core.ImportRow)
+		err   string
+	}{
+		{name: "plain", in: "username,email,first_name,last_name,role,can_create_apps,metadata.department\n" +
+			"ann@example.com,ann@example.com,Ann,Lee,admin,yes,Sales\n\n" +
+			"bob@example.com,,Bob,,,no,\n", rows: 2, check: func(t *testing.T, rows []core.ImportRow) {
+			a, b := rows[0], rows[1]
+			if a.Line != 2 || a.User.Username != "ann@example.com" || a.User.Role != core.RoleAdmin || !a.User.CanCreateApps || a.User.Metadata["department"] != "Sales" {
+				t.Fatalf("row 1: %+v", a)
+			}
+			if b.Line != 4 || b.User.FirstName != "Bob" || b.User.Metadata != nil || b.User.Role != "" {
+				t.Fatalf("row 2 (after a blank line): %+v", b)
+			}
+		}},
+		{name: "vendor header spellings, BOM and semicolons", in: "\ufeffUser ID;First Name;Last Name;E-mail;Set as Admin?\nzoe@x.com;Zoë;Ångström;zoe@x.com;Yes\n", rows: 1,
+			check: func(t *testing.T, rows []core.ImportRow) {
+				u := rows[0].User
+				if u.Username != "zoe@x.com" || u.FirstName != "Zoë" || u.LastName != "Ångström" || u.Email != "zoe@x.com" || u.Role != core.RoleAdmin {
+					t.Fatalf("%+v", u)
+				}
+			}},
+		{name: "quoted commas and newlines", in: "username,last_name\n\"a@x.com\",\"Smith, Jr.\nthe second\"\nb@x.com,B\n", rows: 2, check: func(t *testing.T, rows []core.ImportRow) {
+			if rows[0].User.LastName != "Smith, Jr.\nthe second" || rows[1].Line != 4 {
+				t.Fatalf("%+v", rows)
+			}
+		}},
+		{name: "empty file", in: "", err: "a header row is required"},
+		{name: "no username column", in: "first_name,last_name\nA,B\n", err: "no username column"},
+		{name: "unknown column", in: "username,nickname\na,b\n", err: `column "nickname": is not a known column`},
+		{name: "duplicate column", in: "username,Username\na,b\n", err: `column "Username": appears twice`},
+		{name: "bad boolean", in: "username,can_create_apps\na,maybe\n", err: `line 2: column "can_create_apps": "maybe" is not yes or no`},
+		{name: "too many cells", in: "username\na,b\n", err: "line 2: 2 cells but only 1 columns"},
+		{name: "bad encoding", in: "username,last_name\na,M\xfcller\n", err: `line 2: column "last_name": is not valid UTF-8`},
+		{name: "broken quotes", in: "username\n\"a\n", err: "line 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, err := Parse(strings.NewReader(tt.in), CSV, 100)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("got %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != tt.rows {
+				t.Fatalf("%d rows, want %d", len(rows), tt.rows)
+			}
+			tt.check(t, rows)
+		})
+	}
+}
+
+func TestParseRefusesTooManyRows(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("username\n")
+	for i := 0; i < 101; i++ {
+		fmt.Fprintf(&b, "u%d\n", i)
+	}
+	if _, err := Parse(strings.NewReader(b.String()), CSV, 100); err == nil || !strings.Contains(err.Error(), "more than 100 rows") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestParseXLSX(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	for i, row := range [][]any{
+		{"Username", "Email", "First Name", "Can User Create Apps?", "metadata.floor"},
+		{"ann@example.com", "ann@example.com", "Ann", true, 3},
+		{"bob@example.com", "bob@example.com", "Bob", "no", nil},
+	} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow(sheet, cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := Parse(&buf, XLSX, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].User.FirstName != "Ann" || !rows[0].User.CanCreateApps || rows[0].User.Metadata["floor"] != "3" || rows[1].Line != 3 || rows[1].User.CanCreateApps {
+		t.Fatalf("%+v", rows)
+	}
+	if _, err := Parse(strings.NewReader("username\nnot a workbook\n"), XLSX, 100); err == nil || !strings.Contains(err.Error(), "not a readable .xlsx") {
+		t.Fatalf("CSV sent as XLSX: %v", err)
+	}
+}
