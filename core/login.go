@@ -298,35 +298,57 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPassword,
 	})
 }
 
-// RunDormancy marks inactive every active user with no login for the
-// dormancy period (their activation counts when they never logged in). It
-// works in batches, each its own transaction, and returns how many it marked.
+// RunDormancy marks inactive every active user with no login for their
+// organisation's dormancy period (their activation counts when they never
+// logged in). It works in batches, each its own transaction, and returns how
+// many it marked.
 func (s *Service) RunDormancy(ctx context.Context) (int, error) {
-	cutoff := s.now().Add(-s.cfg.DormancyAfter)
+	var orgs []Org
+	if err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		orgs, err = tx.ListOrgs(ctx)
+		return err
+	}); err != nil {
+		return 0, fmt.Errorf("dormancy: %w", err)
+	}
 	total := 0
-	for {
-		n := 0
-		err := s.store.InTx(ctx, func(tx Tx) error {
-			users, err := tx.UsersIdleSince(ctx, cutoff, 200)
-			if err != nil {
-				return err
-			}
-			for i := range users {
-				if err := s.transition(ctx, tx, SystemActor("dormancy"), &users[i], ActMarkIdle); err != nil {
+	for _, o := range orgs {
+		for {
+			n := 0
+			err := s.store.InTx(ctx, func(tx Tx) error {
+				set, err := orgSettingsOf(ctx, tx, o.ID)
+				if err != nil {
 					return err
 				}
+				after := s.cfg.DormancyAfter
+				if set.DormancyDays > 0 {
+					after = time.Duration(set.DormancyDays) * 24 * time.Hour
+				}
+				users, err := tx.UsersIdleSince(ctx, o.ID, s.now().Add(-after), 200)
+				if err != nil {
+					return err
+				}
+				for i := range users {
+					if err := s.transition(ctx, tx, SystemActor("dormancy"), &users[i], ActMarkIdle); err != nil {
+						return err
+					}
+				}
+				n = len(users)
+				return nil
+			})
+			if err != nil {
+				return total, fmt.Errorf("dormancy in %s: %w", o.Name, err)
 			}
-			n = len(users)
-			return nil
-		})
-		if err != nil {
-			return total, fmt.Errorf("dormancy: %w", err)
-		}
-		total += n
-		if n < 200 || ctx.Err() != nil {
-			return total, ctx.Err()
+			total += n
+			if ctx.Err() != nil {
+				return total, ctx.Err()
+			}
+			if n < 200 {
+				break
+			}
 		}
 	}
+	return total, nil
 }
 
 // PurgeExpiredSessions deletes sessions past their expiry.

@@ -204,6 +204,13 @@ func checkNewUser(ctx context.Context, tx Tx, u *User) error {
 // asked, its invite and invitation mail. It returns the invite token only
 // when the caller is to hand out the link.
 func (s *Service) insertUser(ctx context.Context, tx Tx, a Actor, u *User, in NewUser) (string, error) {
+	if u.Language == "" {
+		o, err := orgSettingsOf(ctx, tx, u.OrgID)
+		if err != nil {
+			return "", err
+		}
+		u.Language = o.DefaultLanguage
+	}
 	if err := tx.InsertUser(ctx, u); err != nil {
 		return "", err
 	}
@@ -287,7 +294,11 @@ func (s *Service) issueInvite(ctx context.Context, tx Tx, a Actor, u *User) (str
 	if err := tx.CancelUserMail(ctx, u.ID, MailInvite, now); err != nil {
 		return "", err
 	}
-	inv := &Invite{ID: uuid.NewString(), OrgID: u.OrgID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, ExpiresAt: now.Add(s.cfg.InviteValidFor)}
+	validFor, err := s.inviteValidity(ctx, tx, u.OrgID)
+	if err != nil {
+		return "", err
+	}
+	inv := &Invite{ID: uuid.NewString(), OrgID: u.OrgID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, ExpiresAt: now.Add(validFor)}
 	if err := tx.InsertInvite(ctx, inv); err != nil {
 		return "", err
 	}

@@ -172,6 +172,10 @@ func TestEndpointPermissionsByRole(t *testing.T) {
 		{"bulk archive", admins, func() (string, string, any) {
 			return "POST", "/api/v1/users/bulk", map[string]any{"action": "archive", "ids": []string{newActive()}}
 		}},
+		{"settings read", managers, func() (string, string, any) { return "GET", "/api/v1/org/settings", nil }},
+		{"settings write", admins, func() (string, string, any) {
+			return "PUT", "/api/v1/org/settings", map[string]any{"invite_valid_days": 7}
+		}},
 		{"password policy read", managers, func() (string, string, any) { return "GET", "/api/v1/org/password-policy", nil }},
 		{"password policy write", admins, func() (string, string, any) {
 			return "PUT", "/api/v1/org/password-policy", map[string]any{"min_length": 10}

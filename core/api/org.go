@@ -57,3 +57,26 @@ func (a *API) putTemplate(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, t)
 	return nil
 }
+
+func (a *API) getSettings(w http.ResponseWriter, r *http.Request) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	s, err := a.svc.OrgSettings(r.Context(), orgID(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s)
+	return nil
+}
+
+func (a *API) putSettings(w http.ResponseWriter, r *http.Request) error {
+	var in core.OrgSettings
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := a.svc.SetOrgSettings(r.Context(), a.actor(r), orgID(r), in); err != nil {
+		return err
+	}
+	return a.getSettings(w, r)
+}

@@ -26,10 +26,10 @@ func (t *tx) SetPasswordPolicy(ctx context.Context, orgID string, p *core.Passwo
 	return err
 }
 
-func (t *tx) UsersIdleSince(ctx context.Context, cutoff time.Time, limit int) ([]core.User, error) {
+func (t *tx) UsersIdleSince(ctx context.Context, orgID string, cutoff time.Time, limit int) ([]core.User, error) {
 	var rows []userRow
 	err := t.sel(ctx, &rows, `SELECT `+userCols+` FROM users
-		WHERE status = 'active' AND COALESCE(last_login_at, activated_at, created_at) < ? ORDER BY seq LIMIT ?`, cutoff, limit)
+		WHERE org_id = ? AND status = 'active' AND COALESCE(last_login_at, activated_at, created_at) < ? ORDER BY seq LIMIT ?`, orgID, cutoff, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -50,4 +50,21 @@ func (t *tx) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, e
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+func (t *tx) OrgSettings(ctx context.Context, orgID string) (*core.OrgSettings, error) {
+	var s core.OrgSettings
+	if err := t.get(ctx, &s, "organisation settings", orgID, `SELECT invite_valid_days, dormancy_days, default_language
+		FROM org_settings WHERE org_id = ?`, orgID); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (t *tx) SetOrgSettings(ctx context.Context, orgID string, s *core.OrgSettings) error {
+	_, err := t.exec(ctx, `INSERT INTO org_settings (org_id, invite_valid_days, dormancy_days, default_language) VALUES (?, ?, ?, ?)
+		ON CONFLICT (org_id) DO UPDATE SET invite_valid_days = excluded.invite_valid_days,
+		dormancy_days = excluded.dormancy_days, default_language = excluded.default_language`,
+		orgID, s.InviteValidDays, s.DormancyDays, s.DefaultLanguage)
+	return err
 }

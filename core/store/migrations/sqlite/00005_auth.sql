@@ -14,6 +14,14 @@ CREATE TABLE password_policies (
 
 CREATE INDEX sessions_expiry ON sessions(expires_at);
 
+-- Per-organisation settings; 0 or '' means "the server's default".
+CREATE TABLE org_settings (
+    org_id            TEXT PRIMARY KEY REFERENCES orgs(id),
+    invite_valid_days INTEGER NOT NULL DEFAULT 0,
+    dormancy_days     INTEGER NOT NULL DEFAULT 0,
+    default_language  TEXT NOT NULL DEFAULT ''
+);
+
 -- Search and sort columns of the users list (folded: Unicode case-insensitive).
 ALTER TABLE users ADD COLUMN first_name_key TEXT NOT NULL DEFAULT '';
 -- first name, last name and phone, folded, separated by U+001F: one column for
@@ -42,6 +50,7 @@ CREATE INDEX users_org_status_sort ON users(org_id, status, seq);
 CREATE INDEX users_org_created ON users(org_id, created_at, seq);
 
 -- +goose Down
+DROP TABLE org_settings;
 DROP TABLE user_metadata;
 DROP INDEX users_list;
 CREATE INDEX users_org_last_name ON users(org_id, last_name_key, seq);
