@@ -93,6 +93,7 @@ type GroupMembership struct {
 type SCIMTx interface {
 	SearchUsers(ctx context.Context, q UserSearch) ([]User, int, error)
 	SearchGroups(ctx context.Context, q GroupSearch) ([]Group, int, error)
+	UsersByIDs(ctx context.Context, orgID string, ids []string) ([]User, error)
 
 	DirectoryProfiles(ctx context.Context, userIDs []string) (map[string]DirectoryProfile, error)
 	PutDirectoryProfile(ctx context.Context, p *DirectoryProfile) error

@@ -81,6 +81,26 @@ func (t *tx) SearchUsers(ctx context.Context, q core.UserSearch) ([]core.User, i
 	return out, total, nil
 }
 
+func (t *tx) UsersByIDs(ctx context.Context, orgID string, ids []string) ([]core.User, error) {
+	var out []core.User
+	err := inChunks(ids, func(part []string) error {
+		var rows []userRow
+		args := append([]any{orgID}, anys(part)...)
+		if err := t.sel(ctx, &rows, `SELECT `+userCols+` FROM users WHERE org_id = ? AND id IN (`+placeholders(len(part))+`) ORDER BY seq`, args...); err != nil {
+			return fmt.Errorf("users by id: %w", err)
+		}
+		for i := range rows {
+			u, err := rows[i].user()
+			if err != nil {
+				return err
+			}
+			out = append(out, *u)
+		}
+		return nil
+	})
+	return out, err
+}
+
 func (t *tx) SearchGroups(ctx context.Context, q core.GroupSearch) ([]core.Group, int, error) {
 	where := []string{"g.org_id = ?"}
 	args := []any{q.OrgID}
@@ -283,7 +303,7 @@ func (t *tx) RemoveGroupMembers(ctx context.Context, groupID string, userIDs []s
 func (t *tx) GroupMemberRefs(ctx context.Context, groupID string) ([]core.MemberRef, error) {
 	out := []core.MemberRef{}
 	err := t.sel(ctx, &out, `SELECT u.id, u.username FROM group_members m JOIN users u ON u.id = m.user_id
-		WHERE m.group_id = ? ORDER BY u.seq`, groupID)
+		WHERE m.group_id = ? AND u.status <> 'archived' ORDER BY u.seq`, groupID)
 	return out, err
 }
 
