@@ -28,7 +28,7 @@ type DirectoryUserInput struct {
 	Phone      string
 	Language   string
 	ExternalID string
-	Active     bool
+	Active     *bool            // nil: unchanged (active on create)
 	Profile    DirectoryProfile // BaseRole is ignored: Role sets it
 	// Roster's own fields; nil leaves them as they are (a directory that does
 	// not send roster's extension does not manage them).
@@ -331,7 +331,7 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *Directo
 				return err
 			}
 		}
-		if !in.Active {
+		if in.Active != nil && !*in.Active {
 			if err := s.transition(ctx, tx, a, u, ActDisable); err != nil {
 				return err
 			}
@@ -432,9 +432,9 @@ func (s *Service) ReplaceDirectoryUser(ctx context.Context, a Actor, set *Direct
 				return err
 			}
 		}
-		if in.Active != DirectoryActive(u.Status) {
+		if in.Active != nil && *in.Active != DirectoryActive(u.Status) {
 			act := ActDisable
-			if in.Active {
+			if *in.Active {
 				act = ActEnable
 			}
 			if err := s.transition(ctx, tx, a, u, act); err != nil {

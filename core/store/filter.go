@@ -172,7 +172,7 @@ func cmpSQL(spec colSpec, f *core.Filter) (string, []any, error) {
 		if v == "" {
 			return guard(c + " = " + c), nil, nil
 		}
-		return guard("substr("+c+", -length(?)) = ?"), []any{v, v}, nil
+		return guard("substr(" + c + ", -length(?)) = ?"), []any{v, v}, nil
 	case core.OpPresent:
 		return guard(c + " <> ''"), nil, nil
 	}
