@@ -29,10 +29,10 @@ func TestOktaProvisioning(t *testing.T) {
 		t.Fatalf("empty lookup: %s", empty.raw)
 	}
 	created := e.must(201, e.do("POST", "/Users", map[string]any{
-		"schemas":  []string{scim.URNUser},
-		"userName": "test.user@okta.local",
-		"name":     map[string]any{"givenName": "Test", "familyName": "User"},
-		"emails":   []any{map[string]any{"primary": true, "value": "test.user@okta.local", "type": "work"}},
+		"schemas":     []string{scim.URNUser},
+		"userName":    "test.user@okta.local",
+		"name":        map[string]any{"givenName": "Test", "familyName": "User"},
+		"emails":      []any{map[string]any{"primary": true, "value": "test.user@okta.local", "type": "work"}},
 		"displayName": "Test User", "locale": "en-US", "externalId": "00ujl29u0le5T6Aj10h7",
 		"groups": []any{}, "password": "1mz050nq", "active": true,
 	}))
