@@ -17,6 +17,7 @@ const (
 	colTime                  // a timestamp
 	colActive                // derived from status
 	colMember                // group membership by user id
+	colProfile               // a folded column of scim_users, tested through an indexed subquery
 )
 
 type colSpec struct {
@@ -34,12 +35,12 @@ var userFilterCols = map[core.FilterAttr]colSpec{
 	core.AttrEmail:          {"u.email_key", colFolded, false},
 	core.AttrFirstName:      {"lower(u.first_name)", colLower, false},
 	core.AttrLastName:       {"u.last_name_key", colFolded, false},
-	core.AttrDisplayName:    {"s.display_name_key", colFolded, true},
+	core.AttrDisplayName:    {"display_name_key", colProfile, false},
 	core.AttrActive:         {"u.status", colActive, false},
 	core.AttrCreated:        {"u.created_at", colTime, false},
 	core.AttrUpdated:        {"u.updated_at", colTime, false},
-	core.AttrEmployeeNumber: {"s.employee_number_key", colFolded, true},
-	core.AttrDepartment:     {"s.department_key", colFolded, true},
+	core.AttrEmployeeNumber: {"employee_number_key", colProfile, false},
+	core.AttrDepartment:     {"department_key", colProfile, false},
 }
 
 var groupFilterCols = map[core.FilterAttr]colSpec{
@@ -142,6 +143,20 @@ func cmpSQL(spec colSpec, f *core.Filter) (string, []any, error) {
 			return "", nil, fmt.Errorf("operator %s on %s: %w", f.Op, f.Attr, core.ErrInvalid)
 		}
 		return c + " " + op + " ?", []any{f.Time.UTC()}, nil
+	}
+	if spec.kind == colProfile {
+		// Users without a profile row lack the attribute: ne and not(…)
+		// match them, which NOT IN gives; the subquery uses the column's index.
+		in := "u.id IN (SELECT user_id FROM scim_users WHERE "
+		op := *f
+		if f.Op == core.OpNe {
+			in, op.Op = "u.id NOT IN (SELECT user_id FROM scim_users WHERE ", core.OpEq
+		}
+		s, args, err := cmpSQL(colSpec{expr: c, kind: colFolded}, &op)
+		if err != nil {
+			return "", nil, err
+		}
+		return in + s + ")", args, nil
 	}
 	v := f.Str
 	switch spec.kind {

@@ -21,9 +21,9 @@ CREATE TABLE scim_users (
     roles               TEXT NOT NULL DEFAULT '[]',
     base_role           TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX scim_users_display ON scim_users(org_id, display_name_key);
-CREATE INDEX scim_users_employee ON scim_users(org_id, employee_number_key);
-CREATE INDEX scim_users_department ON scim_users(org_id, department_key);
+CREATE INDEX scim_users_display ON scim_users(display_name_key);
+CREATE INDEX scim_users_employee ON scim_users(employee_number_key);
+CREATE INDEX scim_users_department ON scim_users(department_key);
 
 CREATE TABLE scim_tokens (
     token_id     TEXT PRIMARY KEY REFERENCES api_tokens(id) ON DELETE CASCADE,
