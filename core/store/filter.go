@@ -11,13 +11,13 @@ import (
 type colKind int
 
 const (
-	colFolded colKind = iota // a *_key column: the value is case-folded with core.FoldKey
-	colExact                 // case-exact text
-	colLower                 // text compared after lower()
-	colTime                  // a timestamp
-	colActive                // derived from status
-	colMember                // group membership by user id
-	colProfile               // a folded column of scim_users, tested through an indexed subquery
+	colFolded  colKind = iota // a *_key column: the value is case-folded with core.FoldKey
+	colExact                  // case-exact text
+	colLower                  // text compared after lower()
+	colTime                   // a timestamp
+	colActive                 // derived from status
+	colMember                 // group membership by user id
+	colProfile                // a folded column of scim_users, tested through an indexed subquery
 )
 
 type colSpec struct {
