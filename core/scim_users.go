@@ -302,9 +302,6 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *Directo
 	}
 	var out *DirectoryUser
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		if _, err := tx.OrgByID(ctx, orgID); err != nil {
-			return err
-		}
 		if len(u.Metadata) > 0 {
 			tpl, err := tx.MetadataTemplate(ctx, orgID)
 			if err != nil {
@@ -314,9 +311,9 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *Directo
 				return err
 			}
 		}
-		if err := checkUnique(ctx, tx, u, ""); err != nil {
-			return err
-		}
+		// The unique indexes on username, email and external id answer
+		// uniqueness (as a *ConflictError) without three look-ups first;
+		// the organisation is a foreign key.
 		if err := tx.InsertUser(ctx, u); err != nil {
 			return err
 		}
@@ -336,9 +333,9 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *Directo
 				return err
 			}
 		}
-		var err error
-		out, err = directoryView(ctx, tx, u)
-		return err
+		// A new user has no groups yet: no need to read them back.
+		out = &DirectoryUser{User: *u, Profile: prof}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create user %q: %w", in.Username, err)

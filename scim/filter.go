@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -96,7 +97,11 @@ func parseFilter(raw string, ra resourceAttrs) (*core.Filter, error) {
 	if len(raw) > 4096 {
 		return nil, invalidFilter("longer than 4096 characters")
 	}
-	exp, err := filter.ParseFilter([]byte(raw))
+	exp, ok := simpleEq(raw)
+	var err error
+	if !ok {
+		exp, err = filter.ParseFilter([]byte(raw))
+	}
 	if err != nil {
 		// The parser wants lower-case operators; IdPs sometimes send "Eq".
 		exp, err = filter.ParseFilter([]byte(lowerOperators(raw)))
@@ -119,6 +124,24 @@ func coreAttrTypes(ra resourceAttrs) map[core.FilterAttr]core.AttrType {
 		return core.GroupFilterAttrs
 	}
 	return core.UserFilterAttrs
+}
+
+// simpleEqRE matches the filter IdPs send most: attr eq "value" (no
+// escapes). The general parser is slow; this form is built directly into the
+// same syntax tree.
+var simpleEqRE = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9_$-]*(?:\.[A-Za-z][A-Za-z0-9_$-]*)?) +(?i:eq) +"([^"\\]*)"$`)
+
+func simpleEq(raw string) (filter.Expression, bool) {
+	m := simpleEqRE.FindStringSubmatch(raw)
+	if m == nil {
+		return nil, false
+	}
+	name, sub, _ := strings.Cut(m[1], ".")
+	p := filter.AttributePath{AttributeName: name}
+	if sub != "" {
+		p.SubAttribute = &sub
+	}
+	return &filter.AttributeExpression{AttributePath: p, Operator: filter.EQ, CompareValue: m[2]}, true
 }
 
 var operatorWords = []string{"eq", "ne", "co", "sw", "ew", "pr", "gt", "ge", "lt", "le", "and", "or", "not"}

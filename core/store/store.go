@@ -81,6 +81,7 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 		q.Set("_synchronous", "NORMAL")
 		q.Set("_txlock", txlock)
 		q.Set("_loc", "UTC")
+		q.Set("_stmt_cache_size", "128")
 		if readonly {
 			q.Set("_query_only", "true")
 		}
