@@ -45,7 +45,14 @@ func (t *tx) SearchUsers(ctx context.Context, q core.UserSearch) ([]core.User, i
 	if err != nil {
 		return nil, 0, err
 	}
-	from := ` FROM users u LEFT JOIN scim_users s ON s.user_id = u.id WHERE ` + strings.Join(where, " AND ")
+	// Filters on profile attributes are subqueries; only sorting by one
+	// needs the join.
+	from := ` FROM users u WHERE ` + strings.Join(where, " AND ")
+	selFrom := from
+	if spec, ok := userFilterCols[q.SortBy]; ok && spec.kind == colProfile {
+		selFrom = ` FROM users u LEFT JOIN scim_users s ON s.user_id = u.id WHERE ` + strings.Join(where, " AND ")
+		order = "s." + order
+	}
 	var out []core.User
 	if q.Limit > 0 {
 		dir := ""
@@ -58,7 +65,7 @@ func (t *tx) SearchUsers(ctx context.Context, q core.UserSearch) ([]core.User, i
 		}
 		var rows []userRow
 		sargs := append(append([]any{}, args...), q.Limit, q.Offset)
-		if err := t.sel(ctx, &rows, `SELECT `+userColsU+from+orderBy+` LIMIT ? OFFSET ?`, sargs...); err != nil {
+		if err := t.sel(ctx, &rows, `SELECT `+userColsU+selFrom+orderBy+` LIMIT ? OFFSET ?`, sargs...); err != nil {
 			return nil, 0, fmt.Errorf("search users: %w", err)
 		}
 		out = make([]core.User, 0, len(rows))

@@ -98,6 +98,12 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	// Checkpoint less often than every 1000 pages: pages written again and
+	// again (indexes) are then copied to the database once per checkpoint.
+	if _, err := w.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 8000"); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	r, err := sqlx.Open("sqlite3", dsn("deferred", true))
 	if err != nil {
 		w.Close()

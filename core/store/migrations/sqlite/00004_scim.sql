@@ -34,12 +34,16 @@ CREATE TABLE scim_tokens (
 
 -- Plain (non-partial) indexes so that "= ?" with a bound value can use them.
 CREATE INDEX users_org_source_external ON users(org_id, source, external_id);
-CREATE INDEX users_org_email_lookup ON users(org_id, email_key);
+CREATE INDEX users_org_email_lookup ON users(org_id, source, email_key);
 CREATE INDEX users_org_created ON users(org_id, created_at);
 CREATE INDEX users_org_updated ON users(org_id, updated_at);
 CREATE INDEX groups_org_source_external ON groups(org_id, source, external_id);
+-- SCIM lists a source's users in creation order, paged by startIndex; the
+-- status makes counting and skipping archived users index-only.
+CREATE INDEX users_org_source_seq ON users(org_id, source, seq, status);
 
 -- +goose Down
+DROP INDEX users_org_source_seq;
 DROP INDEX groups_org_source_external;
 DROP INDEX users_org_updated;
 DROP INDEX users_org_created;
