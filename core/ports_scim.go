@@ -92,6 +92,9 @@ type GroupMembership struct {
 // SCIMTx is the part of Tx the SCIM door needs beyond the basics.
 type SCIMTx interface {
 	SearchUsers(ctx context.Context, q UserSearch) ([]User, int, error)
+	// SearchDirectoryUsers is SearchUsers with each user's directory profile
+	// (Groups not filled).
+	SearchDirectoryUsers(ctx context.Context, q UserSearch) ([]DirectoryUser, int, error)
 	SearchGroups(ctx context.Context, q GroupSearch) ([]Group, int, error)
 	UsersByIDs(ctx context.Context, orgID string, ids []string) ([]User, error)
 

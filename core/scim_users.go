@@ -193,6 +193,28 @@ func directoryViews(ctx context.Context, tx Tx, us []User) ([]DirectoryUser, err
 	return out, nil
 }
 
+// addGroups fills the groups of users in one query.
+func addGroups(ctx context.Context, tx Tx, us []DirectoryUser) error {
+	ids := make([]string, len(us))
+	for i := range us {
+		ids[i] = us[i].ID
+	}
+	ms, err := tx.MembershipsOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	idx := make(map[string]int, len(us))
+	for i := range us {
+		idx[us[i].ID] = i
+	}
+	for _, m := range ms {
+		if i, ok := idx[m.UserID]; ok {
+			us[i].Groups = append(us[i].Groups, m.GroupRef)
+		}
+	}
+	return nil
+}
+
 func directoryView(ctx context.Context, tx Tx, u *User) (*DirectoryUser, error) {
 	vs, err := directoryViews(ctx, tx, []User{*u})
 	if err != nil {
@@ -209,27 +231,34 @@ func (s *Service) SearchDirectoryUsers(ctx context.Context, q UserSearch) ([]Dir
 	var out []DirectoryUser
 	var total int
 	err := s.store.View(ctx, func(tx Tx) error {
-		us, n, err := tx.SearchUsers(ctx, q)
+		var err error
+		out, total, err = tx.SearchDirectoryUsers(ctx, q)
 		if err != nil {
 			return err
 		}
-		total = n
-		out, err = directoryViews(ctx, tx, us)
-		return err
+		return addGroups(ctx, tx, out)
 	})
 	return out, total, err
 }
 
-// GetDirectoryUser returns one user of the directory's source.
+// GetDirectoryUser returns one user of the directory's source (archived
+// users do not exist for a directory).
 func (s *Service) GetDirectoryUser(ctx context.Context, orgID, source, id string) (*DirectoryUser, error) {
 	var out *DirectoryUser
 	err := s.store.View(ctx, func(tx Tx) error {
-		u, err := directoryUser(ctx, tx, orgID, source, id)
+		us, _, err := tx.SearchDirectoryUsers(ctx, UserSearch{OrgID: orgID, Source: source, ExcludeArchived: true,
+			Filter: Cmp(AttrID, OpEq, id), Limit: 1})
 		if err != nil {
 			return err
 		}
-		out, err = directoryView(ctx, tx, u)
-		return err
+		if len(us) == 0 {
+			return &NotFoundError{Kind: "user", Key: id}
+		}
+		if err := addGroups(ctx, tx, us); err != nil {
+			return err
+		}
+		out = &us[0]
+		return nil
 	})
 	return out, err
 }

@@ -304,6 +304,30 @@ func TestFilters(t *testing.T) {
 	}
 }
 
+func TestSortByProfileAttribute(t *testing.T) {
+	e := newEnv(t)
+	for _, n := range []string{"Bob Baker", "Zoë Zimmer", "alice Archer"} {
+		first, last, _ := strings.Cut(n, " ")
+		e.createUser(strings.ToLower(first)+"@example.com", map[string]any{"displayName": n,
+			scim.URNEnterprise: map[string]any{"department": last}})
+	}
+	for _, tc := range []struct{ q, want string }{
+		{"sortBy=displayName&sortOrder=descending", "zoë@example.com,bob@example.com,alice@example.com"},
+		{"sortBy=displayName", "alice@example.com,bob@example.com,zoë@example.com"},
+		{"sortBy=" + url.QueryEscape(scim.URNEnterprise+":department"), "alice@example.com,bob@example.com,zoë@example.com"},
+		{"sortBy=userName&sortOrder=Descending", "zoë@example.com,bob@example.com,alice@example.com"},
+	} {
+		r := e.must(200, e.do("GET", "/Users?"+tc.q, nil))
+		var got []string
+		for _, u := range r.body["Resources"].([]any) {
+			got = append(got, u.(map[string]any)["userName"].(string))
+		}
+		if strings.Join(got, ",") != tc.want {
+			t.Errorf("%s: %v, want %s", tc.q, got, tc.want)
+		}
+	}
+}
+
 func TestPaginationSortAndProjection(t *testing.T) {
 	e := newEnv(t)
 	for i := 0; i < 25; i++ {

@@ -24,6 +24,62 @@ var userColsU = func() string {
 }()
 
 func (t *tx) SearchUsers(ctx context.Context, q core.UserSearch) ([]core.User, int, error) {
+	dus, total, err := t.searchUsers(ctx, q, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]core.User, len(dus))
+	for i := range dus {
+		out[i] = dus[i].User
+	}
+	return out, total, nil
+}
+
+func (t *tx) SearchDirectoryUsers(ctx context.Context, q core.UserSearch) ([]core.DirectoryUser, int, error) {
+	return t.searchUsers(ctx, q, true)
+}
+
+// profileColsS selects a user's directory profile next to the user row
+// (empty values when the user has none).
+const profileColsS = `, COALESCE(s.display_name, '') AS p_display_name, COALESCE(s.nick_name, '') AS p_nick_name,
+	COALESCE(s.title, '') AS p_title, COALESCE(s.user_type, '') AS p_user_type, COALESCE(s.employee_number, '') AS p_employee_number,
+	COALESCE(s.cost_center, '') AS p_cost_center, COALESCE(s.organization, '') AS p_organization, COALESCE(s.division, '') AS p_division,
+	COALESCE(s.department, '') AS p_department, COALESCE(s.manager_id, '') AS p_manager_id, COALESCE(s.roles, '[]') AS p_roles,
+	COALESCE(s.base_role, '') AS p_base_role`
+
+type userProfileRow struct {
+	userRow
+	DisplayName    string `db:"p_display_name"`
+	NickName       string `db:"p_nick_name"`
+	Title          string `db:"p_title"`
+	UserType       string `db:"p_user_type"`
+	EmployeeNumber string `db:"p_employee_number"`
+	CostCenter     string `db:"p_cost_center"`
+	Organization   string `db:"p_organization"`
+	Division       string `db:"p_division"`
+	Department     string `db:"p_department"`
+	ManagerID      string `db:"p_manager_id"`
+	Roles          string `db:"p_roles"`
+	BaseRole       string `db:"p_base_role"`
+}
+
+func (r *userProfileRow) directoryUser() (*core.DirectoryUser, error) {
+	u, err := r.user()
+	if err != nil {
+		return nil, err
+	}
+	p := core.DirectoryProfile{UserID: u.ID, OrgID: u.OrgID, DisplayName: r.DisplayName, NickName: r.NickName, Title: r.Title,
+		UserType: r.UserType, EmployeeNumber: r.EmployeeNumber, CostCenter: r.CostCenter, Organization: r.Organization,
+		Division: r.Division, Department: r.Department, ManagerID: r.ManagerID, BaseRole: core.Role(r.BaseRole)}
+	if r.Roles != "" && r.Roles != "[]" {
+		if err := json.Unmarshal([]byte(r.Roles), &p.Roles); err != nil {
+			return nil, fmt.Errorf("profile %s: decode roles: %w", u.ID, err)
+		}
+	}
+	return &core.DirectoryUser{User: *u, Profile: p}, nil
+}
+
+func (t *tx) searchUsers(ctx context.Context, q core.UserSearch, withProfile bool) ([]core.DirectoryUser, int, error) {
 	where := []string{"u.org_id = ?"}
 	args := []any{q.OrgID}
 	if q.Source != "" {
@@ -53,7 +109,14 @@ func (t *tx) SearchUsers(ctx context.Context, q core.UserSearch) ([]core.User, i
 		selFrom = ` FROM users u LEFT JOIN scim_users s ON s.user_id = u.id WHERE ` + strings.Join(where, " AND ")
 		order = "s." + order
 	}
-	var out []core.User
+	if withProfile {
+		selFrom = ` FROM users u LEFT JOIN scim_users s ON s.user_id = u.id WHERE ` + strings.Join(where, " AND ")
+	}
+	cols := userColsU
+	if withProfile {
+		cols += profileColsS
+	}
+	var out []core.DirectoryUser
 	if q.Limit > 0 {
 		dir := ""
 		if q.Descending {
@@ -63,18 +126,18 @@ func (t *tx) SearchUsers(ctx context.Context, q core.UserSearch) ([]core.User, i
 		if order != "" {
 			orderBy = " ORDER BY " + order + dir + ", u.seq"
 		}
-		var rows []userRow
+		var rows []userProfileRow
 		sargs := append(append([]any{}, args...), q.Limit, q.Offset)
-		if err := t.sel(ctx, &rows, `SELECT `+userColsU+selFrom+orderBy+` LIMIT ? OFFSET ?`, sargs...); err != nil {
+		if err := t.sel(ctx, &rows, `SELECT `+cols+selFrom+orderBy+` LIMIT ? OFFSET ?`, sargs...); err != nil {
 			return nil, 0, fmt.Errorf("search users: %w", err)
 		}
-		out = make([]core.User, 0, len(rows))
+		out = make([]core.DirectoryUser, 0, len(rows))
 		for i := range rows {
-			u, err := rows[i].user()
+			du, err := rows[i].directoryUser()
 			if err != nil {
 				return nil, 0, err
 			}
-			out = append(out, *u)
+			out = append(out, *du)
 		}
 		// A short page that is not past the end tells the total without counting.
 		if len(rows) < q.Limit && (len(rows) > 0 || q.Offset == 0) {
