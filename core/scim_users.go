@@ -241,24 +241,31 @@ func (s *Service) SearchDirectoryUsers(ctx context.Context, q UserSearch) ([]Dir
 	return out, total, err
 }
 
+// loadDirectoryUser reads a user of the source with profile and groups in
+// two queries; archived users and other sources' users are not found.
+func loadDirectoryUser(ctx context.Context, tx Tx, orgID, source, id string) (*DirectoryUser, error) {
+	us, _, err := tx.SearchDirectoryUsers(ctx, UserSearch{OrgID: orgID, Source: source, ExcludeArchived: true,
+		Filter: Cmp(AttrID, OpEq, id), Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(us) == 0 {
+		return nil, &NotFoundError{Kind: "user", Key: id}
+	}
+	if err := addGroups(ctx, tx, us); err != nil {
+		return nil, err
+	}
+	return &us[0], nil
+}
+
 // GetDirectoryUser returns one user of the directory's source (archived
 // users do not exist for a directory).
 func (s *Service) GetDirectoryUser(ctx context.Context, orgID, source, id string) (*DirectoryUser, error) {
 	var out *DirectoryUser
 	err := s.store.View(ctx, func(tx Tx) error {
-		us, _, err := tx.SearchDirectoryUsers(ctx, UserSearch{OrgID: orgID, Source: source, ExcludeArchived: true,
-			Filter: Cmp(AttrID, OpEq, id), Limit: 1})
-		if err != nil {
-			return err
-		}
-		if len(us) == 0 {
-			return &NotFoundError{Kind: "user", Key: id}
-		}
-		if err := addGroups(ctx, tx, us); err != nil {
-			return err
-		}
-		out = &us[0]
-		return nil
+		var err error
+		out, err = loadDirectoryUser(ctx, tx, orgID, source, id)
+		return err
 	})
 	return out, err
 }
@@ -379,11 +386,7 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *Directo
 func (s *Service) ReplaceDirectoryUser(ctx context.Context, a Actor, set *DirectorySettings, orgID, id string, in DirectoryUserInput, check func(*DirectoryUser) error) (*DirectoryUser, error) {
 	var out *DirectoryUser
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		u, err := directoryUser(ctx, tx, orgID, a.Source, id)
-		if err != nil {
-			return err
-		}
-		cur, err := directoryView(ctx, tx, u)
+		cur, err := loadDirectoryUser(ctx, tx, orgID, a.Source, id)
 		if err != nil {
 			return err
 		}
@@ -392,6 +395,8 @@ func (s *Service) ReplaceDirectoryUser(ctx context.Context, a Actor, set *Direct
 				return err
 			}
 		}
+		uc := cur.User
+		u := &uc
 		before := *u
 		before.Metadata = maps.Clone(u.Metadata)
 		u.Username = strings.TrimSpace(in.Username)
@@ -467,8 +472,8 @@ func (s *Service) ReplaceDirectoryUser(ctx context.Context, a Actor, set *Direct
 				return err
 			}
 		}
-		out, err = directoryView(ctx, tx, u)
-		return err
+		out = &DirectoryUser{User: *u, Profile: prof, Groups: cur.Groups}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("replace user %s: %w", id, err)
