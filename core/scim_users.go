@@ -442,8 +442,10 @@ func (s *Service) ReplaceDirectoryUser(ctx context.Context, a Actor, set *Direct
 		profChanged := !profilesEqual(cur.Profile, prof)
 		now := s.now()
 		if userChanged || profChanged {
-			if err := checkUnique(ctx, tx, u, u.ID); err != nil {
-				return err
+			if FoldKey(u.Username) != FoldKey(before.Username) || FoldKey(u.Email) != FoldKey(before.Email) || u.ExternalID != before.ExternalID {
+				if err := checkUnique(ctx, tx, u, u.ID); err != nil {
+					return err
+				}
 			}
 			u.UpdatedAt = now
 			if err := tx.UpdateUser(ctx, u); err != nil {

@@ -167,4 +167,28 @@ func TestUserFilterUsesIndexes(t *testing.T) {
 			t.Errorf("%s: plan %v does not use %s", attr, details, index)
 		}
 	}
+	// The core look-ups used on every write keep their indexes too.
+	for q, index := range map[string]string{
+		`SELECT id FROM users WHERE org_id = ? AND email_key = ?`:                  "users_org_email_lookup",
+		`SELECT id FROM users WHERE org_id = ? AND source = ? AND external_id = ?`: "users_org_source_external",
+		`SELECT id FROM users WHERE org_id = ? AND username_key = ?`:               "users_org_username",
+	} {
+		var a, b, c int
+		var d string
+		rows, err := st.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, []any{"o", "x", "y"}[:strings.Count(q, "?")]...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var details []string
+		for rows.Next() {
+			if err := rows.Scan(&a, &b, &c, &d); err != nil {
+				t.Fatal(err)
+			}
+			details = append(details, d)
+		}
+		rows.Close()
+		if !strings.Contains(strings.Join(details, "; "), index) {
+			t.Errorf("%s: plan %v does not use %s", q, details, index)
+		}
+	}
 }

@@ -34,7 +34,7 @@ CREATE TABLE scim_tokens (
 
 -- Plain (non-partial) indexes so that "= ?" with a bound value can use them.
 CREATE INDEX users_org_source_external ON users(org_id, source, external_id);
-CREATE INDEX users_org_email_lookup ON users(org_id, source, email_key);
+CREATE INDEX users_org_email_lookup ON users(org_id, email_key, source);
 CREATE INDEX users_org_created ON users(org_id, created_at);
 CREATE INDEX users_org_updated ON users(org_id, updated_at);
 CREATE INDEX groups_org_source_external ON groups(org_id, source, external_id);
