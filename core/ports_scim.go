@@ -8,9 +8,12 @@ import (
 // DirectoryProfile holds the attributes an identity provider manages for its
 // users beyond the core user fields (SCIM core and enterprise attributes).
 type DirectoryProfile struct {
-	UserID         string   `json:"-" db:"user_id"`
-	OrgID          string   `json:"-" db:"org_id"`
-	DisplayName    string   `json:"display_name,omitempty" db:"display_name"`
+	UserID      string `json:"-" db:"user_id"`
+	OrgID       string `json:"-" db:"org_id"`
+	DisplayName string `json:"display_name,omitempty" db:"display_name"`
+	// DisplayKey is what displayName filters match: the folded display
+	// name, or of the full name when the directory sends none.
+	DisplayKey     string   `json:"-" db:"display_name_key"`
 	NickName       string   `json:"nick_name,omitempty" db:"nick_name"`
 	Title          string   `json:"title,omitempty" db:"title"`
 	UserType       string   `json:"user_type,omitempty" db:"user_type"`

@@ -270,6 +270,14 @@ func (s *Service) GetDirectoryUser(ctx context.Context, orgID, source, id string
 	return out, err
 }
 
+// displayKey is the folded name displayName filters match.
+func displayKey(p *DirectoryProfile, u *User) string {
+	if p.DisplayName != "" {
+		return FoldKey(p.DisplayName)
+	}
+	return FoldKey(u.FullName())
+}
+
 func trimProfile(p DirectoryProfile) DirectoryProfile {
 	for _, f := range []*string{&p.DisplayName, &p.NickName, &p.Title, &p.UserType, &p.EmployeeNumber, &p.CostCenter,
 		&p.Organization, &p.Division, &p.Department, &p.ManagerID} {
@@ -317,6 +325,7 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *Directo
 	}
 	u.Role = directoryRole(set, prof.BaseRole, prof.Roles, nil)
 	prof.UserID, prof.OrgID = u.ID, orgID
+	prof.DisplayKey = displayKey(&prof, u)
 	invite := set.Invite
 	var p problems
 	validateUserFields(&p, u)
@@ -429,6 +438,7 @@ func (s *Service) ReplaceDirectoryUser(ctx context.Context, a Actor, set *Direct
 		if err := p.err(); err != nil {
 			return err
 		}
+		prof.DisplayKey = displayKey(&prof, u)
 		if in.Metadata != nil && !maps.Equal(in.Metadata, before.Metadata) {
 			tpl, err := tx.MetadataTemplate(ctx, orgID)
 			if err != nil {

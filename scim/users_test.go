@@ -250,6 +250,8 @@ func TestFilters(t *testing.T) {
 	mk("bob@example.com", "Bob", "Baker", "ext-2", "200", "Sales", false)
 	mk("carol@corp.example", "Carol", "Cooper", "EXT-3", "300", "Engineering", true)
 	mk("Zoë@example.com", "Zoë", "Zimmer", "ext-4", "400", "Engineering", true)
+	// No displayName sent: the derived "First Last" is what is shown and filtered.
+	e.createUser("derived@example.com", map[string]any{"name": map[string]any{"givenName": "Derived", "familyName": "Name"}})
 	for _, tc := range []struct {
 		filter string
 		want   string
@@ -260,9 +262,9 @@ func TestFilters(t *testing.T) {
 		{`userName Eq "bob@example.com"`, "bob@example.com"},
 		{`userName sw "a"`, "alice@example.com"},
 		{`userName ew "@corp.example"`, "carol@corp.example"},
-		{`userName co "EXAMPLE.COM"`, "Zoë@example.com,alice@example.com,bob@example.com"},
-		{`userName ne "alice@example.com"`, "Zoë@example.com,bob@example.com,carol@corp.example"},
-		{`userName gt "bob@example.com"`, "carol@corp.example,Zoë@example.com"},
+		{`userName co "EXAMPLE.COM"`, "Zoë@example.com,alice@example.com,bob@example.com,derived@example.com"},
+		{`userName ne "alice@example.com"`, "Zoë@example.com,bob@example.com,carol@corp.example,derived@example.com"},
+		{`userName gt "bob@example.com"`, "carol@corp.example,Zoë@example.com,derived@example.com"},
 		{`externalId eq "EXT-3"`, "carol@corp.example"},
 		{`externalId eq "ext-3"`, ""},
 		{`emails.value eq "bob@example.com"`, "bob@example.com"},
@@ -271,13 +273,14 @@ func TestFilters(t *testing.T) {
 		{`name.givenName eq "carol"`, "carol@corp.example"},
 		{`name.familyName sw "b"`, "bob@example.com"},
 		{`displayName eq "Alice Archer"`, "alice@example.com"},
+		{`displayName eq "derived name"`, "derived@example.com"},
 		{`active eq false`, "bob@example.com"},
 		{`active eq "False"`, "bob@example.com"},
 		{`active eq true and urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "engineering"`, "carol@corp.example,Zoë@example.com"},
 		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "200"`, "bob@example.com"},
 		{`(userName sw "a" or userName sw "b") and not (active eq false)`, "alice@example.com"},
 		{`externalId pr`, "Zoë@example.com,alice@example.com,bob@example.com,carol@corp.example"},
-		{`meta.created gt "2000-01-01T00:00:00Z"`, "Zoë@example.com,alice@example.com,bob@example.com,carol@corp.example"},
+		{`meta.created gt "2000-01-01T00:00:00Z"`, "Zoë@example.com,alice@example.com,bob@example.com,carol@corp.example,derived@example.com"},
 		{`meta.lastModified lt "2000-01-01T00:00:00Z"`, ""},
 		{`userName eq "x\" OR 1=1 --"`, ""},
 		{`userName eq "alice@example.com' OR '1'='1"`, ""},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -69,15 +70,32 @@ func benchOp(b *testing.B, name string) {
 		t := ts[which]
 		b.Run(which, func(b *testing.B) {
 			b.SetParallelism((clients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			var mu sync.Mutex
+			var lat []time.Duration
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
+				local := make([]time.Duration, 0, 1024)
+				defer func() {
+					mu.Lock()
+					lat = append(lat, local...)
+					mu.Unlock()
+				}()
 				for pb.Next() {
+					start := time.Now()
 					if err := op.Run(t); err != nil {
 						b.Error(err)
 						return
 					}
+					local = append(local, time.Since(start))
 				}
 			})
+			b.StopTimer()
+			slices.Sort(lat)
+			if n := len(lat); n > 0 {
+				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "req/s")
+				b.ReportMetric(float64(lat[n*50/100].Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(lat[min(n*99/100, n-1)].Microseconds())/1000, "p99-ms")
+			}
 		})
 	}
 }

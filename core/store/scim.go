@@ -41,7 +41,8 @@ func (t *tx) SearchDirectoryUsers(ctx context.Context, q core.UserSearch) ([]cor
 
 // profileColsS selects a user's directory profile next to the user row
 // (empty values when the user has none).
-const profileColsS = `, COALESCE(s.display_name, '') AS p_display_name, COALESCE(s.nick_name, '') AS p_nick_name,
+const profileColsS = `, COALESCE(s.display_name, '') AS p_display_name, COALESCE(s.display_name_key, '') AS p_display_name_key,
+	COALESCE(s.nick_name, '') AS p_nick_name,
 	COALESCE(s.title, '') AS p_title, COALESCE(s.user_type, '') AS p_user_type, COALESCE(s.employee_number, '') AS p_employee_number,
 	COALESCE(s.cost_center, '') AS p_cost_center, COALESCE(s.organization, '') AS p_organization, COALESCE(s.division, '') AS p_division,
 	COALESCE(s.department, '') AS p_department, COALESCE(s.manager_id, '') AS p_manager_id, COALESCE(s.roles, '[]') AS p_roles,
@@ -50,6 +51,7 @@ const profileColsS = `, COALESCE(s.display_name, '') AS p_display_name, COALESCE
 type userProfileRow struct {
 	userRow
 	DisplayName    string `db:"p_display_name"`
+	DisplayKey     string `db:"p_display_name_key"`
 	NickName       string `db:"p_nick_name"`
 	Title          string `db:"p_title"`
 	UserType       string `db:"p_user_type"`
@@ -68,7 +70,7 @@ func (r *userProfileRow) directoryUser() (*core.DirectoryUser, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := core.DirectoryProfile{UserID: u.ID, OrgID: u.OrgID, DisplayName: r.DisplayName, NickName: r.NickName, Title: r.Title,
+	p := core.DirectoryProfile{UserID: u.ID, OrgID: u.OrgID, DisplayName: r.DisplayName, DisplayKey: r.DisplayKey, NickName: r.NickName, Title: r.Title,
 		UserType: r.UserType, EmployeeNumber: r.EmployeeNumber, CostCenter: r.CostCenter, Organization: r.Organization,
 		Division: r.Division, Department: r.Department, ManagerID: r.ManagerID, BaseRole: core.Role(r.BaseRole)}
 	if r.Roles != "" && r.Roles != "[]" {
@@ -222,7 +224,7 @@ type profileRow struct {
 	RolesJSON string `db:"roles"`
 }
 
-const profileCols = `user_id, org_id, display_name, nick_name, title, user_type, employee_number, cost_center,
+const profileCols = `user_id, org_id, display_name, display_name_key, nick_name, title, user_type, employee_number, cost_center,
 	organization, division, department, manager_id, roles, base_role`
 
 // inChunks calls fn with slices of at most chunk ids.
@@ -284,7 +286,7 @@ func (t *tx) PutDirectoryProfile(ctx context.Context, p *core.DirectoryProfile) 
 		cost_center = excluded.cost_center, organization = excluded.organization, division = excluded.division,
 		department = excluded.department, department_key = excluded.department_key, manager_id = excluded.manager_id,
 		roles = excluded.roles, base_role = excluded.base_role`,
-		p.UserID, p.OrgID, p.DisplayName, core.FoldKey(p.DisplayName), p.NickName, p.Title, p.UserType,
+		p.UserID, p.OrgID, p.DisplayName, p.DisplayKey, p.NickName, p.Title, p.UserType,
 		p.EmployeeNumber, core.FoldKey(p.EmployeeNumber), p.CostCenter, p.Organization, p.Division,
 		p.Department, core.FoldKey(p.Department), p.ManagerID, roles, p.BaseRole)
 	if err != nil {
