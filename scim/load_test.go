@@ -221,7 +221,9 @@ func TestLargeGroupListingSkipsMembers(t *testing.T) {
 	}
 	start := time.Now()
 	r := e.must(200, e.do("GET", "/Groups?excludedAttributes=members&filter="+url.QueryEscape(`displayName eq "Everyone"`), nil))
-	if el := time.Since(start); el > time.Second { // a sanity bound; the benchmark measures it
+	el := time.Since(start)
+	t.Logf("GET /Groups?excludedAttributes=members with a 50,000-member group: %s", el)
+	if el > time.Second { // a sanity bound, not a measurement
 		t.Errorf("listing a 50,000-member group took %s", el)
 	}
 	if r.str("Resources.0.members") != "<nil>" || r.str("totalResults") != "1" {

@@ -227,8 +227,12 @@ func (h *Handler) endpoint(fn func(http.ResponseWriter, *http.Request) error) ht
 // logged with the request id and never shown to the client.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := h.toSCIM(r, err)
-	if e.Status >= 500 {
+	var own *Error
+	switch {
+	case e.Status >= 500:
 		h.log.Error("SCIM request failed", "request_id", server.RequestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+	case e.Status == http.StatusTooManyRequests && !errors.As(err, &own) && r.Context().Err() == nil:
+		h.log.Warn("SCIM request refused: database busy", "request_id", server.RequestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
@@ -263,6 +267,9 @@ func (h *Handler) toSCIM(r *http.Request, err error) *Error {
 		}
 		return &Error{Status: http.StatusBadRequest, ScimType: t, Detail: strings.Join(parts, "; ")}
 	case errors.As(err, &ce):
+		if ce.Field == "" { // a constraint the store could not name: do not show its text
+			return &Error{Status: http.StatusConflict, ScimType: scimerr.ScimTypeUniqueness, Detail: "a value is already used by another resource"}
+		}
 		return &Error{Status: http.StatusConflict, ScimType: scimerr.ScimTypeUniqueness, Detail: scimAttr(ce.Field) + ": " + ce.Message}
 	case errors.As(err, &nf):
 		return &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("%s %q not found", nf.Kind, nf.Key)}
@@ -272,7 +279,7 @@ func (h *Handler) toSCIM(r *http.Request, err error) *Error {
 		return &Error{Status: http.StatusForbidden, Detail: fe.Error()}
 	case errors.Is(err, core.ErrUnauthorized):
 		return &Error{Status: http.StatusUnauthorized, Detail: "unauthorized"}
-	case errors.Is(err, context.DeadlineExceeded), isBusy(err):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), isBusy(err):
 		return &Error{Status: http.StatusTooManyRequests, Detail: "the server is busy; retry after 1 second"}
 	}
 	return &Error{Status: http.StatusInternalServerError, Detail: "internal error (request id " + server.RequestID(r.Context()) + ")"}
