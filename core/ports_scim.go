@@ -92,6 +92,13 @@ type GroupMembership struct {
 	GroupRef
 }
 
+// BatchStore is a Store that can let concurrent small write transactions
+// share one commit (group commit); each caller's function still commits or
+// rolls back on its own.
+type BatchStore interface {
+	InTxBatched(ctx context.Context, fn func(Tx) error) error
+}
+
 // SCIMTx is the part of Tx the SCIM door needs beyond the basics.
 type SCIMTx interface {
 	SearchUsers(ctx context.Context, q UserSearch) ([]User, int, error)

@@ -115,6 +115,15 @@ func (s *Service) SetDirectorySettings(ctx context.Context, a Actor, orgID strin
 	})
 }
 
+// writeTx runs a small write transaction, sharing its commit with
+// concurrent ones when the store supports it.
+func (s *Service) writeTx(ctx context.Context, fn func(Tx) error) error {
+	if b, ok := s.store.(BatchStore); ok {
+		return b.InTxBatched(ctx, fn)
+	}
+	return s.store.InTx(ctx, fn)
+}
+
 // directoryRole computes a directory user's org role: the role the directory
 // named explicitly; else the first role rule whose group the user is in (by
 // group name, id or external id) or whose group is one of the user's roles
@@ -346,7 +355,7 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *Directo
 		u.ActivatedAt = &now
 	}
 	var out *DirectoryUser
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.writeTx(ctx, func(tx Tx) error {
 		if len(u.Metadata) > 0 {
 			tpl, err := tx.MetadataTemplate(ctx, orgID)
 			if err != nil {
@@ -394,7 +403,7 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *Directo
 // written, and no history recorded, when nothing changes.
 func (s *Service) ReplaceDirectoryUser(ctx context.Context, a Actor, set *DirectorySettings, orgID, id string, in DirectoryUserInput, check func(*DirectoryUser) error) (*DirectoryUser, error) {
 	var out *DirectoryUser
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.writeTx(ctx, func(tx Tx) error {
 		cur, err := loadDirectoryUser(ctx, tx, orgID, a.Source, id)
 		if err != nil {
 			return err

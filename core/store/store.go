@@ -41,6 +41,7 @@ type Store struct {
 	r      *sqlx.DB // read-only transactions
 	log    *slog.Logger
 	migs   fs.FS
+	batch  txBatcher // group commit for InTxBatched (batch.go)
 }
 
 var _ core.Store = (*Store)(nil)
