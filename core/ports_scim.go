@@ -126,6 +126,9 @@ type SCIMTx interface {
 	GroupMemberRefs(ctx context.Context, groupID string) ([]MemberRef, error)
 	TouchGroup(ctx context.Context, orgID, id string, at time.Time) error
 
+	// InsertHistoryBatch writes many history entries in few statements.
+	InsertHistoryBatch(ctx context.Context, hs []HistoryEntry) error
+
 	DirectorySettings(ctx context.Context, tokenID string) (*DirectorySettings, error)
 	PutDirectorySettings(ctx context.Context, s *DirectorySettings) error
 }

@@ -119,6 +119,25 @@ func checkMembers(ctx context.Context, tx Tx, orgID, source string, ids []string
 	return want, nil
 }
 
+// recordMembers writes one history entry per user whose membership changed,
+// in a few multi-row statements.
+func (s *Service) recordMembers(ctx context.Context, tx Tx, a Actor, orgID, action, group string, userIDs []string) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	after := snapshotJSON(map[string]string{"group": group})
+	now := s.now()
+	hs := make([]HistoryEntry, len(userIDs))
+	for i, id := range userIDs {
+		hs[i] = HistoryEntry{OrgID: orgID, At: now, ActorKind: a.Kind, ActorID: a.ID, ActorName: a.Name, Action: action,
+			TargetType: "user", TargetID: id, After: after, RequestID: a.RequestID}
+	}
+	if err := tx.InsertHistoryBatch(ctx, hs); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	return nil
+}
+
 // CreateDirectoryGroup creates a group of the actor's source with members.
 func (s *Service) CreateDirectoryGroup(ctx context.Context, a Actor, set *DirectorySettings, orgID, name, externalID string, members []string) (*DirectoryGroup, error) {
 	var p problems
@@ -147,10 +166,8 @@ func (s *Service) CreateDirectoryGroup(ctx context.Context, a Actor, set *Direct
 		if err != nil {
 			return err
 		}
-		for _, id := range added {
-			if err := s.record(ctx, tx, a, orgID, "group.add_member", "user", id, nil, map[string]string{"group": g.Name}); err != nil {
-				return err
-			}
+		if err := s.recordMembers(ctx, tx, a, orgID, "group.add_member", g.Name, added); err != nil {
+			return err
 		}
 		return s.recomputeRoles(ctx, tx, a, set, orgID, added)
 	})
@@ -259,15 +276,11 @@ func (s *Service) ChangeDirectoryGroup(ctx context.Context, a Actor, set *Direct
 		if err != nil {
 			return err
 		}
-		for _, m := range added {
-			if err := s.record(ctx, tx, a, orgID, "group.add_member", "user", m, nil, map[string]string{"group": g.Name}); err != nil {
-				return err
-			}
+		if err := s.recordMembers(ctx, tx, a, orgID, "group.add_member", g.Name, added); err != nil {
+			return err
 		}
-		for _, m := range removed {
-			if err := s.record(ctx, tx, a, orgID, "group.remove_member", "user", m, nil, map[string]string{"group": g.Name}); err != nil {
-				return err
-			}
+		if err := s.recordMembers(ctx, tx, a, orgID, "group.remove_member", g.Name, removed); err != nil {
+			return err
 		}
 		if !renamed && (len(added) > 0 || len(removed) > 0) {
 			g.UpdatedAt = now

@@ -254,3 +254,36 @@ func (e *env) createManyFast(n int) []string {
 	}
 	return ids
 }
+
+func TestGroupETagsAndHistory(t *testing.T) {
+	e := newEnv(t)
+	uid := e.createUser("member@example.com", nil)
+	g := e.must(201, e.do("POST", "/Groups", map[string]any{"schemas": []string{scim.URNGroup}, "displayName": "Ops"}))
+	gid, v1 := g.str("id"), g.hdr.Get("ETag")
+	if v1 == "" || v1 != g.str("meta.version") {
+		t.Fatalf("group ETag %q, meta.version %q", v1, g.str("meta.version"))
+	}
+	r := e.must(200, e.do("PATCH", "/Groups/"+gid, patch(op("add", "members", memberValues([]string{uid}))), "If-Match", v1))
+	v2 := r.hdr.Get("ETag")
+	if v2 == v1 {
+		t.Error("a membership change did not change the group's version")
+	}
+	e.must(412, e.do("PATCH", "/Groups/"+gid, patch(op("replace", "displayName", "Stale")), "If-Match", v1))
+	e.must(412, e.do("DELETE", "/Groups/"+gid, nil, "If-Match", v1))
+	if got := e.must(200, e.do("GET", "/Groups/"+gid, nil)); got.str("displayName") != "Ops" {
+		t.Errorf("a 412 PATCH renamed the group: %s", got.raw)
+	}
+	var actions []string
+	for _, h := range e.history(uid) {
+		if h.Action == "group.add_member" {
+			if h.ActorName != "okta" || !strings.Contains(h.After, "Ops") || h.RequestID == "" {
+				t.Errorf("membership history %+v", h)
+			}
+		}
+		actions = append(actions, h.Action)
+	}
+	if !strings.Contains(strings.Join(actions, ","), "group.add_member") {
+		t.Errorf("no membership history: %v", actions)
+	}
+	e.must(204, e.do("DELETE", "/Groups/"+gid, nil, "If-Match", v2))
+}

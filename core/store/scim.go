@@ -158,7 +158,7 @@ func (t *tx) UsersByIDs(ctx context.Context, orgID string, ids []string) ([]core
 	err := inChunks(ids, func(part []string) error {
 		var rows []userRow
 		args := append([]any{orgID}, anys(part)...)
-		if err := t.sel(ctx, &rows, `SELECT `+userCols+` FROM users WHERE org_id = ? AND id IN (`+placeholders(len(part))+`) ORDER BY seq`, args...); err != nil {
+		if err := t.sel(ctx, &rows, `SELECT `+userCols+` FROM users WHERE +org_id = ? AND id IN (`+placeholders(len(part))+`) ORDER BY seq`, args...); err != nil {
 			return fmt.Errorf("users by id: %w", err)
 		}
 		for i := range rows {
@@ -328,7 +328,9 @@ func (t *tx) ExistingUserIDs(ctx context.Context, orgID, source string, ids []st
 	err := inChunks(ids, func(part []string) error {
 		var rows []string
 		args := append([]any{orgID, source}, anys(part)...)
-		if err := t.sel(ctx, &rows, `SELECT id FROM users WHERE org_id = ? AND source = ? AND status <> 'archived'
+		// The unary + keeps the planner on the id index (one look-up per id)
+		// instead of scanning every user of the source.
+		if err := t.sel(ctx, &rows, `SELECT id FROM users WHERE +org_id = ? AND +source = ? AND status <> 'archived'
 			AND id IN (`+placeholders(len(part))+`)`, args...); err != nil {
 			return fmt.Errorf("existing users: %w", err)
 		}
@@ -430,4 +432,23 @@ func (t *tx) PutDirectorySettings(ctx context.Context, s *core.DirectorySettings
 		ON CONFLICT (token_id) DO UPDATE SET invite = excluded.invite, default_role = excluded.default_role, role_rules = excluded.role_rules`,
 		s.TokenID, s.Invite, s.DefaultRole, string(b))
 	return err
+}
+
+func (t *tx) InsertHistoryBatch(ctx context.Context, hs []core.HistoryEntry) error {
+	const cols = 11
+	const per = 80 // rows per statement
+	for len(hs) > 0 {
+		n := min(len(hs), per)
+		args := make([]any, 0, n*cols)
+		for _, h := range hs[:n] {
+			args = append(args, h.OrgID, h.At, h.ActorKind, h.ActorID, h.ActorName, h.Action, h.TargetType, h.TargetID, h.Before, h.After, h.RequestID)
+		}
+		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+		if _, err := t.exec(ctx, `INSERT INTO history (org_id, at, actor_kind, actor_id, actor_name, action,
+			target_type, target_id, before_json, after_json, request_id) VALUES `+values, args...); err != nil {
+			return fmt.Errorf("insert history: %w", err)
+		}
+		hs = hs[n:]
+	}
+	return nil
 }
