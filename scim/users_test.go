@@ -542,3 +542,45 @@ func TestRequestIDInHistory(t *testing.T) {
 	}
 	_ = http.StatusOK
 }
+
+func TestRosterExtension(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.svc.SetMetadataTemplate(ctx, core.CLIActor(), e.orgID, []core.MetadataField{
+		{Name: "cost_code", Type: core.MetaNumber}, {Name: "site", Type: core.MetaString},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.must(201, e.do("POST", "/Users", user("meta@example.com", map[string]any{scim.URNRoster: map[string]any{
+		"canCreateApps": "True", "role": "Developer",
+		"metadata": []any{map[string]any{"name": "cost_code", "value": "42"}, map[string]any{"name": "site", "value": "Oslo"}},
+	}})))
+	id := r.str("id")
+	if r.str(scim.URNRoster+".canCreateApps") != "true" || r.str(scim.URNRoster+".role") != "developer" {
+		t.Errorf("roster extension: %s", r.raw)
+	}
+	u, _ := e.svc.GetUser(ctx, e.orgID, id)
+	if u.Metadata["cost_code"] != "42" || u.Metadata["site"] != "Oslo" || !u.CanCreateApps || u.Role != core.RoleDeveloper {
+		t.Errorf("stored %+v", u.User)
+	}
+	before := e.snapshot()
+	bad := e.do("PATCH", "/Users/"+id, patch(op("add", scim.URNRoster+":metadata", []any{map[string]any{"name": "cost_code", "value": "lots"}})))
+	if bad.status != 400 || !strings.Contains(bad.str("detail"), "cost_code") {
+		t.Errorf("invalid metadata: %d %s", bad.status, bad.raw)
+	}
+	unknown := e.do("PATCH", "/Users/"+id, patch(op("replace", scim.URNRoster+":metadata", []any{map[string]any{"name": "shoe_size", "value": "44"}})))
+	if unknown.status != 400 || !strings.Contains(unknown.str("detail"), "shoe_size") {
+		t.Errorf("unknown metadata field: %d %s", unknown.status, unknown.raw)
+	}
+	if e.snapshot() != before {
+		t.Error("rejected metadata changed the store")
+	}
+	// A PUT without roster's extension leaves roster's fields alone.
+	put := e.must(200, e.do("PUT", "/Users/"+id, user("meta@example.com", nil)))
+	if put.str(scim.URNRoster+".role") != "developer" || put.str(scim.URNRoster+".canCreateApps") != "true" {
+		t.Errorf("PUT without the extension changed roster fields: %s", put.raw)
+	}
+	if u, _ := e.svc.GetUser(ctx, e.orgID, id); u.Metadata["site"] != "Oslo" {
+		t.Errorf("metadata lost: %v", u.Metadata)
+	}
+}
