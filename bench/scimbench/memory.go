@@ -31,9 +31,19 @@ func newMemUsers() *memUsers {
 	return &memUsers{byID: map[string]escim.ResourceAttributes{}, byName: map[string]string{}}
 }
 
+// clone copies a stored resource: the library writes id, schemas and meta
+// into the attributes it is given, and requests run concurrently.
+func clone(a escim.ResourceAttributes) escim.ResourceAttributes {
+	out := make(escim.ResourceAttributes, len(a)+3)
+	for k, v := range a {
+		out[k] = v
+	}
+	return out
+}
+
 func (m *memUsers) res(id string, a escim.ResourceAttributes) escim.Resource {
 	now := time.Now()
-	return escim.Resource{ID: id, Attributes: a, Meta: escim.Meta{Created: &now, LastModified: &now, Version: fmt.Sprintf(`W/"%d"`, now.UnixNano())}}
+	return escim.Resource{ID: id, Attributes: clone(a), Meta: escim.Meta{Created: &now, LastModified: &now, Version: fmt.Sprintf(`W/"%d"`, now.UnixNano())}}
 }
 
 func (m *memUsers) Create(_ *http.Request, a escim.ResourceAttributes) (escim.Resource, error) {
@@ -137,7 +147,7 @@ type memGroups struct {
 }
 
 func (g *memGroups) res(id string, a escim.ResourceAttributes) escim.Resource {
-	return escim.Resource{ID: id, Attributes: a}
+	return escim.Resource{ID: id, Attributes: clone(a)}
 }
 
 func (g *memGroups) Create(_ *http.Request, a escim.ResourceAttributes) (escim.Resource, error) {
