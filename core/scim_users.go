@@ -368,7 +368,20 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *Directo
 		// The unique indexes on username, email and external id answer
 		// uniqueness (as a *ConflictError) without three look-ups first;
 		// the organisation is a foreign key.
-		if err := tx.InsertUser(ctx, u); err != nil {
+		if err := tx.InsertUser(ctx, u); errors.Is(err, ErrConflict) {
+			// A user this directory removed (archived) keeps its names until
+			// a new user needs them: release those and try once more.
+			released, rerr := s.releaseArchived(ctx, tx, a, u)
+			if rerr != nil {
+				return rerr
+			}
+			if !released {
+				return err
+			}
+			if err := tx.InsertUser(ctx, u); err != nil {
+				return err
+			}
+		} else if err != nil {
 			return err
 		}
 		if err := tx.PutDirectoryProfile(ctx, &prof); err != nil {
@@ -513,9 +526,9 @@ func profilesEqual(a, b DirectoryProfile) bool {
 }
 
 // RemoveDirectoryUser is a directory's DELETE: a user who never accepted is
-// deleted; anyone else is archived (history kept) and their username, email
-// and external id are released so that the directory may create them again.
-// Either way the user no longer exists for the directory.
+// deleted; anyone else is archived (history kept). Either way the user no
+// longer exists for the directory, and it may create the same username,
+// email or external id again (see releaseArchived).
 func (s *Service) RemoveDirectoryUser(ctx context.Context, a Actor, orgID, id string, check func(*DirectoryUser) error) error {
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		u, err := directoryUser(ctx, tx, orgID, a.Source, id)
@@ -537,15 +550,57 @@ func (s *Service) RemoveDirectoryUser(ctx context.Context, a Actor, orgID, id st
 			}
 			return s.record(ctx, tx, a, orgID, "user.delete", "user", u.ID, u, nil)
 		}
-		if err := s.transition(ctx, tx, a, u, ActArchive); err != nil {
-			return err
-		}
-		return tx.ReleaseArchivedUser(ctx, orgID, id)
+		return s.transition(ctx, tx, a, u, ActArchive)
 	})
 	if err != nil {
 		return fmt.Errorf("remove user %s: %w", id, err)
 	}
 	return nil
+}
+
+// releaseArchived frees the username, email and external id that u wants
+// from archived users of u's own source (users its directory removed), so
+// that the directory can create them again. It reports whether it released any.
+func (s *Service) releaseArchived(ctx context.Context, tx Tx, a Actor, u *User) (bool, error) {
+	var others []*User
+	if o, err := tx.UserByUsername(ctx, u.OrgID, u.Username); err == nil {
+		others = append(others, o)
+	} else if !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	if o, err := tx.UserByEmail(ctx, u.OrgID, u.Email); err == nil {
+		others = append(others, o)
+	} else if !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	if o, err := tx.UserByExternalID(ctx, u.OrgID, u.Source, u.ExternalID); err == nil {
+		others = append(others, o)
+	} else if !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	released := false
+	for _, o := range others {
+		if o.Status != StatusArchived || o.Source != u.Source {
+			return false, nil // taken by a live user or another source: a real conflict
+		}
+	}
+	seen := map[string]bool{}
+	for _, o := range others {
+		if seen[o.ID] {
+			continue
+		}
+		seen[o.ID] = true
+		if err := tx.ReleaseArchivedUser(ctx, o.OrgID, o.ID); err != nil {
+			return false, err
+		}
+		after := *o
+		after.ExternalID = ""
+		if err := s.record(ctx, tx, a, o.OrgID, "user.release_names", "user", o.ID, o, &after); err != nil {
+			return false, err
+		}
+		released = true
+	}
+	return released, nil
 }
 
 // recomputeRoles applies role rules again to users whose groups changed.

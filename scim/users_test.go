@@ -208,13 +208,22 @@ func TestUserLifecycle(t *testing.T) {
 	if err != nil || u.Status != core.StatusArchived {
 		t.Fatalf("after DELETE: %v %v", u, err)
 	}
+	// Until then the archived user is still found by its username (admin search).
+	if a, err := e.svc.GetUserByUsername(context.Background(), e.orgID, "grace.h@example.com"); err != nil || a.ID != id {
+		t.Errorf("archived user by username: %v %v", a, err)
+	}
 	// The archived user does not block creating that userName again.
 	again := e.must(201, e.do("POST", "/Users", user("grace.h@example.com", map[string]any{"externalId": "00u1"})))
 	if again.str("id") == id {
 		t.Error("re-created user reused the archived id")
 	}
-	if n := len(e.history(id)); n < 6 {
-		t.Errorf("archived user's history has %d entries", n)
+	if a, _ := e.svc.GetUser(context.Background(), e.orgID, id); a.Username != "grace.h@example.com" || a.Status != core.StatusArchived {
+		t.Errorf("archived user after re-create: %+v", a.User)
+	}
+	// A live user still blocks its userName.
+	e.must(409, e.do("POST", "/Users", user("grace.h@example.com", nil)))
+	if h := e.history(id); len(h) < 7 || h[len(h)-1].Action != "user.release_names" {
+		t.Errorf("archived user's history: %d entries, last %v", len(h), h[len(h)-1].Action)
 	}
 }
 
