@@ -57,11 +57,17 @@ func TestDiscoveryTellsTheTruth(t *testing.T) {
 
 func TestAuthentication(t *testing.T) {
 	e := newEnv(t)
-	admin, _, err := e.svc.CreateToken(context.Background(), core.CLIActor(), e.orgID, "adm", core.ScopeSCIM, "")
+	// An admin-API token of the same organisation is not a SCIM token.
+	ctx := context.Background()
+	boss, err := e.svc.CreateUser(ctx, core.CLIActor(), core.NewUser{OrgID: e.orgID, Username: "boss@example.com", Email: "boss@example.com",
+		Role: core.RoleOwner, Invite: core.NoInvite})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = admin
+	admin, _, err := e.svc.CreateToken(ctx, core.CLIActor(), e.orgID, "adm", core.ScopeAdmin, boss.User.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name, header string
 		want         int
@@ -71,6 +77,7 @@ func TestAuthentication(t *testing.T) {
 		{"empty bearer", "Bearer ", 401},
 		{"unknown token", "Bearer rscim_nottherealtoken", 401},
 		{"token with a suffix", "Bearer " + e.token + "x", 401},
+		{"admin-API token", "Bearer " + admin, 401},
 		{"valid", "Bearer " + e.token, 200},
 		{"valid, lower-case scheme", "bearer " + e.token, 200},
 	} {
