@@ -48,6 +48,7 @@ type Tx interface {
 	SearchTx
 	AdminTx
 	OutboxTx
+	SCIMTx
 
 	CreateOrg(ctx context.Context, o *Org) error
 	OrgByName(ctx context.Context, name string) (*Org, error)

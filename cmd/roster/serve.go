@@ -16,6 +16,7 @@ import (
 	"github.com/rosterhq/roster/core/jobs"
 	"github.com/rosterhq/roster/core/mail"
 	"github.com/rosterhq/roster/core/server"
+	"github.com/rosterhq/roster/scim"
 )
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -58,6 +59,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer stopMail()
+	scimDoor, err := scim.New(scim.Config{PublicURL: a.cfg.PublicURL}, a.svc, a.log)
+	if err != nil {
+		return err
+	}
+	scimDoor.Mount(srv.Router())
 	ln, err := srv.Listen()
 	if err != nil {
 		return err
@@ -236,8 +242,12 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	name := fs.String("name", "", "token name (SCIM users it creates get source scim:NAME)")
 	scope := fs.String("scope", "", "scim or admin")
 	username := fs.String("user", "", "the user an admin token acts as")
+	scimFlags := scimTokenFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if err := scimFlags.validate(); err != nil {
+		return usageError(err.Error())
 	}
 	a, err := openApp(ctx, cfgPath, stderr)
 	if err != nil {
@@ -256,9 +266,14 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		userID = u.ID
 	}
-	secret, _, err := a.svc.CreateToken(ctx, core.CLIActor(), o.ID, *name, core.TokenScope(*scope), userID)
+	secret, tok, err := a.svc.CreateToken(ctx, core.CLIActor(), o.ID, *name, core.TokenScope(*scope), userID)
 	if err != nil {
 		return err
+	}
+	if tok.Scope == core.ScopeSCIM {
+		if err := scimFlags.apply(ctx, a.svc, o.ID, tok.ID); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintln(stdout, secret)
 	return nil

@@ -53,6 +53,7 @@ type Store struct {
 	r      *sqlx.DB // read-only transactions
 	log    *slog.Logger
 	migs   fs.FS
+	batch  txBatcher // group commit for InTxBatched (batch.go)
 }
 
 var _ core.Store = (*Store)(nil)
@@ -94,6 +95,7 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 		q.Set("_txlock", txlock)
 		q.Set("_loc", "UTC")
 		q.Set("_cache_size", "-65536") // KiB: 64 MiB of page cache per connection
+		q.Set("_stmt_cache_size", "128")
 		if readonly {
 			q.Set("_query_only", "true")
 		}
@@ -107,6 +109,12 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	// Checkpoint less often than every 1000 pages: pages written again and
+	// again (indexes) are then copied to the database once per checkpoint.
+	if _, err := w.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 8000"); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}

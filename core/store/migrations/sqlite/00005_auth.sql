@@ -47,14 +47,14 @@ CREATE INDEX user_metadata_search ON user_metadata(org_id, field, value_key, use
 CREATE INDEX users_org_email_sort ON users(org_id, email_key, seq);
 CREATE INDEX users_org_username_sort ON users(org_id, username_key, seq);
 CREATE INDEX users_org_status_sort ON users(org_id, status, seq);
-CREATE INDEX users_org_created ON users(org_id, created_at, seq);
+CREATE INDEX users_org_created_seq ON users(org_id, created_at, seq);
 
 -- +goose Down
 DROP TABLE org_settings;
 DROP TABLE user_metadata;
 DROP INDEX users_list;
 CREATE INDEX users_org_last_name ON users(org_id, last_name_key, seq);
-DROP INDEX users_org_created;
+DROP INDEX users_org_created_seq;
 DROP INDEX users_org_status_sort;
 DROP INDEX users_org_username_sort;
 DROP INDEX users_org_email_sort;

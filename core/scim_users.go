@@ -1,0 +1,648 @@
+package core
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// Directory-user use cases: what an identity provider (SCIM) does to the
+// users of its own source. Users of other sources and archived users do not
+// exist for it (ErrNotFound). Every change runs through the same rules and
+// history as the admin API.
+
+// DirectoryUserInput is the full state of a user as a directory sends it (a
+// SCIM POST or PUT, or a PATCH applied to the current state).
+type DirectoryUserInput struct {
+	Username   string
+	Email      string
+	FirstName  string
+	LastName   string
+	Phone      string
+	Language   string
+	ExternalID string
+	Active     *bool            // nil: unchanged (active on create)
+	Profile    DirectoryProfile // BaseRole is ignored: Role sets it
+	// Roster's own fields; nil leaves them as they are (a directory that does
+	// not send roster's extension does not manage them).
+	Role          *Role
+	CanCreateApps *bool
+	Metadata      map[string]string
+}
+
+// DirectoryActive is what a directory sees as "active": the user may (or will,
+// once they accept the invitation) log in, or only a password lockout stops them.
+func DirectoryActive(s Status) bool {
+	return s == StatusInvited || s == StatusActive || s == StatusLocked
+}
+
+// AuthenticateDirectory resolves a SCIM bearer secret to its token and the
+// token's settings, in one read transaction.
+func (s *Service) AuthenticateDirectory(ctx context.Context, secret string) (*APIToken, *DirectorySettings, error) {
+	if secret == "" {
+		return nil, nil, ErrUnauthorized
+	}
+	hash := HashSecret(secret)
+	var t *APIToken
+	var set *DirectorySettings
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		t, err = tx.TokenByHash(ctx, hash)
+		if errors.Is(err, ErrNotFound) {
+			return ErrUnauthorized
+		}
+		if err != nil {
+			return err
+		}
+		if subtle.ConstantTimeCompare([]byte(t.TokenHash), []byte(hash)) != 1 || t.RevokedAt != nil || t.Scope != ScopeSCIM {
+			return ErrUnauthorized
+		}
+		set, err = tx.DirectorySettings(ctx, t.ID)
+		if errors.Is(err, ErrNotFound) {
+			d := DefaultDirectorySettings(t.ID)
+			set, err = &d, nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, set, nil
+}
+
+// SetDirectorySettings stores a SCIM token's settings.
+func (s *Service) SetDirectorySettings(ctx context.Context, a Actor, orgID string, set DirectorySettings) error {
+	if err := authorizeOrgSettings(a); err != nil {
+		return err
+	}
+	var p problems
+	if set.DefaultRole == "" {
+		set.DefaultRole = RoleMember
+	}
+	if !set.DefaultRole.Valid() {
+		p.add("default_role", "%q is not one of owner, admin, user_manager, developer, member", set.DefaultRole)
+	}
+	for i, r := range set.RoleRules {
+		if strings.TrimSpace(r.Group) == "" {
+			p.add(fmt.Sprintf("role_rules[%d].group", i), "is required")
+		}
+		if !r.Role.Valid() {
+			p.add(fmt.Sprintf("role_rules[%d].role", i), "%q is not one of owner, admin, user_manager, developer, member", r.Role)
+		}
+	}
+	if err := p.err(); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx Tx) error {
+		before, err := tx.DirectorySettings(ctx, set.TokenID)
+		if errors.Is(err, ErrNotFound) {
+			before, err = nil, nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.PutDirectorySettings(ctx, &set); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, orgID, "token.scim_settings", "token", set.TokenID, before, set)
+	})
+}
+
+// writeTx runs a small write transaction, sharing its commit with
+// concurrent ones when the store supports it.
+func (s *Service) writeTx(ctx context.Context, fn func(Tx) error) error {
+	if b, ok := s.store.(BatchStore); ok {
+		return b.InTxBatched(ctx, fn)
+	}
+	return s.store.InTx(ctx, fn)
+}
+
+// directoryRole computes a directory user's org role: the role the directory
+// named explicitly; else the first role rule whose group the user is in (by
+// group name, id or external id) or whose group is one of the user's roles
+// values; else a roles value that is itself an org role; else the default.
+func directoryRole(set *DirectorySettings, base Role, roles []string, groups []GroupRef) Role {
+	if base != "" {
+		return base
+	}
+	def := set.DefaultRole
+	if !def.Valid() {
+		def = RoleMember
+	}
+	for _, r := range roles {
+		if rr := Role(strings.ToLower(strings.TrimSpace(r))); rr.Valid() {
+			def = rr
+			break
+		}
+	}
+	if len(set.RoleRules) == 0 {
+		return def
+	}
+	return ResolveRole(set.RoleRules, def, func(group string) bool {
+		k := FoldKey(group)
+		for _, g := range groups {
+			if FoldKey(g.Name) == k || g.ID == group || (g.ExternalID != "" && g.ExternalID == group) {
+				return true
+			}
+		}
+		for _, r := range roles {
+			if FoldKey(r) == k {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// directoryUser loads a user the directory may see, or ErrNotFound.
+func directoryUser(ctx context.Context, tx Tx, orgID, source, id string) (*User, error) {
+	u, err := tx.UserByID(ctx, orgID, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.Source != source || u.Status == StatusArchived {
+		return nil, &NotFoundError{Kind: "user", Key: id}
+	}
+	return u, nil
+}
+
+// directoryViews adds profiles and groups to users.
+func directoryViews(ctx context.Context, tx Tx, us []User) ([]DirectoryUser, error) {
+	ids := make([]string, len(us))
+	for i := range us {
+		ids[i] = us[i].ID
+	}
+	profiles, err := tx.DirectoryProfiles(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := tx.MembershipsOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	groups := map[string][]GroupRef{}
+	for _, m := range ms {
+		groups[m.UserID] = append(groups[m.UserID], m.GroupRef)
+	}
+	out := make([]DirectoryUser, len(us))
+	for i := range us {
+		p, ok := profiles[us[i].ID]
+		if !ok {
+			p = DirectoryProfile{UserID: us[i].ID, OrgID: us[i].OrgID}
+		}
+		out[i] = DirectoryUser{User: us[i], Profile: p, Groups: groups[us[i].ID]}
+	}
+	return out, nil
+}
+
+// addGroups fills the groups of users in one query.
+func addGroups(ctx context.Context, tx Tx, us []DirectoryUser) error {
+	ids := make([]string, len(us))
+	for i := range us {
+		ids[i] = us[i].ID
+	}
+	ms, err := tx.MembershipsOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	idx := make(map[string]int, len(us))
+	for i := range us {
+		idx[us[i].ID] = i
+	}
+	for _, m := range ms {
+		if i, ok := idx[m.UserID]; ok {
+			us[i].Groups = append(us[i].Groups, m.GroupRef)
+		}
+	}
+	return nil
+}
+
+func directoryView(ctx context.Context, tx Tx, u *User) (*DirectoryUser, error) {
+	vs, err := directoryViews(ctx, tx, []User{*u})
+	if err != nil {
+		return nil, err
+	}
+	return &vs[0], nil
+}
+
+// SearchDirectoryUsers runs a filtered, sorted, paged search in the store.
+func (s *Service) SearchDirectoryUsers(ctx context.Context, q DirectoryQuery) ([]DirectoryUser, int, error) {
+	if err := ValidateFilter(q.Filter, UserFilterAttrs); err != nil {
+		return nil, 0, err
+	}
+	var out []DirectoryUser
+	var total int
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, total, err = tx.SearchDirectoryUsers(ctx, q)
+		if err != nil {
+			return err
+		}
+		return addGroups(ctx, tx, out)
+	})
+	return out, total, err
+}
+
+// loadDirectoryUser reads a user of the source with profile and groups in
+// two queries; archived users and other sources' users are not found.
+func loadDirectoryUser(ctx context.Context, tx Tx, orgID, source, id string) (*DirectoryUser, error) {
+	us, _, err := tx.SearchDirectoryUsers(ctx, DirectoryQuery{OrgID: orgID, Source: source, ExcludeArchived: true,
+		Filter: Cmp(AttrID, OpEq, id), Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(us) == 0 {
+		return nil, &NotFoundError{Kind: "user", Key: id}
+	}
+	if err := addGroups(ctx, tx, us); err != nil {
+		return nil, err
+	}
+	return &us[0], nil
+}
+
+// GetDirectoryUser returns one user of the directory's source (archived
+// users do not exist for a directory).
+func (s *Service) GetDirectoryUser(ctx context.Context, orgID, source, id string) (*DirectoryUser, error) {
+	var out *DirectoryUser
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = loadDirectoryUser(ctx, tx, orgID, source, id)
+		return err
+	})
+	return out, err
+}
+
+// displayKey is the folded name displayName filters match.
+func displayKey(p *DirectoryProfile, u *User) string {
+	if p.DisplayName != "" {
+		return FoldKey(p.DisplayName)
+	}
+	return FoldKey(u.FullName())
+}
+
+func trimProfile(p DirectoryProfile) DirectoryProfile {
+	for _, f := range []*string{&p.DisplayName, &p.NickName, &p.Title, &p.UserType, &p.EmployeeNumber, &p.CostCenter,
+		&p.Organization, &p.Division, &p.Department, &p.ManagerID} {
+		*f = strings.TrimSpace(*f)
+	}
+	return p
+}
+
+func checkProfile(p *problems, pr *DirectoryProfile) {
+	for _, f := range []struct {
+		name, v string
+	}{{"display_name", pr.DisplayName}, {"nick_name", pr.NickName}, {"title", pr.Title}, {"user_type", pr.UserType},
+		{"employee_number", pr.EmployeeNumber}, {"cost_center", pr.CostCenter}, {"organization", pr.Organization},
+		{"division", pr.Division}, {"department", pr.Department}, {"manager", pr.ManagerID}} {
+		checkText(p, f.name, f.v, MaxNameLen*2)
+	}
+	if len(pr.Roles) > 64 {
+		p.add("roles", "at most 64 roles are allowed")
+	}
+	for _, r := range pr.Roles {
+		checkText(p, "roles", r, MaxNameLen)
+	}
+}
+
+// CreateDirectoryUser creates a user of the actor's source. The token's
+// settings decide the invitation: invited (mail, email required) or active.
+func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *DirectorySettings, orgID string, in DirectoryUserInput) (*DirectoryUser, error) {
+	if a.Kind != ActorSCIM && a.Kind != ActorLDAP {
+		return nil, &ForbiddenError{Reason: "only directories create directory users"}
+	}
+	now := s.now()
+	prof := trimProfile(in.Profile)
+	prof.BaseRole = ""
+	if in.Role != nil {
+		prof.BaseRole = *in.Role
+	}
+	u := &User{
+		ID: uuid.NewString(), OrgID: orgID, Username: strings.TrimSpace(in.Username), Email: strings.TrimSpace(in.Email),
+		FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName), Phone: strings.TrimSpace(in.Phone),
+		Language: in.Language, Source: a.Source, ExternalID: in.ExternalID, Metadata: in.Metadata,
+		InviteState: InviteStateNone, CreatedAt: now, UpdatedAt: now,
+	}
+	if in.CanCreateApps != nil {
+		u.CanCreateApps = *in.CanCreateApps
+	}
+	u.Role = directoryRole(set, prof.BaseRole, prof.Roles, nil)
+	prof.UserID, prof.OrgID = u.ID, orgID
+	prof.DisplayKey = displayKey(&prof, u)
+	invite := set.Invite
+	var p problems
+	validateUserFields(&p, u)
+	checkProfile(&p, &prof)
+	if prof.BaseRole != "" && !prof.BaseRole.Valid() {
+		p.add("role", "%q is not one of owner, admin, user_manager, developer, member", prof.BaseRole)
+	}
+	if invite && u.Email == "" {
+		p.add("email", "is required: this SCIM token invites new users by mail")
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	if invite {
+		u.Status = StatusInvited
+	} else {
+		u.Status = StatusActive
+		u.ActivatedAt = &now
+	}
+	var out *DirectoryUser
+	err := s.writeTx(ctx, func(tx Tx) error {
+		if len(u.Metadata) > 0 {
+			tpl, err := tx.MetadataTemplate(ctx, orgID)
+			if err != nil {
+				return err
+			}
+			if err := ValidateMetadata(tpl, u.Metadata); err != nil {
+				return err
+			}
+		}
+		// The unique indexes on username, email and external id answer
+		// uniqueness (as a *ConflictError) without three look-ups first;
+		// the organisation is a foreign key.
+		if err := tx.InsertUser(ctx, u); errors.Is(err, ErrConflict) {
+			// A user this directory removed (archived) keeps its names until
+			// a new user needs them: release those and try once more.
+			released, rerr := s.releaseArchived(ctx, tx, a, u)
+			if rerr != nil {
+				return rerr
+			}
+			if !released {
+				return err
+			}
+			if err := tx.InsertUser(ctx, u); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		if err := tx.PutDirectoryProfile(ctx, &prof); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, a, orgID, "user.create", "user", u.ID, nil, u); err != nil {
+			return err
+		}
+		if invite {
+			token, err := s.issueInvite(ctx, tx, a, u)
+			if err != nil {
+				return err
+			}
+			if err := s.queueInviteMail(ctx, tx, u, token, ""); err != nil {
+				return err
+			}
+		}
+		if in.Active != nil && !*in.Active {
+			if err := s.transition(ctx, tx, a, u, ActDisable); err != nil {
+				return err
+			}
+		}
+		// A new user has no groups yet: no need to read them back.
+		out = &DirectoryUser{User: *u, Profile: prof}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create user %q: %w", in.Username, err)
+	}
+	return out, nil
+}
+
+// ReplaceDirectoryUser makes a user of the actor's source match in: the
+// directory is authoritative for every attribute it sends. check runs on the
+// current state inside the transaction (ETag preconditions). Nothing is
+// written, and no history recorded, when nothing changes.
+func (s *Service) ReplaceDirectoryUser(ctx context.Context, a Actor, set *DirectorySettings, orgID, id string, in DirectoryUserInput, check func(*DirectoryUser) error) (*DirectoryUser, error) {
+	var out *DirectoryUser
+	err := s.writeTx(ctx, func(tx Tx) error {
+		cur, err := loadDirectoryUser(ctx, tx, orgID, a.Source, id)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(cur); err != nil {
+				return err
+			}
+		}
+		uc := cur.User
+		u := &uc
+		before := *u
+		before.Metadata = maps.Clone(u.Metadata)
+		u.Username = strings.TrimSpace(in.Username)
+		u.Email = strings.TrimSpace(in.Email)
+		u.FirstName = strings.TrimSpace(in.FirstName)
+		u.LastName = strings.TrimSpace(in.LastName)
+		u.Phone = strings.TrimSpace(in.Phone)
+		u.Language = in.Language
+		u.ExternalID = in.ExternalID
+		if in.CanCreateApps != nil {
+			u.CanCreateApps = *in.CanCreateApps
+		}
+		if in.Metadata != nil {
+			u.Metadata = in.Metadata
+		}
+		prof := trimProfile(in.Profile)
+		prof.UserID, prof.OrgID = u.ID, orgID
+		prof.BaseRole = cur.Profile.BaseRole
+		if in.Role != nil {
+			prof.BaseRole = *in.Role
+		}
+		var p problems
+		if prof.BaseRole != "" && !prof.BaseRole.Valid() {
+			p.add("role", "%q is not one of owner, admin, user_manager, developer, member", prof.BaseRole)
+		} else {
+			u.Role = directoryRole(set, prof.BaseRole, prof.Roles, cur.Groups)
+		}
+		validateUserFields(&p, u)
+		checkProfile(&p, &prof)
+		if err := p.err(); err != nil {
+			return err
+		}
+		prof.DisplayKey = displayKey(&prof, u)
+		if in.Metadata != nil && !maps.Equal(in.Metadata, before.Metadata) {
+			tpl, err := tx.MetadataTemplate(ctx, orgID)
+			if err != nil {
+				return err
+			}
+			if err := ValidateMetadata(tpl, u.Metadata); err != nil {
+				return err
+			}
+		}
+		userChanged := !reflect.DeepEqual(snapshotOf(&before), snapshotOf(u))
+		profChanged := !profilesEqual(cur.Profile, prof)
+		now := s.now()
+		if userChanged || profChanged {
+			if FoldKey(u.Username) != FoldKey(before.Username) || FoldKey(u.Email) != FoldKey(before.Email) || u.ExternalID != before.ExternalID {
+				if err := checkUnique(ctx, tx, u, u.ID); err != nil {
+					return err
+				}
+			}
+			u.UpdatedAt = now
+			if err := tx.UpdateUser(ctx, u); err != nil {
+				return err
+			}
+		}
+		if userChanged {
+			if err := s.record(ctx, tx, a, orgID, "user.update", "user", u.ID, &before, u); err != nil {
+				return err
+			}
+		}
+		if profChanged {
+			if err := tx.PutDirectoryProfile(ctx, &prof); err != nil {
+				return err
+			}
+			if err := s.record(ctx, tx, a, orgID, "user.directory_profile", "user", u.ID, cur.Profile, prof); err != nil {
+				return err
+			}
+		}
+		if in.Active != nil && *in.Active != DirectoryActive(u.Status) {
+			act := ActDisable
+			if *in.Active {
+				act = ActEnable
+			}
+			if err := s.transition(ctx, tx, a, u, act); err != nil {
+				return err
+			}
+		}
+		out = &DirectoryUser{User: *u, Profile: prof, Groups: cur.Groups}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replace user %s: %w", id, err)
+	}
+	return out, nil
+}
+
+func profilesEqual(a, b DirectoryProfile) bool {
+	if len(a.Roles) == 0 {
+		a.Roles = nil
+	}
+	if len(b.Roles) == 0 {
+		b.Roles = nil
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// RemoveDirectoryUser is a directory's DELETE: a user who never accepted is
+// deleted; anyone else is archived (history kept). Either way the user no
+// longer exists for the directory, and it may create the same username,
+// email or external id again (see releaseArchived).
+func (s *Service) RemoveDirectoryUser(ctx context.Context, a Actor, orgID, id string, check func(*DirectoryUser) error) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		u, err := directoryUser(ctx, tx, orgID, a.Source, id)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			cur, err := directoryView(ctx, tx, u)
+			if err != nil {
+				return err
+			}
+			if err := check(cur); err != nil {
+				return err
+			}
+		}
+		if CanDelete(u) {
+			if err := tx.DeleteUser(ctx, orgID, id); err != nil {
+				return err
+			}
+			return s.record(ctx, tx, a, orgID, "user.delete", "user", u.ID, u, nil)
+		}
+		return s.transition(ctx, tx, a, u, ActArchive)
+	})
+	if err != nil {
+		return fmt.Errorf("remove user %s: %w", id, err)
+	}
+	return nil
+}
+
+// releaseArchived frees the username, email and external id that u wants
+// from archived users of u's own source (users its directory removed), so
+// that the directory can create them again. It reports whether it released any.
+func (s *Service) releaseArchived(ctx context.Context, tx Tx, a Actor, u *User) (bool, error) {
+	var others []*User
+	if o, err := tx.UserByUsername(ctx, u.OrgID, u.Username); err == nil {
+		others = append(others, o)
+	} else if !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	if o, err := tx.UserByEmail(ctx, u.OrgID, u.Email); err == nil {
+		others = append(others, o)
+	} else if !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	if o, err := tx.UserByExternalID(ctx, u.OrgID, u.Source, u.ExternalID); err == nil {
+		others = append(others, o)
+	} else if !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	released := false
+	for _, o := range others {
+		if o.Status != StatusArchived || o.Source != u.Source {
+			return false, nil // taken by a live user or another source: a real conflict
+		}
+	}
+	seen := map[string]bool{}
+	for _, o := range others {
+		if seen[o.ID] {
+			continue
+		}
+		seen[o.ID] = true
+		if err := tx.ReleaseArchivedUser(ctx, o.OrgID, o.ID); err != nil {
+			return false, err
+		}
+		after := *o
+		after.ExternalID = ""
+		if err := s.record(ctx, tx, a, o.OrgID, "user.release_names", "user", o.ID, o, &after); err != nil {
+			return false, err
+		}
+		released = true
+	}
+	return released, nil
+}
+
+// recomputeRoles applies role rules again to users whose groups changed.
+// A rule that would make an admin of a user without email is skipped (the
+// user keeps their role) rather than failing the whole change.
+func (s *Service) recomputeRoles(ctx context.Context, tx Tx, a Actor, set *DirectorySettings, orgID string, ids []string) error {
+	if len(set.RoleRules) == 0 || len(ids) == 0 {
+		return nil
+	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	us, err := tx.UsersByIDs(ctx, orgID, ids)
+	if err != nil {
+		return err
+	}
+	vs, err := directoryViews(ctx, tx, us)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	for i := range vs {
+		v := &vs[i]
+		if v.Source != a.Source || v.Status == StatusArchived {
+			continue
+		}
+		role := directoryRole(set, v.Profile.BaseRole, v.Profile.Roles, v.Groups)
+		if role == v.Role || (role.IsAdmin() && v.Email == "") {
+			continue
+		}
+		u := v.User
+		before := u
+		u.Role = role
+		u.UpdatedAt = now
+		if err := tx.UpdateUser(ctx, &u); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, a, orgID, "user.role", "user", u.ID, &before, &u); err != nil {
+			return err
+		}
+	}
+	return nil
+}

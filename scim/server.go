@@ -1,0 +1,393 @@
+// Package scim is roster's SCIM 2.0 door (RFC 7643, RFC 7644) for identity
+// providers such as Okta and Microsoft Entra ID. It is a thin layer over the
+// core service: it authenticates the per-organisation bearer token,
+// translates SCIM documents, filters and PATCH operations into core calls, and
+// core errors into SCIM error bodies. The discovery documents (/Schemas,
+// /ResourceTypes) and the schema definitions come from
+// github.com/elimity-com/scim; filters and PATCH paths are parsed with the
+// parser that library uses. /Users and /Groups are served here because the
+// library's resource pipeline gets pagination, errors, ETags, PATCH and
+// provider quirks wrong (see docs/scim.md).
+package scim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	escim "github.com/elimity-com/scim"
+	scimerr "github.com/elimity-com/scim/errors"
+	"github.com/gorilla/mux"
+
+	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/core/server"
+)
+
+// Config tunes the SCIM door.
+type Config struct {
+	// PublicURL is the externally visible base URL (for meta.location and
+	// Location headers); when empty, the request's host is used.
+	PublicURL string
+	// MaxBodyBytes bounds request bodies (advertised in ServiceProviderConfig). Default 1 MiB.
+	MaxBodyBytes int64
+	// MaxInFlight bounds concurrently served requests; beyond it a request
+	// waits up to QueueWait, then gets 429 with Retry-After. Default 64 and 5s.
+	MaxInFlight int
+	QueueWait   time.Duration
+	// AuthCacheTTL caches a successful token lookup (a revoked token stops
+	// working after at most this long). Default 2s; negative disables.
+	AuthCacheTTL time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = defaultMaxBody
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 64
+	}
+	if c.QueueWait <= 0 {
+		c.QueueWait = 5 * time.Second
+	}
+	if c.AuthCacheTTL == 0 {
+		c.AuthCacheTTL = 2 * time.Second
+	}
+}
+
+// Handler serves /scim/v2.
+type Handler struct {
+	cfg   Config
+	svc   *core.Service
+	log   *slog.Logger
+	disco escim.Server
+	slots chan struct{}
+	auth  *authCache
+}
+
+// New builds the SCIM door.
+func New(cfg Config, svc *core.Service, log *slog.Logger) (*Handler, error) {
+	if svc == nil {
+		return nil, errors.New("scim: a core service is required")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg.defaults()
+	d, err := discovery()
+	if err != nil {
+		return nil, fmt.Errorf("scim discovery: %w", err)
+	}
+	return &Handler{cfg: cfg, svc: svc, log: log.With("component", "scim"), disco: d,
+		slots: make(chan struct{}, cfg.MaxInFlight), auth: newAuthCache(cfg.AuthCacheTTL)}, nil
+}
+
+// Mount adds the SCIM routes under /scim/v2 to r.
+func (h *Handler) Mount(r *mux.Router) {
+	sub := r.PathPrefix("/scim/v2").Subrouter()
+	sub.Use(h.guard)
+	route := func(path string, fn func(http.ResponseWriter, *http.Request) error, methods ...string) {
+		sub.Handle(path, h.endpoint(fn)).Methods(methods...)
+	}
+	route("/ServiceProviderConfig", h.spConfig, http.MethodGet)
+	disco := http.StripPrefix("/scim", h.disco)
+	for _, p := range []string{"/Schemas", "/Schemas/{id}", "/ResourceTypes", "/ResourceTypes/{id}"} {
+		sub.Handle(p, disco).Methods(http.MethodGet)
+	}
+	route("/Users", h.listUsers, http.MethodGet)
+	route("/Users", h.createUser, http.MethodPost)
+	route("/Users/.search", h.searchUsers, http.MethodPost)
+	route("/Users/{id}", h.getUser, http.MethodGet)
+	route("/Users/{id}", h.replaceUser, http.MethodPut)
+	route("/Users/{id}", h.patchUser, http.MethodPatch)
+	route("/Users/{id}", h.deleteUser, http.MethodDelete)
+	route("/Groups", h.listGroups, http.MethodGet)
+	route("/Groups", h.createGroup, http.MethodPost)
+	route("/Groups/.search", h.searchGroups, http.MethodPost)
+	route("/Groups/{id}", h.getGroup, http.MethodGet)
+	route("/Groups/{id}", h.replaceGroup, http.MethodPut)
+	route("/Groups/{id}", h.patchGroup, http.MethodPatch)
+	route("/Groups/{id}", h.deleteGroup, http.MethodDelete)
+	sub.NotFoundHandler = h.endpoint(func(http.ResponseWriter, *http.Request) error {
+		return &Error{Status: http.StatusNotFound, Detail: "no such SCIM endpoint"}
+	})
+	sub.MethodNotAllowedHandler = h.endpoint(func(_ http.ResponseWriter, r *http.Request) error {
+		if strings.HasSuffix(r.URL.Path, "/Bulk") || strings.HasSuffix(r.URL.Path, "/Me") {
+			return &Error{Status: http.StatusNotImplemented, Detail: "not supported by roster"}
+		}
+		return &Error{Status: http.StatusMethodNotAllowed, Detail: r.Method + " is not supported on this endpoint"}
+	})
+	for _, p := range []string{"/Bulk", "/Me"} {
+		route(p, func(http.ResponseWriter, *http.Request) error {
+			return &Error{Status: http.StatusNotImplemented, Detail: strings.TrimPrefix(p, "/") + " is not supported by roster (see ServiceProviderConfig)"}
+		}, http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete)
+	}
+}
+
+// Error is a SCIM error (RFC 7644 §3.12).
+type Error struct {
+	Status   int
+	ScimType scimerr.ScimType
+	Detail   string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.ScimType, e.Detail) }
+
+func badRequest(t scimerr.ScimType, format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, ScimType: t, Detail: fmt.Sprintf(format, args...)}
+}
+
+// principal is who is calling: the token, its settings and the actor.
+type principal struct {
+	orgID string
+	set   *core.DirectorySettings
+	actor core.Actor
+}
+
+type ctxKey int
+
+const principalKey ctxKey = 0
+
+func who(r *http.Request) *principal {
+	p, _ := r.Context().Value(principalKey).(*principal)
+	return p
+}
+
+// guard bounds concurrency (429 when saturated), authenticates the bearer
+// token (401), limits the body and turns panics into a SCIM 500.
+func (h *Handler) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", mediaType)
+		timer := time.NewTimer(h.cfg.QueueWait)
+		select {
+		case h.slots <- struct{}{}:
+			timer.Stop()
+		case <-timer.C:
+			w.Header().Set("Retry-After", "1")
+			h.writeError(w, r, &Error{Status: http.StatusTooManyRequests, Detail: "the server is busy; retry after 1 second"})
+			return
+		case <-r.Context().Done():
+			timer.Stop()
+			return
+		}
+		defer func() { <-h.slots }()
+		defer func() {
+			if p := recover(); p != nil {
+				h.log.Error("panic serving SCIM request", "request_id", server.RequestID(r.Context()), "panic", fmt.Sprint(p))
+				h.writeError(w, r, &Error{Status: http.StatusInternalServerError, Detail: "internal error"})
+			}
+		}()
+		p, err := h.authenticate(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="roster-scim"`)
+			h.writeError(w, r, err)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+	})
+}
+
+func (h *Handler) authenticate(r *http.Request) (*principal, error) {
+	hdr := r.Header.Get("Authorization")
+	scheme, secret, ok := strings.Cut(hdr, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+		return nil, &Error{Status: http.StatusUnauthorized, Detail: "a bearer token is required (Authorization: Bearer <token>)"}
+	}
+	secret = strings.TrimSpace(secret)
+	tok, set, err := h.auth.get(secret, func() (*core.APIToken, *core.DirectorySettings, error) {
+		return h.svc.AuthenticateDirectory(r.Context(), secret)
+	})
+	if errors.Is(err, core.ErrUnauthorized) {
+		return nil, &Error{Status: http.StatusUnauthorized, Detail: "the bearer token is not a valid SCIM token"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &principal{orgID: tok.OrgID, set: set, actor: core.Actor{
+		Kind: core.ActorSCIM, ID: tok.ID, Name: tok.Name, Source: "scim:" + tok.Name, RequestID: server.RequestID(r.Context()),
+	}}, nil
+}
+
+// endpoint adapts a handler returning an error to one error renderer.
+func (h *Handler) endpoint(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			h.writeError(w, r, err)
+		}
+	})
+}
+
+// writeError renders any error as a SCIM error body. Internal errors are
+// logged with the request id and never shown to the client.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := h.toSCIM(r, err)
+	var own *Error
+	switch {
+	case e.Status >= 500:
+		h.log.Error("SCIM request failed", "request_id", server.RequestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+	case e.Status == http.StatusTooManyRequests && !errors.As(err, &own) && r.Context().Err() == nil:
+		h.log.Warn("SCIM request refused: database busy", "request_id", server.RequestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	w.Header().Set("Content-Type", mediaType)
+	w.WriteHeader(e.Status)
+	b, _ := json.Marshal(scimerr.ScimError{Status: e.Status, ScimType: e.ScimType, Detail: e.Detail})
+	_, _ = w.Write(b)
+}
+
+func (h *Handler) toSCIM(r *http.Request, err error) *Error {
+	var se *Error
+	var ve *core.ValidationError
+	var ce *core.ConflictError
+	var nf *core.NotFoundError
+	var te *core.TransitionError
+	var fe *core.ForbiddenError
+	var mb *http.MaxBytesError
+	switch {
+	case errors.As(err, &se):
+		return se
+	case errors.As(err, &mb):
+		return &Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("the request body exceeds %d bytes (maxPayloadSize)", mb.Limit)}
+	case errors.As(err, &ve):
+		parts := make([]string, 0, len(ve.Problems))
+		t := scimerr.ScimTypeInvalidValue
+		for _, p := range ve.Problems {
+			if p.Field == "filter" {
+				t = scimerr.ScimTypeInvalidFilter
+			}
+			parts = append(parts, scimAttr(p.Field)+": "+p.Message)
+		}
+		return &Error{Status: http.StatusBadRequest, ScimType: t, Detail: strings.Join(parts, "; ")}
+	case errors.As(err, &ce):
+		if ce.Field == "" { // a constraint the store could not name: do not show its text
+			return &Error{Status: http.StatusConflict, ScimType: scimerr.ScimTypeUniqueness, Detail: "a value is already used by another resource"}
+		}
+		return &Error{Status: http.StatusConflict, ScimType: scimerr.ScimTypeUniqueness, Detail: scimAttr(ce.Field) + ": " + ce.Message}
+	case errors.As(err, &nf):
+		return &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("%s %q not found", nf.Kind, nf.Key)}
+	case errors.As(err, &te):
+		return &Error{Status: http.StatusBadRequest, ScimType: scimerr.ScimTypeMutability, Detail: te.Error()}
+	case errors.As(err, &fe):
+		return &Error{Status: http.StatusForbidden, Detail: fe.Error()}
+	case errors.Is(err, core.ErrUnauthorized):
+		return &Error{Status: http.StatusUnauthorized, Detail: "unauthorized"}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), isBusy(err):
+		return &Error{Status: http.StatusTooManyRequests, Detail: "the server is busy; retry after 1 second"}
+	}
+	return &Error{Status: http.StatusInternalServerError, Detail: "internal error (request id " + server.RequestID(r.Context()) + ")"}
+}
+
+// isBusy recognises a database that stayed locked beyond its busy timeout
+// (another process writing): a retryable condition, not a server fault.
+func isBusy(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "database is locked") || strings.Contains(s, "SQLITE_BUSY")
+}
+
+// scimFields maps core field names to the SCIM attributes that carry them.
+var scimFields = map[string]string{
+	"username":        "userName",
+	"email":           "emails",
+	"first_name":      "name.givenName",
+	"last_name":       "name.familyName",
+	"phone":           "phoneNumbers",
+	"language":        "preferredLanguage",
+	"external_id":     "externalId",
+	"role":            URNRoster + ":role",
+	"display_name":    "displayName",
+	"nick_name":       "nickName",
+	"title":           "title",
+	"user_type":       "userType",
+	"employee_number": URNEnterprise + ":employeeNumber",
+	"cost_center":     URNEnterprise + ":costCenter",
+	"organization":    URNEnterprise + ":organization",
+	"division":        URNEnterprise + ":division",
+	"department":      URNEnterprise + ":department",
+	"manager":         URNEnterprise + ":manager",
+	"roles":           "roles",
+	"name":            "displayName",
+	"members":         "members",
+	"filter":          "filter",
+}
+
+func scimAttr(field string) string {
+	if s, ok := scimFields[field]; ok {
+		return s
+	}
+	if rest, ok := strings.CutPrefix(field, "metadata."); ok {
+		return URNRoster + ":metadata[name eq \"" + rest + "\"]"
+	}
+	return field
+}
+
+// readJSON reads a size-limited JSON object body.
+func readJSON(r *http.Request) (map[string]any, error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return nil, err
+		}
+		return nil, badRequest(scimerr.ScimTypeInvalidSyntax, "the request body could not be read")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, badRequest(scimerr.ScimTypeInvalidSyntax, "the request body is not valid JSON: %s", jsonErr(err))
+	}
+	if dec.More() {
+		return nil, badRequest(scimerr.ScimTypeInvalidSyntax, "the request body holds more than one JSON value")
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, badRequest(scimerr.ScimTypeInvalidSyntax, "the request body must be a JSON object")
+	}
+	return m, nil
+}
+
+func jsonErr(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s at offset %d", se.Error(), se.Offset)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "unexpected end of input"
+	}
+	return "malformed"
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", mediaType)
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+	return nil
+}
+
+// baseURL is the absolute URL of /scim/v2.
+func (h *Handler) baseURL(r *http.Request) string {
+	if h.cfg.PublicURL != "" {
+		return strings.TrimRight(h.cfg.PublicURL, "/") + "/scim/v2"
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/scim/v2"
+}
+
+func (h *Handler) spConfig(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, serviceProviderConfig(h.cfg.MaxBodyBytes, strings.TrimSuffix(h.baseURL(r), "/scim/v2")+"/docs/scim.md"))
+}
