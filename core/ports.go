@@ -44,6 +44,7 @@ type UserQuery struct {
 // violations.
 type Tx interface {
 	GroupTx
+	SyncTx
 
 	CreateOrg(ctx context.Context, o *Org) error
 	OrgByName(ctx context.Context, name string) (*Org, error)

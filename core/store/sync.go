@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rosterhq/roster/core"
+)
+
+// ---- directory sync (core.SyncTx) ----
+
+const syncUserCols = `u.id, u.external_id, u.username, u.email, u.first_name, u.last_name, u.phone,
+	u.role, u.status, (r.user_id IS NOT NULL) AS removed`
+
+// syncChunk bounds the ids bound into one IN (…) list.
+const syncChunk = 500
+
+func (t *tx) SyncUsers(ctx context.Context, orgID, source string, externalIDs []string) ([]core.SyncedUser, error) {
+	base := `SELECT ` + syncUserCols + ` FROM users u LEFT JOIN ldap_removed r ON r.user_id = u.id
+		WHERE u.org_id = ? AND u.source = ?`
+	if externalIDs == nil {
+		out := []core.SyncedUser{}
+		if err := t.sel(ctx, &out, base+` ORDER BY u.seq`, orgID, source); err != nil {
+			return nil, fmt.Errorf("sync users of %s: %w", source, err)
+		}
+		return out, nil
+	}
+	out := make([]core.SyncedUser, 0, len(externalIDs))
+	for start := 0; start < len(externalIDs); start += syncChunk {
+		ids := externalIDs[start:min(start+syncChunk, len(externalIDs))]
+		args := make([]any, 0, len(ids)+2)
+		args = append(args, orgID, source)
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		var part []core.SyncedUser
+		if err := t.sel(ctx, &part, base+` AND u.external_id IN (`+placeholders(len(ids))+`)`, args...); err != nil {
+			return nil, fmt.Errorf("sync users of %s: %w", source, err)
+		}
+		out = append(out, part...)
+	}
+	return out, nil
+}
+
+func (t *tx) SetSyncRemoved(ctx context.Context, userID, source string, removed bool) error {
+	var err error
+	if removed {
+		_, err = t.exec(ctx, `INSERT INTO ldap_removed (user_id, source) VALUES (?, ?)
+			ON CONFLICT (user_id) DO UPDATE SET source = excluded.source`, userID, source)
+	} else {
+		_, err = t.exec(ctx, `DELETE FROM ldap_removed WHERE user_id = ?`, userID)
+	}
+	return err
+}
+
+func (t *tx) SourceGroups(ctx context.Context, orgID, source string) ([]core.Group, error) {
+	out := []core.Group{}
+	err := t.sel(ctx, &out, `SELECT `+groupCols+` FROM groups WHERE org_id = ? AND source = ? ORDER BY name_key`, orgID, source)
+	return out, err
+}
+
+func (t *tx) SyncState(ctx context.Context, source string) (*core.SyncState, error) {
+	var st core.SyncState
+	if err := t.get(ctx, &st, "sync state", source, `SELECT source, org_id, watermark, last_full_at, last_run_at
+		FROM ldap_sync_state WHERE source = ?`, source); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+func (t *tx) SaveSyncState(ctx context.Context, st *core.SyncState) error {
+	_, err := t.exec(ctx, `INSERT INTO ldap_sync_state (source, org_id, watermark, last_full_at, last_run_at)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (source) DO UPDATE SET org_id = excluded.org_id, watermark = excluded.watermark,
+			last_full_at = excluded.last_full_at, last_run_at = excluded.last_run_at`,
+		st.Source, st.OrgID, st.Watermark, st.LastFullAt, st.LastRunAt)
+	return err
+}
+
+const runCols = `id, source, org_id, mode, dry_run, started_at, finished_at, status, entries_read, created, updated,
+	disabled, archived, enabled, unchanged, linked, conflicts, errors, memberships, message`
+
+func (t *tx) InsertSyncRun(ctx context.Context, r *core.SyncRun) error {
+	res, err := t.exec(ctx, `INSERT INTO ldap_sync_runs (source, org_id, mode, dry_run, started_at, status)
+		VALUES (?, ?, ?, ?, ?, ?)`, r.Source, r.OrgID, r.Mode, r.DryRun, r.StartedAt, r.Status)
+	if err != nil {
+		return fmt.Errorf("insert sync run: %w", err)
+	}
+	r.ID, err = res.LastInsertId()
+	return err
+}
+
+func (t *tx) UpdateSyncRun(ctx context.Context, r *core.SyncRun) error {
+	_, err := t.exec(ctx, `UPDATE ldap_sync_runs SET mode = ?, finished_at = ?, status = ?, entries_read = ?,
+		created = ?, updated = ?, disabled = ?, archived = ?, enabled = ?, unchanged = ?, linked = ?,
+		conflicts = ?, errors = ?, memberships = ?, message = ? WHERE id = ?`,
+		r.Mode, r.FinishedAt, r.Status, r.EntriesRead, r.Created, r.Updated, r.Disabled, r.Archived, r.Enabled,
+		r.Unchanged, r.Linked, r.Conflicts, r.Errors, r.Memberships, r.Message, r.ID)
+	return err
+}
+
+func (t *tx) ListSyncRuns(ctx context.Context, source string, limit int) ([]core.SyncRun, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	out := []core.SyncRun{}
+	q := `SELECT ` + runCols + ` FROM ldap_sync_runs`
+	args := []any{}
+	if source != "" {
+		q += ` WHERE source = ?`
+		args = append(args, source)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	err := t.sel(ctx, &out, q, args...)
+	return out, err
+}
