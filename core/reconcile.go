@@ -41,6 +41,8 @@ type ReconcileOptions struct {
 	Full bool
 	// Archive removes by archiving instead of disabling.
 	Archive bool
+	// NoCreate skips directory users not in the store (on-demand sources).
+	NoCreate bool
 }
 
 // UserChange is a stored user whose directory attributes changed.
@@ -136,8 +138,8 @@ func Reconcile(desired []DirectoryUser, current []SyncedUser, o ReconcileOptions
 		case ci == -2:
 			p.Skipped++
 		case ci == -1:
-			if d.Disabled {
-				p.Skipped++ // never imported: nothing to disable
+			if d.Disabled || o.NoCreate {
+				p.Skipped++ // never imported: nothing to disable, or imported on demand only
 				continue
 			}
 			p.Create = append(p.Create, i)

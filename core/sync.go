@@ -39,6 +39,7 @@ type DirectoryGroup struct {
 // DirectorySnapshot is the compact desired state one run read from a directory.
 type DirectorySnapshot struct {
 	Full           bool // a complete listing (absent users are removed)
+	NoCreate       bool // keep known users in sync, create nobody (sources in on_demand mode)
 	Users          []DirectoryUser
 	GroupsIncluded bool // Groups is the complete list of the source's groups
 	Groups         []DirectoryGroup
@@ -100,7 +101,7 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 	if err != nil {
 		return nil, fmt.Errorf("read users of %s: %w", src.Source(), err)
 	}
-	plan := Reconcile(snap.Users, current, ReconcileOptions{Full: snap.Full, Archive: src.Archive})
+	plan := Reconcile(snap.Users, current, ReconcileOptions{Full: snap.Full, Archive: src.Archive, NoCreate: snap.NoCreate})
 	current = nil
 	res.Unchanged = plan.Unchanged
 	if err := CheckGuard(plan, o.MaxRemovals, snap.Full, len(snap.Users)); err != nil {
@@ -160,8 +161,10 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 		if err != nil && !errors.Is(err, errRollback) {
 			return res, fmt.Errorf("apply batch at change %d of %d: %w", start, len(ops), err)
 		}
-		for i, id := range created {
-			userIDs[i] = id
+		if !o.DryRun { // rolled back: those users do not exist
+			for i, id := range created {
+				userIDs[i] = id
+			}
 		}
 		res.add(bc)
 		for _, p := range bp {

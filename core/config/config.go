@@ -101,7 +101,8 @@ type LDAPSource struct {
 	BindDN           string            `yaml:"bind_dn"`
 	BindPassword     string            `yaml:"bind_password"`
 	BindPasswordFile string            `yaml:"bind_password_file"`
-	Preset           string            `yaml:"preset"` // openldap | active_directory | 389ds
+	Preset           string            `yaml:"preset"`          // openldap | active_directory | 389ds
+	DisabledFilter   string            `yaml:"disabled_filter"` // users matching it are disabled, beside the preset's rule
 	Users            LDAPSearch        `yaml:"users"`
 	Groups           LDAPSearch        `yaml:"groups"`
 	Attributes       map[string]string `yaml:"attributes"`

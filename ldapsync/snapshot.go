@@ -1,0 +1,306 @@
+package ldapsync
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/rosterhq/roster/core"
+)
+
+// reader turns directory entries into a compact snapshot: users as core
+// DirectoryUsers, DNs and posix uids as 64-bit keys, group members as
+// indexes into the users.
+type reader struct {
+	s         *Source
+	snap      core.DirectorySnapshot
+	byDN      map[dnKey]int32
+	byUID     map[uint64]int32
+	disabled  map[dnKey]struct{} // matched by disabled_filter
+	watermark string
+	entries   int
+	errors    int
+	problems  []string
+	progress  func(Progress)
+}
+
+func (r *reader) problem(format string, args ...any) {
+	r.errors++
+	if len(r.problems) < 50 {
+		r.problems = append(r.problems, fmt.Sprintf(format, args...))
+	}
+}
+
+func (r *reader) tick() {
+	r.entries++
+	if r.progress != nil && r.entries%min(1000, r.s.cfg.PageSize) == 0 {
+		r.progress(Progress{Phase: "read", EntriesRead: r.entries})
+	}
+}
+
+// readUsers streams the users matching filter.
+func (r *reader) readUsers(ctx context.Context, c *ldap.Conn, filter string) error {
+	s := r.s
+	if s.cfg.DisabledFilter != "" {
+		f := "(&" + filter + wrapFilter(s.cfg.DisabledFilter, "") + ")"
+		err := s.search(ctx, c, s.cfg.Users.BaseDN, f, []string{"1.1"}, func(e *ldap.Entry) error {
+			k, err := parseDNKey(e.DN)
+			if err != nil {
+				return fmt.Errorf("entry %q: %w", e.DN, err)
+			}
+			r.disabled[k] = struct{}{}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	attrs := s.attrs.userAttributes()
+	return s.search(ctx, c, s.cfg.Users.BaseDN, filter, attrs, func(e *ldap.Entry) error {
+		r.tick()
+		u, ok := r.user(e)
+		if !ok {
+			return nil
+		}
+		k, err := parseDNKey(e.DN)
+		if err != nil {
+			r.problem("%s: DN: %v", e.DN, err)
+			return nil
+		}
+		if _, ok := r.disabled[k]; ok {
+			u.Disabled = true
+		}
+		i := int32(len(r.snap.Users))
+		r.snap.Users = append(r.snap.Users, u)
+		r.byDN[k] = i
+		r.byUID[strKey(u.Username)] = i
+		return nil
+	})
+}
+
+// user maps one entry; entries without an id or a username are reported and skipped.
+func (r *reader) user(e *ldap.Entry) (core.DirectoryUser, bool) {
+	m := &r.s.attrs
+	id, err := m.externalID(e)
+	if err != nil {
+		r.problem("%s: %s: %v", e.DN, m.ExternalID, err)
+		return core.DirectoryUser{}, false
+	}
+	if id == "" {
+		r.problem("%s: no %s", e.DN, m.ExternalID)
+		return core.DirectoryUser{}, false
+	}
+	u := core.DirectoryUser{
+		ExternalID: id,
+		Username:   e.GetAttributeValue(m.Username),
+		Email:      e.GetAttributeValue(m.Email),
+		FirstName:  e.GetAttributeValue(m.FirstName),
+		LastName:   e.GetAttributeValue(m.LastName),
+		Phone:      e.GetAttributeValue(m.Phone),
+		Disabled:   m.disabled(e),
+	}
+	if u.Username == "" {
+		r.problem("%s: no %s", e.DN, m.Username)
+		return core.DirectoryUser{}, false
+	}
+	r.watermark = m.laterWatermark(r.watermark, e.GetAttributeValue(m.Watermark))
+	return u, true
+}
+
+// group is one directory group while the snapshot is read.
+type group struct {
+	key     dnKey
+	ext     string
+	name    string
+	users   []int32 // direct user members
+	nested  []dnKey // members that are not known users: maybe groups
+	partial *rangedAttr
+	dn      string
+}
+
+var memberAttrs = []string{"member", "uniqueMember", "memberUid"}
+
+// readGroups streams the groups, resolves AD's ranged member answers, and
+// flattens nested groups into the snapshot's groups.
+func (r *reader) readGroups(ctx context.Context, c *ldap.Conn) error {
+	s := r.s
+	attrs := append([]string{s.attrs.GroupName, s.attrs.ExternalID, s.attrs.Watermark}, memberAttrs...)
+	var groups []*group
+	err := s.search(ctx, c, s.cfg.Groups.BaseDN, s.groups, attrs, func(e *ldap.Entry) error {
+		r.tick()
+		k, err := parseDNKey(e.DN)
+		if err != nil {
+			r.problem("%s: DN: %v", e.DN, err)
+			return nil
+		}
+		ext, err := s.attrs.externalID(e)
+		if err != nil || ext == "" {
+			r.problem("group %s: no usable %s", e.DN, s.attrs.ExternalID)
+			return nil
+		}
+		g := &group{key: k, ext: ext, name: e.GetAttributeValue(s.attrs.GroupName), dn: e.DN}
+		if g.name == "" {
+			g.name = e.DN
+		}
+		r.watermark = s.attrs.laterWatermark(r.watermark, e.GetAttributeValue(s.attrs.Watermark))
+		for _, a := range e.Attributes {
+			switch {
+			case strings.EqualFold(a.Name, "member"), strings.EqualFold(a.Name, "uniqueMember"):
+				r.addMembers(g, a.Values)
+			case strings.EqualFold(a.Name, "memberUid"):
+				for _, v := range a.Values {
+					if i, ok := r.byUID[strKey(v)]; ok {
+						g.users = append(g.users, i)
+					}
+				}
+			default:
+				if ra, ok := parseRanged(a.Name); ok {
+					r.addMembers(g, a.Values)
+					if !ra.last {
+						g.partial = &ra
+					}
+				}
+			}
+		}
+		groups = append(groups, g)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// AD answers large groups in ranges; fetch the rest now that the paged
+	// search is over (one request at a time on the connection).
+	for _, g := range groups {
+		if g.partial == nil {
+			continue
+		}
+		err := fetchRanges(ctx, connSearcher{c, s.cfg.Timeout}, g.dn, *g.partial, func(vals []string) { r.addMembers(g, vals) })
+		if err != nil {
+			return fmt.Errorf("group %s: %w", g.dn, err)
+		}
+	}
+	r.snap.GroupsIncluded = true
+	r.snap.Groups = flatten(groups, len(r.snap.Users))
+	keys := make([]dnKey, len(groups))
+	for i, g := range groups {
+		keys[i] = g.key
+	}
+	r.applyRoleRules(keys)
+	return nil
+}
+
+func (r *reader) addMembers(g *group, dns []string) {
+	for _, v := range dns {
+		k, err := parseDNKey(memberDN(v))
+		if err != nil {
+			continue // not a DN: nobody we know
+		}
+		if i, ok := r.byDN[k]; ok {
+			g.users = append(g.users, i)
+		} else {
+			g.nested = append(g.nested, k)
+		}
+	}
+}
+
+// flatten resolves nested groups (cycles included) into each group's
+// effective members.
+func flatten(groups []*group, nUsers int) []core.DirectoryGroup {
+	byKey := make(map[dnKey]int, len(groups))
+	for i, g := range groups {
+		byKey[g.key] = i
+	}
+	out := make([]core.DirectoryGroup, 0, len(groups))
+	seen := make([]bool, nUsers)
+	visited := make([]bool, len(groups))
+	for i, g := range groups {
+		clear(visited)
+		var members []int32
+		stack := []int{i}
+		visited[i] = true
+		for len(stack) > 0 {
+			cur := groups[stack[len(stack)-1]]
+			stack = stack[:len(stack)-1]
+			for _, u := range cur.users {
+				if !seen[u] {
+					seen[u] = true
+					members = append(members, u)
+				}
+			}
+			for _, k := range cur.nested {
+				if j, ok := byKey[k]; ok && !visited[j] {
+					visited[j] = true
+					stack = append(stack, j)
+				}
+			}
+		}
+		for _, u := range members {
+			seen[u] = false
+		}
+		slices.Sort(members)
+		out = append(out, core.DirectoryGroup{ExternalID: g.ext, Name: g.name, Members: members})
+	}
+	return out
+}
+
+// applyRoleRules gives each user the role of the first rule whose group
+// (with its nested groups) holds them, or the default role.
+func (r *reader) applyRoleRules(keys []dnKey) {
+	if len(r.s.rules) == 0 {
+		return
+	}
+	byKey := map[dnKey]*core.DirectoryGroup{}
+	for i := range r.snap.Groups {
+		byKey[keys[i]] = &r.snap.Groups[i]
+	}
+	member := make([]map[int32]bool, len(r.s.rules))
+	for i, rule := range r.s.rules {
+		member[i] = map[int32]bool{}
+		if g, ok := byKey[rule.key]; ok {
+			for _, u := range g.Members {
+				member[i][u] = true
+			}
+		}
+	}
+	rules := make([]core.RoleRule, len(r.s.rules))
+	for i, rule := range r.s.rules {
+		rules[i] = core.RoleRule{Group: rule.dn, Role: rule.role}
+	}
+	for ui := range r.snap.Users {
+		idx := int32(ui)
+		r.snap.Users[ui].Role = core.ResolveRole(rules, r.s.core.DefaultRole, func(group string) bool {
+			for i := range rules {
+				if rules[i].Group == group {
+					return member[i][idx]
+				}
+			}
+			return false
+		})
+	}
+}
+
+// rangedAttr is one "member;range=LOW-HIGH" attribute of an AD answer.
+type rangedAttr struct {
+	attr string // "member"
+	high int    // last index returned
+	last bool   // HIGH was "*": the final range
+}
+
+var rangeRE = regexp.MustCompile(`(?i)^([a-z0-9-]+);range=([0-9]+)-([0-9]+|\*)$`)
+
+func parseRanged(name string) (rangedAttr, bool) {
+	m := rangeRE.FindStringSubmatch(name)
+	if m == nil {
+		return rangedAttr{}, false
+	}
+	if m[3] == "*" {
+		return rangedAttr{attr: m[1], last: true}, true
+	}
+	var hi int
+	fmt.Sscanf(m[3], "%d", &hi)
+	return rangedAttr{attr: m[1], high: hi}, true
+}
