@@ -12,6 +12,7 @@ import (
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/core/config"
 	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/ldapsync/slapdtest"
 )
 
 // env is a fresh migrated SQLite store and a core service.
@@ -48,13 +49,13 @@ func newEnv(t testing.TB) *env {
 }
 
 // sourceConfig is a source on srv with the test defaults; edit tweaks it.
-func sourceConfig(srv *slapd, edit func(*config.LDAPSource)) config.LDAPSource {
+func sourceConfig(srv *slapdtest.Server, edit func(*config.LDAPSource)) config.LDAPSource {
 	f := false
 	c := config.LDAPSource{
-		Name: "corp", Org: core.DefaultOrg, URLs: []string{srv.url}, Timeout: 5 * time.Second,
-		BindDN: adminDN, BindPassword: adminPW, Preset: "openldap",
-		Users:       config.LDAPSearch{BaseDN: peopleDN, Filter: "(objectClass=inetOrgPerson)"},
-		Groups:      config.LDAPSearch{BaseDN: groupsDN},
+		Name: "corp", Org: core.DefaultOrg, URLs: []string{srv.URL}, Timeout: 5 * time.Second,
+		BindDN: slapdtest.AdminDN, BindPassword: slapdtest.AdminPW, Preset: "openldap",
+		Users:       config.LDAPSearch{BaseDN: slapdtest.PeopleDN, Filter: "(objectClass=inetOrgPerson)"},
+		Groups:      config.LDAPSearch{BaseDN: slapdtest.GroupsDN},
 		DefaultRole: "member", Mode: "all", Invite: &f, Removal: "disable", MaxRemovals: "50%",
 		LinkExisting: "never", Interval: 15 * time.Minute, FullSyncEvery: 24 * time.Hour, PageSize: 7,
 	}

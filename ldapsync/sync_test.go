@@ -8,6 +8,7 @@ import (
 
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/core/config"
+	"github.com/rosterhq/roster/ldapsync/slapdtest"
 )
 
 func mustRun(t *testing.T, s *Source, o RunOptions) *Report {
@@ -22,11 +23,11 @@ func mustRun(t *testing.T, s *Source, o RunOptions) *Report {
 // TestSyncLifecycle walks one directory through the life of its users; each
 // step checks what the run reported and what the store holds.
 func TestSyncLifecycle(t *testing.T) {
-	data := people(20) +
-		person("locked", "Lou", "Locked", "pwdAccountLockedTime: 000001010000Z") +
-		groupOfNames("roster-admins", userDN("user0001")) +
-		groupOfNames("engineering", userDN("user0002"), userDN("user0003"), groupDN("roster-admins"))
-	srv := startSlapd(t, data)
+	data := slapdtest.People(20) +
+		slapdtest.Person("locked", "Lou", "Locked", "pwdAccountLockedTime: 000001010000Z") +
+		slapdtest.GroupOfNames("roster-admins", slapdtest.UserDN("user0001")) +
+		slapdtest.GroupOfNames("engineering", slapdtest.UserDN("user0002"), slapdtest.UserDN("user0003"), slapdtest.GroupDN("roster-admins"))
+	srv := slapdtest.Start(t, data)
 	e := newEnv(t)
 	src := e.source(sourceConfig(srv, func(c *config.LDAPSource) {
 		c.RoleRules = []config.RoleRule{{Group: "CN=Roster-Admins, ou=groups,dc=example,dc=com", Role: "admin"}}
@@ -73,7 +74,7 @@ func TestSyncLifecycle(t *testing.T) {
 		check func(t *testing.T)
 	}{
 		{name: "attribute change",
-			ldif: "dn: " + userDN("user0004") + "\nchangetype: modify\nreplace: sn\nsn: Renamed\n-\nreplace: telephoneNumber\ntelephoneNumber: +44 20 7946 0000\n",
+			ldif: "dn: " + slapdtest.UserDN("user0004") + "\nchangetype: modify\nreplace: sn\nsn: Renamed\n-\nreplace: telephoneNumber\ntelephoneNumber: +44 20 7946 0000\n",
 			want: func(r *Report) bool { return r.Updated == 1 && r.Unchanged == 19 },
 			check: func(t *testing.T) {
 				u := e.users()["user0004"]
@@ -82,7 +83,7 @@ func TestSyncLifecycle(t *testing.T) {
 				}
 			}},
 		{name: "user removed is disabled",
-			ldif: "dn: " + userDN("user0005") + "\nchangetype: delete\n",
+			ldif: "dn: " + slapdtest.UserDN("user0005") + "\nchangetype: delete\n",
 			want: func(r *Report) bool { return r.Disabled == 1 },
 			check: func(t *testing.T) {
 				if st := e.statuses()["user0005"]; st != core.StatusDisabled {
@@ -90,7 +91,7 @@ func TestSyncLifecycle(t *testing.T) {
 				}
 			}},
 		{name: "re-added is re-enabled, not duplicated",
-			ldif: "dn: " + userDN("user0005") + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: user0005\ncn: x\ngivenName: First5\nsn: Last5\nmail: user0005@example.com\n",
+			ldif: "dn: " + slapdtest.UserDN("user0005") + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: user0005\ncn: x\ngivenName: First5\nsn: Last5\nmail: user0005@example.com\n",
 			want: func(r *Report) bool { return r.Enabled == 1 && r.Created == 0 },
 			check: func(t *testing.T) {
 				us := e.users()
@@ -99,7 +100,7 @@ func TestSyncLifecycle(t *testing.T) {
 				}
 			}},
 		{name: "locked account is disabled",
-			ldif: "dn: " + userDN("user0006") + "\nchangetype: modify\nadd: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n",
+			ldif: "dn: " + slapdtest.UserDN("user0006") + "\nchangetype: modify\nadd: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n",
 			want: func(r *Report) bool { return r.Disabled == 1 },
 			check: func(t *testing.T) {
 				if st := e.statuses()["user0006"]; st != core.StatusDisabled {
@@ -107,7 +108,7 @@ func TestSyncLifecycle(t *testing.T) {
 				}
 			}},
 		{name: "unlocked account is active again",
-			ldif: "dn: " + userDN("user0006") + "\nchangetype: modify\ndelete: pwdAccountLockedTime\n",
+			ldif: "dn: " + slapdtest.UserDN("user0006") + "\nchangetype: modify\ndelete: pwdAccountLockedTime\n",
 			want: func(r *Report) bool { return r.Enabled == 1 },
 			check: func(t *testing.T) {
 				if st := e.statuses()["user0006"]; st != core.StatusActive {
@@ -115,7 +116,7 @@ func TestSyncLifecycle(t *testing.T) {
 				}
 			}},
 		{name: "joining the admin group makes an admin, leaving it a member",
-			ldif: "dn: " + groupDN("roster-admins") + "\nchangetype: modify\nreplace: member\nmember: " + userDN("user0007") + "\n",
+			ldif: "dn: " + slapdtest.GroupDN("roster-admins") + "\nchangetype: modify\nreplace: member\nmember: " + slapdtest.UserDN("user0007") + "\n",
 			want: func(r *Report) bool { return r.Updated == 2 },
 			check: func(t *testing.T) {
 				us := e.users()
@@ -126,7 +127,7 @@ func TestSyncLifecycle(t *testing.T) {
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			srv.modify(st.ldif)
+			srv.Modify(st.ldif)
 			rep := mustRun(t, src, RunOptions{Full: true})
 			if !st.want(rep) {
 				t.Errorf("report: %+v", rep)
@@ -139,7 +140,7 @@ func TestSyncLifecycle(t *testing.T) {
 // TestDeletionGuard: a broken filter, a half-empty answer or a dead server
 // must apply nothing and disable nobody.
 func TestDeletionGuard(t *testing.T) {
-	srv := startSlapd(t, people(20))
+	srv := slapdtest.Start(t, slapdtest.People(20))
 	tests := []struct {
 		name   string
 		edit   func(c *config.LDAPSource)
@@ -157,7 +158,9 @@ func TestDeletionGuard(t *testing.T) {
 		{name: "a wrong bind password",
 			edit: func(c *config.LDAPSource) { c.BindPassword = "wrong" }},
 		{name: "an unreachable server",
-			edit: func(c *config.LDAPSource) { c.URLs = []string{fmt.Sprintf("ldap://127.0.0.1:%d", freePort(t))} }},
+			edit: func(c *config.LDAPSource) {
+				c.URLs = []string{fmt.Sprintf("ldap://127.0.0.1:%d", slapdtest.FreePort(t))}
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,14 +203,14 @@ func TestDeletionGuard(t *testing.T) {
 // TestServerStopsMidSync: the server dies after the first page; the run
 // fails and nobody is disabled.
 func TestServerStopsMidSync(t *testing.T) {
-	srv := startSlapd(t, people(60))
+	srv := slapdtest.Start(t, slapdtest.People(60))
 	e := newEnv(t)
 	src := e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.MaxRemovals = "100%" }))
 	mustRun(t, src, RunOptions{})
 	h := e.history()
 	rep, err := src.Run(t.Context(), RunOptions{Full: true, Progress: func(p Progress) {
 		if p.Phase == "read" {
-			srv.stop()
+			srv.Stop()
 		}
 	}})
 	if err == nil || rep.Status != core.RunFailed {
@@ -225,7 +228,7 @@ func TestServerStopsMidSync(t *testing.T) {
 
 // TestDryRunWritesNothing: the plan is reported, the store stays as it was.
 func TestDryRunWritesNothing(t *testing.T) {
-	srv := startSlapd(t, people(10)+groupOfNames("staff", userDN("user0001")))
+	srv := slapdtest.Start(t, slapdtest.People(10)+slapdtest.GroupOfNames("staff", slapdtest.UserDN("user0001")))
 	e := newEnv(t)
 	src := e.source(sourceConfig(srv, nil))
 	rep := mustRun(t, src, RunOptions{DryRun: true})
@@ -240,7 +243,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	}
 	// After a real run, a dry run of a removal plans it and applies nothing.
 	mustRun(t, src, RunOptions{})
-	srv.modify("dn: " + userDN("user0002") + "\nchangetype: delete\n")
+	srv.Modify("dn: " + slapdtest.UserDN("user0002") + "\nchangetype: delete\n")
 	rep = mustRun(t, src, RunOptions{DryRun: true, Full: true})
 	if rep.Disabled != 1 {
 		t.Errorf("dry run: %+v", rep)

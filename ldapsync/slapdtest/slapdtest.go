@@ -1,4 +1,8 @@
-package ldapsync
+// Package slapdtest runs a private OpenLDAP server for tests: 127.0.0.1, a
+// free port, all state in a temp dir (recipe:
+// ../shared/recipes/openldap-for-tests.md). Under CI (CI=true) a missing slapd
+// fails the test instead of skipping it.
+package slapdtest
 
 import (
 	"bytes"
@@ -12,28 +16,26 @@ import (
 	"time"
 )
 
-// A private OpenLDAP server per test: 127.0.0.1, a free port, all state in a
-// temp dir (recipe: ../shared/recipes/openldap-for-tests.md). Under CI a
-// missing slapd fails the test instead of skipping it.
-
 const (
-	baseDN    = "dc=example,dc=com"
-	adminDN   = "cn=admin,dc=example,dc=com"
-	adminPW   = "admin-secret"
-	peopleDN  = "ou=people,dc=example,dc=com"
-	groupsDN  = "ou=groups,dc=example,dc=com"
+	BaseDN    = "dc=example,dc=com"
+	AdminDN   = "cn=admin,dc=example,dc=com"
+	AdminPW   = "admin-secret"
+	PeopleDN  = "ou=people,dc=example,dc=com"
+	GroupsDN  = "ou=groups,dc=example,dc=com"
 	slapdPath = "/usr/sbin/slapd"
 )
 
-type slapd struct {
+// Server is one running slapd.
+type Server struct {
 	t    testing.TB
 	dir  string
-	url  string
+	URL  string
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
-func requireSlapd(t testing.TB) {
+// Require skips the test when slapd is missing, or fails it under CI.
+func Require(t testing.TB) {
 	t.Helper()
 	for _, bin := range []string{slapdPath, "/usr/sbin/slapadd", "/usr/sbin/slappasswd", "ldapmodify"} {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -61,11 +63,11 @@ olcObjectClasses: ( 1.3.6.1.4.1.99999.2.1 NAME 'adUser' AUXILIARY MAY ( objectGU
 olcObjectClasses: ( 1.3.6.1.4.1.99999.2.2 NAME 'adGroup' AUXILIARY MAY ( objectGUID $ uSNChanged ) )
 `
 
-// startSlapd builds a config, bulk-loads data (LDIF, may be empty) with
+// Start builds a config, bulk-loads data (LDIF, may be empty) with
 // slapadd and starts slapd; it stops when the test ends.
-func startSlapd(t testing.TB, data string) *slapd {
+func Start(t testing.TB, data string) *Server {
 	t.Helper()
-	requireSlapd(t)
+	Require(t)
 	dir, err := os.MkdirTemp("", "roster-slapd-")
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +78,7 @@ func startSlapd(t testing.TB, data string) *slapd {
 			t.Fatal(err)
 		}
 	}
-	hash, err := exec.Command("/usr/sbin/slappasswd", "-s", adminPW).Output()
+	hash, err := exec.Command("/usr/sbin/slappasswd", "-s", AdminPW).Output()
 	if err != nil {
 		t.Fatalf("slappasswd: %v", err)
 	}
@@ -85,23 +87,23 @@ func startSlapd(t testing.TB, data string) *slapd {
 	write(t, filepath.Join(dir, "config.ldif"), cfg)
 	run(t, "/usr/sbin/slapadd", "-n", "0", "-F", filepath.Join(dir, "slapd.d"), "-l", filepath.Join(dir, "config.ldif"))
 	write(t, filepath.Join(dir, "data.ldif"), baseLDIF+data)
-	run(t, "/usr/sbin/slapadd", "-q", "-F", filepath.Join(dir, "slapd.d"), "-b", baseDN, "-l", filepath.Join(dir, "data.ldif"))
-	s := &slapd{t: t, dir: dir}
+	run(t, "/usr/sbin/slapadd", "-q", "-F", filepath.Join(dir, "slapd.d"), "-b", BaseDN, "-l", filepath.Join(dir, "data.ldif"))
+	s := &Server{t: t, dir: dir}
 	s.start()
-	t.Cleanup(s.stop)
+	t.Cleanup(s.Stop)
 	return s
 }
 
-func (s *slapd) start() {
+func (s *Server) start() {
 	t := s.t
 	t.Helper()
-	port := freePort(t)
-	s.url = fmt.Sprintf("ldap://127.0.0.1:%d", port)
+	port := FreePort(t)
+	s.URL = fmt.Sprintf("ldap://127.0.0.1:%d", port)
 	log, err := os.Create(filepath.Join(s.dir, "slapd.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.cmd = exec.Command(slapdPath, "-F", filepath.Join(s.dir, "slapd.d"), "-h", s.url+"/", "-d", "none")
+	s.cmd = exec.Command(slapdPath, "-F", filepath.Join(s.dir, "slapd.d"), "-h", s.URL+"/", "-d", "none")
 	s.cmd.Stdout, s.cmd.Stderr = log, log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start slapd: %v", err)
@@ -117,7 +119,7 @@ func (s *slapd) start() {
 		default:
 		}
 		// Our instance answers with our admin password: not someone else's server on that port.
-		if exec.Command("ldapwhoami", "-x", "-H", s.url, "-D", adminDN, "-w", adminPW).Run() == nil {
+		if exec.Command("ldapwhoami", "-x", "-H", s.URL, "-D", AdminDN, "-w", AdminPW).Run() == nil {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -127,8 +129,8 @@ func (s *slapd) start() {
 	}
 }
 
-// stop ends slapd and waits for it.
-func (s *slapd) stop() {
+// Stop ends slapd and waits for it.
+func (s *Server) Stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
@@ -146,17 +148,18 @@ func (s *slapd) stop() {
 	}
 }
 
-// modify applies LDIF changes (changetype records) as the admin.
-func (s *slapd) modify(ldif string) {
+// Modify applies LDIF changes (changetype records) as the admin.
+func (s *Server) Modify(ldif string) {
 	s.t.Helper()
-	cmd := exec.Command("ldapmodify", "-x", "-H", s.url, "-D", adminDN, "-w", adminPW)
+	cmd := exec.Command("ldapmodify", "-x", "-H", s.URL, "-D", AdminDN, "-w", AdminPW)
 	cmd.Stdin = strings.NewReader(ldif)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		s.t.Fatalf("ldapmodify: %v\n%s\n%s", err, out, ldif)
 	}
 }
 
-func freePort(t testing.TB) int {
+// FreePort returns a loopback port that was free a moment ago.
+func FreePort(t testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -270,11 +273,11 @@ pwdLockout: TRUE
 
 `
 
-// person is one generated inetOrgPerson.
-func person(uid, given, sn string, extra ...string) string {
+// Person is one generated inetOrgPerson.
+func Person(uid, given, sn string, extra ...string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "dn: uid=%s,%s\nobjectClass: inetOrgPerson\nuid: %s\ncn: %s %s\ngivenName: %s\nsn: %s\nmail: %s@example.com\nuserPassword: pw-%s\n",
-		uid, peopleDN, uid, given, sn, given, sn, uid, uid)
+		uid, PeopleDN, uid, given, sn, given, sn, uid, uid)
 	for _, e := range extra {
 		b.WriteString(e + "\n")
 	}
@@ -282,18 +285,19 @@ func person(uid, given, sn string, extra ...string) string {
 	return b.String()
 }
 
-// people generates n users user0000…
-func people(n int) string {
+// People generates n users user0000…
+func People(n int) string {
 	var b strings.Builder
 	for i := range n {
-		b.WriteString(person(fmt.Sprintf("user%04d", i), fmt.Sprintf("First%d", i), fmt.Sprintf("Last%d", i)))
+		b.WriteString(Person(fmt.Sprintf("user%04d", i), fmt.Sprintf("First%d", i), fmt.Sprintf("Last%d", i)))
 	}
 	return b.String()
 }
 
-func groupOfNames(cn string, members ...string) string {
+// GroupOfNames is a group entry with members.
+func GroupOfNames(cn string, members ...string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "dn: cn=%s,%s\nobjectClass: groupOfNames\ncn: %s\n", cn, groupsDN, cn)
+	fmt.Fprintf(&b, "dn: cn=%s,%s\nobjectClass: groupOfNames\ncn: %s\n", cn, GroupsDN, cn)
 	for _, m := range members {
 		fmt.Fprintf(&b, "member: %s\n", m)
 	}
@@ -301,5 +305,8 @@ func groupOfNames(cn string, members ...string) string {
 	return b.String()
 }
 
-func userDN(uid string) string { return "uid=" + uid + "," + peopleDN }
-func groupDN(cn string) string { return "cn=" + cn + "," + groupsDN }
+// UserDN is the DN of a generated user.
+func UserDN(uid string) string { return "uid=" + uid + "," + PeopleDN }
+
+// GroupDN is the DN of a group.
+func GroupDN(cn string) string { return "cn=" + cn + "," + GroupsDN }
