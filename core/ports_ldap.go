@@ -10,6 +10,8 @@ type SyncTx interface {
 	// SyncUsers returns the compact state of the users of one source. With
 	// externalIDs nil it returns all of them; otherwise only those ids.
 	SyncUsers(ctx context.Context, orgID, source string, externalIDs []string) ([]SyncedUser, error)
+	// CountSyncUsers counts the users of a source that are neither disabled nor archived.
+	CountSyncUsers(ctx context.Context, orgID, source string) (int, error)
 	// SetSyncRemoved marks (or unmarks) a user as removed by its source.
 	SetSyncRemoved(ctx context.Context, userID, source string, removed bool) error
 	// SourceGroups lists the groups of one source.

@@ -93,9 +93,15 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 		}
 	}
 	var current []SyncedUser
+	base := -1
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
-		current, err = tx.SyncUsers(ctx, src.OrgID, src.Source(), ids)
+		if current, err = tx.SyncUsers(ctx, src.OrgID, src.Source(), ids); err != nil {
+			return err
+		}
+		if !snap.Full { // the guard's base is every user of the source, not just those read
+			base, err = tx.CountSyncUsers(ctx, src.OrgID, src.Source())
+		}
 		return err
 	})
 	if err != nil {
@@ -103,6 +109,9 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 	}
 	plan := Reconcile(snap.Users, current, ReconcileOptions{Full: snap.Full, Archive: src.Archive, NoCreate: snap.NoCreate})
 	current = nil
+	if base >= 0 {
+		plan.Base = base
+	}
 	res.Unchanged = plan.Unchanged
 	if err := CheckGuard(plan, o.MaxRemovals, snap.Full, len(snap.Users)); err != nil {
 		return res, err

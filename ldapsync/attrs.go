@@ -23,6 +23,11 @@ type attrMap struct {
 
 	binaryID         bool // the external id is a binary GUID (AD objectGUID)
 	numericWatermark bool // the watermark compares as a number (uSNChanged)
+	// uniqueWatermark: no two changes share a value (entryCSN, uSNChanged), so
+	// an incremental run asks for values strictly after the watermark. With
+	// modifyTimestamp (one-second resolution) it asks for >=, re-reading the
+	// entries of that second rather than missing a change made in it.
+	uniqueWatermark bool
 	// disabled decides whether an entry is disabled in the directory.
 	disabled      func(e *ldap.Entry) bool
 	disabledAttrs []string
@@ -42,7 +47,7 @@ func presetAttrs(preset string) (attrMap, error) {
 			// entryCSN, not modifyTimestamp: microsecond resolution, so an
 			// incremental run re-reads only the entry at the watermark instead
 			// of every entry changed in that second (a bulk load: all of them).
-			ExternalID: "entryUUID", GroupName: "cn", Watermark: "entryCSN",
+			ExternalID: "entryUUID", GroupName: "cn", Watermark: "entryCSN", uniqueWatermark: true,
 			disabled: func(e *ldap.Entry) bool {
 				return e.GetAttributeValue("pwdAccountLockedTime") != "" || isTrue(e.GetAttributeValue("nsAccountLock"))
 			},
@@ -63,7 +68,7 @@ func presetAttrs(preset string) (attrMap, error) {
 		return attrMap{
 			Username: "sAMAccountName", Email: "mail", FirstName: "givenName", LastName: "sn", Phone: "telephoneNumber",
 			ExternalID: "objectGUID", GroupName: "cn", Watermark: "uSNChanged",
-			binaryID: true, numericWatermark: true,
+			binaryID: true, numericWatermark: true, uniqueWatermark: true,
 			disabled:      func(e *ldap.Entry) bool { return uacDisabled(e.GetAttributeValue("userAccountControl")) },
 			disabledAttrs: []string{"userAccountControl"},
 			userFilter:    "(&(objectCategory=person)(objectClass=user))",
@@ -98,6 +103,7 @@ func (m attrMap) withOverrides(o map[string]string) (attrMap, error) {
 		case "watermark":
 			m.Watermark = v
 			m.numericWatermark = strings.EqualFold(v, "uSNChanged")
+			m.uniqueWatermark = m.numericWatermark || strings.EqualFold(v, "entryCSN")
 		default:
 			return m, fmt.Errorf("attributes.%s: unknown key (one of %s)", k, strings.Join(overridable, ", "))
 		}
@@ -167,4 +173,13 @@ func (m attrMap) laterWatermark(a, b string) string {
 		return b
 	}
 	return a
+}
+
+// changedSince is the filter part selecting entries changed after watermark
+// wm, escaped here, where the filter is built.
+func (m attrMap) changedSince(wm string) string {
+	if m.uniqueWatermark {
+		return "(!(" + m.Watermark + "<=" + ldap.EscapeFilter(wm) + "))"
+	}
+	return "(" + m.Watermark + ">=" + ldap.EscapeFilter(wm) + ")"
 }

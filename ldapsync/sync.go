@@ -136,7 +136,7 @@ func (s *Source) run(ctx context.Context, rep *Report, st *core.SyncState, full 
 	r.snap.Full = full
 	filter := s.users
 	if !full {
-		filter = "(&" + s.users + "(" + s.attrs.Watermark + ">=" + ldap.EscapeFilter(st.Watermark) + "))"
+		filter = "(&" + s.users + s.attrs.changedSince(st.Watermark) + ")"
 	}
 	if err := r.readUsers(ctx, c, filter); err != nil {
 		return failed(err)
@@ -181,7 +181,7 @@ func (s *Source) groupsChangedSince(c *ldap.Conn, wm string) (bool, error) {
 	if s.cfg.Groups.BaseDN == "" {
 		return false, nil
 	}
-	f := "(&" + s.groups + "(" + s.attrs.Watermark + ">=" + ldap.EscapeFilter(wm) + "))"
+	f := "(&" + s.groups + s.attrs.changedSince(wm) + ")"
 	res, err := c.Search(ldap.NewSearchRequest(s.cfg.Groups.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 1, int(s.cfg.Timeout/time.Second), false, f, []string{"1.1"}, nil))
 	if ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
 		return true, nil

@@ -42,6 +42,12 @@ func (t *tx) SyncUsers(ctx context.Context, orgID, source string, externalIDs []
 	return out, nil
 }
 
+func (t *tx) CountSyncUsers(ctx context.Context, orgID, source string) (int, error) {
+	var n int
+	err := t.get(ctx, &n, "users", source, `SELECT COUNT(*) FROM users WHERE org_id = ? AND source = ? AND status NOT IN ('disabled', 'archived')`, orgID, source)
+	return n, err
+}
+
 func (t *tx) SetSyncRemoved(ctx context.Context, userID, source string, removed bool) error {
 	var err error
 	if removed {
