@@ -82,3 +82,11 @@ const (
 	RunFailed  RunStatus = "failed"  // the directory or the store failed; nothing was removed
 	RunAborted RunStatus = "aborted" // a guard refused the plan; nothing was applied
 )
+
+// DirectoryAuthenticator checks a directory user's password against their
+// directory (ldapsync binds as the user). It returns the user's external id,
+// or an error wrapping ErrUnauthorized for wrong credentials. The caller
+// applies roster's own rules (status, lockout) to the matching user.
+type DirectoryAuthenticator interface {
+	Authenticate(ctx context.Context, username, password string) (externalID string, err error)
+}
