@@ -14,6 +14,14 @@ type SyncTx interface {
 	CountSyncUsers(ctx context.Context, orgID, source string) (int, error)
 	// SetSyncRemoved marks (or unmarks) a user as removed by its source.
 	SetSyncRemoved(ctx context.Context, userID, source string, removed bool) error
+	// InsertUsers inserts many users with one statement per couple hundred;
+	// on a uniqueness violation none of them is inserted.
+	InsertUsers(ctx context.Context, us []*User) error
+	// InsertHistoryBatch writes many history entries at once (IDs are not set).
+	InsertHistoryBatch(ctx context.Context, hs []HistoryEntry) error
+	// AddGroupMembers and RemoveGroupMembers change many memberships of one group at once.
+	AddGroupMembers(ctx context.Context, groupID string, userIDs []string) error
+	RemoveGroupMembers(ctx context.Context, groupID string, userIDs []string) error
 	// SourceGroups lists the groups of one source.
 	SourceGroups(ctx context.Context, orgID, source string) ([]Group, error)
 

@@ -68,6 +68,35 @@ func (r *SyncResult) problem(format string, args ...any) {
 	}
 }
 
+// historyBuf collects the history entries of one batch transaction, written
+// with one statement per couple hundred entries before the commit.
+type historyBuf struct {
+	s       *Service
+	a       Actor
+	orgID   string
+	entries []HistoryEntry
+}
+
+func (b *historyBuf) add(action, targetType, targetID string, before, after any) {
+	b.entries = append(b.entries, HistoryEntry{
+		OrgID: b.orgID, At: b.s.now(), ActorKind: b.a.Kind, ActorID: b.a.ID, ActorName: b.a.Name,
+		Action: action, TargetType: targetType, TargetID: targetID, RequestID: b.a.RequestID,
+		Before: snapshotJSON(before), After: snapshotJSON(after),
+	})
+}
+
+func (b *historyBuf) flush(ctx context.Context, tx Tx) error {
+	if len(b.entries) == 0 {
+		return nil
+	}
+	err := tx.InsertHistoryBatch(ctx, b.entries)
+	b.entries = b.entries[:0]
+	if err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	return nil
+}
+
 // errRollback ends a dry-run transaction without committing it.
 var errRollback = errors.New("dry run: rolled back")
 
@@ -143,15 +172,20 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 			bc, bp = SyncCounts{}, nil
 			clear(created)
 			br := &SyncResult{}
+			hist := &historyBuf{s: s, a: a, orgID: src.OrgID}
+			var creates []int
+			for _, op := range batch {
+				if op.create >= 0 {
+					creates = append(creates, op.create)
+				}
+			}
+			if err := s.syncCreates(ctx, tx, src, a, hist, snap.Users, creates, !snap.Full, created, br); err != nil {
+				return err
+			}
 			for _, op := range batch {
 				var err error
 				switch {
 				case op.create >= 0:
-					var id string
-					id, err = s.syncCreate(ctx, tx, src, a, &snap.Users[op.create], !snap.Full, br)
-					if id != "" {
-						created[op.create] = id
-					}
 				case op.update != nil:
 					err = s.syncUpdate(ctx, tx, src, a, &snap.Users[op.update.Desired], op.update, br)
 				default:
@@ -160,6 +194,9 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 				if err != nil {
 					return err
 				}
+			}
+			if err := hist.flush(ctx, tx); err != nil {
+				return err
 			}
 			bc, bp = br.SyncCounts, br.Problems
 			if o.DryRun {
@@ -212,7 +249,58 @@ func domainErr(err error) bool {
 
 // syncCreate adds a directory user, or links it to an existing user when the
 // source allows that. It returns the user's id ("" when skipped).
-func (s *Service) syncCreate(ctx context.Context, tx Tx, src SyncSource, a Actor, d *DirectoryUser, relink bool, r *SyncResult) (string, error) {
+// syncCreates adds new directory users: all of a batch with one statement
+// per couple hundred rows, or, when one of them clashes with an existing
+// user, one at a time so that each clash is handled on its own.
+func (s *Service) syncCreates(ctx context.Context, tx Tx, src SyncSource, a Actor, hist *historyBuf, desired []DirectoryUser, idx []int, relink bool, created map[int]string, r *SyncResult) error {
+	users := make([]*User, 0, len(idx))
+	which := make([]int, 0, len(idx))
+	for _, i := range idx {
+		if u := s.newDirectoryUser(src, &desired[i], r); u != nil {
+			users = append(users, u)
+			which = append(which, i)
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	err := tx.InsertUsers(ctx, users)
+	if err == nil {
+		for k, u := range users {
+			if err := s.created(ctx, tx, src, a, hist, u, r); err != nil {
+				return err
+			}
+			created[which[k]] = u.ID
+		}
+		return nil
+	}
+	if !errors.Is(err, ErrConflict) {
+		return err
+	}
+	// A failed statement inserted nothing and left the transaction usable.
+	for k, u := range users {
+		d := &desired[which[k]]
+		err := tx.InsertUser(ctx, u)
+		var id string
+		switch {
+		case errors.Is(err, ErrConflict):
+			id, err = s.syncClash(ctx, tx, src, a, u, d, relink, r)
+		case err == nil:
+			id, err = u.ID, s.created(ctx, tx, src, a, hist, u, r)
+		}
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			created[which[k]] = id
+		}
+	}
+	return nil
+}
+
+// newDirectoryUser builds the store's copy of a new directory user, or
+// counts why it cannot be imported.
+func (s *Service) newDirectoryUser(src SyncSource, d *DirectoryUser, r *SyncResult) *User {
 	now := s.now()
 	role := d.Role
 	if role == "" {
@@ -228,25 +316,7 @@ func (s *Service) syncCreate(ctx context.Context, tx Tx, src SyncSource, a Actor
 	if err := p.err(); err != nil {
 		r.Errors++
 		r.problem("%s (%s): %v", d.Username, d.ExternalID, err)
-		return "", nil
-	}
-	// An existing user with the same username or email: link, re-link or conflict.
-	other, field, err := existingUser(ctx, tx, u)
-	if err != nil {
-		return "", err
-	}
-	if other != nil {
-		switch {
-		case other.Source == src.Source() && relink && other.ExternalID != d.ExternalID:
-			// Incremental run: the entry was deleted and re-added under a new id.
-			return other.ID, s.syncRelink(ctx, tx, src, a, other, d, "user.update", r)
-		case other.Source == SourceNative && src.LinkExisting == field:
-			r.Linked++
-			return other.ID, s.syncRelink(ctx, tx, src, a, other, d, "user.link", r)
-		}
-		r.Conflicts++
-		r.problem("%s (%s): %s %q is already used by a user of source %s (link_existing: %s)", d.Username, d.ExternalID, field, fieldValue(u, field), other.Source, src.LinkExisting)
-		return "", nil
+		return nil
 	}
 	if src.Invite {
 		u.Status = StatusInvited
@@ -254,24 +324,47 @@ func (s *Service) syncCreate(ctx context.Context, tx Tx, src SyncSource, a Actor
 		u.Status = StatusActive
 		u.ActivatedAt = &now
 	}
-	if err := tx.InsertUser(ctx, u); err != nil {
-		if domainErr(err) {
-			r.Conflicts++
-			r.problem("%s (%s): %v", d.Username, d.ExternalID, err)
-			return "", nil
-		}
-		return "", err
-	}
-	if err := s.record(ctx, tx, a, u.OrgID, "user.create", "user", u.ID, nil, u); err != nil {
-		return "", err
-	}
-	if src.Invite {
-		if _, err := s.issueInvite(ctx, tx, a, u); err != nil {
-			return "", err
-		}
-	}
+	return u
+}
+
+// created records a new user and, for inviting sources, issues the invitation.
+func (s *Service) created(ctx context.Context, tx Tx, src SyncSource, a Actor, hist *historyBuf, u *User, r *SyncResult) error {
+	hist.add("user.create", "user", u.ID, nil, u)
 	r.Created++
-	return u.ID, nil
+	if !src.Invite {
+		return nil
+	}
+	if err := hist.flush(ctx, tx); err != nil { // keep the order: create, then invite
+		return err
+	}
+	_, err := s.issueInvite(ctx, tx, a, u)
+	return err
+}
+
+// syncClash handles a new directory user whose username, email or id is
+// taken: an entry re-added under a new id (incremental runs), a native user
+// to link when the source says so, or a conflict.
+func (s *Service) syncClash(ctx context.Context, tx Tx, src SyncSource, a Actor, u *User, d *DirectoryUser, relink bool, r *SyncResult) (string, error) {
+	other, field, err := existingUser(ctx, tx, u)
+	if err != nil {
+		return "", err
+	}
+	if other == nil {
+		r.Conflicts++
+		r.problem("%s (%s): the external id is already used by another user of source %s", d.Username, d.ExternalID, src.Source())
+		return "", nil
+	}
+	switch {
+	case other.Source == src.Source() && relink && other.ExternalID != d.ExternalID:
+		// Incremental run: the entry was deleted and re-added under a new id.
+		return other.ID, s.syncRelink(ctx, tx, src, a, other, d, "user.update", r)
+	case other.Source == SourceNative && src.LinkExisting == field:
+		r.Linked++
+		return other.ID, s.syncRelink(ctx, tx, src, a, other, d, "user.link", r)
+	}
+	r.Conflicts++
+	r.problem("%s (%s): %s %q is already used by a user of source %s (link_existing: %s)", d.Username, d.ExternalID, field, fieldValue(u, field), other.Source, src.LinkExisting)
+	return "", nil
 }
 
 func fieldValue(u *User, field string) string {
@@ -423,71 +516,120 @@ func (s *Service) syncStatus(ctx context.Context, tx Tx, src SyncSource, a Actor
 
 // syncGroups makes the source's groups and their memberships those of the
 // directory: groups are created or renamed; a group gone from the directory
-// is emptied, not deleted, so that app grants made on it survive.
+// is emptied, not deleted, so that app grants made on it survive. Current
+// memberships are read first; only groups that change are written, several
+// per transaction.
 func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap *DirectorySnapshot, userIDs []string, o SyncOptions, res *SyncResult) error {
-	var stored []Group
-	if err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		stored, err = tx.SourceGroups(ctx, src.OrgID, src.Source())
-		return err
-	}); err != nil {
+	type change struct {
+		g           *Group // nil: a new group
+		ext, name   string
+		add, remove []string
+	}
+	var changes []change
+	err := s.store.View(ctx, func(tx Tx) error {
+		stored, err := tx.SourceGroups(ctx, src.OrgID, src.Source())
+		if err != nil {
+			return err
+		}
+		byExt := make(map[string]*Group, len(stored))
+		for i := range stored {
+			byExt[stored[i].ExternalID] = &stored[i]
+		}
+		plan := func(g *Group, ext, name string, members []string) error {
+			var current []string
+			if g != nil {
+				if current, err = tx.GroupMemberIDs(ctx, g.ID); err != nil {
+					return err
+				}
+			}
+			slices.Sort(members)
+			members = slices.Compact(members)
+			c := change{g: g, ext: ext, name: name}
+			for _, id := range members {
+				if _, ok := slices.BinarySearch(current, id); !ok {
+					c.add = append(c.add, id)
+				}
+			}
+			for _, id := range current {
+				if _, ok := slices.BinarySearch(members, id); !ok {
+					c.remove = append(c.remove, id)
+				}
+			}
+			if g == nil || g.Name != name || len(c.add)+len(c.remove) > 0 {
+				changes = append(changes, c)
+			}
+			return nil
+		}
+		listed := make(map[string]bool, len(snap.Groups))
+		for gi := range snap.Groups {
+			g := &snap.Groups[gi]
+			listed[g.ExternalID] = true
+			members := make([]string, 0, len(g.Members))
+			for _, m := range g.Members {
+				if int(m) < len(userIDs) && userIDs[m] != "" {
+					members = append(members, userIDs[m])
+				}
+			}
+			if err := plan(byExt[g.ExternalID], g.ExternalID, g.Name, members); err != nil {
+				return err
+			}
+		}
+		if snap.Full {
+			for i := range stored {
+				if !listed[stored[i].ExternalID] {
+					if err := plan(&stored[i], stored[i].ExternalID, stored[i].Name, nil); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("read groups of %s: %w", src.Source(), err)
 	}
-	byExt := make(map[string]*Group, len(stored))
-	for i := range stored {
-		byExt[stored[i].ExternalID] = &stored[i]
-	}
-	listed := map[string]bool{}
-	apply := func(ext, name string, members []string) error {
+	for start := 0; start < len(changes); {
+		// One transaction holds whole groups, up to about BatchSize memberships.
+		end, n := start, 0
+		for end < len(changes) && (end == start || n < o.BatchSize) {
+			n += 1 + len(changes[end].add) + len(changes[end].remove)
+			end++
+		}
 		var bc SyncCounts
 		var bp []string
 		err := s.store.InTx(ctx, func(tx Tx) error {
 			br := &SyncResult{}
-			err := s.syncGroup(ctx, tx, src, a, byExt[ext], ext, name, members, br)
+			hist := &historyBuf{s: s, a: a, orgID: src.OrgID}
+			for _, c := range changes[start:end] {
+				if err := s.syncGroup(ctx, tx, src, a, hist, c.g, c.ext, c.name, c.add, c.remove, br); err != nil {
+					return fmt.Errorf("group %q: %w", c.name, err)
+				}
+			}
+			if err := hist.flush(ctx, tx); err != nil {
+				return err
+			}
 			bc, bp = br.SyncCounts, br.Problems
-			if err == nil && o.DryRun {
+			if o.DryRun {
 				return errRollback
 			}
-			return err
+			return nil
 		})
 		if err != nil && !errors.Is(err, errRollback) {
-			return fmt.Errorf("group %q: %w", name, err)
+			return err
 		}
 		res.add(bc)
 		for _, p := range bp {
 			res.problem("%s", p)
 		}
-		return nil
-	}
-	for gi := range snap.Groups {
-		g := &snap.Groups[gi]
-		listed[g.ExternalID] = true
-		members := make([]string, 0, len(g.Members))
-		for _, m := range g.Members {
-			if int(m) < len(userIDs) && userIDs[m] != "" {
-				members = append(members, userIDs[m])
-			}
+		if o.Progress != nil {
+			o.Progress(res.SyncCounts)
 		}
-		if err := apply(g.ExternalID, g.Name, members); err != nil {
-			return err
-		}
-	}
-	if snap.Full {
-		for i := range stored {
-			if !listed[stored[i].ExternalID] {
-				if err := apply(stored[i].ExternalID, stored[i].Name, nil); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	if o.Progress != nil {
-		o.Progress(res.SyncCounts)
+		start = end
 	}
 	return nil
 }
 
-func (s *Service) syncGroup(ctx context.Context, tx Tx, src SyncSource, a Actor, g *Group, ext, name string, members []string, r *SyncResult) error {
+func (s *Service) syncGroup(ctx context.Context, tx Tx, src SyncSource, a Actor, hist *historyBuf, g *Group, ext, name string, add, remove []string, r *SyncResult) error {
 	now := s.now()
 	if g == nil {
 		g = &Group{ID: uuid.NewString(), OrgID: src.OrgID, Name: name, Source: src.Source(), ExternalID: ext, CreatedAt: now, UpdatedAt: now}
@@ -499,9 +641,7 @@ func (s *Service) syncGroup(ctx context.Context, tx Tx, src SyncSource, a Actor,
 			}
 			return err
 		}
-		if err := s.record(ctx, tx, a, src.OrgID, "group.create", "group", g.ID, nil, g); err != nil {
-			return err
-		}
+		hist.add("group.create", "group", g.ID, nil, g)
 	} else if g.Name != name {
 		before := *g
 		g.Name, g.UpdatedAt = name, now
@@ -513,39 +653,20 @@ func (s *Service) syncGroup(ctx context.Context, tx Tx, src SyncSource, a Actor,
 			}
 			return err
 		}
-		if err := s.record(ctx, tx, a, src.OrgID, "group.rename", "group", g.ID, &before, g); err != nil {
-			return err
-		}
+		hist.add("group.rename", "group", g.ID, &before, g)
 	}
-	current, err := tx.GroupMemberIDs(ctx, g.ID)
-	if err != nil {
+	if err := tx.AddGroupMembers(ctx, g.ID, add); err != nil {
 		return err
 	}
-	slices.Sort(members)
-	members = slices.Compact(members)
-	for _, id := range members {
-		if _, ok := slices.BinarySearch(current, id); ok {
-			continue
-		}
-		if err := tx.AddGroupMember(ctx, g.ID, id); err != nil {
-			return err
-		}
-		if err := s.record(ctx, tx, a, src.OrgID, "group.add_member", "user", id, nil, map[string]string{"group": g.Name}); err != nil {
-			return err
-		}
-		r.Memberships++
+	for _, id := range add {
+		hist.add("group.add_member", "user", id, nil, map[string]string{"group": g.Name})
 	}
-	for _, id := range current {
-		if _, ok := slices.BinarySearch(members, id); ok {
-			continue
-		}
-		if err := tx.RemoveGroupMember(ctx, g.ID, id); err != nil {
-			return err
-		}
-		if err := s.record(ctx, tx, a, src.OrgID, "group.remove_member", "user", id, nil, map[string]string{"group": g.Name}); err != nil {
-			return err
-		}
-		r.Memberships++
+	if err := tx.RemoveGroupMembers(ctx, g.ID, remove); err != nil {
+		return err
 	}
+	for _, id := range remove {
+		hist.add("group.remove_member", "user", id, nil, map[string]string{"group": g.Name})
+	}
+	r.Memberships += len(add) + len(remove)
 	return nil
 }

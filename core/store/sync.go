@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/rosterhq/roster/core"
 )
@@ -57,6 +58,95 @@ func (t *tx) SetSyncRemoved(ctx context.Context, userID, source string, removed 
 		_, err = t.exec(ctx, `DELETE FROM ldap_removed WHERE user_id = ?`, userID)
 	}
 	return err
+}
+
+// batchRows bounds the rows of one multi-row statement (SQLite binds at most 32766 values).
+const batchRows = 200
+
+func (t *tx) InsertUsers(ctx context.Context, us []*core.User) error {
+	const cols = 30
+	for start := 0; start < len(us); start += batchRows {
+		part := us[start:min(start+batchRows, len(us))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO users (id, org_id, username, username_key, email, email_key,
+			first_name, last_name, last_name_key, phone, language, role, role_rank, can_create_apps, status,
+			source, external_id, metadata, invite_state, invite_expires_at, invite_mail_error, password_hash,
+			password_changed_at, must_change_password, failed_logins, status_before_archive, activated_at,
+			last_login_at, created_at, updated_at) VALUES `)
+		row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+		args := make([]any, 0, len(part)*cols)
+		for i, u := range part {
+			meta, err := metadataJSON(u.Metadata)
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(row)
+			args = append(args, u.ID, u.OrgID, u.Username, core.FoldKey(u.Username), u.Email, core.FoldKey(u.Email),
+				u.FirstName, u.LastName, core.FoldKey(u.LastName), u.Phone, u.Language, u.Role, u.Role.Rank(), u.CanCreateApps, u.Status,
+				u.Source, u.ExternalID, meta, u.InviteState, u.InviteExpiresAt, u.InviteMailError, u.PasswordHash,
+				u.PasswordChangedAt, u.MustChangePassword, u.FailedLogins, u.StatusBeforeArchive, u.ActivatedAt,
+				u.LastLoginAt, u.CreatedAt, u.UpdatedAt)
+		}
+		if _, err := t.exec(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("insert %d users: %w", len(part), err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) InsertHistoryBatch(ctx context.Context, hs []core.HistoryEntry) error {
+	for start := 0; start < len(hs); start += batchRows {
+		part := hs[start:min(start+batchRows, len(hs))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO history (org_id, at, actor_kind, actor_id, actor_name, action,
+			target_type, target_id, before_json, after_json, request_id) VALUES `)
+		args := make([]any, 0, len(part)*11)
+		for i := range part {
+			h := &part[i]
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, h.OrgID, h.At, h.ActorKind, h.ActorID, h.ActorName, h.Action, h.TargetType, h.TargetID, h.Before, h.After, h.RequestID)
+		}
+		if _, err := t.exec(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("insert history: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) AddGroupMembers(ctx context.Context, groupID string, userIDs []string) error {
+	for start := 0; start < len(userIDs); start += batchRows {
+		part := userIDs[start:min(start+batchRows, len(userIDs))]
+		args := make([]any, 0, 2*len(part))
+		for _, id := range part {
+			args = append(args, groupID, id)
+		}
+		q := `INSERT INTO group_members (group_id, user_id) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?), ", len(part)), ", ") + ` ON CONFLICT DO NOTHING`
+		if _, err := t.exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("add members to group %s: %w", groupID, err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) RemoveGroupMembers(ctx context.Context, groupID string, userIDs []string) error {
+	for start := 0; start < len(userIDs); start += syncChunk {
+		part := userIDs[start:min(start+syncChunk, len(userIDs))]
+		args := make([]any, 0, 1+len(part))
+		args = append(args, groupID)
+		for _, id := range part {
+			args = append(args, id)
+		}
+		if _, err := t.exec(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_id IN (`+placeholders(len(part))+`)`, args...); err != nil {
+			return fmt.Errorf("remove members from group %s: %w", groupID, err)
+		}
+	}
+	return nil
 }
 
 func (t *tx) SourceGroups(ctx context.Context, orgID, source string) ([]core.Group, error) {

@@ -7,6 +7,7 @@ package slapdtest
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -73,6 +74,39 @@ func Start(t testing.TB, data string) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
+	build(t, dir, strings.NewReader(data))
+	s := &Server{t: t, dir: dir}
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// StartCached is Start for big directories: the loaded database is kept in
+// the system temp dir under key and reused by later calls (and later test
+// processes); data writes the LDIF only when the cache is cold.
+func StartCached(t testing.TB, key string, data func(w io.Writer) error) *Server {
+	t.Helper()
+	Require(t)
+	dir := filepath.Join(os.TempDir(), "roster-slapd-cache-"+key)
+	if _, err := os.Stat(filepath.Join(dir, "ready")); err != nil {
+		os.RemoveAll(dir)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(data(pw)) }()
+		build(t, dir, pr)
+		write(t, filepath.Join(dir, "ready"), "")
+	}
+	s := &Server{t: t, dir: dir}
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// build writes the config and bulk-loads data into dir.
+func build(t testing.TB, dir string, data io.Reader) {
+	t.Helper()
 	for _, d := range []string{"slapd.d", "data"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			t.Fatal(err)
@@ -82,16 +116,10 @@ func Start(t testing.TB, data string) *Server {
 	if err != nil {
 		t.Fatalf("slappasswd: %v", err)
 	}
-	cfg := strings.NewReplacer("$D", dir, "HASH", strings.TrimSpace(string(hash))).Replace(slapdConfig) + adSchema + slapdDB
-	cfg = strings.NewReplacer("$D", dir, "HASH", strings.TrimSpace(string(hash))).Replace(cfg)
-	write(t, filepath.Join(dir, "config.ldif"), cfg)
-	run(t, "/usr/sbin/slapadd", "-n", "0", "-F", filepath.Join(dir, "slapd.d"), "-l", filepath.Join(dir, "config.ldif"))
-	write(t, filepath.Join(dir, "data.ldif"), baseLDIF+data)
-	run(t, "/usr/sbin/slapadd", "-q", "-F", filepath.Join(dir, "slapd.d"), "-b", BaseDN, "-l", filepath.Join(dir, "data.ldif"))
-	s := &Server{t: t, dir: dir}
-	s.start()
-	t.Cleanup(s.Stop)
-	return s
+	r := strings.NewReplacer("$D", dir, "HASH", strings.TrimSpace(string(hash)))
+	write(t, filepath.Join(dir, "config.ldif"), r.Replace(slapdConfig+adSchema+slapdDB))
+	run(t, nil, "/usr/sbin/slapadd", "-n", "0", "-F", filepath.Join(dir, "slapd.d"), "-l", filepath.Join(dir, "config.ldif"))
+	run(t, io.MultiReader(strings.NewReader(baseLDIF), data), "/usr/sbin/slapadd", "-q", "-F", filepath.Join(dir, "slapd.d"), "-b", BaseDN)
 }
 
 func (s *Server) start() {
@@ -174,11 +202,11 @@ func write(t testing.TB, path, s string) {
 	}
 }
 
-func run(t testing.TB, name string, args ...string) {
+func run(t testing.TB, stdin io.Reader, name string, args ...string) {
 	t.Helper()
 	var out bytes.Buffer
 	cmd := exec.Command(name, args...)
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &out, &out
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.String())
 	}
