@@ -169,18 +169,19 @@ func measure(b *testing.B, f func()) {
 	runtime.GC()
 	debug.FreeOSMemory()
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // reset VmHWM to the current RSS
-	var peak uint64
+	var peak, live uint64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
 		t := time.NewTicker(5 * time.Millisecond)
 		defer t.Stop()
 		for {
 			metrics.Read(s)
 			peak = max(peak, s[0].Value.Uint64())
+			live = max(live, s[1].Value.Uint64())
 			select {
 			case <-stop:
 				return
@@ -192,6 +193,7 @@ func measure(b *testing.B, f func()) {
 	close(stop)
 	wg.Wait()
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(live)/(1<<20), "peak-live-MB") // heap marked live by a GC
 	if hwm := vmHWM(); hwm > 0 {
 		b.ReportMetric(hwm/1024, "peak-RSS-MB")
 	}

@@ -210,6 +210,11 @@ func (s *Source) pageTimeout() time.Duration { return 6 * s.cfg.Timeout }
 // at a time: no page outlives its processing. Any error, including a size
 // limit, fails the whole search.
 func (s *Source) search(ctx context.Context, c *ldap.Conn, base, filter string, attrs []string, fn func(*ldap.Entry) error) error {
+	// No request timeout on the connection while paging: go-ldap drops an
+	// answer packet that waits longer than that timeout for its reader, which
+	// would shorten a listing silently. Each page is bounded by its context.
+	c.SetTimeout(0)
+	defer c.SetTimeout(s.cfg.Timeout)
 	paging := ldap.NewControlPaging(uint32(s.cfg.PageSize))
 	req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, filter, attrs, []ldap.Control{paging})
 	for {
