@@ -1,8 +1,10 @@
 package core
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 )
@@ -20,18 +22,47 @@ type DirectoryUser struct {
 	Role       Role // the role the source's role rules give; "" leaves the stored role alone
 }
 
-// SyncedUser is what a reconcile needs of a stored user of the source.
+// SyncedUser is what a reconcile needs of a stored user of the source:
+// compact, since a sync holds one per user of the source. The directory-owned
+// attributes are kept as a hash; the apply step reads the user itself.
 type SyncedUser struct {
-	ID         string `db:"id"`
-	ExternalID string `db:"external_id"`
-	Username   string `db:"username"`
-	Email      string `db:"email"`
-	FirstName  string `db:"first_name"`
-	LastName   string `db:"last_name"`
-	Phone      string `db:"phone"`
-	Role       Role   `db:"role"`
-	Status     Status `db:"status"`
-	Removed    bool   `db:"removed"` // the source itself disabled or archived the user
+	ID         string
+	ExternalID string
+	NameKey    uint64 // HashKey(FoldKey(username)): finds a user re-added under a new id
+	Attrs      uint64 // AttrHash of the stored username, email, names and phone
+	Role       Role
+	Status     Status
+	Removed    bool // the source itself disabled or archived the user
+}
+
+// AttrHash hashes the attributes a directory owns, as stored (trimmed).
+func AttrHash(username, email, firstName, lastName, phone string) uint64 {
+	h := fnv.New64a()
+	var n [4]byte
+	for _, v := range [...]string{username, email, firstName, lastName, phone} {
+		binary.LittleEndian.PutUint32(n[:], uint32(len(v)))
+		h.Write(n[:])
+		h.Write([]byte(v))
+	}
+	return h.Sum64()
+}
+
+// HashKey hashes a key (a folded username) to 64 bits.
+func HashKey(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// Synced is the compact state of a stored user.
+func Synced(u *User, removed bool) SyncedUser {
+	return SyncedUser{ID: u.ID, ExternalID: u.ExternalID, NameKey: HashKey(FoldKey(u.Username)),
+		Attrs: AttrHash(u.Username, u.Email, u.FirstName, u.LastName, u.Phone), Role: u.Role, Status: u.Status, Removed: removed}
+}
+
+func (d *DirectoryUser) attrHash() uint64 {
+	return AttrHash(strings.TrimSpace(d.Username), strings.TrimSpace(d.Email), strings.TrimSpace(d.FirstName),
+		strings.TrimSpace(d.LastName), strings.TrimSpace(d.Phone))
 }
 
 // ReconcileOptions tune a reconcile.
@@ -45,11 +76,10 @@ type ReconcileOptions struct {
 	NoCreate bool
 }
 
-// UserChange is a stored user whose directory attributes changed.
+// UserChange is a stored user whose directory attributes, id or role changed.
 type UserChange struct {
 	UserID  string
-	Desired int      // index into the desired users
-	Fields  []string // the changed fields, for reports
+	Desired int // index into the desired users
 }
 
 // StatusChange is a lifecycle action the directory asks for.
@@ -119,14 +149,14 @@ func Reconcile(desired []DirectoryUser, current []SyncedUser, o ReconcileOptions
 	}
 	if len(unmatched) > 0 {
 		// A stored user the directory no longer lists may re-appear under a new id.
-		byName := map[string]int32{}
+		byName := map[uint64]int32{}
 		for i := range current {
 			if !seen[i] {
-				byName[FoldKey(current[i].Username)] = int32(i)
+				byName[current[i].NameKey] = int32(i)
 			}
 		}
 		for _, i := range unmatched {
-			if ci, ok := byName[FoldKey(desired[i].Username)]; ok && !seen[ci] {
+			if ci, ok := byName[HashKey(FoldKey(desired[i].Username))]; ok && !seen[ci] {
 				seen[ci] = true
 				match[i] = ci
 			}
@@ -146,9 +176,9 @@ func Reconcile(desired []DirectoryUser, current []SyncedUser, o ReconcileOptions
 		default:
 			c := &current[ci]
 			p.Match[i] = c.ID
-			fields := changedFields(d, c)
-			if len(fields) > 0 {
-				p.Update = append(p.Update, UserChange{UserID: c.ID, Desired: i, Fields: fields})
+			changed := d.ExternalID != c.ExternalID || d.attrHash() != c.Attrs || (d.Role != "" && d.Role != c.Role)
+			if changed {
+				p.Update = append(p.Update, UserChange{UserID: c.ID, Desired: i})
 			}
 			sc, ok := statusFor(d, c)
 			if ok {
@@ -157,7 +187,7 @@ func Reconcile(desired []DirectoryUser, current []SyncedUser, o ReconcileOptions
 					p.Removals++
 				}
 			}
-			if len(fields) == 0 && !ok {
+			if !changed && !ok {
 				p.Unchanged++
 			}
 		}
@@ -183,27 +213,28 @@ func Reconcile(desired []DirectoryUser, current []SyncedUser, o ReconcileOptions
 	return p
 }
 
-func changedFields(d *DirectoryUser, c *SyncedUser) []string {
+// changedFields lists what differs between a directory user and the stored user.
+func changedFields(d *DirectoryUser, u *User) []string {
 	var f []string
-	if d.ExternalID != c.ExternalID {
+	if d.ExternalID != u.ExternalID {
 		f = append(f, "external_id")
 	}
-	if strings.TrimSpace(d.Username) != c.Username {
+	if strings.TrimSpace(d.Username) != u.Username {
 		f = append(f, "username")
 	}
-	if strings.TrimSpace(d.Email) != c.Email {
+	if strings.TrimSpace(d.Email) != u.Email {
 		f = append(f, "email")
 	}
-	if strings.TrimSpace(d.FirstName) != c.FirstName {
+	if strings.TrimSpace(d.FirstName) != u.FirstName {
 		f = append(f, "first_name")
 	}
-	if strings.TrimSpace(d.LastName) != c.LastName {
+	if strings.TrimSpace(d.LastName) != u.LastName {
 		f = append(f, "last_name")
 	}
-	if strings.TrimSpace(d.Phone) != c.Phone {
+	if strings.TrimSpace(d.Phone) != u.Phone {
 		f = append(f, "phone")
 	}
-	if d.Role != "" && d.Role != c.Role {
+	if d.Role != "" && d.Role != u.Role {
 		f = append(f, "role")
 	}
 	return f

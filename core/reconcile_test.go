@@ -10,8 +10,8 @@ func TestReconcile(t *testing.T) {
 	alice := DirectoryUser{ExternalID: "e-alice", Username: "alice", Email: "alice@example.com", FirstName: "Alice", LastName: "A"}
 	bob := DirectoryUser{ExternalID: "e-bob", Username: "bob", Email: "bob@example.com", FirstName: "Bob", LastName: "B"}
 	stored := func(d DirectoryUser, id string, st Status, removed bool) SyncedUser {
-		return SyncedUser{ID: id, ExternalID: d.ExternalID, Username: d.Username, Email: d.Email, FirstName: d.FirstName,
-			LastName: d.LastName, Phone: d.Phone, Role: RoleMember, Status: st, Removed: removed}
+		return Synced(&User{ID: id, ExternalID: d.ExternalID, Username: d.Username, Email: d.Email, FirstName: d.FirstName,
+			LastName: d.LastName, Phone: d.Phone, Role: RoleMember, Status: st}, removed)
 	}
 	with := func(d DirectoryUser, f func(*DirectoryUser)) DirectoryUser { f(&d); return d }
 	type want struct {
@@ -38,12 +38,12 @@ func TestReconcile(t *testing.T) {
 		{name: "attribute change is an update",
 			desired: []DirectoryUser{with(alice, func(d *DirectoryUser) { d.LastName = "Changed"; d.Phone = "+1 555" })},
 			current: []SyncedUser{stored(alice, "1", StatusActive, false)}, opts: ReconcileOptions{Full: true},
-			want: want{update: []UserChange{{UserID: "1", Desired: 0, Fields: []string{"last_name", "phone"}}}, base: 1}},
+			want: want{update: []UserChange{{UserID: "1", Desired: 0}}, base: 1}},
 		{name: "role from role rules is an update; empty role leaves it",
 			desired: []DirectoryUser{with(alice, func(d *DirectoryUser) { d.Role = RoleAdmin }), bob},
 			current: []SyncedUser{stored(alice, "1", StatusActive, false), stored(bob, "2", StatusActive, false)},
 			opts:    ReconcileOptions{Full: true},
-			want:    want{update: []UserChange{{UserID: "1", Desired: 0, Fields: []string{"role"}}}, same: 1, base: 2}},
+			want:    want{update: []UserChange{{UserID: "1", Desired: 0}}, same: 1, base: 2}},
 		{name: "absent user is disabled in a full run",
 			desired: []DirectoryUser{alice},
 			current: []SyncedUser{stored(alice, "1", StatusActive, false), stored(bob, "2", StatusActive, false)},
@@ -79,7 +79,7 @@ func TestReconcile(t *testing.T) {
 		{name: "re-added under a new id is the same user",
 			desired: []DirectoryUser{with(alice, func(d *DirectoryUser) { d.ExternalID = "e-alice-2"; d.Username = "ALICE" })},
 			current: []SyncedUser{stored(alice, "1", StatusDisabled, true)}, opts: ReconcileOptions{Full: true},
-			want: want{update: []UserChange{{UserID: "1", Desired: 0, Fields: []string{"external_id", "username"}}},
+			want: want{update: []UserChange{{UserID: "1", Desired: 0}},
 				status: []StatusChange{{UserID: "1", Action: ActEnable, Reason: "enabled in the directory again"}}}},
 		{name: "directory-disabled newcomer is not imported; duplicates are skipped",
 			desired: []DirectoryUser{with(alice, func(d *DirectoryUser) { d.Disabled = true }), bob, bob},

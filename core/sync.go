@@ -400,7 +400,7 @@ func (s *Service) syncRelink(ctx context.Context, tx Tx, src SyncSource, a Actor
 	before := *u
 	u.Source = src.Source()
 	u.ExternalID = d.ExternalID
-	fields := changedFields(d, &SyncedUser{ExternalID: u.ExternalID, Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Phone: u.Phone, Role: u.Role})
+	fields := changedFields(d, u)
 	ok, err := s.writeAttributes(ctx, tx, a, u, &before, d, fields, action, r)
 	if err != nil || !ok {
 		return err
@@ -480,7 +480,11 @@ func (s *Service) syncUpdate(ctx context.Context, tx Tx, src SyncSource, a Actor
 		return nil // re-linked by another entry meanwhile
 	}
 	before := *u
-	ok, err := s.writeAttributes(ctx, tx, a, u, &before, d, c.Fields, "user.update", r)
+	fields := changedFields(d, u)
+	if len(fields) == 0 {
+		return nil // changed meanwhile to what the directory says
+	}
+	ok, err := s.writeAttributes(ctx, tx, a, u, &before, d, fields, "user.update", r)
 	if ok {
 		r.Updated++
 	}

@@ -10,21 +10,76 @@ import (
 
 // ---- directory sync (core.SyncTx) ----
 
-const syncUserCols = `u.id, u.external_id, u.username, u.email, u.first_name, u.last_name, u.phone,
+// syncRow is one stored user as read for a reconcile; only its compact
+// form (core.SyncedUser) is kept.
+type syncRow struct {
+	Seq        int64  `db:"seq"`
+	ID         string `db:"id"`
+	ExternalID string `db:"external_id"`
+	Username   string `db:"username"`
+	Email      string `db:"email"`
+	FirstName  string `db:"first_name"`
+	LastName   string `db:"last_name"`
+	Phone      string `db:"phone"`
+	Role       string `db:"role"`
+	Status     string `db:"status"`
+	Removed    bool   `db:"removed"`
+}
+
+func (r *syncRow) compact() core.SyncedUser {
+	u := core.User{ID: r.ID, ExternalID: r.ExternalID, Username: r.Username, Email: r.Email, FirstName: r.FirstName,
+		LastName: r.LastName, Phone: r.Phone, Role: internRole(r.Role), Status: internStatus(r.Status)}
+	return core.Synced(&u, r.Removed)
+}
+
+// internRole and internStatus share the constants' strings instead of
+// keeping one copy per row.
+func internRole(s string) core.Role {
+	for _, r := range core.Roles {
+		if string(r) == s {
+			return r
+		}
+	}
+	return core.Role(s)
+}
+
+func internStatus(s string) core.Status {
+	for _, st := range core.Statuses {
+		if string(st) == s {
+			return st
+		}
+	}
+	return core.Status(s)
+}
+
+const syncUserCols = `u.seq, u.id, u.external_id, u.username, u.email, u.first_name, u.last_name, u.phone,
 	u.role, u.status, (r.user_id IS NOT NULL) AS removed`
 
-// syncChunk bounds the ids bound into one IN (…) list.
+// syncChunk bounds the rows read (and the ids bound) per query.
 const syncChunk = 500
 
+// SyncUsers reads in chunks and keeps only the compact form of each user:
+// a sync holds one per user of the source, so this is its memory floor.
 func (t *tx) SyncUsers(ctx context.Context, orgID, source string, externalIDs []string) ([]core.SyncedUser, error) {
 	base := `SELECT ` + syncUserCols + ` FROM users u LEFT JOIN ldap_removed r ON r.user_id = u.id
 		WHERE u.org_id = ? AND u.source = ?`
+	var rows []syncRow
 	if externalIDs == nil {
 		out := []core.SyncedUser{}
-		if err := t.sel(ctx, &out, base+` ORDER BY u.seq`, orgID, source); err != nil {
-			return nil, fmt.Errorf("sync users of %s: %w", source, err)
+		var after int64
+		for {
+			rows = rows[:0]
+			if err := t.sel(ctx, &rows, base+` AND u.seq > ? ORDER BY u.seq LIMIT ?`, orgID, source, after, 10*syncChunk); err != nil {
+				return nil, fmt.Errorf("sync users of %s: %w", source, err)
+			}
+			for i := range rows {
+				out = append(out, rows[i].compact())
+			}
+			if len(rows) < 10*syncChunk {
+				return out, nil
+			}
+			after = rows[len(rows)-1].Seq
 		}
-		return out, nil
 	}
 	out := make([]core.SyncedUser, 0, len(externalIDs))
 	for start := 0; start < len(externalIDs); start += syncChunk {
@@ -34,11 +89,13 @@ func (t *tx) SyncUsers(ctx context.Context, orgID, source string, externalIDs []
 		for _, id := range ids {
 			args = append(args, id)
 		}
-		var part []core.SyncedUser
-		if err := t.sel(ctx, &part, base+` AND u.external_id IN (`+placeholders(len(ids))+`)`, args...); err != nil {
+		rows = rows[:0]
+		if err := t.sel(ctx, &rows, base+` AND u.external_id IN (`+placeholders(len(ids))+`)`, args...); err != nil {
 			return nil, fmt.Errorf("sync users of %s: %w", source, err)
 		}
-		out = append(out, part...)
+		for i := range rows {
+			out = append(out, rows[i].compact())
+		}
 	}
 	return out, nil
 }
