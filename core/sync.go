@@ -106,6 +106,7 @@ var errRollback = errors.New("dry run: rolled back")
 // stops the run; the batches before it stay, and the next run continues from
 // there, since a reconcile of already applied changes finds nothing to do.
 // A dry run goes through the same steps and rolls every batch back.
+// ApplyDirectory consumes the snapshot's users (it clears them as it goes).
 func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *DirectorySnapshot, o SyncOptions) (*SyncResult, error) {
 	if o.BatchSize <= 0 {
 		o.BatchSize = 500
@@ -138,6 +139,21 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 	}
 	plan := Reconcile(snap.Users, current, ReconcileOptions{Full: snap.Full, Archive: src.Archive, NoCreate: snap.NoCreate})
 	current = nil
+	// The snapshot is consumed: users the plan does not write are dropped
+	// now, the others once written (a sync's memory is one copy of the directory).
+	keep := make([]bool, len(snap.Users))
+	for _, i := range plan.Create {
+		keep[i] = true
+	}
+	for _, c := range plan.Update {
+		keep[c.Desired] = true
+	}
+	for i := range snap.Users {
+		if !keep[i] {
+			snap.Users[i] = DirectoryUser{}
+		}
+	}
+	keep = nil
 	if base >= 0 {
 		plan.Base = base
 	}
@@ -210,6 +226,14 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 		if !o.DryRun { // rolled back: those users do not exist
 			for i, id := range created {
 				userIDs[i] = id
+			}
+		}
+		for _, op := range batch {
+			switch {
+			case op.create >= 0:
+				snap.Users[op.create] = DirectoryUser{}
+			case op.update != nil:
+				snap.Users[op.update.Desired] = DirectoryUser{}
 			}
 		}
 		res.add(bc)

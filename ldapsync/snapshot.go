@@ -130,7 +130,7 @@ func (r *reader) readGroups(ctx context.Context, c *ldap.Conn) error {
 	s := r.s
 	attrs := append([]string{s.attrs.GroupName, s.attrs.ExternalID, s.attrs.Watermark}, memberAttrs...)
 	var groups []*group
-	err := s.search(ctx, c, s.cfg.Groups.BaseDN, s.groups, attrs, func(e *ldap.Entry) error {
+	err := s.searchBuffered(ctx, c, s.cfg.Groups.BaseDN, s.groups, attrs, 1, func(e *ldap.Entry) error {
 		r.tick()
 		k, err := parseDNKey(e.DN)
 		if err != nil {

@@ -210,6 +210,12 @@ func (s *Source) pageTimeout() time.Duration { return 6 * s.cfg.Timeout }
 // at a time: no page outlives its processing. Any error, including a size
 // limit, fails the whole search.
 func (s *Source) search(ctx context.Context, c *ldap.Conn, base, filter string, attrs []string, fn func(*ldap.Entry) error) error {
+	return s.searchBuffered(ctx, c, base, filter, attrs, 64, fn)
+}
+
+// searchBuffered is search with at most buffer decoded entries waiting:
+// small for groups, whose entries carry thousands of member values.
+func (s *Source) searchBuffered(ctx context.Context, c *ldap.Conn, base, filter string, attrs []string, buffer int, fn func(*ldap.Entry) error) error {
 	// No request timeout on the connection while paging: go-ldap drops an
 	// answer packet that waits longer than that timeout for its reader, which
 	// would shorten a listing silently. Each page is bounded by its context.
@@ -219,7 +225,7 @@ func (s *Source) search(ctx context.Context, c *ldap.Conn, base, filter string, 
 	req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, filter, attrs, []ldap.Control{paging})
 	for {
 		pctx, cancel := context.WithTimeout(ctx, s.pageTimeout())
-		res := c.SearchAsync(pctx, req, 64)
+		res := c.SearchAsync(pctx, req, buffer)
 		var controls []ldap.Control
 		var ferr error
 		for res.Next() {
