@@ -164,6 +164,9 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 	a := src.Actor()
 	// The user ids of the desired users, for group memberships.
 	userIDs := plan.Match
+	// fresh marks the users this run created: their first memberships are
+	// recorded once per group, not once per user.
+	fresh := make([]bool, len(snap.Users))
 	type op struct {
 		create int // index into desired, or -1
 		update *UserChange
@@ -226,6 +229,7 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 		if !o.DryRun { // rolled back: those users do not exist
 			for i, id := range created {
 				userIDs[i] = id
+				fresh[i] = true
 			}
 		}
 		for _, op := range batch {
@@ -245,7 +249,7 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 		}
 	}
 	if snap.GroupsIncluded {
-		if err := s.syncGroups(ctx, src, a, snap, userIDs, o, res); err != nil {
+		if err := s.syncGroups(ctx, src, a, snap, userIDs, fresh, o, res); err != nil {
 			return res, err
 		}
 	}
@@ -547,11 +551,12 @@ func (s *Service) syncStatus(ctx context.Context, tx Tx, src SyncSource, a Actor
 // is emptied, not deleted, so that app grants made on it survive. Current
 // memberships are read first; only groups that change are written, several
 // per transaction.
-func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap *DirectorySnapshot, userIDs []string, o SyncOptions, res *SyncResult) error {
+func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap *DirectorySnapshot, userIDs []string, fresh []bool, o SyncOptions, res *SyncResult) error {
 	type change struct {
 		g           *Group // nil: a new group
 		ext, name   string
 		add, remove []string
+		addFresh    []string // users created by this run
 	}
 	var changes []change
 	err := s.store.View(ctx, func(tx Tx) error {
@@ -563,7 +568,7 @@ func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap 
 		for i := range stored {
 			byExt[stored[i].ExternalID] = &stored[i]
 		}
-		plan := func(g *Group, ext, name string, members []string) error {
+		plan := func(g *Group, ext, name string, members []string, isFresh map[string]bool) error {
 			var current []string
 			if g != nil {
 				if current, err = tx.GroupMemberIDs(ctx, g.ID); err != nil {
@@ -575,7 +580,11 @@ func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap 
 			c := change{g: g, ext: ext, name: name}
 			for _, id := range members {
 				if _, ok := slices.BinarySearch(current, id); !ok {
-					c.add = append(c.add, id)
+					if isFresh[id] {
+						c.addFresh = append(c.addFresh, id)
+					} else {
+						c.add = append(c.add, id)
+					}
 				}
 			}
 			for _, id := range current {
@@ -583,7 +592,7 @@ func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap 
 					c.remove = append(c.remove, id)
 				}
 			}
-			if g == nil || g.Name != name || len(c.add)+len(c.remove) > 0 {
+			if g == nil || g.Name != name || len(c.add)+len(c.addFresh)+len(c.remove) > 0 {
 				changes = append(changes, c)
 			}
 			return nil
@@ -593,19 +602,23 @@ func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap 
 			g := &snap.Groups[gi]
 			listed[g.ExternalID] = true
 			members := make([]string, 0, len(g.Members))
+			isFresh := map[string]bool{}
 			for _, m := range g.Members {
 				if int(m) < len(userIDs) && userIDs[m] != "" {
 					members = append(members, userIDs[m])
+					if fresh[m] {
+						isFresh[userIDs[m]] = true
+					}
 				}
 			}
-			if err := plan(byExt[g.ExternalID], g.ExternalID, g.Name, members); err != nil {
+			if err := plan(byExt[g.ExternalID], g.ExternalID, g.Name, members, isFresh); err != nil {
 				return err
 			}
 		}
 		if snap.Full {
 			for i := range stored {
 				if !listed[stored[i].ExternalID] {
-					if err := plan(&stored[i], stored[i].ExternalID, stored[i].Name, nil); err != nil {
+					if err := plan(&stored[i], stored[i].ExternalID, stored[i].Name, nil, nil); err != nil {
 						return err
 					}
 				}
@@ -620,7 +633,7 @@ func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap 
 		// One transaction holds whole groups, up to about BatchSize memberships.
 		end, n := start, 0
 		for end < len(changes) && (end == start || n < o.BatchSize) {
-			n += 1 + len(changes[end].add) + len(changes[end].remove)
+			n += 1 + len(changes[end].add) + len(changes[end].addFresh) + len(changes[end].remove)
 			end++
 		}
 		var bc SyncCounts
@@ -629,7 +642,7 @@ func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap 
 			br := &SyncResult{}
 			hist := &historyBuf{s: s, a: a, orgID: src.OrgID}
 			for _, c := range changes[start:end] {
-				if err := s.syncGroup(ctx, tx, src, a, hist, c.g, c.ext, c.name, c.add, c.remove, br); err != nil {
+				if err := s.syncGroup(ctx, tx, src, a, hist, c.g, c.ext, c.name, c.add, c.addFresh, c.remove, br); err != nil {
 					return fmt.Errorf("group %q: %w", c.name, err)
 				}
 			}
@@ -657,7 +670,7 @@ func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap 
 	return nil
 }
 
-func (s *Service) syncGroup(ctx context.Context, tx Tx, src SyncSource, a Actor, hist *historyBuf, g *Group, ext, name string, add, remove []string, r *SyncResult) error {
+func (s *Service) syncGroup(ctx context.Context, tx Tx, src SyncSource, a Actor, hist *historyBuf, g *Group, ext, name string, add, addFresh, remove []string, r *SyncResult) error {
 	now := s.now()
 	if g == nil {
 		g = &Group{ID: uuid.NewString(), OrgID: src.OrgID, Name: name, Source: src.Source(), ExternalID: ext, CreatedAt: now, UpdatedAt: now}
@@ -689,12 +702,19 @@ func (s *Service) syncGroup(ctx context.Context, tx Tx, src SyncSource, a Actor,
 	for _, id := range add {
 		hist.add("group.add_member", "user", id, nil, map[string]string{"group": g.Name})
 	}
+	if len(addFresh) > 0 {
+		// New users' first memberships: one entry on the group, not one per user.
+		if err := tx.AddGroupMembers(ctx, g.ID, addFresh); err != nil {
+			return err
+		}
+		hist.add("group.add_members", "group", g.ID, nil, map[string]any{"group": g.Name, "user_ids": addFresh})
+	}
 	if err := tx.RemoveGroupMembers(ctx, g.ID, remove); err != nil {
 		return err
 	}
 	for _, id := range remove {
 		hist.add("group.remove_member", "user", id, nil, map[string]string{"group": g.Name})
 	}
-	r.Memberships += len(add) + len(remove)
+	r.Memberships += len(add) + len(addFresh) + len(remove)
 	return nil
 }
