@@ -48,7 +48,7 @@ type DirectorySnapshot struct {
 // SyncOptions tune how a snapshot is applied.
 type SyncOptions struct {
 	DryRun      bool        // compute and check the plan, write nothing
-	BatchSize   int         // changes per transaction; 500 when zero
+	BatchSize   int         // changes per transaction; 5000 when zero
 	MaxRemovals MaxRemovals // the deletion guard
 	// Progress, when set, is called after each batch with the counts so far.
 	Progress func(SyncCounts)
@@ -109,7 +109,7 @@ var errRollback = errors.New("dry run: rolled back")
 // ApplyDirectory consumes the snapshot's users (it clears them as it goes).
 func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *DirectorySnapshot, o SyncOptions) (*SyncResult, error) {
 	if o.BatchSize <= 0 {
-		o.BatchSize = 500
+		o.BatchSize = 5000
 	}
 	if src.DefaultRole == "" {
 		src.DefaultRole = RoleMember

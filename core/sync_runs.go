@@ -57,3 +57,15 @@ func (s *Service) SyncRuns(ctx context.Context, source string, limit int) ([]Syn
 	})
 	return out, err
 }
+
+// SourceUserCount is how many users a source has in the store (any status):
+// a sync sizes its snapshot by it.
+func (s *Service) SourceUserCount(ctx context.Context, orgID, source string) (int, error) {
+	var n int
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		n, err = tx.CountSyncUsers(ctx, orgID, source)
+		return err
+	})
+	return n, err
+}

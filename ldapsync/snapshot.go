@@ -94,14 +94,27 @@ func (r *reader) user(e *ldap.Entry) (core.DirectoryUser, bool) {
 		r.problem("%s: no %s", e.DN, m.ExternalID)
 		return core.DirectoryUser{}, false
 	}
+	// One allocation holds every value of the user (the entry's own strings
+	// go with the page): the snapshot is one copy of the directory, no more.
+	vals := [6]string{id, e.GetAttributeValue(m.Username), e.GetAttributeValue(m.Email), e.GetAttributeValue(m.FirstName),
+		e.GetAttributeValue(m.LastName), e.GetAttributeValue(m.Phone)}
+	n := 0
+	for _, v := range vals {
+		n += len(v)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, v := range vals {
+		b.WriteString(v)
+	}
+	all, off := b.String(), 0
+	for i, v := range vals {
+		vals[i] = all[off : off+len(v)]
+		off += len(v)
+	}
 	u := core.DirectoryUser{
-		ExternalID: id,
-		Username:   e.GetAttributeValue(m.Username),
-		Email:      e.GetAttributeValue(m.Email),
-		FirstName:  e.GetAttributeValue(m.FirstName),
-		LastName:   e.GetAttributeValue(m.LastName),
-		Phone:      e.GetAttributeValue(m.Phone),
-		Disabled:   m.disabled(e),
+		ExternalID: vals[0], Username: vals[1], Email: vals[2], FirstName: vals[3], LastName: vals[4], Phone: vals[5],
+		Disabled: m.disabled(e),
 	}
 	if u.Username == "" {
 		r.problem("%s: no %s", e.DN, m.Username)

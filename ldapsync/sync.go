@@ -134,6 +134,11 @@ func (s *Source) run(ctx context.Context, rep *Report, st *core.SyncState, full 
 	}
 	r := &reader{s: s, byDN: map[dnKey]int32{}, byUID: map[uint64]int32{}, disabled: map[dnKey]struct{}{}, progress: o.Progress}
 	r.snap.Full = full
+	if full {
+		if n, err := s.svc.SourceUserCount(ctx, s.core.OrgID, s.core.Source()); err == nil && n > 0 {
+			r.snap.Users = make([]core.DirectoryUser, 0, n+n/64+16) // no doubling: room for the source plus growth
+		}
+	}
 	filter := s.users
 	if !full {
 		filter = "(&" + s.users + s.attrs.changedSince(st.Watermark) + ")"
