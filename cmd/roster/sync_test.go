@@ -63,10 +63,12 @@ ldap:
 		fails  bool
 		want   map[string]float64
 		status string
+		mode   string
 	}{
 		{name: "dry run plans and writes nothing", args: []string{"--dry-run", "--json"}, want: map[string]float64{"created": 12}, status: "ok"},
 		{name: "first run creates", args: []string{"--json"}, want: map[string]float64{"created": 12, "errors": 0}, status: "ok"},
-		{name: "second run changes nothing", args: []string{"--json", "--source", "corp"}, want: map[string]float64{"created": 0, "updated": 0, "unchanged": 12}, status: "ok"},
+		{name: "a full second run changes nothing", args: []string{"--json", "--source", "corp", "--full"}, want: map[string]float64{"created": 0, "updated": 0, "unchanged": 12}, status: "ok"},
+		{name: "then runs are incremental", args: []string{"--json"}, want: map[string]float64{"created": 0, "entries_read": 0}, status: "ok", mode: "incremental"},
 		{name: "a broken filter is aborted by the guard", args: []string{"--json", "--full"}, filter: "(uid=nobody)", fails: true,
 			want: map[string]float64{"disabled": 0}, status: "aborted"},
 	}
@@ -91,6 +93,9 @@ ldap:
 				if m[k] != v {
 					t.Errorf("%s = %v, want %v (%v)", k, m[k], v, m)
 				}
+			}
+			if tt.mode != "" && m["mode"] != tt.mode {
+				t.Errorf("mode %v, want %s", m["mode"], tt.mode)
 			}
 			if m["status"] != tt.status || m["source"] != "corp" {
 				t.Errorf("status %v source %v", m["status"], m["source"])
