@@ -1,7 +1,6 @@
 package ldapsync
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -38,7 +37,7 @@ func BenchmarkSync(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("ROSTER_BENCH_USERS")); err == nil && v > 0 {
 		n = v
 	}
-	srv := slapdtest.StartCached(b, fmt.Sprintf("bench-%d", n), func(w io.Writer) error { return benchData(w, n) })
+	srv := slapdtest.StartCached(b, fmt.Sprintf("bench-%d", n), func(w io.Writer) error { return slapdtest.BenchData(w, n) })
 	e := newEnv(b)
 	cfg := sourceConfig(srv, func(c *config.LDAPSource) { c.PageSize = 1000; c.MaxRemovals = "5%"; c.Timeout = 30 * time.Second })
 	var synced bool
@@ -91,25 +90,6 @@ func BenchmarkSync(b *testing.B) {
 	})
 }
 
-func benchData(w io.Writer, n int) error {
-	bw := bufio.NewWriterSize(w, 1<<20)
-	members := make([][]int, 200)
-	for i := range n {
-		fmt.Fprintf(bw, "dn: uid=user%06d,%s\nobjectClass: inetOrgPerson\nuid: user%06d\ncn: First%d Last%d\ngivenName: First%d\nsn: Last%d\nmail: user%06d@example.com\ntelephoneNumber: +1 555 %07d\n\n",
-			i, slapdtest.PeopleDN, i, i, i, i, i, i, i)
-		members[i%200] = append(members[i%200], i)
-		members[(i*7+3)%200] = append(members[(i*7+3)%200], i)
-	}
-	for g, ms := range members {
-		fmt.Fprintf(bw, "dn: cn=group%03d,%s\nobjectClass: groupOfNames\ncn: group%03d\n", g, slapdtest.GroupsDN, g)
-		for _, i := range ms {
-			fmt.Fprintf(bw, "member: uid=user%06d,%s\n", i, slapdtest.PeopleDN)
-		}
-		bw.WriteString("\n")
-	}
-	return bw.Flush()
-}
-
 // benchFloor is the floor: the same entries, paged with go-ldap, dropped.
 func benchFloor(b *testing.B, url string) {
 	c, err := ldap.DialURL(url)
@@ -155,7 +135,7 @@ func benchChange(b *testing.B, url string, n, k, round int) {
 		b.Fatal(err)
 	}
 	for i := range k {
-		m := ldap.NewModifyRequest(fmt.Sprintf("uid=user%06d,%s", i*(n/k), slapdtest.PeopleDN), nil)
+		m := ldap.NewModifyRequest(slapdtest.BenchUserDN(i*(n/k)), nil)
 		m.Replace("telephoneNumber", []string{fmt.Sprintf("+1 555 %d %d %d", time.Now().UnixNano(), round, i)})
 		if err := c.Modify(m); err != nil {
 			b.Fatal(err)

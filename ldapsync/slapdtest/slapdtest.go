@@ -5,6 +5,7 @@
 package slapdtest
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -13,9 +14,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"testing"
 	"time"
 )
+
+// TB is the part of testing.TB these helpers use; a benchmark command can
+// supply its own.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+	Cleanup(f func())
+}
 
 const (
 	BaseDN    = "dc=example,dc=com"
@@ -28,7 +38,7 @@ const (
 
 // Server is one running slapd.
 type Server struct {
-	t    testing.TB
+	t    TB
 	dir  string
 	URL  string
 	cmd  *exec.Cmd
@@ -36,7 +46,7 @@ type Server struct {
 }
 
 // Require skips the test when slapd is missing, or fails it under CI.
-func Require(t testing.TB) {
+func Require(t TB) {
 	t.Helper()
 	for _, bin := range []string{slapdPath, "/usr/sbin/slapadd", "/usr/sbin/slappasswd", "ldapmodify"} {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -66,7 +76,7 @@ olcObjectClasses: ( 1.3.6.1.4.1.99999.2.2 NAME 'adGroup' AUXILIARY MAY ( objectG
 
 // Start builds a config, bulk-loads data (LDIF, may be empty) with
 // slapadd and starts slapd; it stops when the test ends.
-func Start(t testing.TB, data string) *Server {
+func Start(t TB, data string) *Server {
 	t.Helper()
 	Require(t)
 	dir, err := os.MkdirTemp("", "roster-slapd-")
@@ -84,7 +94,7 @@ func Start(t testing.TB, data string) *Server {
 // StartCached is Start for big directories: the loaded database is kept in
 // the system temp dir under key and reused by later calls (and later test
 // processes); data writes the LDIF only when the cache is cold.
-func StartCached(t testing.TB, key string, data func(w io.Writer) error) *Server {
+func StartCached(t TB, key string, data func(w io.Writer) error) *Server {
 	t.Helper()
 	Require(t)
 	dir := filepath.Join(os.TempDir(), "roster-slapd-cache-"+key)
@@ -105,7 +115,7 @@ func StartCached(t testing.TB, key string, data func(w io.Writer) error) *Server
 }
 
 // build writes the config and bulk-loads data into dir.
-func build(t testing.TB, dir string, data io.Reader) {
+func build(t TB, dir string, data io.Reader) {
 	t.Helper()
 	for _, d := range []string{"slapd.d", "data"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
@@ -187,7 +197,7 @@ func (s *Server) Modify(ldif string) {
 }
 
 // FreePort returns a loopback port that was free a moment ago.
-func FreePort(t testing.TB) int {
+func FreePort(t TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -196,13 +206,13 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func write(t testing.TB, path, s string) {
+func write(t TB, path, s string) {
 	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func run(t testing.TB, stdin io.Reader, name string, args ...string) {
+func run(t TB, stdin io.Reader, name string, args ...string) {
 	t.Helper()
 	var out bytes.Buffer
 	cmd := exec.Command(name, args...)
@@ -338,3 +348,27 @@ func UserDN(uid string) string { return "uid=" + uid + "," + PeopleDN }
 
 // GroupDN is the DN of a group.
 func GroupDN(cn string) string { return "cn=" + cn + "," + GroupsDN }
+
+// BenchData writes n generated users and 200 groupOfNames groups holding 2n
+// member values (each user is in two groups): the benchmark directory.
+func BenchData(w io.Writer, n int) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	members := make([][]int, 200)
+	for i := range n {
+		fmt.Fprintf(bw, "dn: uid=user%06d,%s\nobjectClass: inetOrgPerson\nuid: user%06d\ncn: First%d Last%d\ngivenName: First%d\nsn: Last%d\nmail: user%06d@example.com\ntelephoneNumber: +1 555 %07d\n\n",
+			i, PeopleDN, i, i, i, i, i, i, i)
+		members[i%200] = append(members[i%200], i)
+		members[(i*7+3)%200] = append(members[(i*7+3)%200], i)
+	}
+	for g, ms := range members {
+		fmt.Fprintf(bw, "dn: cn=group%03d,%s\nobjectClass: groupOfNames\ncn: group%03d\n", g, GroupsDN, g)
+		for _, i := range ms {
+			fmt.Fprintf(bw, "member: uid=user%06d,%s\n", i, PeopleDN)
+		}
+		bw.WriteString("\n")
+	}
+	return bw.Flush()
+}
+
+// BenchUserDN is the DN of the i-th BenchData user.
+func BenchUserDN(i int) string { return fmt.Sprintf("uid=user%06d,%s", i, PeopleDN) }
