@@ -57,6 +57,10 @@ func TestSyncLifecycle(t *testing.T) {
 		t.Errorf("user0001 groups = %v", got)
 	}
 
+	// New users' first memberships are recorded on their groups.
+	if n := e.count(`SELECT COUNT(*) FROM history WHERE action = 'group.add_members' AND target_type = 'group'`); n != 2 {
+		t.Errorf("%d group.add_members entries, want one per group", n)
+	}
 	// Idempotent: a second run writes nothing.
 	h := e.history()
 	rep = mustRun(t, src, RunOptions{Full: true})
@@ -122,6 +126,10 @@ func TestSyncLifecycle(t *testing.T) {
 				us := e.users()
 				if us["user0007"].Role != core.RoleAdmin || us["user0001"].Role != core.RoleMember {
 					t.Errorf("user0007 %s, user0001 %s", us["user0007"].Role, us["user0001"].Role)
+				}
+				// A known user joining a group is recorded on the user.
+				if n := e.count(`SELECT COUNT(*) FROM history WHERE action = 'group.add_member' AND target_id = ?`, us["user0007"].ID); n != 2 {
+					t.Errorf("user0007 has %d group.add_member entries, want 2 (roster-admins, and engineering through it)", n)
 				}
 			}},
 	}
