@@ -37,7 +37,9 @@ ldap:
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), io.Discard, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), io.Discard, io.Discard)
+	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var n int
