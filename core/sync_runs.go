@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // SyncState returns what a directory source remembers; a zero state (no
@@ -68,4 +69,32 @@ func (s *Service) SourceUserCount(ctx context.Context, orgID, source string) (in
 		return err
 	})
 	return n, err
+}
+
+// ErrLeaseHeld means another process is running a sync of the source.
+var ErrLeaseHeld = errors.New("another process is syncing this source")
+
+// AcquireSyncLease takes the run lease of a source for ttl, or renews it;
+// ErrLeaseHeld when another owner holds it. A lease whose owner died
+// expires after ttl.
+func (s *Service) AcquireSyncLease(ctx context.Context, orgID, source, owner string, ttl time.Duration) error {
+	now := s.now()
+	var ok bool
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		ok, err = tx.AcquireSyncLease(ctx, source, orgID, owner, now, now.Add(ttl))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrLeaseHeld
+	}
+	return nil
+}
+
+// ReleaseSyncLease gives the lease back.
+func (s *Service) ReleaseSyncLease(ctx context.Context, source, owner string) error {
+	return s.store.InTx(ctx, func(tx Tx) error { return tx.ReleaseSyncLease(ctx, source, owner) })
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+	"github.com/google/uuid"
 
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/core/config"
@@ -34,7 +35,8 @@ type Source struct {
 	groups string // group filter
 	now    func() time.Time
 
-	running sync.Mutex // one run of a source at a time
+	running sync.Mutex // one run of a source at a time in this process
+	owner   string     // this process's name in the store's run lease
 }
 
 type roleRule struct {
@@ -81,8 +83,10 @@ func New(cfg config.LDAPSource, orgID string, d Deps) (*Source, error) {
 	if attrs, err = attrs.withOverrides(cfg.Attributes); err != nil {
 		return nil, fmt.Errorf("source %s: %w", cfg.Name, err)
 	}
+	host, _ := os.Hostname()
 	s := &Source{cfg: cfg, svc: d.Service, attrs: attrs, now: d.Now, tls: map[string]*tls.Config{},
-		log: d.Logger.With("component", "ldapsync", "source", cfg.Name)}
+		owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8]),
+		log:   d.Logger.With("component", "ldapsync", "source", cfg.Name)}
 	s.users = wrapFilter(cfg.Users.Filter, attrs.userFilter)
 	s.groups = wrapFilter(cfg.Groups.Filter, attrs.groupFilter)
 	for _, f := range []struct{ key, v string }{{"users.filter", s.users}, {"groups.filter", s.groups}, {"disabled_filter", wrapFilter(cfg.DisabledFilter, "(objectClass=*)")}} {

@@ -55,6 +55,14 @@ func (s *Source) Run(ctx context.Context, o RunOptions) (*Report, error) {
 	defer s.running.Unlock()
 	start := s.now()
 	rep := &Report{Source: s.cfg.Name, DryRun: o.DryRun, Started: start.UTC(), Status: core.RunRunning}
+	if !o.DryRun {
+		// One process at a time: the CLI beside serve, or several replicas.
+		release, err := s.lease(ctx)
+		if err != nil {
+			return s.fail(rep, start, err)
+		}
+		defer release()
+	}
 	st, err := s.svc.SyncState(ctx, s.core.OrgID, s.cfg.Name)
 	if err != nil {
 		return s.fail(rep, start, fmt.Errorf("read sync state: %w", err))
@@ -195,4 +203,40 @@ func (s *Source) groupsChangedSince(c *ldap.Conn, wm string) (bool, error) {
 		return false, fmt.Errorf("search changed groups: %w", err)
 	}
 	return len(res.Entries) > 0, nil
+}
+
+// leaseTTL bounds how long a dead process blocks the source's syncs.
+const leaseTTL = 10 * time.Minute
+
+// lease takes the source's run lease and renews it while the run lasts.
+func (s *Source) lease(ctx context.Context) (func(), error) {
+	if err := s.svc.AcquireSyncLease(ctx, s.core.OrgID, s.cfg.Name, s.owner, leaseTTL); err != nil {
+		return nil, fmt.Errorf("run lease: %w", err)
+	}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(leaseTTL / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := s.svc.AcquireSyncLease(ctx, s.core.OrgID, s.cfg.Name, s.owner, leaseTTL); err != nil {
+					s.log.Warn("renew the run lease", "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := s.svc.ReleaseSyncLease(rctx, s.cfg.Name, s.owner); err != nil {
+			s.log.Warn("release the run lease", "err", err)
+		}
+	}, nil
 }

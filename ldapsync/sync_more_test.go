@@ -2,6 +2,7 @@ package ldapsync
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -304,5 +305,40 @@ func TestActiveDirectoryPreset(t *testing.T) {
 	}
 	if st := e.statuses()["carol"]; st != core.StatusDisabled {
 		t.Errorf("carol is %s", st)
+	}
+}
+
+// TestRunLease: while another process holds the source's lease, a run
+// refuses to start and writes nothing; once released (or expired), it runs.
+func TestRunLease(t *testing.T) {
+	srv := slapdtest.Start(t, slapdtest.People(3))
+	e := newEnv(t)
+	src := e.source(sourceConfig(srv, nil))
+	if err := e.svc.AcquireSyncLease(e.ctx, e.org.ID, "corp", "other-host/1", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := src.Run(t.Context(), RunOptions{})
+	if !errors.Is(err, core.ErrLeaseHeld) || rep.Status != core.RunFailed || len(e.users()) != 0 {
+		t.Fatalf("run under another's lease: %v %+v", err, rep)
+	}
+	if err := e.svc.ReleaseSyncLease(e.ctx, "corp", "other-host/1"); err != nil {
+		t.Fatal(err)
+	}
+	if rep := mustRun(t, src, RunOptions{}); rep.Created != 3 {
+		t.Fatalf("run after release: %+v", rep)
+	}
+	// The run gave its own lease back: another owner can take it now.
+	if err := e.svc.AcquireSyncLease(e.ctx, e.org.ID, "corp", "other-host/1", time.Minute); err != nil {
+		t.Errorf("lease not released: %v", err)
+	}
+	// An expired lease does not block.
+	if err := e.svc.AcquireSyncLease(e.ctx, e.org.ID, "corp", "dead-host/1", -time.Second); !errors.Is(err, core.ErrLeaseHeld) {
+		t.Errorf("took a live lease: %v", err)
+	}
+	if err := e.svc.AcquireSyncLease(e.ctx, e.org.ID, "corp", "other-host/1", -time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if rep := mustRun(t, src, RunOptions{Full: true}); rep.Status != core.RunOK {
+		t.Errorf("run after an expired lease: %+v", rep)
 	}
 }

@@ -8,7 +8,10 @@ CREATE TABLE ldap_sync_state (
     org_id       TEXT NOT NULL REFERENCES orgs(id),
     watermark    TEXT NOT NULL DEFAULT '',
     last_full_at TIMESTAMP,
-    last_run_at  TIMESTAMP
+    last_run_at  TIMESTAMP,
+    -- The run lease: one process (CLI or replica) syncs a source at a time.
+    lease_owner  TEXT NOT NULL DEFAULT '',
+    lease_until  TIMESTAMP
 );
 
 CREATE TABLE ldap_sync_runs (
