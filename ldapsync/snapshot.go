@@ -129,57 +129,69 @@ type group struct {
 	key     dnKey
 	ext     string
 	name    string
-	users   []int32 // direct user members
-	nested  []dnKey // members that are not known users: maybe groups
+	members []dnKey  // member / uniqueMember values (users, or nested groups)
+	uids    []uint64 // posixGroup memberUid values
+	users   []int32  // resolved: direct user members
+	nested  []dnKey  // resolved: members that are not known users, maybe groups
 	partial *rangedAttr
 	dn      string
 }
 
 var memberAttrs = []string{"member", "uniqueMember", "memberUid"}
 
-// readGroups streams the groups, resolves AD's ranged member answers, and
-// flattens nested groups into the snapshot's groups.
-func (r *reader) readGroups(ctx context.Context, c *ldap.Conn) error {
-	s := r.s
+// groupReader reads the groups, on its own connection while the users are
+// read on another: members are kept as keys and resolved afterwards.
+type groupReader struct {
+	s         *Source
+	groups    []*group
+	entries   int
+	watermark string
+	problems  []string
+}
+
+func (gr *groupReader) problem(format string, args ...any) {
+	gr.problems = append(gr.problems, fmt.Sprintf(format, args...))
+}
+
+// read streams the groups and fetches the rest of AD's ranged member answers.
+func (gr *groupReader) read(ctx context.Context, c *ldap.Conn) error {
+	s := gr.s
 	attrs := append([]string{s.attrs.GroupName, s.attrs.ExternalID, s.attrs.Watermark}, memberAttrs...)
-	var groups []*group
 	err := s.searchBuffered(ctx, c, s.cfg.Groups.BaseDN, s.groups, attrs, 1, func(e *ldap.Entry) error {
-		r.tick()
+		gr.entries++
 		k, err := parseDNKey(e.DN)
 		if err != nil {
-			r.problem("%s: DN: %v", e.DN, err)
+			gr.problem("%s: DN: %v", e.DN, err)
 			return nil
 		}
 		ext, err := s.attrs.externalID(e)
 		if err != nil || ext == "" {
-			r.problem("group %s: no usable %s", e.DN, s.attrs.ExternalID)
+			gr.problem("group %s: no usable %s", e.DN, s.attrs.ExternalID)
 			return nil
 		}
 		g := &group{key: k, ext: ext, name: e.GetAttributeValue(s.attrs.GroupName), dn: e.DN}
 		if g.name == "" {
 			g.name = e.DN
 		}
-		r.watermark = s.attrs.laterWatermark(r.watermark, e.GetAttributeValue(s.attrs.Watermark))
+		gr.watermark = s.attrs.laterWatermark(gr.watermark, e.GetAttributeValue(s.attrs.Watermark))
 		for _, a := range e.Attributes {
 			switch {
 			case strings.EqualFold(a.Name, "member"), strings.EqualFold(a.Name, "uniqueMember"):
-				r.addMembers(g, a.Values)
+				g.addMembers(a.Values)
 			case strings.EqualFold(a.Name, "memberUid"):
 				for _, v := range a.Values {
-					if i, ok := r.byUID[strKey(v)]; ok {
-						g.users = append(g.users, i)
-					}
+					g.uids = append(g.uids, strKey(v))
 				}
 			default:
 				if ra, ok := parseRanged(a.Name); ok {
-					r.addMembers(g, a.Values)
+					g.addMembers(a.Values)
 					if !ra.last {
 						g.partial = &ra
 					}
 				}
 			}
 		}
-		groups = append(groups, g)
+		gr.groups = append(gr.groups, g)
 		return nil
 	})
 	if err != nil {
@@ -187,37 +199,58 @@ func (r *reader) readGroups(ctx context.Context, c *ldap.Conn) error {
 	}
 	// AD answers large groups in ranges; fetch the rest now that the paged
 	// search is over (one request at a time on the connection).
-	for _, g := range groups {
+	for _, g := range gr.groups {
 		if g.partial == nil {
 			continue
 		}
-		err := fetchRanges(ctx, connSearcher{c, s.cfg.Timeout}, g.dn, *g.partial, func(vals []string) { r.addMembers(g, vals) })
+		err := fetchRanges(ctx, connSearcher{c, s.cfg.Timeout}, g.dn, *g.partial, g.addMembers)
 		if err != nil {
 			return fmt.Errorf("group %s: %w", g.dn, err)
 		}
 	}
-	r.snap.GroupsIncluded = true
-	r.snap.Groups = flatten(groups, len(r.snap.Users))
-	keys := make([]dnKey, len(groups))
-	for i, g := range groups {
-		keys[i] = g.key
-	}
-	r.applyRoleRules(keys)
 	return nil
 }
 
-func (r *reader) addMembers(g *group, dns []string) {
+func (g *group) addMembers(dns []string) {
 	for _, v := range dns {
 		k, err := parseDNKey(memberDN(v))
 		if err != nil {
 			continue // not a DN: nobody we know
 		}
-		if i, ok := r.byDN[k]; ok {
-			g.users = append(g.users, i)
-		} else {
-			g.nested = append(g.nested, k)
-		}
+		g.members = append(g.members, k)
 	}
+}
+
+// addGroups resolves the groups' members against the users read, flattens
+// nested groups into the snapshot's groups and applies the role rules.
+func (r *reader) addGroups(gr *groupReader) {
+	r.entries += gr.entries
+	r.watermark = r.s.attrs.laterWatermark(r.watermark, gr.watermark)
+	for _, p := range gr.problems {
+		r.problem("%s", p)
+	}
+	for _, g := range gr.groups {
+		for _, k := range g.members {
+			if i, ok := r.byDN[k]; ok {
+				g.users = append(g.users, i)
+			} else {
+				g.nested = append(g.nested, k)
+			}
+		}
+		for _, u := range g.uids {
+			if i, ok := r.byUID[u]; ok {
+				g.users = append(g.users, i)
+			}
+		}
+		g.members, g.uids = nil, nil
+	}
+	r.snap.GroupsIncluded = true
+	r.snap.Groups = flatten(gr.groups, len(r.snap.Users))
+	keys := make([]dnKey, len(gr.groups))
+	for i, g := range gr.groups {
+		keys[i] = g.key
+	}
+	r.applyRoleRules(keys)
 }
 
 // flatten resolves nested groups (cycles included) into each group's

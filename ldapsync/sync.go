@@ -151,13 +151,31 @@ func (s *Source) run(ctx context.Context, rep *Report, st *core.SyncState, full 
 	if !full {
 		filter = "(&" + s.users + s.attrs.changedSince(st.Watermark) + ")"
 	}
-	if err := r.readUsers(ctx, c, filter); err != nil {
-		return failed(err)
-	}
+	// Groups are read on a second connection while the users are read:
+	// decoding, not the server, is the cost, and this uses a second core.
+	var gr *groupReader
+	gerr := make(chan error, 1)
 	if full && s.cfg.Groups.BaseDN != "" {
-		if err := r.readGroups(ctx, c); err != nil {
+		gc, err := s.connect(ctx)
+		if err != nil {
 			return failed(err)
 		}
+		defer gc.Close()
+		gr = &groupReader{s: s}
+		gctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() { gerr <- gr.read(gctx, gc) }()
+		if err := r.readUsers(ctx, c, filter); err != nil {
+			cancel()
+			<-gerr
+			return failed(err)
+		}
+		if err := <-gerr; err != nil {
+			return failed(err)
+		}
+		r.addGroups(gr)
+	} else if err := r.readUsers(ctx, c, filter); err != nil {
+		return failed(err)
 	}
 	r.byDN, r.byUID, r.disabled = nil, nil, nil
 	rep.EntriesRead, rep.Users, rep.Groups = r.entries, len(r.snap.Users), len(r.snap.Groups)
