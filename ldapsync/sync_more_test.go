@@ -28,6 +28,7 @@ func TestIncrementalSync(t *testing.T) {
 	if rep := mustRun(t, src, RunOptions{}); rep.Mode != core.SyncFull || rep.Created != 30 {
 		t.Fatalf("first: %+v", rep)
 	}
+	before11 := e.users()["user0011"].ExternalID
 	steps := []struct {
 		name    string
 		ldif    string
@@ -59,6 +60,17 @@ func TestIncrementalSync(t *testing.T) {
 			check: func(t *testing.T, r *Report) {
 				if r.Disabled != 0 || e.statuses()["user0010"] != core.StatusActive {
 					t.Errorf("%+v", r)
+				}
+			}},
+		{name: "deleted and re-added under a new id is the same user", mode: core.SyncIncremental,
+			ldif: "dn: " + slapdtest.UserDN("user0011") + "\nchangetype: delete\n\ndn: " + slapdtest.UserDN("user0011") +
+				"\nchangetype: add\nobjectClass: inetOrgPerson\nuid: user0011\ncn: x\ngivenName: First11\nsn: Again\nmail: user0011@example.com\n",
+			check: func(t *testing.T, r *Report) {
+				if r.Created != 0 || r.Updated != 1 || len(e.users()) != 31 {
+					t.Errorf("%+v (%d users)", r, len(e.users()))
+				}
+				if u := e.users()["user0011"]; u.ExternalID == before11 || u.LastName != "Again" {
+					t.Errorf("user0011: %s %s (was %s)", u.ExternalID, u.LastName, before11)
 				}
 			}},
 		{name: "a changed group makes the run full", mode: core.SyncFull,
