@@ -123,11 +123,18 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 		}
 	}
 	var current []SyncedUser
-	base := -1
+	base, storedGroups := -1, 0
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
 		if current, err = tx.SyncUsers(ctx, src.OrgID, src.Source(), ids); err != nil {
 			return err
+		}
+		if snap.GroupsIncluded && len(snap.Groups) == 0 {
+			gs, err := tx.SourceGroups(ctx, src.OrgID, src.Source())
+			if err != nil {
+				return err
+			}
+			storedGroups = len(gs)
 		}
 		if !snap.Full { // the guard's base is every user of the source, not just those read
 			base, err = tx.CountSyncUsers(ctx, src.OrgID, src.Source())
@@ -160,6 +167,11 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 	res.Unchanged = plan.Unchanged
 	if err := CheckGuard(plan, o.MaxRemovals, snap.Full, len(snap.Users)); err != nil {
 		return res, err
+	}
+	if storedGroups > 0 {
+		// Emptying every group would take every role the rules give: a
+		// broken group filter must not demote the admins.
+		return res, &GuardError{Reason: fmt.Sprintf("the directory returned no groups, but the source has %d; check the group filter and base", storedGroups)}
 	}
 	a := src.Actor()
 	// The user ids of the desired users, for group memberships.

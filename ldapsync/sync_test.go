@@ -148,7 +148,7 @@ func TestSyncLifecycle(t *testing.T) {
 // TestDeletionGuard: a broken filter, a half-empty answer or a dead server
 // must apply nothing and disable nobody.
 func TestDeletionGuard(t *testing.T) {
-	srv := slapdtest.Start(t, slapdtest.People(20))
+	srv := slapdtest.Start(t, slapdtest.People(20)+slapdtest.GroupOfNames("admins", slapdtest.UserDN("user0001")))
 	tests := []struct {
 		name   string
 		edit   func(c *config.LDAPSource)
@@ -161,6 +161,8 @@ func TestDeletionGuard(t *testing.T) {
 			edit: func(c *config.LDAPSource) { c.Users.Filter = "(!(uid=user000*))"; c.MaxRemovals = "5%" }},
 		{name: "a filter that drops a quarter (over a count of 4)", guard: true,
 			edit: func(c *config.LDAPSource) { c.Users.Filter = "(!(uid=user000*))"; c.MaxRemovals = "4" }},
+		{name: "a group filter that matches nobody", guard: true,
+			edit: func(c *config.LDAPSource) { c.Groups.Filter = "(cn=no-such-group)" }},
 		{name: "a wrong base DN",
 			edit: func(c *config.LDAPSource) { c.Users.BaseDN = "ou=nowhere,dc=example,dc=com" }},
 		{name: "a wrong bind password",
@@ -173,10 +175,15 @@ func TestDeletionGuard(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			rep := mustRun(t, e.source(sourceConfig(srv, nil)), RunOptions{})
+			admins := func(c *config.LDAPSource) {
+				c.RoleRules = []config.RoleRule{{Group: slapdtest.GroupDN("admins"), Role: "admin"}}
+			}
+			rep := mustRun(t, e.source(sourceConfig(srv, admins)), RunOptions{})
 			if rep.Created != 20 {
 				t.Fatalf("first sync: %+v", rep)
 			}
+			edit := tt.edit
+			tt.edit = func(c *config.LDAPSource) { admins(c); edit(c) }
 			h := e.history()
 			rep, err := e.source(sourceConfig(srv, tt.edit)).Run(t.Context(), RunOptions{Full: true})
 			if err == nil {
@@ -196,6 +203,9 @@ func TestDeletionGuard(t *testing.T) {
 				if s != core.StatusActive {
 					t.Errorf("%s is %s", n, s)
 				}
+			}
+			if u := e.users()["user0001"]; u.Role != core.RoleAdmin || len(u.Groups) != 1 {
+				t.Errorf("user0001 lost role or group: %s %v", u.Role, u.Groups)
 			}
 			if e.history() != h {
 				t.Errorf("%d history entries written", e.history()-h)
