@@ -7,8 +7,15 @@ package slapdtest
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -38,6 +45,10 @@ const (
 
 // Server is one running slapd.
 type Server struct {
+	CAFile   string // StartTLS: the CA certificate of the server's certificate
+	LDAPSURL string // StartTLS: the ldaps:// URL
+	tls      bool
+
 	t    TB
 	dir  string
 	URL  string
@@ -91,6 +102,66 @@ func Start(t TB, data string) *Server {
 	return s
 }
 
+// StartTLS is Start with TLS: a fresh CA signs a server certificate for
+// 127.0.0.1 and localhost; the server answers StartTLS on URL and TLS on
+// LDAPSURL, and CAFile holds the CA certificate (PEM).
+func StartTLS(t TB, data string) *Server {
+	t.Helper()
+	Require(t)
+	dir, err := os.MkdirTemp("", "roster-slapd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	caFile := writeCerts(t, dir)
+	build(t, dir, strings.NewReader(data))
+	s := &Server{t: t, dir: dir, CAFile: caFile, tls: true}
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// writeCerts makes a CA and a server certificate in dir; it returns the CA file.
+func writeCerts(t TB, dir string) string {
+	t.Helper()
+	key := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	caKey, srvKey := key(), key()
+	now := time.Now()
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "roster test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), DNSNames: []string{"localhost"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	srvDER, err := x509.CreateCertificate(rand.Reader, srv, ca, &srvKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(srvKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemFile := func(name, typ string, der []byte) string {
+		p := filepath.Join(dir, name)
+		write(t, p, string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})))
+		return p
+	}
+	pemFile("server.crt", "CERTIFICATE", srvDER)
+	pemFile("server.key", "PRIVATE KEY", keyDER)
+	return pemFile("ca.crt", "CERTIFICATE", caDER)
+}
+
 // StartCached is Start for big directories: the loaded database is kept in
 // the system temp dir under key and reused by later calls (and later test
 // processes); data writes the LDIF only when the cache is cold.
@@ -126,8 +197,12 @@ func build(t TB, dir string, data io.Reader) {
 	if err != nil {
 		t.Fatalf("slappasswd: %v", err)
 	}
+	cfg := slapdConfig
+	if _, err := os.Stat(filepath.Join(dir, "server.crt")); err == nil {
+		cfg = strings.Replace(cfg, "olcPidFile: $D/slapd.pid\n", "olcPidFile: $D/slapd.pid\nolcTLSCACertificateFile: $D/ca.crt\nolcTLSCertificateFile: $D/server.crt\nolcTLSCertificateKeyFile: $D/server.key\n", 1)
+	}
 	r := strings.NewReplacer("$D", dir, "HASH", strings.TrimSpace(string(hash)))
-	write(t, filepath.Join(dir, "config.ldif"), r.Replace(slapdConfig+adSchema+slapdDB))
+	write(t, filepath.Join(dir, "config.ldif"), r.Replace(cfg+adSchema+slapdDB))
 	run(t, nil, "/usr/sbin/slapadd", "-n", "0", "-F", filepath.Join(dir, "slapd.d"), "-l", filepath.Join(dir, "config.ldif"))
 	run(t, io.MultiReader(strings.NewReader(baseLDIF), data), "/usr/sbin/slapadd", "-q", "-F", filepath.Join(dir, "slapd.d"), "-b", BaseDN)
 }
@@ -137,11 +212,16 @@ func (s *Server) start() {
 	t.Helper()
 	port := FreePort(t)
 	s.URL = fmt.Sprintf("ldap://127.0.0.1:%d", port)
+	listen := s.URL + "/"
+	if s.tls {
+		s.LDAPSURL = fmt.Sprintf("ldaps://127.0.0.1:%d", FreePort(t))
+		listen += " " + s.LDAPSURL + "/"
+	}
 	log, err := os.Create(filepath.Join(s.dir, "slapd.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.cmd = exec.Command(slapdPath, "-F", filepath.Join(s.dir, "slapd.d"), "-h", s.URL+"/", "-d", "none")
+	s.cmd = exec.Command(slapdPath, "-F", filepath.Join(s.dir, "slapd.d"), "-h", listen, "-d", "none")
 	s.cmd.Stdout, s.cmd.Stderr = log, log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start slapd: %v", err)
