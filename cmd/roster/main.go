@@ -36,6 +36,7 @@ Usage:
   roster user list --org ORG [--json]
   roster token create --org ORG --name NAME --scope scim|admin [--user USERNAME]
   roster sync run [--source NAME] [--full] [--dry-run] [--json]
+  roster sync import --source NAME --username U
   roster version
 
 Every command reads --config FILE or $ROSTER_CONFIG; without either it uses the

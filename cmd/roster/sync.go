@@ -50,8 +50,11 @@ func startSync(ctx context.Context, a *app) (func(), error) {
 }
 
 func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "import" {
+		return cmdSyncImport(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "run" {
-		return usageError("usage: roster sync run [--source NAME] [--full] [--dry-run] [--json]")
+		return usageError("usage: roster sync run [--source NAME] [--full] [--dry-run] [--json] | roster sync import --source NAME --username U")
 	}
 	var cfgPath string
 	fs := newFlags("sync run", stderr, &cfgPath)
@@ -136,4 +139,35 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// cmdSyncImport is "Add an LDAP user" for sources in mode on_demand: it
+// looks one user up by username and imports just that user.
+func cmdSyncImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfgPath string
+	fs := newFlags("sync import", stderr, &cfgPath)
+	source := fs.String("source", "", "the ldap source (mode on_demand)")
+	username := fs.String("username", "", "the user's username in the directory")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *source == "" || *username == "" {
+		return usageError("usage: roster sync import --source NAME --username U")
+	}
+	a, err := openApp(ctx, cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	sources, err := buildSources(ctx, a, *source)
+	if err != nil {
+		return err
+	}
+	u, err := sources[0].Import(ctx, *username)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(u)
 }

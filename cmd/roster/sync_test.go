@@ -115,3 +115,38 @@ ldap:
 		}
 	})
 }
+
+// TestSyncImportCommand: "Add an LDAP user" imports one user of an
+// on-demand source and prints it.
+func TestSyncImportCommand(t *testing.T) {
+	srv := slapdtest.Start(t, slapdtest.People(3))
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "roster.yaml")
+	conf := `database: {driver: sqlite, dsn: ` + filepath.Join(dir, "roster.db") + `}
+log: {level: error}
+ldap:
+  sources:
+    - name: corp
+      urls: ["` + srv.URL + `"]
+      bind_dn: "` + slapdtest.AdminDN + `"
+      bind_password: "` + slapdtest.AdminPW + `"
+      users: {base_dn: "` + slapdtest.PeopleDN + `"}
+      mode: on_demand
+      invite: false
+`
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := run(t.Context(), []string{"sync", "import", "--config", cfg, "--source", "corp", "--username", "user0002"}, strings.NewReader(""), &out, &errOut); err != nil {
+		t.Fatalf("import: %v\n%s", err, errOut.String())
+	}
+	var u map[string]any
+	if err := json.Unmarshal(out.Bytes(), &u); err != nil || u["username"] != "user0002" || u["source"] != "ldap:corp" || u["status"] != "active" {
+		t.Errorf("imported: %v %s", err, out.String())
+	}
+	err := run(t.Context(), []string{"sync", "import", "--config", cfg, "--source", "corp", "--username", "nobody"}, strings.NewReader(""), &out, &errOut)
+	if err == nil {
+		t.Error("importing an unknown user succeeded")
+	}
+}
