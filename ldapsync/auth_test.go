@@ -1,7 +1,12 @@
 package ldapsync
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster/core"
@@ -86,5 +91,37 @@ func TestOnDemandImport(t *testing.T) {
 	all := e.source(sourceConfig(srv, nil))
 	if _, err := all.Import(t.Context(), "user0003"); !errors.Is(err, ErrNotOnDemand) {
 		t.Errorf("mode all: %v", err)
+	}
+}
+
+// TestSecretsNeverLogged: neither the bind password nor a user's password
+// appears in log lines, reports or errors, whether the bind works or not.
+func TestSecretsNeverLogged(t *testing.T) {
+	srv := slapdtest.Start(t, slapdtest.People(2))
+	e := newEnv(t)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var seen []string
+	for _, pw := range []string{slapdtest.AdminPW, "wrong-bind-secret"} {
+		src, err := New(sourceConfig(srv, func(c *config.LDAPSource) { c.BindPassword = pw }), e.org.ID, Deps{Service: e.svc, Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := src.Run(t.Context(), RunOptions{Full: true})
+		b, _ := json.Marshal(rep)
+		seen = append(seen, string(b), fmt.Sprint(err))
+		_, err = src.Authenticate(t.Context(), "user0001", "user-secret-guess")
+		seen = append(seen, fmt.Sprint(err))
+	}
+	seen = append(seen, logs.String())
+	for _, s := range seen {
+		for _, secret := range []string{slapdtest.AdminPW, "wrong-bind-secret", "user-secret-guess"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("%q leaked in %q", secret, s)
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), "ldap sync finished") {
+		t.Errorf("no log lines were captured: %q", logs.String())
 	}
 }
