@@ -49,6 +49,7 @@ type Tx interface {
 	AdminTx
 	OutboxTx
 	SCIMTx
+	SyncTx
 
 	CreateOrg(ctx context.Context, o *Org) error
 	OrgByName(ctx context.Context, name string) (*Org, error)

@@ -35,6 +35,8 @@ Usage:
   roster user create --org ORG --username U --email E --first F --last L [--role R] [--invite mail|link] [--no-invite] [--password-stdin]
   roster user list --org ORG [--json]
   roster token create --org ORG --name NAME --scope scim|admin [--user USERNAME]
+  roster sync run [--source NAME] [--full] [--dry-run] [--json]
+  roster sync import --source NAME --username U
   roster version
 
 Every command reads --config FILE or $ROSTER_CONFIG; without either it uses the
@@ -100,6 +102,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return cmdTokenCreate(ctx, r, stdout, stderr)
 		}
 		return usageError("usage: roster token create …")
+	case "sync":
+		return cmdSync(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "roster %s (commit %s, %s)\n", version, commit, runtime.Version())
 		return nil

@@ -81,6 +81,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		)
 	}()
 	defer func() { stopJobs(); <-jobsDone }()
+	waitSync, err := startSync(ctx, a)
+	if err != nil {
+		return err
+	}
+	defer waitSync()
 	a.log.Info("roster ready", "version", version, "listen", ln.Addr().String(), "database", a.cfg.Database.Driver,
 		"public_url", a.cfg.PublicURL, "startup", time.Since(start).Round(time.Millisecond))
 	err = srv.Serve(ctx, ln)

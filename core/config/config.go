@@ -13,6 +13,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,7 +109,8 @@ type LDAPSource struct {
 	BindDN           string            `yaml:"bind_dn"`
 	BindPassword     string            `yaml:"bind_password"`
 	BindPasswordFile string            `yaml:"bind_password_file"`
-	Preset           string            `yaml:"preset"` // openldap | active_directory | 389ds
+	Preset           string            `yaml:"preset"`          // openldap | active_directory | 389ds
+	DisabledFilter   string            `yaml:"disabled_filter"` // users matching it are disabled, beside the preset's rule
 	Users            LDAPSearch        `yaml:"users"`
 	Groups           LDAPSearch        `yaml:"groups"`
 	Attributes       map[string]string `yaml:"attributes"`
@@ -425,6 +427,8 @@ var (
 	sourceNameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 	maxRemovalsRE  = regexp.MustCompile(`^([0-9]+)(%?)$`)
 	validLogLevels = []string{"debug", "info", "warn", "error"}
+	// ldapAttributeKeys are the keys of ldap.sources[].attributes (ldapsync maps them).
+	ldapAttributeKeys = []string{"username", "email", "first_name", "last_name", "phone", "external_id", "group_name", "watermark"}
 )
 
 func oneOf(ps *Problems, path, v string, allowed ...string) {
@@ -520,6 +524,14 @@ func (s *LDAPSource) validate(p string, names map[string]bool, ps *Problems) {
 			ps.add(fmt.Sprintf("%s.role_rules[%d].group", p, i), "is required")
 		}
 		oneOf(ps, fmt.Sprintf("%s.role_rules[%d].role", p, i), r.Role, roles...)
+	}
+	if len(s.RoleRules) > 0 && s.Groups.BaseDN == "" {
+		ps.add(p+".groups.base_dn", "is required when role_rules are set")
+	}
+	for k := range s.Attributes {
+		if !slices.Contains(ldapAttributeKeys, k) {
+			ps.add(p+".attributes."+k, "unknown key; one of %s", strings.Join(ldapAttributeKeys, ", "))
+		}
 	}
 	oneOf(ps, p+".default_role", s.DefaultRole, roles...)
 	oneOf(ps, p+".mode", s.Mode, "all", "on_demand")

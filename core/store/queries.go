@@ -171,14 +171,14 @@ func (t *tx) UserByEmail(ctx context.Context, orgID, email string) (*core.User, 
 	if email == "" {
 		return nil, &core.NotFoundError{Kind: "user", Key: email}
 	}
-	return t.oneUser(ctx, email, `org_id = ? AND email_key = ?`, orgID, core.FoldKey(email))
+	return t.oneUser(ctx, email, `org_id = ? AND email_key = ? AND email_key <> ''`, orgID, core.FoldKey(email)) // <> '': lets SQLite use the partial index
 }
 
 func (t *tx) UserByExternalID(ctx context.Context, orgID, source, externalID string) (*core.User, error) {
 	if externalID == "" {
 		return nil, &core.NotFoundError{Kind: "user", Key: externalID}
 	}
-	return t.oneUser(ctx, externalID, `org_id = ? AND source = ? AND external_id = ?`, orgID, source, externalID)
+	return t.oneUser(ctx, externalID, `org_id = ? AND source = ? AND external_id = ? AND external_id <> ''`, orgID, source, externalID) // <> '': uses the partial index
 }
 
 func (t *tx) ListUsers(ctx context.Context, q core.UserQuery) ([]core.User, error) {

@@ -98,6 +98,8 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 		q.Set("_stmt_cache_size", "128")
 		if readonly {
 			q.Set("_query_only", "true")
+		} else {
+			q.Set("_cache_size", "-16384") // 16 MiB for the one writer: bulk writes (LDAP sync) touch every index
 		}
 		return "file:" + path + "?" + q.Encode()
 	}

@@ -1,0 +1,240 @@
+// Command ldapsync measures LDAP sync against a throwaway slapd loaded with N
+// users and 200 groups: the floor (a bare paged search of the same entries
+// with go-ldap, each page dropped), then `roster sync run` as a child process
+// for the first full sync, a no-change resync and an incremental sync after
+// 100 changes, each with its wall time and the child's peak RSS. It prints the
+// median of -runs runs and the issue's targets.
+//
+//	go run ./bench/ldapsync -users 100000 -runs 3
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/rosterhq/roster/ldapsync/slapdtest"
+)
+
+// tb lets the slapdtest helpers run outside a test.
+type tb struct{ cleanups []func() }
+
+func (t *tb) Helper()                           {}
+func (t *tb) Cleanup(f func())                  { t.cleanups = append(t.cleanups, f) }
+func (t *tb) Fatal(args ...any)                 { t.close(); log.Fatal(args...) }
+func (t *tb) Fatalf(format string, args ...any) { t.close(); log.Fatalf(format, args...) }
+func (t *tb) Skipf(format string, args ...any)  { t.Fatalf(format, args...) }
+func (t *tb) close() {
+	for i := len(t.cleanups) - 1; i >= 0; i-- {
+		t.cleanups[i]()
+	}
+	t.cleanups = nil
+}
+
+type sample struct {
+	seconds float64
+	rssMB   float64
+}
+
+func main() {
+	if url := os.Getenv("ROSTER_BENCH_FLOOR_URL"); url != "" {
+		// The floor runs in a child: its decoded pages would otherwise raise
+		// this process's RSS, which Linux counts into the children's ru_maxrss.
+		t := &tb{}
+		fmt.Println(floor(t, url))
+		return
+	}
+	users := flag.Int("users", 100000, "users in the directory")
+	runs := flag.Int("runs", 3, "runs; the median is reported")
+	roster := flag.String("roster", "", "roster binary (default: built from ./cmd/roster)")
+	flag.Parse()
+	t := &tb{}
+	defer t.close()
+	dir, err := os.MkdirTemp("", "roster-bench-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if *roster == "" {
+		*roster = filepath.Join(dir, "roster")
+		if out, err := exec.Command("go", "build", "-o", *roster, "./cmd/roster").CombinedOutput(); err != nil {
+			t.Fatalf("build roster: %v\n%s", err, out)
+		}
+	}
+	start := time.Now()
+	srv := slapdtest.StartCached(t, fmt.Sprintf("bench-%d", *users), func(w io.Writer) error { return slapdtest.BenchData(w, *users) })
+	log.Printf("slapd with %d users ready in %s", *users, time.Since(start).Round(time.Millisecond))
+	pw := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pw, []byte(slapdtest.AdminPW), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	steps := map[string][]sample{}
+	for r := range *runs {
+		cfg := filepath.Join(dir, fmt.Sprintf("roster-%d.yaml", r))
+		db := filepath.Join(dir, fmt.Sprintf("roster-%d.db", r))
+		conf := fmt.Sprintf(`database: {driver: sqlite, dsn: %s}
+log: {level: warn}
+ldap:
+  sources:
+    - name: corp
+      urls: ["%s"]
+      bind_dn: "%s"
+      bind_password_file: %s
+      users: {base_dn: "%s"}
+      groups: {base_dn: "%s"}
+      invite: false
+      timeout: 60s
+`, db, srv.URL, slapdtest.AdminDN, pw, slapdtest.PeopleDN, slapdtest.GroupsDN)
+		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		steps["floor"] = append(steps["floor"], floorChild(t, srv.URL))
+		steps["full"] = append(steps["full"], syncRun(t, *roster, cfg, "--full"))
+		steps["resync"] = append(steps["resync"], syncRun(t, *roster, cfg, "--full"))
+		change(t, srv.URL, *users, 100, r)
+		steps["incremental100"] = append(steps["incremental100"], syncRun(t, *roster, cfg))
+		log.Printf("run %d: floor %.2fs full %.2fs resync %.2fs incremental %.2fs", r+1, steps["floor"][r].seconds,
+			steps["full"][r].seconds, steps["resync"][r].seconds, steps["incremental100"][r].seconds)
+		os.Remove(db)
+	}
+	fl := median(steps["floor"], func(s sample) float64 { return s.seconds })
+	fmt.Printf("\n%d users, 200 groups, median of %d runs\n\n", *users, *runs)
+	fmt.Printf("| step | time (s) | × floor | peak RSS (MB) | target |\n|---|---|---|---|---|\n")
+	targets := map[string]string{"floor": "—", "full": "≤ 2× floor, RSS < 150 MB", "resync": "≤ 1.3× floor, RSS < 150 MB", "incremental100": "< 1 s"}
+	for _, name := range []string{"floor", "full", "resync", "incremental100"} {
+		sec := median(steps[name], func(s sample) float64 { return s.seconds })
+		rss := median(steps[name], func(s sample) float64 { return s.rssMB })
+		rssText := "—"
+		if rss > 0 {
+			rssText = fmt.Sprintf("%.0f", rss)
+		}
+		fmt.Printf("| %s | %.2f | %.2f | %s | %s |\n", name, sec, sec/fl, rssText, targets[name])
+	}
+}
+
+func median(s []sample, f func(sample) float64) float64 {
+	v := make([]float64, len(s))
+	for i := range s {
+		v[i] = f(s[i])
+	}
+	slices.Sort(v)
+	if len(v) == 0 {
+		return 0
+	}
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// syncRun runs `roster sync run` and returns its wall time and peak RSS.
+func syncRun(t *tb, roster, cfg string, args ...string) sample {
+	cmd := exec.Command(roster, append([]string{"sync", "run", "--config", cfg, "--json"}, args...)...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("roster sync run %v: %v\n%s%s", args, err, out.String(), errOut.String())
+	}
+	d := time.Since(start)
+	var rep map[string]any
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep["status"] != "ok" {
+		t.Fatalf("sync run: %v %s", err, out.String())
+	}
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	var rss float64
+	if ru != nil {
+		rss = float64(ru.Maxrss) / 1024 // KiB on Linux
+	}
+	return sample{seconds: d.Seconds(), rssMB: rss}
+}
+
+// floorChild runs the floor in a child process.
+func floorChild(t *tb, url string) sample {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), "ROSTER_BENCH_FLOOR_URL="+url)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("floor: %v", err)
+	}
+	var sec float64
+	if _, err := fmt.Sscan(string(out), &sec); err != nil {
+		t.Fatalf("floor output %q: %v", out, err)
+	}
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	var rss float64
+	if ru != nil {
+		rss = float64(ru.Maxrss) / 1024
+	}
+	return sample{seconds: sec, rssMB: rss}
+}
+
+// floor is a bare paged search of the users and groups the sync reads, with
+// go-ldap, each page dropped.
+func floor(t *tb, url string) float64 {
+	start := time.Now()
+	c, err := ldap.DialURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Bind(slapdtest.AdminDN, slapdtest.AdminPW); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		base, filter string
+		attrs        []string
+	}{
+		{slapdtest.PeopleDN, "(objectClass=inetOrgPerson)", []string{"uid", "mail", "givenName", "sn", "telephoneNumber", "entryUUID", "entryCSN", "pwdAccountLockedTime", "nsAccountLock"}},
+		{slapdtest.GroupsDN, "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup))", []string{"cn", "entryUUID", "entryCSN", "member", "uniqueMember", "memberUid"}},
+	} {
+		paging := ldap.NewControlPaging(1000)
+		req := ldap.NewSearchRequest(q.base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, q.filter, q.attrs, []ldap.Control{paging})
+		for {
+			res, err := c.Search(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pc, _ := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
+			if pc == nil || len(pc.Cookie) == 0 {
+				break
+			}
+			paging.SetCookie(pc.Cookie)
+		}
+	}
+	return time.Since(start).Seconds()
+}
+
+// change gives k users a new phone number.
+func change(t *tb, url string, n, k, round int) {
+	c, err := ldap.DialURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Bind(slapdtest.AdminDN, slapdtest.AdminPW); err != nil {
+		t.Fatal(err)
+	}
+	for i := range k {
+		m := ldap.NewModifyRequest(slapdtest.BenchUserDN(i*(n/k)), nil)
+		m.Replace("telephoneNumber", []string{fmt.Sprintf("+1 555 %d %d %d", time.Now().UnixNano(), round, i)})
+		if err := c.Modify(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/rosterhq/roster/ldapsync"
+)
+
+// buildSources builds the configured LDAP sources (only the one named, when
+// name is not empty).
+func buildSources(ctx context.Context, a *app, name string) ([]*ldapsync.Source, error) {
+	var out []*ldapsync.Source
+	for _, c := range a.cfg.LDAP.Sources {
+		if name != "" && c.Name != name {
+			continue
+		}
+		o, err := a.svc.Org(ctx, c.Org)
+		if err != nil {
+			return nil, fmt.Errorf("ldap source %s: organisation %q: %w", c.Name, c.Org, err)
+		}
+		s, err := ldapsync.New(c, o.ID, ldapsync.Deps{Service: a.svc, Logger: a.log})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	if name != "" && len(out) == 0 {
+		return nil, usageError(fmt.Sprintf("--source %q: no such ldap source in the config", name))
+	}
+	return out, nil
+}
+
+// startSync starts the LDAP sync scheduler of `roster serve`; the returned
+// function waits for running syncs after ctx ends.
+func startSync(ctx context.Context, a *app) (func(), error) {
+	sources, err := buildSources(ctx, a, "")
+	if err != nil || len(sources) == 0 {
+		return func() {}, err
+	}
+	for _, src := range sources {
+		// Directory users log in by binding to their directory, under roster's rules.
+		a.svc.RegisterDirectoryAuthenticator("ldap:"+src.Name(), src)
+	}
+	sc := ldapsync.NewScheduler(sources, a.log)
+	sc.Start(ctx)
+	a.log.Info("ldap sync scheduled", "sources", len(sources))
+	return sc.Wait, nil
+}
+
+func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "import" {
+		return cmdSyncImport(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) == 0 || args[0] != "run" {
+		return usageError("usage: roster sync run [--source NAME] [--full] [--dry-run] [--json] | roster sync import --source NAME --username U")
+	}
+	var cfgPath string
+	fs := newFlags("sync run", stderr, &cfgPath)
+	source := fs.String("source", "", "sync only this source (default: every source)")
+	full := fs.Bool("full", false, "a full sync, even when an incremental one is due")
+	dry := fs.Bool("dry-run", false, "show the plan; write nothing")
+	asJSON := fs.Bool("json", false, "print one JSON object per source")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	sources, err := buildSources(ctx, a, *source)
+	if err != nil {
+		return err
+	}
+	if len(sources) == 0 {
+		return errors.New("no ldap sources are configured")
+	}
+	tty := isTerminal(stderr) && !*asJSON
+	var reports []*ldapsync.Report
+	failed := false
+	for _, s := range sources {
+		o := ldapsync.RunOptions{Full: *full, DryRun: *dry}
+		if tty {
+			name := s.Name()
+			o.Progress = func(p ldapsync.Progress) {
+				fmt.Fprintf(stderr, "\r%s: %s: %d entries read, %d changes applied   ", name, p.Phase, p.EntriesRead,
+					p.Counts.Created+p.Counts.Updated+p.Counts.Disabled+p.Counts.Archived+p.Counts.Enabled+p.Counts.Memberships)
+			}
+		}
+		rep, err := s.Run(ctx, o)
+		if tty {
+			fmt.Fprint(stderr, "\r\033[K")
+		}
+		if err != nil {
+			failed = true
+		}
+		if *asJSON {
+			if err := json.NewEncoder(stdout).Encode(rep); err != nil {
+				return err
+			}
+		}
+		reports = append(reports, rep)
+	}
+	if !*asJSON {
+		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SOURCE\tMODE\tSTATUS\tREAD\tCREATED\tUPDATED\tDISABLED\tARCHIVED\tENABLED\tUNCHANGED\tCONFLICTS\tERRORS\tSECONDS")
+		for _, r := range reports {
+			mode := string(r.Mode)
+			if r.DryRun {
+				mode += " (dry run)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\n", r.Source, mode, r.Status, r.EntriesRead,
+				r.Created, r.Updated, r.Disabled, r.Archived, r.Enabled, r.Unchanged, r.Conflicts, r.Errors, r.Duration)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		for _, r := range reports {
+			if r.Error != "" {
+				fmt.Fprintf(stderr, "roster: source %s: %s\n", r.Source, r.Error)
+			}
+			for _, p := range r.Problems {
+				fmt.Fprintf(stderr, "roster: source %s: %s\n", r.Source, p)
+			}
+		}
+	}
+	if failed {
+		return errReported
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// cmdSyncImport is "Add an LDAP user" for sources in mode on_demand: it
+// looks one user up by username and imports just that user.
+func cmdSyncImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfgPath string
+	fs := newFlags("sync import", stderr, &cfgPath)
+	source := fs.String("source", "", "the ldap source (mode on_demand)")
+	username := fs.String("username", "", "the user's username in the directory")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *source == "" || *username == "" {
+		return usageError("usage: roster sync import --source NAME --username U")
+	}
+	a, err := openApp(ctx, cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	sources, err := buildSources(ctx, a, *source)
+	if err != nil {
+		return err
+	}
+	u, err := sources[0].Import(ctx, *username)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(u)
+}

@@ -1,0 +1,127 @@
+package ldapsync
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/core/config"
+	"github.com/rosterhq/roster/ldapsync/slapdtest"
+)
+
+// TestPassThroughLogin binds as the user: the right password passes, the
+// wrong one, an empty one, a locked account and filter tricks do not.
+func TestPassThroughLogin(t *testing.T) {
+	srv := slapdtest.Start(t, slapdtest.People(3)+slapdtest.Person("locked", "Lou", "Locked", "pwdAccountLockedTime: 000001010000Z"))
+	e := newEnv(t)
+	src := e.source(sourceConfig(srv, nil))
+	mustRun(t, src, RunOptions{})
+	tests := []struct {
+		name, user, pw string
+		want           error // nil: success
+	}{
+		{"right password", "user0001", "pw-user0001", nil},
+		{"wrong password", "user0001", "pw-user0002", core.ErrUnauthorized},
+		{"empty password (an unauthenticated bind on many servers)", "user0001", "", core.ErrUnauthorized},
+		{"empty username", "", "x", core.ErrUnauthorized},
+		{"unknown user", "nobody", "pw", core.ErrNotFound},
+		{"a wildcard is a literal", "user*", "pw-user0001", core.ErrNotFound},
+		{"filter injection is escaped", "user0001)(uid=*", "pw-user0001", core.ErrNotFound},
+		{"locked in the directory (ppolicy)", "locked", "pw-locked", core.ErrUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ext, err := src.Bind(t.Context(), tt.user, tt.pw)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				if u := e.users()[tt.user]; ext == "" || u.ExternalID != ext {
+					t.Errorf("external id %q, user has %q", ext, u.ExternalID)
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestOnDemandImport: an on-demand source creates nobody on its runs, imports
+// one user when asked (role from nested groups), then keeps that user in sync.
+func TestOnDemandImport(t *testing.T) {
+	srv := slapdtest.Start(t, slapdtest.People(5)+
+		slapdtest.GroupOfNames("devs", slapdtest.UserDN("user0002"))+
+		slapdtest.GroupOfNames("admins", slapdtest.GroupDN("devs")))
+	e := newEnv(t)
+	src := e.source(sourceConfig(srv, func(c *config.LDAPSource) {
+		c.Mode = "on_demand"
+		c.RoleRules = []config.RoleRule{{Group: slapdtest.GroupDN("admins"), Role: "admin"}}
+	}))
+	if rep := mustRun(t, src, RunOptions{}); rep.Created != 0 || len(e.users()) != 0 {
+		t.Fatalf("run created users: %+v", rep)
+	}
+	u, err := src.Import(t.Context(), "user0002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Source != "ldap:corp" || u.Role != core.RoleAdmin || u.Email != "user0002@example.com" {
+		t.Errorf("imported %+v", u.User)
+	}
+	if _, err := src.Import(t.Context(), "nobody"); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("unknown user: %v", err)
+	}
+	if _, err := src.Import(t.Context(), "user0002"); err != nil {
+		t.Errorf("a second import is a no-op, got %v", err)
+	}
+	srv.Modify("dn: " + slapdtest.UserDN("user0002") + "\nchangetype: modify\nreplace: sn\nsn: Kept\n")
+	rep := mustRun(t, src, RunOptions{Full: true})
+	if rep.Created != 0 || rep.Updated != 1 || len(e.users()) != 1 || e.users()["user0002"].LastName != "Kept" {
+		t.Errorf("run after import: %+v", rep)
+	}
+	if g := e.users()["user0002"].Groups; len(g) != 2 {
+		t.Errorf("groups after the run: %v", g)
+	}
+	all := e.source(sourceConfig(srv, nil))
+	if _, err := all.Import(t.Context(), "user0003"); !errors.Is(err, ErrNotOnDemand) {
+		t.Errorf("mode all: %v", err)
+	}
+}
+
+// TestSecretsNeverLogged: neither the bind password nor a user's password
+// appears in log lines, reports or errors, whether the bind works or not.
+func TestSecretsNeverLogged(t *testing.T) {
+	srv := slapdtest.Start(t, slapdtest.People(2))
+	e := newEnv(t)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var seen []string
+	for _, pw := range []string{slapdtest.AdminPW, "wrong-bind-secret"} {
+		src, err := New(sourceConfig(srv, func(c *config.LDAPSource) { c.BindPassword = pw }), e.org.ID, Deps{Service: e.svc, Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := src.Run(t.Context(), RunOptions{Full: true})
+		b, _ := json.Marshal(rep)
+		seen = append(seen, string(b), fmt.Sprint(err))
+		_, err = src.Bind(t.Context(), "user0001", "user-secret-guess")
+		seen = append(seen, fmt.Sprint(err))
+	}
+	seen = append(seen, logs.String())
+	for _, s := range seen {
+		for _, secret := range []string{slapdtest.AdminPW, "wrong-bind-secret", "user-secret-guess"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("%q leaked in %q", secret, s)
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), "ldap sync finished") {
+		t.Errorf("no log lines were captured: %q", logs.String())
+	}
+}

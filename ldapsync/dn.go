@@ -1,0 +1,65 @@
+package ldapsync
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"slices"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// dnKey is a DN after ldap.ParseDN, folded (attribute types and values are
+// compared without case, multi-valued RDNs in any order) and hashed to 64
+// bits: snapshots key hundreds of thousands of DNs without keeping them.
+type dnKey uint64
+
+func parseDNKey(dn string) (dnKey, error) {
+	d, err := ldap.ParseDN(dn)
+	if err != nil {
+		return 0, err
+	}
+	return keyOf(d), nil
+}
+
+func keyOf(d *ldap.DN) dnKey {
+	h := fnv.New64a()
+	var n [4]byte
+	write := func(s string) {
+		s = strings.ToLower(s)
+		binary.LittleEndian.PutUint32(n[:], uint32(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	for _, rdn := range d.RDNs {
+		attrs := rdn.Attributes
+		if len(attrs) > 1 {
+			attrs = slices.Clone(attrs)
+			slices.SortFunc(attrs, func(a, b *ldap.AttributeTypeAndValue) int {
+				return strings.Compare(strings.ToLower(a.Type)+"="+strings.ToLower(a.Value), strings.ToLower(b.Type)+"="+strings.ToLower(b.Value))
+			})
+		}
+		h.Write([]byte{'/'})
+		for _, a := range attrs {
+			write(a.Type)
+			write(a.Value)
+		}
+	}
+	return dnKey(h.Sum64())
+}
+
+// memberDN strips the optional "#'0101'B" unique identifier of a
+// uniqueMember value (RFC 4517 NameAndOptionalUID).
+func memberDN(v string) string {
+	if i := strings.LastIndex(v, "#'"); i > 0 && strings.HasSuffix(v, "'B") {
+		return v[:i]
+	}
+	return v
+}
+
+// strKey hashes a string value (a posixGroup memberUid) exactly.
+func strKey(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}

@@ -1,0 +1,114 @@
+package ldapsync
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/core/config"
+	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/ldapsync/slapdtest"
+)
+
+// env is a fresh migrated SQLite store and a core service.
+type env struct {
+	t     testing.TB
+	ctx   context.Context
+	path  string
+	store *store.Store
+	svc   *core.Service
+	org   *core.Org
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "roster.db")
+	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: path}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := core.NewService(core.Config{}, core.Deps{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	org, err := svc.Org(ctx, core.DefaultOrg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, ctx: ctx, path: path, store: st, svc: svc, org: org}
+}
+
+// sourceConfig is a source on srv with the test defaults; edit tweaks it.
+func sourceConfig(srv *slapdtest.Server, edit func(*config.LDAPSource)) config.LDAPSource {
+	f := false
+	c := config.LDAPSource{
+		Name: "corp", Org: core.DefaultOrg, URLs: []string{srv.URL}, Timeout: 5 * time.Second,
+		BindDN: slapdtest.AdminDN, BindPassword: slapdtest.AdminPW, Preset: "openldap",
+		Users:       config.LDAPSearch{BaseDN: slapdtest.PeopleDN, Filter: "(objectClass=inetOrgPerson)"},
+		Groups:      config.LDAPSearch{BaseDN: slapdtest.GroupsDN},
+		DefaultRole: "member", Mode: "all", Invite: &f, Removal: "disable", MaxRemovals: "50%",
+		LinkExisting: "never", Interval: 15 * time.Minute, FullSyncEvery: 24 * time.Hour, PageSize: 7,
+	}
+	if edit != nil {
+		edit(&c)
+	}
+	return c
+}
+
+func (e *env) source(c config.LDAPSource) *Source {
+	e.t.Helper()
+	s, err := New(c, e.org.ID, Deps{Service: e.svc})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+// users returns the users of the org by username.
+func (e *env) users() map[string]core.UserView {
+	e.t.Helper()
+	us, err := e.svc.ListUsers(e.ctx, core.UserQuery{OrgID: e.org.ID})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := map[string]core.UserView{}
+	for _, u := range us {
+		out[u.Username] = u
+	}
+	return out
+}
+
+// count runs a COUNT(*) query on the database file.
+func (e *env) count(q string, args ...any) int {
+	e.t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+e.path+"?_query_only=true")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func (e *env) history() int { return e.count(`SELECT COUNT(*) FROM history`) }
+
+func (e *env) statuses() map[string]core.Status {
+	out := map[string]core.Status{}
+	for n, u := range e.users() {
+		out[n] = u.Status
+	}
+	return out
+}

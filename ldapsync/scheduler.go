@@ -1,0 +1,67 @@
+package ldapsync
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Scheduler runs each source on its own interval until its context ends. A
+// source runs once at start, then every interval; incremental or full is
+// decided by Run (watermark, full_sync_every).
+type Scheduler struct {
+	sources []*Source
+	log     *slog.Logger
+	wg      sync.WaitGroup
+	// OnRun, when set, sees every report (metrics).
+	OnRun func(*Report, error)
+}
+
+// NewScheduler schedules the sources in mode all; on-demand sources are
+// scheduled too, to keep the users they imported in sync.
+func NewScheduler(sources []*Source, log *slog.Logger) *Scheduler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Scheduler{sources: sources, log: log.With("component", "ldapsync")}
+}
+
+// Start launches one loop per source. Wait returns when they all ended.
+func (sc *Scheduler) Start(ctx context.Context) {
+	for _, s := range sc.sources {
+		sc.wg.Add(1)
+		go func() {
+			defer sc.wg.Done()
+			sc.loop(ctx, s)
+		}()
+	}
+}
+
+// Wait blocks until every loop returned (after the context ended).
+func (sc *Scheduler) Wait() { sc.wg.Wait() }
+
+func (sc *Scheduler) loop(ctx context.Context, s *Source) {
+	interval := s.cfg.Interval
+	if interval <= 0 {
+		interval = 15 * time.Minute
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rep, err := s.Run(ctx, RunOptions{})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			sc.log.Warn("scheduled ldap sync did not complete", "source", s.Name(), "status", rep.Status, "err", err)
+		}
+		if sc.OnRun != nil {
+			sc.OnRun(rep, err)
+		}
+		t.Reset(interval)
+	}
+}

@@ -1,0 +1,271 @@
+package ldapsync
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+	"github.com/google/uuid"
+
+	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/core/config"
+)
+
+// Source is one directory source, built once from its configuration.
+type Source struct {
+	cfg    config.LDAPSource
+	core   core.SyncSource
+	svc    *core.Service
+	log    *slog.Logger
+	tls    map[string]*tls.Config // per URL, built once (CA, ServerName)
+	attrs  attrMap
+	rules  []roleRule
+	guard  core.MaxRemovals
+	users  string // compiled-checked user filter
+	groups string // group filter
+	now    func() time.Time
+
+	running sync.Mutex // one run of a source at a time in this process
+	owner   string     // this process's name in the store's run lease
+}
+
+type roleRule struct {
+	dn   string
+	key  dnKey
+	role core.Role
+}
+
+// Deps are what a Source needs.
+type Deps struct {
+	Service *core.Service
+	Logger  *slog.Logger
+	Now     func() time.Time // time.Now when nil
+}
+
+// New checks a source's configuration and builds it. orgID is the id of the
+// organisation named by cfg.Org.
+func New(cfg config.LDAPSource, orgID string, d Deps) (*Source, error) {
+	if d.Service == nil {
+		return nil, errors.New("ldapsync: a core service is required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if len(cfg.URLs) == 0 {
+		return nil, fmt.Errorf("source %s: at least one URL is required", cfg.Name)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = 1000
+	}
+	if cfg.BindDN != "" && cfg.BindPassword == "" {
+		return nil, fmt.Errorf("source %s: bind_dn %q has no password: roster does not make unauthenticated binds", cfg.Name, cfg.BindDN)
+	}
+	attrs, err := presetAttrs(cfg.Preset)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", cfg.Name, err)
+	}
+	if attrs, err = attrs.withOverrides(cfg.Attributes); err != nil {
+		return nil, fmt.Errorf("source %s: %w", cfg.Name, err)
+	}
+	host, _ := os.Hostname()
+	s := &Source{cfg: cfg, svc: d.Service, attrs: attrs, now: d.Now, tls: map[string]*tls.Config{},
+		owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8]),
+		log:   d.Logger.With("component", "ldapsync", "source", cfg.Name)}
+	s.users = wrapFilter(cfg.Users.Filter, attrs.userFilter)
+	s.groups = wrapFilter(cfg.Groups.Filter, attrs.groupFilter)
+	for _, f := range []struct{ key, v string }{{"users.filter", s.users}, {"groups.filter", s.groups}, {"disabled_filter", wrapFilter(cfg.DisabledFilter, "(objectClass=*)")}} {
+		if _, err := ldap.CompileFilter(f.v); err != nil {
+			return nil, fmt.Errorf("source %s: %s %q: %w", cfg.Name, f.key, f.v, err)
+		}
+	}
+	if s.guard, err = core.ParseMaxRemovals(cfg.MaxRemovals); err != nil {
+		return nil, fmt.Errorf("source %s: %w", cfg.Name, err)
+	}
+	for i, r := range cfg.RoleRules {
+		k, err := parseDNKey(r.Group)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: role_rules[%d].group %q is not a DN: %w", cfg.Name, i, r.Group, err)
+		}
+		s.rules = append(s.rules, roleRule{dn: r.Group, key: k, role: core.Role(r.Role)})
+	}
+	if len(s.rules) > 0 && cfg.Groups.BaseDN == "" {
+		return nil, fmt.Errorf("source %s: role_rules need groups.base_dn", cfg.Name)
+	}
+	base := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipTLS} //nolint:gosec // opt-in, documented as never for production
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: ca_file: %w", cfg.Name, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("source %s: ca_file %s holds no PEM certificate", cfg.Name, cfg.CAFile)
+		}
+		base.RootCAs = pool
+	}
+	for _, raw := range cfg.URLs {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "" {
+			return nil, fmt.Errorf("source %s: %q is not an ldap:// or ldaps:// URL", cfg.Name, raw)
+		}
+		c := base.Clone()
+		c.ServerName = u.Hostname()
+		s.tls[raw] = c
+	}
+	invite := cfg.Invite == nil || *cfg.Invite
+	role := core.Role(cfg.DefaultRole)
+	if role == "" {
+		role = core.RoleMember
+	}
+	s.core = core.SyncSource{Name: cfg.Name, OrgID: orgID, Invite: invite, LinkExisting: cfg.LinkExisting,
+		Archive: cfg.Removal == "archive", DefaultRole: role}
+	return s, nil
+}
+
+// Name is the source's name.
+func (s *Source) Name() string { return s.cfg.Name }
+
+// Config is the source's configuration (its bind password included: never log it).
+func (s *Source) Config() config.LDAPSource { return s.cfg }
+
+func wrapFilter(f, def string) string {
+	f = strings.TrimSpace(f)
+	if f == "" {
+		return def
+	}
+	if !strings.HasPrefix(f, "(") {
+		f = "(" + f + ")"
+	}
+	return f
+}
+
+// connect dials the source's URLs in order and binds as the service account.
+func (s *Source) connect(ctx context.Context) (*ldap.Conn, error) {
+	var errs []error
+	for _, u := range s.cfg.URLs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c, err := s.dial(ctx, u)
+		if err != nil {
+			s.log.Warn("ldap server unavailable", "url", u, "err", err)
+			errs = append(errs, err)
+			continue
+		}
+		if err := s.bindService(c); err != nil {
+			c.Close()
+			return nil, err // a wrong password is wrong on every replica
+		}
+		return c, nil
+	}
+	return nil, fmt.Errorf("no ldap server of source %s answered: %w", s.cfg.Name, errors.Join(errs...))
+}
+
+// dial opens one connection (with StartTLS when configured), unbound.
+func (s *Source) dial(ctx context.Context, u string) (*ldap.Conn, error) {
+	d := &net.Dialer{Timeout: s.cfg.Timeout}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d.Timeout {
+		d.Deadline = dl
+	}
+	c, err := ldap.DialURL(u, ldap.DialWithDialer(d), ldap.DialWithTLSConfig(s.tls[u]))
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", u, err)
+	}
+	c.SetTimeout(s.cfg.Timeout)
+	if s.cfg.StartTLS {
+		if err := c.StartTLS(s.tls[u]); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("starttls %s: %w", u, err)
+		}
+	}
+	return c, nil
+}
+
+func (s *Source) bindService(c *ldap.Conn) error {
+	if s.cfg.BindDN == "" {
+		return nil // anonymous reads, when the directory allows them
+	}
+	if err := c.Bind(s.cfg.BindDN, s.cfg.BindPassword); err != nil {
+		return fmt.Errorf("bind %q: %w", s.cfg.BindDN, err)
+	}
+	return nil
+}
+
+// pageTimeout bounds one page of a paged search.
+func (s *Source) pageTimeout() time.Duration { return 6 * s.cfg.Timeout }
+
+// search streams the entries of a paged search (RFC 2696) to fn, one page
+// at a time: no page outlives its processing. Any error, including a size
+// limit, fails the whole search.
+func (s *Source) search(ctx context.Context, c *ldap.Conn, base, filter string, attrs []string, fn func(*ldap.Entry) error) error {
+	return s.searchBuffered(ctx, c, base, filter, attrs, 64, fn)
+}
+
+// searchBuffered is search with at most buffer decoded entries waiting:
+// small for groups, whose entries carry thousands of member values.
+func (s *Source) searchBuffered(ctx context.Context, c *ldap.Conn, base, filter string, attrs []string, buffer int, fn func(*ldap.Entry) error) error {
+	// No request timeout on the connection while paging: go-ldap drops an
+	// answer packet that waits longer than that timeout for its reader, which
+	// would shorten a listing silently. Each page is bounded by its context.
+	c.SetTimeout(0)
+	defer c.SetTimeout(s.cfg.Timeout)
+	paging := ldap.NewControlPaging(uint32(s.cfg.PageSize))
+	req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, filter, attrs, []ldap.Control{paging})
+	for {
+		pctx, cancel := context.WithTimeout(ctx, s.pageTimeout())
+		res := c.SearchAsync(pctx, req, buffer)
+		var controls []ldap.Control
+		var ferr error
+		for res.Next() {
+			if e := res.Entry(); e != nil && ferr == nil {
+				if ferr = fn(e); ferr != nil {
+					cancel()
+				}
+			}
+			if cs := res.Controls(); len(cs) > 0 {
+				controls = cs
+			}
+		}
+		err := ferr
+		if err == nil {
+			err = res.Err()
+		}
+		if err == nil {
+			err = pctx.Err() // a cancelled search ends without an error of its own
+		}
+		cancel()
+		if err != nil {
+			return fmt.Errorf("search %q under %q: %w", filter, base, err)
+		}
+		// Every page ends with a paging control (RFC 2696). Without one the
+		// answer is cut short: go-ldap ends a search on a closed connection
+		// silently, and a short listing must never pass for a complete one.
+		pc, ok := ldap.FindControl(controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
+		if !ok {
+			if c.IsClosing() {
+				return fmt.Errorf("search %q under %q: the connection was closed", filter, base)
+			}
+			return fmt.Errorf("search %q under %q: the answer ended without a paging control (connection lost, or no RFC 2696 support)", filter, base)
+		}
+		if len(pc.Cookie) == 0 {
+			return nil
+		}
+		paging.SetCookie(pc.Cookie)
+	}
+}
