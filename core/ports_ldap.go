@@ -90,4 +90,3 @@ const (
 	RunFailed  RunStatus = "failed"  // the directory or the store failed; nothing was removed
 	RunAborted RunStatus = "aborted" // a guard refused the plan; nothing was applied
 )
-
