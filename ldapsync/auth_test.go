@@ -125,3 +125,32 @@ func TestSecretsNeverLogged(t *testing.T) {
 		t.Errorf("no log lines were captured: %q", logs.String())
 	}
 }
+
+// TestLoginThroughTheDirectory: core's Login checks a synced user's password
+// by binding to slapd, and roster's own rules still apply (ten wrong
+// passwords lock the user in roster, whatever the directory says).
+func TestLoginThroughTheDirectory(t *testing.T) {
+	srv := slapdtest.Start(t, slapdtest.People(2))
+	e := newEnv(t)
+	src := e.source(sourceConfig(srv, nil))
+	mustRun(t, src, RunOptions{})
+	login := func(pw string) error {
+		_, err := e.svc.Login(e.ctx, core.LoginInput{Org: core.DefaultOrg, Username: "user0001", Password: pw, Audience: core.AudienceConsole})
+		return err
+	}
+	if err := login("pw-user0001"); !errors.Is(err, core.ErrUnauthorized) {
+		t.Fatalf("login before the directory is registered: %v", err)
+	}
+	e.svc.RegisterDirectoryAuthenticator("ldap:corp", src)
+	if err := login("pw-user0001"); err != nil {
+		t.Fatalf("directory password: %v", err)
+	}
+	for i := 0; i < 10; i++ {
+		if err := login("wrong"); !errors.Is(err, core.ErrUnauthorized) {
+			t.Fatalf("wrong password %d: %v", i, err)
+		}
+	}
+	if err := login("pw-user0001"); err == nil || !strings.Contains(err.Error(), "locked") {
+		t.Fatalf("after ten failures: %v", err)
+	}
+}

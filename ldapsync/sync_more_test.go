@@ -179,6 +179,9 @@ func TestRemovalArchiveAndInvite(t *testing.T) {
 	if n := e.count(`SELECT COUNT(*) FROM invites`); n != 5 {
 		t.Errorf("%d invites", n)
 	}
+	if n := e.count(`SELECT COUNT(*) FROM mail_outbox WHERE kind = 'invite' AND state = 'queued'`); n != 5 {
+		t.Errorf("%d invitation mails queued, want 5", n)
+	}
 	srv.Modify("dn: " + slapdtest.UserDN("user0001") + "\nchangetype: delete\n")
 	if rep := mustRun(t, src, RunOptions{Full: true}); rep.Archived != 1 {
 		t.Fatalf("archive run: %+v", rep)
