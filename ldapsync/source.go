@@ -141,6 +141,9 @@ func New(cfg config.LDAPSource, orgID string, d Deps) (*Source, error) {
 // Name is the source's name.
 func (s *Source) Name() string { return s.cfg.Name }
 
+// OrgID is the organisation the source's users belong to.
+func (s *Source) OrgID() string { return s.core.OrgID }
+
 // Config is the source's configuration (its bind password included: never log it).
 func (s *Source) Config() config.LDAPSource { return s.cfg }
 

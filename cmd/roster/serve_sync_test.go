@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,4 +67,66 @@ ldap:
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop")
 	}
+}
+
+// TestAdminAPIAddsAnLDAPUser: "Add an LDAP user" through the admin API of the
+// real binary looks the username up in an on-demand source (slapd) and
+// imports it; directory users then log in through their directory.
+func TestAdminAPIAddsAnLDAPUser(t *testing.T) {
+	srv := slapdtest.Start(t, slapdtest.People(3))
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, `listen: 127.0.0.1:0
+database: {dsn: `+filepath.Join(dir, "r.db")+`}
+ldap:
+  sources:
+    - name: corp
+      urls: ["`+srv.URL+`"]
+      bind_dn: "`+slapdtest.AdminDN+`"
+      bind_password: "`+slapdtest.AdminPW+`"
+      users: {base_dn: "`+slapdtest.PeopleDN+`"}
+      mode: on_demand
+      invite: false
+`)
+	if r := roster(t, dir, "Owner-of-it-all-1\n", "user", "create", "--config", cfg, "--username", "boss@example.com", "--email", "boss@example.com",
+		"--role", "owner", "--no-invite", "--password-stdin"); r.code != 0 {
+		t.Fatalf("owner: %s", r.stderr)
+	}
+	d := startServe(t, dir, "--config", cfg)
+	post := func(path, token, body string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", d.base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&m)
+		return res.StatusCode, m
+	}
+	code, m := post("/api/v1/auth/login", "", `{"username":"boss@example.com","password":"Owner-of-it-all-1"}`)
+	if code != 200 {
+		t.Fatalf("login: %d %v", code, m)
+	}
+	tok := m["token"].(string)
+	code, m = post("/api/v1/users", tok, `{"source":"ldap","ldap_source":"corp","username":"user0002"}`)
+	if code != 201 || m["source"] != "ldap:corp" || m["status"] != "active" || m["external_id"] == "" {
+		t.Fatalf("add LDAP user: %d %v", code, m)
+	}
+	if code, m = post("/api/v1/users", tok, `{"source":"ldap","ldap_source":"corp","username":"nobody"}`); code != 404 {
+		t.Fatalf("unknown LDAP user: %d %v", code, m)
+	}
+	if code, m = post("/api/v1/users", tok, `{"source":"ldap","ldap_source":"elsewhere","username":"user0001"}`); code != 404 {
+		t.Fatalf("unknown source: %d %v", code, m)
+	}
+	if code, _ = post("/api/v1/auth/login", "", `{"username":"user0002","password":"pw-user0002"}`); code != 200 {
+		t.Fatalf("directory login: %d", code)
+	}
+	if code, _ = post("/api/v1/auth/login", "", `{"username":"user0002","password":"pw-user0001"}`); code != 401 {
+		t.Fatalf("directory login with a wrong password: %d", code)
+	}
+	d.stop(t)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/ldapsync"
 )
 
@@ -34,6 +35,24 @@ func buildSources(ctx context.Context, a *app, name string) ([]*ldapsync.Source,
 		return nil, usageError(fmt.Sprintf("--source %q: no such ldap source in the config", name))
 	}
 	return out, nil
+}
+
+// ldapImporter lets the admin API add one user of an on-demand source.
+func ldapImporter(a *app) func(ctx context.Context, orgID, source, username string) (*core.UserView, error) {
+	if len(a.cfg.LDAP.Sources) == 0 {
+		return nil
+	}
+	return func(ctx context.Context, orgID, source, username string) (*core.UserView, error) {
+		srcs, err := buildSources(ctx, a, source)
+		if err != nil || len(srcs) == 0 || srcs[0].OrgID() != orgID {
+			return nil, &core.NotFoundError{Kind: "ldap source", Key: source}
+		}
+		u, err := srcs[0].Import(ctx, username)
+		if errors.Is(err, ldapsync.ErrNotOnDemand) {
+			return nil, &core.ValidationError{Problems: []core.FieldError{{Field: "ldap_source", Message: err.Error()}}}
+		}
+		return u, err
+	}
 }
 
 // startSync starts the LDAP sync scheduler of `roster serve`; the returned

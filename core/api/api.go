@@ -32,6 +32,10 @@ type Config struct {
 	SecureCookies      bool           // set Secure on cookies (served over TLS)
 	// RequestID returns the id the server gave the request, for history.
 	RequestID func(ctx context.Context) string
+	// LDAPImport adds one user of a directory source by username ("Add an
+	// LDAP user"); nil when no source is configured. It answers
+	// core.ErrNotFound for a source outside orgID.
+	LDAPImport func(ctx context.Context, orgID, source, username string) (*core.UserView, error)
 }
 
 // API is the /api/v1 door.

@@ -119,7 +119,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	switch in.Source {
 	case "", "native":
 	case "ldap":
-		return badRequest("source", "adding an LDAP user by lookup needs a configured LDAP source (ldap_source %q); none is available", in.LDAPSource)
+		return a.createLDAPUser(w, r, in)
 	default:
 		return badRequest("source", "%q is not native or ldap", in.Source)
 	}
@@ -346,5 +346,26 @@ func (a *API) bulk(w http.ResponseWriter, r *http.Request) error {
 		out = append(out, bulkOutcome{ID: id, OK: true, User: u})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"action": in.Action, "succeeded": okCount, "failed": len(in.IDs) - okCount, "results": out})
+	return nil
+}
+
+// createLDAPUser adds a directory user by looking the username up in the
+// named source; the directory provides every attribute.
+func (a *API) createLDAPUser(w http.ResponseWriter, r *http.Request, in createUserRequest) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	if in.LDAPSource == "" {
+		return badRequest("ldap_source", "name the LDAP source to look %q up in", in.Username)
+	}
+	if a.cfg.LDAPImport == nil {
+		return badRequest("ldap_source", "no LDAP source is configured")
+	}
+	u, err := a.cfg.LDAPImport(r.Context(), orgID(r), in.LDAPSource, in.Username)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/users/"+u.ID)
+	writeJSON(w, http.StatusCreated, userWithLink{UserView: u})
 	return nil
 }
