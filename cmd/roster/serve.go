@@ -49,7 +49,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		LoginRatePerMinute: a.cfg.Security.LoginRatePerMinute,
 		SecureCookies:      strings.HasPrefix(a.cfg.PublicURL, "https://"),
 		RequestID:          server.RequestID,
-		LDAPImport:         ldapImporter(a),
+		LDAP:               ldapSources(a),
 	}, a.svc, a.log)
 	if err != nil {
 		return err

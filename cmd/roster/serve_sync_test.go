@@ -122,6 +122,30 @@ ldap:
 	if code, m = post("/api/v1/users", tok, `{"source":"ldap","ldap_source":"elsewhere","username":"user0001"}`); code != 404 {
 		t.Fatalf("unknown source: %d %v", code, m)
 	}
+	// Sync now, then the source's status with its last run.
+	if code, m = post("/api/v1/ldap/sources/corp/sync?full=true", tok, ``); code != 200 || m["status"] != "ok" || m["source"] != "corp" {
+		t.Fatalf("sync now: %d %v", code, m)
+	}
+	if code, m = post("/api/v1/ldap/sources/nope/sync", tok, ``); code != 404 {
+		t.Fatalf("sync of an unknown source: %d %v", code, m)
+	}
+	req, _ := http.NewRequest("GET", d.base+"/api/v1/ldap/sources", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Sources []struct {
+			Name string           `json:"name"`
+			Runs []map[string]any `json:"runs"`
+		} `json:"sources"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&st)
+	res.Body.Close()
+	if len(st.Sources) != 1 || st.Sources[0].Name != "corp" || len(st.Sources[0].Runs) == 0 {
+		t.Fatalf("sources: %+v", st)
+	}
 	if code, _ = post("/api/v1/auth/login", "", `{"username":"user0002","password":"pw-user0002"}`); code != 200 {
 		t.Fatalf("directory login: %d", code)
 	}

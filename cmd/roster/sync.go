@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/core/api"
 	"github.com/rosterhq/roster/ldapsync"
 )
 
@@ -37,22 +38,57 @@ func buildSources(ctx context.Context, a *app, name string) ([]*ldapsync.Source,
 	return out, nil
 }
 
-// ldapImporter lets the admin API add one user of an on-demand source.
-func ldapImporter(a *app) func(ctx context.Context, orgID, source, username string) (*core.UserView, error) {
+// ldapDoor gives the admin API the configured LDAP sources.
+type ldapDoor struct{ a *app }
+
+// ldapSources is nil when no source is configured.
+func ldapSources(a *app) api.LDAPSources {
 	if len(a.cfg.LDAP.Sources) == 0 {
 		return nil
 	}
-	return func(ctx context.Context, orgID, source, username string) (*core.UserView, error) {
-		srcs, err := buildSources(ctx, a, source)
-		if err != nil || len(srcs) == 0 || srcs[0].OrgID() != orgID {
-			return nil, &core.NotFoundError{Kind: "ldap source", Key: source}
+	return ldapDoor{a: a}
+}
+
+func (d ldapDoor) Names(orgID string) []string {
+	var out []string
+	for _, c := range d.a.cfg.LDAP.Sources {
+		if o, err := d.a.svc.Org(context.Background(), c.Org); err == nil && o.ID == orgID {
+			out = append(out, c.Name)
 		}
-		u, err := srcs[0].Import(ctx, username)
-		if errors.Is(err, ldapsync.ErrNotOnDemand) {
-			return nil, &core.ValidationError{Problems: []core.FieldError{{Field: "ldap_source", Message: err.Error()}}}
-		}
-		return u, err
 	}
+	return out
+}
+
+func (d ldapDoor) source(ctx context.Context, orgID, name string) (*ldapsync.Source, error) {
+	srcs, err := buildSources(ctx, d.a, name)
+	if err != nil || len(srcs) == 0 || srcs[0].OrgID() != orgID {
+		return nil, &core.NotFoundError{Kind: "ldap source", Key: name}
+	}
+	return srcs[0], nil
+}
+
+func (d ldapDoor) SyncNow(ctx context.Context, orgID, name string, full, dryRun bool) (any, error) {
+	src, err := d.source(ctx, orgID, name)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := src.Run(ctx, ldapsync.RunOptions{Full: full, DryRun: dryRun})
+	if rep == nil {
+		return nil, err
+	}
+	return rep, err
+}
+
+func (d ldapDoor) Import(ctx context.Context, orgID, name, username string) (*core.UserView, error) {
+	src, err := d.source(ctx, orgID, name)
+	if err != nil {
+		return nil, err
+	}
+	u, err := src.Import(ctx, username)
+	if errors.Is(err, ldapsync.ErrNotOnDemand) {
+		return nil, &core.ValidationError{Problems: []core.FieldError{{Field: "ldap_source", Message: err.Error()}}}
+	}
+	return u, err
 }
 
 // startSync starts the LDAP sync scheduler of `roster serve`; the returned

@@ -201,6 +201,7 @@ func TestEndpointPermissionsByRole(t *testing.T) {
 			return "POST", "/api/v1/apps/" + newApp() + "/assignments", map[string]any{"user_id": newUser()}
 		}},
 		{"delete app", admins, func() (string, string, any) { return "DELETE", "/api/v1/apps/" + newApp(), nil }},
+		{"ldap sources", admins, func() (string, string, any) { return "GET", "/api/v1/ldap/sources", nil }},
 		{"list tokens", admins, func() (string, string, any) { return "GET", "/api/v1/tokens", nil }},
 		{"create token", admins, func() (string, string, any) {
 			return "POST", "/api/v1/tokens", map[string]any{"name": "k" + randSuffix(), "scope": "scim"}

@@ -32,10 +32,19 @@ type Config struct {
 	SecureCookies      bool           // set Secure on cookies (served over TLS)
 	// RequestID returns the id the server gave the request, for history.
 	RequestID func(ctx context.Context) string
-	// LDAPImport adds one user of a directory source by username ("Add an
-	// LDAP user"); nil when no source is configured. It answers
-	// core.ErrNotFound for a source outside orgID.
-	LDAPImport func(ctx context.Context, orgID, source, username string) (*core.UserView, error)
+	// LDAP is the directory door, nil when no LDAP source is configured.
+	LDAP LDAPSources
+}
+
+// LDAPSources is what the admin API needs of the configured LDAP sources.
+// Every method answers core.ErrNotFound for a source outside orgID.
+type LDAPSources interface {
+	// Names lists the sources of an organisation.
+	Names(orgID string) []string
+	// SyncNow runs one sync of a source and returns its report.
+	SyncNow(ctx context.Context, orgID, source string, full, dryRun bool) (any, error)
+	// Import adds one user of an on-demand source by username ("Add an LDAP user").
+	Import(ctx context.Context, orgID, source, username string) (*core.UserView, error)
 }
 
 // API is the /api/v1 door.
@@ -100,6 +109,7 @@ func (a *API) Mount(r *mux.Router) {
 	authed.Handle("/org/metadata-template", a.handle(a.putTemplate)).Methods(http.MethodPut)
 	a.mountAccess(authed)
 	a.mountMail(v1, authed)
+	a.mountLDAP(authed)
 	v1.NotFoundHandler = a.handle(func(http.ResponseWriter, *http.Request) error {
 		return &httpError{status: http.StatusNotFound, code: "not_found", msg: "no such endpoint"}
 	})

@@ -266,7 +266,7 @@ func TestUserLifecycleOverHTTP(t *testing.T) {
 		{"unknown field", map[string]any{"username": "x", "nickname": "y"}, 400, "nickname"},
 		{"wrong type", map[string]any{"username": 7}, 400, "username"},
 		{"malformed", "{", 400, ""},
-		{"ldap source unavailable", map[string]any{"username": "x", "source": "ldap", "ldap_source": "corp"}, 400, "source"},
+		{"ldap source unavailable", map[string]any{"username": "x", "source": "ldap", "ldap_source": "corp"}, 400, "ldap_source"},
 	} {
 		r := f.do(nil, "POST", "/api/v1/users", f.owner, tc.body)
 		if r.code != tc.code || r.errField() != tc.field {

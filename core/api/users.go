@@ -358,10 +358,10 @@ func (a *API) createLDAPUser(w http.ResponseWriter, r *http.Request, in createUs
 	if in.LDAPSource == "" {
 		return badRequest("ldap_source", "name the LDAP source to look %q up in", in.Username)
 	}
-	if a.cfg.LDAPImport == nil {
+	if a.cfg.LDAP == nil {
 		return badRequest("ldap_source", "no LDAP source is configured")
 	}
-	u, err := a.cfg.LDAPImport(r.Context(), orgID(r), in.LDAPSource, in.Username)
+	u, err := a.cfg.LDAP.Import(r.Context(), orgID(r), in.LDAPSource, in.Username)
 	if err != nil {
 		return err
 	}
