@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"sync"
 
 	"github.com/gorilla/mux"
@@ -24,6 +25,8 @@ func startMail(ctx context.Context, a *app, r *mux.Router, renderer *mail.Render
 		return nil, err
 	}
 	r.PathPrefix(console.ResetMount).Handler(resets)
+	var worker *mail.Worker // nil without SMTP: the counters stay zero
+	r.Handle("/metrics", metricsHandler(a, func() *mail.Worker { return worker })).Methods(http.MethodGet)
 	if a.cfg.SMTP.Host == "" {
 		a.log.Warn("smtp.host is not set: invitation mails stay queued until an SMTP server is configured")
 		return func() {}, nil
@@ -34,7 +37,7 @@ func startMail(ctx context.Context, a *app, r *mux.Router, renderer *mail.Render
 	if err != nil {
 		return nil, err
 	}
-	w, err := mail.NewWorker(mail.WorkerConfig{PublicURL: a.cfg.PublicURL, MaxAttempts: c.MaxAttempts,
+	worker, err = mail.NewWorker(mail.WorkerConfig{PublicURL: a.cfg.PublicURL, MaxAttempts: c.MaxAttempts,
 		RetryInitial: c.RetryInitial, RetryMax: c.RetryMax, SendTimeout: 2 * c.Timeout},
 		mail.WorkerDeps{Outbox: a.svc, Sender: sender, Renderer: renderer, Logger: a.log})
 	if err != nil {
@@ -42,7 +45,7 @@ func startMail(ctx context.Context, a *app, r *mux.Router, renderer *mail.Render
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = w.Run(wctx) })
+	wg.Go(func() { _ = worker.Run(wctx) })
 	a.log.Info("mail worker configured", "smtp", c.Host, "port", c.Port, "tls", c.TLS)
 	return func() { cancel(); wg.Wait() }, nil
 }

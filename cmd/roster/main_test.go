@@ -276,6 +276,10 @@ func TestOperatorCommandsAgainstARunningDaemon(t *testing.T) {
 	if code, _ := get(t, d.base+"/readyz"); code != http.StatusOK {
 		t.Fatalf("readyz after CLI writes: %d", code)
 	}
+	// The mail queued by --invite mail waits (no SMTP server here): /metrics shows it.
+	if code, body := get(t, d.base+"/metrics"); code != http.StatusOK || !strings.Contains(body, "roster_mail_queue_depth 1\n") || !strings.Contains(body, `roster_mail_outbox{state="queued"} 1`) {
+		t.Fatalf("metrics: %d\n%s", code, body)
+	}
 	d.stop(t)
 	if strings.Contains(d.logs.String(), "database is locked") {
 		t.Fatalf("lock errors in the daemon log:\n%s", d.logs)
