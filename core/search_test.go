@@ -77,6 +77,14 @@ func TestSearchFollowsDigitalAISemantics(t *testing.T) {
 		{"office:zür", nil},
 		{"", []string{"ann@example.com", "dave@example.com", "bob@example.com", "zoe@example.com"}},
 	}
+	// A full first page makes the store count: the total must still be right.
+	for _, q := range []string{"departments:sales", "dav", ""} {
+		r, err := e.svc.SearchUsers(e.ctx, core.UserSearch{OrgID: e.org, Limit: 1}, q)
+		want := map[string]int{"departments:sales": 2, "dav": 2, "": 4}[q]
+		if err != nil || r.Total != want || len(r.Users) != 1 || r.Next == nil {
+			t.Fatalf("%q with page size 1: total %d (%v), want %d", q, r.Total, err, want)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.q, func(t *testing.T) {
 			r, err := e.svc.SearchUsers(e.ctx, core.UserSearch{OrgID: e.org}, tt.q)

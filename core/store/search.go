@@ -124,7 +124,12 @@ func (t *tx) SearchUsers(ctx context.Context, q *core.UserSearch) ([]core.User, 
 	// total, and a narrow search (an exact email) costs one scan, not two.
 	total := len(out)
 	if q.After != nil || len(out) > q.Limit {
-		if err := t.get(ctx, &total, "users", "count", `SELECT COUNT(*) FROM users WHERE `+filter, args...); err != nil {
+		countSQL, countArgs := `SELECT COUNT(*) FROM users WHERE `+filter, args
+		if metaOnly := q.MetaField != "" && len(where) == 2; metaOnly {
+			// Only org and metadata: count the narrow metadata rows, not users.
+			countSQL, countArgs = `SELECT COUNT(*) FROM user_metadata WHERE org_id = ? AND field = ? AND instr(value_key, ?) > 0`, []any{q.OrgID, q.MetaField, q.MetaValue}
+		}
+		if err := t.get(ctx, &total, "users", "count", countSQL, countArgs...); err != nil {
 			return nil, 0, fmt.Errorf("count users: %w", err)
 		}
 	}

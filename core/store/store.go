@@ -26,14 +26,19 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// sqliteDriver is mattn's driver with per-connection tuning that the DSN
-// cannot express: memory-mapped reads, so list scans do not pay a read()
-// system call per page.
-const sqliteDriver = "sqlite3_roster"
+// The SQLite drivers: mattn's with per-connection tuning that the DSN cannot
+// express. Read-only connections map the file (256 MiB at most), so list
+// scans do not pay a read() system call per page; the writer does not, so a
+// large sync's resident memory stays its own.
+const (
+	sqliteDriver   = "sqlite3_roster"
+	sqliteReadOnly = "sqlite3_roster_ro"
+)
 
 func init() {
-	sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		_, err := c.Exec("PRAGMA mmap_size = 1073741824", nil)
+	sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{})
+	sql.Register(sqliteReadOnly, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec("PRAGMA mmap_size = 268435456", nil)
 		return err
 	}})
 }
@@ -94,12 +99,10 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 		q.Set("_synchronous", "NORMAL")
 		q.Set("_txlock", txlock)
 		q.Set("_loc", "UTC")
-		q.Set("_cache_size", "-65536") // KiB: 64 MiB of page cache per connection
+		q.Set("_cache_size", "-16384") // KiB: 16 MiB of page cache per connection
 		q.Set("_stmt_cache_size", "128")
 		if readonly {
 			q.Set("_query_only", "true")
-		} else {
-			q.Set("_cache_size", "-16384") // 16 MiB for the one writer: bulk writes (LDAP sync) touch every index
 		}
 		return "file:" + path + "?" + q.Encode()
 	}
@@ -120,7 +123,7 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	r, err := sqlx.Open(sqliteDriver, dsn("deferred", true))
+	r, err := sqlx.Open(sqliteReadOnly, dsn("deferred", true))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)

@@ -48,10 +48,8 @@ CREATE TABLE users (
 CREATE UNIQUE INDEX users_org_username ON users(org_id, username_key);
 CREATE UNIQUE INDEX users_org_email ON users(org_id, email_key) WHERE email_key <> '';
 CREATE UNIQUE INDEX users_org_external ON users(org_id, source, external_id) WHERE external_id <> '';
-CREATE INDEX users_org_status ON users(org_id, status);
 CREATE INDEX users_org_last_name ON users(org_id, last_name_key, seq);
 CREATE INDEX users_org_role ON users(org_id, role_rank, seq);
-CREATE INDEX users_last_login ON users(status, last_login_at);
 
 CREATE TABLE metadata_fields (
     org_id   TEXT NOT NULL REFERENCES orgs(id),

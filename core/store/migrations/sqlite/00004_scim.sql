@@ -34,8 +34,8 @@ CREATE TABLE scim_tokens (
 
 -- Plain (non-partial) indexes so that "= ?" with a bound value can use them.
 CREATE INDEX users_org_source_external ON users(org_id, source, external_id);
-CREATE INDEX users_org_email_lookup ON users(org_id, email_key, source, id);
-CREATE INDEX users_org_created ON users(org_id, created_at);
+-- Also the users list's order by email (email_key, seq).
+CREATE INDEX users_org_email_lookup ON users(org_id, email_key, seq, source, id);
 CREATE INDEX users_org_updated ON users(org_id, updated_at);
 CREATE INDEX groups_org_source_external ON groups(org_id, source, external_id);
 -- SCIM lists a source's users in creation order, paged by startIndex; the
@@ -46,7 +46,6 @@ CREATE INDEX users_org_source_seq ON users(org_id, source, seq, status);
 DROP INDEX users_org_source_seq;
 DROP INDEX groups_org_source_external;
 DROP INDEX users_org_updated;
-DROP INDEX users_org_created;
 DROP INDEX users_org_email_lookup;
 DROP INDEX users_org_source_external;
 DROP TABLE scim_tokens;

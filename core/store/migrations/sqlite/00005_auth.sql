@@ -44,8 +44,6 @@ CREATE TABLE user_metadata (
     PRIMARY KEY (user_seq, field)
 );
 CREATE INDEX user_metadata_search ON user_metadata(org_id, field, value_key, user_seq);
-CREATE INDEX users_org_email_sort ON users(org_id, email_key, seq);
-CREATE INDEX users_org_username_sort ON users(org_id, username_key, seq);
 CREATE INDEX users_org_status_sort ON users(org_id, status, seq);
 CREATE INDEX users_org_created_seq ON users(org_id, created_at, seq);
 
@@ -56,8 +54,6 @@ DROP INDEX users_list;
 CREATE INDEX users_org_last_name ON users(org_id, last_name_key, seq);
 DROP INDEX users_org_created_seq;
 DROP INDEX users_org_status_sort;
-DROP INDEX users_org_username_sort;
-DROP INDEX users_org_email_sort;
 DROP INDEX users_org_first_name;
 ALTER TABLE users DROP COLUMN search_key;
 ALTER TABLE users DROP COLUMN first_name_key;
