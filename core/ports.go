@@ -27,6 +27,11 @@ type Store interface {
 	InTx(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error
+	// ViewBulk runs fn in a read-only transaction meant for reading a large
+	// share of the database once (a directory sync's state): the store may
+	// serve it without the caches that speed up interactive reads, so the
+	// read does not inflate the daemon's resident memory.
+	ViewBulk(ctx context.Context, fn func(Tx) error) error
 }
 
 // UserQuery selects users of one organisation.

@@ -124,7 +124,7 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 	}
 	var current []SyncedUser
 	base, storedGroups := -1, 0
-	err := s.store.View(ctx, func(tx Tx) error {
+	err := s.store.ViewBulk(ctx, func(tx Tx) error {
 		var err error
 		if current, err = tx.SyncUsers(ctx, src.OrgID, src.Source(), ids); err != nil {
 			return err
@@ -577,7 +577,7 @@ func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap 
 		addFresh    []string // users created by this run
 	}
 	var changes []change
-	err := s.store.View(ctx, func(tx Tx) error {
+	err := s.store.ViewBulk(ctx, func(tx Tx) error {
 		stored, err := tx.SourceGroups(ctx, src.OrgID, src.Source())
 		if err != nil {
 			return err

@@ -56,6 +56,7 @@ type Store struct {
 	driver string
 	w      *sqlx.DB // read-write; one connection for sqlite, so writers queue in-process
 	r      *sqlx.DB // read-only transactions
+	bulk   *sqlx.DB // read-only, one connection, no memory map: large one-off reads
 	log    *slog.Logger
 	migs   fs.FS
 	batch  txBatcher // group commit for InTxBatched (batch.go)
@@ -130,16 +131,24 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 	}
 	r.SetMaxOpenConns(o.MaxReaders)
 	r.SetMaxIdleConns(o.MaxReaders)
+	bulk, err := sqlx.Open(sqliteDriver, dsn("deferred", true))
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	bulk.SetMaxOpenConns(1)
+	bulk.SetMaxIdleConns(0) // its page cache goes with the connection
 	sub, err := fs.Sub(migrations, "migrations/sqlite")
 	if err != nil {
 		return nil, err
 	}
-	return &Store{driver: "sqlite", w: w, r: r, log: log, migs: sub}, nil
+	return &Store{driver: "sqlite", w: w, r: r, bulk: bulk, log: log, migs: sub}, nil
 }
 
 // Close closes the database handles.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.bulk.Close(), s.r.Close(), s.w.Close())
 }
 
 func (s *Store) provider() (*goose.Provider, error) {
@@ -189,6 +198,12 @@ func (s *Store) InTx(ctx context.Context, fn func(core.Tx) error) error {
 // View runs fn in a read-only transaction.
 func (s *Store) View(ctx context.Context, fn func(core.Tx) error) error {
 	return s.run(ctx, s.r, fn)
+}
+
+// ViewBulk runs fn in a read-only transaction on a connection without the
+// memory map, whose page cache is dropped afterwards.
+func (s *Store) ViewBulk(ctx context.Context, fn func(core.Tx) error) error {
+	return s.run(ctx, s.bulk, fn)
 }
 
 func (s *Store) run(ctx context.Context, db *sqlx.DB, fn func(core.Tx) error) (err error) {
