@@ -283,13 +283,7 @@ func (s *Service) UnassignApp(ctx context.Context, a Actor, orgID, appID, userID
 
 // ListApps returns an organisation's apps by name.
 func (s *Service) ListApps(ctx context.Context, orgID string) ([]App, error) {
-	var out []App
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.ListApps(ctx, orgID)
-		return err
-	})
-	return out, err
+	return read(ctx, s.store, func(tx Tx) ([]App, error) { return tx.ListApps(ctx, orgID) })
 }
 
 // RenameApp changes an app's name.
@@ -351,13 +345,7 @@ func (s *Service) ListTokens(ctx context.Context, a Actor, orgID string) ([]APIT
 	if err := authorizeOrgSettings(a); err != nil {
 		return nil, err
 	}
-	var out []APIToken
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.ListTokens(ctx, orgID)
-		return err
-	})
-	return out, err
+	return read(ctx, s.store, func(tx Tx) ([]APIToken, error) { return tx.ListTokens(ctx, orgID) })
 }
 
 // RevokeToken stops a token from working.

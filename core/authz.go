@@ -1,5 +1,7 @@
 package core
 
+import "context"
+
 // Who may do what. Directory actors (SCIM, LDAP) act only on the users of
 // their own source; people act by their org role (Jigx: only owners and admins
 // disable or remove users; Digital.ai: user managers manage non-admin users).
@@ -37,6 +39,19 @@ func authorizeCreate(a Actor, r Role) error {
 		return &ForbiddenError{Reason: "users cannot create users"}
 	}
 	return nil
+}
+
+// manageable loads a user of the organisation that a may manage (remove:
+// disable, archive or delete), in the caller's transaction.
+func manageable(ctx context.Context, tx Tx, a Actor, orgID, id string, remove bool) (*User, error) {
+	u, err := tx.UserByID(ctx, orgID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorizeManage(a, u, remove); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // authorizeManage checks that a may change user u with the given action.

@@ -131,13 +131,7 @@ func (s *Service) ReplaceGroupMembers(ctx context.Context, a Actor, orgID, group
 
 // ListGroups returns an organisation's groups by name.
 func (s *Service) ListGroups(ctx context.Context, orgID string) ([]Group, error) {
-	var out []Group
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.ListGroups(ctx, orgID)
-		return err
-	})
-	return out, err
+	return read(ctx, s.store, func(tx Tx) ([]Group, error) { return tx.ListGroups(ctx, orgID) })
 }
 
 // authorizeGroup: directories change only their own groups; people need to

@@ -74,11 +74,8 @@ func (s *Service) ResendInvite(ctx context.Context, a Actor, orgID, id string, r
 	}
 	out := &Resent{}
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		u, err := tx.UserByID(ctx, orgID, id)
+		u, err := manageable(ctx, tx, a, orgID, id, false)
 		if err != nil {
-			return err
-		}
-		if err := authorizeManage(a, u, false); err != nil {
 			return err
 		}
 		if u.Status != StatusInvited {
@@ -278,13 +275,7 @@ func truncateReason(r string) string {
 
 // MailStats counts the outbox by state (queue depth = Queued + Sending).
 func (s *Service) MailStats(ctx context.Context) (MailStats, error) {
-	var out MailStats
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.MailStats(ctx)
-		return err
-	})
-	return out, err
+	return read(ctx, s.store, func(tx Tx) (MailStats, error) { return tx.MailStats(ctx) })
 }
 
 // UserMail lists the mails queued for a user, oldest first, for admins

@@ -110,11 +110,8 @@ func (s *Service) SendPasswordReset(ctx context.Context, a Actor, orgID, id, lan
 		}
 	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		u, err := tx.UserByID(ctx, orgID, id)
+		u, err := manageable(ctx, tx, a, orgID, id, false)
 		if err != nil {
-			return err
-		}
-		if err := authorizeManage(a, u, false); err != nil {
 			return err
 		}
 		if why := resetEligible(u); why != "" {

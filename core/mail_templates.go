@@ -238,13 +238,7 @@ func (s *Service) DeleteMailTemplate(ctx context.Context, a Actor, orgID string,
 
 // MailTemplates lists an organisation's overrides.
 func (s *Service) MailTemplates(ctx context.Context, orgID string) ([]MailTemplate, error) {
-	var out []MailTemplate
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.ListMailTemplates(ctx, orgID)
-		return err
-	})
-	return out, err
+	return read(ctx, s.store, func(tx Tx) ([]MailTemplate, error) { return tx.ListMailTemplates(ctx, orgID) })
 }
 
 // MailTemplateOverride returns an organisation's override, or nil when it

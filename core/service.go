@@ -136,15 +136,20 @@ func snapshotJSON(v any) string {
 	return string(b)
 }
 
-// Org returns an organisation by name.
-func (s *Service) Org(ctx context.Context, name string) (*Org, error) {
-	var o *Org
-	err := s.store.View(ctx, func(tx Tx) error {
+// read runs one read in a read-only transaction and returns its result.
+func read[T any](ctx context.Context, st Store, fn func(Tx) (T, error)) (T, error) {
+	var out T
+	err := st.View(ctx, func(tx Tx) error {
 		var err error
-		o, err = tx.OrgByName(ctx, name)
+		out, err = fn(tx)
 		return err
 	})
-	return o, err
+	return out, err
+}
+
+// Org returns an organisation by name.
+func (s *Service) Org(ctx context.Context, name string) (*Org, error) {
+	return read(ctx, s.store, func(tx Tx) (*Org, error) { return tx.OrgByName(ctx, name) })
 }
 
 // CreateOrg adds an organisation.
@@ -192,22 +197,10 @@ func (s *Service) SetMetadataTemplate(ctx context.Context, a Actor, orgID string
 
 // MetadataTemplate returns an organisation's custom metadata template.
 func (s *Service) MetadataTemplate(ctx context.Context, orgID string) ([]MetadataField, error) {
-	var out []MetadataField
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.MetadataTemplate(ctx, orgID)
-		return err
-	})
-	return out, err
+	return read(ctx, s.store, func(tx Tx) ([]MetadataField, error) { return tx.MetadataTemplate(ctx, orgID) })
 }
 
 // History returns the history entries about one target, oldest first.
 func (s *Service) History(ctx context.Context, orgID, targetID string) ([]HistoryEntry, error) {
-	var out []HistoryEntry
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.ListHistory(ctx, orgID, targetID)
-		return err
-	})
-	return out, err
+	return read(ctx, s.store, func(tx Tx) ([]HistoryEntry, error) { return tx.ListHistory(ctx, orgID, targetID) })
 }

@@ -50,25 +50,13 @@ func (s *Service) FinishSyncRun(ctx context.Context, r *SyncRun, st *SyncState) 
 
 // SyncRuns lists the most recent runs of a source ("" = every source), newest first.
 func (s *Service) SyncRuns(ctx context.Context, source string, limit int) ([]SyncRun, error) {
-	var out []SyncRun
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.ListSyncRuns(ctx, source, limit)
-		return err
-	})
-	return out, err
+	return read(ctx, s.store, func(tx Tx) ([]SyncRun, error) { return tx.ListSyncRuns(ctx, source, limit) })
 }
 
 // SourceUserCount is how many users a source has in the store (any status):
 // a sync sizes its snapshot by it.
 func (s *Service) SourceUserCount(ctx context.Context, orgID, source string) (int, error) {
-	var n int
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		n, err = tx.CountSyncUsers(ctx, orgID, source)
-		return err
-	})
-	return n, err
+	return read(ctx, s.store, func(tx Tx) (int, error) { return tx.CountSyncUsers(ctx, orgID, source) })
 }
 
 // ErrLeaseHeld means another process is running a sync of the source.

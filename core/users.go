@@ -385,11 +385,8 @@ type UserChanges struct {
 func (s *Service) UpdateUser(ctx context.Context, a Actor, orgID, id string, c UserChanges) (*UserView, error) {
 	var out *UserView
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		u, err := tx.UserByID(ctx, orgID, id)
+		u, err := manageable(ctx, tx, a, orgID, id, false)
 		if err != nil {
-			return err
-		}
-		if err := authorizeManage(a, u, false); err != nil {
 			return err
 		}
 		before := *u
@@ -471,12 +468,8 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, orgID, id string, c U
 func (s *Service) ChangeStatus(ctx context.Context, a Actor, orgID, id string, act Action) (*UserView, error) {
 	var out *UserView
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		u, err := tx.UserByID(ctx, orgID, id)
+		u, err := manageable(ctx, tx, a, orgID, id, act == ActDisable || act == ActArchive)
 		if err != nil {
-			return err
-		}
-		remove := act == ActDisable || act == ActArchive
-		if err := authorizeManage(a, u, remove); err != nil {
 			return err
 		}
 		if err := s.transition(ctx, tx, a, u, act); err != nil {
@@ -536,11 +529,8 @@ func (s *Service) transition(ctx context.Context, tx Tx, a Actor, u *User, act A
 // history must be archived instead: the error says so.
 func (s *Service) DeleteUser(ctx context.Context, a Actor, orgID, id string) error {
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		u, err := tx.UserByID(ctx, orgID, id)
+		u, err := manageable(ctx, tx, a, orgID, id, true)
 		if err != nil {
-			return err
-		}
-		if err := authorizeManage(a, u, true); err != nil {
 			return err
 		}
 		if !CanDelete(u) {
@@ -610,11 +600,8 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string) (*Us
 // the CLI). An admin-assigned password must be changed at next login.
 func (s *Service) SetPassword(ctx context.Context, a Actor, orgID, id, password string) error {
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		u, err := tx.UserByID(ctx, orgID, id)
+		u, err := manageable(ctx, tx, a, orgID, id, false)
 		if err != nil {
-			return err
-		}
-		if err := authorizeManage(a, u, false); err != nil {
 			return err
 		}
 		if u.IsDirectory() {

@@ -85,7 +85,6 @@ type Worker struct {
 	r      *Renderer
 	clock  core.Clock
 	log    *slog.Logger
-	wake   chan struct{}
 
 	sent, failed, retried atomic.Uint64
 }
@@ -114,20 +113,12 @@ func NewWorker(cfg WorkerConfig, d WorkerDeps) (*Worker, error) {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Worker{cfg: cfg, box: d.Outbox, sender: d.Sender, r: d.Renderer, clock: d.Clock,
-		log: d.Logger.With("component", "mail"), wake: make(chan struct{}, 1)}, nil
+		log: d.Logger.With("component", "mail")}, nil
 }
 
 // Stats returns the counters.
 func (w *Worker) Stats() Stats {
 	return Stats{Sent: w.sent.Load(), Failed: w.failed.Load(), Retried: w.retried.Load()}
-}
-
-// Wake makes a running worker look at the queue now (after a mail was queued).
-func (w *Worker) Wake() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
 }
 
 // Run delivers until ctx is done. A mail being sent when ctx ends is
@@ -146,7 +137,6 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.log.Info("mail worker stopped")
 			return nil
 		case <-t.C:
-		case <-w.wake:
 		}
 	}
 }
