@@ -222,6 +222,9 @@ func TestOperatorCommandsAgainstARunningDaemon(t *testing.T) {
 	if r.code != 0 || strings.Contains(r.stdout, "invite_link") || !strings.Contains(r.stdout, `"invite_status": "pending"`) {
 		t.Fatalf("--invite mail: %d %s %s", r.code, r.stdout, r.stderr)
 	}
+	if r := roster(t, dir, "", "user", "create", "--config", cfg, "--username", "z@example.com", "--invite", "pigeon"); r.code != 2 || !strings.Contains(r.stderr, `--invite "pigeon" is not mail or link`) {
+		t.Fatalf("bad --invite: %d %s", r.code, r.stderr)
+	}
 	// Duplicate (case-insensitive) is refused with the field named, exit 1.
 	r = roster(t, dir, "", "user", "create", "--config", cfg, "--username", "alice@EXAMPLE.com", "--email", "other@example.com")
 	if r.code != 1 || !strings.Contains(r.stderr, "username") || !strings.Contains(r.stderr, "already taken") {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/core/api"
 )
 
 func TestGroupsAppsAndTokensOverHTTP(t *testing.T) {
@@ -200,6 +201,22 @@ func TestEndpointPermissionsByRole(t *testing.T) {
 		{"assign app", admins, func() (string, string, any) {
 			return "POST", "/api/v1/apps/" + newApp() + "/assignments", map[string]any{"user_id": newUser()}
 		}},
+		{"rename app", admins, func() (string, string, any) {
+			return "PATCH", "/api/v1/apps/" + newApp(), map[string]any{"name": "r" + randSuffix()}
+		}},
+		{"unassign app", admins, func() (string, string, any) {
+			app, u := newApp(), newUser()
+			f.do(nil, "POST", "/api/v1/apps/"+app+"/assignments", f.owner, map[string]any{"user_id": u})
+			return "DELETE", "/api/v1/apps/" + app + "/assignments?user_id=" + u, nil
+		}},
+		{"remove member", admins, func() (string, string, any) {
+			g, u := newGroup(), newUser()
+			f.do(nil, "POST", "/api/v1/groups/"+g+"/members", f.owner, map[string]any{"user_ids": []string{u}})
+			return "DELETE", "/api/v1/groups/" + g + "/members/" + u, nil
+		}},
+		{"import dry run", managers, func() (string, string, any) {
+			return "POST", "/api/v1/users/import", "username\nimp" + randSuffix() + "\n"
+		}},
 		{"delete app", admins, func() (string, string, any) { return "DELETE", "/api/v1/apps/" + newApp(), nil }},
 		{"ldap sources", admins, func() (string, string, any) { return "GET", "/api/v1/ldap/sources", nil }},
 		{"list tokens", admins, func() (string, string, any) { return "GET", "/api/v1/tokens", nil }},
@@ -215,7 +232,11 @@ func TestEndpointPermissionsByRole(t *testing.T) {
 				allowed = allowed || a == role
 			}
 			method, path, body := c.req()
-			r := f.do(nil, method, path, tokens[role], body)
+			var hdr []string
+			if _, csv := body.(string); csv {
+				hdr = []string{"Content-Type", "text/csv"}
+			}
+			r := f.do(nil, method, path, tokens[role], body, hdr...)
 			if allowed && r.code >= 400 {
 				t.Errorf("%s as %s: %d %s, want success", c.name, role, r.code, r.raw)
 			}
@@ -231,4 +252,22 @@ var suffix int
 func randSuffix() string {
 	suffix++
 	return strings.ToLower(core.HashSecret(string(rune(suffix)) + "x")[:8])
+}
+
+// Behind TLS (public_url https) the session cookies are Secure; over plain
+// HTTP in development they cannot be.
+func TestCookiesAreSecureWhenServedOverTLS(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		f := newFixtureWith(t, api.Config{LoginRatePerMinute: 100, SecureCookies: secure})
+		r := f.do(nil, "POST", "/api/v1/auth/login", "", map[string]any{"username": "owner@example.com", "password": ownerPW, "cookie": true})
+		cookies := r.hdr.Values("Set-Cookie")
+		if len(cookies) != 2 {
+			t.Fatalf("cookies: %v", cookies)
+		}
+		for _, c := range cookies {
+			if strings.Contains(c, "; Secure") != secure {
+				t.Fatalf("secure=%v: %s", secure, c)
+			}
+		}
+	}
 }

@@ -34,6 +34,10 @@ type fixture struct {
 }
 
 func newFixture(t testing.TB, rate int) *fixture {
+	return newFixtureWith(t, api.Config{LoginRatePerMinute: rate})
+}
+
+func newFixtureWith(t testing.TB, cfg api.Config) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "api.db")}, nil)
@@ -50,7 +54,8 @@ func newFixture(t testing.TB, rate int) *fixture {
 	}
 	log := slog.New(slog.DiscardHandler)
 	srv := server.New(server.Config{}, st.Ready, log)
-	a, err := api.New(api.Config{PublicURL: "https://roster.example.com", LoginRatePerMinute: rate, RequestID: server.RequestID}, svc, log)
+	cfg.PublicURL, cfg.RequestID = "https://roster.example.com", server.RequestID
+	a, err := api.New(cfg, svc, log)
 	if err != nil {
 		t.Fatal(err)
 	}
