@@ -84,6 +84,8 @@ func TestProblemsNameTheKey(t *testing.T) {
 		{"unknown key in a source", "ldap:\n  sources:\n    - name: corp\n      urls: [ldap://h]\n      users: {base_dn: x, filtr: y}\n", nil, []string{"ldap.sources[0].users.filtr: unknown key"}},
 		{"bad values", "listen: nope\ndatabase: {driver: mysql}\nsmtp: {tls: ssl, port: 70000}\nlog: {level: loud}\n", nil,
 			[]string{`listen: "nope" is not host:port`, `database.driver: "mysql" is not one of sqlite`, `smtp.tls: "ssl"`, "smtp.port: 70000", `log.level: "loud"`}},
+		{"security bounds", "security: {session_ttl: 1s, login_rate_per_minute: -1, lockout_threshold: -2}\n", nil,
+			[]string{"security.session_ttl: 1s is shorter than one minute", "security.login_rate_per_minute: must be at least 1", "security.lockout_threshold: must be at least 1"}},
 		{"missing env var", "smtp:\n  password: ${SMTP_PW}\n", nil, []string{"smtp.password: environment variable SMTP_PW is not set"}},
 		{"wrong type", "security: {lockout_threshold: lots}\n", nil, []string{"security.lockout_threshold: cannot unmarshal str `lots` into int (line 1)"}},
 		{"invalid yaml", "listen: [\n", nil, []string{"not valid YAML"}},
