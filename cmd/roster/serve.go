@@ -13,6 +13,7 @@ import (
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/core/api"
 	"github.com/rosterhq/roster/core/config"
+	"github.com/rosterhq/roster/core/console"
 	"github.com/rosterhq/roster/core/jobs"
 	"github.com/rosterhq/roster/core/mail"
 	"github.com/rosterhq/roster/core/server"
@@ -55,6 +56,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	adminAPI.Mount(srv.Router())
+	webConsole, err := console.NewConsole(a.svc, core.DefaultOrg, a.log)
+	if err != nil {
+		return err
+	}
+	srv.Router().PathPrefix("/console").Handler(webConsole)
 	stopMail, err := startMail(ctx, a, srv.Router(), renderer)
 	if err != nil {
 		return err
@@ -89,6 +95,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	defer waitSync()
 	a.log.Info("roster ready", "version", version, "listen", ln.Addr().String(), "database", a.cfg.Database.Driver,
 		"public_url", a.cfg.PublicURL, "startup", time.Since(start).Round(time.Millisecond))
+	// First run: while the organisation has no owner, a one-time link (in
+	// memory, void on restart) creates one. It is logged here only.
+	if link, err := webConsole.SetupLink(ctx, a.cfg.PublicURL); err != nil {
+		a.log.Error("first-run setup", "err", err)
+	} else if link != "" {
+		a.log.Warn("first run: the organisation has no owner; open this one-time link to create one (or run roster user create --role owner)", "setup_url", link)
+	}
 	err = srv.Serve(ctx, ln)
 	a.log.Info("stopped")
 	return err

@@ -1,0 +1,124 @@
+// The roster console: a small single-page app on the admin API. Views are
+// chosen by the URL fragment (#/users, #/groups, …); the session is an
+// HttpOnly cookie set by POST /api/v1/auth/login with "cookie": true.
+import { h, clear, api, field, formError, showError, setOnUnauthorized, toast, ROLE_LABELS } from './dom.js';
+import { usersView } from './users.js';
+import { importView } from './import.js';
+import { groupsView, appsView, settingsView, tokensView, ldapView } from './pages.js';
+
+const main = () => document.getElementById('main');
+export const session = { me: null };
+
+const views = {
+  users: usersView,
+  import: importView,
+  groups: groupsView,
+  apps: appsView,
+  settings: settingsView,
+  tokens: tokensView,
+  ldap: ldapView,
+};
+
+function currentView() {
+  const m = location.hash.match(/^#\/([a-z]+)/);
+  return m && views[m[1]] ? m[1] : 'users';
+}
+
+async function route() {
+  if (!session.me) return;
+  const name = currentView();
+  document.querySelectorAll('#nav a').forEach((a) => {
+    if (a.dataset.view === name) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  });
+  const el = main();
+  clear(el);
+  try {
+    await views[name](el, session);
+  } catch (err) {
+    if (err.status === 401) return;
+    clear(el, h('p', { class: 'error', role: 'alert' }, `Could not load this page: ${err.message}`));
+  }
+}
+
+function showLogin(message) {
+  session.me = null;
+  document.getElementById('topbar').hidden = true;
+  document.title = 'Sign in · roster';
+  const form = h('form', { class: 'card stack', id: 'login-form', novalidate: true });
+  const user = h('input', { name: 'username', id: 'login-username', autocomplete: 'username', required: true });
+  const pass = h('input', { name: 'password', id: 'login-password', type: 'password', autocomplete: 'current-password', required: true });
+  const err = formError();
+  form.append(
+    h('h1', {}, 'Sign in to roster'),
+    message ? h('p', { class: 'muted' }, message) : null,
+    err,
+    field('Username or email', user),
+    field('Password', pass),
+    h('button', { type: 'submit', class: 'primary', id: 'login-submit' }, 'Sign in'),
+    h('p', {}, h('button', { type: 'button', class: 'link', id: 'forgot', onclick: () => forgot(user.value) }, 'Forgot your password?')),
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const res = await api('POST', '/auth/login', { username: user.value.trim(), password: pass.value, audience: 'console', cookie: true }, { noRedirect: true });
+      pass.value = '';
+      await start(res.must_change_password);
+    } catch (e) {
+      showError(form, e);
+    }
+  });
+  clear(main(), h('div', { class: 'narrow' }, form));
+  user.focus();
+}
+
+async function forgot(login) {
+  if (!login) { toast('Type your username or email first.'); document.getElementById('login-username').focus(); return; }
+  try {
+    await api('POST', '/auth/password-reset', { login }, { noRedirect: true });
+    toast('If this account may sign in, a reset link is on its way by mail.');
+  } catch (e) { toast(e.message, 'bad'); }
+}
+
+function showChangePassword() {
+  const form = h('form', { class: 'card stack', id: 'change-password' });
+  const oldp = h('input', { name: 'old_password', type: 'password', autocomplete: 'current-password', required: true });
+  const newp = h('input', { name: 'new_password', type: 'password', autocomplete: 'new-password', required: true });
+  form.append(h('h1', {}, 'Choose a new password'), h('p', { class: 'muted' }, 'Your password must be changed before you continue.'),
+    formError(), field('Current password', oldp), field('New password', newp), h('button', { type: 'submit', class: 'primary' }, 'Change password'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      await api('POST', '/auth/password', { old_password: oldp.value, new_password: newp.value });
+      toast('Password changed.');
+      await start(false);
+    } catch (e) { showError(form, e); }
+  });
+  clear(main(), h('div', { class: 'narrow' }, form));
+  oldp.focus();
+}
+
+async function start(mustChange) {
+  let me;
+  try {
+    me = await api('GET', '/me', undefined, { noRedirect: true });
+  } catch (e) {
+    if (e.status === 401) { showLogin(); return; }
+    clear(main(), h('p', { class: 'error', role: 'alert' }, `roster is not reachable: ${e.message}`));
+    return;
+  }
+  session.me = me;
+  if (mustChange || me.must_change_password) { showChangePassword(); return; }
+  document.getElementById('topbar').hidden = false;
+  document.getElementById('me').textContent = `${me.username} (${ROLE_LABELS[me.role] || me.role})`;
+  document.title = 'roster console';
+  await route();
+}
+
+setOnUnauthorized(() => { if (session.me) showLogin('Your session has ended; sign in again.'); });
+window.addEventListener('hashchange', route);
+document.getElementById('logout').addEventListener('click', async () => {
+  try { await api('POST', '/auth/logout'); } catch { /* the session may be gone already */ }
+  showLogin('You are signed out.');
+});
+start(false);

@@ -1,0 +1,191 @@
+// Small helpers shared by the console's views: building DOM without
+// innerHTML, calling the admin API with the cookie session and CSRF header,
+// dialogs, toasts and labels.
+
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'value' && (tag === 'input' || tag === 'textarea' || tag === 'select')) el.value = v;
+    else if (k === 'checked' || k === 'selected' || k === 'disabled' || k === 'hidden' || k === 'required' || k === 'multiple') el[k] = !!v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === undefined || c === null || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else if (c instanceof Node) el.appendChild(c);
+    else el.appendChild(document.createTextNode(String(c)));
+  }
+}
+
+export function clear(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+let seq = 0;
+export function uid(prefix) { seq += 1; return `${prefix}-${seq}`; }
+
+// field builds a labelled input; returns [wrapper, input].
+export function field(label, input, hint) {
+  if (!input.id) input.id = uid('f');
+  const parts = [h('label', { for: input.id }, label), input];
+  if (hint) {
+    const hid = uid('hint');
+    input.setAttribute('aria-describedby', hid);
+    parts.push(h('p', { class: 'hint', id: hid }, hint));
+  }
+  return h('div', { class: 'field' }, parts);
+}
+
+export function checkbox(label, attrs) {
+  const input = h('input', { type: 'checkbox', id: uid('c'), ...attrs });
+  return [h('div', { class: 'check' }, input, h('label', { for: input.id }, label)), input];
+}
+
+export function select(options, attrs) {
+  return h('select', attrs || {}, options.map(([v, l]) => h('option', { value: v }, l)));
+}
+
+export class APIError extends Error {
+  constructor(status, body) {
+    const e = (body && body.error) || {};
+    super(e.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = e.code || '';
+    this.field = e.field || '';
+    this.body = body;
+  }
+}
+
+function cookie(name) {
+  for (const part of document.cookie.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return decodeURIComponent(v.join('='));
+  }
+  return '';
+}
+
+export let onUnauthorized = () => {};
+export function setOnUnauthorized(fn) { onUnauthorized = fn; }
+
+// api calls /api/v1 with the session cookie; unsafe methods echo the CSRF
+// cookie. JSON bodies are encoded; FormData is sent as is.
+export async function api(method, path, body, opts = {}) {
+  const headers = { Accept: 'application/json' };
+  if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = cookie('roster_csrf');
+  let payload;
+  if (body instanceof FormData) payload = body;
+  else if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
+  const res = await fetch('/api/v1' + path, { method, headers, body: payload, credentials: 'same-origin', cache: 'no-store' });
+  let data = null;
+  const text = await res.text();
+  if (text) { try { data = JSON.parse(text); } catch { data = { raw: text }; } }
+  if (res.status === 401 && !opts.noRedirect) onUnauthorized();
+  if (!res.ok && !(opts.accept || []).includes(res.status)) throw new APIError(res.status, data);
+  return data === null ? {} : data;
+}
+
+export function qs(params) {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') u.set(k, v);
+  const s = u.toString();
+  return s ? '?' + s : '';
+}
+
+let toastTimer;
+export function toast(msg, kind) {
+  const el = document.getElementById('toast');
+  el.textContent = msg;
+  el.className = 'toast show' + (kind ? ' ' + kind : '');
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.className = 'toast'; }, 5000);
+}
+
+// dialog opens a modal <dialog> with a title and content; it is removed
+// from the document when closed. Returns the element.
+export function dialog(title, content, { id, wide } = {}) {
+  const tid = uid('dlg');
+  const d = h('dialog', { id, class: wide ? 'wide' : '', 'aria-labelledby': tid },
+    h('div', { class: 'dialog-head' },
+      h('h2', { id: tid }, title),
+      h('button', { type: 'button', class: 'icon', 'aria-label': 'Close', onclick: () => d.close() }, '×')),
+    content);
+  d.addEventListener('close', () => d.remove());
+  document.body.appendChild(d);
+  d.showModal();
+  return d;
+}
+
+export function confirmDialog(title, message, okLabel) {
+  return new Promise((resolve) => {
+    let ok = false;
+    const d = dialog(title, h('div', {},
+      h('p', {}, message),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'),
+        h('button', { type: 'button', class: 'primary', id: 'confirm-ok', onclick: () => { ok = true; d.close(); } }, okLabel || 'Confirm'))));
+    d.addEventListener('close', () => resolve(ok));
+  });
+}
+
+export function errorBox(err) {
+  return h('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : String(err));
+}
+
+// showError puts an API error into a form: the message in the form's alert
+// area and the named field marked invalid and focused.
+export function showError(form, err) {
+  form.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
+  const box = form.querySelector('.form-error');
+  if (box) { box.textContent = err.message; box.hidden = false; }
+  if (err.field) {
+    const input = form.querySelector(`[name="${CSS.escape(err.field)}"]`);
+    if (input) { input.setAttribute('aria-invalid', 'true'); input.focus(); return; }
+  }
+  if (box) box.focus();
+}
+
+export function formError() {
+  return h('p', { class: 'error form-error', role: 'alert', tabindex: '-1', hidden: true });
+}
+
+export const STATUS_LABELS = {
+  invited: 'Invited', active: 'Active', disabled: 'Disabled', locked: 'Locked', inactive: 'Inactive', archived: 'Archived',
+};
+export const INVITE_LABELS = {
+  none: '—', pending: 'Pending', expired: 'Expired', mail_error: 'Mail error', accepted: 'Accepted',
+};
+export const ROLE_LABELS = {
+  owner: 'Owner', admin: 'Admin', user_manager: 'User manager', developer: 'Developer', member: 'Member',
+};
+export const LANGUAGES = [['', 'Organisation default'], ['en', 'English'], ['de', 'Deutsch'], ['fr', 'Français'], ['es', 'Español']];
+
+export function badge(kind, value, labels) {
+  return h('span', { class: `badge ${kind}-${value}` }, labels[value] || value);
+}
+
+export function when(ts) {
+  if (!ts) return '—';
+  const d = new Date(ts);
+  if (Number.isNaN(d.getTime()) || d.getFullYear() < 1971) return '—';
+  return d.toLocaleString();
+}
+
+export async function copyText(text, input) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    if (input) { input.focus(); input.select(); try { return document.execCommand('copy'); } catch { return false; } }
+    return false;
+  }
+}

@@ -1,0 +1,56 @@
+// Import users from CSV or Excel: a dry run first, its report row by row,
+// then the import of the valid rows on confirmation.
+import { h, clear, api, field, checkbox, formError, showError, toast } from './dom.js';
+
+export async function importView(root) {
+  const file = h('input', { type: 'file', name: 'file', id: 'import-file', accept: '.csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', required: true });
+  const [mailWrap, mail] = checkbox('Mail the invitations', { name: 'send_invite', id: 'import-send', checked: true });
+  const report = h('section', { id: 'import-report', 'aria-live': 'polite' });
+  const form = h('form', { class: 'card stack', id: 'import-form' }, formError(),
+    field('CSV or Excel file', file, 'The first row names the columns: username (required), email, first_name, last_name, phone, language, role, can_create_apps, set_as_admin, metadata.NAME.'),
+    mailWrap,
+    h('button', { type: 'submit', class: 'primary', id: 'import-check' }, 'Check the file (dry run)'));
+  clear(root, h('div', { class: 'page-head' }, h('h1', {}, 'Import users')), form, report);
+
+  async function send(dryRun) {
+    const fd = new FormData();
+    fd.append('file', file.files[0]);
+    return api('POST', `/users/import?dry_run=${dryRun}&send_invite=${mail.checked}`, fd);
+  }
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clear(report);
+    if (!file.files.length) { showError(form, { message: 'Choose a file first.', field: 'file' }); return; }
+    try {
+      const r = await send(true);
+      form.querySelector('.form-error').hidden = true;
+      renderReport(r);
+    } catch (e) { showError(form, e); }
+  });
+
+  function renderReport(r) {
+    const confirm = r.dry_run && r.ok > 0
+      ? h('button', { type: 'button', class: 'primary', id: 'import-confirm', onclick: async (ev) => {
+        ev.target.disabled = true;
+        try { const done = await send(false); renderReport(done); toast(`${done.ok} users imported.`); } catch (e) { clear(report, h('p', { class: 'error', role: 'alert' }, e.message)); }
+      } }, `Import the ${r.ok} valid rows`)
+      : null;
+    clear(report,
+      h('h2', {}, r.dry_run ? 'Dry run: nothing was written yet' : 'Import done'),
+      h('p', { id: 'import-summary' }, `${r.total} rows: ${r.ok} ${r.dry_run ? 'valid' : 'created'}, ${r.failed} with errors.`),
+      confirm,
+      h('div', { class: 'table-wrap' }, h('table', { id: 'import-rows' },
+        h('thead', {}, h('tr', {}, ['Line', 'Username', 'Outcome', 'Problem'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, (r.rows || []).map((row) => h('tr', { class: row.outcome === 'invalid' ? 'bad' : 'ok', 'data-line': row.line },
+          h('td', {}, String(row.line)), h('td', {}, row.username || ''),
+          h('td', {}, h('span', { class: `badge outcome-${row.outcome}` }, row.outcome)),
+          h('td', {}, problem(row.error))))))));
+  }
+}
+
+function problem(body) {
+  const e = body && (body.error || body);
+  if (!e || !e.message) return '';
+  return e.field && !e.message.includes(e.field) ? `${e.field}: ${e.message}` : e.message;
+}

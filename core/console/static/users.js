@@ -1,0 +1,530 @@
+// The users dashboard: counts, filters, search, sortable columns with
+// show/hide remembered in localStorage, keyset paging, per-user actions,
+// details, multi-select bulk actions and the add/invite dialog.
+import {
+  h, clear, api, qs, field, checkbox, select, toast, dialog, confirmDialog, formError, showError, badge, when, copyText, uid,
+  STATUS_LABELS, INVITE_LABELS, ROLE_LABELS, LANGUAGES,
+} from './dom.js';
+
+const COLUMNS = [
+  { key: 'username', label: 'Username', sort: 'username', show: true },
+  { key: 'full_name', label: 'Full name', sort: 'last_name', show: true },
+  { key: 'first_name', label: 'First name', sort: 'first_name', show: false },
+  { key: 'last_name', label: 'Last name', sort: 'last_name', show: false },
+  { key: 'email', label: 'Email', sort: 'email', show: true },
+  { key: 'phone', label: 'Phone', show: false },
+  { key: 'role', label: 'Role', sort: 'role', show: true },
+  { key: 'status', label: 'Status', sort: 'status', show: true },
+  { key: 'invite_status', label: 'Invite status', sort: 'invite_status', show: true },
+  { key: 'groups', label: 'Groups', show: true },
+  { key: 'apps', label: 'Apps', show: false },
+  { key: 'source', label: 'Source', show: false },
+  { key: 'last_login_at', label: 'Last login', show: false },
+  { key: 'created_at', label: 'Created', sort: 'created_at', show: false },
+];
+const COLS_KEY = 'roster.console.columns';
+
+function loadColumns() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(COLS_KEY) || 'null');
+    if (saved && typeof saved === 'object') return new Set(COLUMNS.filter((c) => (c.key in saved ? saved[c.key] : c.show)).map((c) => c.key));
+  } catch { /* ignore a broken entry */ }
+  return new Set(COLUMNS.filter((c) => c.show).map((c) => c.key));
+}
+
+function saveColumns(set) {
+  const o = {};
+  for (const c of COLUMNS) o[c.key] = set.has(c.key);
+  localStorage.setItem(COLS_KEY, JSON.stringify(o));
+}
+
+// state survives switching views within one page load.
+const state = {
+  q: '', role: '', status: '', invite_status: '', group: '', app: '',
+  sort: 'last_name', order: 'asc', page_size: 25, token: '', prev: [],
+  selected: new Map(), // id → username
+};
+
+export async function usersView(root, session) {
+  const me = session.me;
+  const cols = loadColumns();
+  const isAdmin = me.role === 'owner' || me.role === 'admin';
+  const [groups, apps, template, ldap] = await Promise.all([
+    api('GET', '/groups').then((r) => r.groups || []).catch(() => []),
+    api('GET', '/apps').then((r) => r.apps || []).catch(() => []),
+    api('GET', '/org/metadata-template').then((r) => r.fields || []).catch(() => []),
+    isAdmin ? api('GET', '/ldap/sources').then((r) => r.sources || []).catch(() => []) : Promise.resolve([]),
+  ]);
+
+  const counts = h('ul', { class: 'counts', id: 'counts', 'aria-label': 'Users by status and invite status' });
+  const tableWrap = h('div', { class: 'table-wrap' });
+  const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
+  const bulkBar = h('div', { class: 'bulkbar', id: 'bulkbar', role: 'region', 'aria-label': 'Actions on the selected users', hidden: true });
+  const live = h('p', { class: 'sr-only', 'aria-live': 'polite', id: 'users-live' });
+
+  // ---- toolbar: search, filters, columns, add
+  const search = h('input', { type: 'search', id: 'search', name: 'q', value: state.q, placeholder: 'Name, phone, exact username or email, or field:value' });
+  const searchForm = h('form', { role: 'search', class: 'search', id: 'search-form' },
+    h('label', { for: 'search', class: 'sr-only' }, 'Search users'), search, h('button', { type: 'submit' }, 'Search'));
+  let debounce;
+  search.addEventListener('input', () => { clearTimeout(debounce); debounce = setTimeout(() => apply({ q: search.value.trim() }), 400); });
+  searchForm.addEventListener('submit', (ev) => { ev.preventDefault(); clearTimeout(debounce); apply({ q: search.value.trim() }); });
+
+  const filter = (name, label, options) => {
+    const s = select([['', `Any ${label.toLowerCase()}`], ...options], { id: `filter-${name}`, name, value: state[name] });
+    s.value = state[name];
+    s.addEventListener('change', () => apply({ [name]: s.value }));
+    return field(label, s);
+  };
+  const filters = h('div', { class: 'filters', id: 'filters' },
+    filter('role', 'Role', Object.entries(ROLE_LABELS)),
+    filter('status', 'Status', Object.entries(STATUS_LABELS)),
+    filter('invite_status', 'Invite status', Object.entries(INVITE_LABELS).filter(([k]) => k !== 'none')),
+    filter('group', 'Group', groups.map((g) => [g.name, g.name])),
+    filter('app', 'App', apps.map((a) => [a.name, a.name])),
+  );
+
+  const colMenu = h('fieldset', { class: 'columns-menu', id: 'columns-menu', hidden: true }, h('legend', {}, 'Columns to show'),
+    COLUMNS.map((c) => {
+      const [wrap, input] = checkbox(c.label, { checked: cols.has(c.key), name: `col-${c.key}` });
+      input.addEventListener('change', () => { if (input.checked) cols.add(c.key); else cols.delete(c.key); saveColumns(cols); render(); });
+      return wrap;
+    }));
+  const colButton = h('button', { type: 'button', id: 'columns-button', 'aria-expanded': 'false', 'aria-controls': 'columns-menu' }, 'Columns');
+  colButton.addEventListener('click', () => {
+    colMenu.hidden = !colMenu.hidden;
+    colButton.setAttribute('aria-expanded', String(!colMenu.hidden));
+  });
+  const addButton = h('button', { type: 'button', class: 'primary', id: 'add-user', onclick: () => addDialog({ template, ldap, me, reload }) },
+    h('span', { 'aria-hidden': 'true' }, '+ '), 'Add user');
+
+  clear(root,
+    h('div', { class: 'page-head' }, h('h1', {}, 'Users'), addButton),
+    counts,
+    h('div', { class: 'toolbar' }, searchForm, h('div', { class: 'col-toggle' }, colButton, colMenu)),
+    filters, live, tableWrap, pager, bulkBar);
+
+  let page = { users: [], total: 0, next_page_token: '' };
+
+  function apply(change) {
+    Object.assign(state, change);
+    state.token = '';
+    state.prev = [];
+    load();
+  }
+
+  async function reload() { await Promise.all([load(), loadCounts()]); }
+
+  async function load() {
+    const params = { q: state.q, role: state.role, status: state.status, invite_status: state.invite_status, group: state.group,
+      app: state.app, sort: state.sort, order: state.order, page_size: state.page_size, page_token: state.token };
+    tableWrap.setAttribute('aria-busy', 'true');
+    try {
+      page = await api('GET', '/users' + qs(params));
+      render();
+      live.textContent = `${page.total} users found.`;
+    } catch (e) {
+      clear(tableWrap, h('p', { class: 'error', role: 'alert', id: 'users-error' }, e.message));
+      clear(pager);
+    } finally {
+      tableWrap.removeAttribute('aria-busy');
+    }
+  }
+
+  async function loadCounts() {
+    const statuses = Object.keys(STATUS_LABELS);
+    const invites = ['pending', 'expired', 'mail_error'];
+    const get = (p) => api('GET', '/users' + qs({ ...p, page_size: 1 })).then((r) => r.total).catch(() => '?');
+    const [all, ...rest] = await Promise.all([get({}), ...statuses.map((s) => get({ status: s })), ...invites.map((s) => get({ invite_status: s }))]);
+    const item = (label, n, cls, change) => h('li', { class: cls },
+      h('button', { type: 'button', class: 'count', 'data-count': cls, onclick: () => { syncFilters(change); apply(change); } },
+        h('span', { class: 'n' }, String(n)), ' ', label));
+    clear(counts,
+      item('All users', all, 'count-all', { status: '', invite_status: '' }),
+      statuses.map((s, i) => item(STATUS_LABELS[s], rest[i], `count-${s}`, { status: s, invite_status: '' })),
+      invites.map((s, i) => item(`Invite ${INVITE_LABELS[s].toLowerCase()}`, rest[statuses.length + i], `count-invite-${s}`, { invite_status: s, status: '' })));
+  }
+
+  function syncFilters(change) {
+    for (const [k, v] of Object.entries(change)) {
+      const s = document.getElementById(`filter-${k}`);
+      if (s) s.value = v;
+    }
+  }
+
+  function cell(u, key) {
+    switch (key) {
+      case 'username':
+        return h('button', { type: 'button', class: 'link user-link', onclick: () => detailsDialog(u.id, reload) }, u.username);
+      case 'role': return ROLE_LABELS[u.role] || u.role;
+      case 'status': return badge('status', u.status, STATUS_LABELS);
+      case 'invite_status': {
+        const b = badge('invite', u.invite_status, INVITE_LABELS);
+        if (u.invite_status === 'mail_error' && u.invite_mail_error) b.title = u.invite_mail_error;
+        return b;
+      }
+      case 'groups': return (u.groups || []).join(', ');
+      case 'apps': return (u.apps || []).map((a) => a.app_name).filter((v, i, all) => all.indexOf(v) === i).join(', ');
+      case 'last_login_at': case 'created_at': return when(u[key]);
+      default: return u[key] || '';
+    }
+  }
+
+  function render() {
+    const shown = COLUMNS.filter((c) => cols.has(c.key));
+    const allBox = h('input', { type: 'checkbox', id: 'select-all', 'aria-label': 'Select every user on this page' });
+    allBox.checked = page.users.length > 0 && page.users.every((u) => state.selected.has(u.id));
+    allBox.addEventListener('change', () => {
+      for (const u of page.users) { if (allBox.checked) state.selected.set(u.id, u.username); else state.selected.delete(u.id); }
+      render();
+    });
+    const head = h('tr', {}, h('th', { scope: 'col', class: 'sel' }, allBox),
+      shown.map((c) => {
+        if (!c.sort) return h('th', { scope: 'col' }, c.label);
+        const active = state.sort === c.sort && (c.key !== 'last_name' || true);
+        const dir = active ? (state.order === 'asc' ? 'ascending' : 'descending') : 'none';
+        return h('th', { scope: 'col', 'aria-sort': dir },
+          h('button', { type: 'button', class: 'sort', 'data-sort': c.sort, 'data-col': c.key,
+            onclick: () => { if (state.sort === c.sort) state.order = state.order === 'asc' ? 'desc' : 'asc'; else { state.sort = c.sort; state.order = 'asc'; } state.token = ''; state.prev = []; load(); } },
+          c.label, h('span', { class: 'arrow', 'aria-hidden': 'true' }, active ? (state.order === 'asc' ? ' ▲' : ' ▼') : '')));
+      }),
+      h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')));
+    const body = page.users.length === 0
+      ? [h('tr', {}, h('td', { colspan: shown.length + 2, class: 'empty' }, 'No users match.'))]
+      : page.users.map((u) => {
+        const box = h('input', { type: 'checkbox', class: 'row-select', 'aria-label': `Select ${u.username}`, 'data-id': u.id, checked: state.selected.has(u.id) });
+        box.addEventListener('change', () => { if (box.checked) state.selected.set(u.id, u.username); else state.selected.delete(u.id); renderBulk(); allBox.checked = page.users.every((x) => state.selected.has(x.id)); });
+        return h('tr', { 'data-username': u.username, 'data-id': u.id },
+          h('td', { class: 'sel' }, box),
+          shown.map((c) => h('td', { 'data-col': c.key, 'data-label': c.label }, cell(u, c.key))),
+          h('td', { class: 'row-actions' }, actionsMenu(u, me, reload)));
+      });
+    clear(tableWrap, h('table', { class: 'users', id: 'users-table' },
+      h('caption', { class: 'sr-only' }, 'Users; column headers sort'),
+      h('thead', {}, head), h('tbody', {}, body)));
+    const first = state.prev.length * state.page_size;
+    const size = select([['10', '10'], ['25', '25'], ['50', '50'], ['100', '100']], { id: 'page-size' });
+    size.value = String(state.page_size);
+    size.addEventListener('change', () => apply({ page_size: Number(size.value) }));
+    clear(pager,
+      h('span', { id: 'page-info' }, page.total === 0 ? '0 users' : `${first + 1}–${first + page.users.length} of ${page.total}`),
+      h('button', { type: 'button', id: 'prev-page', disabled: state.prev.length === 0, onclick: () => { state.token = state.prev.pop(); load(); } }, 'Previous'),
+      h('button', { type: 'button', id: 'next-page', disabled: !page.next_page_token, onclick: () => { state.prev.push(state.token); state.token = page.next_page_token; load(); } }, 'Next'),
+      field('Per page', size));
+    renderBulk();
+  }
+
+  function renderBulk() {
+    const n = state.selected.size;
+    bulkBar.hidden = n === 0;
+    if (n === 0) { clear(bulkBar); return; }
+    const run = (action, label) => h('button', { type: 'button', 'data-bulk': action, onclick: () => bulk(action, label) }, label);
+    clear(bulkBar, h('span', { id: 'selected-count' }, `${n} selected`),
+      run('set_admin', 'Set as admin'), run('deactivate', 'De-activate'), run('archive', 'Archive'),
+      h('button', { type: 'button', class: 'link', onclick: () => { state.selected.clear(); render(); } }, 'Clear selection'));
+  }
+
+  async function bulk(action, label) {
+    const ids = [...state.selected.keys()];
+    const names = new Map(state.selected);
+    if (!(await confirmDialog(`${label}?`, `${label}: ${ids.length} users (${[...names.values()].join(', ')}).`, label))) return;
+    let res;
+    try {
+      res = await api('POST', '/users/bulk', { action, ids });
+    } catch (e) { toast(e.message, 'bad'); return; }
+    state.selected.clear();
+    dialog(`${label}: ${res.succeeded} done, ${res.failed} failed`, h('ul', { class: 'outcomes', id: 'bulk-results' },
+      (res.results || []).map((r) => h('li', { class: r.ok ? 'ok' : 'bad', 'data-id': r.id },
+        h('strong', {}, names.get(r.id) || (r.user && r.user.username) || r.id), ': ',
+        r.ok ? `done (${STATUS_LABELS[r.user.status] || r.user.status}, ${ROLE_LABELS[r.user.role] || r.user.role})` : (r.error && r.error.error ? r.error.error.message : (r.error && r.error.message) || 'failed')))), { id: 'bulk-dialog' });
+    await reload();
+  }
+
+  await reload();
+}
+
+// ---- per-user actions
+
+function actionsFor(u, me) {
+  const acts = [];
+  const self = u.id === me.id;
+  if (u.status === 'invited') {
+    acts.push(['resend-invite', 'Resend invite'], ['resend-link', 'Copy a new invite link'], ['delete', 'Delete']);
+  }
+  if (u.status === 'active' || u.status === 'locked' || u.status === 'inactive') {
+    if (!self) acts.push(['disable', 'Disable']);
+  }
+  if (u.status === 'disabled' || u.status === 'inactive') acts.push(['enable', 'Enable']);
+  if (u.status === 'locked') acts.push(['unlock', 'Unlock']);
+  if ((u.status === 'active' || u.status === 'locked') && u.source === 'native') acts.push(['set-password', 'Reassign password'], ['send-password-reset', 'Send password reset']);
+  if (u.status !== 'archived' && u.status !== 'invited' && !self) acts.push(['archive', 'Archive']);
+  if (u.status === 'archived') acts.push(['restore', 'Restore']);
+  if (u.status !== 'archived') acts.push(['role', 'Change role']);
+  acts.push(['details', 'Details']);
+  return acts;
+}
+
+function actionsMenu(u, me, reload) {
+  const menuId = uid('menu');
+  const btn = h('button', { type: 'button', class: 'icon menu-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': menuId,
+    'aria-label': `Actions for ${u.username}`, 'data-actions': u.username }, '⋯');
+  const menu = h('ul', { role: 'menu', id: menuId, class: 'menu', hidden: true, 'aria-label': `Actions for ${u.username}` },
+    actionsFor(u, me).map(([act, label]) => h('li', { role: 'none' },
+      h('button', { type: 'button', role: 'menuitem', tabindex: '-1', 'data-action': act, onclick: () => { close(); runAction(u, act, reload); } }, label))));
+  const items = () => [...menu.querySelectorAll('[role=menuitem]')];
+  function close() {
+    menu.hidden = true;
+    btn.setAttribute('aria-expanded', 'false');
+    document.removeEventListener('click', outside, true);
+  }
+  function outside(ev) { if (!menu.contains(ev.target) && ev.target !== btn) close(); }
+  btn.addEventListener('click', () => {
+    if (!menu.hidden) { close(); return; }
+    document.querySelectorAll('.menu:not([hidden])').forEach((m) => { m.hidden = true; });
+    menu.hidden = false;
+    btn.setAttribute('aria-expanded', 'true');
+    items()[0].focus();
+    document.addEventListener('click', outside, true);
+  });
+  menu.addEventListener('keydown', (ev) => {
+    const list = items();
+    const i = list.indexOf(document.activeElement);
+    if (ev.key === 'ArrowDown') { ev.preventDefault(); list[(i + 1) % list.length].focus(); }
+    else if (ev.key === 'ArrowUp') { ev.preventDefault(); list[(i - 1 + list.length) % list.length].focus(); }
+    else if (ev.key === 'Home') { ev.preventDefault(); list[0].focus(); }
+    else if (ev.key === 'End') { ev.preventDefault(); list[list.length - 1].focus(); }
+    else if (ev.key === 'Escape' || ev.key === 'Tab') { close(); if (ev.key === 'Escape') btn.focus(); }
+  });
+  return h('div', { class: 'menu-wrap' }, btn, menu);
+}
+
+async function runAction(u, act, reload) {
+  try {
+    switch (act) {
+      case 'details': detailsDialog(u.id, reload); return;
+      case 'role': roleDialog(u, reload); return;
+      case 'set-password': passwordDialog(u); return;
+      case 'resend-link': {
+        const r = await api('POST', `/users/${u.id}/resend-invite`, { send_invite: false });
+        linkDialog(`New invite link for ${u.username}`, r.invite_link, 'The earlier link no longer works.');
+        break;
+      }
+      case 'delete':
+        if (!(await confirmDialog('Delete the user?', `${u.username} never accepted the invitation and will be deleted.`, 'Delete'))) return;
+        await api('DELETE', `/users/${u.id}`);
+        toast(`${u.username} deleted.`);
+        break;
+      case 'disable': case 'archive': {
+        const label = act === 'disable' ? 'Disable' : 'Archive';
+        const msg = act === 'disable' ? `${u.username} will not be able to sign in; every session ends.` : `${u.username} leaves the organisation; history is kept and the user can be restored.`;
+        if (!(await confirmDialog(`${label} ${u.username}?`, msg, label))) return;
+        await api('POST', `/users/${u.id}/${act}`, {});
+        toast(`${u.username}: ${label.toLowerCase()}d.`);
+        break;
+      }
+      case 'send-password-reset':
+        await api('POST', `/users/${u.id}/send-password-reset`, {});
+        toast(`A reset link was mailed to ${u.username}.`);
+        break;
+      default: {
+        const r = await api('POST', `/users/${u.id}/${act}`, {});
+        toast(`${u.username}: ${STATUS_LABELS[r.status] || 'done'}.`);
+      }
+    }
+  } catch (e) { toast(e.message, 'bad'); }
+  await reload();
+}
+
+function roleDialog(u, reload) {
+  const s = select(Object.entries(ROLE_LABELS), { name: 'role', id: 'role-select' });
+  s.value = u.role;
+  const form = h('form', { class: 'stack' }, formError(), field('Role', s),
+    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Save role')));
+  const d = dialog(`Change the role of ${u.username}`, form);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try { await api('PATCH', `/users/${u.id}`, { role: s.value }); d.close(); toast('Role changed.'); await reload(); } catch (e) { showError(form, e); }
+  });
+}
+
+function passwordDialog(u) {
+  const p = h('input', { type: 'password', name: 'password', autocomplete: 'new-password', required: true });
+  const form = h('form', { class: 'stack' }, formError(),
+    field('New password', p, 'The user must change it at the next sign-in. Tell it to them over a separate channel.'),
+    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Set password')));
+  const d = dialog(`Reassign the password of ${u.username}`, form);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try { await api('POST', `/users/${u.id}/set-password`, { password: p.value }); d.close(); toast('Password set.'); } catch (e) { showError(form, e); }
+  });
+}
+
+function linkDialog(title, link, note) {
+  const input = h('input', { readonly: true, value: link, id: 'invite-link', class: 'mono', 'aria-label': 'Invitation link' });
+  dialog(title, h('div', { class: 'stack' },
+    h('p', {}, 'Send this link to the user yourself. It works once. ', note || ''),
+    input,
+    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'copy-link', onclick: async () => toast(await copyText(link, input) ? 'Link copied.' : 'Select the link and copy it.') }, 'Copy link'))), { id: 'link-dialog' });
+}
+
+async function detailsDialog(id, reload) {
+  let u, hist, mails;
+  try {
+    [u, hist, mails] = await Promise.all([api('GET', `/users/${id}`), api('GET', `/users/${id}/history`), api('GET', `/users/${id}/mail`).catch(() => ({ mail: [] }))]);
+  } catch (e) { toast(e.message, 'bad'); return; }
+  const dl = (pairs) => h('dl', { class: 'props' }, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v === '' || v === undefined || v === null ? '—' : v)]));
+  const meta = Object.entries(u.metadata || {});
+  dialog(u.full_name || u.username, h('div', { class: 'details', id: 'user-details' },
+    dl([['Username', u.username], ['Email', u.email], ['Phone', u.phone], ['Role', ROLE_LABELS[u.role] || u.role],
+      ['Status', badge('status', u.status, STATUS_LABELS)], ['Invite status', badge('invite', u.invite_status, INVITE_LABELS)],
+      ['Source', u.source], ['Language', u.language], ['Can create apps', u.can_create_apps ? 'Yes' : 'No'],
+      ['Last login', when(u.last_login_at)], ['Created', when(u.created_at)],
+      ...meta.map(([k, v]) => [k, v])]),
+    h('h3', {}, 'Groups'),
+    (u.groups || []).length ? h('ul', { id: 'details-groups' }, u.groups.map((g) => h('li', {}, g))) : h('p', { class: 'muted' }, 'No groups.'),
+    h('h3', {}, 'Apps'),
+    (u.apps || []).length ? h('table', { id: 'details-apps' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'App'), h('th', { scope: 'col' }, 'App role'), h('th', { scope: 'col' }, 'Through group'))),
+      h('tbody', {}, u.apps.map((a) => h('tr', {}, h('td', {}, a.app_name), h('td', {}, a.app_role), h('td', {}, a.via_group || '—'))))) : h('p', { class: 'muted' }, 'No apps.'),
+    h('h3', {}, 'History'),
+    h('ol', { class: 'timeline', id: 'details-history' }, (hist.history || []).slice().reverse().map((e) => h('li', {},
+      h('time', { datetime: e.at }, when(e.at)), ' ', h('strong', {}, e.action), ' by ', `${e.actor_name || e.actor_kind} (${e.actor_kind})`))),
+    (mails.mail || []).length ? [h('h3', {}, 'Mail'), h('ul', {}, mails.mail.map((m) => h('li', {}, `${m.kind} to ${m.to}: ${m.state}`, m.last_error ? ` — ${m.last_error}` : '')))] : null,
+  ), { id: 'details-dialog', wide: true });
+}
+
+// ---- add / invite
+
+function addDialog({ template, ldap, me, reload }) {
+  const form = h('form', { class: 'stack', id: 'add-form', novalidate: true });
+  const err = formError();
+  const canAdmin = me.role === 'owner' || me.role === 'admin';
+  const directories = ldap.map((s) => s.name);
+
+  // source
+  const srcNative = h('input', { type: 'radio', name: 'source', value: 'native', id: 'src-native', checked: true });
+  const srcLDAP = h('input', { type: 'radio', name: 'source', value: 'ldap', id: 'src-ldap', disabled: directories.length === 0 });
+  const sourceSet = h('fieldset', { class: 'inline' }, h('legend', {}, 'Kind of user'),
+    h('div', { class: 'check' }, srcNative, h('label', { for: 'src-native' }, 'Native (roster password)')),
+    h('div', { class: 'check' }, srcLDAP, h('label', { for: 'src-ldap' }, directories.length ? 'From an LDAP directory' : 'From an LDAP directory (no source configured)')));
+
+  // LDAP panel
+  const ldapSource = select(directories.map((n) => [n, n]), { name: 'ldap_source', id: 'ldap-source' });
+  const ldapQuery = h('input', { type: 'search', name: 'ldap_query', id: 'ldap-query' });
+  const ldapResults = h('div', { id: 'ldap-results', 'aria-live': 'polite' });
+  const ldapPanel = h('div', { class: 'stack', hidden: true, id: 'ldap-panel' },
+    field('Directory', ldapSource),
+    field('Username in the directory', ldapQuery, 'Type a name or username and search; pick the user to add. The directory provides every attribute.'),
+    h('button', { type: 'button', id: 'ldap-search', onclick: ldapSearch }, 'Search the directory'),
+    ldapResults);
+  async function ldapSearch() {
+    clear(ldapResults, h('p', { class: 'muted' }, 'Searching…'));
+    try {
+      const r = await api('GET', `/ldap/sources/${encodeURIComponent(ldapSource.value)}/search` + qs({ q: ldapQuery.value.trim() }));
+      const entries = r.entries || [];
+      if (!entries.length) { clear(ldapResults, h('p', {}, 'Nobody found.')); return; }
+      clear(ldapResults, h('fieldset', {}, h('legend', {}, 'Pick the user'), entries.map((e, i) => {
+        const id = uid('ldap');
+        return h('div', { class: 'check' }, h('input', { type: 'radio', name: 'ldap_pick', id, value: e.username, checked: i === 0 }),
+          h('label', { for: id }, `${e.username} — ${[e.first_name, e.last_name].filter(Boolean).join(' ')} ${e.email ? '<' + e.email + '>' : ''}`));
+      })));
+    } catch (e) {
+      clear(ldapResults, h('p', { class: 'error', role: 'alert' }, `${e.message}. You can still type the exact username and add it.`));
+    }
+  }
+
+  // tabs
+  const tabBasic = h('button', { type: 'button', role: 'tab', id: 'tab-basic', 'aria-selected': 'true', 'aria-controls': 'panel-basic' }, 'Basic Info');
+  const tabInvite = h('button', { type: 'button', role: 'tab', id: 'tab-invite', 'aria-selected': 'false', 'aria-controls': 'panel-invite', tabindex: '-1' }, 'Email Invite');
+  const tablist = h('div', { role: 'tablist', 'aria-label': 'New user' }, tabBasic, tabInvite);
+
+  const username = h('input', { name: 'username', id: 'add-username', required: true, autocomplete: 'off' });
+  const first = h('input', { name: 'first_name', id: 'add-first' });
+  const last = h('input', { name: 'last_name', id: 'add-last' });
+  const email = h('input', { name: 'email', id: 'add-email', type: 'email' });
+  const phone = h('input', { name: 'phone', id: 'add-phone', type: 'tel' });
+  const language = select(LANGUAGES, { name: 'language', id: 'add-language' });
+  const [appsWrap, canApps] = checkbox('Can user create apps?', { name: 'can_create_apps', id: 'add-can-create-apps' });
+  const [adminWrap, asAdmin] = checkbox('Set as admin?', { name: 'role', id: 'add-admin', disabled: !canAdmin });
+  const metaInputs = template.map((f) => {
+    const type = { number: 'number', date: 'date', boolean: 'checkbox' }[f.type] || 'text';
+    const input = h('input', { type, name: `metadata.${f.name}`, id: `meta-${f.name}`, required: !!f.required, 'data-meta': f.name, 'data-type': f.type });
+    return [f, input];
+  });
+  const panelBasic = h('div', { role: 'tabpanel', id: 'panel-basic', 'aria-labelledby': 'tab-basic', class: 'stack' },
+    h('div', { class: 'grid2' },
+      field('Username *', username, 'The email address is recommended. It cannot be changed later.'),
+      field('Email', email, 'Required for admins and to mail the invitation.'),
+      field('First name', first), field('Last name', last),
+      field('Phone', phone), field('Language', language)),
+    appsWrap, adminWrap,
+    metaInputs.length ? h('fieldset', {}, h('legend', {}, 'Custom fields'), h('div', { class: 'grid2' },
+      metaInputs.map(([f, input]) => (f.type === 'boolean'
+        ? h('div', { class: 'check' }, input, h('label', { for: input.id }, f.label || f.name))
+        : field((f.label || f.name) + (f.required ? ' *' : ''), input))))) : null);
+
+  const sendNow = h('input', { type: 'radio', name: 'invite_how', value: 'mail', id: 'invite-mail', checked: true });
+  const sendSelf = h('input', { type: 'radio', name: 'invite_how', value: 'link', id: 'invite-link-choice' });
+  const inviteLang = select([['', "The user's language"], ...LANGUAGES.slice(1)], { name: 'invite_language', id: 'invite-language' });
+  const panelInvite = h('div', { role: 'tabpanel', id: 'panel-invite', 'aria-labelledby': 'tab-invite', class: 'stack', hidden: true },
+    h('fieldset', {}, h('legend', {}, 'How should the user be invited?'),
+      h('div', { class: 'check' }, sendNow, h('label', { for: 'invite-mail' }, 'Send the invitation by email now')),
+      h('div', { class: 'check' }, sendSelf, h('label', { for: 'invite-link-choice' }, 'Copy the invitation link and send it myself'))),
+    field('Invitation language', inviteLang),
+    h('p', { class: 'hint' }, 'The link is valid for the organisation\'s invite period and works once.'));
+
+  const nativePanel = h('div', { id: 'native-panel' }, tablist, panelBasic, panelInvite);
+  function selectTab(tab) {
+    for (const [t, p] of [[tabBasic, panelBasic], [tabInvite, panelInvite]]) {
+      const on = t === tab;
+      t.setAttribute('aria-selected', String(on));
+      t.tabIndex = on ? 0 : -1;
+      p.hidden = !on;
+    }
+    tab.focus();
+  }
+  tabBasic.addEventListener('click', () => selectTab(tabBasic));
+  tabInvite.addEventListener('click', () => selectTab(tabInvite));
+  tablist.addEventListener('keydown', (ev) => {
+    if (ev.key === 'ArrowRight' || ev.key === 'ArrowLeft') { ev.preventDefault(); selectTab(document.activeElement === tabBasic ? tabInvite : tabBasic); }
+  });
+  for (const r of [srcNative, srcLDAP]) r.addEventListener('change', () => { nativePanel.hidden = srcLDAP.checked; ldapPanel.hidden = !srcLDAP.checked; });
+
+  form.append(err, sourceSet, ldapPanel, nativePanel,
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'),
+      h('button', { type: 'submit', class: 'primary', id: 'add-submit' }, 'Add user')));
+  const d = dialog('Add user', form, { id: 'add-dialog', wide: true });
+  username.focus();
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    let body;
+    if (srcLDAP.checked) {
+      const pick = form.querySelector('input[name=ldap_pick]:checked');
+      body = { source: 'ldap', ldap_source: ldapSource.value, username: pick ? pick.value : ldapQuery.value.trim() };
+    } else {
+      const metadata = {};
+      for (const [f, input] of metaInputs) {
+        const v = f.type === 'boolean' ? (input.checked ? 'true' : '') : input.value.trim();
+        if (v !== '') metadata[f.name] = v;
+      }
+      body = {
+        username: username.value.trim(), email: email.value.trim(), first_name: first.value.trim(), last_name: last.value.trim(),
+        phone: phone.value.trim(), language: language.value, can_create_apps: canApps.checked, role: asAdmin.checked ? 'admin' : 'member',
+        send_invite: sendNow.checked, invite_language: inviteLang.value, metadata,
+      };
+      if (!body.username) { showError(form, { message: 'username is required', field: 'username' }); selectTab(tabBasic); username.focus(); return; }
+    }
+    try {
+      const u = await api('POST', '/users', body);
+      d.close();
+      if (u.invite_link) linkDialog(`${u.username} is invited`, u.invite_link);
+      else toast(u.status === 'invited' ? `Invitation mailed to ${u.email}.` : `${u.username} added.`);
+      await reload();
+    } catch (e) {
+      if (e.field && panelBasic.querySelector(`[name="${CSS.escape(e.field)}"]`)) selectTab(tabBasic);
+      if (e.field && e.field.startsWith('metadata')) selectTab(tabBasic);
+      showError(form, e);
+    }
+  });
+}
