@@ -1,0 +1,602 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/rosterhq/roster/core/mail/mailtest"
+	"github.com/rosterhq/roster/ldapsync/slapdtest"
+)
+
+// The tests run the real binary, built once.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "roster-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "roster")
+	out, err := exec.Command("go", "build", "-o", binary, "github.com/rosterhq/roster/cmd/roster").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build roster: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// chromium finds Debian's Chromium: missing, the test skips, or fails under CI.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is required under CI (apt-get install chromium)")
+	}
+	t.Skip("chromium is not installed (apt-get install chromium); skipping the browser tests")
+	return ""
+}
+
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("ROSTER_E2E_ARTIFACTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// syncBuffer is a bytes.Buffer safe for a process writing while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+type daemon struct {
+	base string
+	logs *syncBuffer
+}
+
+var setupRE = regexp.MustCompile(`setup_url="?([^"\s]+)`)
+
+// startRoster writes the config (listen and public_url on a free port are
+// added) and starts `roster serve`, waiting until it is ready.
+func startRoster(t *testing.T, dir, extra string) *daemon {
+	t.Helper()
+	port := slapdtest.FreePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	cfg := filepath.Join(dir, "roster.yaml")
+	conf := fmt.Sprintf("listen: 127.0.0.1:%d\npublic_url: %s\ndatabase: {driver: sqlite, dsn: %s}\n%s", port, base, filepath.Join(dir, "roster.db"), extra)
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{base: base, logs: &syncBuffer{}}
+	cmd := exec.Command(binary, "serve", "--config", cfg)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "ROSTER_CONFIG=")
+	cmd.Stdout, cmd.Stderr = d.logs, d.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		if t.Failed() {
+			t.Logf("roster serve logs:\n%s", d.logs)
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(d.logs.String(), `msg="roster ready"`) {
+			return d
+		}
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("serve exited early: %v\n%s", err, d.logs)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("serve not ready:\n%s", d.logs)
+	return nil
+}
+
+func (d *daemon) setupLink(t *testing.T) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := setupRE.FindStringSubmatch(d.logs.String()); m != nil {
+			return m[1]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no setup link logged:\n%s", d.logs)
+	return ""
+}
+
+// call is a small admin-API client for arranging state the console does not edit.
+func (d *daemon) call(t *testing.T, method, path, token, body string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequest(method, d.base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return m
+}
+
+// browser is one headless Chromium tab with its console watched: a CSP
+// violation or an uncaught exception fails the test.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+	mu  sync.Mutex
+	log []string
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	exe := chromium(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox, // root in a container
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1440, 900),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelA() })
+	b := &browser{t: t, ctx: ctx}
+	if err := chromedp.Do(ctx); err != nil { // start the browser
+		t.Fatalf("start chromium: %v", err)
+	}
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.log = append(b.log, fmt.Sprintf("%s: %s (%s:%d)", m.Type, m.Text, m.URL, m.Line))
+			b.mu.Unlock()
+		}
+	}()
+	t.Cleanup(b.checkConsole)
+	return b
+}
+
+// checkConsole fails on CSP violations and script errors in the console.
+func (b *browser) checkConsole() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, l := range b.log {
+		if strings.Contains(l, "Content Security Policy") || strings.HasPrefix(l, "exception") {
+			b.t.Errorf("browser console: %s", l)
+		}
+	}
+}
+
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.fail(what, err)
+	}
+}
+
+func (b *browser) fail(what string, err error) {
+	b.t.Helper()
+	text, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
+	b.mu.Lock()
+	console := strings.Join(b.log, "\n")
+	b.mu.Unlock()
+	b.t.Fatalf("%s: %v\n--- page text:\n%s\n--- browser console:\n%s", what, err, text, console)
+}
+
+// wait polls a JavaScript predicate until it is true.
+func (b *browser) wait(what, expr string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!(`+expr+`)`, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(25*time.Second))); err != nil {
+		b.fail(what, err)
+	}
+}
+
+func (b *browser) eval(expr string, out any) {
+	b.t.Helper()
+	raw, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]byte](expr))
+	if err != nil {
+		b.fail("evaluate "+expr, err)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		b.t.Fatalf("evaluate %s: %v (%s)", expr, err, raw)
+	}
+}
+
+func (b *browser) screenshot(dir, name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.fail("screenshot "+name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func css(s string) chromedp.CSS { return chromedp.CSS(s) }
+
+// row is the users-table row of a username.
+func row(username string) string { return fmt.Sprintf(`tr[data-username=%q]`, username) }
+
+func cellText(username, col string) string {
+	return fmt.Sprintf(`(document.querySelector('%s td[data-col=%s]')||{}).textContent`, row(username), col)
+}
+
+// TestConsole walks the console's flows in one browser against one roster:
+// first-run setup, login, invite → Pending → accept from the mail → Active,
+// search field:value, columns and sort, per-user actions by keyboard,
+// bulk de-activate, import with a dry run, settings and tokens pages.
+func TestConsole(t *testing.T) {
+	b := newBrowser(t)
+	art := artifacts(t)
+	smtp := mailtest.Start(t)
+	dir := t.TempDir()
+	d := startRoster(t, dir, fmt.Sprintf("smtp: {host: %s, port: %d, tls: none, from: \"roster <roster@example.test>\"}\n", smtp.Host, smtp.Port))
+
+	// ---- first run: the setup link creates the owner, once.
+	link := d.setupLink(t)
+	if !strings.HasPrefix(link, d.base+"/console/setup?token=") {
+		t.Fatalf("setup link %q", link)
+	}
+	b.do("setup form",
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(css("#s-username")),
+		chromedp.SendKeys(css("#s-username"), "olive@example.com"),
+		chromedp.SendKeys(css("#s-email"), "olive@example.com"),
+		chromedp.SendKeys(css("#s-first"), "Olive"),
+		chromedp.SendKeys(css("#s-last"), "Owner"),
+		chromedp.SendKeys(css("#s-password"), "Owner-passphrase-1"),
+		chromedp.SendKeys(css("#s-confirm"), "Owner-passphrase-1"),
+		chromedp.Submit(css("#s-username")),
+		chromedp.WaitVisible(css("#setup-done")),
+	)
+	b.do("setup link is one-time", chromedp.Navigate(link), chromedp.WaitVisible(css("#setup-error")))
+	token := strings.TrimPrefix(link, d.base+"/console/setup?token=")
+	if n := strings.Count(d.logs.String(), token); n != 1 {
+		t.Fatalf("the setup token appears %d times in the logs, want once", n)
+	}
+
+	// Arrange what the console does not edit: a custom metadata template.
+	login := d.call(t, "POST", "/api/v1/auth/login", "", `{"username":"olive@example.com","password":"Owner-passphrase-1"}`)
+	api := login["token"].(string)
+	d.call(t, "PUT", "/api/v1/org/metadata-template", api, `{"fields":[{"name":"department","label":"Department","type":"string"}]}`)
+
+	// ---- login
+	b.do("login",
+		chromedp.Navigate(d.base+"/console/"),
+		chromedp.WaitVisible(css("#login-username")),
+		chromedp.SendKeys(css("#login-username"), "olive@example.com"),
+		chromedp.SendKeys(css("#login-password"), "Owner-passphrase-1"),
+		chromedp.Click(css("#login-submit")),
+		chromedp.WaitVisible(css("#users-table")),
+	)
+	b.wait("owner listed", cellText("olive@example.com", "status")+` === 'Active'`)
+	b.wait("header counts", `document.querySelector('.count-active .n').textContent === '1'`)
+
+	// ---- invite a user by mail: Pending
+	b.do("open the add dialog",
+		chromedp.Click(css("#add-user")),
+		chromedp.WaitVisible(css("#add-dialog #add-username")),
+		chromedp.SendKeys(css("#add-username"), "ivy@example.com"),
+		chromedp.SendKeys(css("#add-email"), "ivy@example.com"),
+		chromedp.SendKeys(css("#add-first"), "Ivy"),
+		chromedp.SendKeys(css("#add-last"), "Invitee"),
+		chromedp.SendKeys(css("#meta-department"), "Engineering"),
+	)
+	b.screenshot(art, "invite-dialog.png")
+	b.do("email invite tab",
+		chromedp.Click(css("#tab-invite")),
+		chromedp.WaitVisible(css("#invite-mail")),
+	)
+	var sendNow bool
+	b.eval(`document.querySelector('#invite-mail').checked`, &sendNow)
+	if !sendNow {
+		t.Fatal("send now is not the default")
+	}
+	b.do("add", chromedp.Click(css("#add-submit")), chromedp.WaitNotPresent(css("#add-dialog")))
+	b.wait("invitee pending", cellText("ivy@example.com", "invite_status")+` === 'Pending'`)
+	b.wait("invitee invited", cellText("ivy@example.com", "status")+` === 'Invited'`)
+
+	// ---- a user invited by a link the admin copies, with a custom field
+	b.do("add with a link",
+		chromedp.Click(css("#add-user")),
+		chromedp.WaitVisible(css("#add-dialog #add-username")),
+		chromedp.SendKeys(css("#add-username"), "sam@example.com"),
+		chromedp.SendKeys(css("#add-email"), "sam@example.com"),
+		chromedp.SendKeys(css("#add-first"), "Sam"),
+		chromedp.SendKeys(css("#add-last"), "Sales"),
+		chromedp.SendKeys(css("#meta-department"), "Sales"),
+		chromedp.Click(css("#tab-invite")),
+		chromedp.Click(css("#invite-link-choice")),
+		chromedp.Click(css("#add-submit")),
+		chromedp.WaitVisible(css("#link-dialog #invite-link")),
+	)
+	var copied string
+	b.eval(`document.querySelector('#invite-link').value`, &copied)
+	if !strings.HasPrefix(copied, d.base+"/invite/") {
+		t.Fatalf("copied link %q", copied)
+	}
+	b.do("close the link dialog", chromedp.Click(css("#link-dialog .dialog-head button")), chromedp.WaitNotPresent(css("#link-dialog")))
+
+	// ---- accept the mailed invitation: Active
+	msg := smtp.WaitTo(t, "ivy@example.com", 30*time.Second)
+	invite := msg.Link("/invite/")
+	if invite == "" {
+		t.Fatalf("no invite link in the mail:\n%s", msg.Body())
+	}
+	b.do("accept the invitation",
+		chromedp.Navigate(invite),
+		chromedp.WaitVisible(css("#password")),
+		chromedp.SendKeys(css("#password"), "Tulip-garden-73x"),
+		chromedp.SendKeys(css("#confirm"), "Tulip-garden-73x"),
+		chromedp.Submit(css("#password")),
+		chromedp.WaitNotPresent(css("#password")),
+		chromedp.Navigate(d.base+"/console/#/users"),
+		chromedp.WaitVisible(css("#users-table")),
+	)
+	b.wait("invitee active", cellText("ivy@example.com", "status")+` === 'Active'`)
+	b.wait("invite accepted", cellText("ivy@example.com", "invite_status")+` === 'Accepted'`)
+
+	// ---- search: field:value on custom metadata, case-insensitive value
+	b.do("search department:sales", chromedp.SendKeys(css("#search"), "department:sales\r"))
+	b.wait("only Sam", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 1 && document.querySelector('`+row("sam@example.com")+`')`)
+	b.do("clear the search", chromedp.Evaluate[chromedp.Void](`document.querySelector("#search").value = ""`), chromedp.SendKeys(css("#search"), "\r"))
+	b.wait("everyone back", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 3`)
+
+	// ---- sort by a header; hide a column, remembered after a reload
+	b.do("sort by username", chromedp.Click(css(`button[data-col=username]`)))
+	b.wait("sorted ascending", `document.querySelector('button[data-col=username]').closest('th').getAttribute('aria-sort') === 'ascending' && document.querySelector('#users-table tbody tr').dataset.username === 'ivy@example.com'`)
+	b.do("sort descending", chromedp.Click(css(`button[data-col=username]`)))
+	b.wait("sorted descending", `document.querySelector('#users-table tbody tr').dataset.username === 'sam@example.com'`)
+	b.do("hide the email column",
+		chromedp.Click(css("#columns-button")),
+		chromedp.Click(css(`input[name=col-email]`)),
+	)
+	b.wait("email hidden", `!document.querySelector('#users-table td[data-col=email]')`)
+	b.do("reload", chromedp.Reload(), chromedp.WaitVisible(css("#users-table")))
+	b.wait("still hidden after reload", `document.querySelector('#users-table td[data-col=username]') && !document.querySelector('#users-table td[data-col=email]')`)
+	b.do("show the email column again",
+		chromedp.Click(css("#columns-button")),
+		chromedp.Click(css(`input[name=col-email]`)),
+		chromedp.Click(css("#columns-button")),
+	)
+	b.wait("email shown", `document.querySelector('#users-table td[data-col=email]')`)
+
+	// ---- per-user actions menu, by keyboard: details with history
+	b.do("actions menu by keyboard",
+		chromedp.Focus(css(row("ivy@example.com")+` .menu-button`)),
+		chromedp.KeyEvent("\r"),
+	)
+	b.wait("menu open, first item focused", `document.activeElement && document.activeElement.getAttribute('role') === 'menuitem'`)
+	var items []string
+	b.eval(`[...document.querySelectorAll('`+row("ivy@example.com")+` [role=menuitem]')].map(e => e.dataset.action)`, &items)
+	if got := strings.Join(items, ","); !strings.Contains(got, "disable") || strings.Contains(got, "enable") || strings.Contains(got, "resend-invite") {
+		t.Fatalf("actions for an active user: %v", items)
+	}
+	b.do("details", chromedp.KeyEvent(kb.End), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css("#details-dialog")))
+	b.wait("history shown", `document.querySelectorAll('#details-history li').length >= 2 && document.querySelector('#user-details').textContent.includes('Engineering')`)
+	b.do("close details", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#details-dialog")))
+
+	var pendingItems []string
+	b.eval(`[...document.querySelectorAll('`+row("sam@example.com")+` [role=menuitem]')].map(e => e.dataset.action)`, &pendingItems)
+	if got := strings.Join(pendingItems, ","); !strings.Contains(got, "resend-invite") || !strings.Contains(got, "delete") || strings.Contains(got, "archive") {
+		t.Fatalf("actions for a pending user: %v", pendingItems)
+	}
+
+	b.screenshot(art, "dashboard.png")
+
+	// ---- bulk de-activate two users, per-user outcomes
+	b.do("select two",
+		chromedp.Click(css(row("ivy@example.com")+` .row-select`)),
+		chromedp.Click(css(row("sam@example.com")+` .row-select`)),
+		chromedp.WaitVisible(css("#bulkbar")),
+	)
+	b.wait("2 selected", `document.querySelector('#selected-count').textContent === '2 selected'`)
+	b.do("de-activate",
+		chromedp.Click(css(`button[data-bulk=deactivate]`)),
+		chromedp.WaitVisible(css("#confirm-ok")),
+		chromedp.Click(css("#confirm-ok")),
+		chromedp.WaitVisible(css("#bulk-results")),
+	)
+	b.wait("two outcomes", `document.querySelectorAll('#bulk-results li.ok').length === 2 && document.querySelector('#bulk-results').textContent.includes('ivy@example.com')`)
+	b.do("close outcomes", chromedp.Click(css("#bulk-dialog .dialog-head button")), chromedp.WaitNotPresent(css("#bulk-dialog")))
+	b.wait("both disabled", cellText("ivy@example.com", "status")+` === 'Disabled' && `+cellText("sam@example.com", "status")+` === 'Disabled'`)
+	b.wait("count disabled", `document.querySelector('.count-disabled .n').textContent === '2'`)
+
+	// ---- import a CSV: dry run report, then confirm
+	csv := filepath.Join(dir, "people.csv")
+	if err := os.WriteFile(csv, []byte("username,email,first_name,last_name,metadata.department\n"+
+		"ann@example.com,ann@example.com,Ann,Archer,Ops\n"+
+		"bob@example.com,bob@example.com,Bob,Baker,Ops\n"+
+		"bad@example.com,not-an-email,Bad,Row,Ops\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.do("dry run",
+		chromedp.Navigate(d.base+"/console/#/import"),
+		chromedp.WaitVisible(css("#import-file")),
+		chromedp.SetUploadFiles(css("#import-file"), []string{csv}),
+		chromedp.Click(css("#import-check")),
+		chromedp.WaitVisible(css("#import-summary")),
+	)
+	b.wait("dry-run report", `document.querySelector('#import-summary').textContent === '3 rows: 2 valid, 1 with errors.' && document.querySelector('#import-rows tr[data-line="4"]').textContent.includes('email')`)
+	if m := d.call(t, "GET", "/api/v1/users?q=ann@example.com", api, ""); m["total"].(float64) != 0 {
+		t.Fatal("the dry run wrote a user")
+	}
+	b.do("confirm the import", chromedp.Click(css("#import-confirm")))
+	b.wait("import report", `document.querySelector('#import-summary').textContent === '3 rows: 2 created, 1 with errors.'`)
+	b.do("to the users", chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#users-table")))
+	b.wait("imported users listed", cellText("ann@example.com", "invite_status")+` === 'Pending' && `+cellText("bob@example.com", "status")+` === 'Invited'`)
+
+	// ---- the phone-sized window: no sideways scrolling
+	b.do("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Reload(), chromedp.WaitVisible(css("#users-table")))
+	b.wait("rows rendered", `document.querySelector('`+row("ann@example.com")+`')`)
+	var overflow int
+	b.eval(`document.documentElement.scrollWidth - window.innerWidth`, &overflow)
+	if overflow > 1 {
+		t.Errorf("the dashboard scrolls sideways by %d px at 390 px", overflow)
+	}
+	b.screenshot(art, "dashboard-phone.png")
+	b.do("laptop width", chromedp.EmulateViewport(1440, 900), chromedp.Reload(), chromedp.WaitVisible(css("#users-table")))
+
+	// ---- settings: the invite template preview; tokens: shown once
+	b.do("settings", chromedp.Navigate(d.base+"/console/#/settings"), chromedp.WaitVisible(css("#mail-templates")))
+	b.wait("invite preview", `(document.querySelector('#tpl-preview-subject')||{}).textContent`)
+	b.do("tokens",
+		chromedp.Navigate(d.base+"/console/#/tokens"),
+		chromedp.WaitVisible(css("#token-name")),
+		chromedp.SendKeys(css("#token-name"), "okta"),
+		chromedp.Click(css("#token-create button[type=submit]")),
+		chromedp.WaitVisible(css("#token-value")),
+	)
+	var secret string
+	b.eval(`document.querySelector('#token-value').value`, &secret)
+	if len(secret) < 20 {
+		t.Fatalf("token secret %q", secret)
+	}
+	b.wait("token listed", `document.querySelector('#tokens-table tr[data-name=okta]')`)
+	b.do("reload tokens", chromedp.Reload(), chromedp.WaitVisible(css("#tokens-table")))
+	var html string
+	b.eval(`document.body.innerHTML`, &html)
+	if strings.Contains(html, secret) {
+		t.Fatal("the token secret is shown again after a reload")
+	}
+
+	// ---- sign out ends the session
+	b.do("sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#login-username")))
+	b.do("reload signed out", chromedp.Reload(), chromedp.WaitVisible(css("#login-username")))
+}
+
+// TestConsoleLDAPSync adds a directory user from the add dialog's directory
+// search and runs "Sync now" on the LDAP page against a real slapd.
+func TestConsoleLDAPSync(t *testing.T) {
+	slapdtest.Require(t)
+	b := newBrowser(t)
+	art := artifacts(t)
+	srv := slapdtest.Start(t, slapdtest.People(5))
+	dir := t.TempDir()
+	d := startRoster(t, dir, `ldap:
+  sources:
+    - name: corp
+      urls: ["`+srv.URL+`"]
+      bind_dn: "`+slapdtest.AdminDN+`"
+      bind_password: "`+slapdtest.AdminPW+`"
+      users: {base_dn: "`+slapdtest.PeopleDN+`"}
+      interval: 24h
+      invite: false
+`)
+	link := d.setupLink(t)
+	b.do("setup",
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(css("#s-username")),
+		chromedp.SendKeys(css("#s-username"), "root@example.com"),
+		chromedp.SendKeys(css("#s-email"), "root@example.com"),
+		chromedp.SendKeys(css("#s-password"), "Root-passphrase-1"),
+		chromedp.SendKeys(css("#s-confirm"), "Root-passphrase-1"),
+		chromedp.Submit(css("#s-username")),
+		chromedp.WaitVisible(css("#setup-done")),
+		chromedp.Navigate(d.base+"/console/"),
+		chromedp.WaitVisible(css("#login-username")),
+		chromedp.SendKeys(css("#login-username"), "root@example.com"),
+		chromedp.SendKeys(css("#login-password"), "Root-passphrase-1\r"),
+		chromedp.WaitVisible(css("#users-table")),
+	)
+	// Wait for the scheduler's first run, so that the click makes the next one.
+	api := d.call(t, "POST", "/api/v1/auth/login", "", `{"username":"root@example.com","password":"Root-passphrase-1"}`)["token"].(string)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var st struct {
+			Sources []struct {
+				Runs []struct {
+					Status string `json:"status"`
+				} `json:"runs"`
+			} `json:"sources"`
+		}
+		raw, _ := json.Marshal(d.call(t, "GET", "/api/v1/ldap/sources", api, ""))
+		_ = json.Unmarshal(raw, &st)
+		if len(st.Sources) == 1 && len(st.Sources[0].Runs) > 0 && st.Sources[0].Runs[0].Status != "running" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the scheduled sync did not finish: %+v", st)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.do("ldap page", chromedp.Navigate(d.base+"/console/#/ldap"), chromedp.WaitVisible(css(`button[data-sync=corp]`)))
+	var before int
+	b.eval(`document.querySelectorAll('[data-source=corp] table.runs tbody tr').length`, &before)
+	b.do("sync now", chromedp.Click(css(`button[data-sync=corp]`)))
+	b.wait("a new run listed and drawn", fmt.Sprintf(`document.querySelectorAll('[data-source=corp] table.runs tbody tr').length === %d && document.querySelectorAll('[data-source=corp] svg.runs-chart rect.bar').length === %d`, before+1, before+1))
+	b.wait("run ok", `document.querySelector('[data-source=corp] table.runs tbody tr').classList.contains('run-ok')`)
+	b.screenshot(art, "ldap.png")
+	b.do("users", chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#users-table")))
+	b.wait("directory users listed", cellText("user0003", "status")+` === 'Active' && document.querySelectorAll('#users-table tbody tr[data-username]').length === 6`)
+}
