@@ -1,5 +1,5 @@
-// Small helpers shared by the console's views: building DOM without
-// innerHTML, calling the admin API with the cookie session and CSRF header,
+// Small helpers shared by the console's views: building DOM nodes (never from
+// HTML strings), calling the admin API with the cookie session and CSRF header,
 // dialogs, toasts and labels.
 
 export function h(tag, attrs, ...children) {
