@@ -559,18 +559,18 @@ func TestConsoleLDAPSync(t *testing.T) {
 		chromedp.WaitVisible(css("#s-username")),
 		chromedp.SendKeys(css("#s-username"), "root@example.com"),
 		chromedp.SendKeys(css("#s-email"), "root@example.com"),
-		chromedp.SendKeys(css("#s-password"), "Root-passphrase-1"),
-		chromedp.SendKeys(css("#s-confirm"), "Root-passphrase-1"),
+		chromedp.SendKeys(css("#s-password"), "Garden-gnome-42x"),
+		chromedp.SendKeys(css("#s-confirm"), "Garden-gnome-42x"),
 		chromedp.Submit(css("#s-username")),
 		chromedp.WaitVisible(css("#setup-done")),
 		chromedp.Navigate(d.base+"/console/"),
 		chromedp.WaitVisible(css("#login-username")),
 		chromedp.SendKeys(css("#login-username"), "root@example.com"),
-		chromedp.SendKeys(css("#login-password"), "Root-passphrase-1\r"),
+		chromedp.SendKeys(css("#login-password"), "Garden-gnome-42x\r"),
 		chromedp.WaitVisible(css("#users-table")),
 	)
 	// Wait for the scheduler's first run, so that the click makes the next one.
-	api := d.call(t, "POST", "/api/v1/auth/login", "", `{"username":"root@example.com","password":"Root-passphrase-1"}`)["token"].(string)
+	api := d.call(t, "POST", "/api/v1/auth/login", "", `{"username":"root@example.com","password":"Garden-gnome-42x"}`)["token"].(string)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var st struct {
