@@ -159,3 +159,53 @@ func (s *Source) groupsOf(c *ldap.Conn, dn, uid string) (map[dnKey]bool, error) 
 
 // ErrNotOnDemand is returned by Import for sources in mode all.
 var ErrNotOnDemand = errors.New("the source imports every user (mode all); on-demand import is for mode on_demand")
+
+// Candidate is a directory user found by Search, for an admin to pick.
+type Candidate struct {
+	Username  string `json:"username"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Email     string `json:"email"`
+}
+
+// Search finds up to limit users of an on-demand source whose username,
+// first name, last name or email contains query (case-insensitively, as the
+// directory compares), for "Add an LDAP user": the admin searches by name
+// and picks. The query is escaped once, here, where the filter is built.
+func (s *Source) Search(ctx context.Context, query string, limit int) ([]Candidate, error) {
+	if s.cfg.Mode != "on_demand" {
+		return nil, ErrNotOnDemand
+	}
+	if limit <= 0 || limit > 100 {
+		limit = 20
+	}
+	m := &s.attrs
+	f := "(" + m.Username + "=*)"
+	if q := strings.TrimSpace(query); q != "" {
+		q = ldap.EscapeFilter(q)
+		var or strings.Builder
+		for _, a := range []string{m.Username, m.FirstName, m.LastName, m.Email} {
+			if a != "" {
+				or.WriteString("(" + a + "=*" + q + "*)")
+			}
+		}
+		f = "(|" + or.String() + ")"
+	}
+	c, err := s.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	req := ldap.NewSearchRequest(s.cfg.Users.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, limit,
+		int(s.cfg.Timeout.Seconds()), false, "(&"+s.users+f+")", []string{m.Username, m.FirstName, m.LastName, m.Email}, nil)
+	res, err := c.Search(req)
+	if err != nil && !(ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) && res != nil) {
+		return nil, fmt.Errorf("search users %q: %w", query, err)
+	}
+	out := make([]Candidate, 0, len(res.Entries))
+	for _, e := range res.Entries {
+		out = append(out, Candidate{Username: e.GetAttributeValue(m.Username), FirstName: e.GetAttributeValue(m.FirstName),
+			LastName: e.GetAttributeValue(m.LastName), Email: e.GetAttributeValue(m.Email)})
+	}
+	return out, nil
+}

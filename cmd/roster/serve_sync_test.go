@@ -122,6 +122,30 @@ ldap:
 	if code, m = post("/api/v1/users", tok, `{"source":"ldap","ldap_source":"elsewhere","username":"user0001"}`); code != 404 {
 		t.Fatalf("unknown source: %d %v", code, m)
 	}
+	// Search the directory by part of a name, to pick the user to add.
+	search := func(q string) (int, []map[string]any) {
+		req, _ := http.NewRequest("GET", d.base+"/api/v1/ldap/sources/corp/search?q="+q, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out struct {
+			Entries []map[string]any `json:"entries"`
+		}
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		return res.StatusCode, out.Entries
+	}
+	if code, es := search("last1"); code != 200 || len(es) != 1 || es[0]["username"] != "user0001" || es[0]["email"] != "user0001@example.com" {
+		t.Fatalf("search last1: %d %v", code, es)
+	}
+	if code, es := search("user000"); code != 200 || len(es) != 3 {
+		t.Fatalf("search user000: %d %v", code, es)
+	}
+	if code, es := search("%2A%29%28uid%3D%2A"); code != 200 || len(es) != 0 { // *)(uid=* is escaped, not injected
+		t.Fatalf("search with filter syntax: %d %v", code, es)
+	}
 	// Sync now, then the source's status with its last run.
 	if code, m = post("/api/v1/ldap/sources/corp/sync?full=true", tok, ``); code != 200 || m["status"] != "ok" || m["source"] != "corp" {
 		t.Fatalf("sync now: %d %v", code, m)

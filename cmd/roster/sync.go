@@ -230,3 +230,22 @@ func cmdSyncImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	enc.SetIndent("", "  ")
 	return enc.Encode(u)
 }
+
+func (d ldapDoor) Search(ctx context.Context, orgID, name, query string, limit int) ([]api.DirectoryEntry, error) {
+	src, err := d.source(ctx, orgID, name)
+	if err != nil {
+		return nil, err
+	}
+	found, err := src.Search(ctx, query, limit)
+	if errors.Is(err, ldapsync.ErrNotOnDemand) {
+		return nil, &core.ValidationError{Problems: []core.FieldError{{Field: "ldap_source", Message: err.Error()}}}
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.DirectoryEntry, len(found))
+	for i, c := range found {
+		out[i] = api.DirectoryEntry(c)
+	}
+	return out, nil
+}

@@ -45,6 +45,17 @@ type LDAPSources interface {
 	SyncNow(ctx context.Context, orgID, source string, full, dryRun bool) (any, error)
 	// Import adds one user of an on-demand source by username ("Add an LDAP user").
 	Import(ctx context.Context, orgID, source, username string) (*core.UserView, error)
+	// Search finds up to limit users of an on-demand source by part of their
+	// username, names or email, for an admin to pick one to add.
+	Search(ctx context.Context, orgID, source, query string, limit int) ([]DirectoryEntry, error)
+}
+
+// DirectoryEntry is a directory user found by LDAPSources.Search.
+type DirectoryEntry struct {
+	Username  string `json:"username"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Email     string `json:"email"`
 }
 
 // API is the /api/v1 door.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gorilla/mux"
 
@@ -11,6 +12,38 @@ import (
 func (a *API) mountLDAP(r *mux.Router) {
 	r.Handle("/ldap/sources", a.handle(a.ldapSources)).Methods(http.MethodGet)
 	r.Handle("/ldap/sources/{name}/sync", a.handle(a.ldapSync)).Methods(http.MethodPost)
+	r.Handle("/ldap/sources/{name}/search", a.handle(a.ldapSearch)).Methods(http.MethodGet)
+}
+
+// ldapSearch finds users of an on-demand source by part of their username,
+// names or email ("Add an LDAP user": search by name and pick). Whoever may
+// create users may search.
+func (a *API) ldapSearch(w http.ResponseWriter, r *http.Request) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	name := mux.Vars(r)["name"]
+	if a.cfg.LDAP == nil {
+		return &core.NotFoundError{Kind: "ldap source", Key: name}
+	}
+	q := r.URL.Query()
+	limit := 20
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100 {
+			return badRequest("limit", "limit must be a number from 1 to 100")
+		}
+		limit = n
+	}
+	if len(q.Get("q")) > 256 {
+		return badRequest("q", "q is longer than 256 characters")
+	}
+	entries, err := a.cfg.LDAP.Search(r.Context(), orgID(r), name, q.Get("q"), limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
+	return nil
 }
 
 type ldapSourceStatus struct {

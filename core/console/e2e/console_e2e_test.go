@@ -542,6 +542,7 @@ func TestConsoleLDAPSync(t *testing.T) {
 	b := newBrowser(t)
 	art := artifacts(t)
 	srv := slapdtest.Start(t, slapdtest.People(5))
+	other := slapdtest.Start(t, slapdtest.Person("zoe", "Zoe", "Zimmer")+slapdtest.Person("zack", "Zack", "Young"))
 	dir := t.TempDir()
 	d := startRoster(t, dir, `ldap:
   sources:
@@ -551,6 +552,13 @@ func TestConsoleLDAPSync(t *testing.T) {
       bind_password: "`+slapdtest.AdminPW+`"
       users: {base_dn: "`+slapdtest.PeopleDN+`"}
       interval: 24h
+      invite: false
+    - name: people
+      urls: ["`+other.URL+`"]
+      bind_dn: "`+slapdtest.AdminDN+`"
+      bind_password: "`+slapdtest.AdminPW+`"
+      users: {base_dn: "`+slapdtest.PeopleDN+`"}
+      mode: on_demand
       invite: false
 `)
 	link := d.setupLink(t)
@@ -582,7 +590,11 @@ func TestConsoleLDAPSync(t *testing.T) {
 		}
 		raw, _ := json.Marshal(d.call(t, "GET", "/api/v1/ldap/sources", api, ""))
 		_ = json.Unmarshal(raw, &st)
-		if len(st.Sources) == 1 && len(st.Sources[0].Runs) > 0 && st.Sources[0].Runs[0].Status != "running" {
+		done := len(st.Sources) == 2
+		for _, src := range st.Sources {
+			done = done && len(src.Runs) > 0 && src.Runs[0].Status != "running"
+		}
+		if done {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -599,4 +611,23 @@ func TestConsoleLDAPSync(t *testing.T) {
 	b.screenshot(art, "ldap.png")
 	b.do("users", chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#users-table")))
 	b.wait("directory users listed", cellText("user0003", "status")+` === 'Active' && document.querySelectorAll('#users-table tbody tr[data-username]').length === 6`)
+
+	// Add an LDAP user: search the on-demand directory by name and pick.
+	b.do("add from the directory",
+		chromedp.Click(css("#add-user")),
+		chromedp.WaitVisible(css("#add-dialog")),
+		chromedp.Click(css("#src-ldap")),
+		chromedp.WaitVisible(css("#ldap-query")),
+		chromedp.SetValue(css("#ldap-source"), "people"),
+		chromedp.SendKeys(css("#ldap-query"), "zimm"),
+		chromedp.Click(css("#ldap-search")),
+		chromedp.WaitVisible(css(`input[name=ldap_pick][value=zoe]`)),
+	)
+	var found int
+	b.eval(`document.querySelectorAll('input[name=ldap_pick]').length`, &found)
+	if found != 1 {
+		t.Fatalf("the directory search found %d users, want Zoe only", found)
+	}
+	b.do("pick and add", chromedp.Click(css(`input[name=ldap_pick][value=zoe]`)), chromedp.Click(css("#add-submit")), chromedp.WaitNotPresent(css("#add-dialog")))
+	b.wait("Zoe added from the directory", cellText("zoe", "status")+` === 'Active' && `+cellText("zoe", "full_name")+` === 'Zoe Zimmer'`)
 }
