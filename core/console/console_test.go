@@ -52,7 +52,7 @@ func TestConsoleServesFilesWithCSP(t *testing.T) {
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodGet, e.srv.URL+tc.path, nil)
-			req.URL.Opaque = tc.path // keep ../ unresolved
+			req.URL.Opaque = tc.path     // keep ../ unresolved
 			client := http.DefaultClient // a cleaned path redirects to a file that is not there
 			if tc.status == "301" {
 				client = noRedirect()
@@ -178,7 +178,11 @@ func TestSetupLinkIsOneTime(t *testing.T) {
 	}{
 		{"passwords differ", setupForm(tok, "Long-passphrase-1", "Long-passphrase-2"), 400, "differ", nil, true},
 		{"password too short", setupForm(tok, "short", "short"), 400, "password", nil, true},
-		{"no username", func() url.Values { f := setupForm(tok, "Long-passphrase-1", "Long-passphrase-1"); f.Set("username", ""); return f }(), 400, "username", nil, true},
+		{"no username", func() url.Values {
+			f := setupForm(tok, "Long-passphrase-1", "Long-passphrase-1")
+			f.Set("username", "")
+			return f
+		}(), 400, "username", nil, true},
 		{"cross-site post", setupForm(tok, "Long-passphrase-1", "Long-passphrase-1"), 403, "", map[string]string{"Sec-Fetch-Site": "cross-site"}, true},
 		{"wrong token", setupForm("nope", "Long-passphrase-1", "Long-passphrase-1"), 404, "not valid", nil, true},
 	} {
