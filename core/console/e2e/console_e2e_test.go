@@ -452,8 +452,6 @@ func TestConsole(t *testing.T) {
 		t.Fatalf("actions for a pending user: %v", pendingItems)
 	}
 
-	b.screenshot(art, "dashboard.png")
-
 	// ---- bulk de-activate two users, per-user outcomes
 	b.do("select two",
 		chromedp.Click(css(row("ivy@example.com")+` .row-select`)),
@@ -496,6 +494,43 @@ func TestConsole(t *testing.T) {
 	b.do("to the users", chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#users-table")))
 	b.wait("imported users listed", cellText("ann@example.com", "invite_status")+` === 'Pending' && `+cellText("bob@example.com", "status")+` === 'Invited'`)
 
+	// ---- groups and apps: a group with a member, an app assigned to the group
+	b.do("create a group",
+		chromedp.Navigate(d.base+"/console/#/groups"),
+		chromedp.WaitVisible(css("#group-create-name")),
+		chromedp.SendKeys(css("#group-create-name"), "Engineering\r"),
+		chromedp.WaitVisible(css(`#groups-table tr[data-name=Engineering]`)),
+		chromedp.Click(css(`button[data-members=Engineering]`)),
+		chromedp.WaitVisible(css("#member-login")),
+		chromedp.SendKeys(css("#member-login"), "ann@example.com\r"),
+	)
+	b.wait("member listed", `document.querySelector('#members-list').textContent.includes('ann@example.com')`)
+	b.do("close members", chromedp.Click(css("#members-dialog .dialog-head button")), chromedp.WaitNotPresent(css("#members-dialog")))
+	b.wait("member count", `document.querySelector('#groups-table tr[data-name=Engineering]').children[2].textContent === '1'`)
+	b.do("create an app and assign it to the group",
+		chromedp.Navigate(d.base+"/console/#/apps"),
+		chromedp.WaitVisible(css("#app-create-name")),
+		chromedp.SendKeys(css("#app-create-name"), "CRM\r"),
+		chromedp.WaitVisible(css(`#apps-table tr[data-name=CRM]`)),
+		chromedp.Click(css(`button[data-assign=CRM]`)),
+		chromedp.WaitVisible(css("#assign-who")),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#assign-who'); s.value = 'group'; s.dispatchEvent(new Event('change')); })()`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#assign-role').value = 'editor'`),
+		chromedp.Click(css("#assign-dialog button[type=submit]")),
+		chromedp.WaitNotPresent(css("#assign-dialog")),
+	)
+	b.do("filter by app", chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#users-table")))
+	b.wait("group column", cellText("ann@example.com", "groups")+` === 'Engineering'`)
+	b.do("app filter", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#filter-app'); s.value = 'CRM'; s.dispatchEvent(new Event('change')); })()`))
+	b.wait("only Ann has CRM", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 1 && document.querySelector('`+row("ann@example.com")+`')`)
+	b.do("details of Ann", chromedp.Click(css(row("ann@example.com")+` .user-link`)), chromedp.WaitVisible(css("#details-dialog")))
+	b.wait("app with its role and group", `document.querySelector('#details-apps').textContent.includes('CRM') && document.querySelector('#details-apps').textContent.includes('editor') && document.querySelector('#details-groups').textContent.includes('Engineering')`)
+	b.do("close details", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#details-dialog")))
+	b.do("any app", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#filter-app'); s.value = ''; s.dispatchEvent(new Event('change')); })()`))
+	b.wait("everyone", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 5`)
+	b.do("no toast in the picture", chromedp.Evaluate[chromedp.Void](`document.getElementById('toast').className = 'toast'`), chromedp.Sleep(300*time.Millisecond))
+	b.screenshot(art, "dashboard.png")
+
 	// ---- the phone-sized window: no sideways scrolling
 	b.do("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Reload(), chromedp.WaitVisible(css("#users-table")))
 	b.wait("rows rendered", `document.querySelector('`+row("ann@example.com")+`')`)
@@ -510,6 +545,17 @@ func TestConsole(t *testing.T) {
 	// ---- settings: the invite template preview; tokens: shown once
 	b.do("settings", chromedp.Navigate(d.base+"/console/#/settings"), chromedp.WaitVisible(css("#mail-templates")))
 	b.wait("invite preview", `(document.querySelector('#tpl-preview-subject')||{}).textContent`)
+	b.do("a German invitation subject",
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#tpl-language'); s.value = 'de'; s.dispatchEvent(new Event('change')); })()`),
+		chromedp.SendKeys(css("#tpl-subject"), "Willkommen bei roster"),
+		chromedp.Click(css("#tpl-preview-button")),
+	)
+	b.wait("draft preview", `document.querySelector('#tpl-preview-subject').textContent === 'Willkommen bei roster'`)
+	b.do("save the template", chromedp.Click(css("#mail-templates button[type=submit]")))
+	b.wait("saved as the organisation's own", `document.querySelector('#tpl-state').textContent.includes("organisation's own")`)
+	if m := d.call(t, "GET", "/api/v1/org/mail-templates", api, ""); !strings.Contains(fmt.Sprint(m["templates"]), "Willkommen bei roster") {
+		t.Fatalf("template not saved: %v", m)
+	}
 	b.do("tokens",
 		chromedp.Navigate(d.base+"/console/#/tokens"),
 		chromedp.WaitVisible(css("#token-name")),

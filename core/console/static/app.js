@@ -31,8 +31,10 @@ async function route() {
     if (a.dataset.view === name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   });
-  const el = main();
-  clear(el);
+  // Each view renders into its own container: a view still loading when the
+  // user moves on writes into a detached node, never over the next view.
+  const el = h('div', { class: 'view', 'data-view': name });
+  clear(main(), el);
   try {
     await views[name](el, session);
   } catch (err) {

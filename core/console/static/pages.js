@@ -45,7 +45,7 @@ export async function groupsView(root) {
       h('tbody', {}, groups.map((g, i) => h('tr', { 'data-name': g.name },
         h('td', {}, g.name), h('td', {}, g.source || 'native'), h('td', {}, String(members[i])),
         h('td', { class: 'buttons' },
-          h('button', { type: 'button', onclick: () => membersDialog(g, load) }, 'Members'),
+          h('button', { type: 'button', 'data-members': g.name, onclick: () => membersDialog(g, load) }, 'Members'),
           h('button', { type: 'button', onclick: () => messageDialog(g) }, 'Message members'),
           h('button', { type: 'button', onclick: () => renameDialog('group', g.name, async (name) => { await api('PATCH', `/groups/${g.id}`, { name }); await load(); }) }, 'Rename'),
           h('button', { type: 'button', class: 'danger', onclick: async () => {
@@ -57,10 +57,10 @@ export async function groupsView(root) {
 }
 
 async function membersDialog(g, reload) {
-  const list = h('ul', { class: 'members' });
-  const login = h('input', { name: 'username', required: true });
-  const form = h('form', { class: 'inline-form' }, formError(), field('Add a member (username or email)', login), h('button', { type: 'submit', class: 'primary' }, 'Add'));
-  dialog(`Members of ${g.name}`, h('div', { class: 'stack' }, form, list), { wide: true });
+  const list = h('ul', { class: 'members', id: 'members-list' });
+  const login = h('input', { name: 'username', id: 'member-login', required: true });
+  const form = h('form', { class: 'inline-form', id: 'member-add' }, formError(), field('Add a member (username or email)', login), h('button', { type: 'submit', class: 'primary' }, 'Add'));
+  dialog(`Members of ${g.name}`, h('div', { class: 'stack' }, form, list), { wide: true, id: 'members-dialog' });
   async function load() {
     const ids = (await api('GET', `/groups/${g.id}/members`)).user_ids || [];
     const users = await Promise.all(ids.map((id) => api('GET', `/users/${id}`).catch(() => ({ id, username: id }))));
@@ -107,7 +107,7 @@ export async function appsView(root) {
       h('tbody', {}, apps.map((a) => h('tr', { 'data-name': a.name },
         h('td', {}, a.name), h('td', {}, when(a.created_at)),
         h('td', { class: 'buttons' },
-          h('button', { type: 'button', onclick: () => assignDialog(a, groups) }, 'Assign'),
+          h('button', { type: 'button', 'data-assign': a.name, onclick: () => assignDialog(a, groups) }, 'Assign'),
           h('button', { type: 'button', onclick: () => renameDialog('app', a.name, async (name) => { await api('PATCH', `/apps/${a.id}`, { name }); await load(); }) }, 'Rename'),
           h('button', { type: 'button', class: 'danger', onclick: async () => {
             if (!(await confirmDialog(`Delete app ${a.name}?`, 'Every assignment of it ends.', 'Delete'))) return;
@@ -118,17 +118,17 @@ export async function appsView(root) {
 }
 
 function assignDialog(a, groups) {
-  const who = select([['user', 'A user'], ['group', "A group's members"]], { name: 'who' });
-  const login = h('input', { name: 'username' });
-  const group = select(groups.map((g) => [g.id, g.name]), { name: 'group_id' });
-  const role = h('input', { name: 'app_role', value: 'user' });
+  const who = select([['user', 'A user'], ['group', "A group's members"]], { name: 'who', id: 'assign-who' });
+  const login = h('input', { name: 'username', id: 'assign-user' });
+  const group = select(groups.map((g) => [g.id, g.name]), { name: 'group_id', id: 'assign-group' });
+  const role = h('input', { name: 'app_role', id: 'assign-role', value: 'user' });
   const userField = field('Username or email', login);
   const groupField = field('Group', group);
   groupField.hidden = true;
   who.addEventListener('change', () => { userField.hidden = who.value !== 'user'; groupField.hidden = who.value !== 'group'; });
   const form = h('form', { class: 'stack' }, formError(), field('Assign to', who), userField, groupField, field('App role', role),
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Assign')));
-  const d = dialog(`Assign ${a.name}`, form);
+  const d = dialog(`Assign ${a.name}`, form, { id: 'assign-dialog' });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try {

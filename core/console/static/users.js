@@ -105,6 +105,8 @@ export async function usersView(root, session) {
     filters, live, tableWrap, pager, bulkBar);
 
   let page = { users: [], total: 0, next_page_token: '' };
+  let loadSeq = 0;
+  let countSeq = 0;
 
   function apply(change) {
     Object.assign(state, change);
@@ -119,11 +121,15 @@ export async function usersView(root, session) {
     const params = { q: state.q, role: state.role, status: state.status, invite_status: state.invite_status, group: state.group,
       app: state.app, sort: state.sort, order: state.order, page_size: state.page_size, page_token: state.token };
     tableWrap.setAttribute('aria-busy', 'true');
+    const mine = ++loadSeq; // answers can arrive out of order: only the latest renders
     try {
-      page = await api('GET', '/users' + qs(params));
+      const got = await api('GET', '/users' + qs(params));
+      if (mine !== loadSeq) return;
+      page = got;
       render();
       live.textContent = `${page.total} users found.`;
     } catch (e) {
+      if (mine !== loadSeq) return;
       clear(tableWrap, h('p', { class: 'error', role: 'alert', id: 'users-error' }, e.message));
       clear(pager);
     } finally {
@@ -135,7 +141,9 @@ export async function usersView(root, session) {
     const statuses = Object.keys(STATUS_LABELS);
     const invites = ['pending', 'expired', 'mail_error'];
     const get = (p) => api('GET', '/users' + qs({ ...p, page_size: 1 })).then((r) => r.total).catch(() => '?');
+    const mine = ++countSeq;
     const [all, ...rest] = await Promise.all([get({}), ...statuses.map((s) => get({ status: s })), ...invites.map((s) => get({ invite_status: s }))]);
+    if (mine !== countSeq) return;
     const item = (label, n, cls, change) => h('li', { class: cls },
       h('button', { type: 'button', class: 'count', 'data-count': cls, onclick: () => { syncFilters(change); apply(change); } },
         h('span', { class: 'n' }, String(n)), ' ', label));
