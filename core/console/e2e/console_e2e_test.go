@@ -330,10 +330,17 @@ func TestConsole(t *testing.T) {
 	api := login["token"].(string)
 	d.call(t, "PUT", "/api/v1/org/metadata-template", api, `{"fields":[{"name":"department","label":"Department","type":"string"}]}`)
 
-	// ---- login
-	b.do("login",
+	// ---- login: a wrong password is refused in place, the right one opens the dashboard
+	b.do("wrong password",
 		chromedp.Navigate(d.base+"/console/"),
 		chromedp.WaitVisible(css("#login-username")),
+		chromedp.SendKeys(css("#login-username"), "olive@example.com"),
+		chromedp.SendKeys(css("#login-password"), "not-the-password"),
+		chromedp.Click(css("#login-submit")),
+		chromedp.WaitVisible(css("#login-form .form-error")),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#login-username').value = ''; document.querySelector('#login-password').value = ''`),
+	)
+	b.do("login",
 		chromedp.SendKeys(css("#login-username"), "olive@example.com"),
 		chromedp.SendKeys(css("#login-password"), "Owner-passphrase-1"),
 		chromedp.Click(css("#login-submit")),
@@ -494,6 +501,39 @@ func TestConsole(t *testing.T) {
 	b.do("to the users", chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#users-table")))
 	b.wait("imported users listed", cellText("ann@example.com", "invite_status")+` === 'Pending' && `+cellText("bob@example.com", "status")+` === 'Invited'`)
 
+	// ---- per-user actions by state, through the ⋯ menu
+	action := func(username, act string) {
+		t.Helper()
+		b.do(act+" "+username,
+			chromedp.Click(css(row(username)+` .menu-button`)),
+			chromedp.WaitVisible(css(row(username)+` [data-action="`+act+`"]`)),
+			chromedp.Click(css(row(username)+` [data-action="`+act+`"]`)),
+		)
+	}
+	confirm := func() { b.t.Helper(); b.do("confirm", chromedp.WaitVisible(css("#confirm-ok")), chromedp.Click(css("#confirm-ok"))) }
+	smtp.WaitTo(t, "bob@example.com", 30*time.Second) // the import's invitation
+	action("bob@example.com", "resend-invite")
+	deadline := time.Now().Add(30 * time.Second)
+	for len(smtp.To("bob@example.com")) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("no second invitation to bob after resend")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	action("bob@example.com", "delete")
+	confirm()
+	b.wait("bob deleted", `!document.querySelector('`+row("bob@example.com")+`')`)
+	action("ivy@example.com", "enable")
+	b.wait("ivy enabled", cellText("ivy@example.com", "status")+` === 'Active'`)
+	action("ivy@example.com", "role")
+	b.do("set admin", chromedp.WaitVisible(css("#role-select")), chromedp.SetValue(css("#role-select"), "admin"), chromedp.Click(css("dialog button[type=submit]")))
+	b.wait("ivy is an admin", cellText("ivy@example.com", "role")+` === 'Admin'`)
+	action("ivy@example.com", "archive")
+	confirm()
+	b.wait("ivy archived", cellText("ivy@example.com", "status")+` === 'Archived'`)
+	action("ivy@example.com", "restore")
+	b.wait("ivy restored", cellText("ivy@example.com", "status")+` === 'Active'`)
+
 	// ---- groups and apps: a group with a member, an app assigned to the group
 	b.do("create a group",
 		chromedp.Navigate(d.base+"/console/#/groups"),
@@ -527,7 +567,7 @@ func TestConsole(t *testing.T) {
 	b.wait("app with its role and group", `document.querySelector('#details-apps').textContent.includes('CRM') && document.querySelector('#details-apps').textContent.includes('editor') && document.querySelector('#details-groups').textContent.includes('Engineering')`)
 	b.do("close details", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#details-dialog")))
 	b.do("any app", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#filter-app'); s.value = ''; s.dispatchEvent(new Event('change')); })()`))
-	b.wait("everyone", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 5`)
+	b.wait("everyone", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 4`)
 	b.do("no toast in the picture", chromedp.Evaluate[chromedp.Void](`document.getElementById('toast').className = 'toast'`), chromedp.Sleep(300*time.Millisecond))
 	b.screenshot(art, "dashboard.png")
 

@@ -51,7 +51,7 @@ function showLogin(message) {
   const user = h('input', { name: 'username', id: 'login-username', autocomplete: 'username', required: true });
   const pass = h('input', { name: 'password', id: 'login-password', type: 'password', autocomplete: 'current-password', required: true });
   const err = formError();
-  form.append(
+  clear(form,
     h('h1', {}, 'Sign in to roster'),
     message ? h('p', { class: 'muted' }, message) : null,
     err,
