@@ -255,7 +255,7 @@ func (b *browser) wait(what, expr string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!(`+expr+`)`, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(25*time.Second))); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { try { return !!(`+expr+`); } catch (e) { return false; } })()`, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(25*time.Second))); err != nil {
 		b.fail(what, err)
 	}
 }
@@ -325,10 +325,9 @@ func TestConsole(t *testing.T) {
 		t.Fatalf("the setup token appears %d times in the logs, want once", n)
 	}
 
-	// Arrange what the console does not edit: a custom metadata template.
+	// An API session of the owner, to check what the console wrote.
 	login := d.call(t, "POST", "/api/v1/auth/login", "", `{"username":"olive@example.com","password":"Owner-passphrase-1"}`)
 	api := login["token"].(string)
-	d.call(t, "PUT", "/api/v1/org/metadata-template", api, `{"fields":[{"name":"department","label":"Department","type":"string"}]}`)
 
 	// ---- login: a wrong password is refused in place, the right one opens the dashboard
 	b.do("wrong password",
@@ -347,6 +346,21 @@ func TestConsole(t *testing.T) {
 		chromedp.WaitVisible(css("#users-table")),
 	)
 	b.wait("owner listed", cellText("olive@example.com", "status")+` === 'Active'`)
+
+	// ---- a custom user field, defined in the settings
+	b.do("custom field",
+		chromedp.Navigate(d.base+"/console/#/settings"),
+		chromedp.WaitVisible(css("#metadata-template")),
+		chromedp.Click(css("#metadata-template .actions button[type=button]")),
+		chromedp.SendKeys(css("#metadata-template tr.meta-field [name=name]"), "department"),
+		chromedp.SendKeys(css("#metadata-template tr.meta-field [name=label]"), "Department"),
+		chromedp.Click(css("#metadata-template button[type=submit]")),
+	)
+	b.wait("saved", `document.querySelector('#toast').textContent === 'Custom fields saved.'`)
+	if m := d.call(t, "GET", "/api/v1/org/metadata-template", api, ""); !strings.Contains(fmt.Sprint(m["fields"]), "department") {
+		t.Fatalf("metadata template: %v", m)
+	}
+	b.do("back to the users", chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#users-table")))
 	b.wait("header counts", `document.querySelector('.count-active .n').textContent === '1'`)
 
 	// ---- invite a user by mail: Pending

@@ -111,6 +111,11 @@ async function start(mustChange) {
   }
   session.me = me;
   if (mustChange || me.must_change_password) { showChangePassword(); return; }
+  // Owners and admins see every page; user managers manage users and groups.
+  const admin = me.role === 'owner' || me.role === 'admin';
+  document.querySelectorAll('#nav a').forEach((a) => {
+    a.parentElement.hidden = !admin && ['settings', 'tokens', 'ldap'].includes(a.dataset.view);
+  });
   document.getElementById('topbar').hidden = false;
   document.getElementById('me').textContent = `${me.username} (${ROLE_LABELS[me.role] || me.role})`;
   document.title = 'roster console';

@@ -144,7 +144,8 @@ function assignDialog(a, groups) {
 // ---- settings
 
 export async function settingsView(root) {
-  const [settings, policy, templates] = await Promise.all([api('GET', '/org/settings'), api('GET', '/org/password-policy'), api('GET', '/org/mail-templates')]);
+  const [settings, policy, templates, meta] = await Promise.all([api('GET', '/org/settings'), api('GET', '/org/password-policy'), api('GET', '/org/mail-templates'),
+    api('GET', '/org/metadata-template')]);
   const st = settings.stored || {};
 
   const validDays = h('input', { type: 'number', name: 'invite_valid_days', min: '0', max: '90', value: st.invite_valid_days || 0 });
@@ -179,7 +180,40 @@ export async function settingsView(root) {
   });
 
   clear(root, h('div', { class: 'page-head' }, h('h1', {}, 'Organisation settings')),
-    h('div', { class: 'cols' }, orgForm, policyForm), templatesCard(templates));
+    h('div', { class: 'cols' }, orgForm, policyForm), templatesCard(templates), metadataCard(meta.fields || []));
+}
+
+// metadataCard edits the organisation's custom fields (Digital.ai): each
+// user's values are checked against them, and search finds them as field:value.
+function metadataCard(initial) {
+  const rows = h('tbody', {});
+  const addRow = (f) => {
+    const name = h('input', { name: 'name', value: f.name || '', 'aria-label': 'Field name', pattern: '[A-Za-z][A-Za-z0-9_]{0,63}' });
+    const label = h('input', { name: 'label', value: f.label || '', 'aria-label': 'Label' });
+    const type = select([['string', 'Text'], ['number', 'Number'], ['boolean', 'Yes/no'], ['date', 'Date']], { name: 'type', 'aria-label': 'Type' });
+    type.value = f.type || 'string';
+    const req = h('input', { type: 'checkbox', name: 'required', checked: !!f.required, 'aria-label': 'Required' });
+    const tr = h('tr', { class: 'meta-field' }, h('td', {}, name), h('td', {}, label), h('td', {}, type), h('td', {}, req),
+      h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => tr.remove() }, 'Remove')));
+    rows.appendChild(tr);
+  };
+  initial.forEach(addRow);
+  const form = h('form', { class: 'card stack', id: 'metadata-template' }, h('h2', {}, 'Custom user fields'),
+    h('p', { class: 'hint' }, 'Every user can carry these fields; values are checked against the type. Search them with field:value.'),
+    formError(),
+    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['Name', 'Label', 'Type', 'Required', ''].map((t) => h('th', { scope: 'col' }, t)))), rows)),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', onclick: () => addRow({}) }, 'Add a field'),
+      h('button', { type: 'submit', class: 'primary' }, 'Save fields')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const fields = [...rows.querySelectorAll('tr')].map((tr) => ({
+      name: tr.querySelector('[name=name]').value.trim(), label: tr.querySelector('[name=label]').value.trim(),
+      type: tr.querySelector('[name=type]').value, required: tr.querySelector('[name=required]').checked,
+    })).filter((f) => f.name);
+    try { await api('PUT', '/org/metadata-template', { fields }); toast('Custom fields saved.'); } catch (e) { showError(form, e); }
+  });
+  return form;
 }
 
 function templatesCard(initial) {

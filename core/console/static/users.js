@@ -95,6 +95,9 @@ export async function usersView(root, session) {
     colMenu.hidden = !colMenu.hidden;
     colButton.setAttribute('aria-expanded', String(!colMenu.hidden));
   });
+  colMenu.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') { colMenu.hidden = true; colButton.setAttribute('aria-expanded', 'false'); colButton.focus(); }
+  });
   const addButton = h('button', { type: 'button', class: 'primary', id: 'add-user', onclick: () => addDialog({ template, ldap, me, reload }) },
     h('span', { 'aria-hidden': 'true' }, '+ '), 'Add user');
 
