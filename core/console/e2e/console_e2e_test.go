@@ -524,7 +524,10 @@ func TestConsole(t *testing.T) {
 			chromedp.Click(css(row(username)+` [data-action="`+act+`"]`)),
 		)
 	}
-	confirm := func() { b.t.Helper(); b.do("confirm", chromedp.WaitVisible(css("#confirm-ok")), chromedp.Click(css("#confirm-ok"))) }
+	confirm := func() {
+		b.t.Helper()
+		b.do("confirm", chromedp.WaitVisible(css("#confirm-ok")), chromedp.Click(css("#confirm-ok")))
+	}
 	smtp.WaitTo(t, "bob@example.com", 30*time.Second) // the import's invitation
 	action("bob@example.com", "resend-invite")
 	deadline := time.Now().Add(30 * time.Second)
