@@ -325,6 +325,18 @@ func TestConsole(t *testing.T) {
 		t.Fatalf("the setup token appears %d times in the logs, want once", n)
 	}
 
+	// The CSP is in force in a real browser: an injected inline script does
+	// not run (in a second tab, whose console the test does not watch).
+	tab, closeTab := chromedp.NewContext(b.ctx)
+	if err := chromedp.Do(tab, chromedp.Navigate(d.base+"/console/"), chromedp.WaitVisible(css("#login-username"))); err != nil {
+		t.Fatal(err)
+	}
+	ran, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(() => { const s = document.createElement('script'); s.textContent = 'window.inlineRan = true'; document.head.appendChild(s); return window.inlineRan === true; })()`))
+	if err != nil || ran {
+		t.Fatalf("an inline script ran under the console's CSP (ran=%v, err=%v)", ran, err)
+	}
+	closeTab()
+
 	// An API session of the owner, to check what the console wrote.
 	login := d.call(t, "POST", "/api/v1/auth/login", "", `{"username":"olive@example.com","password":"Owner-passphrase-1"}`)
 	api := login["token"].(string)
