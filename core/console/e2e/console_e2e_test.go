@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 }
 
 // chromium finds Debian's Chromium: missing, the test skips, or fails under CI.
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
 		if path, err := exec.LookPath(p); err == nil {
@@ -91,7 +91,7 @@ var setupRE = regexp.MustCompile(`setup_url="?([^"\s]+)`)
 
 // startRoster writes the config (listen and public_url on a free port are
 // added) and starts `roster serve`, waiting until it is ready.
-func startRoster(t *testing.T, dir, extra string) *daemon {
+func startRoster(t testing.TB, dir, extra string) *daemon {
 	t.Helper()
 	port := slapdtest.FreePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -133,7 +133,7 @@ func startRoster(t *testing.T, dir, extra string) *daemon {
 	return nil
 }
 
-func (d *daemon) setupLink(t *testing.T) string {
+func (d *daemon) setupLink(t testing.TB) string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -147,7 +147,7 @@ func (d *daemon) setupLink(t *testing.T) string {
 }
 
 // call is a small admin-API client for arranging state the console does not edit.
-func (d *daemon) call(t *testing.T, method, path, token, body string) map[string]any {
+func (d *daemon) call(t testing.TB, method, path, token, body string) map[string]any {
 	t.Helper()
 	req, err := http.NewRequest(method, d.base+path, strings.NewReader(body))
 	if err != nil {
@@ -174,13 +174,13 @@ func (d *daemon) call(t *testing.T, method, path, token, body string) map[string
 // browser is one headless Chromium tab with its console watched: a CSP
 // violation or an uncaught exception fails the test.
 type browser struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	mu  sync.Mutex
 	log []string
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	t.Helper()
 	exe := chromium(t)
 	opts := []chromedp.ExecAllocatorOption{
