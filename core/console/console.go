@@ -3,8 +3,10 @@ package console
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -52,6 +54,7 @@ type Console struct {
 	log    *slog.Logger
 	org    string
 	static fs.FS
+	etags  map[string]string // file name → strong ETag (hash of the embedded content)
 	setup  *template.Template
 	mux    *http.ServeMux
 
@@ -79,7 +82,23 @@ func NewConsole(svc SetupService, org string, log *slog.Logger) (*Console, error
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
-	c := &Console{svc: svc, log: log.With("component", "console"), org: org, static: sub, setup: tpl, mux: http.NewServeMux()}
+	etags := map[string]string{}
+	err = fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(sub, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		etags[p] = `"` + hex.EncodeToString(sum[:12]) + `"`
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	c := &Console{svc: svc, log: log.With("component", "console"), org: org, static: sub, etags: etags, setup: tpl, mux: http.NewServeMux()}
 	c.mux.HandleFunc("GET /console/{$}", c.index)
 	c.mux.HandleFunc("GET /console/static/{file...}", c.file)
 	c.mux.HandleFunc("GET /console/setup", c.showSetup)
@@ -198,8 +217,14 @@ func (c *Console) serveFile(w http.ResponseWriter, r *http.Request, name string)
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	w.Header().Set("Content-Type", ct)
+	// Revalidated on every load (no-cache), answered 304 while unchanged.
 	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("ETag", c.etags[name])
+	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == c.etags[name] {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", ct)
 	_, _ = w.Write(b)
 }
 

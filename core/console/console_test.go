@@ -251,3 +251,38 @@ func (e *env) owners() int {
 	}
 	return len(us)
 }
+
+// Static files carry an ETag and answer 304 while unchanged.
+func TestConsoleFilesRevalidate(t *testing.T) {
+	e, _ := consoleEnv(t)
+	res, err := http.Get(e.srv.URL + "/console/static/app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	tag := res.Header.Get("ETag")
+	if tag == "" || res.Header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("headers %v", res.Header)
+	}
+	for _, tc := range []struct {
+		name, inm string
+		code      int
+	}{{"same", tag, 304}, {"other", `"x"`, 200}} {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/console/static/app.js", nil)
+		req.Header.Set("If-None-Match", tc.inm)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.code || (tc.code == 304 && len(b) != 0) || res.Header.Get("Content-Security-Policy") == "" {
+			t.Fatalf("%s: %d, %d bytes", tc.name, res.StatusCode, len(b))
+		}
+	}
+	res, _ = http.Get(e.srv.URL + "/console/static/users.js")
+	res.Body.Close()
+	if res.Header.Get("ETag") == tag {
+		t.Fatal("two files share an ETag")
+	}
+}
