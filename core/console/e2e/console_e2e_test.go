@@ -557,6 +557,20 @@ func TestConsole(t *testing.T) {
 	action("ivy@example.com", "role")
 	b.do("set admin", chromedp.WaitVisible(css("#role-select")), chromedp.SetValue(css("#role-select"), "admin"), chromedp.Click(css("dialog button[type=submit]")))
 	b.wait("ivy is an admin", cellText("ivy@example.com", "role")+` === 'Admin'`)
+	action("ivy@example.com", "edit")
+	b.do("edit ivy",
+		chromedp.WaitVisible(css("#edit-form [name=last_name]")),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#edit-form [name=last_name]').value = ''; document.querySelector('#edit-form [name="metadata.department"]').value = ''`),
+		chromedp.SendKeys(css("#edit-form [name=last_name]"), "Ivanova"),
+		chromedp.SendKeys(css(`#edit-form [name="metadata.department"]`), "Research"),
+		chromedp.Click(css("#edit-dialog button[type=submit]")),
+		chromedp.WaitNotPresent(css("#edit-dialog")),
+	)
+	b.wait("ivy renamed", cellText("ivy@example.com", "full_name")+` === 'Ivy Ivanova'`)
+	b.do("search the new department", chromedp.SendKeys(css("#search"), "department:RESEARCH\r"))
+	b.wait("found by the new value", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 1 && document.querySelector('`+row("ivy@example.com")+`')`)
+	b.do("clear the search again", chromedp.Evaluate[chromedp.Void](`document.querySelector("#search").value = ""`), chromedp.SendKeys(css("#search"), "\r"))
+	b.wait("all back", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 4`)
 	action("ivy@example.com", "archive")
 	confirm()
 	b.wait("ivy archived", cellText("ivy@example.com", "status")+` === 'Archived'`)

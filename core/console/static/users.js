@@ -270,7 +270,7 @@ function actionsFor(u, me) {
   if ((u.status === 'active' || u.status === 'locked') && u.source === 'native') acts.push(['set-password', 'Reassign password'], ['send-password-reset', 'Send password reset']);
   if (u.status !== 'archived' && u.status !== 'invited' && !self) acts.push(['archive', 'Archive']);
   if (u.status === 'archived') acts.push(['restore', 'Restore']);
-  if (u.status !== 'archived') acts.push(['role', 'Change role']);
+  if (u.status !== 'archived') acts.push(['edit', 'Edit'], ['role', 'Change role']);
   acts.push(['details', 'Details']);
   return acts;
 }
@@ -314,6 +314,7 @@ async function runAction(u, act, reload) {
     switch (act) {
       case 'details': detailsDialog(u.id, reload); return;
       case 'role': roleDialog(u, reload); return;
+      case 'edit': await editDialog(u, reload); return;
       case 'set-password': passwordDialog(u); return;
       case 'resend-link': {
         const r = await api('POST', `/users/${u.id}/resend-invite`, { send_invite: false });
@@ -355,6 +356,48 @@ function roleDialog(u, reload) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try { await api('PATCH', `/users/${u.id}`, { role: s.value }); d.close(); toast('Role changed.'); await reload(); } catch (e) { showError(form, e); }
+  });
+}
+
+// editDialog changes what an admin may change: names, phone, language, the
+// apps flag and custom fields (username and email never; for directory
+// users the API refuses what their directory manages, naming the field).
+async function editDialog(u, reload) {
+  const template = (await api('GET', '/org/metadata-template')).fields || [];
+  const directory = u.source !== 'native';
+  const first = h('input', { name: 'first_name', value: u.first_name || '', disabled: directory });
+  const last = h('input', { name: 'last_name', value: u.last_name || '', disabled: directory });
+  const phone = h('input', { name: 'phone', type: 'tel', value: u.phone || '', disabled: directory });
+  const language = select(LANGUAGES, { name: 'language' });
+  language.value = u.language || '';
+  const [appsWrap, canApps] = checkbox('Can user create apps?', { name: 'can_create_apps', checked: !!u.can_create_apps });
+  const metaInputs = template.map((f) => {
+    const type = { number: 'number', date: 'date', boolean: 'checkbox' }[f.type] || 'text';
+    const v = (u.metadata || {})[f.name] || '';
+    const input = h('input', { type, name: `metadata.${f.name}`, id: uid('edit-meta'), value: type === 'checkbox' ? undefined : v, checked: type === 'checkbox' && v === 'true' });
+    return [f, input];
+  });
+  const form = h('form', { class: 'stack', id: 'edit-form' }, formError(),
+    h('p', { class: 'hint' }, directory ? `Names and phone come from ${u.source}.` : 'The username and email cannot be changed.'),
+    h('div', { class: 'grid2' }, field('First name', first), field('Last name', last), field('Phone', phone), field('Language', language)),
+    appsWrap,
+    metaInputs.length ? h('fieldset', {}, h('legend', {}, 'Custom fields'), h('div', { class: 'grid2' }, metaInputs.map(([f, input]) => (f.type === 'boolean'
+      ? h('div', { class: 'check' }, input, h('label', { for: input.id }, f.label || f.name))
+      : field((f.label || f.name) + (f.required ? ' *' : ''), input))))) : null,
+    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Save')));
+  const d = dialog(`Edit ${u.username}`, form, { id: 'edit-dialog', wide: true });
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body = { language: language.value, can_create_apps: canApps.checked };
+    if (!directory) Object.assign(body, { first_name: first.value.trim(), last_name: last.value.trim(), phone: phone.value.trim() });
+    if (metaInputs.length) {
+      body.metadata = {};
+      for (const [f, input] of metaInputs) {
+        const v = f.type === 'boolean' ? (input.checked ? 'true' : '') : input.value.trim();
+        if (v !== '') body.metadata[f.name] = v;
+      }
+    }
+    try { await api('PATCH', `/users/${u.id}`, body); d.close(); toast(`${u.username} saved.`); await reload(); } catch (e) { showError(form, e); }
   });
 }
 
