@@ -577,6 +577,29 @@ func TestConsole(t *testing.T) {
 	action("ivy@example.com", "restore")
 	b.wait("ivy restored", cellText("ivy@example.com", "status")+` === 'Active'`)
 
+	// Ten wrong passwords lock ivy; the admin unlocks and reassigns a password.
+	for range 10 {
+		req, _ := http.NewRequest("POST", d.base+"/api/v1/auth/login", strings.NewReader(`{"username":"ivy@example.com","password":"wrong-guess"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
+		}
+	}
+	b.do("reload locked", chromedp.Reload(), chromedp.WaitVisible(css("#users-table")))
+	b.wait("ivy locked", cellText("ivy@example.com", "status")+` === 'Locked'`)
+	action("ivy@example.com", "unlock")
+	b.wait("ivy unlocked", cellText("ivy@example.com", "status")+` === 'Active'`)
+	action("ivy@example.com", "set-password")
+	b.do("reassign the password",
+		chromedp.WaitVisible(css("dialog [name=password]")),
+		chromedp.SendKeys(css("dialog [name=password]"), "Temporary-secret-77"),
+		chromedp.Click(css("dialog button[type=submit]")),
+		chromedp.WaitNotPresent(css("dialog [name=password]")),
+	)
+	if m := d.call(t, "POST", "/api/v1/auth/login", "", `{"username":"ivy@example.com","password":"Temporary-secret-77"}`); m["must_change_password"] != true {
+		t.Fatalf("login with the reassigned password: %v", m)
+	}
+
 	// ---- groups and apps: a group with a member, an app assigned to the group
 	b.do("create a group",
 		chromedp.Navigate(d.base+"/console/#/groups"),
