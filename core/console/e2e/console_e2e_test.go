@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/rosterhq/roster/core/mail/mailtest"
 	"github.com/rosterhq/roster/ldapsync/slapdtest"
@@ -524,7 +525,38 @@ func TestConsole(t *testing.T) {
 	}
 	b.do("confirm the import", chromedp.Click(css("#import-confirm")))
 	b.wait("import report", `document.querySelector('#import-summary').textContent === '3 rows: 2 created, 1 with errors.'`)
+	// An Excel workbook goes through the same dry run and import.
+	xf := excelize.NewFile()
+	for i, r := range [][]any{{"Username", "Email", "First Name", "Last Name"}, {"cy@example.com", "cy@example.com", "Cy", "Xlsx"}} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := xf.SetSheetRow(xf.GetSheetName(0), cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	xlsx := filepath.Join(dir, "people.xlsx")
+	if err := xf.SaveAs(xlsx); err != nil {
+		t.Fatal(err)
+	}
+	b.do("xlsx dry run",
+		chromedp.Navigate(d.base+"/console/#/users"),
+		chromedp.WaitVisible(css("#users-table")),
+		chromedp.Navigate(d.base+"/console/#/import"),
+		chromedp.WaitVisible(css("#import-file")),
+		chromedp.SetUploadFiles(css("#import-file"), []string{xlsx}),
+		chromedp.Click(css("#import-check")),
+	)
+	b.wait("xlsx report", `document.querySelector('#import-summary').textContent === '1 rows: 1 valid, 0 with errors.'`)
+	b.do("xlsx import", chromedp.Click(css("#import-confirm")))
+	b.wait("xlsx imported", `document.querySelector('#import-summary').textContent === '1 rows: 1 created, 0 with errors.'`)
 	b.do("to the users", chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#users-table")))
+	b.wait("xlsx user listed", cellText("cy@example.com", "full_name")+` === 'Cy Xlsx'`)
+	action0 := func(username, act string) {
+		t.Helper()
+		b.do(act+" "+username, chromedp.Click(css(row(username)+` .menu-button`)), chromedp.Click(css(row(username)+` [data-action="`+act+`"]`)))
+	}
+	action0("cy@example.com", "delete")
+	b.do("confirm delete", chromedp.WaitVisible(css("#confirm-ok")), chromedp.Click(css("#confirm-ok")))
+	b.wait("cy deleted", `!document.querySelector('`+row("cy@example.com")+`')`)
 	b.wait("imported users listed", cellText("ann@example.com", "invite_status")+` === 'Pending' && `+cellText("bob@example.com", "status")+` === 'Invited'`)
 
 	// ---- per-user actions by state, through the ⋯ menu
@@ -613,6 +645,22 @@ func TestConsole(t *testing.T) {
 	b.wait("member listed", `document.querySelector('#members-list').textContent.includes('ann@example.com')`)
 	b.do("close members", chromedp.Click(css("#members-dialog .dialog-head button")), chromedp.WaitNotPresent(css("#members-dialog")))
 	b.wait("member count", `document.querySelector('#groups-table tr[data-name=Engineering]').children[2].textContent === '1'`)
+	before := len(smtp.To("ann@example.com"))
+	b.do("message the group",
+		chromedp.Click(css(`#groups-table tr[data-name=Engineering] button:nth-child(2)`)),
+		chromedp.WaitVisible(css("dialog [name=subject]")),
+		chromedp.SendKeys(css("dialog [name=subject]"), "Stand-up moved"),
+		chromedp.SendKeys(css("dialog [name=body]"), "Tomorrow at ten."),
+		chromedp.Click(css("dialog button[type=submit]")),
+		chromedp.WaitNotPresent(css("dialog [name=subject]")),
+	)
+	deadline = time.Now().Add(30 * time.Second)
+	for len(smtp.To("ann@example.com")) == before || !strings.Contains(smtp.To("ann@example.com")[before].Body(), "Tomorrow at ten.") {
+		if time.Now().After(deadline) {
+			t.Fatal("the group message did not reach ann")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	b.do("create an app and assign it to the group",
 		chromedp.Navigate(d.base+"/console/#/apps"),
 		chromedp.WaitVisible(css("#app-create-name")),
