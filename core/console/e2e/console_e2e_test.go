@@ -377,9 +377,13 @@ func TestConsole(t *testing.T) {
 	b.wait("header counts", `document.querySelector('.count-active .n').textContent === '1'`)
 
 	// ---- invite a user by mail: Pending
-	b.do("open the add dialog",
-		chromedp.Click(css("#add-user")),
+	b.do("open the add dialog by keyboard",
+		chromedp.Focus(css("#add-user")),
+		chromedp.KeyEvent(kb.Enter),
 		chromedp.WaitVisible(css("#add-dialog #add-username")),
+	)
+	b.wait("focus in the username", `document.activeElement.id === 'add-username'`)
+	b.do("fill the basic info",
 		chromedp.SendKeys(css("#add-username"), "ivy@example.com"),
 		chromedp.SendKeys(css("#add-email"), "ivy@example.com"),
 		chromedp.SendKeys(css("#add-first"), "Ivy"),
@@ -387,10 +391,12 @@ func TestConsole(t *testing.T) {
 		chromedp.SendKeys(css("#meta-department"), "Engineering"),
 	)
 	b.screenshot(art, "invite-dialog.png")
-	b.do("email invite tab",
-		chromedp.Click(css("#tab-invite")),
+	b.do("email invite tab by arrow key",
+		chromedp.Focus(css("#tab-basic")),
+		chromedp.KeyEvent(kb.ArrowRight),
 		chromedp.WaitVisible(css("#invite-mail")),
 	)
+	b.wait("invite tab selected and focused", `document.activeElement.id === 'tab-invite' && document.querySelector('#tab-invite').getAttribute('aria-selected') === 'true' && document.querySelector('#panel-basic').hidden`)
 	var sendNow bool
 	b.eval(`document.querySelector('#invite-mail').checked`, &sendNow)
 	if !sendNow {
