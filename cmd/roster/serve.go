@@ -93,8 +93,6 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer waitSync()
-	a.log.Info("roster ready", "version", version, "listen", ln.Addr().String(), "database", a.cfg.Database.Driver,
-		"public_url", a.cfg.PublicURL, "startup", time.Since(start).Round(time.Millisecond))
 	// First run: while the organisation has no owner, a one-time link (in
 	// memory, void on restart) creates one. It is logged here only.
 	if link, err := webConsole.SetupLink(ctx, a.cfg.PublicURL); err != nil {
@@ -102,6 +100,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	} else if link != "" {
 		a.log.Warn("first run: the organisation has no owner; open this one-time link to create one (or run roster user create --role owner)", "setup_url", link)
 	}
+	a.log.Info("roster ready", "version", version, "listen", ln.Addr().String(), "database", a.cfg.Database.Driver,
+		"public_url", a.cfg.PublicURL, "startup", time.Since(start).Round(time.Millisecond))
 	err = srv.Serve(ctx, ln)
 	a.log.Info("stopped")
 	return err
