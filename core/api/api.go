@@ -106,6 +106,7 @@ func (a *API) Mount(r *mux.Router) {
 	authed.Handle("/users", a.handle(a.createUser)).Methods(http.MethodPost)
 	authed.Handle("/users/bulk", a.handle(a.bulk)).Methods(http.MethodPost)
 	authed.Handle("/users/export", a.handle(a.exportUsers)).Methods(http.MethodGet)
+	authed.Handle("/users/counts", a.handle(a.userCounts)).Methods(http.MethodGet)
 	authed.Handle("/users/import", a.handle(a.importUsers)).Methods(http.MethodPost)
 	authed.Handle("/users/{id}", a.handle(a.getUser)).Methods(http.MethodGet)
 	authed.Handle("/users/{id}", a.handle(a.patchUser)).Methods(http.MethodPatch)

@@ -86,6 +86,43 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// userCounts answers the organisation's users by status and by invite
+// status (the console's dashboard header), in one request.
+func (a *API) userCounts(w http.ResponseWriter, r *http.Request) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	count := func(s core.UserSearch) (int, error) {
+		s.OrgID, s.Limit = orgID(r), 1
+		res, err := a.svc.SearchUsers(r.Context(), s, "")
+		if err != nil {
+			return 0, err
+		}
+		return res.Total, nil
+	}
+	total, err := count(core.UserSearch{})
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Total        int            `json:"total"`
+		Status       map[string]int `json:"status"`
+		InviteStatus map[string]int `json:"invite_status"`
+	}{Total: total, Status: map[string]int{}, InviteStatus: map[string]int{}}
+	for _, st := range core.Statuses {
+		if out.Status[string(st)], err = count(core.UserSearch{Statuses: []core.Status{st}}); err != nil {
+			return err
+		}
+	}
+	for _, is := range core.InviteStatuses {
+		if out.InviteStatus[string(is)], err = count(core.UserSearch{InviteStatuses: []core.InviteStatus{is}}); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
 type createUserRequest struct {
 	Username      string            `json:"username"`
 	Email         string            `json:"email"`

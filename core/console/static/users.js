@@ -143,10 +143,11 @@ export async function usersView(root, session) {
   async function loadCounts() {
     const statuses = Object.keys(STATUS_LABELS);
     const invites = ['pending', 'expired', 'mail_error'];
-    const get = (p) => api('GET', '/users' + qs({ ...p, page_size: 1 })).then((r) => r.total).catch(() => '?');
     const mine = ++countSeq;
-    const [all, ...rest] = await Promise.all([get({}), ...statuses.map((s) => get({ status: s })), ...invites.map((s) => get({ invite_status: s }))]);
+    const c = await api('GET', '/users/counts').catch(() => ({ status: {}, invite_status: {} }));
     if (mine !== countSeq) return;
+    const all = c.total ?? '?';
+    const rest = [...statuses.map((s) => c.status[s] ?? '?'), ...invites.map((s) => c.invite_status[s] ?? '?')];
     const item = (label, n, cls, change) => h('li', { class: cls },
       h('button', { type: 'button', class: 'count', 'data-count': cls, onclick: () => { syncFilters(change); apply(change); } },
         h('span', { class: 'n' }, String(n)), ' ', label));

@@ -77,3 +77,25 @@ func TestLDAPSearchWithoutSources(t *testing.T) {
 		t.Fatalf("%d %s", r.code, r.raw)
 	}
 }
+
+func TestUserCounts(t *testing.T) {
+	f := newFixture(t, 100)
+	f.createActive("m@example.com", core.RoleMember)
+	if r := f.do(nil, "POST", "/api/v1/users", f.owner, map[string]any{"username": "new@example.com", "email": "new@example.com", "send_invite": false}); r.code != 201 {
+		t.Fatalf("create: %d %s", r.code, r.raw)
+	}
+	r := f.do(nil, "GET", "/api/v1/users/counts", f.owner, nil)
+	if r.code != 200 {
+		t.Fatalf("%d %s", r.code, r.raw)
+	}
+	st, _ := r.body["status"].(map[string]any)
+	is, _ := r.body["invite_status"].(map[string]any)
+	if r.body["total"] != 3.0 || st["active"] != 2.0 || st["invited"] != 1.0 || st["archived"] != 0.0 ||
+		is["pending"] != 1.0 || is["accepted"] != 1.0 || is["none"] != 1.0 || is["expired"] != 0.0 {
+		t.Fatalf("counts %s", r.raw)
+	}
+	member := f.login("m@example.com", "Sturdy-passphrase-7", "console")
+	if r := f.do(nil, "GET", "/api/v1/users/counts", member, nil); r.code != 403 {
+		t.Fatalf("member: %d %s", r.code, r.raw)
+	}
+}
