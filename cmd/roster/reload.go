@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"slices"
 	"sync"
@@ -107,9 +108,15 @@ func (r *reloader) reload() error {
 	applied := next
 
 	var changed []string
+	var newLevel slog.Level
+	_ = newLevel.UnmarshalText([]byte(applied.Log.Level))
 	if applied.Log.Level != old.Log.Level {
-		_ = a.level.UnmarshalText([]byte(applied.Log.Level))
 		changed = append(changed, "log.level")
+		// Log this reload at the more verbose of the two levels, then switch.
+		if newLevel < a.level.Level() {
+			a.level.Set(newLevel)
+		}
+		defer a.level.Set(newLevel)
 	}
 	if r.certs != nil && applied.TLS.Enabled() {
 		if err := r.certs.Reload(applied.TLS.CertFile, applied.TLS.KeyFile); err != nil {
