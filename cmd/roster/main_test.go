@@ -82,7 +82,10 @@ type daemon struct {
 	done chan error
 }
 
-var readyRE = regexp.MustCompile(`msg="roster ready".* listen=(\S+) scheme=(\S+)`)
+var (
+	readyRE     = regexp.MustCompile(`msg="roster ready".* listen=(\S+) scheme=(\S+)`)
+	readyJSONRE = regexp.MustCompile(`"msg":"roster ready".*"listen":"([^"]+)","scheme":"([^"]+)"`)
+)
 
 // startServe starts `roster serve args…` in dir and waits until it logs its address.
 func startServe(t *testing.T, dir string, args ...string) *daemon {
@@ -108,7 +111,11 @@ func startServeEnv(t *testing.T, dir string, env []string, args ...string) *daem
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if m := readyRE.FindStringSubmatch(d.logs.String()); m != nil {
+		m := readyRE.FindStringSubmatch(d.logs.String())
+		if m == nil {
+			m = readyJSONRE.FindStringSubmatch(d.logs.String())
+		}
+		if m != nil {
 			d.base = m[2] + "://" + m[1]
 			return d
 		}
