@@ -38,6 +38,7 @@ Usage:
   roster token create --org ORG --name NAME --scope scim|admin [--user USERNAME]
   roster sync run [--source NAME] [--full] [--dry-run] [--json]
   roster sync import --source NAME --username U
+  roster backup [--config FILE] FILE
   roster version
 
 Every command reads --config FILE or $ROSTER_CONFIG; without either it uses the
@@ -105,6 +106,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return usageError("usage: roster token create …")
 	case "sync":
 		return cmdSync(ctx, rest, stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "roster %s (commit %s, %s)\n", version, commit, runtime.Version())
 		return nil
