@@ -99,9 +99,13 @@ func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Mic
 
 // record writes a history entry in the caller's transaction.
 func (s *Service) record(ctx context.Context, tx Tx, a Actor, orgID, action, targetType, targetID string, before, after any) error {
+	reqID := a.RequestID
+	if reqID == "" {
+		reqID = RequestIDFrom(ctx)
+	}
 	h := &HistoryEntry{
 		OrgID: orgID, At: s.now(), ActorKind: a.Kind, ActorID: a.ID, ActorName: a.Name,
-		Action: action, TargetType: targetType, TargetID: targetID, RequestID: a.RequestID,
+		Action: action, TargetType: targetType, TargetID: targetID, RequestID: reqID,
 		Before: snapshotJSON(before), After: snapshotJSON(after),
 	}
 	if err := tx.InsertHistory(ctx, h); err != nil {

@@ -85,10 +85,34 @@ ldap:
 		t.Fatalf("login: %d %v", code, m)
 	}
 	session := m["token"].(string)
+	var failedIDs []string
 	for range 2 {
-		if code, _ := call(t, nil, "POST", d.base+"/api/v1/auth/login", "", `{"username":"victim@example.com","password":"`+wrongPW+`"}`); code != 401 {
-			t.Fatalf("wrong password: %d", code)
+		res, err := http.Post(d.base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"victim@example.com","password":"`+wrongPW+`"}`))
+		if err != nil {
+			t.Fatal(err)
 		}
+		res.Body.Close()
+		if res.StatusCode != 401 {
+			t.Fatalf("wrong password: %d", res.StatusCode)
+		}
+		failedIDs = append(failedIDs, res.Header.Get("X-Request-Id"))
+	}
+	// The failed login and the lockout are in the victim's history with the
+	// ids of the requests that caused them.
+	code, m = call(t, nil, "GET", d.base+"/api/v1/users?q=victim%40example.com", session, "")
+	list, _ := m["users"].([]any)
+	if code != 200 || len(list) != 1 {
+		t.Fatalf("find victim: %d %v", code, m)
+	}
+	code, m = call(t, nil, "GET", d.base+"/api/v1/users/"+list[0].(map[string]any)["id"].(string)+"/history", session, "")
+	byAction := map[string]string{}
+	for _, h := range m["history"].([]any) {
+		e := h.(map[string]any)
+		id, _ := e["request_id"].(string)
+		byAction[e["action"].(string)] = id
+	}
+	if byAction["user.login_failed"] != failedIDs[0] || byAction["user.lock"] != failedIDs[1] {
+		t.Errorf("history request ids %v, want login_failed %s and the lock %s", byAction, failedIDs[0], failedIDs[1])
 	}
 	// A directory user logs in through slapd.
 	if code, _ := call(t, nil, "POST", d.base+"/api/v1/auth/login", "", `{"username":"user0001","password":"pw-user0001"}`); code != 200 {

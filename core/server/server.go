@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+
+	"github.com/rosterhq/roster/core"
 )
 
 // Config tunes the listener.
@@ -177,6 +179,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			}
 		}()
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx = core.WithRequestID(ctx, id) // history entries written without an actor's id name it too
 		ctx = context.WithValue(ctx, routeKey, route)
 		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
