@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosterhq/roster/core/mail/mailtest"
 	"github.com/rosterhq/roster/ldapsync/slapdtest"
 )
 
@@ -161,6 +163,48 @@ ldap:
 	}
 	if v := value(scrape(t, nil, d.base), "roster_config_reloads_total", "result=rejected"); v != 4 {
 		t.Errorf("rejected reloads: %v", v)
+	}
+	d.stop(t)
+}
+
+// SMTP settings apply on reload: a mail queued while no SMTP server was
+// configured is delivered once a reload names one.
+func TestSIGHUPAppliesSMTP(t *testing.T) {
+	catcher := mailtest.Start(t)
+	dir := t.TempDir()
+	base := "listen: 127.0.0.1:0\npublic_url: http://roster.test\ndatabase: {dsn: " + filepath.Join(dir, "r.db") + "}\n"
+	cfg := writeConfig(t, dir, base)
+	d := startServe(t, dir, "--config", cfg)
+	if r := roster(t, dir, "", "user", "create", "--config", cfg, "--username", "wait@example.com", "--email", "wait@example.com",
+		"--first", "W", "--last", "Ait", "--invite", "mail"); r.code != 0 {
+		t.Fatalf("user create: %s", r.stderr)
+	}
+	if v := value(scrape(t, nil, d.base), "roster_mail_queue_depth"); v != 1 {
+		t.Fatalf("queue depth %v", v)
+	}
+	writeConfig(t, dir, base+fmt.Sprintf("smtp: {host: %s, port: %d, tls: none, from: \"Roster <no-reply@roster.test>\"}\n", catcher.Host, catcher.Port))
+	at := d.hup(t)
+	logs := d.waitLog(t, at, `msg="config reloaded"`)
+	if !strings.Contains(logs, "changed=[smtp]") {
+		t.Errorf("reload log:\n%s", logs)
+	}
+	msg := catcher.WaitTo(t, "wait@example.com", 20*time.Second)
+	if msg.Link("http://roster.test/invite/") == "" {
+		t.Fatalf("no invite link:\n%s", msg.Body())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for value(scrape(t, nil, d.base), "roster_mail_sent_total") != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("roster_mail_sent_total did not reach 1")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Removing SMTP again stops the worker; the counters stay.
+	writeConfig(t, dir, base)
+	at = d.hup(t)
+	d.waitLog(t, at, `msg="config reloaded"`)
+	if v := value(scrape(t, nil, d.base), "roster_mail_sent_total"); v != 1 {
+		t.Fatalf("sent counter after the worker was replaced: %v", v)
 	}
 	d.stop(t)
 }
