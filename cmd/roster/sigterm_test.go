@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -101,6 +102,18 @@ ldap:
 	if users != n {
 		t.Fatalf("after the completed sync: %d users, want %d", users, n)
 	}
+	// Figures: a scrape and an online backup at this size.
+	start := time.Now()
+	if v := value(scrape(t, nil, d.base), "roster_users", "status=active"); v != n {
+		t.Fatalf("roster_users active = %v", v)
+	}
+	t.Logf("/metrics scrape with %d users: %s", n, time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	if r := roster(t, dir, "", "backup", "--config", cfg, filepath.Join(dir, "copy.db")); r.code != 0 {
+		t.Fatalf("backup: %s", r.stderr)
+	}
+	fi, _ := os.Stat(filepath.Join(dir, "copy.db"))
+	t.Logf("roster backup of %d users while serving: %s, %d MB", n, time.Since(start).Round(time.Millisecond), fi.Size()>>20)
 	d.stop(t)
 }
 

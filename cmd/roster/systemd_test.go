@@ -210,8 +210,10 @@ func TestServeSpeaksTheNotifyProtocol(t *testing.T) {
 	sock, n := listenNotify(t)
 	cfg := writeConfig(t, dir, "listen: 127.0.0.1:0\ndatabase: {dsn: "+filepath.Join(dir, "r.db")+"}\n")
 	// WATCHDOG_USEC=600ms: pings every 300ms.
+	t0 := time.Now()
 	d := startServeEnv(t, dir, []string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=600000"}, "--config", cfg)
 	ready, before := n.next(t, "READY=1", 20*time.Second)
+	t.Logf("exec to READY=1 (fresh database, migrations included): %s", time.Since(t0).Round(time.Millisecond))
 	if len(before) > 0 {
 		t.Fatalf("messages before READY=1: %q", before)
 	}
