@@ -84,6 +84,9 @@ func (d ldapDoor) SyncNow(ctx context.Context, orgID, name string, full, dryRun 
 }
 
 func (d ldapDoor) Import(ctx context.Context, orgID, name, username string) (*core.UserView, error) {
+	if len(d.a.config().LDAP.Sources) == 0 {
+		return nil, &core.ValidationError{Problems: []core.FieldError{{Field: "ldap_source", Message: "no LDAP source is configured"}}}
+	}
 	src, err := d.source(ctx, orgID, name)
 	if err != nil {
 		return nil, err
