@@ -100,3 +100,23 @@ func TestDebPackage(t *testing.T) {
 		}
 	}
 }
+
+// make build stamps the version and commit and links statically. (Running
+// it is a cold cgo build of several minutes, so this checks the command
+// make would run; the README's figures give a real run.)
+func TestMakeBuildCommand(t *testing.T) {
+	makeBin := need(t, "make")
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(makeBin, "-C", root, "-n", "build", "VERSION=1.2.3", "COMMIT=abc123").CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n build: %v\n%s", err, out)
+	}
+	for _, want := range []string{"CGO_ENABLED=1 go build", "-X main.version=1.2.3", "-X main.commit=abc123", `-extldflags "-static"`, "netgo", "osusergo", "./cmd/roster"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("make build lacks %s:\n%s", want, out)
+		}
+	}
+}
