@@ -83,12 +83,22 @@ func (m *metrics) Handler() http.Handler {
 // observeHTTP is the HTTP server's Observe hook.
 func (m *metrics) observeHTTP(route, method string, status int, d time.Duration) {
 	code := strconv.Itoa(status)
+	method = knownMethod(method)
 	m.httpRequests.WithLabelValues(route, method, code).Inc()
 	m.httpDuration.WithLabelValues(route, method).Observe(d.Seconds())
 	if rest, ok := strings.CutPrefix(route, "/scim/v2/"); ok {
 		resource, sub, _ := strings.Cut(rest, "/")
 		m.scimOps.WithLabelValues(resource, scimOperation(method, sub), code).Inc()
 	}
+}
+
+// knownMethod bounds the method label: a client may send any token.
+func knownMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
 }
 
 // scimOperation names a SCIM request by RFC 7644's operations.
