@@ -140,21 +140,51 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		defer t.Stop()
 		watchdog = t.C
 	}
+	// A reload runs beside the loop, so that the watchdog keeps being pinged
+	// while it waits for the mail worker or a sync to stop; a SIGHUP during a
+	// reload runs another one after it.
+	var reloadDone chan struct{}
+	hupAgain := false
+	startReload := func() {
+		notif.notify(reloadingMessage())
+		a.log.Info("SIGHUP: reloading the configuration", "config", cfgPath)
+		done := make(chan struct{})
+		reloadDone = done
+		go func() {
+			defer close(done)
+			_ = rl.reload() // a rejected config is logged and the old one keeps running
+		}()
+	}
+	stopping := func() {
+		if reloadDone != nil {
+			<-reloadDone
+		}
+		a.log.Info("stopped")
+	}
 	for {
 		select {
 		case err := <-served:
 			notif.notify(sd.SdNotifyStopping)
-			a.log.Info("stopped")
+			stopping()
 			return err
 		case <-ctx.Done():
 			notif.notify(sd.SdNotifyStopping + "\nSTATUS=stopping")
 			err := <-served
-			a.log.Info("stopped")
+			stopping()
 			return err
 		case <-hup:
-			notif.notify(reloadingMessage())
-			a.log.Info("SIGHUP: reloading the configuration", "config", cfgPath)
-			_ = rl.reload() // a rejected config is logged and the old one keeps running
+			if reloadDone != nil {
+				hupAgain = true
+				continue
+			}
+			startReload()
+		case <-reloadDone:
+			reloadDone = nil
+			if hupAgain {
+				hupAgain = false
+				startReload()
+				continue
+			}
 			notif.notify(sd.SdNotifyReady + "\nSTATUS=serving on " + ln.Addr().String())
 		case <-watchdog:
 			// Ping only while the database answers: a wedged daemon gets restarted.
