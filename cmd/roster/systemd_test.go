@@ -99,6 +99,12 @@ func TestSystemdUnitVerifies(t *testing.T) {
 	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
 		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
 	}
+	// The hardening keeps systemd's exposure score at or below 2.0 of 10.
+	cmd = exec.Command(analyze, "security", "--offline=true", "--threshold=20", "./roster.service")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("systemd-analyze security: exposure above 2.0 (%v):\n%s", err, out)
+	}
 	// A broken unit must make verify speak (the check is not vacuous).
 	bad := strings.Replace(copyUnit, "ProtectSystem=strict", "ProtectSystem=sometimes", 1)
 	if err := os.WriteFile(filepath.Join(dir, "roster.service"), []byte(bad), 0o644); err != nil {
