@@ -64,8 +64,12 @@ func (l *fakeLDAP) Import(_ context.Context, orgID, source, _ string) (*core.Use
 // mounted, one organisation "default" (A, the attacker) and one "victim" (B).
 type tenantEnv struct {
 	*fixture
-	router *mux.Router
-	ldap   *fakeLDAP
+	router  *mux.Router
+	handler http.Handler
+	dbPath  string
+	ldap    *fakeLDAP
+	// bInviteToken is the invitation secret of bInvited.
+	bInviteToken string
 	bOrg   string
 	// B's objects.
 	bOwnerTok, bSCIMTok                            string
@@ -78,9 +82,14 @@ type tenantEnv struct {
 const victimPW = "Victim-passphrase-99"
 
 func newTenantEnv(t *testing.T) *tenantEnv {
+	return newTenantEnvWith(t, auth.NewArgon2(auth.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8}))
+}
+
+func newTenantEnvWith(t *testing.T, hasher core.PasswordHasher) *tenantEnv {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "tenants.db")}, nil)
+	dbPath := filepath.Join(t.TempDir(), "tenants.db")
+	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: dbPath}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +97,7 @@ func newTenantEnv(t *testing.T) *tenantEnv {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := core.NewService(core.Config{}, core.Deps{Store: st, Hasher: auth.NewArgon2(auth.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8})})
+	svc, err := core.NewService(core.Config{}, core.Deps{Store: st, Hasher: hasher})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +117,7 @@ func newTenantEnv(t *testing.T) *tenantEnv {
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	o, _ := svc.Org(ctx, core.DefaultOrg)
-	e := &tenantEnv{fixture: &fixture{t: t, srv: hs, svc: svc, org: o.ID, ctx: ctx}, router: srv.Router(), ldap: fl}
+	e := &tenantEnv{fixture: &fixture{t: t, srv: hs, svc: svc, org: o.ID, ctx: ctx}, router: srv.Router(), handler: srv.Handler(), dbPath: dbPath, ldap: fl}
 	if _, err := svc.CreateUser(ctx, core.CLIActor(), core.NewUser{OrgID: o.ID, Username: "owner@example.com", Email: "owner@example.com", Role: core.RoleOwner, Invite: core.NoInvite, Password: ownerPW}); err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +133,9 @@ func newTenantEnv(t *testing.T) *tenantEnv {
 		c, err := svc.CreateUser(ctx, core.CLIActor(), core.NewUser{OrgID: b.ID, Username: name, Email: name, FirstName: "Victim", LastName: "Person", Role: role, Invite: inv, Password: pw})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if c.InviteToken != "" {
+			e.bInviteToken = c.InviteToken
 		}
 		return c.User.ID
 	}
