@@ -92,7 +92,7 @@ func TestRoleMatrixCoversEveryAdminRoute(t *testing.T) {
 		}},
 		{"POST /api/v1/auth/logout", "logout", all, func(core.Role) (string, string, any) { return "POST", "/api/v1/auth/logout", nil }},
 		{"POST /api/v1/auth/password", "change own password", all, func(role core.Role) (string, string, any) {
-			return "POST", "/api/v1/auth/password", map[string]any{"current_password": "wrong-" + string(role), "new_password": "Another-passphrase-8"}
+			return "POST", "/api/v1/auth/password", map[string]any{"old_password": "wrong-" + string(role), "new_password": "Another-passphrase-8"}
 		}},
 	}
 	// Which routes are covered, here or in the older matrix.
