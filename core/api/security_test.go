@@ -173,7 +173,10 @@ func TestLoginDoesNotEnumerateUsers(t *testing.T) {
 	for j, c := range cases {
 		m := med(times[j])
 		t.Logf("%-28s median %v", c.name, m)
-		if ratio := float64(m) / float64(base); ratio < 0.5 || ratio > 2 {
+		// Without the dummy hash a miss costs a lookup (~1 ms) against
+		// argon2id's tens of ms: a ratio under 0.1. The bounds leave room
+		// for a loaded machine.
+		if ratio := float64(m) / float64(base); ratio < 0.3 || ratio > 3 {
 			t.Errorf("%s: median %v vs %v for a wrong password: timing tells whether the user exists", c.name, m, base)
 		}
 	}
