@@ -2,6 +2,11 @@ package ldapsync
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -141,5 +146,39 @@ func TestSchedulerRetriesWithBackoff(t *testing.T) {
 		if s != core.StatusActive {
 			t.Errorf("status %s", s)
 		}
+	}
+}
+
+// A run lease left by a killed process of this host is taken over at once;
+// one held by a live process (this test's own pid, another owner name) or
+// by another host waits for its expiry.
+func TestRunLeaseOfADeadProcessIsTakenOver(t *testing.T) {
+	srv := slapdtest.Start(t, slapdtest.People(2))
+	e := newEnv(t)
+	src := e.source(sourceConfig(srv, nil))
+	host, _, _ := strings.Cut(src.owner, "/")
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		owner string
+		taken bool
+	}{
+		{fmt.Sprintf("%s/%d/dead", host, dead.Process.Pid), true},
+		{fmt.Sprintf("%s/%d/other", host, os.Getpid()), false},
+		{fmt.Sprintf("elsewhere/%d/x", dead.Process.Pid), false},
+	} {
+		if err := e.svc.AcquireSyncLease(e.ctx, e.org.ID, "corp", tc.owner, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		_, err := src.Run(e.ctx, RunOptions{})
+		if tc.taken && err != nil {
+			t.Errorf("lease of %s: %v, want it taken over", tc.owner, err)
+		}
+		if !tc.taken && !errors.Is(err, core.ErrLeaseHeld) {
+			t.Errorf("lease of %s: %v, want ErrLeaseHeld", tc.owner, err)
+		}
+		_ = e.svc.ReleaseSyncLease(e.ctx, "corp", tc.owner)
 	}
 }
