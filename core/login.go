@@ -62,6 +62,23 @@ func (s *Service) directoryAuthenticator(source string) DirectoryAuthenticator {
 // success resets the count, records the login time, and flags a password the
 // policy considers expired for change.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error) {
+	locked := false
+	res, err := s.login(ctx, in, &locked)
+	if s.obs != nil {
+		var le *LoginError
+		switch {
+		case err == nil:
+			s.obs.LoginAttempt(LoginSuccess)
+		case locked:
+			s.obs.LoginAttempt(LoginLockout)
+		case errors.As(err, &le):
+			s.obs.LoginAttempt(LoginFailure)
+		}
+	}
+	return res, err
+}
+
+func (s *Service) login(ctx context.Context, in LoginInput, locked *bool) (*LoginResult, error) {
 	if !in.Audience.Valid() {
 		return nil, invalid("audience", "%q is not one of console, catalog", in.Audience)
 	}
@@ -89,7 +106,15 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 		return nil, fmt.Errorf("login: %w", err)
 	}
 	if !u.Status.CanLogIn() {
-		s.burnHash(in.Password)
+		// The status is told only to who knows the password: anyone else
+		// gets the answer an unknown username gets (no user enumeration).
+		ok, err := s.checkPassword(ctx, u, in.Password)
+		if err != nil {
+			return nil, fmt.Errorf("login: %w", err)
+		}
+		if !ok {
+			return nil, errBadCredentials
+		}
 		return nil, &LoginError{Reason: "the account is " + string(u.Status), Status: u.Status}
 	}
 	ok, err := s.checkPassword(ctx, u, in.Password)
@@ -112,6 +137,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 			cur.UpdatedAt = now
 			if cur.FailedLogins >= s.cfg.LockoutThreshold {
 				s.log.Warn("user locked after failed logins", "user_id", cur.ID, "failures", cur.FailedLogins)
+				*locked = true
 				return s.transition(ctx, tx, SystemActor("lockout"), cur, ActLock)
 			}
 			if err := tx.UpdateUser(ctx, cur); err != nil {
