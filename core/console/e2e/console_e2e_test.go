@@ -739,6 +739,27 @@ func TestConsole(t *testing.T) {
 	// ---- sign out ends the session
 	b.do("sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#login-username")))
 	b.do("reload signed out", chromedp.Reload(), chromedp.WaitVisible(css("#login-username")))
+
+	// ivy's password was reassigned: she must choose her own before anything else.
+	b.do("ivy signs in",
+		chromedp.SendKeys(css("#login-username"), "ivy@example.com"),
+		chromedp.SendKeys(css("#login-password"), "Temporary-secret-77"),
+		chromedp.Click(css("#login-submit")),
+		chromedp.WaitVisible(css("#change-password")),
+		chromedp.SendKeys(css("#change-password [name=old_password]"), "Temporary-secret-77"),
+		chromedp.SendKeys(css("#change-password [name=new_password]"), "Fresh-start-2026x"),
+		chromedp.Click(css("#change-password button[type=submit]")),
+		chromedp.WaitNotPresent(css("#change-password")),
+		chromedp.Navigate(d.base+"/console/#/users"),
+		chromedp.WaitVisible(css("#users-table")),
+	)
+	b.wait("ivy, an admin, sees the users", `document.querySelector('#me').textContent === 'ivy@example.com (Admin)' && document.querySelector('`+row("olive@example.com")+`')`)
+	// A member has no console: the page says so instead of failing.
+	// (Signing out ended every console session of olive, the API one too.)
+	api = d.call(t, "POST", "/api/v1/auth/login", "", `{"username":"olive@example.com","password":"Owner-passphrase-1"}`)["token"].(string)
+	d.call(t, "PATCH", "/api/v1/users/"+userID(t, d, api, "ivy@example.com"), api, `{"role":"member"}`)
+	b.do("member", chromedp.Reload())
+	b.wait("no access", `document.querySelector('#no-access') && document.querySelector('#topbar').hidden`)
 }
 
 // TestConsoleLDAPSync adds a directory user from the add dialog's directory
@@ -836,4 +857,14 @@ func TestConsoleLDAPSync(t *testing.T) {
 	}
 	b.do("pick and add", chromedp.Click(css(`input[name=ldap_pick][value=zoe]`)), chromedp.Click(css("#add-submit")), chromedp.WaitNotPresent(css("#add-dialog")))
 	b.wait("Zoe added from the directory", cellText("zoe", "status")+` === 'Active' && `+cellText("zoe", "full_name")+` === 'Zoe Zimmer'`)
+}
+
+func userID(t *testing.T, d *daemon, token, username string) string {
+	t.Helper()
+	m := d.call(t, "GET", "/api/v1/users?q="+username, token, "")
+	us, _ := m["users"].([]any)
+	if len(us) != 1 {
+		t.Fatalf("user %s: %v", username, m)
+	}
+	return us[0].(map[string]any)["id"].(string)
 }

@@ -111,6 +111,13 @@ async function start(mustChange) {
   }
   session.me = me;
   if (mustChange || me.must_change_password) { showChangePassword(); return; }
+  if (!['owner', 'admin', 'user_manager'].includes(me.role)) {
+    clear(main(), h('div', { class: 'narrow' }, h('div', { class: 'card stack', id: 'no-access' },
+      h('h1', {}, 'No access to the console'),
+      h('p', {}, `You are signed in as ${me.username} (${ROLE_LABELS[me.role] || me.role}). The console is for owners, admins and user managers.`),
+      h('button', { type: 'button', onclick: signOut }, 'Sign out'))));
+    return;
+  }
   // Owners and admins see every page; user managers manage users and groups.
   const admin = me.role === 'owner' || me.role === 'admin';
   document.querySelectorAll('#nav a').forEach((a) => {
@@ -124,8 +131,9 @@ async function start(mustChange) {
 
 setOnUnauthorized(() => { if (session.me) showLogin('Your session has ended; sign in again.'); });
 window.addEventListener('hashchange', route);
-document.getElementById('logout').addEventListener('click', async () => {
+async function signOut() {
   try { await api('POST', '/auth/logout'); } catch { /* the session may be gone already */ }
   showLogin('You are signed out.');
-});
+}
+document.getElementById('logout').addEventListener('click', signOut);
 start(false);
