@@ -353,7 +353,8 @@ export function runsChart(runs) {
   });
   if (points.length > 1) g.appendChild(svg('polyline', { points: points.map((p) => p.join(',')).join(' '), class: 'changes-line' }));
   for (const [px, py] of points) g.appendChild(svg('circle', { cx: px, cy: py, r: 3, class: 'changes-dot' }));
-  g.appendChild(svg('text', { x: pad, y: 14, class: 'legend' }, `max ${maxD.toFixed(2)} s · max ${maxC} changes`));
+  const most = Math.max(0, ...rs.map(changes));
+  g.appendChild(svg('text', { x: pad, y: 14, class: 'legend' }, `bars: duration (longest ${maxD.toFixed(2)} s) · line: changes (most ${most})`));
   return g;
 }
 
