@@ -193,7 +193,7 @@ export async function usersView(root, session) {
     const head = h('tr', {}, h('th', { scope: 'col', class: 'sel' }, allBox),
       shown.map((c) => {
         if (!c.sort) return h('th', { scope: 'col' }, c.label);
-        const active = state.sort === c.sort && (c.key !== 'last_name' || true);
+        const active = state.sort === c.sort;
         const dir = active ? (state.order === 'asc' ? 'ascending' : 'descending') : 'none';
         return h('th', { scope: 'col', 'aria-sort': dir },
           h('button', { type: 'button', class: 'sort', 'data-sort': c.sort, 'data-col': c.key,
