@@ -587,6 +587,19 @@ func TestConsole(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	action("bob@example.com", "resend-link")
+	b.do("a new link to copy", chromedp.WaitVisible(css("#link-dialog #invite-link")))
+	var fresh string
+	b.eval(`document.querySelector('#invite-link').value`, &fresh)
+	if !strings.HasPrefix(fresh, d.base+"/invite/") {
+		t.Fatalf("new invite link %q", fresh)
+	}
+	b.do("close the new link", chromedp.Click(css("#link-dialog .dialog-head button")), chromedp.WaitNotPresent(css("#link-dialog")))
+	if res, err := http.Get(fresh); err != nil || res.StatusCode != 200 {
+		t.Fatalf("the new link: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
 	action("bob@example.com", "delete")
 	confirm()
 	b.wait("bob deleted", `!document.querySelector('`+row("bob@example.com")+`')`)
