@@ -34,6 +34,16 @@ func TestServeLogsTheSetupLinkOnlyWithoutAnOwner(t *testing.T) {
 	if code, body := get(t, d.base+"/console/"); code != http.StatusOK || !strings.Contains(body, "/console/static/app.js") {
 		t.Fatalf("console: %d %s", code, body)
 	}
+	// The console's own CSP replaces the server's default (default-src 'none').
+	res, err := http.Get(d.base + "/console/static/app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "default-src 'none'") ||
+		res.Header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+		t.Fatalf("console headers through the server: %v", res.Header)
+	}
 	d.stop(t)
 	// The link lives in memory: after a restart it is void (and a new one is logged).
 	d = startServe(t, dir, "--config", cfg)
