@@ -17,6 +17,11 @@ type Scheduler struct {
 	wg      sync.WaitGroup
 	// OnRun, when set, sees every report (metrics).
 	OnRun func(*Report, error)
+	// Gate, when set, says whether this process may run the source's
+	// schedule now (it holds the source's lease among replicas); when it
+	// may not, the loop asks again every Poll, and runs as soon as it may.
+	Gate func(source string) bool
+	Poll time.Duration
 }
 
 // NewScheduler schedules the sources in mode all; on-demand sources are
@@ -54,6 +59,10 @@ func (sc *Scheduler) loop(ctx context.Context, s *Source) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if sc.Gate != nil && !sc.Gate(s.Name()) {
+			t.Reset(max(sc.Poll, 100*time.Millisecond))
+			continue
 		}
 		rep, err := s.Run(ctx, RunOptions{})
 		if err != nil && !errors.Is(err, context.Canceled) {

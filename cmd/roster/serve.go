@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/core/api"
@@ -69,11 +72,14 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Of several replicas, one at a time runs each background job and each
+	// LDAP source's schedule: the one holding its lease (cluster.lease_ttl).
 	jobsCtx, stopJobs := context.WithCancel(ctx)
+	elector := jobs.NewElector(a.store, leaseOwner(), a.cfg.Cluster.LeaseTTL, a.log)
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
-		jobs.Run(jobsCtx, a.log,
+		jobs.RunLeased(jobsCtx, a.log, elector,
 			jobs.Job{Name: "dormancy", Every: time.Hour, Run: func(ctx context.Context) (int64, error) {
 				n, err := a.svc.RunDormancy(ctx)
 				return int64(n), err
@@ -81,12 +87,14 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			jobs.Job{Name: "expired-sessions", Every: time.Hour, Run: a.svc.PurgeExpiredSessions},
 		)
 	}()
-	defer func() { stopJobs(); <-jobsDone }()
-	waitSync, err := startSync(ctx, a)
+	waitSync := func() {}
+	// On the way out: stop jobs and schedules, wait for runs in progress,
+	// then give the leases up so another replica takes over at once.
+	defer func() { stopJobs(); <-jobsDone; waitSync(); elector.Wait() }()
+	waitSync, err = startSync(jobsCtx, a, elector)
 	if err != nil {
 		return err
 	}
-	defer waitSync()
 	a.log.Info("roster ready", "version", version, "listen", ln.Addr().String(), "database", a.cfg.Database.Driver,
 		"public_url", a.cfg.PublicURL, "startup", time.Since(start).Round(time.Millisecond))
 	err = srv.Serve(ctx, ln)
@@ -283,4 +291,11 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintln(stdout, secret)
 	return nil
+}
+
+// leaseOwner names this process in the leases: host, pid and a random part
+// (a restarted process with a recycled pid is a new owner).
+func leaseOwner() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8])
 }

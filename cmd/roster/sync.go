@@ -11,6 +11,7 @@ import (
 
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/core/api"
+	"github.com/rosterhq/roster/core/jobs"
 	"github.com/rosterhq/roster/ldapsync"
 )
 
@@ -26,7 +27,13 @@ func buildSources(ctx context.Context, a *app, name string) ([]*ldapsync.Source,
 		if err != nil {
 			return nil, fmt.Errorf("ldap source %s: organisation %q: %w", c.Name, c.Org, err)
 		}
-		s, err := ldapsync.New(c, o.ID, ldapsync.Deps{Service: a.svc, Logger: a.log})
+		deps := ldapsync.Deps{Service: a.svc, Logger: a.log}
+		if a.cfg.Database.Driver == "postgres" {
+			// Replicas: a replica that died during a run blocks the next
+			// one only for a lease period.
+			deps.RunLeaseTTL = a.cfg.Cluster.LeaseTTL
+		}
+		s, err := ldapsync.New(c, o.ID, deps)
 		if err != nil {
 			return nil, err
 		}
@@ -93,7 +100,7 @@ func (d ldapDoor) Import(ctx context.Context, orgID, name, username string) (*co
 
 // startSync starts the LDAP sync scheduler of `roster serve`; the returned
 // function waits for running syncs after ctx ends.
-func startSync(ctx context.Context, a *app) (func(), error) {
+func startSync(ctx context.Context, a *app, el *jobs.Elector) (func(), error) {
 	sources, err := buildSources(ctx, a, "")
 	if err != nil || len(sources) == 0 {
 		return func() {}, err
@@ -103,6 +110,11 @@ func startSync(ctx context.Context, a *app) (func(), error) {
 		a.svc.RegisterDirectoryAuthenticator("ldap:"+src.Name(), src)
 	}
 	sc := ldapsync.NewScheduler(sources, a.log)
+	for _, src := range sources {
+		el.Hold(ctx, "ldap:"+src.Name())
+	}
+	sc.Gate = func(source string) bool { return el.Held("ldap:" + source) }
+	sc.Poll = el.TTL() / 6
 	sc.Start(ctx)
 	a.log.Info("ldap sync scheduled", "sources", len(sources))
 	return sc.Wait, nil
