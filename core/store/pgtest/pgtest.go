@@ -99,6 +99,13 @@ func Available() error {
 	return startErr
 }
 
+// Env returns EnvDSN=… naming the server in use, for a child process
+// (a test binary run again, a server under test) to share it.
+func Env() string {
+	once.Do(start)
+	return EnvDSN + "=" + admin
+}
+
 // Main runs the tests and stops the private cluster afterwards.
 func Main(m *testing.M) int {
 	code := m.Run()
