@@ -67,15 +67,9 @@ func DSN(t testing.TB) string {
 		t.Skipf("no PostgreSQL (%v); set %s or install the postgresql package", startErr, EnvDSN)
 	}
 	name := fmt.Sprintf("roster_t%d_%d", os.Getpid(), seq.Add(1))
-	db, err := sql.Open("pgx", admin)
+	dsn, err := CreateDatabase(admin, name)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := db.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`); err != nil {
-		t.Fatalf("create test database: %v", err)
+		t.Fatalf("test database: %v", err)
 	}
 	t.Cleanup(func() {
 		db, err := sql.Open("pgx", admin)
@@ -89,7 +83,7 @@ func DSN(t testing.TB) string {
 			t.Logf("drop test database %s: %v", name, err)
 		}
 	})
-	return withDatabase(admin, name)
+	return dsn
 }
 
 // Available reports whether PostgreSQL can be had (starting it if needed),
@@ -118,15 +112,19 @@ func Stop() {
 	if cl == nil {
 		return
 	}
-	_ = cl.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
-	select {
-	case <-cl.done:
-	case <-time.After(20 * time.Second):
-		_ = cl.cmd.Process.Kill()
-		<-cl.done
-	}
-	_ = os.RemoveAll(cl.dir)
+	stopCluster(cl)
 	cl = nil
+}
+
+func stopCluster(c *cluster) {
+	_ = c.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
+	select {
+	case <-c.done:
+	case <-time.After(20 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+	_ = os.RemoveAll(c.dir)
 }
 
 func withDatabase(dsn, name string) string {
@@ -144,7 +142,7 @@ func start() {
 		startErr = ping(dsn, 10*time.Second)
 		return
 	}
-	c, dsn, err := startCluster()
+	c, dsn, err := startCluster(testSettings)
 	if err != nil {
 		startErr = err
 		return
@@ -177,9 +175,47 @@ func isExec(p string) bool {
 	return err == nil && fi.Mode()&0o111 != 0
 }
 
+// testSettings trade durability for speed: a test cluster never outlives a crash.
+var testSettings = []string{"fsync=off", "synchronous_commit=off", "full_page_writes=off"}
+
+// Server is a private cluster started outside a test (benchmarks).
+type Server struct {
+	DSN string // of the maintenance database
+	c   *cluster
+}
+
+// StartServer starts a private cluster with the given postgresql.conf
+// settings ("name=value"); fsync stays on unless a setting turns it off.
+func StartServer(settings ...string) (*Server, error) {
+	c, dsn, err := startCluster(settings)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{DSN: dsn, c: c}, nil
+}
+
+// Stop stops the cluster and removes its directory.
+func (s *Server) Stop() { stopCluster(s.c) }
+
+// CreateDatabase creates an empty database (UTF-8, C collation) on the
+// server whose maintenance DSN is admin, and returns its DSN.
+func CreateDatabase(admin, name string) (string, error) {
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := db.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`); err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	return withDatabase(admin, name), nil
+}
+
 // startCluster runs initdb and postgres in a new temporary directory. As
 // root (they refuse to run as root) both run as the postgres user.
-func startCluster() (*cluster, string, error) {
+func startCluster(settings []string) (*cluster, string, error) {
 	initdb, err := Bin("initdb")
 	if err != nil {
 		return nil, "", err
@@ -233,9 +269,12 @@ func startCluster() (*cluster, string, error) {
 	// of the test binary.
 	go func() {
 		runtime.LockOSThread()
-		cmd := exec.Command(postgres, "-D", data, "-p", strconv.Itoa(port), "-h", "127.0.0.1", "-k", dir,
-			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-			"-c", "max_connections=300", "-c", "shared_buffers=64MB")
+		args := []string{"-D", data, "-p", strconv.Itoa(port), "-h", "127.0.0.1", "-k", dir,
+			"-c", "max_connections=300", "-c", "shared_buffers=64MB"}
+		for _, s := range settings {
+			args = append(args, "-c", s)
+		}
+		cmd := exec.Command(postgres, args...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL}
 		cmd.Stdout, cmd.Stderr = logf, logf
 		cmd.Dir = dir
