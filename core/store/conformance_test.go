@@ -372,3 +372,35 @@ func TestInsertedIDs(t *testing.T) {
 		}
 	})
 }
+
+// Replicas starting at once on a new PostgreSQL database each migrate: they
+// take turns (goose's advisory lock) and all end up ready.
+func TestConcurrentMigrateOnPostgres(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := Open(ctx, Options{Driver: "postgres", DSN: dsn}, nil)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer st.Close()
+			if err := st.Migrate(ctx); err != nil {
+				errs[i] = err
+				return
+			}
+			errs[i] = st.Ready(ctx)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("replica %d: %v", i, err)
+		}
+	}
+}

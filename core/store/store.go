@@ -22,6 +22,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/mattn/go-sqlite3"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/rosterhq/roster/core"
 )
@@ -171,7 +172,12 @@ func (s *Store) Close() error {
 
 func (s *Store) provider() (*goose.Provider, error) {
 	if s.driver == "postgres" {
-		return goose.NewProvider(goose.DialectPostgres, s.w.DB, s.migs)
+		// Replicas starting at once migrate one after the other (an advisory lock).
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		return goose.NewProvider(goose.DialectPostgres, s.w.DB, s.migs, goose.WithSessionLocker(locker))
 	}
 	return goose.NewProvider(goose.DialectSQLite3, s.w.DB, s.migs)
 }
