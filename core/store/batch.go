@@ -33,7 +33,14 @@ type batchJob struct {
 // InTxBatched runs fn in a read-write transaction that it may share with
 // other concurrent InTxBatched callers. The first caller to find no batch
 // running runs batches until the queue is empty.
+//
+// On PostgreSQL, which has no single writer, each caller gets its own
+// transaction: concurrent writers then run in parallel on the pool instead
+// of queueing behind one batch's round trips.
 func (s *Store) InTxBatched(ctx context.Context, fn func(core.Tx) error) error {
+	if s.driver == "postgres" {
+		return s.InTx(ctx, fn)
+	}
 	j := &batchJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	b := &s.batch
 	b.mu.Lock()
