@@ -82,6 +82,9 @@ func TestSchedulerGate(t *testing.T) {
 	defer func() { cancel(); sc.Wait() }()
 	sc.Start(ctx)
 	time.Sleep(400 * time.Millisecond)
+	if len(runs) != 0 {
+		t.Fatal("the source ran while the gate was closed")
+	}
 	mu.Lock()
 	if asked < 3 {
 		t.Errorf("gate asked %d times in 400ms at a 50ms poll", asked)
