@@ -3,7 +3,6 @@ package core_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -42,10 +41,7 @@ var fastHasher = auth.NewArgon2(auth.Argon2Params{Memory: 64, Time: 1, Threads: 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	driver, dsn := "sqlite", filepath.Join(t.TempDir(), "roster.db")
-	if os.Getenv(suiteDriverEnv) == "postgres" {
-		driver, dsn = "postgres", pgtest.DSN(t)
-	}
+	driver, dsn := pgtest.Store(t, filepath.Join(t.TempDir(), "roster.db"))
 	st, err := store.Open(ctx, store.Options{Driver: driver, DSN: dsn}, nil)
 	if err != nil {
 		t.Fatal(err)

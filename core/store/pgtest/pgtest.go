@@ -349,3 +349,53 @@ func ForEachDriver(t *testing.T, fn func(t *testing.T, driver, dsn string)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, "sqlite", filepath.Join(t.TempDir(), "roster.db")) })
 	t.Run("postgres", func(t *testing.T) { fn(t, "postgres", DSN(t)) })
 }
+
+// SuiteEnv, set to "postgres" in a test process, makes Store choose
+// PostgreSQL: RerunSuite sets it to run a package's tests again on PostgreSQL.
+const SuiteEnv = "ROSTER_TEST_SUITE_DRIVER"
+
+// Store picks the store for a test of a package whose suite runs on both
+// drivers: SQLite at sqlitePath, or, in the rerun, a new PostgreSQL database.
+func Store(t testing.TB, sqlitePath string) (driver, dsn string) {
+	t.Helper()
+	if os.Getenv(SuiteEnv) == "postgres" {
+		return "postgres", DSN(t)
+	}
+	return "sqlite", sqlitePath
+}
+
+// RerunSuite runs the calling test binary's tests again in a child process
+// whose Store calls choose PostgreSQL (on this process's server), and fails
+// with the child's output when any test fails there. The calling test is
+// skipped inside the child.
+func RerunSuite(t *testing.T) {
+	t.Helper()
+	if os.Getenv(SuiteEnv) != "" {
+		t.Skip("this is the PostgreSQL run")
+	}
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	if err := Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("PostgreSQL is required under CI: %v", err)
+		}
+		t.Skipf("no PostgreSQL (%v); set %s or install the postgresql package", err, EnvDSN)
+	}
+	args := []string{"-test.run", "^Test", "-test.skip", "^" + t.Name() + "$"}
+	if testing.Verbose() {
+		args = append(args, "-test.v")
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), SuiteEnv+"=postgres", Env())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the suite on PostgreSQL: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "PASS") {
+		t.Fatalf("no PASS from the PostgreSQL run:\n%s", out)
+	}
+	if testing.Verbose() {
+		t.Logf("the suite on PostgreSQL:\n%s", out)
+	}
+}
