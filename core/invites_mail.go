@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // inviteTokenRE is the shape of an invitation token: the prefix and 32
@@ -31,7 +29,7 @@ func (s *Service) queueInviteMail(ctx context.Context, tx Tx, u *User, token, la
 	}
 	now := s.now()
 	m := &OutboxMail{
-		ID: uuid.NewString(), OrgID: u.OrgID, UserID: u.ID, RefID: inv.ID, Kind: MailInvite,
+		ID: newID(), OrgID: u.OrgID, UserID: u.ID, RefID: inv.ID, Kind: MailInvite,
 		Language: language, To: u.Email, Token: token, State: MailQueued, NextAttemptAt: now, CreatedAt: now,
 	}
 	if err := tx.InsertMail(ctx, m); err != nil {

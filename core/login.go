@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // LoginInput is a password login.
@@ -139,7 +137,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 		if err != nil {
 			return err
 		}
-		sess := &Session{ID: uuid.NewString(), OrgID: cur.OrgID, UserID: cur.ID, TokenHash: HashSecret(token), Audience: in.Audience, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
+		sess := &Session{ID: newID(), OrgID: cur.OrgID, UserID: cur.ID, TokenHash: HashSecret(token), Audience: in.Audience, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
 		if err := tx.InsertSession(ctx, sess); err != nil {
 			return err
 		}

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // Config holds the rules' tunables.
@@ -162,7 +160,7 @@ func (s *Service) CreateOrg(ctx context.Context, a Actor, name, displayName stri
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	o := &Org{ID: uuid.NewString(), Name: name, DisplayName: displayName, CreatedAt: s.now()}
+	o := &Org{ID: newID(), Name: name, DisplayName: displayName, CreatedAt: s.now()}
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		if err := tx.CreateOrg(ctx, o); err != nil {
 			return err

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/google/uuid"
 )
 
 // SyncSource is what the core needs to know about a directory source.
@@ -347,7 +345,7 @@ func (s *Service) newDirectoryUser(src SyncSource, d *SyncEntry, r *SyncResult) 
 		role = src.DefaultRole
 	}
 	u := &User{
-		ID: uuid.NewString(), OrgID: src.OrgID, Username: strings.TrimSpace(d.Username), Email: strings.TrimSpace(d.Email),
+		ID: newID(), OrgID: src.OrgID, Username: strings.TrimSpace(d.Username), Email: strings.TrimSpace(d.Email),
 		FirstName: strings.TrimSpace(d.FirstName), LastName: strings.TrimSpace(d.LastName), Phone: strings.TrimSpace(d.Phone),
 		Role: role, Source: src.Source(), ExternalID: d.ExternalID, InviteState: InviteStateNone, CreatedAt: now, UpdatedAt: now,
 	}
@@ -691,7 +689,7 @@ func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap 
 func (s *Service) syncGroup(ctx context.Context, tx Tx, src SyncSource, a Actor, hist *historyBuf, g *Group, ext, name string, add, addFresh, remove []string, r *SyncResult) error {
 	now := s.now()
 	if g == nil {
-		g = &Group{ID: uuid.NewString(), OrgID: src.OrgID, Name: name, Source: src.Source(), ExternalID: ext, CreatedAt: now, UpdatedAt: now}
+		g = &Group{ID: newID(), OrgID: src.OrgID, Name: name, Source: src.Source(), ExternalID: ext, CreatedAt: now, UpdatedAt: now}
 		if err := tx.InsertGroup(ctx, g); err != nil {
 			if domainErr(err) {
 				r.Conflicts++
