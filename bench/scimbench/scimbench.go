@@ -37,6 +37,9 @@ type Target struct {
 	mu    sync.Mutex
 	users []User
 	seq   atomic.Int64
+	// seeded runs after Seed: on PostgreSQL, ANALYZE, which autovacuum would
+	// run within its naptime (a minute) of the bulk insert.
+	seeded func() error
 }
 
 // User is a created user.
@@ -116,7 +119,7 @@ func StartRosterOn(ctx context.Context, driver, dsn string, conns int) (*Target,
 		name = "roster (PostgreSQL)"
 	}
 	return &Target{Name: name, Base: base + "/scim/v2", Token: secret, Client: client(conns),
-		close: func() { stop(); st.Close() }}, nil
+		close: func() { stop(); st.Close() }, seeded: func() error { return st.Analyze(ctx) }}, nil
 }
 
 // StartMemory runs the in-memory baseline.
@@ -209,7 +212,13 @@ func (t *Target) Seed(n, conns int) error {
 	}
 	wg.Wait()
 	close(errc)
-	return <-errc
+	if err := <-errc; err != nil {
+		return err
+	}
+	if t.seeded != nil {
+		return t.seeded()
+	}
+	return nil
 }
 
 // RandomUser returns one of the created users.

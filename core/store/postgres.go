@@ -70,3 +70,17 @@ func openPostgres(ctx context.Context, o Options, log *slog.Logger) (*Store, err
 	}
 	return &Store{driver: "postgres", w: x, r: x, bulk: x, log: log, migs: sub, d: postgresDialect}, nil
 }
+
+// Analyze refreshes PostgreSQL's planner statistics now, as autovacuum
+// does within a minute or so of large changes (until then the planner may
+// think a table that just grew is empty). A no-op on SQLite, whose plans
+// do not depend on statistics unless ANALYZE was ever run.
+func (s *Store) Analyze(ctx context.Context) error {
+	if s.driver != "postgres" {
+		return nil
+	}
+	if _, err := s.w.ExecContext(ctx, "ANALYZE"); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	return nil
+}

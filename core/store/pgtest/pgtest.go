@@ -399,3 +399,6 @@ func RerunSuite(t *testing.T) {
 		t.Logf("the suite on PostgreSQL:\n%s", out)
 	}
 }
+
+// LogPath is the server's log file.
+func LogPath(s *Server) string { return filepath.Join(s.c.dir, "postgres.log") }
