@@ -20,6 +20,7 @@ import (
 
 // TestTwoReplicasOnPostgres runs two `roster serve` processes on one
 // PostgreSQL, as behind a load balancer:
+//   - a session opened on one works on the other; logging out on one ends it on both;
 //   - SCIM writes through both, interleaved, meet no conflict and no 5xx;
 //   - the LDAP source's schedule and each background job run on exactly one;
 //   - 200 queued invitations are delivered exactly once between them;
@@ -60,10 +61,45 @@ ldap:
 		t.Fatalf("token create: %s", r.stderr)
 	}
 	token := strings.TrimSpace(r.stdout)
+	if r := roster(t, dir, "Owner-of-it-all-1\n", "user", "create", "--config", cfg, "--username", "boss@example.com", "--email", "boss@example.com",
+		"--role", "owner", "--no-invite", "--password-stdin"); r.code != 0 {
+		t.Fatalf("owner: %s", r.stderr)
+	}
 
 	a := startServe(t, dir, "--config", cfg)
 	b := startServe(t, dir, "--config", cfg)
 	replicas := []*daemon{a, b}
+
+	// ---- a session from one replica works on the other, and ends on both ----
+	apiCall := func(method, url, tok, body string) (int, map[string]any) {
+		req, _ := http.NewRequest(method, url, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&m)
+		return res.StatusCode, m
+	}
+	code, login := apiCall("POST", a.base+"/api/v1/auth/login", "", `{"username":"boss@example.com","password":"Owner-of-it-all-1"}`)
+	sessionToken, _ := login["token"].(string)
+	if code != 200 || sessionToken == "" {
+		t.Fatalf("login on replica A: %d %v", code, login)
+	}
+	if code, m := apiCall("GET", b.base+"/api/v1/users", sessionToken, ""); code != 200 {
+		t.Fatalf("A's session on replica B: %d %v", code, m)
+	}
+	if code, m := apiCall("POST", b.base+"/api/v1/auth/logout", sessionToken, ""); code >= 300 {
+		t.Fatalf("logout on replica B: %d %v", code, m)
+	}
+	if code, _ := apiCall("GET", a.base+"/api/v1/users", sessionToken, ""); code != 401 {
+		t.Fatalf("A still accepts the session B ended: %d", code)
+	}
 
 	// ---- SCIM writes through both replicas, interleaved ----
 	scim := func(method, base, path, body string) (int, map[string]any) {

@@ -39,7 +39,15 @@ type batchJob struct {
 // of queueing behind one batch's round trips.
 func (s *Store) InTxBatched(ctx context.Context, fn func(core.Tx) error) error {
 	if s.driver == "postgres" {
-		return s.InTx(ctx, fn)
+		// As in a batch, a panic is this caller's error only.
+		return s.InTx(ctx, func(t core.Tx) (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("panic in transaction: %v", p)
+				}
+			}()
+			return fn(t)
+		})
 	}
 	j := &batchJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	b := &s.batch
