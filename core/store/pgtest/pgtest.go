@@ -16,6 +16,7 @@ package pgtest
 
 import (
 	"context"
+	"errors"
 	"database/sql"
 	"fmt"
 	"net"
@@ -142,6 +143,7 @@ func start() {
 		startErr = ping(dsn, 10*time.Second)
 		return
 	}
+	removeStale()
 	c, dsn, err := startCluster(testSettings)
 	if err != nil {
 		startErr = err
@@ -402,3 +404,23 @@ func RerunSuite(t *testing.T) {
 
 // LogPath is the server's log file.
 func LogPath(s *Server) string { return filepath.Join(s.c.dir, "postgres.log") }
+
+// removeStale removes the directories of clusters whose test binary died
+// without Stop (a panic, a kill): the server died with it (parent-death
+// signal) and left its postmaster.pid naming a process that is gone.
+func removeStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "roster-pgtest-*"))
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "data", "postmaster.pid"))
+		if err != nil {
+			continue // starting, or not ours to judge
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+		if err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			_ = os.RemoveAll(d)
+		}
+	}
+}
