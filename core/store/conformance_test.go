@@ -404,3 +404,42 @@ func TestConcurrentMigrateOnPostgres(t *testing.T) {
 		}
 	}
 }
+
+// On PostgreSQL, with statistics, the look-ups every SCIM request makes use
+// their indexes (the SQLite twin is TestUserFilterUsesIndexes).
+func TestPostgresLookupsUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	st := openMigrated(t, "postgres", pgtest.DSN(t))
+	err := st.InTx(ctx, func(tx core.Tx) error {
+		var us []*core.User
+		for i := range 3000 {
+			u := newUser(fmt.Sprintf("p%05d@example.com", i), fmt.Sprintf("p%05d@example.com", i))
+			u.Source, u.ExternalID = "scim:okta", fmt.Sprintf("ext-%d", i)
+			us = append(us, u)
+		}
+		return tx.InsertUsers(ctx, us)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for attr, index := range map[core.FilterAttr]string{
+		core.AttrID: "users_id_key", core.AttrUsername: "users_org_username", core.AttrExternalID: "users_org_source_external",
+		core.AttrEmail: "users_org_email",
+	} {
+		where, args, err := filterSQL(postgresDialect, core.Cmp(attr, core.OpEq, "id-p00042@example.com"), userFilterCols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		q := st.w.Rebind(`EXPLAIN SELECT COUNT(*) FROM users u WHERE u.org_id = ? AND u.source = ? AND u.status <> 'archived' AND (` + where + `)`)
+		if err := st.w.SelectContext(ctx, &plan, q, append([]any{defaultOrg, "scim:okta"}, args...)...); err != nil {
+			t.Fatal(err)
+		}
+		if p := strings.Join(plan, "\n"); !strings.Contains(p, index) || strings.Contains(p, "Seq Scan") {
+			t.Errorf("%s: the plan does not use %s:\n%s", attr, index, p)
+		}
+	}
+}
