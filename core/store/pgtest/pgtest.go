@@ -16,8 +16,8 @@ package pgtest
 
 import (
 	"context"
-	"errors"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
