@@ -276,6 +276,12 @@ func (s *Service) MailStats(ctx context.Context) (MailStats, error) {
 	return read(ctx, s.store, func(tx Tx) (MailStats, error) { return tx.MailStats(ctx) })
 }
 
+// UserStatusCounts counts users by status across organisations, for the
+// daemon's metrics.
+func (s *Service) UserStatusCounts(ctx context.Context) (map[Status]int64, error) {
+	return read(ctx, s.store, func(tx Tx) (map[Status]int64, error) { return tx.UserStatusCounts(ctx) })
+}
+
 // UserMail lists the mails queued for a user, oldest first, for admins
 // (delivery state, attempts, last error). Tokens are never included.
 func (s *Service) UserMail(ctx context.Context, orgID, userID string) ([]OutboxMail, error) {

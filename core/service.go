@@ -41,6 +41,7 @@ type Service struct {
 	clock  Clock
 	hasher PasswordHasher
 	log    *slog.Logger
+	obs    Observer
 
 	dirAuthMu sync.RWMutex
 	dirAuth   map[string]DirectoryAuthenticator
@@ -53,7 +54,26 @@ type Deps struct {
 	Clock  Clock          // SystemClock when nil
 	Hasher PasswordHasher // required to set passwords
 	Logger *slog.Logger
+	// Observer, when set, is told of events the daemon counts (metrics).
+	Observer Observer
 }
+
+// Observer sees countable events as they happen. Calls must return quickly.
+// (The daemon's Prometheus metrics implement it; core knows no metrics library.)
+type Observer interface {
+	// LoginAttempt is called once per password login with its outcome.
+	LoginAttempt(outcome LoginOutcome)
+}
+
+// LoginOutcome is how a login attempt ended.
+type LoginOutcome string
+
+// Login outcomes.
+const (
+	LoginSuccess LoginOutcome = "success"
+	LoginFailure LoginOutcome = "failure" // wrong credentials, or an account that may not log in
+	LoginLockout LoginOutcome = "lockout" // this failure locked the account
+)
 
 // NewService builds the service.
 func NewService(cfg Config, d Deps) (*Service, error) {
@@ -67,7 +87,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, store: d.Store, clock: d.Clock, hasher: d.Hasher, log: d.Logger.With("component", "core")}, nil
+	return &Service{cfg: cfg, store: d.Store, clock: d.Clock, hasher: d.Hasher, log: d.Logger.With("component", "core"), obs: d.Observer}, nil
 }
 
 // Config returns the rules' tunables in force.
@@ -77,9 +97,13 @@ func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Mic
 
 // record writes a history entry in the caller's transaction.
 func (s *Service) record(ctx context.Context, tx Tx, a Actor, orgID, action, targetType, targetID string, before, after any) error {
+	reqID := a.RequestID
+	if reqID == "" {
+		reqID = RequestIDFrom(ctx)
+	}
 	h := &HistoryEntry{
 		OrgID: orgID, At: s.now(), ActorKind: a.Kind, ActorID: a.ID, ActorName: a.Name,
-		Action: action, TargetType: targetType, TargetID: targetID, RequestID: a.RequestID,
+		Action: action, TargetType: targetType, TargetID: targetID, RequestID: reqID,
 		Before: snapshotJSON(before), After: snapshotJSON(after),
 	}
 	if err := tx.InsertHistory(ctx, h); err != nil {

@@ -97,6 +97,8 @@ func TestProblemsNameTheKey(t *testing.T) {
 		{"postgres without a dsn", "database: {driver: postgres}\n", nil, []string{"database.dsn: is required"}},
 		{"pool and lease bounds", "database: {max_open_conns: 4, max_idle_conns: 8, conn_max_lifetime: -1s}\ncluster: {lease_ttl: 1s}\n", nil,
 			[]string{"database.max_idle_conns: 8 is more than max_open_conns (4)", "database.conn_max_lifetime: must be positive", "cluster.lease_ttl: 1s is not between 3s and 1h"}},
+		{"tls half set", "tls: {cert_file: /c.pem}\n", nil, []string{"tls.key_file: is required when tls.cert_file is set"}},
+		{"bad trusted proxy", "trusted_proxies: [10.0.0.0/8, proxy.local]\n", nil, []string{`trusted_proxies[1]: "proxy.local" is not an IP address or CIDR range`}},
 		{"secret twice", "smtp: {host: h, from: f@x.com, password: a, password_file: /p}\n", nil, []string{"smtp.password_file: set either password or password_file"}},
 		{"unreadable secret file", "smtp: {host: h, from: f@x.com, password_file: /nope}\n", nil, []string{"smtp.password_file: cannot read /nope"}},
 	}

@@ -40,13 +40,17 @@ func (e *Elector) Owner() string { return e.owner }
 func (e *Elector) TTL() time.Duration { return e.ttl }
 
 // Hold starts competing for the lease name until ctx ends; then it gives
-// the lease up (so another process takes over at once). Wait waits for that.
-func (e *Elector) Hold(ctx context.Context, name string) {
+// the lease up (so another process takes over at once). The returned
+// channel closes when that is done; Wait waits for every Hold.
+func (e *Elector) Hold(ctx context.Context, name string) <-chan struct{} {
+	done := make(chan struct{})
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
+		defer close(done)
 		e.hold(ctx, name)
 	}()
+	return done
 }
 
 // Wait returns when every Hold has ended and released its lease.

@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,9 +14,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gorilla/mux"
+
+	"github.com/rosterhq/roster/core"
 )
 
 // Config tunes the listener.
@@ -26,6 +30,16 @@ type Config struct {
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
+	// TLS, when set, serves HTTPS on Addr with certificates from it
+	// (GetCertificate, so that a reload swaps the certificate live).
+	TLS *Certificates
+	// TrustedProxies are the addresses whose X-Forwarded-For and
+	// X-Forwarded-Proto headers are believed.
+	TrustedProxies []netip.Prefix
+	// Observe, when set, sees every request once it ended: its route
+	// pattern ("unmatched" when no route matched), method, status and
+	// duration (for metrics).
+	Observe func(route, method string, status int, d time.Duration)
 }
 
 // ReadyFunc reports whether the daemon can serve (database answers, migrations applied).
@@ -46,6 +60,7 @@ func New(cfg Config, ready ReadyFunc, log *slog.Logger) *Server {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+	s.router.Use(recordRoute)
 	return s
 }
 
@@ -70,11 +85,30 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 // Handler is the router wrapped in the request-id and logging middleware.
-func (s *Server) Handler() http.Handler { return s.logRequests(s.router) }
+func (s *Server) Handler() http.Handler { return s.fromProxy(s.logRequests(s.router)) }
 
 type ctxKey int
 
-const requestIDKey ctxKey = 0
+const (
+	requestIDKey ctxKey = iota
+	routeKey
+	schemeKey
+)
+
+// recordRoute notes the matched route's pattern for the request's log
+// line and metrics (a router middleware: it runs once a route matched).
+func recordRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := r.Context().Value(routeKey).(*string); ok {
+			if cur := mux.CurrentRoute(r); cur != nil {
+				if t, err := cur.GetPathTemplate(); err == nil {
+					*p = t
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // RequestID returns the id of the request being served, for history entries.
 func RequestID(ctx context.Context) string {
@@ -116,6 +150,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
+		route := new(string)
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -129,10 +164,24 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			if sw.code >= 500 {
 				level = slog.LevelError
 			}
+			if sw.code == 0 {
+				sw.code = http.StatusOK // nothing written: net/http answers 200
+			}
+			d := time.Since(start)
 			s.log.Log(r.Context(), level, "request", "request_id", id, "method", r.Method, "path", logPath(r.URL.Path),
-				"status", sw.code, "bytes", sw.bytes, "duration", time.Since(start), "remote", r.RemoteAddr)
+				"status", sw.code, "bytes", sw.bytes, "duration", d, "remote", r.RemoteAddr, "proto", Scheme(r))
+			if s.cfg.Observe != nil {
+				rt := *route
+				if rt == "" {
+					rt = "unmatched"
+				}
+				s.cfg.Observe(rt, r.Method, sw.code, d)
+			}
 		}()
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx = core.WithRequestID(ctx, id) // history entries written without an actor's id name it too
+		ctx = context.WithValue(ctx, routeKey, route)
+		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
 }
 
@@ -142,6 +191,9 @@ func (s *Server) Listen() (net.Listener, error) {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS.TLSConfig())
 	}
 	return ln, nil
 }
