@@ -3,7 +3,7 @@
 #   make deb     Debian package in dist/ (nfpm), from a fresh `make build`
 #   make test    go vet + go test (what CI runs)
 
-NFPM_VERSION ?= v2.44.0
+NFPM_VERSION ?= v2.45.0
 GIT_VERSION  := $(shell git describe --tags --match 'v[0-9]*' 2>/dev/null | sed 's/^v//')
 VERSION      ?= $(if $(GIT_VERSION),$(GIT_VERSION),0.0.0~dev)
 COMMIT       ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)

@@ -14,7 +14,20 @@ var (
 	ErrUnauthorized = errors.New("unauthorized")
 	ErrInvalid      = errors.New("invalid")
 	ErrTransition   = errors.New("illegal status transition")
+	ErrUnavailable  = errors.New("unavailable")
 )
+
+// UnavailableError is a store that cannot take writes (disk full, a
+// read-only database): retryable once the operator fixed it, never a client
+// error.
+type UnavailableError struct {
+	Reason string // "the disk is full", "the database is read-only", …
+}
+
+func (e *UnavailableError) Error() string { return "the database cannot be written: " + e.Reason }
+
+// Unwrap makes errors.Is(err, ErrUnavailable) true.
+func (e *UnavailableError) Unwrap() error { return ErrUnavailable }
 
 // NotFoundError names what was not found.
 type NotFoundError struct {

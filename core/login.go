@@ -106,7 +106,15 @@ func (s *Service) login(ctx context.Context, in LoginInput, locked *bool) (*Logi
 		return nil, fmt.Errorf("login: %w", err)
 	}
 	if !u.Status.CanLogIn() {
-		s.burnHash(in.Password)
+		// The status is told only to who knows the password: anyone else
+		// gets the answer an unknown username gets (no user enumeration).
+		ok, err := s.checkPassword(ctx, u, in.Password)
+		if err != nil {
+			return nil, fmt.Errorf("login: %w", err)
+		}
+		if !ok {
+			return nil, errBadCredentials
+		}
 		return nil, &LoginError{Reason: "the account is " + string(u.Status), Status: u.Status}
 	}
 	ok, err := s.checkPassword(ctx, u, in.Password)

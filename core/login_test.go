@@ -106,8 +106,11 @@ func TestLoginRefusals(t *testing.T) {
 		{"unknown user says nothing about existence", "ghost@example.com", goodPW, core.AudienceConsole, "invalid username or password"},
 		{"wrong password", "r@example.com", "nope-nope", core.AudienceConsole, "invalid username or password"},
 		{"empty password", "r@example.com", "", core.AudienceConsole, "invalid username or password"},
-		{"invited user", "p@example.com", goodPW, core.AudienceConsole, "the account is invited"},
+		// An invited user has no password yet: nobody can prove to know it,
+		// so nobody learns that the account exists.
+		{"invited user", "p@example.com", goodPW, core.AudienceConsole, "invalid username or password"},
 		{"disabled user", "d@example.com", goodPW, core.AudienceConsole, "the account is disabled"},
+		{"disabled user, wrong password says nothing", "d@example.com", "nope-nope", core.AudienceConsole, "invalid username or password"},
 		{"bad audience", "r@example.com", goodPW, "mobile", "audience"},
 	}
 	for _, tt := range tests {

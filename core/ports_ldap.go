@@ -44,6 +44,7 @@ type SyncState struct {
 	Watermark  string     `json:"watermark" db:"watermark"`
 	LastFullAt *time.Time `json:"last_full_at,omitempty" db:"last_full_at"`
 	LastRunAt  *time.Time `json:"last_run_at,omitempty" db:"last_run_at"`
+	LeaseOwner string     `json:"-" db:"lease_owner"` // the process holding the run lease, if any
 }
 
 // SyncRun is the record of one directory sync run.

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/rosterhq/roster/core"
 )
 
 // Scheduler runs each source on its own interval until its context ends. A
@@ -17,6 +19,12 @@ type Scheduler struct {
 	wg      sync.WaitGroup
 	// OnRun, when set, sees every report (metrics).
 	OnRun func(*Report, error)
+	// RetryInitial is the delay before retrying a run that failed (the
+	// directory down, a connection lost mid-read); it doubles with each
+	// further failure up to RetryMax, and never exceeds the interval.
+	// Defaults: 30s and 10m. A run refused by the deletion guard is not
+	// retried early: the directory answered, retrying changes nothing.
+	RetryInitial, RetryMax time.Duration
 	// Gate, when set, says whether this process may run the source's
 	// schedule now (it holds the source's lease among replicas); when it
 	// may not, the loop asks again every Poll, and runs as soon as it may.
@@ -52,8 +60,17 @@ func (sc *Scheduler) loop(ctx context.Context, s *Source) {
 	if interval <= 0 {
 		interval = 15 * time.Minute
 	}
+	retryInitial, retryMax := sc.RetryInitial, sc.RetryMax
+	if retryInitial <= 0 {
+		retryInitial = 30 * time.Second
+	}
+	if retryMax <= 0 {
+		retryMax = 10 * time.Minute
+	}
+	retryMax = min(retryMax, interval)
 	t := time.NewTimer(0)
 	defer t.Stop()
+	var backoff time.Duration
 	for {
 		select {
 		case <-ctx.Done():
@@ -65,12 +82,30 @@ func (sc *Scheduler) loop(ctx context.Context, s *Source) {
 			continue
 		}
 		rep, err := s.Run(ctx, RunOptions{})
-		if err != nil && !errors.Is(err, context.Canceled) {
-			sc.log.Warn("scheduled ldap sync did not complete", "source", s.Name(), "status", rep.Status, "err", err)
+		if ctx.Err() != nil {
+			if sc.OnRun != nil {
+				sc.OnRun(rep, err)
+			}
+			return
+		}
+		next := interval
+		if err != nil && !errors.Is(err, core.ErrGuard) && !errors.Is(err, ErrBusy) {
+			if backoff == 0 {
+				backoff = retryInitial
+			} else {
+				backoff *= 2
+			}
+			backoff = min(backoff, retryMax)
+			next = backoff
+		} else {
+			backoff = 0
+		}
+		if err != nil {
+			sc.log.Warn("scheduled ldap sync did not complete", "source", s.Name(), "status", rep.Status, "err", err, "retry_in", next)
 		}
 		if sc.OnRun != nil {
 			sc.OnRun(rep, err)
 		}
-		t.Reset(interval)
+		t.Reset(next)
 	}
 }

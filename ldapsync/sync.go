@@ -232,7 +232,18 @@ func (s *Source) lease(ctx context.Context) (func(), error) {
 	if leaseTTL <= 0 {
 		leaseTTL = defaultLeaseTTL
 	}
-	if err := s.svc.AcquireSyncLease(ctx, s.core.OrgID, s.cfg.Name, s.owner, leaseTTL); err != nil {
+	err := s.svc.AcquireSyncLease(ctx, s.core.OrgID, s.cfg.Name, s.owner, leaseTTL)
+	if errors.Is(err, core.ErrLeaseHeld) {
+		// A process on this host that was killed (kill -9, OOM) cannot give
+		// its lease back: take it over rather than wait for it to expire.
+		if st, serr := s.svc.SyncState(ctx, s.core.OrgID, s.cfg.Name); serr == nil && deadLocalOwner(st.LeaseOwner, s.owner) {
+			s.log.Warn("taking over the run lease of a process that is gone", "owner", st.LeaseOwner)
+			if rerr := s.svc.ReleaseSyncLease(ctx, s.cfg.Name, st.LeaseOwner); rerr == nil {
+				err = s.svc.AcquireSyncLease(ctx, s.core.OrgID, s.cfg.Name, s.owner, leaseTTL)
+			}
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("run lease: %w", err)
 	}
 	done := make(chan struct{})

@@ -24,7 +24,7 @@ import (
 // env is a real roster: a migrated SQLite file, the core service, the HTTP
 // server with the SCIM door mounted, on a real listener.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	st    *store.Store
 	svc   *core.Service
 	srv   *httptest.Server
@@ -55,7 +55,7 @@ type envOpt struct {
 	settings *core.DirectorySettings
 }
 
-func newEnv(t *testing.T, opts ...func(*envOpt)) *env {
+func newEnv(t testing.TB, opts ...func(*envOpt)) *env {
 	t.Helper()
 	o := envOpt{cfg: scim.Config{AuthCacheTTL: -1}}
 	for _, f := range opts {

@@ -251,9 +251,12 @@ func (h *Handler) toSCIM(r *http.Request, err error) *Error {
 	var te *core.TransitionError
 	var fe *core.ForbiddenError
 	var mb *http.MaxBytesError
+	var ue *core.UnavailableError
 	switch {
 	case errors.As(err, &se):
 		return se
+	case errors.As(err, &ue):
+		return &Error{Status: http.StatusServiceUnavailable, Detail: ue.Error() + "; retry later"}
 	case errors.As(err, &mb):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("the request body exceeds %d bytes (maxPayloadSize)", mb.Limit)}
 	case errors.As(err, &ve):

@@ -39,6 +39,12 @@ func (s *syncer) swap(ctx context.Context, sources []*ldapsync.Source) {
 	s.stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// A source the new config dropped no longer authenticates its users.
+	for _, name := range s.names {
+		if !slices.ContainsFunc(sources, func(src *ldapsync.Source) bool { return src.Name() == name }) {
+			s.a.svc.RegisterDirectoryAuthenticator("ldap:"+name, nil)
+		}
+	}
 	s.names = s.names[:0]
 	for _, src := range sources {
 		// Directory users log in by binding to their directory, under roster's rules.

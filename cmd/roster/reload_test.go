@@ -164,6 +164,20 @@ ldap:
 	if v := value(scrape(t, nil, d.base), "roster_config_reloads_total", "result=rejected"); v != 4 {
 		t.Errorf("rejected reloads: %v", v)
 	}
+	// Directory users log in through the source; once a reload drops the
+	// source, they no longer can.
+	if code, _ := call(t, nil, "POST", d.base+"/api/v1/auth/login", "", `{"username":"user0001","password":"pw-user0001"}`); code != 200 {
+		t.Fatalf("directory login: %d", code)
+	}
+	writeConfig(t, dir, base+"log: {level: info}\n")
+	at = d.hup(t)
+	d.waitLog(t, at, `msg="config reloaded"`)
+	if s := sources(); len(s) != 0 {
+		t.Fatalf("sources after dropping corp: %v", s)
+	}
+	if code, _ := call(t, nil, "POST", d.base+"/api/v1/auth/login", "", `{"username":"user0002","password":"pw-user0002"}`); code != 401 {
+		t.Fatalf("directory login after its source was dropped: %d", code)
+	}
 	d.stop(t)
 }
 

@@ -240,7 +240,7 @@ func TestServeSpeaksTheNotifyProtocol(t *testing.T) {
 	for range 3 {
 		n.next(t, "WATCHDOG=1", 2*time.Second)
 	}
-	if el := time.Since(start); el > 1500*time.Millisecond {
+	if el := time.Since(start); el > 2500*time.Millisecond { // 900 ms nominal; slack for a loaded machine
 		t.Fatalf("3 watchdog pings took %s with WATCHDOG_USEC=600ms", el)
 	}
 	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {

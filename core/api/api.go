@@ -154,7 +154,11 @@ func (a *API) errorBody(r *http.Request, err error) (int, *errorBody) {
 	var te *core.TransitionError
 	var fe *core.ForbiddenError
 	var le *core.LoginError
+	var ue *core.UnavailableError
 	switch {
+	case errors.As(err, &ue):
+		a.log.Error("request failed: storage", "request_id", a.cfg.RequestID(r.Context()), "path", r.URL.Path, "err", err)
+		status, body.Error.Code, body.Error.Message = http.StatusServiceUnavailable, "unavailable", ue.Error()+"; try again later"
 	case errors.As(err, &he):
 		status, body.Error.Code, body.Error.Message, body.Error.Field = he.status, he.code, he.msg, he.field
 	case errors.As(err, &ve):
@@ -191,6 +195,9 @@ func trimContext(err error) string {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "30")
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

@@ -82,6 +82,9 @@ func (a *API) importUsers(w http.ResponseWriter, r *http.Request) error {
 	rows, err := importer.Parse(body, format, core.MaxImportRows)
 	if err != nil {
 		var fe *importer.Error
+		if errors.As(err, &fe) && fe.TooLarge {
+			return &httpError{status: http.StatusRequestEntityTooLarge, code: "too_large", field: "file", msg: fe.Error()}
+		}
 		if errors.As(err, &fe) {
 			return &httpError{status: http.StatusBadRequest, code: "invalid_file", field: "file", msg: fe.Error()}
 		}

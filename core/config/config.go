@@ -292,7 +292,7 @@ func (ps Problems) Error() string {
 }
 
 func (ps *Problems) add(path, format string, args ...any) {
-	*ps = append(*ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+	*ps = append(*ps, Problem{Path: orRoot(path), Message: fmt.Sprintf(format, args...)})
 }
 
 // Load reads, expands and validates a config file. An empty path gives Default().
@@ -437,6 +437,9 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, lines map[int]string, 
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i].Value
 			p := join(path, k)
+			if k == "" {
+				p = join(path, `""`) // an empty key still gets a visible path
+			}
 			if seen[k] {
 				ps.add(p, "appears twice (line %d)", n.Content[i].Line)
 			}

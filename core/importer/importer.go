@@ -31,9 +31,10 @@ const MaxBytes = 32 << 20
 
 // Error is a problem with the file as a whole or with one line of it.
 type Error struct {
-	Line   int    // 0 when it concerns the whole file
-	Column string // the header name, when it concerns one column
-	Msg    string
+	Line     int    // 0 when it concerns the whole file
+	Column   string // the header name, when it concerns one column
+	Msg      string
+	TooLarge bool // the file is over MaxBytes
 }
 
 func (e *Error) Error() string {
@@ -114,7 +115,7 @@ func Parse(r io.Reader, f Format, maxRows int) ([]core.ImportRow, error) {
 		return nil, &Error{Msg: "cannot read the file: " + err.Error()}
 	}
 	if len(data) > MaxBytes {
-		return nil, &Error{Msg: fmt.Sprintf("the file is over %d MiB", MaxBytes>>20)}
+		return nil, &Error{Msg: fmt.Sprintf("the file is over %d MiB", MaxBytes>>20), TooLarge: true}
 	}
 	var records func(yield func(line int, rec []string, err error) bool)
 	switch f {

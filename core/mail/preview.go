@@ -80,6 +80,10 @@ func preview(r *Renderer, src TemplateSource, orgOf OrgOf, req *http.Request) (*
 		in.Kind, in.Language = core.MailKind(q.Get("kind")), q.Get("language")
 	case http.MethodPost:
 		if err := json.NewDecoder(http.MaxBytesReader(nil, req.Body, 4*core.MaxMailBody)).Decode(&in); err != nil {
+			var mb *http.MaxBytesError
+			if errors.As(err, &mb) {
+				return nil, mb
+			}
 			return nil, fieldErr("body", "is not a JSON preview request: %v", err)
 		}
 	default:
@@ -131,7 +135,10 @@ func writePreviewError(w http.ResponseWriter, err error) {
 	code, status, field := "internal", http.StatusInternalServerError, ""
 	msg := "internal error"
 	var ve *core.ValidationError
+	var mb *http.MaxBytesError
 	switch {
+	case errors.As(err, &mb):
+		code, status, msg = "too_large", http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is over %d bytes", mb.Limit)
 	case errors.As(err, &ve):
 		code, status, field, msg = "invalid", http.StatusBadRequest, ve.Field(), ve.Error()
 	case errors.Is(err, errMethod):

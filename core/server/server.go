@@ -40,7 +40,13 @@ type Config struct {
 	// pattern ("unmatched" when no route matched), method, status and
 	// duration (for metrics).
 	Observe func(route, method string, status int, d time.Duration)
+	// MaxBodyBytes bounds every request body (default 64 MiB, above the
+	// largest a route accepts: a 32 MiB import). Routes set tighter limits.
+	MaxBodyBytes int64
 }
+
+// DefaultMaxBodyBytes is the server-wide request body bound.
+const DefaultMaxBodyBytes = 64 << 20
 
 // ReadyFunc reports whether the daemon can serve (database answers, migrations applied).
 type ReadyFunc func(ctx context.Context) error
@@ -55,6 +61,9 @@ type Server struct {
 
 // New builds a server. Doors add their routes with Router() before Serve.
 func New(cfg Config, ready ReadyFunc, log *slog.Logger) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
 	s := &Server{cfg: cfg, router: mux.NewRouter(), log: log.With("component", "http"), ready: ready}
 	s.router.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -84,8 +93,42 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// Handler is the router wrapped in the request-id and logging middleware.
-func (s *Server) Handler() http.Handler { return s.fromProxy(s.logRequests(s.router)) }
+// Handler is the router wrapped in the request-id and logging middleware,
+// the default security headers and the body bound.
+func (s *Server) Handler() http.Handler {
+	return s.fromProxy(s.logRequests(securityHeaders(limitBody(s.cfg.MaxBodyBytes, s.router))))
+}
+
+// securityHeaders sets safe defaults on every response before the handler
+// runs, so that a handler (the console, with its own CSP) can override them
+// with w.Header().Set.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody answers 413 to a body declared larger than max without reading
+// it, and bounds bodies of unknown length.
+func limitBody(max int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			w.Header().Set("Connection", "close")
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"error": map[string]string{
+				"code": "too_large", "message": fmt.Sprintf("the request body is over %d bytes", max)}})
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, max)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 type ctxKey int
 
@@ -201,6 +244,11 @@ func (s *Server) Listen() (net.Listener, error) {
 // Serve serves on ln until ctx is done, then shuts down gracefully: in-flight
 // requests finish (up to ShutdownTimeout).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	// Requests get a context that outlives ctx by the grace period: in-flight
+	// work finishes, and what is still running when the grace is over is
+	// cancelled (its transaction rolls back) instead of being cut mid-write.
+	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelReqs()
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
@@ -208,6 +256,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -219,7 +268,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("shutting down", "grace", s.cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
+	err := hs.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.log.Warn("grace period over: cancelling the requests still running", "grace", s.cfg.ShutdownTimeout)
+		cancelReqs()
+		cctx, cancel := context.WithTimeout(context.Background(), cancelGrace)
+		defer cancel()
+		if err = hs.Shutdown(cctx); err != nil {
+			s.log.Error("requests did not stop after cancellation; closing their connections", "err", err)
+			err = hs.Close()
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -227,3 +287,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	return nil
 }
+
+// cancelGrace is how long cancelled requests get to roll back and answer.
+const cancelGrace = 5 * time.Second

@@ -70,7 +70,8 @@ type Store struct {
 	bulk   *sqlx.DB // read-only, one connection, no memory map: large one-off reads
 	log    *slog.Logger
 	migs   fs.FS
-	batch  txBatcher // group commit for InTxBatched (batch.go)
+	batch  txBatcher  // group commit for InTxBatched (batch.go)
+	fault  writeFault // the last write the storage refused (fault.go)
 	d      *dialect
 }
 
@@ -200,7 +201,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// Ready reports whether the database answers and every migration is applied.
+// Ready reports whether the database answers, every migration is applied,
+// and it takes writes (fault.go).
 func (s *Store) Ready(ctx context.Context) error {
 	if err := s.r.PingContext(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
@@ -216,12 +218,12 @@ func (s *Store) Ready(ctx context.Context) error {
 	if pending {
 		return errors.New("database migrations are pending")
 	}
-	return nil
+	return s.writable(ctx)
 }
 
 // InTx runs fn in a read-write transaction.
 func (s *Store) InTx(ctx context.Context, fn func(core.Tx) error) error {
-	return s.run(ctx, s.w, fn)
+	return s.writeOutcome(s.run(ctx, s.w, fn))
 }
 
 // View runs fn in a read-only transaction.

@@ -163,7 +163,7 @@ func (t *tx) SourceGroups(ctx context.Context, orgID, source string) ([]core.Gro
 
 func (t *tx) SyncState(ctx context.Context, source string) (*core.SyncState, error) {
 	var st core.SyncState
-	if err := t.get(ctx, &st, "sync state", source, `SELECT source, org_id, watermark, last_full_at, last_run_at
+	if err := t.get(ctx, &st, "sync state", source, `SELECT source, org_id, watermark, last_full_at, last_run_at, lease_owner
 		FROM ldap_sync_state WHERE source = ?`, source); err != nil {
 		return nil, err
 	}

@@ -54,6 +54,8 @@ type Server struct {
 	URL  string
 	cmd  *exec.Cmd
 	done chan struct{}
+	// port, tlsPort: kept across Restart.
+	port, tlsPort int
 }
 
 // Require skips the test when slapd is missing, or fails it under CI.
@@ -210,11 +212,16 @@ func build(t TB, dir string, data io.Reader) {
 func (s *Server) start() {
 	t := s.t
 	t.Helper()
-	port := FreePort(t)
-	s.URL = fmt.Sprintf("ldap://127.0.0.1:%d", port)
+	if s.port == 0 {
+		s.port = FreePort(t)
+		if s.tls {
+			s.tlsPort = FreePort(t)
+		}
+	}
+	s.URL = fmt.Sprintf("ldap://127.0.0.1:%d", s.port)
 	listen := s.URL + "/"
 	if s.tls {
-		s.LDAPSURL = fmt.Sprintf("ldaps://127.0.0.1:%d", FreePort(t))
+		s.LDAPSURL = fmt.Sprintf("ldaps://127.0.0.1:%d", s.tlsPort)
 		listen += " " + s.LDAPSURL + "/"
 	}
 	log, err := os.Create(filepath.Join(s.dir, "slapd.log"))
@@ -264,6 +271,14 @@ func (s *Server) Stop() {
 		_ = s.cmd.Process.Kill()
 		<-s.done
 	}
+}
+
+// Restart starts a stopped server again on the same address (a directory
+// back after an outage). It stops a running one first.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	s.start()
 }
 
 // Modify applies LDIF changes (changetype records) as the admin.
