@@ -443,3 +443,28 @@ func TestPostgresLookupsUseIndexes(t *testing.T) {
 		}
 	}
 }
+
+// A value with NUL (which PostgreSQL text cannot hold) finds nothing on
+// both drivers, rather than failing the request.
+func TestNULValuesFindNothing(t *testing.T) {
+	pgtest.ForEachDriver(t, func(t *testing.T, driver, dsn string) {
+		ctx := context.Background()
+		st := openMigrated(t, driver, dsn)
+		if err := st.InTx(ctx, func(tx core.Tx) error { return tx.InsertUser(ctx, newUser("nul", "nul@example.com")) }); err != nil {
+			t.Fatal(err)
+		}
+		err := st.View(ctx, func(tx core.Tx) error {
+			if _, err := tx.UserByUsername(ctx, defaultOrg, "nul\x00"); !errors.Is(err, core.ErrNotFound) {
+				return fmt.Errorf("by username: %v", err)
+			}
+			us, total, err := tx.FilterUsers(ctx, core.DirectoryQuery{OrgID: defaultOrg, Limit: 10, Filter: core.Cmp(core.AttrEmail, core.OpEq, "nul@example.com\x00")})
+			if err != nil || len(us) != 0 || total != 0 {
+				return fmt.Errorf("filter: %d users, total %d, %v", len(us), total, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

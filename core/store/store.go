@@ -308,6 +308,15 @@ func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 }
 
 func (t *tx) get(ctx context.Context, dst any, kind, key, q string, args ...any) error {
+	if t.d.pg() && hasNUL(args) {
+		// PostgreSQL text cannot hold NUL: no row has such a value (a
+		// hostile login name, say). Find nothing rather than fail.
+		if n, ok := dst.(*int); ok {
+			*n = 0
+			return nil
+		}
+		return &core.NotFoundError{Kind: kind, Key: key}
+	}
 	err := t.tx.GetContext(ctx, dst, t.tx.Rebind(q), args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &core.NotFoundError{Kind: kind, Key: key}
@@ -316,7 +325,20 @@ func (t *tx) get(ctx context.Context, dst any, kind, key, q string, args ...any)
 }
 
 func (t *tx) sel(ctx context.Context, dst any, q string, args ...any) error {
+	if t.d.pg() && hasNUL(args) {
+		return nil // as in get: no stored value holds NUL
+	}
 	return mapErr(t.tx.SelectContext(ctx, dst, t.tx.Rebind(q), args...))
+}
+
+// hasNUL reports whether a bound text value contains U+0000.
+func hasNUL(args []any) bool {
+	for _, a := range args {
+		if s, ok := a.(string); ok && strings.IndexByte(s, 0) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // uniqueFields maps a column named in a uniqueness violation to the field it guards.
@@ -346,6 +368,10 @@ func mapErr(err error) error {
 		return &core.ConflictError{Field: "", Message: msg}
 	}
 	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "22021" {
+		// A write of text with NUL (or invalid UTF-8): bad input, not a server fault.
+		return &core.ValidationError{Problems: []core.FieldError{{Field: "", Message: "contains a character that cannot be stored (NUL or invalid UTF-8)"}}}
+	}
 	if errors.As(err, &pe) && pe.Code == "23505" {
 		// Name the columns as SQLite does ("table.column, …"), from the
 		// detail "Key (a, b)=(…) already exists.", so one table maps both.
