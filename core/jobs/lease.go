@@ -40,15 +40,19 @@ func (e *Elector) Owner() string { return e.owner }
 func (e *Elector) TTL() time.Duration { return e.ttl }
 
 // Hold starts competing for the lease name until ctx ends; then it gives
-// the lease up (so another process takes over at once). The returned
-// channel closes when that is done; Wait waits for every Hold.
+// the lease up (so another process takes over at once). The first attempt
+// is made before Hold returns, so a lone process holds its leases at once.
+// The returned channel closes when the lease is given up; Wait waits for
+// every Hold.
 func (e *Elector) Hold(ctx context.Context, name string) <-chan struct{} {
 	done := make(chan struct{})
+	had := false
+	ok := e.try(ctx, name, &had)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
 		defer close(done)
-		e.hold(ctx, name)
+		e.hold(ctx, name, ok, had)
 	}()
 	return done
 }
@@ -56,32 +60,37 @@ func (e *Elector) Hold(ctx context.Context, name string) <-chan struct{} {
 // Wait returns when every Hold has ended and released its lease.
 func (e *Elector) Wait() { e.wg.Wait() }
 
-func (e *Elector) hold(ctx context.Context, name string) {
-	had := false
+// try takes or renews the lease once and records the outcome; had tracks
+// whether this process held it, for the log.
+func (e *Elector) try(ctx context.Context, name string, had *bool) bool {
+	start := e.now()
+	ok, err := e.leaser.TryLease(ctx, name, e.owner, start, e.ttl)
+	if err != nil && ctx.Err() == nil {
+		e.log.Warn("lease renewal failed", "lease", name, "err", err)
+	}
+	e.mu.Lock()
+	switch {
+	case ok:
+		// Act as the holder a little less long than the lease, so that
+		// this process stops before another may start.
+		e.held[name] = start.Add(e.ttl - e.ttl/10)
+	case err == nil:
+		delete(e.held, name) // another holds it
+	}
+	e.mu.Unlock()
+	if ok != *had && err == nil {
+		if ok {
+			e.log.Info("lease taken: this replica runs the task", "lease", name, "owner", e.owner)
+		} else {
+			e.log.Info("lease lost: another replica runs the task", "lease", name)
+		}
+		*had = ok
+	}
+	return ok
+}
+
+func (e *Elector) hold(ctx context.Context, name string, ok, had bool) {
 	for {
-		start := e.now()
-		ok, err := e.leaser.TryLease(ctx, name, e.owner, start, e.ttl)
-		if err != nil && ctx.Err() == nil {
-			e.log.Warn("lease renewal failed", "lease", name, "err", err)
-		}
-		e.mu.Lock()
-		switch {
-		case ok:
-			// Act as the holder a little less long than the lease, so that
-			// this process stops before another may start.
-			e.held[name] = start.Add(e.ttl - e.ttl/10)
-		case err == nil:
-			delete(e.held, name) // another holds it
-		}
-		e.mu.Unlock()
-		if ok != had && err == nil {
-			if ok {
-				e.log.Info("lease taken: this replica runs the task", "lease", name, "owner", e.owner)
-			} else {
-				e.log.Info("lease lost: another replica runs the task", "lease", name)
-			}
-			had = ok
-		}
 		wait := e.ttl / 6
 		if ok {
 			wait = e.ttl / 3
@@ -101,6 +110,7 @@ func (e *Elector) hold(ctx context.Context, name string) {
 			return
 		case <-time.After(wait):
 		}
+		ok = e.try(ctx, name, &had)
 	}
 }
 

@@ -122,3 +122,38 @@ func waitUntil(t *testing.T, d time.Duration, ok func() bool, what string) {
 }
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// A lone process (SQLite, one replica) holds its leases from the start:
+// its jobs run at once, not a poll later.
+func TestRunLeasedLoneProcessRunsAtOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: t.TempDir() + "/r.db"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	el := NewElector(st, "solo", 30*time.Second, nil)
+	ran := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		RunLeased(ctx, slog.New(slog.DiscardHandler), el, Job{Name: "dormancy", Every: time.Hour, Run: func(context.Context) (int64, error) {
+			select {
+			case ran <- struct{}{}:
+			default:
+			}
+			return 0, nil
+		}})
+		el.Wait()
+	}()
+	select {
+	case <-ran:
+	case <-time.After(2 * time.Second): // the first poll would come after 5s
+		t.Fatal("the job did not run at start")
+	}
+	cancel()
+	<-done
+}
