@@ -84,7 +84,7 @@ func (e *crashEnv) mailOnce(want []string) {
 	// ends: a dead worker cannot be told from a slow one on another host.
 	deadline := time.Now().Add(6 * time.Minute)
 	for dbInt(t, e.db, `SELECT COUNT(*) FROM mail_outbox WHERE state IN ('queued','sending')`) > 0 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(time.Second)
 	}
 	if n := dbInt(t, e.db, `SELECT COUNT(*) FROM mail_outbox WHERE state IN ('queued','sending','failed')`); n != 0 {
 		t.Errorf("%d mails not sent", n)
@@ -136,7 +136,7 @@ func TestStressCrashDuringLDAPSync(t *testing.T) {
 		if at >= stressLDAPUsers || time.Now().After(deadline) {
 			t.Fatalf("could not catch the sync mid-apply (%d users)", at)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(250 * time.Millisecond) // batches of 5,000 take seconds; polling must not starve the daemon
 	}
 	d.kill9(t)
 	got := dbInt(t, e.db, `SELECT COUNT(*) FROM users WHERE source = 'ldap:corp'`)
@@ -150,7 +150,7 @@ func TestStressCrashDuringLDAPSync(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("no successful sync after the restart")
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(time.Second)
 	}
 	d.stop(t)
 	e.afterCrash()
@@ -203,7 +203,7 @@ func TestStressCrashDuringImport(t *testing.T) {
 		if at >= rows || time.Now().After(deadline) {
 			t.Fatalf("could not catch the import mid-way (%d users)", at)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 	d.kill9(t)
 	if err := <-done; err == nil {
