@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/google/uuid"
 )
 
 // CreateToken issues a bearer token for an organisation and returns its
@@ -43,7 +41,7 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, orgID, name string, 
 	if err != nil {
 		return "", nil, err
 	}
-	t := &APIToken{ID: uuid.NewString(), OrgID: orgID, Name: name, Scope: scope, TokenHash: HashSecret(secret), CreatedAt: s.now()}
+	t := &APIToken{ID: newID(), OrgID: orgID, Name: name, Scope: scope, TokenHash: HashSecret(secret), CreatedAt: s.now()}
 	if userID != "" {
 		t.UserID = &userID
 	}
@@ -126,7 +124,7 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, orgID, name, source,
 		return nil, err
 	}
 	now := s.now()
-	g := &Group{ID: uuid.NewString(), OrgID: orgID, Name: strings.TrimSpace(name), Source: source, ExternalID: externalID, CreatedAt: now, UpdatedAt: now}
+	g := &Group{ID: newID(), OrgID: orgID, Name: strings.TrimSpace(name), Source: source, ExternalID: externalID, CreatedAt: now, UpdatedAt: now}
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		if _, err := tx.GroupByName(ctx, orgID, g.Name); err == nil {
 			return &ConflictError{Field: "name", Message: fmt.Sprintf("a group %q already exists", g.Name)}
@@ -189,7 +187,7 @@ func (s *Service) CreateApp(ctx context.Context, a Actor, orgID, name string) (*
 	if err := authorizeOrgSettings(a); err != nil {
 		return nil, err
 	}
-	app := &App{ID: uuid.NewString(), OrgID: orgID, Name: strings.TrimSpace(name), CreatedAt: s.now()}
+	app := &App{ID: newID(), OrgID: orgID, Name: strings.TrimSpace(name), CreatedAt: s.now()}
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		if err := tx.InsertApp(ctx, app); err != nil {
 			return err

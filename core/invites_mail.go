@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // inviteTokenRE is the shape of an invitation token: the prefix and 32
@@ -31,7 +29,7 @@ func (s *Service) queueInviteMail(ctx context.Context, tx Tx, u *User, token, la
 	}
 	now := s.now()
 	m := &OutboxMail{
-		ID: uuid.NewString(), OrgID: u.OrgID, UserID: u.ID, RefID: inv.ID, Kind: MailInvite,
+		ID: newID(), OrgID: u.OrgID, UserID: u.ID, RefID: inv.ID, Kind: MailInvite,
 		Language: language, To: u.Email, Token: token, State: MailQueued, NextAttemptAt: now, CreatedAt: now,
 	}
 	if err := tx.InsertMail(ctx, m); err != nil {
@@ -276,6 +274,12 @@ func truncateReason(r string) string {
 // MailStats counts the outbox by state (queue depth = Queued + Sending).
 func (s *Service) MailStats(ctx context.Context) (MailStats, error) {
 	return read(ctx, s.store, func(tx Tx) (MailStats, error) { return tx.MailStats(ctx) })
+}
+
+// UserStatusCounts counts users by status across organisations, for the
+// daemon's metrics.
+func (s *Service) UserStatusCounts(ctx context.Context) (map[Status]int64, error) {
+	return read(ctx, s.store, func(tx Tx) (map[Status]int64, error) { return tx.UserStatusCounts(ctx) })
 }
 
 // UserMail lists the mails queued for a user, oldest first, for admins

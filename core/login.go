@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // LoginInput is a password login.
@@ -64,6 +62,23 @@ func (s *Service) directoryAuthenticator(source string) DirectoryAuthenticator {
 // success resets the count, records the login time, and flags a password the
 // policy considers expired for change.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error) {
+	locked := false
+	res, err := s.login(ctx, in, &locked)
+	if s.obs != nil {
+		var le *LoginError
+		switch {
+		case err == nil:
+			s.obs.LoginAttempt(LoginSuccess)
+		case locked:
+			s.obs.LoginAttempt(LoginLockout)
+		case errors.As(err, &le):
+			s.obs.LoginAttempt(LoginFailure)
+		}
+	}
+	return res, err
+}
+
+func (s *Service) login(ctx context.Context, in LoginInput, locked *bool) (*LoginResult, error) {
 	if !in.Audience.Valid() {
 		return nil, invalid("audience", "%q is not one of console, catalog", in.Audience)
 	}
@@ -122,6 +137,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 			cur.UpdatedAt = now
 			if cur.FailedLogins >= s.cfg.LockoutThreshold {
 				s.log.Warn("user locked after failed logins", "user_id", cur.ID, "failures", cur.FailedLogins)
+				*locked = true
 				return s.transition(ctx, tx, SystemActor("lockout"), cur, ActLock)
 			}
 			if err := tx.UpdateUser(ctx, cur); err != nil {
@@ -147,7 +163,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 		if err != nil {
 			return err
 		}
-		sess := &Session{ID: uuid.NewString(), OrgID: cur.OrgID, UserID: cur.ID, TokenHash: HashSecret(token), Audience: in.Audience, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
+		sess := &Session{ID: newID(), OrgID: cur.OrgID, UserID: cur.ID, TokenHash: HashSecret(token), Audience: in.Audience, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
 		if err := tx.InsertSession(ctx, sess); err != nil {
 			return err
 		}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/google/uuid"
 )
 
 // GroupMessage is a mail an admin or user manager sends to every member of
@@ -111,7 +109,7 @@ func (s *Service) MessageGroup(ctx context.Context, a Actor, orgID, groupID stri
 			if lang == "" {
 				lang = PickMailLanguage(u.Language)
 			}
-			if err := tx.InsertMail(ctx, &OutboxMail{ID: uuid.NewString(), OrgID: orgID, UserID: u.ID, RefID: g.ID,
+			if err := tx.InsertMail(ctx, &OutboxMail{ID: newID(), OrgID: orgID, UserID: u.ID, RefID: g.ID,
 				Kind: MailGroupMessage, Language: lang, To: u.Email, Subject: m.Subject, Body: m.Body, Sender: sender, GroupName: g.Name,
 				State: MailQueued, NextAttemptAt: now, CreatedAt: now}); err != nil {
 				return err

@@ -7,8 +7,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // PrefixReset marks password-reset tokens.
@@ -49,14 +47,14 @@ func (s *Service) issuePasswordReset(ctx context.Context, tx Tx, a Actor, u *Use
 	if err := tx.CancelUserMail(ctx, u.ID, MailPasswordReset, now); err != nil {
 		return err
 	}
-	r := &PasswordReset{ID: uuid.NewString(), OrgID: u.OrgID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, ExpiresAt: now.Add(PasswordResetValidFor)}
+	r := &PasswordReset{ID: newID(), OrgID: u.OrgID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, ExpiresAt: now.Add(PasswordResetValidFor)}
 	if err := tx.InsertPasswordReset(ctx, r); err != nil {
 		return err
 	}
 	if language == "" {
 		language = PickMailLanguage(u.Language)
 	}
-	if err := tx.InsertMail(ctx, &OutboxMail{ID: uuid.NewString(), OrgID: u.OrgID, UserID: u.ID, RefID: r.ID, Kind: MailPasswordReset,
+	if err := tx.InsertMail(ctx, &OutboxMail{ID: newID(), OrgID: u.OrgID, UserID: u.ID, RefID: r.ID, Kind: MailPasswordReset,
 		Language: language, To: u.Email, Token: token, State: MailQueued, NextAttemptAt: now, CreatedAt: now}); err != nil {
 		return err
 	}

@@ -17,7 +17,9 @@ type SyncTx interface {
 	// InsertUsers inserts many users with one statement per couple hundred;
 	// on a uniqueness violation none of them is inserted.
 	InsertUsers(ctx context.Context, us []*User) error
-	// (Many memberships at once: AddGroupMembers and RemoveGroupMembers of SCIMTx.)
+	// InsertGroupMembers adds memberships, skipping those that exist,
+	// without reporting which changed (AddGroupMembers of SCIMTx does).
+	InsertGroupMembers(ctx context.Context, groupID string, userIDs []string) error
 	// SourceGroups lists the groups of one source.
 	SourceGroups(ctx context.Context, orgID, source string) ([]Group, error)
 

@@ -104,6 +104,8 @@ type OutboxTx interface {
 	RetryMail(ctx context.Context, id string, next time.Time, lastError string) error
 	ListUserMail(ctx context.Context, orgID, userID string) ([]OutboxMail, error)
 	MailStats(ctx context.Context) (MailStats, error)
+	// UserStatusCounts counts users by status, across organisations (metrics).
+	UserStatusCounts(ctx context.Context) (map[Status]int64, error)
 
 	ResetTx
 

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/google/uuid"
 )
 
 // Directory-group use cases: groups of a directory's own source, with bulk
@@ -147,7 +145,7 @@ func (s *Service) CreateDirectoryGroup(ctx context.Context, a Actor, set *Direct
 		return nil, err
 	}
 	now := s.now()
-	g := &Group{ID: uuid.NewString(), OrgID: orgID, Name: strings.TrimSpace(name), Source: a.Source, ExternalID: externalID, CreatedAt: now, UpdatedAt: now}
+	g := &Group{ID: newID(), OrgID: orgID, Name: strings.TrimSpace(name), Source: a.Source, ExternalID: externalID, CreatedAt: now, UpdatedAt: now}
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		if err := uniqueGroup(ctx, tx, g); err != nil {
 			return err

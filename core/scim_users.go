@@ -9,8 +9,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-
-	"github.com/google/uuid"
 )
 
 // Directory-user use cases: what an identity provider (SCIM) does to the
@@ -324,7 +322,7 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *Directo
 		prof.BaseRole = *in.Role
 	}
 	u := &User{
-		ID: uuid.NewString(), OrgID: orgID, Username: strings.TrimSpace(in.Username), Email: strings.TrimSpace(in.Email),
+		ID: newID(), OrgID: orgID, Username: strings.TrimSpace(in.Username), Email: strings.TrimSpace(in.Email),
 		FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName), Phone: strings.TrimSpace(in.Phone),
 		Language: in.Language, Source: a.Source, ExternalID: in.ExternalID, Metadata: in.Metadata,
 		InviteState: InviteStateNone, CreatedAt: now, UpdatedAt: now,

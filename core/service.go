@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // Config holds the rules' tunables.
@@ -43,6 +41,7 @@ type Service struct {
 	clock  Clock
 	hasher PasswordHasher
 	log    *slog.Logger
+	obs    Observer
 
 	dirAuthMu sync.RWMutex
 	dirAuth   map[string]DirectoryAuthenticator
@@ -55,7 +54,26 @@ type Deps struct {
 	Clock  Clock          // SystemClock when nil
 	Hasher PasswordHasher // required to set passwords
 	Logger *slog.Logger
+	// Observer, when set, is told of events the daemon counts (metrics).
+	Observer Observer
 }
+
+// Observer sees countable events as they happen. Calls must return quickly.
+// (The daemon's Prometheus metrics implement it; core knows no metrics library.)
+type Observer interface {
+	// LoginAttempt is called once per password login with its outcome.
+	LoginAttempt(outcome LoginOutcome)
+}
+
+// LoginOutcome is how a login attempt ended.
+type LoginOutcome string
+
+// Login outcomes.
+const (
+	LoginSuccess LoginOutcome = "success"
+	LoginFailure LoginOutcome = "failure" // wrong credentials, or an account that may not log in
+	LoginLockout LoginOutcome = "lockout" // this failure locked the account
+)
 
 // NewService builds the service.
 func NewService(cfg Config, d Deps) (*Service, error) {
@@ -69,7 +87,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, store: d.Store, clock: d.Clock, hasher: d.Hasher, log: d.Logger.With("component", "core")}, nil
+	return &Service{cfg: cfg, store: d.Store, clock: d.Clock, hasher: d.Hasher, log: d.Logger.With("component", "core"), obs: d.Observer}, nil
 }
 
 // Config returns the rules' tunables in force.
@@ -79,9 +97,13 @@ func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Mic
 
 // record writes a history entry in the caller's transaction.
 func (s *Service) record(ctx context.Context, tx Tx, a Actor, orgID, action, targetType, targetID string, before, after any) error {
+	reqID := a.RequestID
+	if reqID == "" {
+		reqID = RequestIDFrom(ctx)
+	}
 	h := &HistoryEntry{
 		OrgID: orgID, At: s.now(), ActorKind: a.Kind, ActorID: a.ID, ActorName: a.Name,
-		Action: action, TargetType: targetType, TargetID: targetID, RequestID: a.RequestID,
+		Action: action, TargetType: targetType, TargetID: targetID, RequestID: reqID,
 		Before: snapshotJSON(before), After: snapshotJSON(after),
 	}
 	if err := tx.InsertHistory(ctx, h); err != nil {
@@ -162,7 +184,7 @@ func (s *Service) CreateOrg(ctx context.Context, a Actor, name, displayName stri
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	o := &Org{ID: uuid.NewString(), Name: name, DisplayName: displayName, CreatedAt: s.now()}
+	o := &Org{ID: newID(), Name: name, DisplayName: displayName, CreatedAt: s.now()}
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		if err := tx.CreateOrg(ctx, o); err != nil {
 			return err

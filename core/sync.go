@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/google/uuid"
 )
 
 // SyncSource is what the core needs to know about a directory source.
@@ -347,7 +345,7 @@ func (s *Service) newDirectoryUser(src SyncSource, d *SyncEntry, r *SyncResult) 
 		role = src.DefaultRole
 	}
 	u := &User{
-		ID: uuid.NewString(), OrgID: src.OrgID, Username: strings.TrimSpace(d.Username), Email: strings.TrimSpace(d.Email),
+		ID: newID(), OrgID: src.OrgID, Username: strings.TrimSpace(d.Username), Email: strings.TrimSpace(d.Email),
 		FirstName: strings.TrimSpace(d.FirstName), LastName: strings.TrimSpace(d.LastName), Phone: strings.TrimSpace(d.Phone),
 		Role: role, Source: src.Source(), ExternalID: d.ExternalID, InviteState: InviteStateNone, CreatedAt: now, UpdatedAt: now,
 	}
@@ -648,9 +646,11 @@ func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap 
 		return fmt.Errorf("read groups of %s: %w", src.Source(), err)
 	}
 	for start := 0; start < len(changes); {
-		// One transaction holds whole groups, up to about BatchSize memberships.
+		// One transaction holds whole groups, up to about 4×BatchSize
+		// memberships: a membership costs a quarter of a user to write, so a
+		// transaction holds the writer about as long as a batch of users.
 		end, n := start, 0
-		for end < len(changes) && (end == start || n < o.BatchSize) {
+		for end < len(changes) && (end == start || n < 4*o.BatchSize) {
 			n += 1 + len(changes[end].add) + len(changes[end].addFresh) + len(changes[end].remove)
 			end++
 		}
@@ -691,7 +691,7 @@ func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap 
 func (s *Service) syncGroup(ctx context.Context, tx Tx, src SyncSource, a Actor, hist *historyBuf, g *Group, ext, name string, add, addFresh, remove []string, r *SyncResult) error {
 	now := s.now()
 	if g == nil {
-		g = &Group{ID: uuid.NewString(), OrgID: src.OrgID, Name: name, Source: src.Source(), ExternalID: ext, CreatedAt: now, UpdatedAt: now}
+		g = &Group{ID: newID(), OrgID: src.OrgID, Name: name, Source: src.Source(), ExternalID: ext, CreatedAt: now, UpdatedAt: now}
 		if err := tx.InsertGroup(ctx, g); err != nil {
 			if domainErr(err) {
 				r.Conflicts++
@@ -714,7 +714,7 @@ func (s *Service) syncGroup(ctx context.Context, tx Tx, src SyncSource, a Actor,
 		}
 		hist.add("group.rename", "group", g.ID, &before, g)
 	}
-	if _, err := tx.AddGroupMembers(ctx, g.ID, add); err != nil {
+	if err := tx.InsertGroupMembers(ctx, g.ID, add); err != nil {
 		return err
 	}
 	for _, id := range add {
@@ -722,7 +722,7 @@ func (s *Service) syncGroup(ctx context.Context, tx Tx, src SyncSource, a Actor,
 	}
 	if len(addFresh) > 0 {
 		// New users' first memberships: one entry on the group, not one per user.
-		if _, err := tx.AddGroupMembers(ctx, g.ID, addFresh); err != nil {
+		if err := tx.InsertGroupMembers(ctx, g.ID, addFresh); err != nil {
 			return err
 		}
 		hist.add("group.add_members", "group", g.ID, nil, map[string]any{"group": g.Name, "user_ids": addFresh})

@@ -56,7 +56,13 @@ func (s *Service) SyncRuns(ctx context.Context, source string, limit int) ([]Syn
 // SourceUserCount is how many users a source has in the store (any status):
 // a sync sizes its snapshot by it.
 func (s *Service) SourceUserCount(ctx context.Context, orgID, source string) (int, error) {
-	return read(ctx, s.store, func(tx Tx) (int, error) { return tx.CountSyncUsers(ctx, orgID, source) })
+	var n int
+	err := s.store.ViewBulk(ctx, func(tx Tx) error {
+		var err error
+		n, err = tx.CountSyncUsers(ctx, orgID, source)
+		return err
+	})
+	return n, err
 }
 
 // ErrLeaseHeld means another process is running a sync of the source.

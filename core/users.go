@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"strings"
-
-	"github.com/google/uuid"
 )
 
 // InviteMode says how a new user is invited.
@@ -145,7 +143,7 @@ func (s *Service) prepareUser(ctx context.Context, a Actor, in NewUser) (*User, 
 	}
 	now := s.now()
 	u := &User{
-		ID: uuid.NewString(), OrgID: in.OrgID, Username: strings.TrimSpace(in.Username), Email: strings.TrimSpace(in.Email),
+		ID: newID(), OrgID: in.OrgID, Username: strings.TrimSpace(in.Username), Email: strings.TrimSpace(in.Email),
 		FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName), Phone: strings.TrimSpace(in.Phone),
 		Language: in.Language, Role: in.Role, CanCreateApps: in.CanCreateApps, Source: source, ExternalID: in.ExternalID,
 		Metadata: in.Metadata, InviteState: InviteStateNone, CreatedAt: now, UpdatedAt: now,
@@ -298,7 +296,7 @@ func (s *Service) issueInvite(ctx context.Context, tx Tx, a Actor, u *User) (str
 	if err != nil {
 		return "", err
 	}
-	inv := &Invite{ID: uuid.NewString(), OrgID: u.OrgID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, ExpiresAt: now.Add(validFor)}
+	inv := &Invite{ID: newID(), OrgID: u.OrgID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, ExpiresAt: now.Add(validFor)}
 	if err := tx.InsertInvite(ctx, inv); err != nil {
 		return "", err
 	}

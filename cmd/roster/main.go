@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/rosterhq/roster/core"
@@ -37,6 +38,7 @@ Usage:
   roster token create --org ORG --name NAME --scope scim|admin [--user USERNAME]
   roster sync run [--source NAME] [--full] [--dry-run] [--json]
   roster sync import --source NAME --username U
+  roster backup [--config FILE] FILE
   roster version
 
 Every command reads --config FILE or $ROSTER_CONFIG; without either it uses the
@@ -104,6 +106,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return usageError("usage: roster token create …")
 	case "sync":
 		return cmdSync(ctx, rest, stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "roster %s (commit %s, %s)\n", version, commit, runtime.Version())
 		return nil
@@ -147,10 +151,10 @@ func loadConfig(path string) (*config.Config, error) {
 	return cfg, nil
 }
 
-func newLogger(c config.Log, w io.Writer) *slog.Logger {
-	var lvl slog.Level
-	_ = lvl.UnmarshalText([]byte(c.Level))
-	opts := &slog.HandlerOptions{Level: lvl}
+// newLogger logs at level, which a reload may change.
+func newLogger(c config.Log, level *slog.LevelVar, w io.Writer) *slog.Logger {
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
 	if c.Format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
@@ -159,19 +163,35 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 
 // app is what every store-backed command needs.
 type app struct {
-	cfg   *config.Config
+	// cfg is the configuration the process started with: what cannot
+	// change live (listen, database, …) is read from it.
+	cfg     *config.Config
+	cfgPath string
+	// live is the current configuration (serve's SIGHUP replaces it): LDAP
+	// sources, SMTP, log level and TLS certificate are read from it.
+	live  atomic.Pointer[config.Config]
+	level *slog.LevelVar
 	log   *slog.Logger
 	store *store.Store
 	svc   *core.Service
 }
 
+// config is the current configuration.
+func (a *app) config() *config.Config { return a.live.Load() }
+
 // openApp loads the config, opens and migrates the store, and builds the service.
 func openApp(ctx context.Context, cfgPath string, stderr io.Writer) (*app, error) {
+	return openAppObserved(ctx, cfgPath, stderr, nil)
+}
+
+// openAppObserved is openApp with an observer of core's events (metrics).
+func openAppObserved(ctx context.Context, cfgPath string, stderr io.Writer, obs core.Observer) (*app, error) {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return nil, err
 	}
-	log := newLogger(cfg.Log, stderr)
+	level := new(slog.LevelVar)
+	log := newLogger(cfg.Log, level, stderr)
 	st, err := store.Open(ctx, store.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, MaxReaders: cfg.Database.MaxReaders}, log)
 	if err != nil {
 		return nil, err
@@ -185,12 +205,14 @@ func openApp(ctx context.Context, cfgPath string, stderr io.Writer) (*app, error
 		LockoutThreshold: cfg.Security.LockoutThreshold,
 		DormancyAfter:    cfg.Dormancy.After,
 		SessionTTL:       cfg.Security.SessionTTL,
-	}, core.Deps{Store: st, Hasher: auth.NewArgon2(auth.Argon2Params{}), Logger: log})
+	}, core.Deps{Store: st, Hasher: auth.NewArgon2(auth.Argon2Params{}), Logger: log, Observer: obs})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, log: log, store: st, svc: svc}, nil
+	a := &app{cfg: cfg, cfgPath: cfgPath, level: level, log: log, store: st, svc: svc}
+	a.live.Store(cfg)
+	return a, nil
 }
 
 func (a *app) close() {

@@ -82,15 +82,24 @@ type daemon struct {
 	done chan error
 }
 
-var readyRE = regexp.MustCompile(`msg="roster ready".* listen=(\S+)`)
+var (
+	readyRE     = regexp.MustCompile(`msg="roster ready".* listen=(\S+) scheme=(\S+)`)
+	readyJSONRE = regexp.MustCompile(`"msg":"roster ready".*"listen":"([^"]+)","scheme":"([^"]+)"`)
+)
 
 // startServe starts `roster serve args…` in dir and waits until it logs its address.
 func startServe(t *testing.T, dir string, args ...string) *daemon {
 	t.Helper()
+	return startServeEnv(t, dir, nil, args...)
+}
+
+// startServeEnv is startServe with extra environment variables.
+func startServeEnv(t *testing.T, dir string, env []string, args ...string) *daemon {
+	t.Helper()
 	d := &daemon{logs: &syncBuffer{}, done: make(chan error, 1)}
 	d.cmd = exec.Command(binary, append([]string{"serve"}, args...)...)
 	d.cmd.Dir = dir
-	d.cmd.Env = append(os.Environ(), "ROSTER_CONFIG=")
+	d.cmd.Env = append(append(os.Environ(), "ROSTER_CONFIG="), env...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -102,8 +111,12 @@ func startServe(t *testing.T, dir string, args ...string) *daemon {
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if m := readyRE.FindStringSubmatch(d.logs.String()); m != nil {
-			d.base = "http://" + m[1]
+		m := readyRE.FindStringSubmatch(d.logs.String())
+		if m == nil {
+			m = readyJSONRE.FindStringSubmatch(d.logs.String())
+		}
+		if m != nil {
+			d.base = m[2] + "://" + m[1]
 			return d
 		}
 		select {

@@ -6,9 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
+
+	sd "github.com/coreos/go-systemd/v22/daemon"
 
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/core/api"
@@ -20,17 +26,30 @@ import (
 )
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	// SIGHUP reloads; registered first so that an early one does not kill us.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	var cfgPath string
 	fs := newFlags("serve", stderr, &cfgPath)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	start := time.Now()
-	a, err := openApp(ctx, cfgPath, stderr)
+	m := &metrics{}
+	a, err := openAppObserved(ctx, cfgPath, stderr, loginObserver{m})
 	if err != nil {
 		return err
 	}
 	defer a.close()
+	mailr := &mailer{a: a}
+	*m = *newMetrics(a, mailr.counters)
+	var certs *server.Certificates
+	if a.cfg.TLS.Enabled() {
+		if certs, err = server.LoadCertificates(a.cfg.TLS.CertFile, a.cfg.TLS.KeyFile); err != nil {
+			return err
+		}
+	}
 	srv := server.New(server.Config{
 		Addr:              a.cfg.Listen,
 		ReadHeaderTimeout: a.cfg.HTTP.ReadHeaderTimeout,
@@ -38,28 +57,37 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		WriteTimeout:      a.cfg.HTTP.WriteTimeout,
 		IdleTimeout:       a.cfg.HTTP.IdleTimeout,
 		ShutdownTimeout:   a.cfg.HTTP.ShutdownTimeout,
+		TLS:               certs,
+		TrustedProxies:    a.cfg.TrustedProxyPrefixes(),
+		Observe:           m.observeHTTP,
 	}, a.store.Ready, a.log)
 	renderer, err := mail.NewRenderer()
 	if err != nil {
 		return err
 	}
+	mailr.renderer = renderer
 	adminAPI, err := api.New(api.Config{
 		Renderer:           renderer,
 		PublicURL:          a.cfg.PublicURL,
 		LoginRatePerMinute: a.cfg.Security.LoginRatePerMinute,
 		SecureCookies:      strings.HasPrefix(a.cfg.PublicURL, "https://"),
 		RequestID:          server.RequestID,
-		LDAP:               ldapSources(a),
+		LDAP:               ldapSources(a, m.observeSync),
 	}, a.svc, a.log)
 	if err != nil {
 		return err
 	}
 	adminAPI.Mount(srv.Router())
-	stopMail, err := startMail(ctx, a, srv.Router(), renderer)
+	if err := mountMailPages(a, srv.Router()); err != nil {
+		return err
+	}
+	srv.Router().Handle("/metrics", m.Handler()).Methods(http.MethodGet)
+	w, err := mailr.prepare(a.cfg.SMTP, a.cfg.PublicURL)
 	if err != nil {
 		return err
 	}
-	defer stopMail()
+	mailr.swap(ctx, a.cfg.SMTP, w)
+	defer mailr.stop()
 	scimDoor, err := scim.New(scim.Config{PublicURL: a.cfg.PublicURL}, a.svc, a.log)
 	if err != nil {
 		return err
@@ -82,16 +110,103 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		)
 	}()
 	defer func() { stopJobs(); <-jobsDone }()
-	waitSync, err := startSync(ctx, a)
+	syncr := &syncer{a: a, onRun: m.observeSync}
+	sources, err := buildSources(ctx, a, "")
 	if err != nil {
 		return err
 	}
-	defer waitSync()
-	a.log.Info("roster ready", "version", version, "listen", ln.Addr().String(), "database", a.cfg.Database.Driver,
+	syncr.swap(ctx, sources)
+	defer syncr.stop()
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	// Ready once the database answers, migrations are applied (openApp) and
+	// the listener accepts: what /readyz checks.
+	if err := a.store.Ready(ctx); err != nil {
+		return fmt.Errorf("not ready: %w", err)
+	}
+	scheme := "http"
+	if certs != nil {
+		scheme = "https"
+	}
+	a.log.Info("roster ready", "version", version, "listen", ln.Addr().String(), "scheme", scheme, "database", a.cfg.Database.Driver,
 		"public_url", a.cfg.PublicURL, "startup", time.Since(start).Round(time.Millisecond))
-	err = srv.Serve(ctx, ln)
-	a.log.Info("stopped")
-	return err
+	notif := newNotifier(a.log)
+	notif.notify(sd.SdNotifyReady + "\nSTATUS=serving on " + ln.Addr().String())
+	rl := &reloader{a: a, ctx: ctx, mail: mailr, sync: syncr, certs: certs, obs: m}
+	var watchdog <-chan time.Time
+	if every := notif.watchdogEvery(); every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		watchdog = t.C
+	}
+	// A reload runs beside the loop, so that the watchdog keeps being pinged
+	// while it waits for the mail worker or a sync to stop; a SIGHUP during a
+	// reload runs another one after it.
+	var reloadDone chan struct{}
+	hupAgain := false
+	startReload := func() {
+		notif.notify(reloadingMessage())
+		a.log.Info("SIGHUP: reloading the configuration", "config", cfgPath)
+		done := make(chan struct{})
+		reloadDone = done
+		go func() {
+			defer close(done)
+			_ = rl.reload() // a rejected config is logged and the old one keeps running
+		}()
+	}
+	stopping := func() {
+		if reloadDone != nil {
+			<-reloadDone
+		}
+		a.log.Info("stopped")
+	}
+	for {
+		select {
+		case err := <-served:
+			notif.notify(sd.SdNotifyStopping)
+			stopping()
+			return err
+		case <-ctx.Done():
+			notif.notify(sd.SdNotifyStopping + "\nSTATUS=stopping")
+			err := <-served
+			stopping()
+			return err
+		case <-hup:
+			if reloadDone != nil {
+				hupAgain = true
+				continue
+			}
+			startReload()
+		case <-reloadDone:
+			reloadDone = nil
+			if hupAgain {
+				hupAgain = false
+				startReload()
+				continue
+			}
+			notif.notify(sd.SdNotifyReady + "\nSTATUS=serving on " + ln.Addr().String())
+		case <-watchdog:
+			// Ping only while the database answers: a wedged daemon gets restarted.
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := a.store.Ready(pctx)
+			cancel()
+			if err != nil {
+				a.log.Warn("watchdog: not pinging, the database does not answer", "err", err)
+				continue
+			}
+			notif.notify(sd.SdNotifyWatchdog)
+		}
+	}
+}
+
+// loginObserver forwards core's login events to the metrics built later.
+type loginObserver struct{ m *metrics }
+
+func (o loginObserver) LoginAttempt(x core.LoginOutcome) {
+	if o.m.logins != nil {
+		o.m.LoginAttempt(x)
+	}
 }
 
 func cmdMigrate(ctx context.Context, args []string, stderr io.Writer) error {

@@ -146,7 +146,7 @@ ldap:
 	if len(st.Sources) != 1 || st.Sources[0].Name != "corp" || len(st.Sources[0].Runs) == 0 {
 		t.Fatalf("sources: %+v", st)
 	}
-	if code, body := get(t, d.base+"/metrics"); code != 200 || !strings.Contains(body, `roster_ldap_sync_last_run{source="corp",status="ok",count="created"} 0`) ||
+	if code, body := get(t, d.base+"/metrics"); code != 200 || !strings.Contains(body, `roster_ldap_sync_last_run{count="created",source="corp",status="ok"} 0`) ||
 		!strings.Contains(body, `roster_ldap_sync_last_success_timestamp_seconds{source="corp"}`) {
 		t.Fatalf("metrics: %d\n%s", code, body)
 	}

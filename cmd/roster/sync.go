@@ -18,7 +18,7 @@ import (
 // name is not empty).
 func buildSources(ctx context.Context, a *app, name string) ([]*ldapsync.Source, error) {
 	var out []*ldapsync.Source
-	for _, c := range a.cfg.LDAP.Sources {
+	for _, c := range a.config().LDAP.Sources {
 		if name != "" && c.Name != name {
 			continue
 		}
@@ -39,19 +39,20 @@ func buildSources(ctx context.Context, a *app, name string) ([]*ldapsync.Source,
 }
 
 // ldapDoor gives the admin API the configured LDAP sources.
-type ldapDoor struct{ a *app }
+type ldapDoor struct {
+	a     *app
+	onRun func(*ldapsync.Report, error) // metrics; may be nil
+}
 
-// ldapSources is nil when no source is configured.
-func ldapSources(a *app) api.LDAPSources {
-	if len(a.cfg.LDAP.Sources) == 0 {
-		return nil
-	}
-	return ldapDoor{a: a}
+// ldapSources is the admin API's view of the current sources (a reload
+// may add the first one).
+func ldapSources(a *app, onRun func(*ldapsync.Report, error)) api.LDAPSources {
+	return ldapDoor{a: a, onRun: onRun}
 }
 
 func (d ldapDoor) Names(orgID string) []string {
 	var out []string
-	for _, c := range d.a.cfg.LDAP.Sources {
+	for _, c := range d.a.config().LDAP.Sources {
 		if o, err := d.a.svc.Org(context.Background(), c.Org); err == nil && o.ID == orgID {
 			out = append(out, c.Name)
 		}
@@ -73,6 +74,9 @@ func (d ldapDoor) SyncNow(ctx context.Context, orgID, name string, full, dryRun 
 		return nil, err
 	}
 	rep, err := src.Run(ctx, ldapsync.RunOptions{Full: full, DryRun: dryRun})
+	if d.onRun != nil {
+		d.onRun(rep, err)
+	}
 	if rep == nil {
 		return nil, err
 	}
@@ -80,6 +84,9 @@ func (d ldapDoor) SyncNow(ctx context.Context, orgID, name string, full, dryRun 
 }
 
 func (d ldapDoor) Import(ctx context.Context, orgID, name, username string) (*core.UserView, error) {
+	if len(d.a.config().LDAP.Sources) == 0 {
+		return nil, &core.ValidationError{Problems: []core.FieldError{{Field: "ldap_source", Message: "no LDAP source is configured"}}}
+	}
 	src, err := d.source(ctx, orgID, name)
 	if err != nil {
 		return nil, err
@@ -89,23 +96,6 @@ func (d ldapDoor) Import(ctx context.Context, orgID, name, username string) (*co
 		return nil, &core.ValidationError{Problems: []core.FieldError{{Field: "ldap_source", Message: err.Error()}}}
 	}
 	return u, err
-}
-
-// startSync starts the LDAP sync scheduler of `roster serve`; the returned
-// function waits for running syncs after ctx ends.
-func startSync(ctx context.Context, a *app) (func(), error) {
-	sources, err := buildSources(ctx, a, "")
-	if err != nil || len(sources) == 0 {
-		return func() {}, err
-	}
-	for _, src := range sources {
-		// Directory users log in by binding to their directory, under roster's rules.
-		a.svc.RegisterDirectoryAuthenticator("ldap:"+src.Name(), src)
-	}
-	sc := ldapsync.NewScheduler(sources, a.log)
-	sc.Start(ctx)
-	a.log.Info("ldap sync scheduled", "sources", len(sources))
-	return sc.Wait, nil
 }
 
 func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {

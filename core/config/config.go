@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -33,6 +34,43 @@ type Config struct {
 	LDAP      LDAP     `yaml:"ldap"`
 	Log       Log      `yaml:"log"`
 	HTTP      HTTP     `yaml:"http"`
+	TLS       TLS      `yaml:"tls"`
+	// TrustedProxies are addresses or CIDR ranges of reverse proxies whose
+	// X-Forwarded-For / X-Forwarded-Proto headers are believed.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// TLS serves HTTPS directly from a PEM certificate chain and key (reloaded on SIGHUP).
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Enabled reports whether HTTPS is configured.
+func (t TLS) Enabled() bool { return t.CertFile != "" }
+
+// TrustedProxyPrefixes parses trusted_proxies (validated by Load).
+func (c *Config) TrustedProxyPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		if p, ok := parsePrefix(s); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parsePrefix(s string) (netip.Prefix, bool) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err == nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), true
 }
 
 // Database selects the store.
@@ -155,6 +193,9 @@ func (c *Config) applyDefaults() {
 		if *p == 0 {
 			*p = v
 		}
+	}
+	if len(c.TrustedProxies) == 0 {
+		c.TrustedProxies = nil // [] and absent are the same
 	}
 	def(&c.Listen, "127.0.0.1:8080")
 	def(&c.PublicURL, "http://"+c.Listen)
@@ -489,6 +530,18 @@ func (c *Config) validate(ps *Problems) {
 		{"http.write_timeout", c.HTTP.WriteTimeout}, {"http.idle_timeout", c.HTTP.IdleTimeout}, {"http.shutdown_timeout", c.HTTP.ShutdownTimeout}} {
 		if d.v < 0 {
 			ps.add(d.key, "must not be negative")
+		}
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		if c.TLS.CertFile == "" {
+			ps.add("tls.cert_file", "is required when tls.key_file is set")
+		} else {
+			ps.add("tls.key_file", "is required when tls.cert_file is set")
+		}
+	}
+	for i, p := range c.TrustedProxies {
+		if _, ok := parsePrefix(p); !ok {
+			ps.add(fmt.Sprintf("trusted_proxies[%d]", i), "%q is not an IP address or CIDR range", p)
 		}
 	}
 	names := map[string]bool{}

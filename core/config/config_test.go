@@ -94,6 +94,8 @@ func TestProblemsNameTheKey(t *testing.T) {
 				`ldap.sources[0].max_removals: "lots"`, `ldap.sources[0].role_rules[0].role: "king"`, "ldap.sources[0].users.base_dn: is required"}},
 		{"duplicate source names", "ldap:\n  sources:\n    - {name: a, urls: [ldap://h], users: {base_dn: x}}\n    - {name: a, urls: [ldap://h], users: {base_dn: x}}\n", nil,
 			[]string{`ldap.sources[1].name: "a" is used by another source`}},
+		{"tls half set", "tls: {cert_file: /c.pem}\n", nil, []string{"tls.key_file: is required when tls.cert_file is set"}},
+		{"bad trusted proxy", "trusted_proxies: [10.0.0.0/8, proxy.local]\n", nil, []string{`trusted_proxies[1]: "proxy.local" is not an IP address or CIDR range`}},
 		{"secret twice", "smtp: {host: h, from: f@x.com, password: a, password_file: /p}\n", nil, []string{"smtp.password_file: set either password or password_file"}},
 		{"unreadable secret file", "smtp: {host: h, from: f@x.com, password_file: /nope}\n", nil, []string{"smtp.password_file: cannot read /nope"}},
 	}

@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,9 +14,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gorilla/mux"
+
+	"github.com/rosterhq/roster/core"
 )
 
 // Config tunes the listener.
@@ -26,6 +30,16 @@ type Config struct {
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
+	// TLS, when set, serves HTTPS on Addr with certificates from it
+	// (GetCertificate, so that a reload swaps the certificate live).
+	TLS *Certificates
+	// TrustedProxies are the addresses whose X-Forwarded-For and
+	// X-Forwarded-Proto headers are believed.
+	TrustedProxies []netip.Prefix
+	// Observe, when set, sees every request once it ended: its route
+	// pattern ("unmatched" when no route matched), method, status and
+	// duration (for metrics).
+	Observe func(route, method string, status int, d time.Duration)
 	// MaxBodyBytes bounds every request body (default 64 MiB, above the
 	// largest a route accepts: a 32 MiB import). Routes set tighter limits.
 	MaxBodyBytes int64
@@ -55,6 +69,7 @@ func New(cfg Config, ready ReadyFunc, log *slog.Logger) *Server {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+	s.router.Use(recordRoute)
 	return s
 }
 
@@ -81,7 +96,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // Handler is the router wrapped in the request-id and logging middleware,
 // the default security headers and the body bound.
 func (s *Server) Handler() http.Handler {
-	return s.logRequests(securityHeaders(limitBody(s.cfg.MaxBodyBytes, s.router)))
+	return s.fromProxy(s.logRequests(securityHeaders(limitBody(s.cfg.MaxBodyBytes, s.router))))
 }
 
 // securityHeaders sets safe defaults on every response before the handler
@@ -117,7 +132,26 @@ func limitBody(max int64, next http.Handler) http.Handler {
 
 type ctxKey int
 
-const requestIDKey ctxKey = 0
+const (
+	requestIDKey ctxKey = iota
+	routeKey
+	schemeKey
+)
+
+// recordRoute notes the matched route's pattern for the request's log
+// line and metrics (a router middleware: it runs once a route matched).
+func recordRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := r.Context().Value(routeKey).(*string); ok {
+			if cur := mux.CurrentRoute(r); cur != nil {
+				if t, err := cur.GetPathTemplate(); err == nil {
+					*p = t
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // RequestID returns the id of the request being served, for history entries.
 func RequestID(ctx context.Context) string {
@@ -159,6 +193,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
+		route := new(string)
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -172,10 +207,24 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			if sw.code >= 500 {
 				level = slog.LevelError
 			}
+			if sw.code == 0 {
+				sw.code = http.StatusOK // nothing written: net/http answers 200
+			}
+			d := time.Since(start)
 			s.log.Log(r.Context(), level, "request", "request_id", id, "method", r.Method, "path", logPath(r.URL.Path),
-				"status", sw.code, "bytes", sw.bytes, "duration", time.Since(start), "remote", r.RemoteAddr)
+				"status", sw.code, "bytes", sw.bytes, "duration", d, "remote", r.RemoteAddr, "proto", Scheme(r))
+			if s.cfg.Observe != nil {
+				rt := *route
+				if rt == "" {
+					rt = "unmatched"
+				}
+				s.cfg.Observe(rt, r.Method, sw.code, d)
+			}
 		}()
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx = core.WithRequestID(ctx, id) // history entries written without an actor's id name it too
+		ctx = context.WithValue(ctx, routeKey, route)
+		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
 }
 
@@ -186,12 +235,20 @@ func (s *Server) Listen() (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS.TLSConfig())
+	}
 	return ln, nil
 }
 
 // Serve serves on ln until ctx is done, then shuts down gracefully: in-flight
 // requests finish (up to ShutdownTimeout).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	// Requests get a context that outlives ctx by the grace period: in-flight
+	// work finishes, and what is still running when the grace is over is
+	// cancelled (its transaction rolls back) instead of being cut mid-write.
+	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelReqs()
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
@@ -199,6 +256,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -210,7 +268,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("shutting down", "grace", s.cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
+	err := hs.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.log.Warn("grace period over: cancelling the requests still running", "grace", s.cfg.ShutdownTimeout)
+		cancelReqs()
+		cctx, cancel := context.WithTimeout(context.Background(), cancelGrace)
+		defer cancel()
+		if err = hs.Shutdown(cctx); err != nil {
+			s.log.Error("requests did not stop after cancellation; closing their connections", "err", err)
+			err = hs.Close()
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -218,3 +287,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	return nil
 }
+
+// cancelGrace is how long cancelled requests get to roll back and answer.
+const cancelGrace = 5 * time.Second

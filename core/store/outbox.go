@@ -114,6 +114,21 @@ func (t *tx) MailStats(ctx context.Context) (core.MailStats, error) {
 	return st, nil
 }
 
+func (t *tx) UserStatusCounts(ctx context.Context) (map[core.Status]int64, error) {
+	var rows []struct {
+		Status string `db:"status"`
+		N      int64  `db:"n"`
+	}
+	if err := t.sel(ctx, &rows, `SELECT status, COUNT(*) AS n FROM users GROUP BY status`); err != nil {
+		return nil, err
+	}
+	out := make(map[core.Status]int64, len(rows))
+	for _, r := range rows {
+		out[core.Status(r.Status)] = r.N
+	}
+	return out, nil
+}
+
 // ---- mail templates ----
 
 const mailTplCols = `org_id, kind, language, subject, html_body, text_body, updated_at`

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -93,7 +94,7 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
-	dsn := func(txlock string, readonly bool) string {
+	dsn := func(txlock string, readonly bool, cacheKiB int) string {
 		q := url.Values{}
 		q.Set("_journal_mode", "WAL")
 		q.Set("_foreign_keys", "on")
@@ -101,14 +102,14 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 		q.Set("_synchronous", "NORMAL")
 		q.Set("_txlock", txlock)
 		q.Set("_loc", "UTC")
-		q.Set("_cache_size", "-16384") // KiB: 16 MiB of page cache per connection
+		q.Set("_cache_size", strconv.Itoa(-cacheKiB)) // negative: KiB
 		q.Set("_stmt_cache_size", "128")
 		if readonly {
 			q.Set("_query_only", "true")
 		}
 		return "file:" + path + "?" + q.Encode()
 	}
-	w, err := sqlx.Open(sqliteDriver, dsn("immediate", false))
+	w, err := sqlx.Open(sqliteDriver, dsn("immediate", false, 16384))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -125,14 +126,15 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	r, err := sqlx.Open(sqliteReadOnly, dsn("deferred", true))
+	r, err := sqlx.Open(sqliteReadOnly, dsn("deferred", true, 16384))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(o.MaxReaders)
 	r.SetMaxIdleConns(o.MaxReaders)
-	bulk, err := sqlx.Open(sqliteDriver, dsn("deferred", true))
+	// The bulk connection scans: a small cache, since a scan reads each page once.
+	bulk, err := sqlx.Open(sqliteDriver, dsn("deferred", true, 2048))
 	if err != nil {
 		w.Close()
 		r.Close()
