@@ -17,9 +17,10 @@ type SyncTx interface {
 	// InsertUsers inserts many users with one statement per couple hundred;
 	// on a uniqueness violation none of them is inserted.
 	InsertUsers(ctx context.Context, us []*User) error
-	// InsertGroupMembers adds memberships, skipping those that exist,
-	// without reporting which changed (AddGroupMembers of SCIMTx does).
-	InsertGroupMembers(ctx context.Context, groupID string, userIDs []string) error
+	// InsertGroupMembers adds memberships, in the order given, skipping
+	// those that exist, without reporting which changed (AddGroupMembers of
+	// SCIMTx does).
+	InsertGroupMembers(ctx context.Context, ms []Membership) error
 	// SourceGroups lists the groups of one source.
 	SourceGroups(ctx context.Context, orgID, source string) ([]Group, error)
 

@@ -86,6 +86,12 @@ type MemberRef struct {
 	Username string `db:"username"`
 }
 
+// Membership is one user in one group.
+type Membership struct {
+	GroupID string
+	UserID  string
+}
+
 // GroupMembership is one (user, group) pair with the group's names, for role rules.
 type GroupMembership struct {
 	UserID string `db:"user_id"`

@@ -12,6 +12,7 @@ import (
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/core/auth"
 	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/core/store/pgtest"
 )
 
 // fakeClock is a settable clock for time-based rules.
@@ -34,11 +35,14 @@ type env struct {
 // fastHasher keeps argon2id but cheap, so tests stay quick.
 var fastHasher = auth.NewArgon2(auth.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8})
 
-// newEnv opens a fresh, migrated SQLite file and a service over it.
+// newEnv opens a fresh, migrated database and a service over it: a SQLite
+// file, or, when the suite runs again on PostgreSQL (TestSuiteOnPostgres),
+// a new PostgreSQL database.
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "roster.db")}, nil)
+	driver, dsn := pgtest.Store(t, filepath.Join(t.TempDir(), "roster.db"))
+	st, err := store.Open(ctx, store.Options{Driver: driver, DSN: dsn}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

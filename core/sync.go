@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -659,10 +660,20 @@ func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap 
 		err := s.store.InTx(ctx, func(tx Tx) error {
 			br := &SyncResult{}
 			hist := &historyBuf{s: s, a: a, orgID: src.OrgID}
+			var adds []Membership
 			for _, c := range changes[start:end] {
-				if err := s.syncGroup(ctx, tx, src, a, hist, c.g, c.ext, c.name, c.add, c.addFresh, c.remove, br); err != nil {
+				if err := s.syncGroup(ctx, tx, src, a, hist, c.g, c.ext, c.name, c.add, c.addFresh, c.remove, &adds, br); err != nil {
 					return fmt.Errorf("group %q: %w", c.name, err)
 				}
+			}
+			// In user order across the batch's groups: the members-by-user
+			// index is then written front to back once per batch, not once
+			// per group, and each group's own range only grows at its end.
+			slices.SortFunc(adds, func(x, y Membership) int {
+				return cmp.Or(strings.Compare(x.UserID, y.UserID), strings.Compare(x.GroupID, y.GroupID))
+			})
+			if err := tx.InsertGroupMembers(ctx, adds); err != nil {
+				return err
 			}
 			if err := hist.flush(ctx, tx); err != nil {
 				return err
@@ -688,7 +699,9 @@ func (s *Service) syncGroups(ctx context.Context, src SyncSource, a Actor, snap 
 	return nil
 }
 
-func (s *Service) syncGroup(ctx context.Context, tx Tx, src SyncSource, a Actor, hist *historyBuf, g *Group, ext, name string, add, addFresh, remove []string, r *SyncResult) error {
+// syncGroup creates or renames a group, removes members, and appends the
+// memberships to add to adds (the caller inserts a batch's at once).
+func (s *Service) syncGroup(ctx context.Context, tx Tx, src SyncSource, a Actor, hist *historyBuf, g *Group, ext, name string, add, addFresh, remove []string, adds *[]Membership, r *SyncResult) error {
 	now := s.now()
 	if g == nil {
 		g = &Group{ID: newID(), OrgID: src.OrgID, Name: name, Source: src.Source(), ExternalID: ext, CreatedAt: now, UpdatedAt: now}
@@ -714,16 +727,14 @@ func (s *Service) syncGroup(ctx context.Context, tx Tx, src SyncSource, a Actor,
 		}
 		hist.add("group.rename", "group", g.ID, &before, g)
 	}
-	if err := tx.InsertGroupMembers(ctx, g.ID, add); err != nil {
-		return err
-	}
 	for _, id := range add {
+		*adds = append(*adds, Membership{GroupID: g.ID, UserID: id})
 		hist.add("group.add_member", "user", id, nil, map[string]string{"group": g.Name})
 	}
 	if len(addFresh) > 0 {
 		// New users' first memberships: one entry on the group, not one per user.
-		if err := tx.InsertGroupMembers(ctx, g.ID, addFresh); err != nil {
-			return err
+		for _, id := range addFresh {
+			*adds = append(*adds, Membership{GroupID: g.ID, UserID: id})
 		}
 		hist.add("group.add_members", "group", g.ID, nil, map[string]any{"group": g.Name, "user_ids": addFresh})
 	}

@@ -7,19 +7,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/core/config"
 	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/core/store/pgtest"
 	"github.com/rosterhq/roster/ldapsync/slapdtest"
 )
 
-// env is a fresh migrated SQLite store and a core service.
+// env is a fresh migrated store (SQLite, or PostgreSQL in the suite's rerun) and a core service.
 type env struct {
 	t     testing.TB
 	ctx   context.Context
-	path  string
+	path  string // sqlite: the file; postgres: the DSN
+	drv   string
 	store *store.Store
 	svc   *core.Service
 	org   *core.Org
@@ -28,8 +31,8 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "roster.db")
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: path}, nil)
+	drv, path := pgtest.Store(t, filepath.Join(t.TempDir(), "roster.db"))
+	st, err := store.Open(ctx, store.Options{Driver: drv, DSN: path}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +48,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, ctx: ctx, path: path, store: st, svc: svc, org: org}
+	return &env{t: t, ctx: ctx, path: path, drv: drv, store: st, svc: svc, org: org}
 }
 
 // sourceConfig is a source on srv with the test defaults; edit tweaks it.
@@ -91,7 +94,11 @@ func (e *env) users() map[string]core.UserView {
 // count runs a COUNT(*) query on the database file.
 func (e *env) count(q string, args ...any) int {
 	e.t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+e.path+"?_query_only=true")
+	driver, dsn := "sqlite3", "file:"+e.path+"?_query_only=true"
+	if e.drv == "postgres" {
+		driver, dsn, q = "pgx", e.path, sqlx.Rebind(sqlx.DOLLAR, q)
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		e.t.Fatal(err)
 	}

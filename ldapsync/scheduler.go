@@ -25,6 +25,11 @@ type Scheduler struct {
 	// Defaults: 30s and 10m. A run refused by the deletion guard is not
 	// retried early: the directory answered, retrying changes nothing.
 	RetryInitial, RetryMax time.Duration
+	// Gate, when set, says whether this process may run the source's
+	// schedule now (it holds the source's lease among replicas); when it
+	// may not, the loop asks again every Poll, and runs as soon as it may.
+	Gate func(source string) bool
+	Poll time.Duration
 }
 
 // NewScheduler schedules the sources in mode all; on-demand sources are
@@ -71,6 +76,10 @@ func (sc *Scheduler) loop(ctx context.Context, s *Source) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if sc.Gate != nil && !sc.Gate(s.Name()) {
+			t.Reset(max(sc.Poll, 100*time.Millisecond))
+			continue
 		}
 		rep, err := s.Run(ctx, RunOptions{})
 		if ctx.Err() != nil {

@@ -54,3 +54,54 @@ func TestScheduler(t *testing.T) {
 		t.Errorf("recorded runs: %d %v", len(runs), err)
 	}
 }
+
+// TestSchedulerGate: while the gate is closed (another replica holds the
+// source's lease) the scheduler does not run the source; once it opens, the
+// source runs at once, not an interval later.
+func TestSchedulerGate(t *testing.T) {
+	srv := slapdtest.Start(t, slapdtest.People(2))
+	e := newEnv(t)
+	src := e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.Interval = time.Hour }))
+	sc := NewScheduler([]*Source{src}, nil)
+	var mu sync.Mutex
+	open := false
+	asked := 0
+	sc.Gate = func(name string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if name != "corp" {
+			t.Errorf("gate asked for %q", name)
+		}
+		asked++
+		return open
+	}
+	sc.Poll = 50 * time.Millisecond
+	runs := make(chan *Report, 4)
+	sc.OnRun = func(r *Report, err error) { runs <- r }
+	ctx, cancel := context.WithCancel(t.Context())
+	defer func() { cancel(); sc.Wait() }()
+	sc.Start(ctx)
+	time.Sleep(400 * time.Millisecond)
+	if len(runs) != 0 {
+		t.Fatal("the source ran while the gate was closed")
+	}
+	mu.Lock()
+	if asked < 3 {
+		t.Errorf("gate asked %d times in 400ms at a 50ms poll", asked)
+	}
+	open = true
+	mu.Unlock()
+	select {
+	case r := <-runs:
+		if r.Status != core.RunOK || r.Created != 2 {
+			t.Fatalf("run after the gate opened: %+v", r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no run within 5s of the gate opening")
+	}
+	select {
+	case r := <-runs:
+		t.Fatalf("a second run with a one-hour interval: %+v", r)
+	case <-time.After(300 * time.Millisecond):
+	}
+}

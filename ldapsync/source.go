@@ -35,8 +35,9 @@ type Source struct {
 	groups string // group filter
 	now    func() time.Time
 
-	running sync.Mutex // one run of a source at a time in this process
-	owner   string     // this process's name in the store's run lease
+	running  sync.Mutex    // one run of a source at a time in this process
+	owner    string        // this process's name in the store's run lease
+	leaseTTL time.Duration // of the run lease; defaultLeaseTTL when zero
 }
 
 type roleRule struct {
@@ -50,6 +51,9 @@ type Deps struct {
 	Service *core.Service
 	Logger  *slog.Logger
 	Now     func() time.Time // time.Now when nil
+	// RunLeaseTTL bounds how long a process that died during a run blocks
+	// the source's next run (10 minutes when zero).
+	RunLeaseTTL time.Duration
 }
 
 // New checks a source's configuration and builds it. orgID is the id of the
@@ -85,8 +89,8 @@ func New(cfg config.LDAPSource, orgID string, d Deps) (*Source, error) {
 	}
 	host, _ := os.Hostname()
 	s := &Source{cfg: cfg, svc: d.Service, attrs: attrs, now: d.Now, tls: map[string]*tls.Config{},
-		owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8]),
-		log:   d.Logger.With("component", "ldapsync", "source", cfg.Name)}
+		owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8]), leaseTTL: d.RunLeaseTTL,
+		log: d.Logger.With("component", "ldapsync", "source", cfg.Name)}
 	s.users = wrapFilter(cfg.Users.Filter, attrs.userFilter)
 	s.groups = wrapFilter(cfg.Groups.Filter, attrs.groupFilter)
 	for _, f := range []struct{ key, v string }{{"users.filter", s.users}, {"groups.filter", s.groups}, {"disabled_filter", wrapFilter(cfg.DisabledFilter, "(objectClass=*)")}} {

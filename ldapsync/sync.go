@@ -223,11 +223,15 @@ func (s *Source) groupsChangedSince(c *ldap.Conn, wm string) (bool, error) {
 	return len(res.Entries) > 0, nil
 }
 
-// leaseTTL bounds how long a dead process blocks the source's syncs.
-const leaseTTL = 10 * time.Minute
+// defaultLeaseTTL bounds how long a dead process blocks the source's syncs.
+const defaultLeaseTTL = 10 * time.Minute
 
 // lease takes the source's run lease and renews it while the run lasts.
 func (s *Source) lease(ctx context.Context) (func(), error) {
+	leaseTTL := s.leaseTTL
+	if leaseTTL <= 0 {
+		leaseTTL = defaultLeaseTTL
+	}
 	err := s.svc.AcquireSyncLease(ctx, s.core.OrgID, s.cfg.Name, s.owner, leaseTTL)
 	if errors.Is(err, core.ErrLeaseHeld) {
 		// A process on this host that was killed (kill -9, OOM) cannot give

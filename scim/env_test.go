@@ -17,6 +17,7 @@ import (
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/core/server"
 	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/core/store/pgtest"
 	"github.com/rosterhq/roster/scim"
 )
 
@@ -61,7 +62,8 @@ func newEnv(t testing.TB, opts ...func(*envOpt)) *env {
 		f(&o)
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "roster.db")}, nil)
+	driver, dsn := pgtest.Store(t, filepath.Join(t.TempDir(), "roster.db"))
+	st, err := store.Open(ctx, store.Options{Driver: driver, DSN: dsn}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/rosterhq/roster/core/config"
+	"github.com/rosterhq/roster/core/jobs"
 	"github.com/rosterhq/roster/core/mail"
 	"github.com/rosterhq/roster/core/server"
 	"github.com/rosterhq/roster/ldapsync"
@@ -20,6 +21,10 @@ import (
 type syncer struct {
 	a     *app
 	onRun func(*ldapsync.Report, error)
+	// el holds each source's lease: of several replicas, only the holder
+	// runs the source's schedule. nil: every schedule runs here.
+	el   *jobs.Elector
+	held []<-chan struct{} // the current sources' Holds, done once released
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -53,6 +58,15 @@ func (s *syncer) swap(ctx context.Context, sources []*ldapsync.Source) {
 	s.cancel = cancel
 	s.sc = ldapsync.NewScheduler(sources, s.a.log)
 	s.sc.OnRun = s.onRun
+	if s.el != nil {
+		s.held = s.held[:0]
+		for _, src := range sources {
+			s.held = append(s.held, s.el.Hold(sctx, "ldap:"+src.Name()))
+		}
+		el := s.el
+		s.sc.Gate = func(source string) bool { return el.Held("ldap:" + source) }
+		s.sc.Poll = el.TTL() / 6
+	}
 	s.sc.Start(sctx)
 	s.a.log.Info("ldap sync scheduled", "sources", len(sources))
 }
@@ -60,12 +74,16 @@ func (s *syncer) swap(ctx context.Context, sources []*ldapsync.Source) {
 // stop cancels the scheduler and waits for its running syncs.
 func (s *syncer) stop() {
 	s.mu.Lock()
-	cancel, sc := s.cancel, s.sc
-	s.cancel, s.sc = nil, nil
+	cancel, sc, held := s.cancel, s.sc, s.held
+	s.cancel, s.sc, s.held = nil, nil, nil
 	s.mu.Unlock()
 	if cancel != nil {
 		cancel()
 		sc.Wait()
+		// The leases are released before a new schedule may take them again.
+		for _, done := range held {
+			<-done
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/daemon"
+	"github.com/google/uuid"
 
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/core/api"
@@ -97,11 +98,14 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Of several replicas, one at a time runs each background job and each
+	// LDAP source's schedule: the one holding its lease (cluster.lease_ttl).
 	jobsCtx, stopJobs := context.WithCancel(ctx)
+	elector := jobs.NewElector(a.store, leaseOwner(), a.cfg.Cluster.LeaseTTL, a.log)
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
-		jobs.Run(jobsCtx, a.log,
+		jobs.RunLeased(jobsCtx, a.log, elector,
 			jobs.Job{Name: "dormancy", Every: time.Hour, Run: func(ctx context.Context) (int64, error) {
 				n, err := a.svc.RunDormancy(ctx)
 				return int64(n), err
@@ -109,8 +113,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			jobs.Job{Name: "expired-sessions", Every: time.Hour, Run: a.svc.PurgeExpiredSessions},
 		)
 	}()
-	defer func() { stopJobs(); <-jobsDone }()
-	syncr := &syncer{a: a, onRun: m.observeSync}
+	// On the way out (after the schedules stopped, deferred below): stop
+	// the jobs, wait for runs in progress, give the leases up so another
+	// replica takes over at once.
+	defer func() { stopJobs(); <-jobsDone; elector.Wait() }()
+	syncr := &syncer{a: a, onRun: m.observeSync, el: elector}
 	sources, err := buildSources(ctx, a, "")
 	if err != nil {
 		return err
@@ -398,4 +405,11 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintln(stdout, secret)
 	return nil
+}
+
+// leaseOwner names this process in the leases: host, pid and a random part
+// (a restarted process with a recycled pid is a new owner).
+func leaseOwner() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8])
 }

@@ -26,7 +26,13 @@ func buildSources(ctx context.Context, a *app, name string) ([]*ldapsync.Source,
 		if err != nil {
 			return nil, fmt.Errorf("ldap source %s: organisation %q: %w", c.Name, c.Org, err)
 		}
-		s, err := ldapsync.New(c, o.ID, ldapsync.Deps{Service: a.svc, Logger: a.log})
+		deps := ldapsync.Deps{Service: a.svc, Logger: a.log}
+		if a.cfg.Database.Driver == "postgres" {
+			// Replicas: a replica that died during a run blocks the next
+			// one only for a lease period.
+			deps.RunLeaseTTL = a.cfg.Cluster.LeaseTTL
+		}
+		s, err := ldapsync.New(c, o.ID, deps)
 		if err != nil {
 			return nil, err
 		}

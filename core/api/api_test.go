@@ -20,6 +20,7 @@ import (
 	"github.com/rosterhq/roster/core/auth"
 	"github.com/rosterhq/roster/core/server"
 	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/core/store/pgtest"
 )
 
 const ownerPW = "Keeper-passphrase-42"
@@ -40,7 +41,8 @@ func newFixture(t testing.TB, rate int) *fixture {
 func newFixtureWith(t testing.TB, cfg api.Config) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "api.db")}, nil)
+	driver, dsn := pgtest.Store(t, filepath.Join(t.TempDir(), "api.db"))
+	st, err := store.Open(ctx, store.Options{Driver: driver, DSN: dsn}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

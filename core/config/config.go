@@ -27,6 +27,7 @@ type Config struct {
 	Listen    string   `yaml:"listen"`
 	PublicURL string   `yaml:"public_url"`
 	Database  Database `yaml:"database"`
+	Cluster   Cluster  `yaml:"cluster"`
 	SMTP      SMTP     `yaml:"smtp"`
 	Invites   Invites  `yaml:"invites"`
 	Security  Security `yaml:"security"`
@@ -75,10 +76,22 @@ func parsePrefix(s string) (netip.Prefix, bool) {
 
 // Database selects the store.
 type Database struct {
-	Driver string `yaml:"driver"` // sqlite (default); postgres comes later
-	DSN    string `yaml:"dsn"`    // sqlite: file path
-	// MaxReaders bounds concurrent read transactions.
+	Driver string `yaml:"driver"` // sqlite (default) | postgres
+	DSN    string `yaml:"dsn"`    // sqlite: file path; postgres: URL or key=value connection string
+	// MaxReaders bounds concurrent read transactions (sqlite).
 	MaxReaders int `yaml:"max_readers"`
+	// The PostgreSQL connection pool of each process.
+	MaxOpenConns    int           `yaml:"max_open_conns"`
+	MaxIdleConns    int           `yaml:"max_idle_conns"`
+	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"`
+	ConnMaxIdleTime time.Duration `yaml:"conn_max_idle_time"`
+}
+
+// Cluster tunes how replicas share singleton work (background jobs, each
+// LDAP source's schedule): one replica holds a lease per task, renews it,
+// and another takes over within LeaseTTL when the holder dies.
+type Cluster struct {
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
 }
 
 // SMTP is the outgoing mail server.
@@ -200,10 +213,21 @@ func (c *Config) applyDefaults() {
 	def(&c.Listen, "127.0.0.1:8080")
 	def(&c.PublicURL, "http://"+c.Listen)
 	def(&c.Database.Driver, "sqlite")
-	def(&c.Database.DSN, "./data/roster.db")
+	if c.Database.Driver == "sqlite" {
+		def(&c.Database.DSN, "./data/roster.db")
+	}
 	if c.Database.MaxReaders == 0 {
 		c.Database.MaxReaders = 4
 	}
+	if c.Database.MaxOpenConns == 0 {
+		c.Database.MaxOpenConns = 10
+	}
+	if c.Database.MaxIdleConns == 0 {
+		c.Database.MaxIdleConns = 5
+	}
+	defDur(&c.Database.ConnMaxLifetime, 30*time.Minute)
+	defDur(&c.Database.ConnMaxIdleTime, 5*time.Minute)
+	defDur(&c.Cluster.LeaseTTL, 30*time.Second)
 	def(&c.SMTP.TLS, "starttls")
 	if c.SMTP.Port == 0 {
 		c.SMTP.Port = 587
@@ -491,12 +515,29 @@ func (c *Config) validate(ps *Problems) {
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		ps.add("public_url", "%q is not an http(s) URL", c.PublicURL)
 	}
-	oneOf(ps, "database.driver", c.Database.Driver, "sqlite")
+	oneOf(ps, "database.driver", c.Database.Driver, "sqlite", "postgres")
 	if c.Database.DSN == "" {
 		ps.add("database.dsn", "is required")
 	}
 	if c.Database.MaxReaders < 0 {
 		ps.add("database.max_readers", "must be positive")
+	}
+	if c.Database.MaxOpenConns < 0 {
+		ps.add("database.max_open_conns", "must be positive")
+	}
+	if c.Database.MaxIdleConns < 0 {
+		ps.add("database.max_idle_conns", "must be positive")
+	} else if c.Database.MaxIdleConns > c.Database.MaxOpenConns && c.Database.MaxOpenConns > 0 {
+		ps.add("database.max_idle_conns", "%d is more than max_open_conns (%d)", c.Database.MaxIdleConns, c.Database.MaxOpenConns)
+	}
+	if c.Database.ConnMaxLifetime < 0 {
+		ps.add("database.conn_max_lifetime", "must be positive")
+	}
+	if c.Database.ConnMaxIdleTime < 0 {
+		ps.add("database.conn_max_idle_time", "must be positive")
+	}
+	if c.Cluster.LeaseTTL < 3*time.Second || c.Cluster.LeaseTTL > time.Hour {
+		ps.add("cluster.lease_ttl", "%s is not between 3s and 1h", c.Cluster.LeaseTTL)
 	}
 	oneOf(ps, "smtp.tls", c.SMTP.TLS, "none", "starttls", "tls")
 	if c.SMTP.Port <= 0 || c.SMTP.Port > 65535 {

@@ -83,7 +83,7 @@ func TestProblemsNameTheKey(t *testing.T) {
 		{"unknown nested key", "smtp:\n  hots: x\n", nil, []string{"smtp.hots: unknown key (line 2)"}},
 		{"unknown key in a source", "ldap:\n  sources:\n    - name: corp\n      urls: [ldap://h]\n      users: {base_dn: x, filtr: y}\n", nil, []string{"ldap.sources[0].users.filtr: unknown key"}},
 		{"bad values", "listen: nope\ndatabase: {driver: mysql}\nsmtp: {tls: ssl, port: 70000}\nlog: {level: loud}\n", nil,
-			[]string{`listen: "nope" is not host:port`, `database.driver: "mysql" is not one of sqlite`, `smtp.tls: "ssl"`, "smtp.port: 70000", `log.level: "loud"`}},
+			[]string{`listen: "nope" is not host:port`, `database.driver: "mysql" is not one of sqlite, postgres`, `smtp.tls: "ssl"`, "smtp.port: 70000", `log.level: "loud"`}},
 		{"security bounds", "security: {session_ttl: 1s, login_rate_per_minute: -1, lockout_threshold: -2}\n", nil,
 			[]string{"security.session_ttl: 1s is shorter than one minute", "security.login_rate_per_minute: must be at least 1", "security.lockout_threshold: must be at least 1"}},
 		{"missing env var", "smtp:\n  password: ${SMTP_PW}\n", nil, []string{"smtp.password: environment variable SMTP_PW is not set"}},
@@ -94,6 +94,9 @@ func TestProblemsNameTheKey(t *testing.T) {
 				`ldap.sources[0].max_removals: "lots"`, `ldap.sources[0].role_rules[0].role: "king"`, "ldap.sources[0].users.base_dn: is required"}},
 		{"duplicate source names", "ldap:\n  sources:\n    - {name: a, urls: [ldap://h], users: {base_dn: x}}\n    - {name: a, urls: [ldap://h], users: {base_dn: x}}\n", nil,
 			[]string{`ldap.sources[1].name: "a" is used by another source`}},
+		{"postgres without a dsn", "database: {driver: postgres}\n", nil, []string{"database.dsn: is required"}},
+		{"pool and lease bounds", "database: {max_open_conns: 4, max_idle_conns: 8, conn_max_lifetime: -1s}\ncluster: {lease_ttl: 1s}\n", nil,
+			[]string{"database.max_idle_conns: 8 is more than max_open_conns (4)", "database.conn_max_lifetime: must be positive", "cluster.lease_ttl: 1s is not between 3s and 1h"}},
 		{"tls half set", "tls: {cert_file: /c.pem}\n", nil, []string{"tls.key_file: is required when tls.cert_file is set"}},
 		{"bad trusted proxy", "trusted_proxies: [10.0.0.0/8, proxy.local]\n", nil, []string{`trusted_proxies[1]: "proxy.local" is not an IP address or CIDR range`}},
 		{"secret twice", "smtp: {host: h, from: f@x.com, password: a, password_file: /p}\n", nil, []string{"smtp.password_file: set either password or password_file"}},
@@ -143,5 +146,20 @@ ldap:
 	s := c.LDAP.Sources[0]
 	if s.Org != "default" || s.PageSize != 1000 || *s.Invite != false || s.MaxRemovals != "5%" || s.Interval != 15*time.Minute {
 		t.Fatalf("source defaults: %+v", s)
+	}
+}
+
+func TestPostgresExampleConfig(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "configs", "roster.postgres.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(data, env(map[string]string{"ROSTER_DB_PASSWORD": "pw"}), files(map[string]string{"/run/secrets/smtp-password": "x"}))
+	if err != nil {
+		t.Fatalf("postgres example does not parse: %v", err)
+	}
+	if c.Database.Driver != "postgres" || !strings.Contains(c.Database.DSN, "roster:pw@db.example.com") ||
+		c.Database.MaxOpenConns != 20 || c.Database.MaxIdleConns != 10 || c.Cluster.LeaseTTL != 30*time.Second {
+		t.Fatalf("postgres example: %+v %+v", c.Database, c.Cluster)
 	}
 }

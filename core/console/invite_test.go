@@ -17,6 +17,7 @@ import (
 	"github.com/rosterhq/roster/core/auth"
 	"github.com/rosterhq/roster/core/console"
 	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/core/store/pgtest"
 )
 
 type fakeClock struct {
@@ -40,12 +41,13 @@ type env struct {
 	srv   *httptest.Server
 }
 
-// newEnv: a fresh migrated SQLite file, the service, and the acceptance page
+// newEnv: a fresh migrated store (SQLite, or PostgreSQL in the rerun), the service, and the acceptance page
 // behind a real listener.
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "roster.db")}, nil)
+	driver, dsn := pgtest.Store(t, filepath.Join(t.TempDir(), "roster.db"))
+	st, err := store.Open(ctx, store.Options{Driver: driver, DSN: dsn}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/rosterhq/roster/core/auth"
 	"github.com/rosterhq/roster/core/mail"
 	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/core/store/pgtest"
 )
 
 type fakeClock struct {
@@ -40,7 +41,8 @@ const publicURL = "https://roster.test"
 type env struct {
 	t     testing.TB
 	ctx   context.Context
-	path  string
+	path  string // sqlite: the file; postgres: the DSN
+	drv   string
 	st    *store.Store
 	svc   *core.Service
 	clock *fakeClock
@@ -52,7 +54,8 @@ func newEnv(t *testing.T) *env { return newEnvB(t) }
 
 func newEnvB(t testing.TB) *env {
 	t.Helper()
-	e := &env{t: t, ctx: context.Background(), path: filepath.Join(t.TempDir(), "roster.db"),
+	drv, path := pgtest.Store(t, filepath.Join(t.TempDir(), "roster.db"))
+	e := &env{t: t, ctx: context.Background(), path: path, drv: drv,
 		clock: &fakeClock{now: time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)}}
 	e.open()
 	o, err := e.svc.Org(e.ctx, core.DefaultOrg)
@@ -70,7 +73,7 @@ func newEnvB(t testing.TB) *env {
 // restarted daemon does.
 func (e *env) open() {
 	e.t.Helper()
-	st, err := store.Open(e.ctx, store.Options{Driver: "sqlite", DSN: e.path}, nil)
+	st, err := store.Open(e.ctx, store.Options{Driver: e.drv, DSN: e.path}, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -155,12 +158,16 @@ type outboxRow struct {
 
 func (e *env) outbox() []outboxRow {
 	e.t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+e.path+"?_query_only=true&_loc=UTC")
+	driver, dsn, order := "sqlite3", "file:"+e.path+"?_query_only=true&_loc=UTC", "rowid"
+	if e.drv == "postgres" {
+		driver, dsn, order = "pgx", e.path, "id" // ids are UUIDv7: in creation order
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT id, user_id, state, token, language, last_error, attempts, next_attempt_at FROM mail_outbox ORDER BY created_at, rowid`)
+	rows, err := db.Query(`SELECT id, user_id, state, token, language, last_error, attempts, next_attempt_at FROM mail_outbox ORDER BY created_at, ` + order)
 	if err != nil {
 		e.t.Fatal(err)
 	}

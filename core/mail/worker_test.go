@@ -525,7 +525,7 @@ func TestTwoWorkersNeverSendTwice(t *testing.T) {
 		e.invite(fmt.Sprintf("w%02d@example.com", i), "W", "", "")
 	}
 	w1 := e.worker(e.sender(srv), mail.WorkerConfig{})
-	other := &env{t: t, ctx: e.ctx, path: e.path, clock: e.clock, r: e.r}
+	other := &env{t: t, ctx: e.ctx, path: e.path, drv: e.drv, clock: e.clock, r: e.r}
 	other.open()
 	w2 := other.worker(other.sender(srv), mail.WorkerConfig{})
 	var wg sync.WaitGroup

@@ -22,11 +22,11 @@ func (t *tx) ListApps(ctx context.Context, orgID string) ([]core.App, error) {
 }
 
 func (t *tx) UpdateApp(ctx context.Context, a *core.App) error {
-	res, err := t.exec(ctx, `UPDATE apps SET name = ?, name_key = ? WHERE org_id = ? AND id = ?`, a.Name, core.FoldKey(a.Name), a.OrgID, a.ID)
+	n, err := t.execMayConflict(ctx, `UPDATE apps SET name = ?, name_key = ? WHERE org_id = ? AND id = ?`, a.Name, core.FoldKey(a.Name), a.OrgID, a.ID)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return &core.NotFoundError{Kind: "app", Key: a.ID}
 	}
 	return nil

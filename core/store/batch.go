@@ -33,7 +33,22 @@ type batchJob struct {
 // InTxBatched runs fn in a read-write transaction that it may share with
 // other concurrent InTxBatched callers. The first caller to find no batch
 // running runs batches until the queue is empty.
+//
+// On PostgreSQL, which has no single writer, each caller gets its own
+// transaction: concurrent writers then run in parallel on the pool instead
+// of queueing behind one batch's round trips.
 func (s *Store) InTxBatched(ctx context.Context, fn func(core.Tx) error) error {
+	if s.driver == "postgres" {
+		// As in a batch, a panic is this caller's error only.
+		return s.InTx(ctx, func(t core.Tx) (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("panic in transaction: %v", p)
+				}
+			}()
+			return fn(t)
+		})
+	}
 	j := &batchJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	b := &s.batch
 	b.mu.Lock()

@@ -4,17 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/core/store/pgtest"
 )
 
 func TestInTxBatchedIsolatesCallers(t *testing.T) {
+	pgtest.ForEachDriver(t, testInTxBatchedIsolatesCallers)
+}
+
+func testInTxBatchedIsolatesCallers(t *testing.T, driver, dsn string) {
 	ctx := context.Background()
-	st, err := Open(ctx, Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "r.db")}, nil)
+	st, err := Open(ctx, Options{Driver: driver, DSN: dsn}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

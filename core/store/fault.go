@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/rosterhq/roster/core"
@@ -43,6 +44,18 @@ func (f *writeFault) recent() string {
 // storageFault names a driver error that means the database cannot be
 // written: disk full, read-only file or file system, I/O error.
 func storageFault(err error) (string, bool) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "53100":
+			return "the database server's disk is full", true
+		case "58030":
+			return "an I/O error on the database server", true
+		case "25006":
+			return "the database is read-only (a standby?)", true
+		}
+		return "", false
+	}
 	var se sqlite3.Error
 	if !errors.As(err, &se) {
 		return "", false

@@ -61,7 +61,7 @@ const maxRune = "\U0010FFFF"
 // filterSQL translates a filter into a WHERE fragment with ? placeholders
 // and its bound values. Attribute and operator names come from fixed tables;
 // every value is a parameter.
-func filterSQL(f *core.Filter, cols map[core.FilterAttr]colSpec) (string, []any, error) {
+func filterSQL(d *dialect, f *core.Filter, cols map[core.FilterAttr]colSpec) (string, []any, error) {
 	var args []any
 	var walk func(f *core.Filter) (string, error)
 	walk = func(f *core.Filter) (string, error) {
@@ -95,7 +95,7 @@ func filterSQL(f *core.Filter, cols map[core.FilterAttr]colSpec) (string, []any,
 			if !ok {
 				return "", fmt.Errorf("filter attribute %q: %w", f.Attr, core.ErrInvalid)
 			}
-			s, a, err := cmpSQL(spec, f)
+			s, a, err := cmpSQL(d, spec, f)
 			if err != nil {
 				return "", err
 			}
@@ -111,7 +111,7 @@ func filterSQL(f *core.Filter, cols map[core.FilterAttr]colSpec) (string, []any,
 	return s, args, err
 }
 
-func cmpSQL(spec colSpec, f *core.Filter) (string, []any, error) {
+func cmpSQL(d *dialect, spec colSpec, f *core.Filter) (string, []any, error) {
 	c := spec.expr
 	switch spec.kind {
 	case colActive:
@@ -152,7 +152,7 @@ func cmpSQL(spec colSpec, f *core.Filter) (string, []any, error) {
 		if f.Op == core.OpNe {
 			in, op.Op = "u.id NOT IN (SELECT user_id FROM scim_users WHERE ", core.OpEq
 		}
-		s, args, err := cmpSQL(colSpec{expr: c, kind: colFolded}, &op)
+		s, args, err := cmpSQL(d, colSpec{expr: c, kind: colFolded}, &op)
 		if err != nil {
 			return "", nil, err
 		}
@@ -180,14 +180,15 @@ func cmpSQL(spec colSpec, f *core.Filter) (string, []any, error) {
 		}
 		return c + " <> ?", []any{v}, nil
 	case core.OpCo:
-		return guard("instr(" + c + ", ?) > 0"), []any{v}, nil
+		return guard(d.contains(c)), []any{v}, nil
 	case core.OpSw:
 		return guard("(" + c + " >= ? AND " + c + " < ?)"), []any{v, v + maxRune}, nil
 	case core.OpEw:
 		if v == "" {
 			return guard(c + " = " + c), nil, nil
 		}
-		return guard("substr(" + c + ", -length(?)) = ?"), []any{v, v}, nil
+		s, a := d.endsWith(c, v)
+		return guard(s), a, nil
 	case core.OpPresent:
 		return guard(c + " <> ''"), nil, nil
 	}

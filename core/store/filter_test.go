@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/core/store/pgtest"
 )
 
 func TestFilterSQLBindsEveryValue(t *testing.T) {
@@ -30,7 +31,7 @@ func TestFilterSQLBindsEveryValue(t *testing.T) {
 			"NOT ((u.id = ?) AND ((u.email_key <> '') OR (u.last_name_key < ?)))", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sql, args, err := filterSQL(tc.f, userFilterCols)
+			sql, args, err := filterSQL(sqliteDialect, tc.f, userFilterCols)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -42,17 +43,21 @@ func TestFilterSQLBindsEveryValue(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := filterSQL(core.Cmp("password_hash", core.OpEq, "x"), userFilterCols); err == nil {
+	if _, _, err := filterSQL(sqliteDialect, core.Cmp("password_hash", core.OpEq, "x"), userFilterCols); err == nil {
 		t.Error("an unknown attribute was translated")
 	}
-	if _, _, err := filterSQL(core.Cmp(core.AttrGroupMember, core.OpCo, "x"), groupFilterCols); err == nil {
+	if _, _, err := filterSQL(sqliteDialect, core.Cmp(core.AttrGroupMember, core.OpCo, "x"), groupFilterCols); err == nil {
 		t.Error("members co was translated")
 	}
 }
 
-func TestSearchUsersOnSQLite(t *testing.T) {
+func TestFilterUsers(t *testing.T) {
+	pgtest.ForEachDriver(t, testFilterUsers)
+}
+
+func testFilterUsers(t *testing.T, driver, dsn string) {
 	ctx := context.Background()
-	st, err := Open(ctx, Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "r.db")}, nil)
+	st, err := Open(ctx, Options{Driver: driver, DSN: dsn}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +144,7 @@ func TestUserFilterUsesIndexes(t *testing.T) {
 		core.AttrUsername: "users_org_username", core.AttrExternalID: "users_org_source_external", core.AttrEmail: "users_org_email_lookup",
 		core.AttrEmployeeNumber: "scim_users_employee", core.AttrDisplayName: "scim_users_display",
 	} {
-		where, args, err := filterSQL(core.Cmp(attr, core.OpEq, "x"), userFilterCols)
+		where, args, err := filterSQL(sqliteDialect, core.Cmp(attr, core.OpEq, "x"), userFilterCols)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,7 +29,7 @@ func (t *tx) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, 
 	var ids []string
 	err := t.sel(ctx, &ids, `SELECT id FROM mail_outbox
 		WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'sending' AND claimed_until <= ?)
-		ORDER BY next_attempt_at, created_at LIMIT ?`, now, now, limit)
+		ORDER BY next_attempt_at, created_at LIMIT ?`+t.d.forUpdateSkipLocked(), now, now, limit)
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 // ---- orgs ----
 
 func (t *tx) CreateOrg(ctx context.Context, o *core.Org) error {
-	_, err := t.exec(ctx, `INSERT INTO orgs (id, name, display_name, created_at) VALUES (?, ?, ?, ?)`,
+	_, err := t.execMayConflict(ctx, `INSERT INTO orgs (id, name, display_name, created_at) VALUES (?, ?, ?, ?)`,
 		o.ID, o.Name, o.DisplayName, o.CreatedAt)
 	return err
 }
@@ -76,7 +76,7 @@ func (t *tx) InsertUser(ctx context.Context, u *core.User) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO users (id, org_id, username, username_key, email, email_key,
+	_, err = t.execMayConflict(ctx, `INSERT INTO users (id, org_id, username, username_key, email, email_key,
 		first_name, first_name_key, last_name, last_name_key, search_key, phone, language, role, role_rank, can_create_apps, status,
 		source, external_id, metadata, invite_state, invite_expires_at, invite_mail_error, password_hash,
 		password_changed_at, must_change_password, failed_logins, status_before_archive, activated_at,
@@ -106,7 +106,7 @@ func (t *tx) writeMetadata(ctx context.Context, u *core.User, replace bool) erro
 			continue
 		}
 		if _, err := t.exec(ctx, `INSERT INTO user_metadata (user_seq, org_id, field, value_key)
-			SELECT seq, org_id, ?, ? FROM users WHERE id = ?`, field, core.FoldKey(value), u.ID); err != nil {
+			SELECT seq, org_id, CAST(? AS TEXT), CAST(? AS TEXT) FROM users WHERE id = ?`, field, core.FoldKey(value), u.ID); err != nil {
 			return fmt.Errorf("user %s metadata %s: %w", u.ID, field, err)
 		}
 	}
@@ -118,7 +118,7 @@ func (t *tx) UpdateUser(ctx context.Context, u *core.User) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.exec(ctx, `UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?,
+	n, err := t.execMayConflict(ctx, `UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?,
 		first_name = ?, first_name_key = ?, last_name = ?, last_name_key = ?, search_key = ?, phone = ?, language = ?, role = ?, role_rank = ?,
 		can_create_apps = ?, status = ?, source = ?, external_id = ?, metadata = ?, invite_state = ?,
 		invite_expires_at = ?, invite_mail_error = ?, password_hash = ?, password_changed_at = ?,
@@ -134,7 +134,7 @@ func (t *tx) UpdateUser(ctx context.Context, u *core.User) error {
 	if err != nil {
 		return fmt.Errorf("update user %s: %w", u.ID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return &core.NotFoundError{Kind: "user", Key: u.ID}
 	}
 	return t.writeMetadata(ctx, u, true)
@@ -235,13 +235,13 @@ func placeholders(n int) string {
 // ---- history ----
 
 func (t *tx) InsertHistory(ctx context.Context, h *core.HistoryEntry) error {
-	res, err := t.exec(ctx, `INSERT INTO history (org_id, at, actor_kind, actor_id, actor_name, action,
+	id, err := t.insertID(ctx, `INSERT INTO history (org_id, at, actor_kind, actor_id, actor_name, action,
 		target_type, target_id, before_json, after_json, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		h.OrgID, h.At, h.ActorKind, h.ActorID, h.ActorName, h.Action, h.TargetType, h.TargetID, h.Before, h.After, h.RequestID)
 	if err != nil {
 		return err
 	}
-	h.ID, _ = res.LastInsertId()
+	h.ID = id
 	return nil
 }
 
@@ -339,7 +339,7 @@ func (t *tx) DeleteSessions(ctx context.Context, userID string, audience core.Au
 // ---- API tokens ----
 
 func (t *tx) InsertToken(ctx context.Context, tk *core.APIToken) error {
-	_, err := t.exec(ctx, `INSERT INTO api_tokens (id, org_id, name, scope, user_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.execMayConflict(ctx, `INSERT INTO api_tokens (id, org_id, name, scope, user_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		tk.ID, tk.OrgID, tk.Name, tk.Scope, tk.UserID, tk.TokenHash, tk.CreatedAt)
 	return err
 }
@@ -358,7 +358,7 @@ func (t *tx) TokenByHash(ctx context.Context, hash string) (*core.APIToken, erro
 const groupCols = `id, org_id, name, source, external_id, created_at, updated_at`
 
 func (t *tx) InsertGroup(ctx context.Context, g *core.Group) error {
-	_, err := t.exec(ctx, `INSERT INTO groups (id, org_id, name, name_key, source, external_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.execMayConflict(ctx, `INSERT INTO groups (id, org_id, name, name_key, source, external_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		g.ID, g.OrgID, g.Name, core.FoldKey(g.Name), g.Source, g.ExternalID, g.CreatedAt, g.UpdatedAt)
 	return err
 }
@@ -405,7 +405,7 @@ func (t *tx) UserGroups(ctx context.Context, userID string) ([]core.Group, error
 // ---- apps ----
 
 func (t *tx) InsertApp(ctx context.Context, a *core.App) error {
-	_, err := t.exec(ctx, `INSERT INTO apps (id, org_id, name, name_key, created_at) VALUES (?, ?, ?, ?, ?)`,
+	_, err := t.execMayConflict(ctx, `INSERT INTO apps (id, org_id, name, name_key, created_at) VALUES (?, ?, ?, ?, ?)`,
 		a.ID, a.OrgID, a.Name, core.FoldKey(a.Name), a.CreatedAt)
 	return err
 }
@@ -448,12 +448,12 @@ func (t *tx) UserApps(ctx context.Context, userID string) ([]core.AppAssignment,
 }
 
 func (t *tx) UpdateGroup(ctx context.Context, g *core.Group) error {
-	res, err := t.exec(ctx, `UPDATE groups SET name = ?, name_key = ?, external_id = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
+	n, err := t.execMayConflict(ctx, `UPDATE groups SET name = ?, name_key = ?, external_id = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
 		g.Name, core.FoldKey(g.Name), g.ExternalID, g.UpdatedAt, g.OrgID, g.ID)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return &core.NotFoundError{Kind: "group", Key: g.ID}
 	}
 	return nil

@@ -92,7 +92,7 @@ func (t *tx) searchUsers(ctx context.Context, q core.DirectoryQuery, withProfile
 		where = append(where, "u.status <> 'archived'")
 	}
 	if q.Filter != nil {
-		s, a, err := filterSQL(q.Filter, userFilterCols)
+		s, a, err := filterSQL(t.d, q.Filter, userFilterCols)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -158,7 +158,7 @@ func (t *tx) UsersByIDs(ctx context.Context, orgID string, ids []string) ([]core
 	err := inChunks(ids, func(part []string) error {
 		var rows []userRow
 		args := append([]any{orgID}, anys(part)...)
-		if err := t.sel(ctx, &rows, `SELECT `+userCols+` FROM users WHERE +org_id = ? AND id IN (`+placeholders(len(part))+`) ORDER BY seq`, args...); err != nil {
+		if err := t.sel(ctx, &rows, `SELECT `+userCols+` FROM users WHERE `+t.d.noIndex("org_id")+` = ? AND id IN (`+placeholders(len(part))+`) ORDER BY seq`, args...); err != nil {
 			return fmt.Errorf("users by id: %w", err)
 		}
 		for i := range rows {
@@ -181,7 +181,7 @@ func (t *tx) SearchGroups(ctx context.Context, q core.GroupSearch) ([]core.Group
 		args = append(args, q.Source)
 	}
 	if q.Filter != nil {
-		s, a, err := filterSQL(q.Filter, groupFilterCols)
+		s, a, err := filterSQL(t.d, q.Filter, groupFilterCols)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -296,7 +296,7 @@ func (t *tx) PutDirectoryProfile(ctx context.Context, p *core.DirectoryProfile) 
 }
 
 func (t *tx) ReleaseArchivedUser(ctx context.Context, orgID, id string) error {
-	suffix := "\x00archived:" + id
+	suffix := t.d.archivedSep + id
 	res, err := t.exec(ctx, `UPDATE users SET username_key = username_key || ?,
 		email_key = CASE WHEN email_key <> '' THEN email_key || ? ELSE '' END, external_id = ''
 		WHERE org_id = ? AND id = ? AND status = 'archived'`, suffix, suffix, orgID, id)
@@ -330,7 +330,7 @@ func (t *tx) ExistingUserIDs(ctx context.Context, orgID, source string, ids []st
 		args := append([]any{orgID, source}, anys(part)...)
 		// The unary + keeps the planner on the id index (one look-up per id)
 		// instead of scanning every user of the source.
-		if err := t.sel(ctx, &rows, `SELECT id FROM users WHERE +org_id = ? AND +source = ? AND status <> 'archived'
+		if err := t.sel(ctx, &rows, `SELECT id FROM users WHERE `+t.d.noIndex("org_id")+` = ? AND `+t.d.noIndex("source")+` = ? AND status <> 'archived'
 			AND id IN (`+placeholders(len(part))+`)`, args...); err != nil {
 			return fmt.Errorf("existing users: %w", err)
 		}
@@ -359,21 +359,23 @@ func (t *tx) AddGroupMembers(ctx context.Context, groupID string, userIDs []stri
 	return out, err
 }
 
-// InsertGroupMembers is AddGroupMembers without RETURNING: a sync adding
-// 200,000 memberships does not read 200,000 ids back.
-func (t *tx) InsertGroupMembers(ctx context.Context, groupID string, userIDs []string) error {
-	return inChunks(userIDs, func(part []string) error {
+// InsertGroupMembers is AddGroupMembers without RETURNING, for many groups
+// at once: a sync adding 200,000 memberships does not read 200,000 ids back.
+func (t *tx) InsertGroupMembers(ctx context.Context, ms []core.Membership) error {
+	for len(ms) > 0 {
+		part := ms[:min(len(ms), chunk)]
+		ms = ms[len(part):]
 		values := strings.TrimSuffix(strings.Repeat("(?, ?), ", len(part)), ", ")
 		args := make([]any, 0, 2*len(part))
-		for _, id := range part {
-			args = append(args, groupID, id)
+		for _, m := range part {
+			args = append(args, m.GroupID, m.UserID)
 		}
 		if _, err := t.exec(ctx, `INSERT INTO group_members (group_id, user_id) VALUES `+values+`
 			ON CONFLICT DO NOTHING`, args...); err != nil {
 			return fmt.Errorf("add group members: %w", err)
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 func (t *tx) RemoveGroupMembers(ctx context.Context, groupID string, userIDs []string) ([]string, error) {

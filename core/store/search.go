@@ -84,11 +84,11 @@ func (t *tx) SearchUsers(ctx context.Context, q *core.UserSearch) ([]core.User, 
 		args = append(args, q.OrgID, key, q.OrgID, key)
 	}
 	if q.Text != "" {
-		where = append(where, `(instr(search_key, ?) > 0 OR username_key = ? OR email_key = ?)`)
+		where = append(where, `(`+t.d.contains("search_key")+` OR username_key = ? OR email_key = ?)`)
 		args = append(args, q.Text, q.Text, q.Text)
 	}
 	if q.MetaField != "" {
-		where = append(where, `seq IN (SELECT user_seq FROM user_metadata WHERE org_id = ? AND field = ? AND instr(value_key, ?) > 0)`)
+		where = append(where, `seq IN (SELECT user_seq FROM user_metadata WHERE org_id = ? AND field = ? AND `+t.d.contains("value_key")+`)`)
 		args = append(args, q.OrgID, q.MetaField, q.MetaValue)
 	}
 	filter := strings.Join(where, " AND ")
@@ -127,7 +127,7 @@ func (t *tx) SearchUsers(ctx context.Context, q *core.UserSearch) ([]core.User, 
 		countSQL, countArgs := `SELECT COUNT(*) FROM users WHERE `+filter, args
 		if metaOnly := q.MetaField != "" && len(where) == 2; metaOnly {
 			// Only org and metadata: count the narrow metadata rows, not users.
-			countSQL, countArgs = `SELECT COUNT(*) FROM user_metadata WHERE org_id = ? AND field = ? AND instr(value_key, ?) > 0`, []any{q.OrgID, q.MetaField, q.MetaValue}
+			countSQL, countArgs = `SELECT COUNT(*) FROM user_metadata WHERE org_id = ? AND field = ? AND `+t.d.contains("value_key"), []any{q.OrgID, q.MetaField, q.MetaValue}
 		}
 		if err := t.get(ctx, &total, "users", "count", countSQL, countArgs...); err != nil {
 			return nil, 0, fmt.Errorf("count users: %w", err)

@@ -1,6 +1,7 @@
 // Package store is roster's one SQL store (sqlx): it implements core.Store
-// over SQLite (the embedded default) with embedded, versioned migrations. Query
-// texts use ? placeholders and go through Rebind so that PostgreSQL can share them.
+// over SQLite (the embedded default) and PostgreSQL (pgx), with embedded,
+// versioned migrations per driver (the same version numbers). Query texts use
+// ? placeholders and go through Rebind; the few differences are in dialect.go.
 package store
 
 import (
@@ -16,10 +17,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jmoiron/sqlx"
 	"github.com/mattn/go-sqlite3"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/rosterhq/roster/core"
 )
@@ -46,10 +50,16 @@ func init() {
 
 // Options select and tune the database.
 type Options struct {
-	Driver string // "sqlite"
-	DSN    string // for sqlite: a file path, or a file: URI
+	Driver string // "sqlite" or "postgres"
+	DSN    string // sqlite: a file path, or a file: URI; postgres: a URL or key=value DSN
 	// MaxReaders bounds concurrent read transactions (sqlite: reader connections).
 	MaxReaders int
+	// PostgreSQL pool: open and idle connections, their lifetime and idle time
+	// (zero: 10 open, 5 idle, 30 minutes, 5 minutes).
+	MaxOpenConns    int
+	MaxIdleConns    int
+	ConnMaxLifetime time.Duration
+	ConnMaxIdleTime time.Duration
 }
 
 // Store implements core.Store.
@@ -62,6 +72,7 @@ type Store struct {
 	migs   fs.FS
 	batch  txBatcher  // group commit for InTxBatched (batch.go)
 	fault  writeFault // the last write the storage refused (fault.go)
+	d      *dialect
 }
 
 var _ core.Store = (*Store)(nil)
@@ -77,8 +88,10 @@ func Open(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
 	switch o.Driver {
 	case "sqlite", "":
 		return openSQLite(ctx, o, log.With("component", "store"))
+	case "postgres":
+		return openPostgres(ctx, o, log.With("component", "store"))
 	}
-	return nil, fmt.Errorf("database.driver %q is not supported (use sqlite)", o.Driver)
+	return nil, fmt.Errorf("database.driver %q is not supported (use sqlite or postgres)", o.Driver)
 }
 
 func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error) {
@@ -146,15 +159,29 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 	if err != nil {
 		return nil, err
 	}
-	return &Store{driver: "sqlite", w: w, r: r, bulk: bulk, log: log, migs: sub}, nil
+	return &Store{driver: "sqlite", w: w, r: r, bulk: bulk, log: log, migs: sub, d: sqliteDialect}, nil
 }
+
+// Driver is "sqlite" or "postgres".
+func (s *Store) Driver() string { return s.driver }
 
 // Close closes the database handles.
 func (s *Store) Close() error {
+	if s.driver == "postgres" {
+		return s.w.Close() // one pool for everything
+	}
 	return errors.Join(s.bulk.Close(), s.r.Close(), s.w.Close())
 }
 
 func (s *Store) provider() (*goose.Provider, error) {
+	if s.driver == "postgres" {
+		// Replicas starting at once migrate one after the other (an advisory lock).
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		return goose.NewProvider(goose.DialectPostgres, s.w.DB, s.migs, goose.WithSessionLocker(locker))
+	}
 	return goose.NewProvider(goose.DialectSQLite3, s.w.DB, s.migs)
 }
 
@@ -201,17 +228,52 @@ func (s *Store) InTx(ctx context.Context, fn func(core.Tx) error) error {
 
 // View runs fn in a read-only transaction.
 func (s *Store) View(ctx context.Context, fn func(core.Tx) error) error {
-	return s.run(ctx, s.r, fn)
+	return s.runRO(ctx, s.r, fn)
 }
 
 // ViewBulk runs fn in a read-only transaction on a connection without the
 // memory map, whose page cache is dropped afterwards.
 func (s *Store) ViewBulk(ctx context.Context, fn func(core.Tx) error) error {
-	return s.run(ctx, s.bulk, fn)
+	return s.runRO(ctx, s.bulk, fn)
 }
 
-func (s *Store) run(ctx context.Context, db *sqlx.DB, fn func(core.Tx) error) (err error) {
-	sqltx, err := db.BeginTxx(ctx, nil)
+func (s *Store) runRO(ctx context.Context, db *sqlx.DB, fn func(core.Tx) error) error {
+	if s.driver == "postgres" {
+		return s.runOnce(ctx, db, &sql.TxOptions{ReadOnly: true}, fn)
+	}
+	return s.runOnce(ctx, db, nil, fn)
+}
+
+// pgRetries bounds how often a PostgreSQL transaction that lost a deadlock
+// or a serialization conflict to a concurrent one (another replica) runs again.
+const pgRetries = 5
+
+func (s *Store) run(ctx context.Context, db *sqlx.DB, fn func(core.Tx) error) error {
+	if s.driver != "postgres" {
+		return s.runOnce(ctx, db, nil, fn)
+	}
+	for attempt := 1; ; attempt++ {
+		err := s.runOnce(ctx, db, nil, fn)
+		if err == nil || attempt >= pgRetries || !retryable(err) {
+			return err
+		}
+		s.log.Debug("transaction conflicted with a concurrent one; running it again", "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
+		}
+	}
+}
+
+// retryable: PostgreSQL serialization failure or deadlock.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+func (s *Store) runOnce(ctx context.Context, db *sqlx.DB, opts *sql.TxOptions, fn func(core.Tx) error) (err error) {
+	sqltx, err := db.BeginTxx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -224,7 +286,7 @@ func (s *Store) run(ctx context.Context, db *sqlx.DB, fn func(core.Tx) error) (e
 			_ = sqltx.Rollback()
 		}
 	}()
-	if err = fn(&tx{tx: sqltx, driver: s.driver}); err != nil {
+	if err = fn(&tx{tx: sqltx, driver: s.driver, d: s.d}); err != nil {
 		return err
 	}
 	if err = sqltx.Commit(); err != nil {
@@ -237,6 +299,7 @@ func (s *Store) run(ctx context.Context, db *sqlx.DB, fn func(core.Tx) error) (e
 type tx struct {
 	tx     *sqlx.Tx
 	driver string
+	d      *dialect
 }
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
@@ -245,6 +308,15 @@ func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 }
 
 func (t *tx) get(ctx context.Context, dst any, kind, key, q string, args ...any) error {
+	if t.d.pg() && hasNUL(args) {
+		// PostgreSQL text cannot hold NUL: no row has such a value (a
+		// hostile login name, say). Find nothing rather than fail.
+		if n, ok := dst.(*int); ok {
+			*n = 0
+			return nil
+		}
+		return &core.NotFoundError{Kind: kind, Key: key}
+	}
 	err := t.tx.GetContext(ctx, dst, t.tx.Rebind(q), args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &core.NotFoundError{Kind: kind, Key: key}
@@ -253,7 +325,20 @@ func (t *tx) get(ctx context.Context, dst any, kind, key, q string, args ...any)
 }
 
 func (t *tx) sel(ctx context.Context, dst any, q string, args ...any) error {
+	if t.d.pg() && hasNUL(args) {
+		return nil // as in get: no stored value holds NUL
+	}
 	return mapErr(t.tx.SelectContext(ctx, dst, t.tx.Rebind(q), args...))
+}
+
+// hasNUL reports whether a bound text value contains U+0000.
+func hasNUL(args []any) bool {
+	for _, a := range args {
+		if s, ok := a.(string); ok && strings.IndexByte(s, 0) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // uniqueFields maps a column named in a uniqueness violation to the field it guards.
@@ -281,6 +366,30 @@ func mapErr(err error) error {
 			}
 		}
 		return &core.ConflictError{Field: "", Message: msg}
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "22021" {
+		// A write of text with NUL (or invalid UTF-8): bad input, not a server fault.
+		return &core.ValidationError{Problems: []core.FieldError{{Field: "", Message: "contains a character that cannot be stored (NUL or invalid UTF-8)"}}}
+	}
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		// Name the columns as SQLite does ("table.column, …"), from the
+		// detail "Key (a, b)=(…) already exists.", so one table maps both.
+		cols := pe.Detail
+		if i, j := strings.Index(cols, "("), strings.Index(cols, ")="); i >= 0 && j > i {
+			cols = cols[i+1 : j]
+		}
+		var named []string
+		for _, c := range strings.Split(cols, ",") {
+			named = append(named, pe.TableName+"."+strings.TrimSpace(c))
+		}
+		msg := strings.Join(named, ", ")
+		for _, u := range uniqueFields {
+			if strings.Contains(msg, u.column) {
+				return &core.ConflictError{Field: u.field, Message: "is already taken"}
+			}
+		}
+		return &core.ConflictError{Field: "", Message: "unique constraint failed: " + msg}
 	}
 	return err
 }

@@ -3,18 +3,18 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/core/store/pgtest"
 )
 
-func open(t *testing.T, path string) *store.Store {
+func open(t *testing.T, driver, dsn string) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), store.Options{Driver: "sqlite", DSN: path}, nil)
+	st, err := store.Open(context.Background(), store.Options{Driver: driver, DSN: dsn}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,8 +23,12 @@ func open(t *testing.T, path string) *store.Store {
 }
 
 func TestReadyOnlyAfterMigrations(t *testing.T) {
+	pgtest.ForEachDriver(t, testReadyOnlyAfterMigrations)
+}
+
+func testReadyOnlyAfterMigrations(t *testing.T, driver, dsn string) {
 	ctx := context.Background()
-	st := open(t, filepath.Join(t.TempDir(), "r.db"))
+	st := open(t, driver, dsn)
 	if err := st.Ready(ctx); err == nil || !strings.Contains(err.Error(), "pending") {
 		t.Fatalf("ready before migrating: %v", err)
 	}
@@ -49,9 +53,12 @@ func TestUnknownDriverIsAClearError(t *testing.T) {
 // Two stores on one file stand for `roster serve` and a CLI command writing
 // at the same time: every write lands, none fails with "database is locked".
 func TestConcurrentWritersFromTwoHandles(t *testing.T) {
+	pgtest.ForEachDriver(t, testConcurrentWritersFromTwoHandles)
+}
+
+func testConcurrentWritersFromTwoHandles(t *testing.T, driver, dsn string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "c.db")
-	a, b := open(t, path), open(t, path)
+	a, b := open(t, driver, dsn), open(t, driver, dsn)
 	if err := a.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +118,12 @@ func TestConcurrentWritersFromTwoHandles(t *testing.T) {
 }
 
 func TestListUsersKeysetAndFilters(t *testing.T) {
+	pgtest.ForEachDriver(t, testListUsersKeysetAndFilters)
+}
+
+func testListUsersKeysetAndFilters(t *testing.T, driver, dsn string) {
 	ctx := context.Background()
-	st := open(t, filepath.Join(t.TempDir(), "l.db"))
+	st := open(t, driver, dsn)
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}

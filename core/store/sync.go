@@ -148,7 +148,7 @@ func (t *tx) InsertUsers(ctx context.Context, us []*core.User) error {
 				u.PasswordChangedAt, u.MustChangePassword, u.FailedLogins, u.StatusBeforeArchive, u.ActivatedAt,
 				u.LastLoginAt, u.CreatedAt, u.UpdatedAt)
 		}
-		if _, err := t.exec(ctx, q.String(), args...); err != nil {
+		if _, err := t.execMayConflict(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("insert %d users: %w", len(part), err)
 		}
 	}
@@ -200,13 +200,13 @@ const runCols = `id, source, org_id, mode, dry_run, started_at, finished_at, sta
 	disabled, archived, enabled, unchanged, linked, conflicts, errors, memberships, message`
 
 func (t *tx) InsertSyncRun(ctx context.Context, r *core.SyncRun) error {
-	res, err := t.exec(ctx, `INSERT INTO ldap_sync_runs (source, org_id, mode, dry_run, started_at, status)
+	id, err := t.insertID(ctx, `INSERT INTO ldap_sync_runs (source, org_id, mode, dry_run, started_at, status)
 		VALUES (?, ?, ?, ?, ?, ?)`, r.Source, r.OrgID, r.Mode, r.DryRun, r.StartedAt, r.Status)
 	if err != nil {
 		return fmt.Errorf("insert sync run: %w", err)
 	}
-	r.ID, err = res.LastInsertId()
-	return err
+	r.ID = id
+	return nil
 }
 
 func (t *tx) UpdateSyncRun(ctx context.Context, r *core.SyncRun) error {
