@@ -96,8 +96,8 @@ ldap:
 			switch {
 			case res.StatusCode == 200:
 				okRuns++
-			case strings.Contains(string(b), "in progress"):
-				busyRuns++ // the scheduler's run holds the source
+			case strings.Contains(string(b), "in progress") || strings.Contains(string(b), "another process is syncing"):
+				busyRuns++ // the scheduler's run holds the source (its own lease)
 				time.Sleep(500 * time.Millisecond)
 			default:
 				t.Errorf("sync now: %d %s", res.StatusCode, b)
