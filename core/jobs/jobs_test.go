@@ -7,14 +7,27 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster/core/store"
 )
 
-func TestRunRepeatsJobsAndStopsWithTheContext(t *testing.T) {
+// A lone holder repeats its jobs every Every, keeps retrying a failing one,
+// and returns once the context ends.
+func TestRunLeasedRepeatsJobsAndStopsWithTheContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
+	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: t.TempDir() + "/r.db"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	el := NewElector(st, "solo", 30*time.Second, nil)
 	var ok, failing atomic.Int64
 	done := make(chan struct{})
 	go func() {
-		Run(ctx, slog.New(slog.DiscardHandler),
+		RunLeased(ctx, slog.New(slog.DiscardHandler), el,
 			Job{Name: "ok", Every: 5 * time.Millisecond, Run: func(context.Context) (int64, error) { ok.Add(1); return 1, nil }},
 			Job{Name: "failing", Every: 5 * time.Millisecond, Run: func(context.Context) (int64, error) { failing.Add(1); return 0, errors.New("x") }},
 		)

@@ -33,9 +33,6 @@ func NewElector(l core.Leaser, owner string, ttl time.Duration, log *slog.Logger
 	return &Elector{leaser: l, owner: owner, ttl: ttl, log: log.With("component", "lease"), now: time.Now, held: map[string]time.Time{}}
 }
 
-// Owner is this process's name in the leases.
-func (e *Elector) Owner() string { return e.owner }
-
 // TTL is the lease length.
 func (e *Elector) TTL() time.Duration { return e.ttl }
 
