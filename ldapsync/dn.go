@@ -2,6 +2,7 @@ package ldapsync
 
 import (
 	"encoding/binary"
+	"hash"
 	"hash/fnv"
 	"slices"
 	"strings"
@@ -14,6 +15,26 @@ import (
 // compared without case, multi-valued RDNs in any order) and hashed to 64
 // bits: snapshots key hundreds of thousands of DNs without keeping them.
 type dnKey uint64
+
+// dnHasher folds a DN's parts into its key: each RDN starts with '/', each
+// type and value is lower-cased and written after its length.
+type dnHasher struct {
+	h hash.Hash64
+	n [4]byte
+}
+
+func newDNHasher() *dnHasher { return &dnHasher{h: fnv.New64a()} }
+
+func (d *dnHasher) rdn() { d.h.Write([]byte{'/'}) }
+
+func (d *dnHasher) write(s string) {
+	s = strings.ToLower(s)
+	binary.LittleEndian.PutUint32(d.n[:], uint32(len(s)))
+	d.h.Write(d.n[:])
+	d.h.Write([]byte(s))
+}
+
+func (d *dnHasher) key() dnKey { return dnKey(d.h.Sum64()) }
 
 func parseDNKey(dn string) (dnKey, error) {
 	if k, ok := plainDNKey(dn); ok {
@@ -35,36 +56,22 @@ func plainDNKey(dn string) (k dnKey, ok bool) {
 	if strings.ContainsAny(dn, "\\\"+#;<>\x00") || strings.Trim(dn, " ") == "" || !utf8.ValidString(dn) {
 		return 0, false
 	}
-	h := fnv.New64a()
-	var n [4]byte
-	write := func(s string) {
-		s = strings.ToLower(s)
-		binary.LittleEndian.PutUint32(n[:], uint32(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
+	h := newDNHasher()
 	for rdn := range strings.SplitSeq(dn, ",") {
 		typ, val, found := strings.Cut(rdn, "=")
 		typ = strings.Trim(typ, " ")
 		if !found || typ == "" {
 			return 0, false // ParseDN's error, or its odd cases
 		}
-		h.Write([]byte{'/'})
-		write(typ)
-		write(strings.Trim(val, " "))
+		h.rdn()
+		h.write(typ)
+		h.write(strings.Trim(val, " "))
 	}
-	return dnKey(h.Sum64()), true
+	return h.key(), true
 }
 
 func keyOf(d *ldap.DN) dnKey {
-	h := fnv.New64a()
-	var n [4]byte
-	write := func(s string) {
-		s = strings.ToLower(s)
-		binary.LittleEndian.PutUint32(n[:], uint32(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
+	h := newDNHasher()
 	for _, rdn := range d.RDNs {
 		attrs := rdn.Attributes
 		if len(attrs) > 1 {
@@ -73,13 +80,13 @@ func keyOf(d *ldap.DN) dnKey {
 				return strings.Compare(strings.ToLower(a.Type)+"="+strings.ToLower(a.Value), strings.ToLower(b.Type)+"="+strings.ToLower(b.Value))
 			})
 		}
-		h.Write([]byte{'/'})
+		h.rdn()
 		for _, a := range attrs {
-			write(a.Type)
-			write(a.Value)
+			h.write(a.Type)
+			h.write(a.Value)
 		}
 	}
-	return dnKey(h.Sum64())
+	return h.key()
 }
 
 // memberDN strips the optional "#'0101'B" unique identifier of a

@@ -7,23 +7,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/rosterhq/roster/core/store"
 )
 
 // A lone holder repeats its jobs every Every, keeps retrying a failing one,
 // and returns once the context ends.
 func TestRunLeasedRepeatsJobsAndStopsWithTheContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: t.TempDir() + "/r.db"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	el := NewElector(st, "solo", 30*time.Second, nil)
+	el := NewElector(migratedSQLite(t), "solo", 30*time.Second, nil)
 	var ok, failing atomic.Int64
 	done := make(chan struct{})
 	go func() {

@@ -123,19 +123,26 @@ func waitUntil(t *testing.T, d time.Duration, ok func() bool, what string) {
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-// A lone process (SQLite, one replica) holds its leases from the start:
-// its jobs run at once, not a poll later.
-func TestRunLeasedLoneProcessRunsAtOnce(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
+// migratedSQLite is a fresh migrated SQLite store, closed when the test ends.
+func migratedSQLite(t *testing.T) *store.Store {
+	t.Helper()
+	ctx := context.Background()
 	st, err := store.Open(ctx, store.Options{Driver: "sqlite", DSN: t.TempDir() + "/r.db"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	el := NewElector(st, "solo", 30*time.Second, nil)
+	return st
+}
+
+// A lone process (SQLite, one replica) holds its leases from the start:
+// its jobs run at once, not a poll later.
+func TestRunLeasedLoneProcessRunsAtOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	el := NewElector(migratedSQLite(t), "solo", 30*time.Second, nil)
 	ran := make(chan struct{}, 1)
 	done := make(chan struct{})
 	go func() {
