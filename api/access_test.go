@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/api"
 )
 
 func TestGroupsAppsAndTokensOverHTTP(t *testing.T) {

@@ -21,7 +21,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/mail"
+	"github.com/rosterhq/roster/internal/mail"
 )
 
 // Config tunes the API.

@@ -15,12 +15,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/api"
-	"github.com/rosterhq/roster/core/auth"
-	"github.com/rosterhq/roster/core/server"
-	"github.com/rosterhq/roster/core/store"
-	"github.com/rosterhq/roster/core/store/pgtest"
+	"github.com/rosterhq/roster/internal/argon2id"
+	"github.com/rosterhq/roster/internal/server"
+	"github.com/rosterhq/roster/internal/store"
+	"github.com/rosterhq/roster/internal/testkit/pgtest"
 )
 
 const ownerPW = "Keeper-passphrase-42"
@@ -50,7 +50,7 @@ func newFixtureWith(t testing.TB, cfg api.Config) *fixture {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := core.NewService(core.Config{}, core.Deps{Store: st, Hasher: auth.NewArgon2(auth.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8})})
+	svc, err := core.NewService(core.Config{}, core.Deps{Store: st, Hasher: argon2id.NewArgon2(argon2id.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/api"
 )
 
 // fakeDirectory is an LDAP door that records what the API asked it.

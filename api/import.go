@@ -8,8 +8,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/rosterhq/roster/api/importer"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/importer"
 )
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

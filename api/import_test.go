@@ -120,7 +120,7 @@ func TestImportBadFiles(t *testing.T) {
 // BenchmarkImport10k imports a 10,000-row CSV (real run: users, history,
 // invites and queued mails written) through the HTTP API. Reproduce:
 //
-//	go test ./core/api -run '^$' -bench Import10k -benchtime 1x -count 5
+//	go test ./api -run '^$' -bench Import10k -benchtime 1x -count 5
 func BenchmarkImport10k(b *testing.B) {
 	var csv strings.Builder
 	csv.WriteString("username,email,first_name,last_name,phone\n")

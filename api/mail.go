@@ -7,7 +7,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/mail"
+	"github.com/rosterhq/roster/internal/mail"
 )
 
 func (a *API) mountMail(v1, authed *mux.Router) {

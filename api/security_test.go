@@ -16,9 +16,9 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/api"
-	"github.com/rosterhq/roster/core/auth"
+	"github.com/rosterhq/roster/internal/argon2id"
 )
 
 // Tokens, sessions, invitations and passwords are stored only hashed: the
@@ -122,7 +122,7 @@ func dumpDB(t *testing.T, db *sql.DB) string {
 // same status and body, and take about as long (argon2id with the
 // production parameters runs on a dummy hash when there is no user).
 func TestLoginDoesNotEnumerateUsers(t *testing.T) {
-	e := newTenantEnvWith(t, auth.NewArgon2(auth.DefaultArgon2))
+	e := newTenantEnvWith(t, argon2id.NewArgon2(argon2id.DefaultArgon2))
 	ctx := e.ctx
 	mk := func(name string, inv core.InviteMode, pw string) string {
 		c, err := e.svc.CreateUser(ctx, core.CLIActor(), core.NewUser{OrgID: e.org, Username: name, Email: name, Role: core.RoleMember, Invite: inv, Password: pw})

@@ -17,11 +17,11 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/api"
-	"github.com/rosterhq/roster/core/auth"
-	"github.com/rosterhq/roster/core/server"
-	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/internal/argon2id"
+	"github.com/rosterhq/roster/internal/server"
+	"github.com/rosterhq/roster/internal/store"
 	"github.com/rosterhq/roster/scim"
 )
 
@@ -90,7 +90,7 @@ type tenantEnv struct {
 const victimPW = "Victim-passphrase-99"
 
 func newTenantEnv(t *testing.T) *tenantEnv {
-	return newTenantEnvWith(t, auth.NewArgon2(auth.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8}))
+	return newTenantEnvWith(t, argon2id.NewArgon2(argon2id.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8}))
 }
 
 func newTenantEnvWith(t *testing.T, hasher core.PasswordHasher) *tenantEnv {

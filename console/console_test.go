@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rosterhq/roster/console"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/console"
 )
 
 // consoleEnv is the console handler behind a real listener, on a fresh store.

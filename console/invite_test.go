@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosterhq/roster/console"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/auth"
-	"github.com/rosterhq/roster/core/console"
-	"github.com/rosterhq/roster/core/store"
-	"github.com/rosterhq/roster/core/store/pgtest"
+	"github.com/rosterhq/roster/internal/argon2id"
+	"github.com/rosterhq/roster/internal/store"
+	"github.com/rosterhq/roster/internal/testkit/pgtest"
 )
 
 type fakeClock struct {
@@ -57,7 +57,7 @@ func newEnv(t *testing.T) *env {
 	}
 	clock := &fakeClock{now: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
 	svc, err := core.NewService(core.Config{}, core.Deps{Store: st, Clock: clock,
-		Hasher: auth.NewArgon2(auth.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})})
+		Hasher: argon2id.NewArgon2(argon2id.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})})
 	if err != nil {
 		t.Fatal(err)
 	}

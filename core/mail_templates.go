@@ -12,7 +12,7 @@ import (
 )
 
 // MailLanguages are the languages every kind of mail has an embedded
-// template for (core/mail ships one set per language).
+// template for (internal/mail ships one set per language).
 var MailLanguages = []string{"en", "de", "fr", "es"}
 
 // DefaultMailLanguage is used when a user's language has no templates.

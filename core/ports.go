@@ -14,7 +14,7 @@ type SystemClock struct{}
 // Now returns the current time in UTC.
 func (SystemClock) Now() time.Time { return time.Now().UTC() }
 
-// PasswordHasher hashes and verifies passwords (argon2id in core/auth).
+// PasswordHasher hashes and verifies passwords (argon2id in internal/argon2id).
 type PasswordHasher interface {
 	Hash(password string) (string, error)
 	Verify(hash, password string) (bool, error)

@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/internal/store"
 )
 
 // seedUsers writes n users straight through the store (batches of 5,000 per

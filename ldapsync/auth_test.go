@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // TestPassThroughLogin binds as the user: the right password passes, the

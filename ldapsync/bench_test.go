@@ -16,8 +16,8 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // BenchmarkSync measures a directory of N users (ROSTER_BENCH_USERS, default

@@ -11,10 +11,10 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/core/store"
-	"github.com/rosterhq/roster/core/store/pgtest"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/store"
+	"github.com/rosterhq/roster/internal/testkit/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // env is a fresh migrated store (SQLite, or PostgreSQL in the suite's rerun) and a core service.

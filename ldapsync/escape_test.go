@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // hostileUsernames are LDAP filter injections: each must be searched as the

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // TestScheduler: each source runs at start and then every interval until

@@ -18,7 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/config"
+	"github.com/rosterhq/roster/internal/config"
 )
 
 // Source is one directory source, built once from its configuration.

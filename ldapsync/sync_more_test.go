@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // TestIncrementalSync: after a full run, a run reads only what changed since

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 func mustRun(t *testing.T, s *Source, o RunOptions) *Report {

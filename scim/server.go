@@ -26,7 +26,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/server"
+	"github.com/rosterhq/roster/internal/server"
 )
 
 // Config tunes the SCIM door.

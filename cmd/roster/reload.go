@@ -9,10 +9,10 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/core/jobs"
-	"github.com/rosterhq/roster/core/mail"
-	"github.com/rosterhq/roster/core/server"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/jobs"
+	"github.com/rosterhq/roster/internal/mail"
+	"github.com/rosterhq/roster/internal/server"
 	"github.com/rosterhq/roster/ldapsync"
 )
 

@@ -17,13 +17,13 @@ import (
 	sd "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/google/uuid"
 
+	"github.com/rosterhq/roster/api"
+	"github.com/rosterhq/roster/console"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/api"
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/core/console"
-	"github.com/rosterhq/roster/core/jobs"
-	"github.com/rosterhq/roster/core/mail"
-	"github.com/rosterhq/roster/core/server"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/jobs"
+	"github.com/rosterhq/roster/internal/mail"
+	"github.com/rosterhq/roster/internal/server"
 	"github.com/rosterhq/roster/scim"
 )
 

@@ -9,8 +9,8 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/api"
 	"github.com/rosterhq/roster/ldapsync"
 )
 

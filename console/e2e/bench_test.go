@@ -16,7 +16,7 @@ import (
 // first page of 25 rows (ms/rows) and to the header counts drawn too
 // (ms/load). Run it with
 //
-//	go test ./core/console/e2e/ -run '^$' -bench Dashboard -benchtime 20x
+//	go test ./console/e2e/ -run '^$' -bench Dashboard -benchtime 20x
 func BenchmarkDashboard(b *testing.B) {
 	const users = 10000
 	br := newBrowser(b)

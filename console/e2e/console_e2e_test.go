@@ -20,8 +20,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/rosterhq/roster/core/mail/mailtest"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/testkit/mailtest"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // The tests run the real binary, built once.

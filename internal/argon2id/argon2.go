@@ -1,7 +1,7 @@
 // Package auth holds roster's credential primitives: argon2id password hashes
 // (parameters kept in the hash so they can be raised later, verification in
 // constant time).
-package auth
+package argon2id
 
 import (
 	"crypto/rand"

@@ -1,4 +1,4 @@
-package auth
+package argon2id
 
 import (
 	"go/ast"

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/store"
-	"github.com/rosterhq/roster/core/store/pgtest"
+	"github.com/rosterhq/roster/internal/store"
+	"github.com/rosterhq/roster/internal/testkit/pgtest"
 )
 
 // dying wraps a Leaser; once killed, every call fails and nothing is

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/rosterhq/roster/core/mail"
+	"github.com/rosterhq/roster/internal/mail"
 )
 
 // BenchmarkDeliver measures the worker end to end: claim, render, SMTP to a

@@ -12,10 +12,10 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/auth"
-	"github.com/rosterhq/roster/core/mail"
-	"github.com/rosterhq/roster/core/store"
-	"github.com/rosterhq/roster/core/store/pgtest"
+	"github.com/rosterhq/roster/internal/argon2id"
+	"github.com/rosterhq/roster/internal/mail"
+	"github.com/rosterhq/roster/internal/store"
+	"github.com/rosterhq/roster/internal/testkit/pgtest"
 )
 
 type fakeClock struct {
@@ -83,7 +83,7 @@ func (e *env) open() {
 	e.st = st
 	e.t.Cleanup(func() { _ = st.Close() })
 	e.svc, err = core.NewService(core.Config{}, core.Deps{Store: st, Clock: e.clock,
-		Hasher: auth.NewArgon2(auth.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})})
+		Hasher: argon2id.NewArgon2(argon2id.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})})
 	if err != nil {
 		e.t.Fatal(err)
 	}

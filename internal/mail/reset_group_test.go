@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/mail"
+	"github.com/rosterhq/roster/internal/mail"
 )
 
 // active creates an active native user with a password.

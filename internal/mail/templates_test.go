@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/mail"
+	"github.com/rosterhq/roster/internal/mail"
 )
 
 // Every language ships every kind of mail, and the parts differ by language.

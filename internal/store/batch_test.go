@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/store/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/pgtest"
 )
 
 func TestInTxBatchedIsolatesCallers(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/store/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/pgtest"
 )
 
 // The conformance suite: the same behaviour from both drivers.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/store/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/pgtest"
 )
 
 func TestFilterSQLBindsEveryValue(t *testing.T) {

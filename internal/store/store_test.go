@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/store"
-	"github.com/rosterhq/roster/core/store/pgtest"
+	"github.com/rosterhq/roster/internal/store"
+	"github.com/rosterhq/roster/internal/testkit/pgtest"
 )
 
 func open(t *testing.T, driver, dsn string) *store.Store {

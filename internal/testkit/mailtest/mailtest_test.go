@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rosterhq/roster/core/mail/mailtest"
+	"github.com/rosterhq/roster/internal/testkit/mailtest"
 )
 
 func TestCatcherKeepsMessagesAndLinks(t *testing.T) {

@@ -1,7 +1,7 @@
 // Package slapdtest runs a private OpenLDAP server for tests: 127.0.0.1, a
-// free port, all state in a temp dir (recipe:
-// ../shared/recipes/openldap-for-tests.md). Under CI (CI=true) a missing slapd
-// fails the test instead of skipping it.
+// free port, all state in a temp dir: a config directory (cn=config) built
+// from an LDIF, the MDB backend, and the schemas the tests use. Under CI
+// (CI=true) a missing slapd fails the test instead of skipping it.
 package slapdtest
 
 import (
