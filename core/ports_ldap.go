@@ -27,10 +27,6 @@ type SyncTx interface {
 	// SyncState returns a source's state; *NotFoundError when it never ran.
 	SyncState(ctx context.Context, source string) (*SyncState, error)
 	SaveSyncState(ctx context.Context, st *SyncState) error
-	// AcquireSyncLease takes or renews the run lease of a source for owner
-	// until the given time; false when another owner holds an unexpired lease.
-	AcquireSyncLease(ctx context.Context, source, orgID, owner string, now, until time.Time) (bool, error)
-	ReleaseSyncLease(ctx context.Context, source, owner string) error
 	// InsertSyncRun sets r.ID; UpdateSyncRun writes counts, status and end.
 	InsertSyncRun(ctx context.Context, r *SyncRun) error
 	UpdateSyncRun(ctx context.Context, r *SyncRun) error
@@ -45,7 +41,6 @@ type SyncState struct {
 	Watermark  string     `json:"watermark" db:"watermark"`
 	LastFullAt *time.Time `json:"last_full_at,omitempty" db:"last_full_at"`
 	LastRunAt  *time.Time `json:"last_run_at,omitempty" db:"last_run_at"`
-	LeaseOwner string     `json:"-" db:"lease_owner"` // the process holding the run lease, if any
 }
 
 // SyncRun is the record of one directory sync run.

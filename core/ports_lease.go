@@ -2,7 +2,11 @@ package core
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Leaser grants time-limited leases on named singleton tasks, so that of
@@ -17,4 +21,14 @@ type Leaser interface {
 	TryLease(ctx context.Context, name, owner string, now time.Time, ttl time.Duration) (bool, error)
 	// ReleaseLease gives the lease up, if owner holds it.
 	ReleaseLease(ctx context.Context, name, owner string) error
+	// LeaseHolder is the owner of the lease name, expired or not; "" when
+	// nobody holds it.
+	LeaseHolder(ctx context.Context, name string) (string, error)
+}
+
+// newLeaseOwner names this process in leases: host, pid and a random part
+// (a restarted process with a recycled pid is a new owner).
+func newLeaseOwner() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8])
 }

@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"errors"
-	"time"
 )
 
 // SyncState returns what a directory source remembers; a zero state (no
@@ -21,16 +20,16 @@ func (s *Service) SyncState(ctx context.Context, orgID, source string) (*SyncSta
 	return st, err
 }
 
-// StartSyncRun records the start of a run.
-func (s *Service) StartSyncRun(ctx context.Context, r *SyncRun) error {
+// startSyncRun records the start of a run.
+func (s *Service) startSyncRun(ctx context.Context, r *SyncRun) error {
 	r.StartedAt = s.now()
 	r.Status = RunRunning
 	return s.store.InTx(ctx, func(tx Tx) error { return tx.InsertSyncRun(ctx, r) })
 }
 
-// FinishSyncRun records how a run ended and, when st is not nil, the
+// finishSyncRun records how a run ended and, when st is not nil, the
 // source's new state, in one transaction.
-func (s *Service) FinishSyncRun(ctx context.Context, r *SyncRun, st *SyncState) error {
+func (s *Service) finishSyncRun(ctx context.Context, r *SyncRun, st *SyncState) error {
 	now := s.now()
 	r.FinishedAt = &now
 	return s.store.InTx(ctx, func(tx Tx) error {
@@ -67,28 +66,3 @@ func (s *Service) SourceUserCount(ctx context.Context, orgID, source string) (in
 
 // ErrLeaseHeld means another process is running a sync of the source.
 var ErrLeaseHeld = errors.New("another process is syncing this source")
-
-// AcquireSyncLease takes the run lease of a source for ttl, or renews it;
-// ErrLeaseHeld when another owner holds it. A lease whose owner died
-// expires after ttl.
-func (s *Service) AcquireSyncLease(ctx context.Context, orgID, source, owner string, ttl time.Duration) error {
-	now := s.now()
-	var ok bool
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		var err error
-		ok, err = tx.AcquireSyncLease(ctx, source, orgID, owner, now, now.Add(ttl))
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return ErrLeaseHeld
-	}
-	return nil
-}
-
-// ReleaseSyncLease gives the lease back.
-func (s *Service) ReleaseSyncLease(ctx context.Context, source, owner string) error {
-	return s.store.InTx(ctx, func(tx Tx) error { return tx.ReleaseSyncLease(ctx, source, owner) })
-}

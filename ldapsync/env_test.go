@@ -119,3 +119,13 @@ func (e *env) statuses() map[string]core.Status {
 	}
 	return out
 }
+
+// run syncs s once through the core, as every door does.
+func (s *Source) run(ctx context.Context, o core.DirectoryRunOptions) (*core.DirectoryReport, error) {
+	return s.svc.RunDirectory(ctx, s, o)
+}
+
+// clockFunc is a core.Clock a test moves by hand.
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }

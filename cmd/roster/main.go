@@ -18,6 +18,7 @@ import (
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/internal/argon2id"
 	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/jobs"
 	"github.com/rosterhq/roster/internal/store"
 )
 
@@ -207,7 +208,8 @@ func openAppObserved(ctx context.Context, cfgPath string, stderr io.Writer, obs 
 		LockoutThreshold: cfg.Security.LockoutThreshold,
 		DormancyAfter:    cfg.Dormancy.After,
 		SessionTTL:       cfg.Security.SessionTTL,
-	}, core.Deps{Store: st, Hasher: argon2id.NewArgon2(argon2id.Argon2Params{}), Logger: log, Observer: obs})
+	}, core.Deps{Store: st, Hasher: argon2id.NewArgon2(argon2id.Argon2Params{}), Logger: log, Observer: obs,
+		LeaseOwnerGone: jobs.OwnerGone, DirectoryLeaseTTL: directoryLeaseTTL(cfg)})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -207,7 +207,7 @@ ldap:
 	if regexp.MustCompile(`\$argon2id?\$`).MatchString(logs) {
 		t.Error("a password hash appears in the log")
 	}
-	for _, want := range []string{`"path":"/api/v1/auth/login"`, `"path":"/scim/v2/Users"`, `"path":"/api/v1/users"`, `"msg":"ldap sync finished"`, `"msg":"user locked after failed logins"`} {
+	for _, want := range []string{`"path":"/api/v1/auth/login"`, `"path":"/scim/v2/Users"`, `"path":"/api/v1/users"`, `"msg":"directory sync finished"`, `"msg":"user locked after failed logins"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the log lacks %s; the secret check would be weak", want)
 		}

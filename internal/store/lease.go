@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -44,4 +45,20 @@ func (s *Store) ReleaseLease(ctx context.Context, name, owner string) error {
 		return fmt.Errorf("release lease %s: %w", name, err)
 	}
 	return nil
+}
+
+// LeaseHolder implements core.Leaser.
+func (s *Store) LeaseHolder(ctx context.Context, name string) (string, error) {
+	var owner string
+	err := s.View(ctx, func(c core.Tx) error {
+		err := c.(*tx).get(ctx, &owner, "lease", name, `SELECT owner FROM leases WHERE name = ?`, name)
+		if errors.Is(err, core.ErrNotFound) {
+			owner, err = "", nil
+		}
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("lease %s: %w", name, err)
+	}
+	return owner, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/rosterhq/roster/core"
 )
@@ -163,7 +162,7 @@ func (t *tx) SourceGroups(ctx context.Context, orgID, source string) ([]core.Gro
 
 func (t *tx) SyncState(ctx context.Context, source string) (*core.SyncState, error) {
 	var st core.SyncState
-	if err := t.get(ctx, &st, "sync state", source, `SELECT source, org_id, watermark, last_full_at, last_run_at, lease_owner
+	if err := t.get(ctx, &st, "sync state", source, `SELECT source, org_id, watermark, last_full_at, last_run_at
 		FROM ldap_sync_state WHERE source = ?`, source); err != nil {
 		return nil, err
 	}
@@ -176,23 +175,6 @@ func (t *tx) SaveSyncState(ctx context.Context, st *core.SyncState) error {
 		ON CONFLICT (source) DO UPDATE SET org_id = excluded.org_id, watermark = excluded.watermark,
 			last_full_at = excluded.last_full_at, last_run_at = excluded.last_run_at`,
 		st.Source, st.OrgID, st.Watermark, st.LastFullAt, st.LastRunAt)
-	return err
-}
-
-func (t *tx) AcquireSyncLease(ctx context.Context, source, orgID, owner string, now, until time.Time) (bool, error) {
-	res, err := t.exec(ctx, `INSERT INTO ldap_sync_state (source, org_id, lease_owner, lease_until) VALUES (?, ?, ?, ?)
-		ON CONFLICT (source) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
-		WHERE ldap_sync_state.lease_until IS NULL OR ldap_sync_state.lease_until < ? OR ldap_sync_state.lease_owner = excluded.lease_owner`,
-		source, orgID, owner, until, now)
-	if err != nil {
-		return false, fmt.Errorf("sync lease of %s: %w", source, err)
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
-}
-
-func (t *tx) ReleaseSyncLease(ctx context.Context, source, owner string) error {
-	_, err := t.exec(ctx, `UPDATE ldap_sync_state SET lease_owner = '', lease_until = NULL WHERE source = ? AND lease_owner = ?`, source, owner)
 	return err
 }
 

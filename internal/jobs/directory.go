@@ -1,4 +1,4 @@
-package ldapsync
+package jobs
 
 import (
 	"context"
@@ -10,15 +10,20 @@ import (
 	"github.com/rosterhq/roster/core"
 )
 
-// Scheduler runs each source on its own interval until its context ends. A
-// source runs once at start, then every interval; incremental or full is
-// decided by Run (watermark, full_sync_every).
-type Scheduler struct {
-	sources []*Source
+// DirectoryRunner runs one sync of a directory source (core.Service.RunDirectory).
+type DirectoryRunner func(ctx context.Context, src core.DirectorySource, o core.DirectoryRunOptions) (*core.DirectoryReport, error)
+
+// DirectoryScheduler runs each directory source on its own interval until
+// its context ends. A source runs once at start, then every interval;
+// incremental or full is decided by the core's run (watermark,
+// full_sync_every).
+type DirectoryScheduler struct {
+	sources []core.DirectorySource
+	run     DirectoryRunner
 	log     *slog.Logger
 	wg      sync.WaitGroup
 	// OnRun, when set, sees every report (metrics).
-	OnRun func(*Report, error)
+	OnRun func(*core.DirectoryReport, error)
 	// RetryInitial is the delay before retrying a run that failed (the
 	// directory down, a connection lost mid-read); it doubles with each
 	// further failure up to RetryMax, and never exceeds the interval.
@@ -32,17 +37,17 @@ type Scheduler struct {
 	Poll time.Duration
 }
 
-// NewScheduler schedules the sources in mode all; on-demand sources are
-// scheduled too, to keep the users they imported in sync.
-func NewScheduler(sources []*Source, log *slog.Logger) *Scheduler {
+// NewDirectoryScheduler schedules the sources with run. On-demand sources
+// are scheduled too, to keep the users they imported in sync.
+func NewDirectoryScheduler(sources []core.DirectorySource, run DirectoryRunner, log *slog.Logger) *DirectoryScheduler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Scheduler{sources: sources, log: log.With("component", "ldapsync")}
+	return &DirectoryScheduler{sources: sources, run: run, log: log.With("component", "directory-scheduler")}
 }
 
 // Start launches one loop per source. Wait returns when they all ended.
-func (sc *Scheduler) Start(ctx context.Context) {
+func (sc *DirectoryScheduler) Start(ctx context.Context) {
 	for _, s := range sc.sources {
 		sc.wg.Add(1)
 		go func() {
@@ -53,10 +58,11 @@ func (sc *Scheduler) Start(ctx context.Context) {
 }
 
 // Wait blocks until every loop returned (after the context ended).
-func (sc *Scheduler) Wait() { sc.wg.Wait() }
+func (sc *DirectoryScheduler) Wait() { sc.wg.Wait() }
 
-func (sc *Scheduler) loop(ctx context.Context, s *Source) {
-	interval := s.cfg.Interval
+func (sc *DirectoryScheduler) loop(ctx context.Context, s core.DirectorySource) {
+	set := s.Settings()
+	interval := set.Interval
 	if interval <= 0 {
 		interval = 15 * time.Minute
 	}
@@ -77,11 +83,11 @@ func (sc *Scheduler) loop(ctx context.Context, s *Source) {
 			return
 		case <-t.C:
 		}
-		if sc.Gate != nil && !sc.Gate(s.Name()) {
+		if sc.Gate != nil && !sc.Gate(set.Name) {
 			t.Reset(max(sc.Poll, 100*time.Millisecond))
 			continue
 		}
-		rep, err := s.Run(ctx, RunOptions{})
+		rep, err := sc.run(ctx, s, core.DirectoryRunOptions{})
 		if ctx.Err() != nil {
 			if sc.OnRun != nil {
 				sc.OnRun(rep, err)
@@ -89,7 +95,7 @@ func (sc *Scheduler) loop(ctx context.Context, s *Source) {
 			return
 		}
 		next := interval
-		if err != nil && !errors.Is(err, core.ErrGuard) && !errors.Is(err, ErrBusy) {
+		if err != nil && !errors.Is(err, core.ErrGuard) && !errors.Is(err, core.ErrRunInProgress) {
 			if backoff == 0 {
 				backoff = retryInitial
 			} else {
@@ -101,7 +107,7 @@ func (sc *Scheduler) loop(ctx context.Context, s *Source) {
 			backoff = 0
 		}
 		if err != nil {
-			sc.log.Warn("scheduled ldap sync did not complete", "source", s.Name(), "status", rep.Status, "err", err, "retry_in", next)
+			sc.log.Warn("scheduled directory sync did not complete", "source", set.Name, "status", rep.Status, "err", err, "retry_in", next)
 		}
 		if sc.OnRun != nil {
 			sc.OnRun(rep, err)
