@@ -30,8 +30,6 @@ type Config struct {
 	PublicURL          string         // invite links are built from it
 	LoginRatePerMinute int            // per source address
 	SecureCookies      bool           // set Secure on cookies (served over TLS)
-	// RequestID returns the id the server gave the request, for history.
-	RequestID func(ctx context.Context) string
 	// LDAP is the directory door, nil when no LDAP source is configured.
 	LDAP LDAPSources
 }
@@ -84,9 +82,6 @@ func New(cfg Config, svc *core.Service, log *slog.Logger) (*API, error) {
 	}
 	if cfg.LoginRatePerMinute <= 0 {
 		cfg.LoginRatePerMinute = 30
-	}
-	if cfg.RequestID == nil {
-		cfg.RequestID = func(context.Context) string { return "" }
 	}
 	return &API{cfg: cfg, svc: svc, log: log.With("component", "api"), limiters: map[string]*limiterEntry{}}, nil
 }
@@ -169,7 +164,7 @@ func (a *API) errorBody(r *http.Request, err error) (int, *errorBody) {
 	var ue *core.UnavailableError
 	switch {
 	case errors.As(err, &ue):
-		a.log.Error("request failed: storage", "request_id", a.cfg.RequestID(r.Context()), "path", r.URL.Path, "err", err)
+		a.log.Error("request failed: storage", "request_id", core.RequestIDFrom(r.Context()), "path", r.URL.Path, "err", err)
 		status, body.Error.Code, body.Error.Message = http.StatusServiceUnavailable, "unavailable", ue.Error()+"; try again later"
 	case errors.As(err, &he):
 		status, body.Error.Code, body.Error.Message, body.Error.Field = he.status, he.code, he.msg, he.field
@@ -191,7 +186,7 @@ func (a *API) errorBody(r *http.Request, err error) (int, *errorBody) {
 	case errors.Is(err, core.ErrUnauthorized):
 		status, body.Error.Code, body.Error.Message = http.StatusUnauthorized, "unauthorized", "a valid session or admin token is required"
 	default:
-		a.log.Error("request failed", "request_id", a.cfg.RequestID(r.Context()), "path", r.URL.Path, "err", err)
+		a.log.Error("request failed", "request_id", core.RequestIDFrom(r.Context()), "path", r.URL.Path, "err", err)
 		body.Error.Code, body.Error.Message = "internal", "internal error"
 	}
 	return status, body

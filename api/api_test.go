@@ -56,7 +56,7 @@ func newFixtureWith(t testing.TB, cfg api.Config) *fixture {
 	}
 	log := slog.New(slog.DiscardHandler)
 	srv := server.New(server.Config{}, st.Ready, log)
-	cfg.PublicURL, cfg.RequestID = "https://roster.example.com", server.RequestID
+	cfg.PublicURL = "https://roster.example.com"
 	a, err := api.New(cfg, svc, log)
 	if err != nil {
 		t.Fatal(err)

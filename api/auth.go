@@ -31,7 +31,7 @@ func principal(r *http.Request) *core.Principal {
 }
 
 func (a *API) actor(r *http.Request) core.Actor {
-	return principal(r).Actor(a.cfg.RequestID(r.Context()))
+	return principal(r).Actor(core.RequestIDFrom(r.Context()))
 }
 
 func orgID(r *http.Request) string { return principal(r).User.OrgID }

@@ -133,8 +133,7 @@ func limitBody(max int64, next http.Handler) http.Handler {
 type ctxKey int
 
 const (
-	requestIDKey ctxKey = iota
-	routeKey
+	routeKey ctxKey = iota
 	schemeKey
 )
 
@@ -151,12 +150,6 @@ func recordRoute(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// RequestID returns the id of the request being served, for history entries.
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
 }
 
 type statusWriter struct {
@@ -221,8 +214,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 				s.cfg.Observe(rt, r.Method, sw.code, d)
 			}
 		}()
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
-		ctx = core.WithRequestID(ctx, id) // history entries written without an actor's id name it too
+		// One request id, owned by the core: every door's logs and the
+		// history entries written for the request name it.
+		ctx := core.WithRequestID(r.Context(), id)
 		ctx = context.WithValue(ctx, routeKey, route)
 		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
