@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// SyncTx is the part of Tx that directory syncs need beyond the basics.
-type SyncTx interface {
+// DirectoryRepo stores what directory runs need: the compact state of a
+// source's users, the source's watermark, and the record of its runs.
+type DirectoryRepo interface {
 	// SyncUsers returns the compact state of the users of one source. With
 	// externalIDs nil it returns all of them; otherwise only those ids.
 	SyncUsers(ctx context.Context, orgID, source string, externalIDs []string) ([]SyncedUser, error)
@@ -14,15 +15,6 @@ type SyncTx interface {
 	CountSyncUsers(ctx context.Context, orgID, source string) (int, error)
 	// SetSyncRemoved marks (or unmarks) a user as removed by its source.
 	SetSyncRemoved(ctx context.Context, userID, source string, removed bool) error
-	// InsertUsers inserts many users with one statement per couple hundred;
-	// on a uniqueness violation none of them is inserted.
-	InsertUsers(ctx context.Context, us []*User) error
-	// InsertGroupMembers adds memberships, in the order given, skipping
-	// those that exist, without reporting which changed (AddGroupMembers of
-	// SCIMTx does).
-	InsertGroupMembers(ctx context.Context, ms []Membership) error
-	// SourceGroups lists the groups of one source.
-	SourceGroups(ctx context.Context, orgID, source string) ([]Group, error)
 
 	// SyncState returns a source's state; *NotFoundError when it never ran.
 	SyncState(ctx context.Context, source string) (*SyncState, error)

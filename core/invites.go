@@ -373,3 +373,11 @@ func (s *Service) LookupInvite(ctx context.Context, token string) (*InviteInfo, 
 	}
 	return out, nil
 }
+
+// InviteRepo stores invitations. Only the SHA-256 of a token is stored.
+type InviteRepo interface {
+	InsertInvite(ctx context.Context, inv *Invite) error
+	InviteByTokenHash(ctx context.Context, hash string) (*Invite, error)
+	VoidInvites(ctx context.Context, userID string, at time.Time) error
+	MarkInviteUsed(ctx context.Context, id string, at time.Time) error
+}

@@ -255,3 +255,11 @@ func (s *Service) MailTemplateOverride(ctx context.Context, orgID string, kind M
 	})
 	return out, err
 }
+
+// MailTemplateRepo stores the organisations' mail template overrides.
+type MailTemplateRepo interface {
+	MailTemplateOverride(ctx context.Context, orgID string, kind MailKind, language string) (*MailTemplate, error)
+	ListMailTemplates(ctx context.Context, orgID string) ([]MailTemplate, error)
+	PutMailTemplate(ctx context.Context, t *MailTemplate) error
+	DeleteMailTemplate(ctx context.Context, orgID string, kind MailKind, language string) error
+}

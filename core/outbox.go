@@ -87,9 +87,20 @@ type MailStats struct {
 	Cancelled int64 `json:"cancelled"`
 }
 
-// OutboxTx is the mail part of Tx: the transactional outbox and the
-// organisations' template overrides.
-type OutboxTx interface {
+// PasswordReset is one password-reset link. Only the SHA-256 of its token is stored.
+type PasswordReset struct {
+	ID        string     `db:"id"`
+	OrgID     string     `db:"org_id"`
+	UserID    string     `db:"user_id"`
+	TokenHash string     `db:"token_hash"`
+	CreatedAt time.Time  `db:"created_at"`
+	ExpiresAt time.Time  `db:"expires_at"`
+	UsedAt    *time.Time `db:"used_at"`
+	VoidedAt  *time.Time `db:"voided_at"`
+}
+
+// OutboxRepo is the transactional outbox of mail.
+type OutboxRepo interface {
 	InsertMail(ctx context.Context, m *OutboxMail) error
 	// CancelUserMail cancels the user's queued mails of a kind (blanking their tokens).
 	CancelUserMail(ctx context.Context, userID string, kind MailKind, at time.Time) error
@@ -104,33 +115,4 @@ type OutboxTx interface {
 	RetryMail(ctx context.Context, id string, next time.Time, lastError string) error
 	ListUserMail(ctx context.Context, orgID, userID string) ([]OutboxMail, error)
 	MailStats(ctx context.Context) (MailStats, error)
-	// UserStatusCounts counts users by status, across organisations (metrics).
-	UserStatusCounts(ctx context.Context) (map[Status]int64, error)
-
-	ResetTx
-
-	MailTemplateOverride(ctx context.Context, orgID string, kind MailKind, language string) (*MailTemplate, error)
-	ListMailTemplates(ctx context.Context, orgID string) ([]MailTemplate, error)
-	PutMailTemplate(ctx context.Context, t *MailTemplate) error
-	DeleteMailTemplate(ctx context.Context, orgID string, kind MailKind, language string) error
-}
-
-// PasswordReset is one password-reset link. Only the SHA-256 of its token is stored.
-type PasswordReset struct {
-	ID        string     `db:"id"`
-	OrgID     string     `db:"org_id"`
-	UserID    string     `db:"user_id"`
-	TokenHash string     `db:"token_hash"`
-	CreatedAt time.Time  `db:"created_at"`
-	ExpiresAt time.Time  `db:"expires_at"`
-	UsedAt    *time.Time `db:"used_at"`
-	VoidedAt  *time.Time `db:"voided_at"`
-}
-
-// ResetTx stores password-reset links.
-type ResetTx interface {
-	InsertPasswordReset(ctx context.Context, r *PasswordReset) error
-	PasswordResetByTokenHash(ctx context.Context, hash string) (*PasswordReset, error)
-	VoidPasswordResets(ctx context.Context, userID string, at time.Time) error
-	MarkPasswordResetUsed(ctx context.Context, id string, at time.Time) error
 }

@@ -214,3 +214,11 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) (*U
 	}
 	return out, nil
 }
+
+// PasswordResetRepo stores password-reset links.
+type PasswordResetRepo interface {
+	InsertPasswordReset(ctx context.Context, r *PasswordReset) error
+	PasswordResetByTokenHash(ctx context.Context, hash string) (*PasswordReset, error)
+	VoidPasswordResets(ctx context.Context, userID string, at time.Time) error
+	MarkPasswordResetUsed(ctx context.Context, id string, at time.Time) error
+}

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"time"
 )
 
 // DirectoryProfile holds the attributes an identity provider manages for its
@@ -103,38 +102,4 @@ type GroupMembership struct {
 // rolls back on its own.
 type BatchStore interface {
 	InTxBatched(ctx context.Context, fn func(Tx) error) error
-}
-
-// SCIMTx is the part of Tx the SCIM door needs beyond the basics.
-type SCIMTx interface {
-	FilterUsers(ctx context.Context, q DirectoryQuery) ([]User, int, error)
-	// SearchDirectoryUsers is FilterUsers with each user's directory profile
-	// (Groups not filled).
-	SearchDirectoryUsers(ctx context.Context, q DirectoryQuery) ([]DirectoryUser, int, error)
-	SearchGroups(ctx context.Context, q GroupSearch) ([]Group, int, error)
-	UsersByIDs(ctx context.Context, orgID string, ids []string) ([]User, error)
-
-	DirectoryProfiles(ctx context.Context, userIDs []string) (map[string]DirectoryProfile, error)
-	PutDirectoryProfile(ctx context.Context, p *DirectoryProfile) error
-	// ReleaseArchivedUser frees the username, email and external id of an
-	// archived user so that a new user may take them.
-	ReleaseArchivedUser(ctx context.Context, orgID, id string) error
-
-	// MembershipsOf lists the groups of each user (one row per pair).
-	MembershipsOf(ctx context.Context, userIDs []string) ([]GroupMembership, error)
-	// ExistingUserIDs returns those of ids that are users of the org and
-	// source and not archived.
-	ExistingUserIDs(ctx context.Context, orgID, source string, ids []string) ([]string, error)
-	// AddGroupMembers and RemoveGroupMembers return the ids whose
-	// membership actually changed.
-	AddGroupMembers(ctx context.Context, groupID string, userIDs []string) ([]string, error)
-	RemoveGroupMembers(ctx context.Context, groupID string, userIDs []string) ([]string, error)
-	GroupMemberRefs(ctx context.Context, groupID string) ([]MemberRef, error)
-	TouchGroup(ctx context.Context, orgID, id string, at time.Time) error
-
-	// InsertHistoryBatch writes many history entries in few statements.
-	InsertHistoryBatch(ctx context.Context, hs []HistoryEntry) error
-
-	DirectorySettings(ctx context.Context, tokenID string) (*DirectorySettings, error)
-	PutDirectorySettings(ctx context.Context, s *DirectorySettings) error
 }

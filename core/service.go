@@ -257,3 +257,10 @@ func (s *Service) MetadataTemplate(ctx context.Context, orgID string) ([]Metadat
 func (s *Service) History(ctx context.Context, orgID, targetID string) ([]HistoryEntry, error) {
 	return read(ctx, s.store, func(tx Tx) ([]HistoryEntry, error) { return tx.ListHistory(ctx, orgID, targetID) })
 }
+
+// HistoryRepo stores the history of changes.
+type HistoryRepo interface {
+	InsertHistory(ctx context.Context, h *HistoryEntry) error
+	InsertHistoryBatch(ctx context.Context, hs []HistoryEntry) error
+	ListHistory(ctx context.Context, orgID, targetID string) ([]HistoryEntry, error)
+}

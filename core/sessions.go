@@ -385,3 +385,17 @@ func (s *Service) PurgeExpiredSessions(ctx context.Context) (int64, error) {
 	})
 	return n, err
 }
+
+// SessionRepo stores sessions. Only the SHA-256 of a token is stored.
+type SessionRepo interface {
+	InsertSession(ctx context.Context, s *Session) error
+	SessionByTokenHash(ctx context.Context, hash string) (*Session, error)
+	DeleteSessions(ctx context.Context, userID string, audience Audience) (int64, error) // audience "" ends all
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+}
+
+// DirectoryAuthenticator checks a directory user's password against their
+// directory (LDAP bind). Registered per source ("ldap:corp").
+type DirectoryAuthenticator interface {
+	Authenticate(ctx context.Context, u *User, password string) (bool, error)
+}

@@ -103,16 +103,6 @@ type SearchResult struct {
 	Next  *Cursor
 }
 
-// SearchTx is the users-list part of Tx.
-type SearchTx interface {
-	// SearchUsers returns up to q.Limit+1 users after q.After, and the total
-	// matching the filters (ignoring the cursor).
-	SearchUsers(ctx context.Context, q *UserSearch) ([]User, int, error)
-	// GroupNamesOfUsers and AppsOfUsers load a page's groups and apps in one query each.
-	GroupNamesOfUsers(ctx context.Context, userIDs []string) (map[string][]string, error)
-	AppsOfUsers(ctx context.Context, userIDs []string) (map[string][]AppAssignment, error)
-}
-
 // SearchUsers runs the admin users list.
 func (s *Service) SearchUsers(ctx context.Context, q UserSearch, text string) (*SearchResult, error) {
 	if q.Sort == "" {
@@ -240,4 +230,18 @@ func joinKeys(ks []SortKey) string {
 		s[i] = string(k)
 	}
 	return strings.Join(s, ", ")
+}
+
+// UserSearchRepo finds users: the admin list, filters of provisioning
+// clients, and the pages' groups and apps.
+type UserSearchRepo interface {
+	// SearchUsers returns up to q.Limit+1 users after q.After, and the total
+	// matching the filters (ignoring the cursor).
+	SearchUsers(ctx context.Context, q *UserSearch) ([]User, int, error)
+	// GroupNamesOfUsers and AppsOfUsers load a page's groups and apps in one query each.
+	GroupNamesOfUsers(ctx context.Context, userIDs []string) (map[string][]string, error)
+	AppsOfUsers(ctx context.Context, userIDs []string) (map[string][]AppAssignment, error)
+	FilterUsers(ctx context.Context, q DirectoryQuery) ([]User, int, error)
+	SearchDirectoryUsers(ctx context.Context, q DirectoryQuery) ([]DirectoryUser, int, error)
+	ExistingUserIDs(ctx context.Context, orgID, source string, ids []string) ([]string, error)
 }

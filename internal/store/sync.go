@@ -8,7 +8,7 @@ import (
 	"github.com/rosterhq/roster/core"
 )
 
-// ---- directory sync (core.SyncTx) ----
+// ---- directory sync (core.DirectoryRepo) ----
 
 // syncRow is one stored user as read for a reconcile; only its compact
 // form (core.SyncedUser) is kept.
