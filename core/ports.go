@@ -84,9 +84,12 @@ type Tx interface {
 	InsertSession(ctx context.Context, s *Session) error
 	SessionByTokenHash(ctx context.Context, hash string) (*Session, error)
 	DeleteSessions(ctx context.Context, userID string, audience Audience) (int64, error) // audience "" ends all
+	DeleteSessionsExcept(ctx context.Context, userID, keepID string) (int64, error)      // every audience, all but keepID
 
 	InsertToken(ctx context.Context, t *APIToken) error
 	TokenByHash(ctx context.Context, hash string) (*APIToken, error)
+	// RevokeUserTokens revokes every unrevoked token acting as userID.
+	RevokeUserTokens(ctx context.Context, userID string, at time.Time) (int64, error)
 
 	InsertGroup(ctx context.Context, g *Group) error
 	GroupByID(ctx context.Context, orgID, id string) (*Group, error)

@@ -133,4 +133,18 @@ type ResetTx interface {
 	PasswordResetByTokenHash(ctx context.Context, hash string) (*PasswordReset, error)
 	VoidPasswordResets(ctx context.Context, userID string, at time.Time) error
 	MarkPasswordResetUsed(ctx context.Context, id string, at time.Time) error
+	// InsertResetRequest queues a self-service reset request as it arrived.
+	InsertResetRequest(ctx context.Context, r *ResetRequest) error
+	// TakeResetRequests removes and returns up to limit queued requests, oldest first.
+	TakeResetRequests(ctx context.Context, limit int) ([]ResetRequest, error)
+}
+
+// ResetRequest is a self-service "forgot password" request, queued before
+// anything is known of the login: it is resolved later, off the request path.
+type ResetRequest struct {
+	ID        string    `db:"id"`
+	OrgID     string    `db:"org_id"`
+	Login     string    `db:"login"`
+	Language  string    `db:"language"`
+	CreatedAt time.Time `db:"created_at"`
 }
