@@ -307,7 +307,8 @@ type InviteInfo struct {
 	Username      string
 	NeedsPassword bool // native users set a password; directory users confirm
 	ExpiresAt     time.Time
-	Language      string // the language the link was mailed in, else the user's (one of MailLanguages)
+	Language      string         // the language the link was mailed in, else the user's (one of MailLanguages)
+	Policy        PasswordPolicy // the organisation's, for the page to state
 }
 
 // mailLanguageOf is the language of the mail that carried the link refID,
@@ -364,8 +365,12 @@ func (s *Service) LookupInvite(ctx context.Context, token string) (*InviteInfo, 
 		if err != nil {
 			return err
 		}
+		policy, err := policyOf(ctx, tx, u.OrgID)
+		if err != nil {
+			return err
+		}
 		out = &InviteInfo{FirstName: u.FirstName, OrgName: name, Username: u.Username, NeedsPassword: !u.IsDirectory(),
-			ExpiresAt: inv.ExpiresAt, Language: lang}
+			ExpiresAt: inv.ExpiresAt, Language: lang, Policy: policy}
 		return nil
 	})
 	if err != nil {

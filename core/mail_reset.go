@@ -128,7 +128,8 @@ type ResetInfo struct {
 	FirstName string
 	Username  string
 	ExpiresAt time.Time
-	Language  string // the language the link was mailed in
+	Language  string         // the language the link was mailed in
+	Policy    PasswordPolicy // the organisation's, for the page to state
 }
 
 // checkReset finds a usable reset link and its user.
@@ -172,7 +173,11 @@ func (s *Service) LookupPasswordReset(ctx context.Context, token string) (*Reset
 		if err != nil {
 			return err
 		}
-		out = &ResetInfo{FirstName: u.FirstName, Username: u.Username, ExpiresAt: r.ExpiresAt, Language: lang}
+		policy, err := policyOf(ctx, tx, u.OrgID)
+		if err != nil {
+			return err
+		}
+		out = &ResetInfo{FirstName: u.FirstName, Username: u.Username, ExpiresAt: r.ExpiresAt, Language: lang, Policy: policy}
 		return nil
 	})
 	return out, err
