@@ -122,6 +122,10 @@ var mailActor = SystemActor("mail")
 func (s *Service) ClaimMail(ctx context.Context, lease time.Duration, limit int) ([]ClaimedMail, error) {
 	var out []ClaimedMail
 	err := s.store.InTx(ctx, func(tx Tx) error {
+		// Queued self-service reset requests become mail first (see RequestPasswordReset).
+		if _, err := s.resolveResetRequests(ctx, tx); err != nil {
+			return err
+		}
 		now := s.now()
 		ms, err := tx.ClaimMail(ctx, now, lease, limit)
 		if err != nil {
