@@ -35,6 +35,7 @@ Usage:
   roster config check [--config FILE]
   roster user create --org ORG --username U --email E --first F --last L [--role R] [--invite mail|link] [--no-invite] [--password-stdin]
   roster user list --org ORG [--json]
+  roster user unlock --org ORG --username U
   roster token create --org ORG --name NAME --scope scim|admin [--user USERNAME]
   roster sync run [--source NAME] [--full] [--dry-run] [--json]
   roster sync import --source NAME --username U
@@ -97,8 +98,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return cmdUserCreate(ctx, r, stdin, stdout, stderr)
 		case "list":
 			return cmdUserList(ctx, r, stdout, stderr)
+		case "unlock":
+			return cmdUserUnlock(ctx, r, stdout, stderr)
 		}
-		return usageError("usage: roster user create|list …")
+		return usageError("usage: roster user create|list|unlock …")
 	case "token":
 		if s, r := sub(); s == "create" {
 			return cmdTokenCreate(ctx, r, stdout, stderr)
@@ -207,6 +210,7 @@ func openAppObserved(ctx context.Context, cfgPath string, stderr io.Writer, obs 
 		LockoutThreshold: cfg.Security.LockoutThreshold,
 		DormancyAfter:    cfg.Dormancy.After,
 		SessionTTL:       cfg.Security.SessionTTL,
+		OwnerLockExpiry:  cfg.Security.OwnerLockExpiry,
 	}, core.Deps{Store: st, Hasher: auth.NewArgon2(auth.Argon2Params{}), Logger: log, Observer: obs})
 	if err != nil {
 		st.Close()
