@@ -118,6 +118,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			}},
 			jobs.Job{Name: "expired-sessions", Every: time.Hour, Run: a.svc.PurgeExpiredSessions},
 			jobs.Job{Name: "owner-lock-expiry", Every: time.Minute, Run: a.svc.ExpireOwnerLocks},
+			// The mail worker resolves queued reset requests before each claim;
+			// this drains them too when no SMTP server is configured.
+			jobs.Job{Name: "password-reset-requests", Every: time.Minute, Run: func(ctx context.Context) (int64, error) {
+				n, err := a.svc.ProcessPasswordResetRequests(ctx)
+				return int64(n), err
+			}},
 		)
 	}()
 	// On the way out (after the schedules stopped, deferred below): stop
