@@ -23,7 +23,7 @@ import (
 type Source struct {
 	cfg    config.LDAPSource
 	core   core.SyncSource
-	svc    *core.Service
+	svc    Service
 	log    *slog.Logger
 	tls    map[string]*tls.Config // per URL, built once (CA, ServerName)
 	attrs  attrMap
@@ -39,9 +39,19 @@ type roleRule struct {
 	role core.Role
 }
 
+// Service is what the LDAP door asks of the core beyond a run (which the
+// core drives through core.DirectorySource): the on-demand import of one
+// directory user.
+type Service interface {
+	ApplyDirectory(ctx context.Context, src core.SyncSource, snap *core.DirectorySnapshot, o core.SyncOptions) (*core.SyncResult, error)
+	GetUserByUsername(ctx context.Context, orgID, username string) (*core.UserView, error)
+}
+
+var _ Service = (*core.Service)(nil)
+
 // Deps are what a Source needs.
 type Deps struct {
-	Service *core.Service
+	Service Service
 	Logger  *slog.Logger
 }
 
