@@ -162,6 +162,7 @@ func (a *API) errorBody(r *http.Request, err error) (int, *errorBody) {
 	var fe *core.ForbiddenError
 	var le *core.LoginError
 	var ue *core.UnavailableError
+	var pce *core.PasswordChangeRequiredError
 	switch {
 	case errors.As(err, &ue):
 		a.log.Error("request failed: storage", "request_id", core.RequestIDFrom(r.Context()), "path", r.URL.Path, "err", err)
@@ -174,13 +175,12 @@ func (a *API) errorBody(r *http.Request, err error) (int, *errorBody) {
 		status, body.Error.Code, body.Error.Message, body.Error.Field = http.StatusConflict, "conflict", ce.Error(), ce.Field
 	case errors.As(err, &te):
 		status, body.Error.Code, body.Error.Message = http.StatusConflict, "illegal_transition", te.Error()
+	case errors.As(err, &pce):
+		status, body.Error.Code, body.Error.Message = http.StatusForbidden, "password_change_required", pce.Error()
 	case errors.As(err, &fe):
 		status, body.Error.Code, body.Error.Message = http.StatusForbidden, "forbidden", fe.Error()
 	case errors.As(err, &le):
 		status, body.Error.Code, body.Error.Message = http.StatusUnauthorized, "login_failed", le.Reason
-		if le.Status != "" {
-			status = http.StatusForbidden
-		}
 	case errors.Is(err, core.ErrNotFound):
 		status, body.Error.Code, body.Error.Message = http.StatusNotFound, "not_found", trimContext(err)
 	case errors.Is(err, core.ErrUnauthorized):

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/mux"
+
 	"github.com/rosterhq/roster/core"
 )
 
@@ -49,18 +51,32 @@ func isSafe(method string) bool {
 	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
 }
 
+// passwordChangeRoutes are what a session that must change its password may
+// call until it has (core refuses it everything else).
+var passwordChangeRoutes = map[string]bool{
+	"GET /api/v1/me":             true,
+	"POST /api/v1/auth/password": true,
+	"POST /api/v1/auth/logout":   true,
+}
+
 // authenticate resolves a bearer session or admin token, or the session
 // cookie (whose unsafe requests must echo the CSRF cookie in X-CSRF-Token).
 func (a *API) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p *core.Principal
 		var err error
+		session := a.svc.AuthenticateSession
+		if route := mux.CurrentRoute(r); route != nil {
+			if tpl, terr := route.GetPathTemplate(); terr == nil && passwordChangeRoutes[r.Method+" "+tpl] {
+				session = a.svc.AuthenticateSessionForPasswordChange
+			}
+		}
 		token := bearer(r)
 		switch {
 		case strings.HasPrefix(token, core.PrefixAdmin):
 			p, err = a.svc.AuthenticateAdminToken(r.Context(), token)
 		case token != "":
-			p, err = a.svc.AuthenticateSession(r.Context(), token)
+			p, err = session(r.Context(), token)
 		default:
 			c, cerr := r.Cookie(SessionCookie)
 			if cerr != nil {
@@ -72,7 +88,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 				return
 			}
 			token = c.Value
-			p, err = a.svc.AuthenticateSession(r.Context(), token)
+			p, err = session(r.Context(), token)
 		}
 		if err != nil {
 			a.render(w, r, err)

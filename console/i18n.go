@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -12,6 +13,10 @@ import (
 // shown in the language its link was mailed in; ?lang= switches.
 var texts = map[string]map[string]string{
 	"en": {
+		"errCommon": "This password is one of the most common ones (found in lists of breached passwords).", "errCommonVariant": "This password is a common one with digits, symbols or letter swaps added (found in lists of breached passwords).",
+		"errRepetitive": "This password is a run of repeated or sequential characters.",
+		"policyMin":     "At least %d characters", "policyWith": ", with ", "policyAnd": " and ", "policyUpper": "an upper-case letter",
+		"policyLower": "a lower-case letter", "policyDigit": "a digit", "policySymbol": "a symbol", "policyCommon": "Common and breached passwords are refused.",
 		"acceptTitle": "Accept your invitation", "join": "Join %s", "invitedAs": "Hello %s, you are invited as",
 		"choosePassword": "Choose a password", "repeatPassword": "Repeat the password", "minLength": "Use a long passphrase; common passwords are refused.",
 		"setAndAccept": "Set password and accept", "directoryNote": "You sign in with your organisation's directory account; no password is set here.",
@@ -30,6 +35,10 @@ var texts = map[string]map[string]string{
 		"errExpired": "The link has expired.", "errShort": "The password must be at least {n} characters long.",
 	},
 	"de": {
+		"errCommon": "Dieses Passwort gehört zu den häufigsten (es steht in Listen bekannt gewordener Passwörter).", "errCommonVariant": "Dieses Passwort ist ein häufiges mit angehängten Ziffern, Zeichen oder vertauschten Buchstaben (es steht in Listen bekannt gewordener Passwörter).",
+		"errRepetitive": "Dieses Passwort besteht aus wiederholten oder aufeinanderfolgenden Zeichen.",
+		"policyMin":     "Mindestens %d Zeichen", "policyWith": ", mit ", "policyAnd": " und ", "policyUpper": "einem Großbuchstaben",
+		"policyLower": "einem Kleinbuchstaben", "policyDigit": "einer Ziffer", "policySymbol": "einem Sonderzeichen", "policyCommon": "Häufige und bekannt gewordene Passwörter werden abgelehnt.",
 		"acceptTitle": "Einladung annehmen", "join": "%s beitreten", "invitedAs": "Hallo %s, Sie sind eingeladen als",
 		"choosePassword": "Passwort wählen", "repeatPassword": "Passwort wiederholen", "minLength": "Wählen Sie eine lange Passphrase; häufige Passwörter werden abgelehnt.",
 		"setAndAccept": "Passwort setzen und annehmen", "directoryNote": "Sie melden sich mit dem Verzeichniskonto Ihrer Organisation an; hier wird kein Passwort gesetzt.",
@@ -48,6 +57,10 @@ var texts = map[string]map[string]string{
 		"errExpired": "Der Link ist abgelaufen.", "errShort": "Das Passwort muss mindestens {n} Zeichen lang sein.",
 	},
 	"fr": {
+		"errCommon": "Ce mot de passe est parmi les plus courants (il figure dans des listes de mots de passe divulgués).", "errCommonVariant": "Ce mot de passe est un mot de passe courant auquel on a ajouté des chiffres, des symboles ou des lettres substituées (il figure dans des listes de mots de passe divulgués).",
+		"errRepetitive": "Ce mot de passe est une suite de caractères répétés ou consécutifs.",
+		"policyMin":     "Au moins %d caractères", "policyWith": ", avec ", "policyAnd": " et ", "policyUpper": "une majuscule",
+		"policyLower": "une minuscule", "policyDigit": "un chiffre", "policySymbol": "un symbole", "policyCommon": "Les mots de passe courants ou divulgués sont refusés.",
 		"acceptTitle": "Accepter votre invitation", "join": "Rejoindre %s", "invitedAs": "Bonjour %s, vous êtes invité en tant que",
 		"choosePassword": "Choisissez un mot de passe", "repeatPassword": "Répétez le mot de passe", "minLength": "Choisissez une longue phrase secrète ; les mots de passe courants sont refusés.",
 		"setAndAccept": "Définir le mot de passe et accepter", "directoryNote": "Vous vous connectez avec le compte d'annuaire de votre organisation ; aucun mot de passe n'est défini ici.",
@@ -66,6 +79,10 @@ var texts = map[string]map[string]string{
 		"errExpired": "Le lien a expiré.", "errShort": "Le mot de passe doit comporter au moins {n} caractères.",
 	},
 	"es": {
+		"errCommon": "Esta contraseña es una de las más comunes (figura en listas de contraseñas filtradas).", "errCommonVariant": "Esta contraseña es una común con dígitos, símbolos o letras sustituidas (figura en listas de contraseñas filtradas).",
+		"errRepetitive": "Esta contraseña es una serie de caracteres repetidos o consecutivos.",
+		"policyMin":     "Al menos %d caracteres", "policyWith": ", con ", "policyAnd": " y ", "policyUpper": "una mayúscula",
+		"policyLower": "una minúscula", "policyDigit": "un dígito", "policySymbol": "un símbolo", "policyCommon": "Se rechazan las contraseñas comunes o filtradas.",
 		"acceptTitle": "Aceptar su invitación", "join": "Unirse a %s", "invitedAs": "Hola %s, está invitado como",
 		"choosePassword": "Elija una contraseña", "repeatPassword": "Repita la contraseña", "minLength": "Use una frase de contraseña larga; se rechazan las contraseñas comunes.",
 		"setAndAccept": "Establecer contraseña y aceptar", "directoryNote": "Inicia sesión con la cuenta de directorio de su organización; aquí no se establece ninguna contraseña.",
@@ -83,6 +100,30 @@ var texts = map[string]map[string]string{
 		"errUsed": "El enlace ya se ha usado.", "errReplaced": "El enlace ha sido sustituido por uno más reciente.",
 		"errExpired": "El enlace ha caducado.", "errShort": "La contraseña debe tener al menos {n} caracteres.",
 	},
+}
+
+// policyText states an organisation's password policy in the page's language:
+// "At least 10 characters, with an upper-case letter and a digit. Common and
+// breached passwords are refused."
+func policyText(t map[string]string, p core.PasswordPolicy) string {
+	var with []string
+	for _, c := range []struct {
+		on  bool
+		key string
+	}{{p.RequireUpper, "policyUpper"}, {p.RequireLower, "policyLower"}, {p.RequireDigit, "policyDigit"}, {p.RequireSymbol, "policySymbol"}} {
+		if c.on {
+			with = append(with, t[c.key])
+		}
+	}
+	s := fmt.Sprintf(t["policyMin"], p.MinLength)
+	if len(with) > 0 {
+		s += t["policyWith"]
+		if len(with) > 1 {
+			s += strings.Join(with[:len(with)-1], ", ") + t["policyAnd"]
+		}
+		s += with[len(with)-1]
+	}
+	return s + ". " + t["policyCommon"]
 }
 
 // pageLanguage is ?lang= when it names a supported language, else the
@@ -113,6 +154,9 @@ var coreMessageKeys = []struct{ contains, key string }{
 	{"already used", "errUsed"},
 	{"replaced by a newer", "errReplaced"},
 	{"expired", "errExpired"},
+	{"most common passwords", "errCommon"},
+	{"common password with", "errCommonVariant"},
+	{"repeated or sequential", "errRepetitive"},
 }
 
 // minLengthRE finds the policy's minimum in core's "must be at least N characters long".

@@ -118,6 +118,23 @@ type page struct {
 	User    *core.UserView
 }
 
+// policy is the organisation's password policy of the page's link.
+func (p page) policy() core.PasswordPolicy {
+	switch {
+	case p.Info != nil:
+		return p.Info.Policy
+	case p.Reset != nil:
+		return p.Reset.Policy
+	}
+	return core.DefaultPasswordPolicy
+}
+
+// MinLength is the policy's minimum length, for the form's minlength.
+func (p page) MinLength() int { return max(p.policy().MinLength, 1) }
+
+// PolicyText states the policy in the page's language.
+func (p page) PolicyText() string { return policyText(p.T, p.policy()) }
+
 // pages renders one family of pages (invite or reset).
 type pages struct {
 	log                 *slog.Logger

@@ -146,6 +146,9 @@ type User struct {
 	MustChangePassword  bool       `json:"must_change_password" db:"must_change_password"`
 	FailedLogins        int        `json:"-" db:"failed_logins"`
 	StatusBeforeArchive Status     `json:"-" db:"status_before_archive"`
+	// LockedAt is when the lockout locked the user (nil unless locked): a
+	// lock of an owner expires after Config.OwnerLockExpiry.
+	LockedAt *time.Time `json:"locked_at,omitempty" db:"locked_at"`
 
 	ActivatedAt *time.Time `json:"activated_at,omitempty" db:"activated_at"`
 	LastLoginAt *time.Time `json:"last_login_at" db:"last_login_at"`

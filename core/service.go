@@ -16,6 +16,10 @@ type Config struct {
 	LockoutThreshold int           // default 10
 	DormancyAfter    time.Duration // default 90 days
 	SessionTTL       time.Duration // default 12 hours
+	// OwnerLockExpiry is how long the lockout keeps an owner locked: after
+	// it the lock lifts by itself (other users stay locked until an admin
+	// unlocks them). Default 15 minutes.
+	OwnerLockExpiry time.Duration
 }
 
 // Defaults fills zero values with the product's defaults.
@@ -31,6 +35,9 @@ func (c *Config) Defaults() {
 	}
 	if c.SessionTTL == 0 {
 		c.SessionTTL = 12 * time.Hour
+	}
+	if c.OwnerLockExpiry <= 0 {
+		c.OwnerLockExpiry = 15 * time.Minute
 	}
 }
 

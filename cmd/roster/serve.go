@@ -115,6 +115,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 				return int64(n), err
 			}},
 			jobs.Job{Name: "expired-sessions", Every: time.Hour, Run: a.svc.PurgeExpiredSessions},
+			jobs.Job{Name: "owner-lock-expiry", Every: time.Minute, Run: a.svc.ExpireOwnerLocks},
+			// The mail worker resolves queued reset requests before each claim;
+			// this drains them too when no SMTP server is configured.
+			jobs.Job{Name: "password-reset-requests", Every: time.Minute, Run: func(ctx context.Context) (int64, error) {
+				n, err := a.svc.ProcessPasswordResetRequests(ctx)
+				return int64(n), err
+			}},
 		)
 	}()
 	// On the way out (after the schedules stopped, deferred below): stop
@@ -373,6 +380,39 @@ func cmdUserList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.FullName, u.Email, u.Role, u.Status, u.InviteStatus, u.Source)
 	}
 	return tw.Flush()
+}
+
+// cmdUserUnlock unlocks a locked user from the host: the way back when the
+// only owner is locked (another owner, or the lock's expiry, are the others).
+func cmdUserUnlock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfgPath string
+	fs := newFlags("user unlock", stderr, &cfgPath)
+	org := fs.String("org", core.DefaultOrg, "organisation")
+	username := fs.String("username", "", "the locked user")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *username == "" {
+		return usageError("user unlock: --username is required")
+	}
+	a, err := openApp(ctx, cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	o, err := a.svc.Org(ctx, *org)
+	if err != nil {
+		return err
+	}
+	u, err := a.svc.GetUserByUsername(ctx, o.ID, *username)
+	if err != nil {
+		return err
+	}
+	if _, err := a.svc.ChangeStatus(ctx, core.CLIActor(), o.ID, u.ID, core.ActUnlock); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "unlocked %s (%s)\n", u.Username, u.Role)
+	return nil
 }
 
 func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

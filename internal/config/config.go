@@ -121,6 +121,9 @@ type Security struct {
 	SessionTTL       time.Duration `yaml:"session_ttl"`
 	// LoginRatePerMinute bounds login attempts per source address.
 	LoginRatePerMinute int `yaml:"login_rate_per_minute"`
+	// OwnerLockExpiry is how long the lockout keeps an owner locked before
+	// the lock lifts by itself (other users stay locked until unlocked).
+	OwnerLockExpiry time.Duration `yaml:"owner_lock_expiry"`
 }
 
 // Dormancy tunes the inactivity rule.
@@ -242,6 +245,7 @@ func (c *Config) applyDefaults() {
 	if c.Security.LoginRatePerMinute == 0 {
 		c.Security.LoginRatePerMinute = 30
 	}
+	defDur(&c.Security.OwnerLockExpiry, 15*time.Minute)
 	defDur(&c.Dormancy.After, 90*24*time.Hour)
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
@@ -558,6 +562,9 @@ func (c *Config) validate(ps *Problems) {
 	}
 	if c.Security.LoginRatePerMinute < 1 {
 		ps.add("security.login_rate_per_minute", "must be at least 1")
+	}
+	if c.Security.OwnerLockExpiry < time.Minute || c.Security.OwnerLockExpiry > 7*24*time.Hour {
+		ps.add("security.owner_lock_expiry", "%s is not between 1m and 168h (an owner's lock must lift by itself)", c.Security.OwnerLockExpiry)
 	}
 	if c.Dormancy.After < 24*time.Hour {
 		ps.add("dormancy.after", "%s is shorter than one day", c.Dormancy.After)

@@ -86,6 +86,8 @@ func TestProblemsNameTheKey(t *testing.T) {
 			[]string{`listen: "nope" is not host:port`, `database.driver: "mysql" is not one of sqlite, postgres`, `smtp.tls: "ssl"`, "smtp.port: 70000", `log.level: "loud"`}},
 		{"security bounds", "security: {session_ttl: 1s, login_rate_per_minute: -1, lockout_threshold: -2}\n", nil,
 			[]string{"security.session_ttl: 1s is shorter than one minute", "security.login_rate_per_minute: must be at least 1", "security.lockout_threshold: must be at least 1"}},
+		{"owner lock expiry too short", "security: {owner_lock_expiry: 10s}\n", nil, []string{"security.owner_lock_expiry: 10s is not between 1m and 168h"}},
+		{"owner lock expiry too long", "security: {owner_lock_expiry: 720h}\n", nil, []string{"security.owner_lock_expiry: 720h0m0s is not between 1m and 168h"}},
 		{"missing env var", "smtp:\n  password: ${SMTP_PW}\n", nil, []string{"smtp.password: environment variable SMTP_PW is not set"}},
 		{"wrong type", "security: {lockout_threshold: lots}\n", nil, []string{"security.lockout_threshold: cannot unmarshal str `lots` into int (line 1)"}},
 		{"invalid yaml", "listen: [\n", nil, []string{"not valid YAML"}},

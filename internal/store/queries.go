@@ -45,7 +45,7 @@ func (t *tx) ListOrgs(ctx context.Context) ([]core.Org, error) {
 const userCols = `seq, id, org_id, username, email, first_name, last_name, phone, language, role,
 	can_create_apps, status, source, external_id, metadata, invite_state, invite_expires_at,
 	invite_mail_error, password_hash, password_changed_at, must_change_password, failed_logins,
-	status_before_archive, activated_at, last_login_at, created_at, updated_at`
+	status_before_archive, activated_at, last_login_at, created_at, updated_at, locked_at`
 
 // userRow adds the stored JSON of metadata to core.User.
 type userRow struct {
@@ -80,13 +80,13 @@ func (t *tx) InsertUser(ctx context.Context, u *core.User) error {
 		first_name, first_name_key, last_name, last_name_key, search_key, phone, language, role, role_rank, can_create_apps, status,
 		source, external_id, metadata, invite_state, invite_expires_at, invite_mail_error, password_hash,
 		password_changed_at, must_change_password, failed_logins, status_before_archive, activated_at,
-		last_login_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		last_login_at, created_at, updated_at, locked_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.OrgID, u.Username, core.FoldKey(u.Username), u.Email, core.FoldKey(u.Email),
 		u.FirstName, core.FoldKey(u.FirstName), u.LastName, core.FoldKey(u.LastName), searchKey(u), u.Phone, u.Language, u.Role, u.Role.Rank(), u.CanCreateApps, u.Status,
 		u.Source, u.ExternalID, meta, u.InviteState, u.InviteExpiresAt, u.InviteMailError, u.PasswordHash,
 		u.PasswordChangedAt, u.MustChangePassword, u.FailedLogins, u.StatusBeforeArchive, u.ActivatedAt,
-		u.LastLoginAt, u.CreatedAt, u.UpdatedAt)
+		u.LastLoginAt, u.CreatedAt, u.UpdatedAt, u.LockedAt)
 	if err != nil {
 		return fmt.Errorf("insert user %q: %w", u.Username, err)
 	}
@@ -123,14 +123,14 @@ func (t *tx) UpdateUser(ctx context.Context, u *core.User) error {
 		can_create_apps = ?, status = ?, source = ?, external_id = ?, metadata = ?, invite_state = ?,
 		invite_expires_at = ?, invite_mail_error = ?, password_hash = ?, password_changed_at = ?,
 		must_change_password = ?, failed_logins = ?, status_before_archive = ?, activated_at = ?,
-		last_login_at = ?, updated_at = ?
+		last_login_at = ?, updated_at = ?, locked_at = ?
 		WHERE org_id = ? AND id = ?`,
 		u.Username, core.FoldKey(u.Username), u.Email, core.FoldKey(u.Email),
 		u.FirstName, core.FoldKey(u.FirstName), u.LastName, core.FoldKey(u.LastName), searchKey(u), u.Phone, u.Language, u.Role, u.Role.Rank(),
 		u.CanCreateApps, u.Status, u.Source, u.ExternalID, meta, u.InviteState,
 		u.InviteExpiresAt, u.InviteMailError, u.PasswordHash, u.PasswordChangedAt,
 		u.MustChangePassword, u.FailedLogins, u.StatusBeforeArchive, u.ActivatedAt,
-		u.LastLoginAt, u.UpdatedAt, u.OrgID, u.ID)
+		u.LastLoginAt, u.UpdatedAt, u.LockedAt, u.OrgID, u.ID)
 	if err != nil {
 		return fmt.Errorf("update user %s: %w", u.ID, err)
 	}
@@ -336,7 +336,25 @@ func (t *tx) DeleteSessions(ctx context.Context, userID string, audience core.Au
 	return res.RowsAffected()
 }
 
+// DeleteSessionsExcept ends every session of a user but one (keepID).
+func (t *tx) DeleteSessionsExcept(ctx context.Context, userID, keepID string) (int64, error) {
+	res, err := t.exec(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, keepID)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // ---- API tokens ----
+
+// RevokeUserTokens revokes every unrevoked token that acts as a user.
+func (t *tx) RevokeUserTokens(ctx context.Context, userID string, at time.Time) (int64, error) {
+	res, err := t.exec(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, at, userID)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
 
 func (t *tx) InsertToken(ctx context.Context, tk *core.APIToken) error {
 	_, err := t.execMayConflict(ctx, `INSERT INTO api_tokens (id, org_id, name, scope, user_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,

@@ -121,7 +121,7 @@ func (t *tx) SetSyncRemoved(ctx context.Context, userID, source string, removed 
 const batchRows = 200
 
 func (t *tx) InsertUsers(ctx context.Context, us []*core.User) error {
-	const cols = 30
+	const cols = 31
 	for start := 0; start < len(us); start += batchRows {
 		part := us[start:min(start+batchRows, len(us))]
 		var q strings.Builder
@@ -129,7 +129,7 @@ func (t *tx) InsertUsers(ctx context.Context, us []*core.User) error {
 			first_name, last_name, last_name_key, phone, language, role, role_rank, can_create_apps, status,
 			source, external_id, metadata, invite_state, invite_expires_at, invite_mail_error, password_hash,
 			password_changed_at, must_change_password, failed_logins, status_before_archive, activated_at,
-			last_login_at, created_at, updated_at) VALUES `)
+			last_login_at, created_at, updated_at, locked_at) VALUES `)
 		row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
 		args := make([]any, 0, len(part)*cols)
 		for i, u := range part {
@@ -145,7 +145,7 @@ func (t *tx) InsertUsers(ctx context.Context, us []*core.User) error {
 				u.FirstName, u.LastName, core.FoldKey(u.LastName), u.Phone, u.Language, u.Role, u.Role.Rank(), u.CanCreateApps, u.Status,
 				u.Source, u.ExternalID, meta, u.InviteState, u.InviteExpiresAt, u.InviteMailError, u.PasswordHash,
 				u.PasswordChangedAt, u.MustChangePassword, u.FailedLogins, u.StatusBeforeArchive, u.ActivatedAt,
-				u.LastLoginAt, u.CreatedAt, u.UpdatedAt)
+				u.LastLoginAt, u.CreatedAt, u.UpdatedAt, u.LockedAt)
 		}
 		if _, err := t.execMayConflict(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("insert %d users: %w", len(part), err)
