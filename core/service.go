@@ -16,6 +16,11 @@ type Config struct {
 	LockoutThreshold int           // default 10
 	DormancyAfter    time.Duration // default 90 days
 	SessionTTL       time.Duration // default 12 hours
+	// MaxConcurrentHashes bounds password hashes and checks running at
+	// once (DefaultMaxConcurrentHashes); HashQueueWait is how long one waits
+	// for a slot before it is refused with a *BusyError (DefaultHashQueueWait).
+	MaxConcurrentHashes int
+	HashQueueWait       time.Duration
 }
 
 // Defaults fills zero values with the product's defaults.
@@ -32,6 +37,12 @@ func (c *Config) Defaults() {
 	if c.SessionTTL == 0 {
 		c.SessionTTL = 12 * time.Hour
 	}
+	if c.MaxConcurrentHashes <= 0 {
+		c.MaxConcurrentHashes = DefaultMaxConcurrentHashes()
+	}
+	if c.HashQueueWait <= 0 {
+		c.HashQueueWait = DefaultHashQueueWait
+	}
 }
 
 // Service is the one place where roster's rules are applied. Every door calls it.
@@ -40,6 +51,7 @@ type Service struct {
 	store  Store
 	clock  Clock
 	hasher PasswordHasher
+	hashes *hashGate
 	log    *slog.Logger
 	obs    Observer
 
@@ -87,7 +99,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, store: d.Store, clock: d.Clock, hasher: d.Hasher, log: d.Logger.With("component", "core"), obs: d.Observer}, nil
+	return &Service{cfg: cfg, store: d.Store, clock: d.Clock, hasher: d.Hasher, hashes: newHashGate(cfg.MaxConcurrentHashes, cfg.HashQueueWait), log: d.Logger.With("component", "core"), obs: d.Observer}, nil
 }
 
 // Config returns the rules' tunables in force.

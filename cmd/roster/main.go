@@ -207,6 +207,9 @@ func openAppObserved(ctx context.Context, cfgPath string, stderr io.Writer, obs 
 		LockoutThreshold: cfg.Security.LockoutThreshold,
 		DormancyAfter:    cfg.Dormancy.After,
 		SessionTTL:       cfg.Security.SessionTTL,
+
+		MaxConcurrentHashes: cfg.Security.MaxConcurrentHashes,
+		HashQueueWait:       cfg.Security.HashQueueWait,
 	}, core.Deps{Store: st, Hasher: auth.NewArgon2(auth.Argon2Params{}), Logger: log, Observer: obs})
 	if err != nil {
 		st.Close()

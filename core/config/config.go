@@ -121,6 +121,11 @@ type Security struct {
 	SessionTTL       time.Duration `yaml:"session_ttl"`
 	// LoginRatePerMinute bounds login attempts per source address.
 	LoginRatePerMinute int `yaml:"login_rate_per_minute"`
+	// MaxConcurrentHashes bounds password hashes (argon2id, 19 MiB each)
+	// running at once; 0 is GOMAXPROCS, at most 4. HashQueueWait is how long a
+	// login waits for a slot before it is answered 503 with Retry-After.
+	MaxConcurrentHashes int           `yaml:"max_concurrent_hashes"`
+	HashQueueWait       time.Duration `yaml:"hash_queue_wait"`
 }
 
 // Dormancy tunes the inactivity rule.
@@ -242,6 +247,7 @@ func (c *Config) applyDefaults() {
 	if c.Security.LoginRatePerMinute == 0 {
 		c.Security.LoginRatePerMinute = 30
 	}
+	defDur(&c.Security.HashQueueWait, 2*time.Second)
 	defDur(&c.Dormancy.After, 90*24*time.Hour)
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
@@ -558,6 +564,12 @@ func (c *Config) validate(ps *Problems) {
 	}
 	if c.Security.LoginRatePerMinute < 1 {
 		ps.add("security.login_rate_per_minute", "must be at least 1")
+	}
+	if c.Security.MaxConcurrentHashes < 0 || c.Security.MaxConcurrentHashes > 256 {
+		ps.add("security.max_concurrent_hashes", "%d is not between 0 (GOMAXPROCS, at most 4) and 256", c.Security.MaxConcurrentHashes)
+	}
+	if c.Security.HashQueueWait < 0 || c.Security.HashQueueWait > time.Minute {
+		ps.add("security.hash_queue_wait", "%s is not between 0 and 1m", c.Security.HashQueueWait)
 	}
 	if c.Dormancy.After < 24*time.Hour {
 		ps.add("dormancy.after", "%s is shorter than one day", c.Dormancy.After)

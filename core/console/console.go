@@ -314,6 +314,11 @@ func (c *Console) doSetup(w http.ResponseWriter, r *http.Request) {
 		c.restoreToken(tok)
 		p.Error, p.Field = ce.Error(), ce.Field
 		c.renderSetup(w, http.StatusConflict, p)
+	case errors.Is(err, core.ErrBusy):
+		c.restoreToken(tok)
+		p.Error = "The server is busy checking other passwords; submit the form again in a moment."
+		w.Header().Set("Retry-After", "1")
+		c.renderSetup(w, http.StatusServiceUnavailable, p)
 	default:
 		c.restoreToken(tok)
 		c.log.Error("setup", "err", err)
