@@ -1,9 +1,11 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -105,5 +107,82 @@ func TestConcurrentLoginsAreBoundedInMemory(t *testing.T) {
 	}
 	if peak > 400 {
 		t.Errorf("peak RSS %.0f MB with 60 concurrent logins; want under 400 MB", peak)
+	}
+}
+
+// adminSetup creates an owner (with a password) and an admin token acting as them.
+func adminSetup(t *testing.T, dir, cfg, password string) string {
+	t.Helper()
+	if r := roster(t, dir, password+"\n", "user", "create", "--config", cfg, "--username", "owner@example.com", "--email", "owner@example.com",
+		"--role", "owner", "--no-invite", "--password-stdin"); r.code != 0 {
+		t.Fatalf("owner: %s", r.stderr)
+	}
+	r := roster(t, dir, "", "token", "create", "--config", cfg, "--name", "ops", "--scope", "admin", "--user", "owner@example.com")
+	if r.code != 0 {
+		t.Fatalf("admin token: %s", r.stderr)
+	}
+	return strings.TrimSpace(r.stdout)
+}
+
+// xlsxBomb is a workbook of about 256 KB whose sheet inflates to 250 MB.
+func xlsxBomb(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	put := func(name, body string) io.Writer {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.WriteString(w, body)
+		return w
+	}
+	put("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`)
+	put("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
+	put("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`)
+	put("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
+	w := put("xl/worksheets/sheet1.xml", `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>username</t></is></c></row>`)
+	pad := bytes.Repeat([]byte(" "), 1<<20)
+	for range 250 {
+		_, _ = w.Write(pad)
+	}
+	_, _ = io.WriteString(w, `</sheetData></worksheet>`)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestXLSXImportBombIsRefused: a 256 KB workbook that inflates to 250 MB is
+// answered 413 naming the limit, from the zip's directory alone: the
+// daemon's RSS does not grow with the bomb (it cost ~490 MB before).
+func TestXLSXImportBombIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "listen: 127.0.0.1:0\ndatabase: {dsn: "+dir+"/r.db}\n")
+	token := adminSetup(t, dir, cfg, "Correct-horse-battery-9")
+	d := startServe(t, dir, "--config", cfg)
+	bomb := xlsxBomb(t)
+	pid := d.cmd.Process.Pid
+	base := vmHWM(t, pid)
+	req, _ := http.NewRequest("POST", d.base+"/api/v1/users/import?dry_run=true", bytes.NewReader(bomb))
+	req.Header.Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Error struct{ Code, Message, Field string } `json:"error"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&body)
+	res.Body.Close()
+	peak := vmHWM(t, pid)
+	t.Logf("%d KB bomb (250 MB inflated): %d %+v; peak RSS %.0f MB (before %.0f MB)", len(bomb)>>10, res.StatusCode, body.Error, peak, base)
+	if res.StatusCode != http.StatusRequestEntityTooLarge || body.Error.Code != "too_large" || body.Error.Field != "file" ||
+		!strings.Contains(body.Error.Message, "inflates to more than 64 MiB") {
+		t.Errorf("answer %d %+v; want 413 too_large naming the 64 MiB limit", res.StatusCode, body.Error)
+	}
+	if peak-base > 100 {
+		t.Errorf("the bomb grew the RSS by %.0f MB", peak-base)
 	}
 }
