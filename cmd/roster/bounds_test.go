@@ -186,3 +186,42 @@ func TestXLSXImportBombIsRefused(t *testing.T) {
 		t.Errorf("the bomb grew the RSS by %.0f MB", peak-base)
 	}
 }
+
+// TestMailTemplateBombIsRefused: a 2 KB template whose nested {{template}}
+// calls double 20 times (64 MiB rendered) is refused on preview and on save,
+// naming the limit, at once and without the daemon's RSS growing.
+func TestMailTemplateBombIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "listen: 127.0.0.1:0\ndatabase: {dsn: "+dir+"/r.db}\n")
+	token := adminSetup(t, dir, cfg, "Correct-horse-battery-9")
+	d := startServe(t, dir, "--config", cfg)
+	var b strings.Builder
+	b.WriteString(`{{define "t0"}}` + strings.Repeat("x", 64) + `{{end}}`)
+	for i := 1; i <= 20; i++ {
+		fmt.Fprintf(&b, `{{define "t%d"}}{{template "t%d"}}{{template "t%d"}}{{end}}`, i, i-1, i-1)
+	}
+	b.WriteString(`{{template "t20"}}`)
+	tpl, _ := json.Marshal(b.String())
+	pid := d.cmd.Process.Pid
+	base := vmHWM(t, pid)
+	for _, tc := range []struct{ name, method, path, body string }{
+		{"preview", "POST", "/api/v1/org/mail-templates/preview", `{"kind":"invite","language":"en","text":` + string(tpl) + `}`},
+		{"save", "PUT", "/api/v1/org/mail-templates/invite/en", `{"subject":"Hi","text":` + string(tpl) + `}`},
+		{"save html", "PUT", "/api/v1/org/mail-templates/invite/en", `{"subject":"Hi","html":` + string(tpl) + `}`},
+	} {
+		start := time.Now()
+		code, m := call(t, nil, tc.method, d.base+tc.path, token, tc.body)
+		e, _ := m["error"].(map[string]any)
+		t.Logf("%s of a %d-byte template: %d %v in %s", tc.name, len(tpl), code, e, time.Since(start).Round(time.Millisecond))
+		if code != http.StatusBadRequest || e == nil || !strings.Contains(fmt.Sprint(e["message"]), "the limit is 1000000") {
+			t.Errorf("%s: %d %v; want 400 naming the limit", tc.name, code, m)
+		}
+	}
+	code, m := call(t, nil, "GET", d.base+"/api/v1/org/mail-templates", token, "")
+	if ts, _ := m["templates"].([]any); code != 200 || len(ts) != 0 {
+		t.Errorf("a refused template was saved: %d %v", code, m)
+	}
+	if peak := vmHWM(t, pid); peak-base > 50 {
+		t.Errorf("RSS grew by %.0f MB", peak-base)
+	}
+}

@@ -4,8 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
