@@ -9,9 +9,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -224,4 +226,51 @@ func TestMailTemplateBombIsRefused(t *testing.T) {
 	if peak := vmHWM(t, pid); peak-base > 50 {
 		t.Errorf("RSS grew by %.0f MB", peak-base)
 	}
+}
+
+// TestDatabaseFilesAreOwnerOnly: with umask 0022 the database, its -wal and
+// -shm files and a backup are created 0600; a database an earlier version
+// left 0644 is tightened at start.
+func TestDatabaseFilesAreOwnerOnly(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "data", "r.db")
+	cfg := writeConfig(t, dir, "listen: 127.0.0.1:0\ndatabase: {dsn: "+db+"}\n")
+	mode := func(p string) os.FileMode {
+		t.Helper()
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Mode().Perm()
+	}
+	d := startServe(t, dir, "--config", cfg)
+	if r := roster(t, dir, "", "user", "create", "--config", cfg, "--username", "a@example.com", "--email", "a@example.com", "--no-invite"); r.code != 0 {
+		t.Fatalf("user create: %s", r.stderr)
+	}
+	for _, p := range []string{db, db + "-wal", db + "-shm"} {
+		if m := mode(p); m != 0o600 {
+			t.Errorf("%s is %o; want 0600", filepath.Base(p), m)
+		}
+	}
+	if m := mode(filepath.Dir(db)); m != 0o750 {
+		t.Errorf("data directory is %o; want 0750", m)
+	}
+	backup := filepath.Join(dir, "backup.db")
+	if r := roster(t, dir, "", "backup", "--config", cfg, backup); r.code != 0 {
+		t.Fatalf("backup: %s", r.stderr)
+	}
+	if m := mode(backup); m != 0o600 {
+		t.Errorf("backup is %o; want 0600", m)
+	}
+	d.stop(t)
+	if err := os.Chmod(db, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d = startServe(t, dir, "--config", cfg)
+	if m := mode(db); m != 0o600 {
+		t.Errorf("a 0644 database left %o at start; want 0600", m)
+	}
+	d.stop(t)
 }

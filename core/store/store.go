@@ -107,6 +107,11 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
+	if path != ":memory:" && !strings.Contains(o.DSN, "mode=memory") {
+		if err := privateFiles(path, log); err != nil {
+			return nil, err
+		}
+	}
 	dsn := func(txlock string, readonly bool, cacheKiB int) string {
 		q := url.Values{}
 		q.Set("_journal_mode", "WAL")
