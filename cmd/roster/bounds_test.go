@@ -274,3 +274,31 @@ func TestDatabaseFilesAreOwnerOnly(t *testing.T) {
 	}
 	d.stop(t)
 }
+
+// TestSetupPageSaysAlreadySetUpOnceAnOwnerExists: the first-run link of a
+// running daemon, after an owner was made from the CLI, shows "already set
+// up" (not the form), and so does the page without a token.
+func TestSetupPageSaysAlreadySetUpOnceAnOwnerExists(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "listen: 127.0.0.1:0\npublic_url: https://roster.example.com\ndatabase: {dsn: "+filepath.Join(dir, "r.db")+"}\n")
+	d := startServe(t, dir, "--config", cfg)
+	var link string
+	for deadline := time.Now().Add(10 * time.Second); link == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := setupURLRE.FindStringSubmatch(d.logs.String()); m != nil {
+			link = strings.TrimPrefix(m[1], "https://roster.example.com")
+		}
+	}
+	if code, body := get(t, d.base+link); code != http.StatusOK || !strings.Contains(body, `name="password"`) {
+		t.Fatalf("setup page without an owner: %d %s", code, body)
+	}
+	if r := roster(t, dir, "Owner-of-the-shell-1\n", "user", "create", "--config", cfg, "--username", "boss@example.com", "--email", "boss@example.com",
+		"--role", "owner", "--no-invite", "--password-stdin"); r.code != 0 {
+		t.Fatalf("owner: %s", r.stderr)
+	}
+	for _, path := range []string{link, "/console/setup"} {
+		code, body := get(t, d.base+path)
+		if !strings.Contains(body, "already set up") || strings.Contains(body, `name="password"`) || code != http.StatusNotFound {
+			t.Errorf("%s with an owner: %d %s", path, code, body)
+		}
+	}
+}
