@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -299,6 +300,40 @@ func TestSetupPageSaysAlreadySetUpOnceAnOwnerExists(t *testing.T) {
 		code, body := get(t, d.base+path)
 		if !strings.Contains(body, "already set up") || strings.Contains(body, `name="password"`) || code != http.StatusNotFound {
 			t.Errorf("%s with an owner: %d %s", path, code, body)
+		}
+	}
+}
+
+// TestMetricsOnTheirOwnListener: with metrics.listen set, /metrics is served
+// there and not on the main port; config check refuses a bad address.
+func TestMetricsOnTheirOwnListener(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "listen: 127.0.0.1:0\ndatabase: {dsn: "+filepath.Join(dir, "r.db")+"}\nmetrics: {listen: 127.0.0.1:0}\n")
+	d := startServe(t, dir, "--config", cfg)
+	m := regexp.MustCompile(`msg="metrics listening" metrics_listen=(\S+)`).FindStringSubmatch(d.logs.String())
+	if m == nil {
+		t.Fatalf("no metrics address logged:\n%s", d.logs)
+	}
+	if code, body := get(t, "http://"+m[1]+"/metrics"); code != 200 || !strings.Contains(body, "roster_build_info") {
+		t.Errorf("metrics listener: %d %.200s", code, body)
+	}
+	if code, _ := get(t, "http://"+m[1]+"/api/v1/me"); code != http.StatusNotFound {
+		t.Errorf("the metrics listener serves the API: %d", code)
+	}
+	if code, _ := get(t, d.base+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("/metrics on the main port: %d", code)
+	}
+	if code, _ := get(t, d.base+"/healthz"); code != 200 {
+		t.Errorf("healthz: %d", code)
+	}
+	d.stop(t)
+	for _, tc := range []struct{ value, want string }{
+		{"nonsense", `metrics.listen: "nonsense" is not host:port`},
+		{"127.0.0.1:8080", "is the main listen address"},
+	} {
+		bad := writeConfig(t, dir, "listen: 127.0.0.1:8080\ndatabase: {dsn: "+filepath.Join(dir, "r.db")+"}\nmetrics: {listen: \""+tc.value+"\"}\n")
+		if r := roster(t, dir, "", "config", "check", "--config", bad); r.code != 1 || !strings.Contains(r.stdout+r.stderr, tc.want) {
+			t.Errorf("config check of metrics.listen %q: %d %s%s", tc.value, r.code, r.stdout, r.stderr)
 		}
 	}
 }

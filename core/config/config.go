@@ -36,9 +36,18 @@ type Config struct {
 	Log       Log      `yaml:"log"`
 	HTTP      HTTP     `yaml:"http"`
 	TLS       TLS      `yaml:"tls"`
+	Metrics   Metrics  `yaml:"metrics"`
 	// TrustedProxies are addresses or CIDR ranges of reverse proxies whose
 	// X-Forwarded-For / X-Forwarded-Proto headers are believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// Metrics places the Prometheus endpoint.
+type Metrics struct {
+	// Listen, when set (host:port), serves /metrics on its own plain-HTTP
+	// listener there and no longer on the main one, so that it can be kept
+	// off the public port. Empty: /metrics is on the main listener.
+	Listen string `yaml:"listen"`
 }
 
 // TLS serves HTTPS directly from a PEM certificate chain and key (reloaded on SIGHUP).
@@ -517,6 +526,15 @@ func oneOf(ps *Problems, path, v string, allowed ...string) {
 func (c *Config) validate(ps *Problems) {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		ps.add("listen", "%q is not host:port", c.Listen)
+	}
+	if c.Metrics.Listen != "" {
+		_, port, err := net.SplitHostPort(c.Metrics.Listen)
+		switch {
+		case err != nil:
+			ps.add("metrics.listen", "%q is not host:port", c.Metrics.Listen)
+		case port != "0" && c.Metrics.Listen == c.Listen:
+			ps.add("metrics.listen", "%q is the main listen address; choose another (or leave it empty for /metrics on the main port)", c.Metrics.Listen)
+		}
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		ps.add("public_url", "%q is not an http(s) URL", c.PublicURL)
