@@ -337,3 +337,78 @@ func TestMetricsOnTheirOwnListener(t *testing.T) {
 		}
 	}
 }
+
+// cookieLogin logs in with a cookie session and returns its session cookie
+// and CSRF token.
+func cookieLogin(t *testing.T, base, user, password string) (session, csrf string) {
+	t.Helper()
+	res, err := http.Post(base+"/api/v1/auth/login", "application/json",
+		strings.NewReader(`{"username":"`+user+`","password":"`+password+`","cookie":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		CSRFToken string `json:"csrf_token"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	for _, c := range res.Cookies() {
+		if c.Name == "roster_session" {
+			session = c.Value
+		}
+	}
+	if res.StatusCode != 200 || session == "" || out.CSRFToken == "" {
+		t.Fatalf("cookie login of %s: %d", user, res.StatusCode)
+	}
+	return session, out.CSRFToken
+}
+
+// TestCSRFTokenIsBoundToItsSession: a cookie session's unsafe request must
+// carry that session's CSRF token; the token of another session (with a
+// matching roster_csrf cookie planted beside it) is refused 403.
+func TestCSRFTokenIsBoundToItsSession(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "listen: 127.0.0.1:0\ndatabase: {dsn: "+filepath.Join(dir, "r.db")+"}\n")
+	const pw = "Correct-horse-battery-9"
+	adminSetup(t, dir, cfg, pw)
+	d := startServe(t, dir, "--config", cfg)
+	sessA, csrfA := cookieLogin(t, d.base, "owner@example.com", pw)
+	sessB, csrfB := cookieLogin(t, d.base, "owner@example.com", pw)
+	if csrfA == csrfB {
+		t.Fatal("two sessions share a CSRF token")
+	}
+	n := 0
+	create := func(session, cookieCSRF, header string) int {
+		n++
+		body := fmt.Sprintf(`{"username":"u%d@example.com","email":"u%d@example.com","first_name":"U","last_name":"V","send_invite":false}`, n, n)
+		req, _ := http.NewRequest("POST", d.base+"/api/v1/users", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.AddCookie(&http.Cookie{Name: "roster_session", Value: session})
+		req.AddCookie(&http.Cookie{Name: "roster_csrf", Value: cookieCSRF})
+		if header != "" {
+			req.Header.Set("X-CSRF-Token", header)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, tc := range []struct {
+		name                 string
+		session, cookie, hdr string
+		want                 int
+	}{
+		{"its own token", sessB, csrfB, csrfB, http.StatusCreated},
+		{"another session's token and cookie", sessB, csrfA, csrfA, http.StatusForbidden},
+		{"another session's token, own cookie", sessB, csrfB, csrfA, http.StatusForbidden},
+		{"a made-up token in cookie and header", sessB, "forged", "forged", http.StatusForbidden},
+		{"no header", sessA, csrfA, "", http.StatusForbidden},
+		{"the other session's own token", sessA, csrfA, csrfA, http.StatusCreated},
+	} {
+		if got := create(tc.session, tc.cookie, tc.hdr); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
