@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -411,4 +412,82 @@ func TestCSRFTokenIsBoundToItsSession(t *testing.T) {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
 	}
+}
+
+// TestConfusableUsernamesCollide: usernames (and emails) are compared after
+// NFKC, so the full-width "ｍｅｍｂｅｒ" is the same name as "member" on every
+// door: the CLI, the admin API, SCIM, an import, and a login.
+func TestConfusableUsernamesCollide(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "listen: 127.0.0.1:0\ndatabase: {dsn: "+filepath.Join(dir, "r.db")+"}\n")
+	const pw = "Correct-horse-battery-9"
+	token := adminSetup(t, dir, cfg, pw)
+	if r := roster(t, dir, pw+"\n", "user", "create", "--config", cfg, "--username", "member", "--email", "member@example.com",
+		"--no-invite", "--password-stdin"); r.code != 0 {
+		t.Fatalf("member: %s", r.stderr)
+	}
+	r := roster(t, dir, "", "token", "create", "--config", cfg, "--name", "okta", "--scope", "scim")
+	if r.code != 0 {
+		t.Fatalf("scim token: %s", r.stderr)
+	}
+	scimToken := strings.TrimSpace(r.stdout)
+	d := startServe(t, dir, "--config", cfg)
+
+	t.Run("cli", func(t *testing.T) {
+		r := roster(t, dir, "", "user", "create", "--config", cfg, "--username", "ｍｅｍｂｅｒ", "--email", "other@example.com", "--no-invite")
+		if r.code == 0 || !strings.Contains(r.stderr, "username") {
+			t.Errorf("CLI created a confusable username: %d %s %s", r.code, r.stdout, r.stderr)
+		}
+	})
+	t.Run("api", func(t *testing.T) {
+		for _, body := range []string{
+			`{"username":"ＭＥmber","email":"x1@example.com","first_name":"A","last_name":"B","send_invite":false}`,
+			`{"username":"x2@example.com","email":"ｍｅｍｂｅｒ@ｅｘａｍｐｌｅ.com","first_name":"A","last_name":"B","send_invite":false}`,
+		} {
+			if code, m := call(t, nil, "POST", d.base+"/api/v1/users", token, body); code != http.StatusConflict {
+				t.Errorf("API %s: %d %v", body, code, m)
+			}
+		}
+		code, m := call(t, nil, "GET", d.base+"/api/v1/users?q="+url.QueryEscape("ｍｅｍｂｅｒ"), token, "")
+		if us, _ := m["users"].([]any); code != 200 || len(us) != 1 {
+			t.Errorf("search for the full-width name: %d %v", code, m)
+		}
+	})
+	t.Run("scim", func(t *testing.T) {
+		user := func(name, email string) string {
+			return `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + name + `","name":{"givenName":"A","familyName":"B"},"emails":[{"value":"` + email + `","primary":true}]}`
+		}
+		if code, m := call(t, nil, "POST", d.base+"/scim/v2/Users", scimToken, user("memｂer", "s1@example.com")); code != http.StatusConflict {
+			t.Errorf("SCIM create of a confusable name: %d %v", code, m)
+		}
+		if code, m := call(t, nil, "POST", d.base+"/scim/v2/Users", scimToken, user("scimuser", "s2@example.com")); code != http.StatusCreated {
+			t.Fatalf("SCIM create: %d %v", code, m)
+		}
+		code, m := call(t, nil, "GET", d.base+"/scim/v2/Users?filter="+url.QueryEscape(`userName eq "ｓｃｉｍｕｓｅｒ"`), scimToken, "")
+		if code != 200 || m["totalResults"] != float64(1) {
+			t.Errorf("SCIM filter by the full-width name: %d %v", code, m)
+		}
+	})
+	t.Run("import", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", d.base+"/api/v1/users/import?dry_run=true", strings.NewReader("username,email\nｍｅｍｂｅｒ,y@example.com\n"))
+		req.Header.Set("Content-Type", "text/csv")
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			Failed int `json:"failed"`
+		}
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		res.Body.Close()
+		if res.StatusCode != 200 || out.Failed != 1 {
+			t.Errorf("import: %d failed=%d", res.StatusCode, out.Failed)
+		}
+	})
+	t.Run("login", func(t *testing.T) {
+		if code, m := call(t, nil, "POST", d.base+"/api/v1/auth/login", "", `{"username":"ｍｅｍｂｅｒ","password":"`+pw+`"}`); code != 200 {
+			t.Errorf("login as the full-width name: %d %v", code, m)
+		}
+	})
 }

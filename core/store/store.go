@@ -185,9 +185,9 @@ func (s *Store) provider() (*goose.Provider, error) {
 		if err != nil {
 			return nil, err
 		}
-		return goose.NewProvider(goose.DialectPostgres, s.w.DB, s.migs, goose.WithSessionLocker(locker))
+		return goose.NewProvider(goose.DialectPostgres, s.w.DB, s.migs, goose.WithSessionLocker(locker), goose.WithGoMigrations(s.nfkcMigration()))
 	}
-	return goose.NewProvider(goose.DialectSQLite3, s.w.DB, s.migs)
+	return goose.NewProvider(goose.DialectSQLite3, s.w.DB, s.migs, goose.WithGoMigrations(s.nfkcMigration()))
 }
 
 // Migrate applies pending migrations. Each runs in its own transaction.
