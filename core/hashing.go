@@ -31,15 +31,25 @@ func newHashGate(n int, wait time.Duration) *hashGate {
 	return &hashGate{slots: make(chan struct{}, n), wait: wait}
 }
 
+// setPasswordWait bounds the wait of a hash for a new password: those run
+// inside a write transaction (accepting an invite, a reset, an admin's
+// reassignment), which must not hold the database's write lock while
+// queueing behind a flood of logins.
+const setPasswordWait = 100 * time.Millisecond
+
 // acquire takes a slot, waiting at most g.wait and never past ctx.
 func (g *hashGate) acquire(ctx context.Context) (release func(), err error) {
+	return g.acquireWithin(ctx, g.wait)
+}
+
+func (g *hashGate) acquireWithin(ctx context.Context, wait time.Duration) (release func(), err error) {
 	release = func() { <-g.slots }
 	select {
 	case g.slots <- struct{}{}:
 		return release, nil
 	default:
 	}
-	t := time.NewTimer(g.wait)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case g.slots <- struct{}{}:
@@ -51,9 +61,10 @@ func (g *hashGate) acquire(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// hashPassword hashes within the bound.
+// hashPassword hashes a new password within the bound, waiting at most
+// setPasswordWait for a slot.
 func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
-	release, err := s.hashes.acquire(ctx)
+	release, err := s.hashes.acquireWithin(ctx, min(s.cfg.HashQueueWait, setPasswordWait))
 	if err != nil {
 		return "", err
 	}

@@ -104,3 +104,32 @@ func TestPasswordHashingIsBounded(t *testing.T) {
 		})
 	}
 }
+
+// A new password is hashed inside a write transaction: it waits for a slot
+// only briefly, so that a flood of logins cannot make it hold the write lock.
+func TestSettingAPasswordDoesNotQueueBehindLogins(t *testing.T) {
+	e := newEnv(t)
+	u := e.activeUser(t, "known@example.com", core.RoleMember)
+	g := &gatedHasher{PasswordHasher: fastHasher, hold: make(chan struct{})}
+	svc, err := core.NewService(core.Config{MaxConcurrentHashes: 1, HashQueueWait: 5 * time.Second}, core.Deps{Store: e.store, Clock: e.clock, Hasher: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := svc.Login(e.ctx, core.LoginInput{Org: core.DefaultOrg, Username: "known@example.com", Password: goodPW, Audience: core.AudienceConsole})
+		done <- err
+	}()
+	for g.inFlight.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	err = svc.SetPassword(e.ctx, admin, e.org, u.ID, "An0ther-long-passphrase")
+	if d := time.Since(start); !errors.Is(err, core.ErrBusy) || d > time.Second {
+		t.Errorf("set password with every slot taken: %v after %s; want busy within a second", err, d)
+	}
+	close(g.hold)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
