@@ -3,6 +3,7 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster/ldapsync/slapdtest"
 )
 
 // vmHWM is a process's peak resident set in MiB (/proc/PID/status).
@@ -490,4 +493,45 @@ func TestConfusableUsernamesCollide(t *testing.T) {
 			t.Errorf("login as the full-width name: %d %v", code, m)
 		}
 	})
+}
+
+// TestConfusableUsernameFromLDAPCollides: a directory entry whose uid is the
+// full-width "ｍｅｍｂｅｒ" is the native user "member" to a sync: with
+// link_existing: never it is refused, not created as a second user.
+func TestConfusableUsernameFromLDAPCollides(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	const fw = "ｍｅｍｂｅｒ"
+	entry := "dn:: " + b64("uid="+fw+","+slapdtest.PeopleDN) + "\nobjectClass: inetOrgPerson\nuid:: " + b64(fw) +
+		"\ncn: Member Twin\ngivenName: Member\nsn: Twin\nmail: twin@example.com\n\n"
+	srv := slapdtest.Start(t, slapdtest.Person("plain", "Plain", "User")+entry)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, `database: {dsn: `+filepath.Join(dir, "r.db")+`}
+log: {level: error}
+ldap:
+  sources:
+    - name: corp
+      urls: ["`+srv.URL+`"]
+      bind_dn: "`+slapdtest.AdminDN+`"
+      bind_password: "`+slapdtest.AdminPW+`"
+      users: {base_dn: "`+slapdtest.PeopleDN+`"}
+      groups: {base_dn: "`+slapdtest.GroupsDN+`"}
+      invite: false
+      link_existing: never
+`)
+	if r := roster(t, dir, "", "user", "create", "--config", cfg, "--username", "member", "--email", "member@example.com", "--no-invite"); r.code != 0 {
+		t.Fatalf("member: %s", r.stderr)
+	}
+	r := roster(t, dir, "", "sync", "run", "--config", cfg, "--json")
+	var out map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("sync: %v\n%s\n%s", err, r.stdout, r.stderr)
+	}
+	t.Logf("sync: %v", out)
+	if out["created"] != float64(1) || out["conflicts"] != float64(1) {
+		t.Errorf("sync of a confusable uid: %v; want 1 created (plain) and the twin refused", out)
+	}
+	r = roster(t, dir, "", "user", "list", "--config", cfg, "--json")
+	if strings.Contains(r.stdout, fw) {
+		t.Errorf("the full-width twin was created:\n%s", r.stdout)
+	}
 }
