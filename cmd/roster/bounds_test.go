@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // vmHWM is a process's peak resident set in MiB (/proc/PID/status).
