@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -148,6 +149,10 @@ type errorBody struct {
 // to a 500 whose details stay in the log.
 func (a *API) render(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := a.errorBody(r, err)
+	var be *core.BusyError
+	if errors.As(err, &be) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(be.RetryAfter.Seconds()))))
+	}
 	writeJSON(w, status, body)
 }
 
@@ -163,7 +168,11 @@ func (a *API) errorBody(r *http.Request, err error) (int, *errorBody) {
 	var le *core.LoginError
 	var ue *core.UnavailableError
 	var pce *core.PasswordChangeRequiredError
+	var be *core.BusyError
 	switch {
+	case errors.As(err, &be):
+		a.log.Warn("request refused: busy", "request_id", core.RequestIDFrom(r.Context()), "path", r.URL.Path, "limit", be.Limit)
+		status, body.Error.Code, body.Error.Message = http.StatusServiceUnavailable, "busy", be.Error()
 	case errors.As(err, &ue):
 		a.log.Error("request failed: storage", "request_id", core.RequestIDFrom(r.Context()), "path", r.URL.Path, "err", err)
 		status, body.Error.Code, body.Error.Message = http.StatusServiceUnavailable, "unavailable", ue.Error()+"; try again later"
@@ -202,7 +211,7 @@ func trimContext(err error) string {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	if status == http.StatusServiceUnavailable {
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "30")
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"net/http"
 	"strconv"
 	"strings"
@@ -83,7 +85,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 				a.render(w, r, core.ErrUnauthorized)
 				return
 			}
-			if !isSafe(r.Method) && !csrfOK(r) {
+			if !isSafe(r.Method) && !csrfOK(r, c.Value) {
 				a.render(w, r, &httpError{status: http.StatusForbidden, code: "csrf", msg: "missing or wrong " + CSRFHeader + " header"})
 				return
 			}
@@ -100,10 +102,20 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-func csrfOK(r *http.Request) bool {
-	c, err := r.Cookie(CSRFCookie)
+// CSRFToken is the CSRF token of a cookie session: derived from the session
+// token, so that it is valid for that session only (a token read from one
+// session, or planted in a cookie, does nothing for another). It is one-way:
+// the token, readable by the console's script, does not reveal the session.
+func CSRFToken(sessionToken string) string {
+	sum := sha256.Sum256([]byte("roster-csrf\x00" + sessionToken))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// csrfOK checks the X-CSRF-Token header against the session's own token
+// (the roster_csrf cookie only hands it to the console's script).
+func csrfOK(r *http.Request, sessionToken string) bool {
 	h := r.Header.Get(CSRFHeader)
-	return err == nil && c.Value != "" && subtle.ConstantTimeCompare([]byte(c.Value), []byte(h)) == 1
+	return sessionToken != "" && h != "" && subtle.ConstantTimeCompare([]byte(CSRFToken(sessionToken)), []byte(h)) == 1
 }
 
 type loginRequest struct {
@@ -146,10 +158,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, out)
 		return nil
 	}
-	csrf, err := core.NewSecret("")
-	if err != nil {
-		return err
-	}
+	csrf := CSRFToken(res.Token)
 	secure := a.cfg.SecureCookies || r.TLS != nil
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: res.Token, Path: "/", Expires: res.ExpiresAt, HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: csrf, Path: "/", Expires: res.ExpiresAt, Secure: secure, SameSite: http.SameSiteStrictMode})

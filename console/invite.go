@@ -201,6 +201,10 @@ func (ps pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, core.ErrTransition):
 		p.Error = p.T["stateConflict"]
 		ps.render(w, http.StatusConflict, "invalid", p)
+	case errors.Is(err, core.ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		p.Title, p.Heading, p.Error = p.T["errorTitle"], p.T["errorTitle"], p.T["busyMsg"]
+		ps.render(w, http.StatusServiceUnavailable, "invalid", p)
 	default:
 		ps.log.Error("page", "err", err) // errors from core never carry the token
 		p.Title, p.Heading, p.Error = p.T["errorTitle"], p.T["errorTitle"], p.T["errorMsg"]

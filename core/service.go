@@ -20,6 +20,11 @@ type Config struct {
 	// it the lock lifts by itself (other users stay locked until an admin
 	// unlocks them). Default 15 minutes.
 	OwnerLockExpiry time.Duration
+	// MaxConcurrentHashes bounds password hashes and checks running at
+	// once (DefaultMaxConcurrentHashes); HashQueueWait is how long one waits
+	// for a slot before it is refused with a *BusyError (DefaultHashQueueWait).
+	MaxConcurrentHashes int
+	HashQueueWait       time.Duration
 }
 
 // Defaults fills zero values with the product's defaults.
@@ -39,6 +44,12 @@ func (c *Config) Defaults() {
 	if c.OwnerLockExpiry <= 0 {
 		c.OwnerLockExpiry = 15 * time.Minute
 	}
+	if c.MaxConcurrentHashes <= 0 {
+		c.MaxConcurrentHashes = DefaultMaxConcurrentHashes()
+	}
+	if c.HashQueueWait <= 0 {
+		c.HashQueueWait = DefaultHashQueueWait
+	}
 }
 
 // Service is the one place where roster's rules are applied. Every door calls it.
@@ -47,6 +58,7 @@ type Service struct {
 	store  Store
 	clock  Clock
 	hasher PasswordHasher
+	hashes *hashGate
 	log    *slog.Logger
 	obs    Observer
 
@@ -124,7 +136,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.DirectoryLeaseTTL <= 0 {
 		d.DirectoryLeaseTTL = DefaultDirectoryLeaseTTL
 	}
-	return &Service{cfg: cfg, store: d.Store, clock: d.Clock, hasher: d.Hasher, log: d.Logger.With("component", "core"), obs: d.Observer,
+	return &Service{cfg: cfg, store: d.Store, clock: d.Clock, hasher: d.Hasher, hashes: newHashGate(cfg.MaxConcurrentHashes, cfg.HashQueueWait), log: d.Logger.With("component", "core"), obs: d.Observer,
 		leaser: d.Leaser, owner: d.LeaseOwner, ownerGone: d.LeaseOwnerGone, dirLeaseTTL: d.DirectoryLeaseTTL}, nil
 }
 

@@ -100,7 +100,9 @@ func (s *Service) login(ctx context.Context, in LoginInput, locked *bool) (*Logi
 		return err
 	})
 	if errors.Is(err, ErrNotFound) {
-		s.burnHash(in.Password)
+		if err := s.burnHash(ctx, in.Password); err != nil {
+			return nil, fmt.Errorf("login: %w", err)
+		}
 		return nil, errBadCredentials
 	}
 	if err != nil {
@@ -115,7 +117,9 @@ func (s *Service) login(ctx context.Context, in LoginInput, locked *bool) (*Logi
 		// No password oracle: the password is not checked (no directory
 		// bind either), the same hashing work is burnt as for an unknown
 		// username, nothing is counted, and the answer is a wrong password's.
-		s.burnHash(in.Password)
+		if err := s.burnHash(ctx, in.Password); err != nil {
+			return nil, fmt.Errorf("login: %w", err)
+		}
 		return nil, errBadCredentials
 	}
 	ok, err := s.checkPassword(ctx, u, in.Password)
@@ -261,18 +265,25 @@ func (s *Service) checkPassword(ctx context.Context, u *User, password string) (
 		return a.Authenticate(ctx, u, password)
 	}
 	if u.PasswordHash == "" || s.hasher == nil {
-		s.burnHash(password)
-		return false, nil
+		return false, s.burnHash(ctx, password)
 	}
-	return s.hasher.Verify(u.PasswordHash, password)
+	return s.verifyPassword(ctx, u.PasswordHash, password)
 }
 
-func (s *Service) burnHash(password string) {
+// burnHash costs what a password check costs, within the same bound; its
+// only error is a *BusyError (or the request's end).
+func (s *Service) burnHash(ctx context.Context, password string) error {
 	if s.hasher == nil {
-		return
+		return nil
 	}
+	release, err := s.hashes.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	s.dummyOnce.Do(func() { dummyHash, _ = s.hasher.Hash("roster-dummy-password") })
 	_, _ = s.hasher.Verify(dummyHash, password)
+	return nil
 }
 
 // Principal is who a session or admin token speaks for.

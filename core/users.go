@@ -270,7 +270,7 @@ func (s *Service) setPassword(ctx context.Context, u *User, password string) err
 	if err := policy.Check(password, u); err != nil {
 		return err
 	}
-	h, err := s.hasher.Hash(password)
+	h, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}

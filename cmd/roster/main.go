@@ -212,6 +212,9 @@ func openAppObserved(ctx context.Context, cfgPath string, stderr io.Writer, obs 
 		DormancyAfter:    cfg.Dormancy.After,
 		SessionTTL:       cfg.Security.SessionTTL,
 		OwnerLockExpiry:  cfg.Security.OwnerLockExpiry,
+
+		MaxConcurrentHashes: cfg.Security.MaxConcurrentHashes,
+		HashQueueWait:       cfg.Security.HashQueueWait,
 	}, core.Deps{Store: st, Hasher: argon2id.NewArgon2(argon2id.Argon2Params{}), Logger: log, Observer: obs,
 		LeaseOwnerGone: jobs.OwnerGone, DirectoryLeaseTTL: directoryLeaseTTL(cfg)})
 	if err != nil {

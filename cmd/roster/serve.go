@@ -86,7 +86,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := mountMailPages(a, srv.Router()); err != nil {
 		return err
 	}
-	srv.Router().Handle("/metrics", m.Handler()).Methods(http.MethodGet)
+	var metricsSrv *metricsListener
+	if a.cfg.Metrics.Listen == "" {
+		srv.Router().Handle("/metrics", m.Handler()).Methods(http.MethodGet)
+	} else if metricsSrv, err = listenMetrics(a.cfg.Metrics.Listen, m.Handler(), a.cfg.HTTP.ReadHeaderTimeout); err != nil {
+		return err
+	}
 	w, err := mailr.prepare(a.cfg.SMTP, a.cfg.PublicURL)
 	if err != nil {
 		return err
@@ -138,6 +143,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
+	if metricsSrv != nil {
+		go metricsSrv.serve(a.log)
+		defer metricsSrv.close()
+		a.log.Info("metrics listening", "metrics_listen", metricsSrv.addr())
+	}
 	// Ready once the database answers, migrations are applied (openApp) and
 	// the listener accepts: what /readyz checks.
 	if err := a.store.Ready(ctx); err != nil {

@@ -36,9 +36,18 @@ type Config struct {
 	Log       Log      `yaml:"log"`
 	HTTP      HTTP     `yaml:"http"`
 	TLS       TLS      `yaml:"tls"`
+	Metrics   Metrics  `yaml:"metrics"`
 	// TrustedProxies are addresses or CIDR ranges of reverse proxies whose
 	// X-Forwarded-For / X-Forwarded-Proto headers are believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// Metrics places the Prometheus endpoint.
+type Metrics struct {
+	// Listen, when set (host:port), serves /metrics on its own plain-HTTP
+	// listener there and no longer on the main one, so that it can be kept
+	// off the public port. Empty: /metrics is on the main listener.
+	Listen string `yaml:"listen"`
 }
 
 // TLS serves HTTPS directly from a PEM certificate chain and key (reloaded on SIGHUP).
@@ -124,6 +133,11 @@ type Security struct {
 	// OwnerLockExpiry is how long the lockout keeps an owner locked before
 	// the lock lifts by itself (other users stay locked until unlocked).
 	OwnerLockExpiry time.Duration `yaml:"owner_lock_expiry"`
+	// MaxConcurrentHashes bounds password hashes (argon2id, 19 MiB each)
+	// running at once; 0 is GOMAXPROCS, at most 4. HashQueueWait is how long a
+	// login waits for a slot before it is answered 503 with Retry-After.
+	MaxConcurrentHashes int           `yaml:"max_concurrent_hashes"`
+	HashQueueWait       time.Duration `yaml:"hash_queue_wait"`
 }
 
 // Dormancy tunes the inactivity rule.
@@ -246,6 +260,7 @@ func (c *Config) applyDefaults() {
 		c.Security.LoginRatePerMinute = 30
 	}
 	defDur(&c.Security.OwnerLockExpiry, 15*time.Minute)
+	defDur(&c.Security.HashQueueWait, 2*time.Second)
 	defDur(&c.Dormancy.After, 90*24*time.Hour)
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
@@ -516,6 +531,15 @@ func (c *Config) validate(ps *Problems) {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		ps.add("listen", "%q is not host:port", c.Listen)
 	}
+	if c.Metrics.Listen != "" {
+		_, port, err := net.SplitHostPort(c.Metrics.Listen)
+		switch {
+		case err != nil:
+			ps.add("metrics.listen", "%q is not host:port", c.Metrics.Listen)
+		case port != "0" && c.Metrics.Listen == c.Listen:
+			ps.add("metrics.listen", "%q is the main listen address; choose another (or leave it empty for /metrics on the main port)", c.Metrics.Listen)
+		}
+	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		ps.add("public_url", "%q is not an http(s) URL", c.PublicURL)
 	}
@@ -565,6 +589,12 @@ func (c *Config) validate(ps *Problems) {
 	}
 	if c.Security.OwnerLockExpiry < time.Minute || c.Security.OwnerLockExpiry > 7*24*time.Hour {
 		ps.add("security.owner_lock_expiry", "%s is not between 1m and 168h (an owner's lock must lift by itself)", c.Security.OwnerLockExpiry)
+	}
+	if c.Security.MaxConcurrentHashes < 0 || c.Security.MaxConcurrentHashes > 256 {
+		ps.add("security.max_concurrent_hashes", "%d is not between 0 (GOMAXPROCS, at most 4) and 256", c.Security.MaxConcurrentHashes)
+	}
+	if c.Security.HashQueueWait < 0 || c.Security.HashQueueWait > time.Minute {
+		ps.add("security.hash_queue_wait", "%s is not between 0 and 1m", c.Security.HashQueueWait)
 	}
 	if c.Dormancy.After < 24*time.Hour {
 		ps.add("dormancy.after", "%s is shorter than one day", c.Dormancy.After)
