@@ -138,7 +138,7 @@ func New(cfg config.LDAPSource, orgID string, d Deps) (*Source, error) {
 		role = core.RoleMember
 	}
 	s.core = core.SyncSource{Name: cfg.Name, OrgID: orgID, Invite: invite, LinkExisting: cfg.LinkExisting,
-		Archive: cfg.Removal == "archive", DefaultRole: role}
+		Archive: cfg.Removal == "archive", DefaultRole: role, RoleCeiling: core.Role(cfg.RoleCeiling)}
 	return s, nil
 }
 
