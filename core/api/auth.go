@@ -84,6 +84,18 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 	})
 }
 
+// adminSession refuses catalog sessions: they may only read /me, change
+// their password and log out.
+func (a *API) adminSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := core.AuthorizeAdminSession(principal(r)); err != nil {
+			a.render(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func csrfOK(r *http.Request) bool {
 	c, err := r.Cookie(CSRFCookie)
 	h := r.Header.Get(CSRFHeader)
