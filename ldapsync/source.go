@@ -11,14 +11,12 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
-	"github.com/google/uuid"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/config"
+	"github.com/rosterhq/roster/internal/config"
 )
 
 // Source is one directory source, built once from its configuration.
@@ -33,11 +31,6 @@ type Source struct {
 	guard  core.MaxRemovals
 	users  string // compiled-checked user filter
 	groups string // group filter
-	now    func() time.Time
-
-	running  sync.Mutex    // one run of a source at a time in this process
-	owner    string        // this process's name in the store's run lease
-	leaseTTL time.Duration // of the run lease; defaultLeaseTTL when zero
 }
 
 type roleRule struct {
@@ -50,10 +43,6 @@ type roleRule struct {
 type Deps struct {
 	Service *core.Service
 	Logger  *slog.Logger
-	Now     func() time.Time // time.Now when nil
-	// RunLeaseTTL bounds how long a process that died during a run blocks
-	// the source's next run (10 minutes when zero).
-	RunLeaseTTL time.Duration
 }
 
 // New checks a source's configuration and builds it. orgID is the id of the
@@ -64,9 +53,6 @@ func New(cfg config.LDAPSource, orgID string, d Deps) (*Source, error) {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
-	}
-	if d.Now == nil {
-		d.Now = time.Now
 	}
 	if len(cfg.URLs) == 0 {
 		return nil, fmt.Errorf("source %s: at least one URL is required", cfg.Name)
@@ -87,9 +73,7 @@ func New(cfg config.LDAPSource, orgID string, d Deps) (*Source, error) {
 	if attrs, err = attrs.withOverrides(cfg.Attributes); err != nil {
 		return nil, fmt.Errorf("source %s: %w", cfg.Name, err)
 	}
-	host, _ := os.Hostname()
-	s := &Source{cfg: cfg, svc: d.Service, attrs: attrs, now: d.Now, tls: map[string]*tls.Config{},
-		owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8]), leaseTTL: d.RunLeaseTTL,
+	s := &Source{cfg: cfg, svc: d.Service, attrs: attrs, tls: map[string]*tls.Config{},
 		log: d.Logger.With("component", "ldapsync", "source", cfg.Name)}
 	s.users = wrapFilter(cfg.Users.Filter, attrs.userFilter)
 	s.groups = wrapFilter(cfg.Groups.Filter, attrs.groupFilter)

@@ -26,7 +26,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/server"
 )
 
 // Config tunes the SCIM door.
@@ -178,7 +177,7 @@ func (h *Handler) guard(next http.Handler) http.Handler {
 		defer func() { <-h.slots }()
 		defer func() {
 			if p := recover(); p != nil {
-				h.log.Error("panic serving SCIM request", "request_id", server.RequestID(r.Context()), "panic", fmt.Sprint(p))
+				h.log.Error("panic serving SCIM request", "request_id", core.RequestIDFrom(r.Context()), "panic", fmt.Sprint(p))
 				h.writeError(w, r, &Error{Status: http.StatusInternalServerError, Detail: "internal error"})
 			}
 		}()
@@ -210,7 +209,7 @@ func (h *Handler) authenticate(r *http.Request) (*principal, error) {
 		return nil, err
 	}
 	return &principal{orgID: tok.OrgID, set: set, actor: core.Actor{
-		Kind: core.ActorSCIM, ID: tok.ID, Name: tok.Name, Source: "scim:" + tok.Name, RequestID: server.RequestID(r.Context()),
+		Kind: core.ActorSCIM, ID: tok.ID, Name: tok.Name, Source: "scim:" + tok.Name, RequestID: core.RequestIDFrom(r.Context()),
 	}}, nil
 }
 
@@ -230,9 +229,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	var own *Error
 	switch {
 	case e.Status >= 500:
-		h.log.Error("SCIM request failed", "request_id", server.RequestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		h.log.Error("SCIM request failed", "request_id", core.RequestIDFrom(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 	case e.Status == http.StatusTooManyRequests && !errors.As(err, &own) && r.Context().Err() == nil:
-		h.log.Warn("SCIM request refused: database busy", "request_id", server.RequestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		h.log.Warn("SCIM request refused: database busy", "request_id", core.RequestIDFrom(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
@@ -285,7 +284,7 @@ func (h *Handler) toSCIM(r *http.Request, err error) *Error {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), isBusy(err):
 		return &Error{Status: http.StatusTooManyRequests, Detail: "the server is busy; retry after 1 second"}
 	}
-	return &Error{Status: http.StatusInternalServerError, Detail: "internal error (request id " + server.RequestID(r.Context()) + ")"}
+	return &Error{Status: http.StatusInternalServerError, Detail: "internal error (request id " + core.RequestIDFrom(r.Context()) + ")"}
 }
 
 // isBusy recognises a database that stayed locked beyond its busy timeout

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // TestSyncRunCommand drives `roster sync run` as an operator would: the
