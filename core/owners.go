@@ -17,7 +17,9 @@ func keepOwner(ctx context.Context, tx Tx, before, after *User, what string) err
 	if !holdsOrg(before) || holdsOrg(after) {
 		return nil
 	}
-	owners, err := tx.ListUsers(ctx, UserQuery{OrgID: before.OrgID, Roles: []Role{RoleOwner}, Statuses: []Status{StatusActive, StatusLocked}, Limit: 2})
+	// Locked for the transaction: two owners demoting each other at once
+	// are served one after the other, and the second sees the first's change.
+	owners, err := tx.ListUsers(ctx, UserQuery{OrgID: before.OrgID, Roles: []Role{RoleOwner}, Statuses: []Status{StatusActive, StatusLocked}, ForUpdate: true})
 	if err != nil {
 		return err
 	}

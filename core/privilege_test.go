@@ -428,3 +428,35 @@ func TestCatalogSessionAdministersNothing(t *testing.T) {
 		t.Fatalf("a console session: %v", err)
 	}
 }
+
+// Two owners demoting each other at once: one of them stays owner (on
+// PostgreSQL the check locks the owners' rows; SQLite has one writer).
+func TestTwoOwnersDemotingEachOtherAtOnceKeepOne(t *testing.T) {
+	e := newEnv(t)
+	holder, _ := e.person(t, "owner0@example.com", core.RoleOwner)
+	for i := 1; i <= 8; i++ {
+		other, _ := e.person(t, "owner"+string(rune('0'+i))+"@example.com", core.RoleOwner)
+		errs := make(chan error, 2)
+		for _, id := range []string{holder.ID, other.ID} {
+			go func() {
+				_, err := e.svc.UpdateUser(e.ctx, core.CLIActor(), e.org, id, core.UserChanges{Role: ptr(core.RoleAdmin)})
+				errs <- err
+			}()
+		}
+		refused := 0
+		for range 2 {
+			if err := <-errs; err != nil {
+				forbidden(t, err, "the last owner cannot")
+				refused++
+			}
+		}
+		owners, err := e.svc.ListUsers(e.ctx, core.UserQuery{OrgID: e.org, Roles: []core.Role{core.RoleOwner}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if refused != 1 || len(owners) != 1 {
+			t.Fatalf("round %d: %d refused, %d owners left; want 1 and 1", i, refused, len(owners))
+		}
+		holder = &owners[0]
+	}
+}

@@ -205,6 +205,9 @@ func (t *tx) ListUsers(ctx context.Context, q core.UserQuery) ([]core.User, erro
 		query += ` LIMIT ?`
 		args = append(args, q.Limit)
 	}
+	if q.ForUpdate {
+		query += t.d.forUpdate()
+	}
 	var rows []userRow
 	if err := t.sel(ctx, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
