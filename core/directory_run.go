@@ -28,6 +28,12 @@ type SourceSettings struct {
 	Interval      time.Duration // the scheduler's period (15 minutes when zero)
 	MaxRemovals   MaxRemovals   // the deletion guard
 	OnDemand      bool          // keep users imported on demand in sync, create nobody
+	// Fingerprint identifies what defines the source's result (its
+	// directory, base DNs, filters, scope, attribute map, preset): a run
+	// whose fingerprint differs from the one stored with the watermark is
+	// full, so that a changed query never runs incremental on an old
+	// watermark and the deletion guard sees its effect.
+	Fingerprint string
 }
 
 // DirectoryRead asks a source for a snapshot.
@@ -69,6 +75,7 @@ type DirectoryProgress struct {
 type DirectoryReport struct {
 	Source      string    `json:"source"`
 	Mode        SyncMode  `json:"mode"`
+	Reason      string    `json:"reason,omitempty"` // why a full run was full
 	DryRun      bool      `json:"dry_run"`
 	Status      RunStatus `json:"status"`
 	EntriesRead int       `json:"entries_read"`
@@ -79,6 +86,31 @@ type DirectoryReport struct {
 	Duration float64   `json:"duration_seconds"`
 	Error    string    `json:"error,omitempty"`
 	Problems []string  `json:"problems,omitempty"`
+}
+
+// Why a run is full.
+const (
+	RunReasonRequested     = "requested"               // --full, or sync-now with full
+	RunReasonFirstRun      = "first run"               // no watermark yet
+	RunReasonQueryChanged  = "query changed"           // the source's fingerprint changed
+	RunReasonFullSyncEvery = "full_sync_every elapsed" // the periodic full run
+	RunReasonGroupsChanged = "groups changed"          // the source widened an incremental read
+)
+
+// fullReason says why a run must be full, or "" when an incremental run is
+// right.
+func fullReason(o DirectoryRunOptions, set SourceSettings, st *SyncState, now time.Time) string {
+	switch {
+	case o.Full:
+		return RunReasonRequested
+	case st.Watermark == "" || st.LastFullAt == nil:
+		return RunReasonFirstRun
+	case st.Fingerprint != set.Fingerprint:
+		return RunReasonQueryChanged
+	case now.Sub(*st.LastFullAt) >= set.FullSyncEvery:
+		return RunReasonFullSyncEvery
+	}
+	return ""
 }
 
 // ErrRunInProgress means a run of the source is already in progress in
@@ -140,11 +172,15 @@ func (s *Service) RunDirectory(ctx context.Context, src DirectorySource, o Direc
 	if err != nil {
 		return s.failRun(rep, start, fmt.Errorf("read sync state: %w", err))
 	}
-	full := o.Full || st.Watermark == "" || st.LastFullAt == nil || start.Sub(*st.LastFullAt) >= set.FullSyncEvery
+	rep.Reason = fullReason(o, set, st, start)
+	full := rep.Reason != ""
 	rep.Mode = modeOf(full)
+	if rep.Reason == RunReasonQueryChanged {
+		log.Info("the source's query changed since its watermark was kept: a full run")
+	}
 	var run *SyncRun
 	if !o.DryRun {
-		run = &SyncRun{Source: set.Name, OrgID: set.OrgID, Mode: rep.Mode}
+		run = &SyncRun{Source: set.Name, OrgID: set.OrgID, Mode: rep.Mode, Reason: rep.Reason}
 		if err := s.startSyncRun(ctx, run); err != nil {
 			return s.failRun(rep, start, fmt.Errorf("record run: %w", err))
 		}
@@ -152,7 +188,7 @@ func (s *Service) RunDirectory(ctx context.Context, src DirectorySource, o Direc
 	err = s.readAndApply(ctx, src, set, rep, st, full, o)
 	rep.Duration = s.clock.Now().Sub(start).Seconds()
 	if run != nil {
-		run.Mode, run.Status, run.EntriesRead, run.SyncCounts, run.Message = rep.Mode, rep.Status, rep.EntriesRead, rep.SyncCounts, rep.Error
+		run.Mode, run.Reason, run.Status, run.EntriesRead, run.SyncCounts, run.Message = rep.Mode, rep.Reason, rep.Status, rep.EntriesRead, rep.SyncCounts, rep.Error
 		var next *SyncState
 		if err == nil {
 			next = st
@@ -169,7 +205,7 @@ func (s *Service) RunDirectory(ctx context.Context, src DirectorySource, o Direc
 	if err != nil {
 		lvl = log.Error
 	}
-	lvl("directory sync finished", "mode", rep.Mode, "dry_run", rep.DryRun, "status", rep.Status, "entries", rep.EntriesRead,
+	lvl("directory sync finished", "mode", rep.Mode, "reason", rep.Reason, "dry_run", rep.DryRun, "status", rep.Status, "entries", rep.EntriesRead,
 		"created", rep.Created, "updated", rep.Updated, "disabled", rep.Disabled, "archived", rep.Archived,
 		"enabled", rep.Enabled, "unchanged", rep.Unchanged, "errors", rep.Errors,
 		"duration", time.Duration(rep.Duration*float64(time.Second)).Round(time.Millisecond), "error", rep.Error)
@@ -200,6 +236,9 @@ func (s *Service) readAndApply(ctx context.Context, src DirectorySource, set Sou
 		return failed(err)
 	}
 	snap := &read.Snapshot
+	if snap.Full && !full {
+		rep.Reason = RunReasonGroupsChanged
+	}
 	rep.Mode = modeOf(snap.Full)
 	rep.EntriesRead, rep.Users, rep.Groups = read.EntriesRead, len(snap.Users), len(snap.Groups)
 	rep.Errors, rep.Problems = read.Errors, read.Problems
@@ -223,7 +262,7 @@ func (s *Service) readAndApply(ctx context.Context, src DirectorySource, set Sou
 	if err != nil {
 		return failed(err)
 	}
-	st.Watermark = read.Watermark
+	st.Watermark, st.Fingerprint = read.Watermark, set.Fingerprint
 	rep.Status = RunOK
 	return nil
 }

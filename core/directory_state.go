@@ -33,6 +33,9 @@ type SyncState struct {
 	Watermark  string     `json:"watermark" db:"watermark"`
 	LastFullAt *time.Time `json:"last_full_at,omitempty" db:"last_full_at"`
 	LastRunAt  *time.Time `json:"last_run_at,omitempty" db:"last_run_at"`
+	// Fingerprint is the source's SourceSettings.Fingerprint when Watermark
+	// was kept: a watermark is only good for the query that made it.
+	Fingerprint string `json:"fingerprint,omitempty" db:"fingerprint"`
 }
 
 // SyncRun is the record of one directory sync run.
@@ -41,6 +44,7 @@ type SyncRun struct {
 	Source      string     `json:"source" db:"source"`
 	OrgID       string     `json:"org_id" db:"org_id"`
 	Mode        SyncMode   `json:"mode" db:"mode"`
+	Reason      string     `json:"reason,omitempty" db:"reason"` // why a full run was full (RunReason…)
 	DryRun      bool       `json:"dry_run" db:"dry_run"`
 	StartedAt   time.Time  `json:"started_at" db:"started_at"`
 	FinishedAt  *time.Time `json:"finished_at,omitempty" db:"finished_at"`

@@ -122,7 +122,7 @@ func (e *env) statuses() map[string]core.Status {
 
 // run syncs s once through the core, as every door does.
 func (s *Source) run(ctx context.Context, o core.DirectoryRunOptions) (*core.DirectoryReport, error) {
-	return s.svc.RunDirectory(ctx, s, o)
+	return s.svc.(*core.Service).RunDirectory(ctx, s, o)
 }
 
 // clockFunc is a core.Clock a test moves by hand.

@@ -15,7 +15,7 @@ var _ core.DirectorySource = (*Source)(nil)
 // Settings implements core.DirectorySource.
 func (s *Source) Settings() core.SourceSettings {
 	return core.SourceSettings{SyncSource: s.core, FullSyncEvery: s.cfg.FullSyncEvery, Interval: s.cfg.Interval,
-		MaxRemovals: s.guard, OnDemand: s.cfg.Mode == "on_demand"}
+		MaxRemovals: s.guard, OnDemand: s.cfg.Mode == "on_demand", Fingerprint: s.fp}
 }
 
 // Read implements core.DirectorySource: it reads the users (every one when

@@ -59,10 +59,28 @@ func (c *Config) defaults() {
 	}
 }
 
+// Service is what the SCIM door asks of the core: provisioning users and
+// groups under a SCIM token's settings.
+type Service interface {
+	AuthenticateDirectory(ctx context.Context, secret string) (*core.APIToken, *core.DirectorySettings, error)
+	SearchDirectoryUsers(ctx context.Context, q core.DirectoryQuery) ([]core.DirectoryUser, int, error)
+	GetDirectoryUser(ctx context.Context, orgID, source, id string) (*core.DirectoryUser, error)
+	CreateDirectoryUser(ctx context.Context, a core.Actor, set *core.DirectorySettings, orgID string, in core.DirectoryUserInput) (*core.DirectoryUser, error)
+	ReplaceDirectoryUser(ctx context.Context, a core.Actor, set *core.DirectorySettings, orgID, id string, in core.DirectoryUserInput, check func(*core.DirectoryUser) error) (*core.DirectoryUser, error)
+	RemoveDirectoryUser(ctx context.Context, a core.Actor, orgID, id string, check func(*core.DirectoryUser) error) error
+	SearchDirectoryGroups(ctx context.Context, q core.GroupSearch, withMembers bool) ([]core.DirectoryGroup, int, error)
+	GetDirectoryGroup(ctx context.Context, orgID, source, id string, withMembers bool) (*core.DirectoryGroup, error)
+	CreateDirectoryGroup(ctx context.Context, a core.Actor, set *core.DirectorySettings, orgID, name, externalID string, members []string) (*core.DirectoryGroup, error)
+	ChangeDirectoryGroup(ctx context.Context, a core.Actor, set *core.DirectorySettings, orgID, id string, ch core.GroupChange, check func(*core.Group) error) (*core.Group, error)
+	DeleteDirectoryGroup(ctx context.Context, a core.Actor, set *core.DirectorySettings, orgID, id string, check func(*core.Group) error) error
+}
+
+var _ Service = (*core.Service)(nil)
+
 // Handler serves /scim/v2.
 type Handler struct {
 	cfg   Config
-	svc   *core.Service
+	svc   Service
 	log   *slog.Logger
 	disco escim.Server
 	slots chan struct{}
@@ -70,7 +88,7 @@ type Handler struct {
 }
 
 // New builds the SCIM door.
-func New(cfg Config, svc *core.Service, log *slog.Logger) (*Handler, error) {
+func New(cfg Config, svc Service, log *slog.Logger) (*Handler, error) {
 	if svc == nil {
 		return nil, errors.New("scim: a core service is required")
 	}

@@ -279,3 +279,32 @@ func TestDirectoryRunLeaseOfADeadProcessIsTakenOver(t *testing.T) {
 		_ = st.ReleaseLease(ctx, "directory-run:corp", tc.owner)
 	}
 }
+
+// A changed query (another fingerprint) makes the next run full even with
+// a fresh watermark, and the run record says why; the same query again is
+// incremental.
+func TestDirectoryRunFullWhenTheQueryChanged(t *testing.T) {
+	svc, d := newDirectoryEnv(t, 2, time.Hour)
+	ctx := t.Context()
+	d.set.Fingerprint = "query-1"
+	for i, want := range []struct {
+		fp     string
+		mode   core.SyncMode
+		reason string
+	}{
+		{"query-1", core.SyncFull, core.RunReasonFirstRun},
+		{"query-1", core.SyncIncremental, ""},
+		{"query-2", core.SyncFull, core.RunReasonQueryChanged},
+		{"query-2", core.SyncIncremental, ""},
+	} {
+		d.set.Fingerprint = want.fp
+		rep, err := svc.RunDirectory(ctx, d, core.DirectoryRunOptions{})
+		if err != nil || rep.Mode != want.mode || rep.Reason != want.reason {
+			t.Fatalf("run %d: %s/%q, want %s/%q (%v)", i, rep.Mode, rep.Reason, want.mode, want.reason, err)
+		}
+	}
+	runs, _ := svc.SyncRuns(ctx, "corp", 10)
+	if len(runs) != 4 || runs[1].Mode != core.SyncFull || runs[1].Reason != core.RunReasonQueryChanged {
+		t.Errorf("recorded runs: %+v", runs)
+	}
+}

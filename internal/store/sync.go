@@ -162,7 +162,7 @@ func (t *tx) SourceGroups(ctx context.Context, orgID, source string) ([]core.Gro
 
 func (t *tx) SyncState(ctx context.Context, source string) (*core.SyncState, error) {
 	var st core.SyncState
-	if err := t.get(ctx, &st, "sync state", source, `SELECT source, org_id, watermark, last_full_at, last_run_at
+	if err := t.get(ctx, &st, "sync state", source, `SELECT source, org_id, watermark, last_full_at, last_run_at, fingerprint
 		FROM ldap_sync_state WHERE source = ?`, source); err != nil {
 		return nil, err
 	}
@@ -170,20 +170,20 @@ func (t *tx) SyncState(ctx context.Context, source string) (*core.SyncState, err
 }
 
 func (t *tx) SaveSyncState(ctx context.Context, st *core.SyncState) error {
-	_, err := t.exec(ctx, `INSERT INTO ldap_sync_state (source, org_id, watermark, last_full_at, last_run_at)
-		VALUES (?, ?, ?, ?, ?)
+	_, err := t.exec(ctx, `INSERT INTO ldap_sync_state (source, org_id, watermark, last_full_at, last_run_at, fingerprint)
+		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source) DO UPDATE SET org_id = excluded.org_id, watermark = excluded.watermark,
-			last_full_at = excluded.last_full_at, last_run_at = excluded.last_run_at`,
-		st.Source, st.OrgID, st.Watermark, st.LastFullAt, st.LastRunAt)
+			last_full_at = excluded.last_full_at, last_run_at = excluded.last_run_at, fingerprint = excluded.fingerprint`,
+		st.Source, st.OrgID, st.Watermark, st.LastFullAt, st.LastRunAt, st.Fingerprint)
 	return err
 }
 
-const runCols = `id, source, org_id, mode, dry_run, started_at, finished_at, status, entries_read, created, updated,
+const runCols = `id, source, org_id, mode, reason, dry_run, started_at, finished_at, status, entries_read, created, updated,
 	disabled, archived, enabled, unchanged, linked, conflicts, errors, memberships, message`
 
 func (t *tx) InsertSyncRun(ctx context.Context, r *core.SyncRun) error {
-	id, err := t.insertID(ctx, `INSERT INTO ldap_sync_runs (source, org_id, mode, dry_run, started_at, status)
-		VALUES (?, ?, ?, ?, ?, ?)`, r.Source, r.OrgID, r.Mode, r.DryRun, r.StartedAt, r.Status)
+	id, err := t.insertID(ctx, `INSERT INTO ldap_sync_runs (source, org_id, mode, reason, dry_run, started_at, status)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, r.Source, r.OrgID, r.Mode, r.Reason, r.DryRun, r.StartedAt, r.Status)
 	if err != nil {
 		return fmt.Errorf("insert sync run: %w", err)
 	}
@@ -192,10 +192,10 @@ func (t *tx) InsertSyncRun(ctx context.Context, r *core.SyncRun) error {
 }
 
 func (t *tx) UpdateSyncRun(ctx context.Context, r *core.SyncRun) error {
-	_, err := t.exec(ctx, `UPDATE ldap_sync_runs SET mode = ?, finished_at = ?, status = ?, entries_read = ?,
+	_, err := t.exec(ctx, `UPDATE ldap_sync_runs SET mode = ?, reason = ?, finished_at = ?, status = ?, entries_read = ?,
 		created = ?, updated = ?, disabled = ?, archived = ?, enabled = ?, unchanged = ?, linked = ?,
 		conflicts = ?, errors = ?, memberships = ?, message = ? WHERE id = ?`,
-		r.Mode, r.FinishedAt, r.Status, r.EntriesRead, r.Created, r.Updated, r.Disabled, r.Archived, r.Enabled,
+		r.Mode, r.Reason, r.FinishedAt, r.Status, r.EntriesRead, r.Created, r.Updated, r.Disabled, r.Archived, r.Enabled,
 		r.Unchanged, r.Linked, r.Conflicts, r.Errors, r.Memberships, r.Message, r.ID)
 	return err
 }
