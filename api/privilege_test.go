@@ -154,6 +154,13 @@ func TestSCIMTokenCeilingOverHTTP(t *testing.T) {
 			if ext["role"] != string(tc.result) {
 				t.Fatalf("provisioned as %v, want %s", ext["role"], tc.result)
 			}
+			// History names the token and who created it.
+			h := f.do(nil, "GET", "/api/v1/users/"+u.body["id"].(string)+"/history", f.owner, nil).body["history"].([]any)
+			first := h[0].(map[string]any)
+			creator := f.do(nil, "GET", "/api/v1/me", tc.by, nil).body["username"]
+			if first["actor_kind"] != "scim" || first["token_id"] != r.body["id"] || first["token_created_by"] != creator {
+				t.Fatalf("history of a provisioned user: %v", first)
+			}
 		})
 	}
 	// An admin imports no owner either.

@@ -85,7 +85,7 @@ func (b *historyBuf) add(action, targetType, targetID string, before, after any)
 	b.entries = append(b.entries, HistoryEntry{
 		OrgID: b.orgID, At: b.s.now(), ActorKind: b.a.Kind, ActorID: b.a.ID, ActorName: b.a.Name,
 		Action: action, TargetType: targetType, TargetID: targetID, RequestID: b.a.RequestID,
-		Before: snapshotJSON(before), After: snapshotJSON(after),
+		Before: snapshotJSON(before), After: snapshotJSON(after), TokenID: b.a.TokenID, TokenCreatedBy: b.a.TokenCreatedBy,
 	})
 }
 
