@@ -106,8 +106,9 @@ func authorizeManage(a Actor, u *User, remove bool) error {
 				return &ForbiddenError{Reason: "only owners and admins can disable or remove users"}
 			}
 			// Not a peer either: a user manager who could reassign another
-			// user manager's password could sign in as them.
-			if !a.Role.Above(u.Role) {
+			// user manager's password could sign in as them. (Themself they
+			// may still edit, as before.)
+			if a.ID != u.ID && !a.Role.Above(u.Role) {
 				return &ForbiddenError{Reason: "a user manager manages only users whose role is below their own (developers and members), not " + string(u.Role) + "s"}
 			}
 			return nil

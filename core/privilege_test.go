@@ -407,6 +407,9 @@ func TestUserManagerManagesOnlyRolesBelowTheirs(t *testing.T) {
 	}
 	_, err := e.svc.UpdateUser(e.ctx, umA, e.org, targets[core.RoleMember], core.UserChanges{Role: ptr(core.RoleUserManager)})
 	forbidden(t, err, "only roles below their own")
+	if _, err := e.svc.UpdateUser(e.ctx, umA, e.org, umA.ID, core.UserChanges{LastName: ptr("Self")}); err != nil {
+		t.Fatalf("a user manager edits themself: %v", err)
+	}
 }
 
 // A catalog session administers nothing, whatever its user's role.
