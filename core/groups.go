@@ -137,9 +137,17 @@ func (s *Service) ListGroups(ctx context.Context, orgID string) ([]Group, error)
 
 // authorizeGroup: directories change only their own groups; people need to
 // be owners or admins.
+// authorizeGroup allows a change of g's name, members or existence: a
+// source changes only its own groups, and people change only native ones (a
+// group from a directory is the directory's: its next sync would undo the
+// change, so the change is refused, naming the source).
 func authorizeGroup(a Actor, g *Group) error {
-	if (a.Kind == ActorSCIM || a.Kind == ActorLDAP) && g.Source != a.Source {
+	directory := a.Kind == ActorSCIM || a.Kind == ActorLDAP
+	switch {
+	case directory && g.Source != a.Source:
 		return &ForbiddenError{Reason: "the group belongs to source " + g.Source}
+	case !directory && g.Source != SourceNative && g.Source != "":
+		return &ForbiddenError{Reason: "the group is managed by its directory (" + g.Source + "); change it there"}
 	}
 	return authorizeOrgSettings(a)
 }
