@@ -93,11 +93,16 @@ func (a *API) Mount(r *mux.Router) {
 	v1.Handle("/auth/login", a.handle(a.login)).Methods(http.MethodPost)
 	v1.Handle("/invites/accept", a.handle(a.acceptInvite)).Methods(http.MethodPost)
 
+	// What any session needs, a catalog session included.
+	self := v1.NewRoute().Subrouter()
+	self.Use(a.authenticate)
+	self.Handle("/auth/logout", a.handle(a.logout)).Methods(http.MethodPost)
+	self.Handle("/auth/password", a.handle(a.changePassword)).Methods(http.MethodPost)
+	self.Handle("/me", a.handle(a.me)).Methods(http.MethodGet)
+
+	// The admin API proper: a console session or an admin token.
 	authed := v1.NewRoute().Subrouter()
-	authed.Use(a.authenticate)
-	authed.Handle("/auth/logout", a.handle(a.logout)).Methods(http.MethodPost)
-	authed.Handle("/auth/password", a.handle(a.changePassword)).Methods(http.MethodPost)
-	authed.Handle("/me", a.handle(a.me)).Methods(http.MethodGet)
+	authed.Use(a.authenticate, a.adminSession)
 	authed.Handle("/users", a.handle(a.listUsers)).Methods(http.MethodGet)
 	authed.Handle("/users", a.handle(a.createUser)).Methods(http.MethodPost)
 	authed.Handle("/users/bulk", a.handle(a.bulk)).Methods(http.MethodPost)
@@ -187,7 +192,7 @@ func (a *API) errorBody(r *http.Request, err error) (int, *errorBody) {
 	case errors.As(err, &pce):
 		status, body.Error.Code, body.Error.Message = http.StatusForbidden, "password_change_required", pce.Error()
 	case errors.As(err, &fe):
-		status, body.Error.Code, body.Error.Message = http.StatusForbidden, "forbidden", fe.Error()
+		status, body.Error.Code, body.Error.Message, body.Error.Field = http.StatusForbidden, "forbidden", fe.Error(), fe.Field
 	case errors.As(err, &le):
 		status, body.Error.Code, body.Error.Message = http.StatusUnauthorized, "login_failed", le.Reason
 	case errors.Is(err, core.ErrNotFound):

@@ -102,6 +102,18 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 	})
 }
 
+// adminSession refuses catalog sessions: they may only read /me, change
+// their password and log out.
+func (a *API) adminSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := core.AuthorizeAdminSession(principal(r)); err != nil {
+			a.render(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // CSRFToken is the CSRF token of a cookie session: derived from the session
 // token, so that it is valid for that session only (a token read from one
 // session, or planted in a cookie, does nothing for another). It is one-way:

@@ -138,8 +138,12 @@ func (e *TransitionError) Error() string {
 // Unwrap makes errors.Is(err, ErrTransition) true.
 func (e *TransitionError) Unwrap() error { return ErrTransition }
 
-// ForbiddenError says why an actor may not do something.
-type ForbiddenError struct{ Reason string }
+// ForbiddenError says why an actor may not do something; Field, when set,
+// names the input that asked for too much.
+type ForbiddenError struct {
+	Reason string
+	Field  string
+}
 
 func (e *ForbiddenError) Error() string { return "forbidden: " + e.Reason }
 

@@ -155,6 +155,7 @@ func (s *Service) record(ctx context.Context, tx Tx, a Actor, orgID, action, tar
 		OrgID: orgID, At: s.now(), ActorKind: a.Kind, ActorID: a.ID, ActorName: a.Name,
 		Action: action, TargetType: targetType, TargetID: targetID, RequestID: reqID,
 		Before: snapshotJSON(before), After: snapshotJSON(after),
+		TokenID: a.TokenID, TokenCreatedBy: a.TokenCreatedBy,
 	}
 	if err := tx.InsertHistory(ctx, h); err != nil {
 		return fmt.Errorf("write history: %w", err)

@@ -292,11 +292,14 @@ type Principal struct {
 	Audience  Audience // empty for API tokens
 	TokenID   string   // the API token, when authenticated by one
 	SessionID string   // the session, when authenticated by one
+	// TokenCreatedBy is who created that token (a username, or "cli").
+	TokenCreatedBy string
 }
 
 // Actor is the principal as the actor of a change.
 func (p *Principal) Actor(requestID string) Actor {
-	return Actor{Kind: ActorAdmin, ID: p.User.ID, Name: p.User.Username, Role: p.User.Role, RequestID: requestID}
+	return Actor{Kind: ActorAdmin, ID: p.User.ID, Name: p.User.Username, Role: p.User.Role, RequestID: requestID,
+		Audience: p.Audience, TokenID: p.TokenID, TokenCreatedBy: p.TokenCreatedBy}
 }
 
 // PasswordChangeRequired reports whether the principal is a session that must
@@ -376,7 +379,7 @@ func (s *Service) AuthenticateAdminToken(ctx context.Context, secret string) (*P
 	if err != nil {
 		return nil, ErrUnauthorized
 	}
-	return &Principal{User: u, TokenID: t.ID}, nil
+	return &Principal{User: u, TokenID: t.ID, TokenCreatedBy: t.CreatedByName}, nil
 }
 
 // Logout ends every session of the token's user in the token's audience,
@@ -471,6 +474,9 @@ func (s *Service) RunDormancy(ctx context.Context) (int, error) {
 				}
 				for i := range users {
 					if err := s.transition(ctx, tx, SystemActor("dormancy"), &users[i], ActMarkIdle); err != nil {
+						if errors.Is(err, ErrForbidden) {
+							continue // the last owner stays active
+						}
 						return err
 					}
 				}

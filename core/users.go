@@ -423,6 +423,9 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, orgID, id string, c U
 				return err
 			}
 			u.Role = *c.Role
+			if err := keepOwner(ctx, tx, &before, u, lastOwnerDemoted); err != nil {
+				return err
+			}
 		}
 		if c.Metadata != nil {
 			u.Metadata = c.Metadata
@@ -490,6 +493,11 @@ func (s *Service) transition(ctx context.Context, tx Tx, a Actor, u *User, act A
 		return err
 	}
 	before := *u
+	after := *u
+	after.Status = to
+	if err := keepOwner(ctx, tx, &before, &after, ownerLoss(act)); err != nil {
+		return err
+	}
 	now := s.now()
 	switch act {
 	case ActArchive:
@@ -566,6 +574,9 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, orgID, id string) err
 		}
 		if !CanDelete(u) {
 			return &TransitionError{Action: "delete", From: u.Status, Reason: "the user has accepted an invitation and has history; archive them instead"}
+		}
+		if err := keepOwner(ctx, tx, u, nil, "be deleted"); err != nil {
+			return err
 		}
 		if err := tx.DeleteUser(ctx, orgID, id); err != nil {
 			return err

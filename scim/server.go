@@ -228,6 +228,7 @@ func (h *Handler) authenticate(r *http.Request) (*principal, error) {
 	}
 	return &principal{orgID: tok.OrgID, set: set, actor: core.Actor{
 		Kind: core.ActorSCIM, ID: tok.ID, Name: tok.Name, Source: "scim:" + tok.Name, RequestID: core.RequestIDFrom(r.Context()),
+		TokenID: tok.ID, TokenCreatedBy: tok.CreatedByName,
 	}}, nil
 }
 

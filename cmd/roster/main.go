@@ -37,7 +37,7 @@ Usage:
   roster user create --org ORG --username U --email E --first F --last L [--role R] [--invite mail|link] [--no-invite] [--password-stdin]
   roster user list --org ORG [--json]
   roster user unlock --org ORG --username U
-  roster token create --org ORG --name NAME --scope scim|admin [--user USERNAME]
+  roster token create --org ORG --name NAME --scope scim|admin [--user USERNAME] [--role-ceiling ROLE]
   roster sync run [--source NAME] [--full] [--dry-run] [--json]
   roster sync import --source NAME --username U
   roster backup [--config FILE] FILE

@@ -456,14 +456,15 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		userID = u.ID
 	}
-	secret, tok, err := a.svc.CreateToken(ctx, core.CLIActor(), o.ID, *name, core.TokenScope(*scope), userID)
+	nt := core.NewToken{Name: *name, Scope: core.TokenScope(*scope), UserID: userID}
+	if nt.Scope == core.ScopeSCIM {
+		// The operator's SCIM token: admin unless --role-ceiling says more.
+		set := scimFlags.settings()
+		nt.RoleCeiling, nt.Settings = core.Role(*scimFlags.ceiling), &set
+	}
+	secret, _, err := a.svc.IssueToken(ctx, core.CLIActor(), o.ID, nt)
 	if err != nil {
 		return err
-	}
-	if tok.Scope == core.ScopeSCIM {
-		if err := scimFlags.apply(ctx, a.svc, o.ID, tok.ID); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintln(stdout, secret)
 	return nil

@@ -184,14 +184,16 @@ type LDAPSource struct {
 	Attributes       map[string]string `yaml:"attributes"`
 	RoleRules        []RoleRule        `yaml:"role_rules"`
 	DefaultRole      string            `yaml:"default_role"`
-	Mode             string            `yaml:"mode"` // all | on_demand
-	Invite           *bool             `yaml:"invite"`
-	Removal          string            `yaml:"removal"` // disable | archive
-	MaxRemovals      string            `yaml:"max_removals"`
-	LinkExisting     string            `yaml:"link_existing"` // never | username | email
-	Interval         time.Duration     `yaml:"interval"`
-	FullSyncEvery    time.Duration     `yaml:"full_sync_every"`
-	PageSize         int               `yaml:"page_size"`
+	RoleCeiling      string            `yaml:"role_ceiling"` // the most role_rules and default_role may grant; admin
+
+	Mode          string        `yaml:"mode"` // all | on_demand
+	Invite        *bool         `yaml:"invite"`
+	Removal       string        `yaml:"removal"` // disable | archive
+	MaxRemovals   string        `yaml:"max_removals"`
+	LinkExisting  string        `yaml:"link_existing"` // never | username | email
+	Interval      time.Duration `yaml:"interval"`
+	FullSyncEvery time.Duration `yaml:"full_sync_every"`
+	PageSize      int           `yaml:"page_size"`
 }
 
 // LDAPSearch is a base DN and a filter.
@@ -274,6 +276,7 @@ func (c *Config) applyDefaults() {
 		def(&s.Org, "default")
 		def(&s.Preset, "openldap")
 		def(&s.DefaultRole, "member")
+		def(&s.RoleCeiling, "admin")
 		def(&s.Mode, "all")
 		def(&s.Removal, "disable")
 		def(&s.MaxRemovals, "5%")
@@ -510,6 +513,7 @@ func (c *Config) readSecrets(readFile func(string) ([]byte, error), ps *Problems
 }
 
 var (
+	// roles, from the most powers to the least (core.Role.Power's order).
 	roles          = []string{"owner", "admin", "user_manager", "developer", "member"}
 	sourceNameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 	maxRemovalsRE  = regexp.MustCompile(`^([0-9]+)(%?)$`)
@@ -653,11 +657,23 @@ func (s *LDAPSource) validate(p string, names map[string]bool, ps *Problems) {
 	if s.Users.BaseDN == "" {
 		ps.add(p+".users.base_dn", "is required")
 	}
+	oneOf(ps, p+".role_ceiling", s.RoleCeiling, roles...)
+	// above reports whether role r grants more than the source's ceiling.
+	above := func(r string) bool {
+		c, i := slices.Index(roles, s.RoleCeiling), slices.Index(roles, r)
+		return c >= 0 && i >= 0 && i < c
+	}
 	for i, r := range s.RoleRules {
 		if r.Group == "" {
 			ps.add(fmt.Sprintf("%s.role_rules[%d].group", p, i), "is required")
 		}
 		oneOf(ps, fmt.Sprintf("%s.role_rules[%d].role", p, i), r.Role, roles...)
+		if above(r.Role) {
+			ps.add(fmt.Sprintf("%s.role_rules[%d].role", p, i), "%s is above the source's role_ceiling (%s); raise role_ceiling to grant it", r.Role, s.RoleCeiling)
+		}
+	}
+	if above(s.DefaultRole) {
+		ps.add(p+".default_role", "%s is above the source's role_ceiling (%s); raise role_ceiling to grant it", s.DefaultRole, s.RoleCeiling)
 	}
 	if len(s.RoleRules) > 0 && s.Groups.BaseDN == "" {
 		ps.add(p+".groups.base_dn", "is required when role_rules are set")

@@ -94,6 +94,10 @@ func TestProblemsNameTheKey(t *testing.T) {
 		{"ldap source problems", "ldap:\n  sources:\n    - name: Corp!\n      urls: [http://x]\n      preset: novell\n      max_removals: lots\n      role_rules: [{group: g, role: king}]\n", nil,
 			[]string{`ldap.sources[0].name: "Corp!"`, `ldap.sources[0].urls[0]: "http://x" is not an ldap://`, `ldap.sources[0].preset: "novell"`,
 				`ldap.sources[0].max_removals: "lots"`, `ldap.sources[0].role_rules[0].role: "king"`, "ldap.sources[0].users.base_dn: is required"}},
+		{"ldap roles above the role ceiling", "ldap:\n  sources:\n    - name: corp\n      urls: [ldap://h]\n      users: {base_dn: x}\n      groups: {base_dn: y}\n      role_rules: [{group: \"cn=boss,dc=x\", role: owner}]\n      default_role: admin\n      role_ceiling: user_manager\n", nil,
+			[]string{"ldap.sources[0].role_rules[0].role: owner is above the source's role_ceiling (user_manager)", "ldap.sources[0].default_role: admin is above the source's role_ceiling (user_manager)"}},
+		{"an owner rule needs role_ceiling owner", "ldap:\n  sources:\n    - name: corp\n      urls: [ldap://h]\n      users: {base_dn: x}\n      groups: {base_dn: y}\n      role_rules: [{group: \"cn=boss,dc=x\", role: owner}]\n", nil,
+			[]string{"ldap.sources[0].role_rules[0].role: owner is above the source's role_ceiling (admin)"}},
 		{"duplicate source names", "ldap:\n  sources:\n    - {name: a, urls: [ldap://h], users: {base_dn: x}}\n    - {name: a, urls: [ldap://h], users: {base_dn: x}}\n", nil,
 			[]string{`ldap.sources[1].name: "a" is used by another source`}},
 		{"postgres without a dsn", "database: {driver: postgres}\n", nil, []string{"database.dsn: is required"}},
@@ -120,6 +124,16 @@ func TestProblemsNameTheKey(t *testing.T) {
 				t.Fatalf("error is %T, want Problems", err)
 			}
 		})
+	}
+}
+
+func TestLDAPRoleCeiling(t *testing.T) {
+	c, err := Parse([]byte("ldap:\n  sources:\n    - name: corp\n      urls: [ldap://h]\n      users: {base_dn: x}\n      groups: {base_dn: y}\n      role_rules: [{group: \"cn=boss,dc=x\", role: owner}]\n      role_ceiling: owner\n    - name: plain\n      urls: [ldap://h]\n      users: {base_dn: x}\n"), env(nil), files(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []string{c.LDAP.Sources[0].RoleCeiling, c.LDAP.Sources[1].RoleCeiling}; got[0] != "owner" || got[1] != "admin" {
+		t.Fatalf("role ceilings %v, want [owner admin] (admin by default)", got)
 	}
 }
 

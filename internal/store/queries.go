@@ -205,6 +205,9 @@ func (t *tx) ListUsers(ctx context.Context, q core.UserQuery) ([]core.User, erro
 		query += ` LIMIT ?`
 		args = append(args, q.Limit)
 	}
+	if q.ForUpdate {
+		query += t.d.forUpdate()
+	}
 	var rows []userRow
 	if err := t.sel(ctx, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
@@ -236,8 +239,9 @@ func placeholders(n int) string {
 
 func (t *tx) InsertHistory(ctx context.Context, h *core.HistoryEntry) error {
 	id, err := t.insertID(ctx, `INSERT INTO history (org_id, at, actor_kind, actor_id, actor_name, action,
-		target_type, target_id, before_json, after_json, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		h.OrgID, h.At, h.ActorKind, h.ActorID, h.ActorName, h.Action, h.TargetType, h.TargetID, h.Before, h.After, h.RequestID)
+		target_type, target_id, before_json, after_json, request_id, token_id, token_created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		h.OrgID, h.At, h.ActorKind, h.ActorID, h.ActorName, h.Action, h.TargetType, h.TargetID, h.Before, h.After, h.RequestID,
+		h.TokenID, h.TokenCreatedBy)
 	if err != nil {
 		return err
 	}
@@ -248,7 +252,7 @@ func (t *tx) InsertHistory(ctx context.Context, h *core.HistoryEntry) error {
 func (t *tx) ListHistory(ctx context.Context, orgID, targetID string) ([]core.HistoryEntry, error) {
 	out := []core.HistoryEntry{}
 	err := t.sel(ctx, &out, `SELECT id, org_id, at, actor_kind, actor_id, actor_name, action, target_type,
-		target_id, before_json, after_json, request_id FROM history WHERE org_id = ? AND target_id = ? ORDER BY id`, orgID, targetID)
+		target_id, before_json, after_json, request_id, token_id, token_created_by FROM history WHERE org_id = ? AND target_id = ? ORDER BY id`, orgID, targetID)
 	return out, err
 }
 
@@ -356,16 +360,18 @@ func (t *tx) RevokeUserTokens(ctx context.Context, userID string, at time.Time) 
 	return res.RowsAffected()
 }
 
+const tokenCols = `id, org_id, name, scope, user_id, role_ceiling, created_by_id, created_by_name, token_hash, created_at, revoked_at`
+
 func (t *tx) InsertToken(ctx context.Context, tk *core.APIToken) error {
-	_, err := t.execMayConflict(ctx, `INSERT INTO api_tokens (id, org_id, name, scope, user_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		tk.ID, tk.OrgID, tk.Name, tk.Scope, tk.UserID, tk.TokenHash, tk.CreatedAt)
+	_, err := t.execMayConflict(ctx, `INSERT INTO api_tokens (id, org_id, name, scope, user_id, role_ceiling, created_by_id, created_by_name, token_hash, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tk.ID, tk.OrgID, tk.Name, tk.Scope, tk.UserID, tk.RoleCeiling, tk.CreatedByID, tk.CreatedByName, tk.TokenHash, tk.CreatedAt)
 	return err
 }
 
 func (t *tx) TokenByHash(ctx context.Context, hash string) (*core.APIToken, error) {
 	var tk core.APIToken
-	if err := t.get(ctx, &tk, "token", "token", `SELECT id, org_id, name, scope, user_id, token_hash, created_at, revoked_at
-		FROM api_tokens WHERE token_hash = ?`, hash); err != nil {
+	if err := t.get(ctx, &tk, "token", "token", `SELECT `+tokenCols+` FROM api_tokens WHERE token_hash = ?`, hash); err != nil {
 		return nil, err
 	}
 	return &tk, nil
