@@ -150,7 +150,9 @@ func TestDisabledUsersAdminTokensStayRevoked(t *testing.T) {
 	f := newFixture(t, 1000)
 	for _, tc := range []struct{ off, on string }{{"disable", "enable"}, {"archive", "restore"}} {
 		id := f.createActive(tc.off+"-admin@example.com", core.RoleAdmin)
-		r := f.do(nil, "POST", "/api/v1/tokens", f.owner, map[string]any{"name": "ci " + tc.off, "scope": "admin", "user_id": id})
+		// The admin makes their own token: an admin token acts only as its creator.
+		self := f.login(tc.off+"-admin@example.com", "Sturdy-passphrase-7", "console")
+		r := f.do(nil, "POST", "/api/v1/tokens", self, map[string]any{"name": "ci " + tc.off, "scope": "admin"})
 		if r.code != 201 {
 			t.Fatalf("token: %d %s", r.code, r.raw)
 		}

@@ -228,7 +228,7 @@ func TestDisablingRevokesAdminTokens(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u := e.activeUser(t, tc.name+"-tok@example.com", core.RoleAdmin)
-			secret, tok, err := e.svc.CreateToken(e.ctx, admin, e.org, "automation "+tc.name, core.ScopeAdmin, u.ID)
+			secret, tok, err := e.svc.CreateToken(e.ctx, core.CLIActor(), e.org, "automation "+tc.name, core.ScopeAdmin, u.ID)
 			if err != nil || !works(secret) {
 				t.Fatalf("token: %v", err)
 			}
@@ -254,7 +254,7 @@ func TestDisablingRevokesAdminTokens(t *testing.T) {
 	}
 	// A lock suspends: an unlock brings the token back.
 	u := e.activeUser(t, "lock-tok@example.com", core.RoleAdmin)
-	secret, _, _ := e.svc.CreateToken(e.ctx, admin, e.org, "automation lock", core.ScopeAdmin, u.ID)
+	secret, _, _ := e.svc.CreateToken(e.ctx, core.CLIActor(), e.org, "automation lock", core.ScopeAdmin, u.ID)
 	for i := 0; i < 10; i++ {
 		_, _ = e.login(u.Username, "wrong-password", core.AudienceConsole)
 	}

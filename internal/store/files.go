@@ -28,6 +28,14 @@ func privateFiles(path string, log *slog.Logger) error {
 	}
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		changed, err := tighten(p)
+		if errors.Is(err, fs.ErrPermission) {
+			// Not this process's file (an operator's copy, a read-only
+			// mount): opening it says what is wrong; the mode is only warned of.
+			if log != nil {
+				log.Warn("database file is open to others and cannot be made owner-only", "file", p, "err", err)
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}
