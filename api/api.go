@@ -154,56 +154,91 @@ type errorBody struct {
 // to a 500 whose details stay in the log.
 func (a *API) render(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := a.errorBody(r, err)
-	var be *core.BusyError
-	if errors.As(err, &be) {
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(be.RetryAfter.Seconds()))))
+	if status == http.StatusServiceUnavailable && core.KindOf(err) == core.KindBusy {
+		retry := 1
+		var be *core.BusyError
+		if errors.As(err, &be) {
+			retry = max(1, int(be.RetryAfter.Seconds()))
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
 	}
 	writeJSON(w, status, body)
 }
 
-// errorBody decides an error's status and body.
+// errorBody decides an error's status and body: the API's own errors
+// first, then the core's kind of error (core.KindOf), as every door does.
 func (a *API) errorBody(r *http.Request, err error) (int, *errorBody) {
 	body := &errorBody{}
-	status := http.StatusInternalServerError
 	var he *httpError
-	var ve *core.ValidationError
-	var ce *core.ConflictError
-	var te *core.TransitionError
-	var fe *core.ForbiddenError
-	var le *core.LoginError
-	var ue *core.UnavailableError
-	var pce *core.PasswordChangeRequiredError
-	var be *core.BusyError
-	switch {
-	case errors.As(err, &be):
-		a.log.Warn("request refused: busy", "request_id", core.RequestIDFrom(r.Context()), "path", r.URL.Path, "limit", be.Limit)
-		status, body.Error.Code, body.Error.Message = http.StatusServiceUnavailable, "busy", be.Error()
-	case errors.As(err, &ue):
-		a.log.Error("request failed: storage", "request_id", core.RequestIDFrom(r.Context()), "path", r.URL.Path, "err", err)
-		status, body.Error.Code, body.Error.Message = http.StatusServiceUnavailable, "unavailable", ue.Error()+"; try again later"
-	case errors.As(err, &he):
-		status, body.Error.Code, body.Error.Message, body.Error.Field = he.status, he.code, he.msg, he.field
-	case errors.As(err, &ve):
-		status, body.Error.Code, body.Error.Message, body.Error.Field = http.StatusBadRequest, "invalid", ve.Error(), ve.Field()
-	case errors.As(err, &ce):
-		status, body.Error.Code, body.Error.Message, body.Error.Field = http.StatusConflict, "conflict", ce.Error(), ce.Field
-	case errors.As(err, &te):
-		status, body.Error.Code, body.Error.Message = http.StatusConflict, "illegal_transition", te.Error()
-	case errors.As(err, &pce):
-		status, body.Error.Code, body.Error.Message = http.StatusForbidden, "password_change_required", pce.Error()
-	case errors.As(err, &fe):
-		status, body.Error.Code, body.Error.Message, body.Error.Field = http.StatusForbidden, "forbidden", fe.Error(), fe.Field
-	case errors.As(err, &le):
-		status, body.Error.Code, body.Error.Message = http.StatusUnauthorized, "login_failed", le.Reason
-	case errors.Is(err, core.ErrNotFound):
-		status, body.Error.Code, body.Error.Message = http.StatusNotFound, "not_found", trimContext(err)
-	case errors.Is(err, core.ErrUnauthorized):
+	if errors.As(err, &he) {
+		body.Error.Code, body.Error.Message, body.Error.Field = he.code, he.msg, he.field
+		return he.status, body
+	}
+	reqID := core.RequestIDFrom(r.Context())
+	status := http.StatusInternalServerError
+	switch core.KindOf(err) {
+	case core.KindBusy:
+		a.log.Warn("request refused: busy", "request_id", reqID, "path", r.URL.Path, "err", err)
+		status, body.Error.Code, body.Error.Message = http.StatusServiceUnavailable, "busy", busyMessage(err)
+	case core.KindUnavailable:
+		a.log.Error("request failed: storage", "request_id", reqID, "path", r.URL.Path, "err", err)
+		var ue *core.UnavailableError
+		msg := "the database cannot be written"
+		if errors.As(err, &ue) {
+			msg = ue.Error()
+		}
+		status, body.Error.Code, body.Error.Message = http.StatusServiceUnavailable, "unavailable", msg+"; try again later"
+	case core.KindInvalid:
+		var ve *core.ValidationError
+		status, body.Error.Code, body.Error.Message = http.StatusBadRequest, "invalid", "invalid input"
+		if errors.As(err, &ve) {
+			body.Error.Message, body.Error.Field = ve.Error(), ve.Field()
+		}
+	case core.KindConflict:
+		var ce *core.ConflictError
+		status, body.Error.Code, body.Error.Message = http.StatusConflict, "conflict", "a value is already used"
+		if errors.As(err, &ce) {
+			body.Error.Message, body.Error.Field = ce.Error(), ce.Field
+		}
+	case core.KindTransition:
+		var te *core.TransitionError
+		status, body.Error.Code, body.Error.Message = http.StatusConflict, "illegal_transition", "illegal status transition"
+		if errors.As(err, &te) {
+			body.Error.Message = te.Error()
+		}
+	case core.KindForbidden:
+		var pce *core.PasswordChangeRequiredError
+		var fe *core.ForbiddenError
+		status, body.Error.Code, body.Error.Message = http.StatusForbidden, "forbidden", "forbidden"
+		switch {
+		case errors.As(err, &pce):
+			body.Error.Code, body.Error.Message = "password_change_required", pce.Error()
+		case errors.As(err, &fe):
+			body.Error.Message, body.Error.Field = fe.Error(), fe.Field
+		}
+	case core.KindUnauthorized:
+		var le *core.LoginError
 		status, body.Error.Code, body.Error.Message = http.StatusUnauthorized, "unauthorized", "a valid session or admin token is required"
+		if errors.As(err, &le) {
+			body.Error.Code, body.Error.Message = "login_failed", le.Reason
+		}
+	case core.KindNotFound:
+		status, body.Error.Code, body.Error.Message = http.StatusNotFound, "not_found", trimContext(err)
 	default:
-		a.log.Error("request failed", "request_id", core.RequestIDFrom(r.Context()), "path", r.URL.Path, "err", err)
+		a.log.Error("request failed", "request_id", reqID, "path", r.URL.Path, "err", err)
 		body.Error.Code, body.Error.Message = "internal", "internal error"
 	}
 	return status, body
+}
+
+// busyMessage is what a client is told of a busy condition: the core's
+// words, never a driver's.
+func busyMessage(err error) string {
+	var be *core.BusyError
+	if errors.As(err, &be) {
+		return be.Error()
+	}
+	return "the server is busy; try again shortly"
 }
 
 // trimContext keeps the innermost part of a wrapped not-found error.

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -19,21 +20,73 @@ var (
 	ErrBusy         = errors.New("busy")
 )
 
-// BusyError is a bound on concurrent work that is full (password hashing):
-// the request was refused without being done and may be retried after
-// RetryAfter. Doors answer 503 with a Retry-After header.
+// BusyError is work refused because the server is busy: a bound on
+// concurrent work that is full (password hashing), or a database that stayed
+// locked beyond its busy timeout. Nothing was done; the request may be
+// retried after RetryAfter. Doors answer 503 with a Retry-After header.
 type BusyError struct {
-	What       string        // "password checking"
-	Limit      int           // how many run at once
+	What       string        // "password checking", "the database"
+	Limit      int           // how many run at once; 0 when not a count
 	RetryAfter time.Duration // a hint for the client
 }
 
 func (e *BusyError) Error() string {
+	if e.Limit == 0 {
+		return e.What + " is busy; try again shortly"
+	}
 	return fmt.Sprintf("%s is at its limit of %d at once; try again shortly", e.What, e.Limit)
 }
 
 // Unwrap makes errors.Is(err, ErrBusy) true.
 func (e *BusyError) Unwrap() error { return ErrBusy }
+
+// Kind is the class of an error, which every door translates the same way
+// (an HTTP status, a SCIM error, an exit code). KindOf finds it.
+type Kind int
+
+// The kinds of error. KindInternal is a bug or an unexpected failure.
+const (
+	KindInternal     Kind = iota
+	KindInvalid           // bad input: nothing was written (400)
+	KindNotFound          // (404)
+	KindConflict          // a uniqueness violation (409)
+	KindTransition        // a status change the lifecycle does not allow
+	KindForbidden         // the actor may not (403)
+	KindUnauthorized      // no valid credentials (401)
+	KindBusy              // refused while busy; retry shortly (503 + Retry-After)
+	KindUnavailable       // the store cannot take writes (503 + Retry-After)
+)
+
+func (k Kind) String() string {
+	return [...]string{"internal", "invalid", "not_found", "conflict", "transition", "forbidden", "unauthorized", "busy", "unavailable"}[k]
+}
+
+// KindOf classifies err by the core's sentinels. A deadline that ran out
+// or a request given up is busy: the server did not finish in time, and
+// the client may retry.
+func KindOf(err error) Kind {
+	switch {
+	case err == nil:
+		return KindInternal
+	case errors.Is(err, ErrUnavailable):
+		return KindUnavailable
+	case errors.Is(err, ErrBusy), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return KindBusy
+	case errors.Is(err, ErrInvalid):
+		return KindInvalid
+	case errors.Is(err, ErrConflict):
+		return KindConflict
+	case errors.Is(err, ErrNotFound):
+		return KindNotFound
+	case errors.Is(err, ErrTransition):
+		return KindTransition
+	case errors.Is(err, ErrForbidden):
+		return KindForbidden
+	case errors.Is(err, ErrUnauthorized):
+		return KindUnauthorized
+	}
+	return KindInternal
+}
 
 // UnavailableError is a store that cannot take writes (disk full, a
 // read-only database): retryable once the operator fixed it, never a client

@@ -36,7 +36,8 @@ type Config struct {
 	// MaxBodyBytes bounds request bodies (advertised in ServiceProviderConfig). Default 1 MiB.
 	MaxBodyBytes int64
 	// MaxInFlight bounds concurrently served requests; beyond it a request
-	// waits up to QueueWait, then gets 429 with Retry-After. Default 64 and 5s.
+	// waits up to QueueWait, then gets 503 with Retry-After (the server is
+	// busy, as when the database is). Default 64 and 5s.
 	MaxInFlight int
 	QueueWait   time.Duration
 	// AuthCacheTTL caches a successful token lookup (a revoked token stops
@@ -186,7 +187,7 @@ func (h *Handler) guard(next http.Handler) http.Handler {
 			timer.Stop()
 		case <-timer.C:
 			w.Header().Set("Retry-After", "1")
-			h.writeError(w, r, &Error{Status: http.StatusTooManyRequests, Detail: "the server is busy; retry after 1 second"})
+			h.writeError(w, r, &Error{Status: http.StatusServiceUnavailable, Detail: "the server is busy; retry after 1 second"})
 			return
 		case <-r.Context().Done():
 			timer.Stop()
@@ -247,10 +248,13 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	e := h.toSCIM(r, err)
 	var own *Error
 	switch {
+	case errors.As(err, &own):
+	case core.KindOf(err) == core.KindBusy:
+		if r.Context().Err() == nil {
+			h.log.Warn("SCIM request refused: busy", "request_id", core.RequestIDFrom(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		}
 	case e.Status >= 500:
 		h.log.Error("SCIM request failed", "request_id", core.RequestIDFrom(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
-	case e.Status == http.StatusTooManyRequests && !errors.As(err, &own) && r.Context().Err() == nil:
-		h.log.Warn("SCIM request refused: database busy", "request_id", core.RequestIDFrom(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
@@ -263,23 +267,31 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 
 func (h *Handler) toSCIM(r *http.Request, err error) *Error {
 	var se *Error
-	var ve *core.ValidationError
-	var ce *core.ConflictError
-	var nf *core.NotFoundError
-	var te *core.TransitionError
-	var fe *core.ForbiddenError
 	var mb *http.MaxBytesError
-	var ue *core.UnavailableError
 	switch {
 	case errors.As(err, &se):
 		return se
-	case errors.As(err, &ue):
-		return &Error{Status: http.StatusServiceUnavailable, Detail: ue.Error() + "; retry later"}
-	case errors.Is(err, core.ErrBusy):
-		return &Error{Status: http.StatusServiceUnavailable, Detail: err.Error()}
 	case errors.As(err, &mb):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("the request body exceeds %d bytes (maxPayloadSize)", mb.Limit)}
-	case errors.As(err, &ve):
+	}
+	switch core.KindOf(err) {
+	case core.KindBusy:
+		var be *core.BusyError
+		if errors.As(err, &be) {
+			return &Error{Status: http.StatusServiceUnavailable, Detail: be.Error()}
+		}
+		return &Error{Status: http.StatusServiceUnavailable, Detail: "the server is busy; retry after 1 second"}
+	case core.KindUnavailable:
+		var ue *core.UnavailableError
+		if errors.As(err, &ue) {
+			return &Error{Status: http.StatusServiceUnavailable, Detail: ue.Error() + "; retry later"}
+		}
+		return &Error{Status: http.StatusServiceUnavailable, Detail: "the database cannot be written; retry later"}
+	case core.KindInvalid:
+		var ve *core.ValidationError
+		if !errors.As(err, &ve) {
+			return &Error{Status: http.StatusBadRequest, ScimType: scimerr.ScimTypeInvalidValue, Detail: "invalid value"}
+		}
 		parts := make([]string, 0, len(ve.Problems))
 		t := scimerr.ScimTypeInvalidValue
 		for _, p := range ve.Problems {
@@ -289,31 +301,37 @@ func (h *Handler) toSCIM(r *http.Request, err error) *Error {
 			parts = append(parts, scimAttr(p.Field)+": "+p.Message)
 		}
 		return &Error{Status: http.StatusBadRequest, ScimType: t, Detail: strings.Join(parts, "; ")}
-	case errors.As(err, &ce):
-		if ce.Field == "" { // a constraint the store could not name: do not show its text
+	case core.KindConflict:
+		var ce *core.ConflictError
+		if !errors.As(err, &ce) || ce.Field == "" { // a constraint the store could not name: do not show its text
 			return &Error{Status: http.StatusConflict, ScimType: scimerr.ScimTypeUniqueness, Detail: "a value is already used by another resource"}
 		}
 		return &Error{Status: http.StatusConflict, ScimType: scimerr.ScimTypeUniqueness, Detail: scimAttr(ce.Field) + ": " + ce.Message}
-	case errors.As(err, &nf):
-		return &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("%s %q not found", nf.Kind, nf.Key)}
-	case errors.As(err, &te):
-		return &Error{Status: http.StatusBadRequest, ScimType: scimerr.ScimTypeMutability, Detail: te.Error()}
-	case errors.As(err, &fe):
-		return &Error{Status: http.StatusForbidden, Detail: fe.Error()}
-	case errors.Is(err, core.ErrUnauthorized):
+	case core.KindNotFound:
+		var nf *core.NotFoundError
+		if errors.As(err, &nf) {
+			return &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("%s %q not found", nf.Kind, nf.Key)}
+		}
+		return &Error{Status: http.StatusNotFound, Detail: "not found"}
+	case core.KindTransition:
+		var te *core.TransitionError
+		detail := "illegal status transition"
+		if errors.As(err, &te) {
+			detail = te.Error()
+		}
+		return &Error{Status: http.StatusBadRequest, ScimType: scimerr.ScimTypeMutability, Detail: detail}
+	case core.KindForbidden:
+		var fe *core.ForbiddenError
+		if errors.As(err, &fe) {
+			return &Error{Status: http.StatusForbidden, Detail: fe.Error()}
+		}
+		return &Error{Status: http.StatusForbidden, Detail: "forbidden"}
+	case core.KindUnauthorized:
 		return &Error{Status: http.StatusUnauthorized, Detail: "unauthorized"}
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), isBusy(err):
-		return &Error{Status: http.StatusTooManyRequests, Detail: "the server is busy; retry after 1 second"}
 	}
 	return &Error{Status: http.StatusInternalServerError, Detail: "internal error (request id " + core.RequestIDFrom(r.Context()) + ")"}
 }
 
-// isBusy recognises a database that stayed locked beyond its busy timeout
-// (another process writing): a retryable condition, not a server fault.
-func isBusy(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "database is locked") || strings.Contains(s, "SQLITE_BUSY")
-}
 
 // scimFields maps core field names to the SCIM attributes that carry them.
 var scimFields = map[string]string{

@@ -196,7 +196,7 @@ func openAppObserved(ctx context.Context, cfgPath string, stderr io.Writer, obs 
 	}
 	level := new(slog.LevelVar)
 	log := newLogger(cfg.Log, level, stderr)
-	st, err := store.Open(ctx, store.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, MaxReaders: cfg.Database.MaxReaders,
+	st, err := store.Open(ctx, store.Options{Driver: cfg.Database.Driver, DSN: cfg.Database.DSN, MaxReaders: cfg.Database.MaxReaders, BusyTimeout: cfg.Database.BusyTimeout,
 		MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns,
 		ConnMaxLifetime: cfg.Database.ConnMaxLifetime, ConnMaxIdleTime: cfg.Database.ConnMaxIdleTime}, log)
 	if err != nil {

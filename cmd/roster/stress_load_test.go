@@ -123,7 +123,7 @@ ldap:
 		switch {
 		case code >= 200 && code < 300:
 			ok2xx.Add(1)
-		case code == http.StatusTooManyRequests:
+		case code == http.StatusServiceUnavailable, code == http.StatusTooManyRequests:
 			busy.Add(1)
 		case code >= 500:
 			fail5xx.Add(1)
@@ -305,11 +305,11 @@ ldap:
 		var ps []string
 		problems.Range(func(k, _ any) bool { ps = append(ps, k.(string)); return len(ps) < 20 })
 		sort.Strings(ps)
-		t.Errorf("5xx %d, busy (429) %d, other 4xx %d, \"database is locked\" in the log %d; first problems:\n%s",
+		t.Errorf("5xx %d, busy (503) %d, other 4xx %d, \"database is locked\" in the log %d; first problems:\n%s",
 			fail5xx.Load(), busy.Load(), other4xx.Load(), locked, strings.Join(ps, "\n"))
 	}
 	integrityOK(t, db)
-	t.Logf("LOAD: %d clients for %v: %d requests (%.0f/s): %d creates, %d patches, %d filters, %d member changes; 2xx %d, 5xx %d, 429 %d, other 4xx %d, locked %d; "+
+	t.Logf("LOAD: %d clients for %v: %d requests (%.0f/s): %d creates, %d patches, %d filters, %d member changes; 2xx %d, 5xx %d, busy %d, other 4xx %d, locked %d; "+
 		"%d users and %d groups verified; LDAP %d users, %d runs ok of %d recorded (%d sync-now calls answered, %d while busy); %d invitations delivered, %d duplicates",
 		clients, elapsed.Round(time.Second), total, float64(total)/elapsed.Seconds(), creates.Load(), patches.Load(), filters.Load(), memberOps.Load(),
 		ok2xx.Load(), fail5xx.Load(), busy.Load(), other4xx.Load(), locked, users, clients, ldapUsers, runsOK, runsAll, syncRuns[0], syncRuns[1], len(mails), dups)

@@ -89,6 +89,9 @@ type Database struct {
 	DSN    string `yaml:"dsn"`    // sqlite: file path; postgres: URL or key=value connection string
 	// MaxReaders bounds concurrent read transactions (sqlite).
 	MaxReaders int `yaml:"max_readers"`
+	// BusyTimeout is how long a write waits for another process's write
+	// lock (sqlite: the CLI, a backup) before it is refused as busy.
+	BusyTimeout time.Duration `yaml:"busy_timeout"`
 	// The PostgreSQL connection pool of each process.
 	MaxOpenConns    int           `yaml:"max_open_conns"`
 	MaxIdleConns    int           `yaml:"max_idle_conns"`
@@ -235,6 +238,7 @@ func (c *Config) applyDefaults() {
 	if c.Database.Driver == "sqlite" {
 		def(&c.Database.DSN, "./data/roster.db")
 	}
+	defDur(&c.Database.BusyTimeout, 10*time.Second)
 	if c.Database.MaxReaders == 0 {
 		c.Database.MaxReaders = 4
 	}
@@ -550,6 +554,9 @@ func (c *Config) validate(ps *Problems) {
 	oneOf(ps, "database.driver", c.Database.Driver, "sqlite", "postgres")
 	if c.Database.DSN == "" {
 		ps.add("database.dsn", "is required")
+	}
+	if c.Database.BusyTimeout < 100*time.Millisecond || c.Database.BusyTimeout > 5*time.Minute {
+		ps.add("database.busy_timeout", "%s is not between 100ms and 5m", c.Database.BusyTimeout)
 	}
 	if c.Database.MaxReaders < 0 {
 		ps.add("database.max_readers", "must be positive")

@@ -55,7 +55,7 @@ func (s *Store) InTxBatched(ctx context.Context, fn func(core.Tx) error) error {
 	b.queue = append(b.queue, j)
 	if b.running {
 		b.mu.Unlock()
-		return <-j.done
+		return outcome(<-j.done)
 	}
 	b.running = true
 	b.mu.Unlock()
@@ -72,7 +72,7 @@ func (s *Store) InTxBatched(ctx context.Context, fn func(core.Tx) error) error {
 		b.mu.Unlock()
 		s.runBatch(batch)
 	}
-	return <-j.done
+	return outcome(<-j.done)
 }
 
 func (s *Store) runBatch(batch []*batchJob) {

@@ -73,6 +73,32 @@ func storageFault(err error) (string, bool) {
 	return "", false
 }
 
+// busyReason tells whether a driver error means the database was too busy
+// to answer in time: SQLite locked beyond its busy timeout, or on
+// PostgreSQL a lock or statement timeout, or a serialization failure or
+// deadlock that outlived its retries. A retryable condition, never a bug.
+func busyReason(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "40001", "40P01", "55P03", "57014":
+			return true
+		}
+		return false
+	}
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
+
+// outcome maps a busy database to a core.BusyError (keeping the driver
+// error in the chain for the log): every door answers it the same way.
+func outcome(err error) error {
+	if err != nil && busyReason(err) && !errors.Is(err, core.ErrBusy) {
+		return fmt.Errorf("%w (%w)", &core.BusyError{What: "the database", RetryAfter: time.Second}, err)
+	}
+	return err
+}
+
 // writeOutcome records the outcome of a write transaction and turns a
 // storage fault into a core.UnavailableError (keeping the driver error in
 // the chain for the log).
@@ -84,7 +110,7 @@ func (s *Store) writeOutcome(err error) error {
 		s.fault.set(reason)
 		return fmt.Errorf("%w (%w)", &core.UnavailableError{Reason: reason}, err)
 	}
-	return err
+	return outcome(err)
 }
 
 // writable reports whether the database takes writes: no recent storage

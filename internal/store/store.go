@@ -54,6 +54,9 @@ type Options struct {
 	DSN    string // sqlite: a file path, or a file: URI; postgres: a URL or key=value DSN
 	// MaxReaders bounds concurrent read transactions (sqlite: reader connections).
 	MaxReaders int
+	// BusyTimeout is how long a statement waits for another connection's
+	// lock (sqlite) before the store answers core.ErrBusy; 10s when zero.
+	BusyTimeout time.Duration
 	// PostgreSQL pool: open and idle connections, their lifetime and idle time
 	// (zero: 10 open, 5 idle, 30 minutes, 5 minutes).
 	MaxOpenConns    int
@@ -112,11 +115,15 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 			return nil, err
 		}
 	}
+	busy := o.BusyTimeout
+	if busy <= 0 {
+		busy = 10 * time.Second
+	}
 	dsn := func(txlock string, readonly bool, cacheKiB int) string {
 		q := url.Values{}
 		q.Set("_journal_mode", "WAL")
 		q.Set("_foreign_keys", "on")
-		q.Set("_busy_timeout", "10000")
+		q.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
 		q.Set("_synchronous", "NORMAL")
 		q.Set("_txlock", txlock)
 		q.Set("_loc", "UTC")
@@ -239,13 +246,13 @@ func (s *Store) InTx(ctx context.Context, fn func(core.Tx) error) error {
 
 // View runs fn in a read-only transaction.
 func (s *Store) View(ctx context.Context, fn func(core.Tx) error) error {
-	return s.runRO(ctx, s.r, fn)
+	return outcome(s.runRO(ctx, s.r, fn))
 }
 
 // ViewBulk runs fn in a read-only transaction on a connection without the
 // memory map, whose page cache is dropped afterwards.
 func (s *Store) ViewBulk(ctx context.Context, fn func(core.Tx) error) error {
-	return s.runRO(ctx, s.bulk, fn)
+	return outcome(s.runRO(ctx, s.bulk, fn))
 }
 
 func (s *Store) runRO(ctx context.Context, db *sqlx.DB, fn func(core.Tx) error) error {
