@@ -180,9 +180,11 @@ func (s *Store) provider() (*goose.Provider, error) {
 		if err != nil {
 			return nil, err
 		}
-		return goose.NewProvider(goose.DialectPostgres, s.w.DB, s.migs, goose.WithSessionLocker(locker))
+		return goose.NewProvider(goose.DialectPostgres, s.w.DB, s.migs, goose.WithSessionLocker(locker),
+			goose.WithGoMigrations(keysRepairMigration(s.driver)))
 	}
-	return goose.NewProvider(goose.DialectSQLite3, s.w.DB, s.migs)
+	// Migration 00010 is Go code (migrate_keys.go); the others are SQL files.
+	return goose.NewProvider(goose.DialectSQLite3, s.w.DB, s.migs, goose.WithGoMigrations(keysRepairMigration(s.driver)))
 }
 
 // Migrate applies pending migrations. Each runs in its own transaction.
