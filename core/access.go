@@ -366,3 +366,18 @@ func (s *Service) RevokeToken(ctx context.Context, a Actor, orgID, id string) er
 	}
 	return nil
 }
+
+// AppRepo stores apps and who is assigned to them.
+type AppRepo interface {
+	InsertApp(ctx context.Context, a *App) error
+	UpdateApp(ctx context.Context, a *App) error
+	DeleteApp(ctx context.Context, orgID, id string) error
+	AppByID(ctx context.Context, orgID, id string) (*App, error)
+	AppByName(ctx context.Context, orgID, name string) (*App, error)
+	ListApps(ctx context.Context, orgID string) ([]App, error)
+	AssignApp(ctx context.Context, appID, userID, appRole string) error
+	UnassignApp(ctx context.Context, appID, userID string) (bool, error)
+	GrantGroupApp(ctx context.Context, appID, groupID, appRole string) error
+	RevokeGroupApp(ctx context.Context, appID, groupID string) (bool, error)
+	UserApps(ctx context.Context, userID string) ([]AppAssignment, error)
+}

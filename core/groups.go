@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // RenameGroup changes a group's name (and, for directory groups, external id).
@@ -136,9 +137,45 @@ func (s *Service) ListGroups(ctx context.Context, orgID string) ([]Group, error)
 
 // authorizeGroup: directories change only their own groups; people need to
 // be owners or admins.
+// authorizeGroup allows a change of g's name, members or existence: a
+// source changes only its own groups, and people change only native ones (a
+// group from a directory is the directory's: its next sync would undo the
+// change, so the change is refused, naming the source).
 func authorizeGroup(a Actor, g *Group) error {
-	if (a.Kind == ActorSCIM || a.Kind == ActorLDAP) && g.Source != a.Source {
+	directory := a.Kind == ActorSCIM || a.Kind == ActorLDAP
+	switch {
+	case directory && g.Source != a.Source:
 		return &ForbiddenError{Reason: "the group belongs to source " + g.Source}
+	case !directory && g.Source != SourceNative && g.Source != "":
+		return &ForbiddenError{Reason: "the group is managed by its directory (" + g.Source + "); change it there"}
 	}
 	return authorizeOrgSettings(a)
+}
+
+// GroupRepo stores groups and their members.
+type GroupRepo interface {
+	InsertGroup(ctx context.Context, g *Group) error
+	UpdateGroup(ctx context.Context, g *Group) error
+	DeleteGroup(ctx context.Context, orgID, id string) error
+	GroupByID(ctx context.Context, orgID, id string) (*Group, error)
+	GroupByName(ctx context.Context, orgID, name string) (*Group, error)
+	GroupByExternalID(ctx context.Context, orgID, source, externalID string) (*Group, error)
+	ListGroups(ctx context.Context, orgID string) ([]Group, error)
+	SearchGroups(ctx context.Context, q GroupSearch) ([]Group, int, error)
+	// SourceGroups lists the groups of one source.
+	SourceGroups(ctx context.Context, orgID, source string) ([]Group, error)
+	TouchGroup(ctx context.Context, orgID, id string, at time.Time) error
+	AddGroupMember(ctx context.Context, groupID, userID string) error
+	RemoveGroupMember(ctx context.Context, groupID, userID string) error
+	// AddGroupMembers and RemoveGroupMembers report the users whose
+	// membership changed.
+	AddGroupMembers(ctx context.Context, groupID string, userIDs []string) ([]string, error)
+	RemoveGroupMembers(ctx context.Context, groupID string, userIDs []string) ([]string, error)
+	// InsertGroupMembers adds memberships, in the order given, skipping
+	// those that exist, without reporting which changed.
+	InsertGroupMembers(ctx context.Context, ms []Membership) error
+	GroupMemberIDs(ctx context.Context, groupID string) ([]string, error)
+	GroupMemberRefs(ctx context.Context, groupID string) ([]MemberRef, error)
+	UserGroups(ctx context.Context, userID string) ([]Group, error)
+	MembershipsOf(ctx context.Context, userIDs []string) ([]GroupMembership, error)
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // MailLanguages are the languages every kind of mail has an embedded
-// template for (core/mail ships one set per language).
+// template for (internal/mail ships one set per language).
 var MailLanguages = []string{"en", "de", "fr", "es"}
 
 // DefaultMailLanguage is used when a user's language has no templates.
@@ -254,4 +254,12 @@ func (s *Service) MailTemplateOverride(ctx context.Context, orgID string, kind M
 		return err
 	})
 	return out, err
+}
+
+// MailTemplateRepo stores the organisations' mail template overrides.
+type MailTemplateRepo interface {
+	MailTemplateOverride(ctx context.Context, orgID string, kind MailKind, language string) (*MailTemplate, error)
+	ListMailTemplates(ctx context.Context, orgID string) ([]MailTemplate, error)
+	PutMailTemplate(ctx context.Context, t *MailTemplate) error
+	DeleteMailTemplate(ctx context.Context, orgID string, kind MailKind, language string) error
 }

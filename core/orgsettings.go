@@ -110,3 +110,17 @@ func (s *Service) SetOrgSettings(ctx context.Context, a Actor, orgID string, o O
 	}
 	return nil
 }
+
+// OrgRepo stores organisations and their settings.
+type OrgRepo interface {
+	CreateOrg(ctx context.Context, o *Org) error
+	OrgByName(ctx context.Context, name string) (*Org, error)
+	OrgByID(ctx context.Context, id string) (*Org, error)
+	ListOrgs(ctx context.Context) ([]Org, error)
+	OrgSettings(ctx context.Context, orgID string) (*OrgSettings, error)
+	SetOrgSettings(ctx context.Context, orgID string, s *OrgSettings) error
+	PasswordPolicy(ctx context.Context, orgID string) (*PasswordPolicy, error)
+	SetPasswordPolicy(ctx context.Context, orgID string, p *PasswordPolicy) error
+	MetadataTemplate(ctx context.Context, orgID string) ([]MetadataField, error)
+	SetMetadataTemplate(ctx context.Context, orgID string, fields []MetadataField) error
+}

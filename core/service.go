@@ -43,6 +43,14 @@ type Service struct {
 	log    *slog.Logger
 	obs    Observer
 
+	// Directory runs: one at a time per source in this process (dirRuns)
+	// and across processes (the run lease, held as owner).
+	dirRuns     directoryRuns
+	leaser      Leaser
+	owner       string
+	ownerGone   func(owner string) bool
+	dirLeaseTTL time.Duration
+
 	dirAuthMu sync.RWMutex
 	dirAuth   map[string]DirectoryAuthenticator
 	dummyOnce sync.Once
@@ -56,6 +64,19 @@ type Deps struct {
 	Logger *slog.Logger
 	// Observer, when set, is told of events the daemon counts (metrics).
 	Observer Observer
+	// Leaser grants the run lease of directory sources; the store when it
+	// is one and Leaser is nil.
+	Leaser Leaser
+	// LeaseOwner names this process in leases (host, pid and a random part;
+	// generated when empty).
+	LeaseOwner string
+	// LeaseOwnerGone, when set, tells whether a lease owner is a process of
+	// this host that no longer runs, so that its run lease is taken over at
+	// once instead of after DirectoryLeaseTTL.
+	LeaseOwnerGone func(owner string) bool
+	// DirectoryLeaseTTL bounds how long a process that died during a run
+	// blocks the source's next run (DefaultDirectoryLeaseTTL when zero).
+	DirectoryLeaseTTL time.Duration
 }
 
 // Observer sees countable events as they happen. Calls must return quickly.
@@ -87,7 +108,17 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, store: d.Store, clock: d.Clock, hasher: d.Hasher, log: d.Logger.With("component", "core"), obs: d.Observer}, nil
+	if d.Leaser == nil {
+		d.Leaser, _ = d.Store.(Leaser)
+	}
+	if d.LeaseOwner == "" {
+		d.LeaseOwner = newLeaseOwner()
+	}
+	if d.DirectoryLeaseTTL <= 0 {
+		d.DirectoryLeaseTTL = DefaultDirectoryLeaseTTL
+	}
+	return &Service{cfg: cfg, store: d.Store, clock: d.Clock, hasher: d.Hasher, log: d.Logger.With("component", "core"), obs: d.Observer,
+		leaser: d.Leaser, owner: d.LeaseOwner, ownerGone: d.LeaseOwnerGone, dirLeaseTTL: d.DirectoryLeaseTTL}, nil
 }
 
 // Config returns the rules' tunables in force.
@@ -225,4 +256,11 @@ func (s *Service) MetadataTemplate(ctx context.Context, orgID string) ([]Metadat
 // History returns the history entries about one target, oldest first.
 func (s *Service) History(ctx context.Context, orgID, targetID string) ([]HistoryEntry, error) {
 	return read(ctx, s.store, func(tx Tx) ([]HistoryEntry, error) { return tx.ListHistory(ctx, orgID, targetID) })
+}
+
+// HistoryRepo stores the history of changes.
+type HistoryRepo interface {
+	InsertHistory(ctx context.Context, h *HistoryEntry) error
+	InsertHistoryBatch(ctx context.Context, hs []HistoryEntry) error
+	ListHistory(ctx context.Context, orgID, targetID string) ([]HistoryEntry, error)
 }

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/auth"
-	"github.com/rosterhq/roster/core/store"
-	"github.com/rosterhq/roster/core/store/pgtest"
+	"github.com/rosterhq/roster/internal/argon2id"
+	"github.com/rosterhq/roster/internal/store"
+	"github.com/rosterhq/roster/internal/testkit/pgtest"
 )
 
 // fakeClock is a settable clock for time-based rules.
@@ -33,7 +33,7 @@ type env struct {
 }
 
 // fastHasher keeps argon2id but cheap, so tests stay quick.
-var fastHasher = auth.NewArgon2(auth.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8})
+var fastHasher = argon2id.NewArgon2(argon2id.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8})
 
 // newEnv opens a fresh, migrated database and a service over it: a SQLite
 // file, or, when the suite runs again on PostgreSQL (TestSuiteOnPostgres),

@@ -1,11 +1,13 @@
 package core
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"time"
 )
 
 // NewSecret returns a random 256-bit token, URL-safe, with a prefix naming its kind
@@ -32,3 +34,14 @@ const (
 	PrefixSCIM    = "rscim_"
 	PrefixAdmin   = "radm_"
 )
+
+// TokenRepo stores API tokens (only their SHA-256) and the provisioning
+// settings of SCIM tokens.
+type TokenRepo interface {
+	InsertToken(ctx context.Context, t *APIToken) error
+	TokenByHash(ctx context.Context, hash string) (*APIToken, error)
+	ListTokens(ctx context.Context, orgID string) ([]APIToken, error)
+	RevokeToken(ctx context.Context, orgID, id string, at time.Time) (bool, error)
+	DirectorySettings(ctx context.Context, tokenID string) (*DirectorySettings, error)
+	PutDirectorySettings(ctx context.Context, s *DirectorySettings) error
+}

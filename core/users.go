@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"time"
 )
 
 // InviteMode says how a new user is invited.
@@ -619,4 +620,29 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, orgID, id, password 
 		return fmt.Errorf("set password of user %s: %w", id, err)
 	}
 	return nil
+}
+
+// UserRepo stores users.
+type UserRepo interface {
+	InsertUser(ctx context.Context, u *User) error
+	// InsertUsers inserts many users with one statement per couple hundred;
+	// on a uniqueness violation none of them is inserted.
+	InsertUsers(ctx context.Context, us []*User) error
+	UpdateUser(ctx context.Context, u *User) error
+	DeleteUser(ctx context.Context, orgID, id string) error
+	UserByID(ctx context.Context, orgID, id string) (*User, error)
+	UserByUsername(ctx context.Context, orgID, username string) (*User, error)
+	UserByEmail(ctx context.Context, orgID, email string) (*User, error)
+	UserByExternalID(ctx context.Context, orgID, source, externalID string) (*User, error)
+	UsersByIDs(ctx context.Context, orgID string, ids []string) ([]User, error)
+	ListUsers(ctx context.Context, q UserQuery) ([]User, error)
+	// UsersIdleSince lists an organisation's active users whose last login
+	// (or activation, if they never logged in) is before cutoff.
+	UsersIdleSince(ctx context.Context, orgID string, cutoff time.Time, limit int) ([]User, error)
+	// UserStatusCounts counts users by status, across organisations (metrics).
+	UserStatusCounts(ctx context.Context) (map[Status]int64, error)
+	// ReleaseArchivedUser frees an archived user's unique keys for a new user.
+	ReleaseArchivedUser(ctx context.Context, orgID, id string) error
+	DirectoryProfiles(ctx context.Context, userIDs []string) (map[string]DirectoryProfile, error)
+	PutDirectoryProfile(ctx context.Context, p *DirectoryProfile) error
 }

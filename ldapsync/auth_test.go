@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // TestPassThroughLogin binds as the user: the right password passes, the
@@ -20,7 +20,7 @@ func TestPassThroughLogin(t *testing.T) {
 	srv := slapdtest.Start(t, slapdtest.People(3)+slapdtest.Person("locked", "Lou", "Locked", "pwdAccountLockedTime: 000001010000Z"))
 	e := newEnv(t)
 	src := e.source(sourceConfig(srv, nil))
-	mustRun(t, src, RunOptions{})
+	mustRun(t, src, core.DirectoryRunOptions{})
 	tests := []struct {
 		name, user, pw string
 		want           error // nil: success
@@ -64,7 +64,7 @@ func TestOnDemandImport(t *testing.T) {
 		c.Mode = "on_demand"
 		c.RoleRules = []config.RoleRule{{Group: slapdtest.GroupDN("admins"), Role: "admin"}}
 	}))
-	if rep := mustRun(t, src, RunOptions{}); rep.Created != 0 || len(e.users()) != 0 {
+	if rep := mustRun(t, src, core.DirectoryRunOptions{}); rep.Created != 0 || len(e.users()) != 0 {
 		t.Fatalf("run created users: %+v", rep)
 	}
 	u, err := src.Import(t.Context(), "user0002")
@@ -81,7 +81,7 @@ func TestOnDemandImport(t *testing.T) {
 		t.Errorf("a second import is a no-op, got %v", err)
 	}
 	srv.Modify("dn: " + slapdtest.UserDN("user0002") + "\nchangetype: modify\nreplace: sn\nsn: Kept\n")
-	rep := mustRun(t, src, RunOptions{Full: true})
+	rep := mustRun(t, src, core.DirectoryRunOptions{Full: true})
 	if rep.Created != 0 || rep.Updated != 1 || len(e.users()) != 1 || e.users()["user0002"].LastName != "Kept" {
 		t.Errorf("run after import: %+v", rep)
 	}
@@ -101,13 +101,18 @@ func TestSecretsNeverLogged(t *testing.T) {
 	e := newEnv(t)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// The core logs the run; the source logs its connections.
+	svc, err := core.NewService(core.Config{}, core.Deps{Store: e.store, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var seen []string
 	for _, pw := range []string{slapdtest.AdminPW, "wrong-bind-secret"} {
-		src, err := New(sourceConfig(srv, func(c *config.LDAPSource) { c.BindPassword = pw }), e.org.ID, Deps{Service: e.svc, Logger: log})
+		src, err := New(sourceConfig(srv, func(c *config.LDAPSource) { c.BindPassword = pw }), e.org.ID, Deps{Service: svc, Logger: log})
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, err := src.Run(t.Context(), RunOptions{Full: true})
+		rep, err := src.run(t.Context(), core.DirectoryRunOptions{Full: true})
 		b, _ := json.Marshal(rep)
 		seen = append(seen, string(b), fmt.Sprint(err))
 		_, err = src.Bind(t.Context(), "user0001", "user-secret-guess")
@@ -121,7 +126,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(logs.String(), "ldap sync finished") {
+	if !strings.Contains(logs.String(), "directory sync finished") {
 		t.Errorf("no log lines were captured: %q", logs.String())
 	}
 }
@@ -133,7 +138,7 @@ func TestLoginThroughTheDirectory(t *testing.T) {
 	srv := slapdtest.Start(t, slapdtest.People(2))
 	e := newEnv(t)
 	src := e.source(sourceConfig(srv, nil))
-	mustRun(t, src, RunOptions{})
+	mustRun(t, src, core.DirectoryRunOptions{})
 	login := func(pw string) error {
 		_, err := e.svc.Login(e.ctx, core.LoginInput{Org: core.DefaultOrg, Username: "user0001", Password: pw, Audience: core.AudienceConsole})
 		return err

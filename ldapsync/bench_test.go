@@ -16,8 +16,9 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // BenchmarkSync measures a directory of N users (ROSTER_BENCH_USERS, default
@@ -57,7 +58,7 @@ func BenchmarkSync(b *testing.B) {
 			src := e.source(cfg)
 			b.StartTimer()
 			measure(b, func() {
-				if rep, err := src.Run(context.Background(), RunOptions{Full: true}); err != nil || rep.Created != n {
+				if rep, err := src.run(context.Background(), core.DirectoryRunOptions{Full: true}); err != nil || rep.Created != n {
 					b.Fatalf("full: %v %+v", err, rep)
 				}
 			})
@@ -71,7 +72,7 @@ func BenchmarkSync(b *testing.B) {
 	b.Run("resync", func(b *testing.B) {
 		for b.Loop() {
 			measure(b, func() {
-				if rep, err := src.Run(context.Background(), RunOptions{Full: true}); err != nil || rep.Unchanged != n {
+				if rep, err := src.run(context.Background(), core.DirectoryRunOptions{Full: true}); err != nil || rep.Unchanged != n {
 					b.Fatalf("resync: %v %+v", err, rep)
 				}
 			})
@@ -85,7 +86,7 @@ func BenchmarkSync(b *testing.B) {
 			benchChange(b, srv.URL, n, 100, round)
 			b.StartTimer()
 			measure(b, func() {
-				if rep, err := src.Run(context.Background(), RunOptions{}); err != nil || rep.Updated != 100 || rep.Mode != "incremental" {
+				if rep, err := src.run(context.Background(), core.DirectoryRunOptions{}); err != nil || rep.Updated != 100 || rep.Mode != "incremental" {
 					b.Fatalf("incremental: %v %+v", err, rep)
 				}
 			})

@@ -11,10 +11,10 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/core/store"
-	"github.com/rosterhq/roster/core/store/pgtest"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/store"
+	"github.com/rosterhq/roster/internal/testkit/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // env is a fresh migrated store (SQLite, or PostgreSQL in the suite's rerun) and a core service.
@@ -119,3 +119,13 @@ func (e *env) statuses() map[string]core.Status {
 	}
 	return out
 }
+
+// run syncs s once through the core, as every door does.
+func (s *Source) run(ctx context.Context, o core.DirectoryRunOptions) (*core.DirectoryReport, error) {
+	return s.svc.(*core.Service).RunDirectory(ctx, s, o)
+}
+
+// clockFunc is a core.Clock a test moves by hand.
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // hostileUsernames are LDAP filter injections: each must be searched as the
@@ -26,7 +26,7 @@ func TestLDAPFilterInjectionFindsNothing(t *testing.T) {
 	e := newEnv(t)
 	ondemand := e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.Name = "od"; c.Mode = "on_demand" }))
 	all := e.source(sourceConfig(srv, nil))
-	mustRun(t, all, RunOptions{})
+	mustRun(t, all, core.DirectoryRunOptions{})
 	e.svc.RegisterDirectoryAuthenticator("ldap:corp", all)
 	before := len(e.users())
 	for _, name := range hostileUsernames {

@@ -2,18 +2,14 @@ package ldapsync
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"os"
-	"os/exec"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/jobs"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // The directory goes away in the middle of a full read: the run fails,
@@ -25,14 +21,14 @@ func TestLDAPStoppedMidSync(t *testing.T) {
 	srv := slapdtest.Start(t, slapdtest.People(n))
 	e := newEnv(t)
 	src := e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.PageSize = 50 }))
-	if rep := mustRun(t, src, RunOptions{}); rep.Created != n {
+	if rep := mustRun(t, src, core.DirectoryRunOptions{}); rep.Created != n {
 		t.Fatalf("first run: %+v", rep)
 	}
 	st0, _ := e.svc.SyncState(e.ctx, e.org.ID, "corp")
 	hist0 := e.history()
 	var once sync.Once
 	stoppedAt := 0
-	rep, err := src.Run(e.ctx, RunOptions{Full: true, Progress: func(p Progress) {
+	rep, err := src.run(e.ctx, core.DirectoryRunOptions{Full: true, Progress: func(p core.DirectoryProgress) {
 		if p.Phase == "read" && p.EntriesRead >= 300 {
 			once.Do(func() { stoppedAt = p.EntriesRead; srv.Stop() })
 		}
@@ -61,7 +57,7 @@ func TestLDAPStoppedMidSync(t *testing.T) {
 	}
 	failure := rep.Error
 	srv.Restart()
-	rep = mustRun(t, src, RunOptions{Full: true})
+	rep = mustRun(t, src, core.DirectoryRunOptions{Full: true})
 	if rep.Created+rep.Updated+rep.Disabled+rep.Archived != 0 || rep.Unchanged != n {
 		t.Errorf("run after the outage: %+v", rep)
 	}
@@ -76,16 +72,16 @@ func TestSchedulerRetriesWithBackoff(t *testing.T) {
 	e := newEnv(t)
 	src := e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.Interval = time.Hour; c.Timeout = time.Second }))
 	srv.Stop()
-	sc := NewScheduler([]*Source{src}, nil)
+	sc := jobs.NewDirectoryScheduler([]core.DirectorySource{src}, e.svc.RunDirectory, nil)
 	sc.RetryInitial, sc.RetryMax = 100*time.Millisecond, 400*time.Millisecond
 	type run struct {
 		at  time.Time
 		err error
-		rep *Report
+		rep *core.DirectoryReport
 	}
 	var mu sync.Mutex
 	var runs []run
-	sc.OnRun = func(r *Report, err error) {
+	sc.OnRun = func(r *core.DirectoryReport, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		runs = append(runs, run{time.Now(), err, r})
@@ -146,39 +142,5 @@ func TestSchedulerRetriesWithBackoff(t *testing.T) {
 		if s != core.StatusActive {
 			t.Errorf("status %s", s)
 		}
-	}
-}
-
-// A run lease left by a killed process of this host is taken over at once;
-// one held by a live process (this test's own pid, another owner name) or
-// by another host waits for its expiry.
-func TestRunLeaseOfADeadProcessIsTakenOver(t *testing.T) {
-	srv := slapdtest.Start(t, slapdtest.People(2))
-	e := newEnv(t)
-	src := e.source(sourceConfig(srv, nil))
-	host, _, _ := strings.Cut(src.owner, "/")
-	dead := exec.Command("true")
-	if err := dead.Run(); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		owner string
-		taken bool
-	}{
-		{fmt.Sprintf("%s/%d/dead", host, dead.Process.Pid), true},
-		{fmt.Sprintf("%s/%d/other", host, os.Getpid()), false},
-		{fmt.Sprintf("elsewhere/%d/x", dead.Process.Pid), false},
-	} {
-		if err := e.svc.AcquireSyncLease(e.ctx, e.org.ID, "corp", tc.owner, time.Hour); err != nil {
-			t.Fatal(err)
-		}
-		_, err := src.Run(e.ctx, RunOptions{})
-		if tc.taken && err != nil {
-			t.Errorf("lease of %s: %v, want it taken over", tc.owner, err)
-		}
-		if !tc.taken && !errors.Is(err, core.ErrLeaseHeld) {
-			t.Errorf("lease of %s: %v, want ErrLeaseHeld", tc.owner, err)
-		}
-		_ = e.svc.ReleaseSyncLease(e.ctx, "corp", tc.owner)
 	}
 }

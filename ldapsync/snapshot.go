@@ -25,7 +25,7 @@ type reader struct {
 	entries   int
 	errors    int
 	problems  []string
-	progress  func(Progress)
+	progress  func(entriesRead int)
 }
 
 func (r *reader) problem(format string, args ...any) {
@@ -38,7 +38,7 @@ func (r *reader) problem(format string, args ...any) {
 func (r *reader) tick() {
 	r.entries++
 	if r.progress != nil && r.entries%min(1000, r.s.cfg.PageSize) == 0 {
-		r.progress(Progress{Phase: "read", EntriesRead: r.entries})
+		r.progress(r.entries)
 	}
 }
 

@@ -2,30 +2,31 @@ package ldapsync
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
-	"github.com/google/uuid"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/config"
+	"github.com/rosterhq/roster/internal/config"
 )
 
 // Source is one directory source, built once from its configuration.
 type Source struct {
 	cfg    config.LDAPSource
 	core   core.SyncSource
-	svc    *core.Service
+	svc    Service
 	log    *slog.Logger
 	tls    map[string]*tls.Config // per URL, built once (CA, ServerName)
 	attrs  attrMap
@@ -33,11 +34,7 @@ type Source struct {
 	guard  core.MaxRemovals
 	users  string // compiled-checked user filter
 	groups string // group filter
-	now    func() time.Time
-
-	running  sync.Mutex    // one run of a source at a time in this process
-	owner    string        // this process's name in the store's run lease
-	leaseTTL time.Duration // of the run lease; defaultLeaseTTL when zero
+	fp     string // core.SourceSettings.Fingerprint
 }
 
 type roleRule struct {
@@ -46,14 +43,20 @@ type roleRule struct {
 	role core.Role
 }
 
+// Service is what the LDAP door asks of the core beyond a run (which the
+// core drives through core.DirectorySource): the on-demand import of one
+// directory user.
+type Service interface {
+	ApplyDirectory(ctx context.Context, src core.SyncSource, snap *core.DirectorySnapshot, o core.SyncOptions) (*core.SyncResult, error)
+	GetUserByUsername(ctx context.Context, orgID, username string) (*core.UserView, error)
+}
+
+var _ Service = (*core.Service)(nil)
+
 // Deps are what a Source needs.
 type Deps struct {
-	Service *core.Service
+	Service Service
 	Logger  *slog.Logger
-	Now     func() time.Time // time.Now when nil
-	// RunLeaseTTL bounds how long a process that died during a run blocks
-	// the source's next run (10 minutes when zero).
-	RunLeaseTTL time.Duration
 }
 
 // New checks a source's configuration and builds it. orgID is the id of the
@@ -64,9 +67,6 @@ func New(cfg config.LDAPSource, orgID string, d Deps) (*Source, error) {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
-	}
-	if d.Now == nil {
-		d.Now = time.Now
 	}
 	if len(cfg.URLs) == 0 {
 		return nil, fmt.Errorf("source %s: at least one URL is required", cfg.Name)
@@ -87,9 +87,7 @@ func New(cfg config.LDAPSource, orgID string, d Deps) (*Source, error) {
 	if attrs, err = attrs.withOverrides(cfg.Attributes); err != nil {
 		return nil, fmt.Errorf("source %s: %w", cfg.Name, err)
 	}
-	host, _ := os.Hostname()
-	s := &Source{cfg: cfg, svc: d.Service, attrs: attrs, now: d.Now, tls: map[string]*tls.Config{},
-		owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8]), leaseTTL: d.RunLeaseTTL,
+	s := &Source{cfg: cfg, svc: d.Service, attrs: attrs, tls: map[string]*tls.Config{},
 		log: d.Logger.With("component", "ldapsync", "source", cfg.Name)}
 	s.users = wrapFilter(cfg.Users.Filter, attrs.userFilter)
 	s.groups = wrapFilter(cfg.Groups.Filter, attrs.groupFilter)
@@ -137,6 +135,7 @@ func New(cfg config.LDAPSource, orgID string, d Deps) (*Source, error) {
 	if role == "" {
 		role = core.RoleMember
 	}
+	s.fp = fingerprint(cfg, s.users, s.groups, attrs)
 	s.core = core.SyncSource{Name: cfg.Name, OrgID: orgID, Invite: invite, LinkExisting: cfg.LinkExisting,
 		Archive: cfg.Removal == "archive", DefaultRole: role}
 	return s, nil
@@ -150,6 +149,41 @@ func (s *Source) OrgID() string { return s.core.OrgID }
 
 // Config is the source's configuration (its bind password included: never log it).
 func (s *Source) Config() config.LDAPSource { return s.cfg }
+
+// fingerprint identifies what defines a source's result: the directory
+// (its URLs, in any order), the base DNs, the effective filters (the
+// preset's or the config's), the preset and the attribute map. The scope is
+// always the whole subtree. Page size, timeouts and provisioning rules do
+// not change what is read, so they are not part of it.
+func fingerprint(cfg config.LDAPSource, users, groups string, a attrMap) string {
+	urls := make([]string, len(cfg.URLs))
+	for i, u := range cfg.URLs {
+		urls[i] = strings.ToLower(strings.TrimRight(u, "/"))
+	}
+	slices.Sort(urls)
+	parts := []string{
+		"urls=" + strings.Join(urls, " "),
+		"users.base_dn=" + normDN(cfg.Users.BaseDN), "users.filter=" + users,
+		"groups.base_dn=" + normDN(cfg.Groups.BaseDN), "groups.filter=" + groups,
+		"disabled_filter=" + cfg.DisabledFilter, "preset=" + cfg.Preset, "scope=sub",
+		"attributes=" + strings.Join([]string{a.Username, a.Email, a.FirstName, a.LastName, a.Phone, a.ExternalID, a.GroupName, a.Watermark}, ","),
+	}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\n")))
+	return hex.EncodeToString(sum[:16])
+}
+
+// normDN is a DN as compared: parsed and lower-cased (the DN as written
+// when it does not parse; New refuses those anyway).
+func normDN(dn string) string {
+	if dn == "" {
+		return ""
+	}
+	p, err := ldap.ParseDN(dn)
+	if err != nil {
+		return strings.ToLower(dn)
+	}
+	return strings.ToLower(p.String())
+}
 
 func wrapFilter(f, def string) string {
 	f = strings.TrimSpace(f)

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // TestIncrementalSync: after a full run, a run reads only what changed since
@@ -20,12 +20,17 @@ func TestIncrementalSync(t *testing.T) {
 	srv := slapdtest.Start(t, slapdtest.People(30)+slapdtest.GroupOfNames("staff", slapdtest.UserDN("user0001")))
 	e := newEnv(t)
 	now := time.Now()
-	cfg := sourceConfig(srv, nil)
-	src, err := New(cfg, e.org.ID, Deps{Service: e.svc, Now: func() time.Time { return now }})
+	// The core decides when full_sync_every has elapsed, by its clock.
+	svc, err := core.NewService(core.Config{}, core.Deps{Store: e.store, Clock: clockFunc(func() time.Time { return now })})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep := mustRun(t, src, RunOptions{}); rep.Mode != core.SyncFull || rep.Created != 30 {
+	cfg := sourceConfig(srv, nil)
+	src, err := New(cfg, e.org.ID, Deps{Service: svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := mustRun(t, src, core.DirectoryRunOptions{}); rep.Mode != core.SyncFull || rep.Created != 30 {
 		t.Fatalf("first: %+v", rep)
 	}
 	before11 := e.users()["user0011"].ExternalID
@@ -34,30 +39,30 @@ func TestIncrementalSync(t *testing.T) {
 		ldif    string
 		advance time.Duration
 		mode    core.SyncMode
-		check   func(t *testing.T, r *Report)
+		check   func(t *testing.T, r *core.DirectoryReport)
 	}{
-		{name: "nothing changed", mode: core.SyncIncremental, check: func(t *testing.T, r *Report) {
+		{name: "nothing changed", mode: core.SyncIncremental, check: func(t *testing.T, r *core.DirectoryReport) {
 			if r.EntriesRead != 0 || r.Created+r.Updated+r.Disabled != 0 {
 				t.Errorf("%+v", r)
 			}
 		}},
 		{name: "one attribute changed", mode: core.SyncIncremental,
 			ldif: "dn: " + slapdtest.UserDN("user0009") + "\nchangetype: modify\nreplace: givenName\ngivenName: Nine\n",
-			check: func(t *testing.T, r *Report) {
+			check: func(t *testing.T, r *core.DirectoryReport) {
 				if r.Updated != 1 || r.EntriesRead != 1 || e.users()["user0009"].FirstName != "Nine" {
 					t.Errorf("%+v", r)
 				}
 			}},
 		{name: "a new user", mode: core.SyncIncremental,
 			ldif: "dn: " + slapdtest.UserDN("newbie") + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: newbie\ncn: n\nsn: Bie\nmail: newbie@example.com\n",
-			check: func(t *testing.T, r *Report) {
+			check: func(t *testing.T, r *core.DirectoryReport) {
 				if r.Created != 1 || e.users()["newbie"].Source != "ldap:corp" {
 					t.Errorf("%+v", r)
 				}
 			}},
 		{name: "a deleted user waits for the full run", mode: core.SyncIncremental,
 			ldif: "dn: " + slapdtest.UserDN("user0010") + "\nchangetype: delete\n",
-			check: func(t *testing.T, r *Report) {
+			check: func(t *testing.T, r *core.DirectoryReport) {
 				if r.Disabled != 0 || e.statuses()["user0010"] != core.StatusActive {
 					t.Errorf("%+v", r)
 				}
@@ -65,7 +70,7 @@ func TestIncrementalSync(t *testing.T) {
 		{name: "deleted and re-added under a new id is the same user", mode: core.SyncIncremental,
 			ldif: "dn: " + slapdtest.UserDN("user0011") + "\nchangetype: delete\n\ndn: " + slapdtest.UserDN("user0011") +
 				"\nchangetype: add\nobjectClass: inetOrgPerson\nuid: user0011\ncn: x\ngivenName: First11\nsn: Again\nmail: user0011@example.com\n",
-			check: func(t *testing.T, r *Report) {
+			check: func(t *testing.T, r *core.DirectoryReport) {
 				if r.Created != 0 || r.Updated != 1 || len(e.users()) != 31 {
 					t.Errorf("%+v (%d users)", r, len(e.users()))
 				}
@@ -75,7 +80,7 @@ func TestIncrementalSync(t *testing.T) {
 			}},
 		{name: "a changed group makes the run full", mode: core.SyncFull,
 			ldif: "dn: " + slapdtest.GroupDN("staff") + "\nchangetype: modify\nadd: member\nmember: " + slapdtest.UserDN("user0002") + "\n",
-			check: func(t *testing.T, r *Report) {
+			check: func(t *testing.T, r *core.DirectoryReport) {
 				if r.Disabled != 1 || r.Memberships != 1 || e.statuses()["user0010"] != core.StatusDisabled {
 					t.Errorf("%+v", r)
 				}
@@ -84,7 +89,7 @@ func TestIncrementalSync(t *testing.T) {
 				}
 			}},
 		{name: "full_sync_every elapsed", advance: 25 * time.Hour, mode: core.SyncFull,
-			check: func(t *testing.T, r *Report) {
+			check: func(t *testing.T, r *core.DirectoryReport) {
 				if r.EntriesRead < 30 {
 					t.Errorf("%+v", r)
 				}
@@ -96,7 +101,7 @@ func TestIncrementalSync(t *testing.T) {
 				srv.Modify(st.ldif)
 			}
 			now = now.Add(st.advance)
-			rep := mustRun(t, src, RunOptions{})
+			rep := mustRun(t, src, core.DirectoryRunOptions{})
 			if rep.Mode != st.mode {
 				t.Errorf("mode %s, want %s", rep.Mode, st.mode)
 			}
@@ -134,7 +139,7 @@ func TestLinkExisting(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep := mustRun(t, e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.LinkExisting = tt.link })), RunOptions{})
+			rep := mustRun(t, e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.LinkExisting = tt.link })), core.DirectoryRunOptions{})
 			if rep.Linked != tt.linked || rep.Conflicts != tt.conflicts {
 				t.Fatalf("report: %+v", rep)
 			}
@@ -156,7 +161,7 @@ func TestLinkExisting(t *testing.T) {
 			}
 			// A second run is quiet: the conflict stays a conflict, nothing is written.
 			h := e.history()
-			rep = mustRun(t, e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.LinkExisting = tt.link })), RunOptions{Full: true})
+			rep = mustRun(t, e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.LinkExisting = tt.link })), core.DirectoryRunOptions{Full: true})
 			if rep.Created+rep.Updated+rep.Linked != 0 || e.history() != h {
 				t.Errorf("second run: %+v", rep)
 			}
@@ -171,7 +176,7 @@ func TestRemovalArchiveAndInvite(t *testing.T) {
 	e := newEnv(t)
 	tr := true
 	src := e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.Removal = "archive"; c.Invite = &tr }))
-	mustRun(t, src, RunOptions{})
+	mustRun(t, src, core.DirectoryRunOptions{})
 	u := e.users()["user0001"]
 	if u.Status != core.StatusInvited || u.InviteStatus != core.InvitePending {
 		t.Fatalf("user0001 %s/%s", u.Status, u.InviteStatus)
@@ -183,14 +188,14 @@ func TestRemovalArchiveAndInvite(t *testing.T) {
 		t.Errorf("%d invitation mails queued, want 5", n)
 	}
 	srv.Modify("dn: " + slapdtest.UserDN("user0001") + "\nchangetype: delete\n")
-	if rep := mustRun(t, src, RunOptions{Full: true}); rep.Archived != 1 {
+	if rep := mustRun(t, src, core.DirectoryRunOptions{Full: true}); rep.Archived != 1 {
 		t.Fatalf("archive run: %+v", rep)
 	}
 	if st := e.statuses()["user0001"]; st != core.StatusArchived {
 		t.Fatalf("user0001 is %s", st)
 	}
 	srv.Modify("dn: " + slapdtest.UserDN("user0001") + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: user0001\ncn: x\ngivenName: First1\nsn: Last1\nmail: user0001@example.com\n")
-	if rep := mustRun(t, src, RunOptions{Full: true}); rep.Enabled != 1 || rep.Created != 0 {
+	if rep := mustRun(t, src, core.DirectoryRunOptions{Full: true}); rep.Enabled != 1 || rep.Created != 0 {
 		t.Fatalf("restore run: %+v", rep)
 	}
 	if st := e.statuses()["user0001"]; st != core.StatusInvited {
@@ -201,7 +206,7 @@ func TestRemovalArchiveAndInvite(t *testing.T) {
 	if _, err := e.svc.ChangeStatus(e.ctx, core.CLIActor(), e.org.ID, id, core.ActDisable); err != nil {
 		t.Fatal(err)
 	}
-	if rep := mustRun(t, src, RunOptions{Full: true}); rep.Enabled != 0 {
+	if rep := mustRun(t, src, core.DirectoryRunOptions{Full: true}); rep.Enabled != 0 {
 		t.Errorf("run: %+v", rep)
 	}
 	if st := e.statuses()["user0002"]; st != core.StatusDisabled {
@@ -226,7 +231,7 @@ func TestGroupKinds(t *testing.T) {
 			{Group: slapdtest.GroupDN("ring-a"), Role: "user_manager"},
 			{Group: slapdtest.GroupDN("unique"), Role: "admin"},
 		}
-	})), RunOptions{})
+	})), core.DirectoryRunOptions{})
 	if rep.Groups != 4 {
 		t.Fatalf("report: %+v", rep)
 	}
@@ -251,7 +256,7 @@ func TestGroupKinds(t *testing.T) {
 	srv.Modify("dn: cn=posix," + slapdtest.GroupsDN + "\nchangetype: modify\nadd: memberUid\nmemberUid: user0001\n")
 	mustRun(t, e.source(sourceConfig(srv, func(c *config.LDAPSource) {
 		c.RoleRules = []config.RoleRule{{Group: slapdtest.GroupDN("posix"), Role: "developer"}, {Group: slapdtest.GroupDN("unique"), Role: "admin"}}
-	})), RunOptions{Full: true})
+	})), core.DirectoryRunOptions{Full: true})
 	if r := e.users()["user0001"].Role; r != core.RoleDeveloper {
 		t.Errorf("user0001 role %s, want developer (first rule)", r)
 	}
@@ -294,7 +299,7 @@ func TestActiveDirectoryPreset(t *testing.T) {
 		c.Groups.Filter = "(objectClass=adGroup)"
 		c.RoleRules = []config.RoleRule{{Group: "cn=admins," + slapdtest.GroupsDN, Role: "admin"}}
 	}))
-	rep := mustRun(t, src, RunOptions{})
+	rep := mustRun(t, src, core.DirectoryRunOptions{})
 	if rep.Created != 2 || rep.Errors != 0 {
 		t.Fatalf("first: %+v", rep)
 	}
@@ -314,7 +319,7 @@ func TestActiveDirectoryPreset(t *testing.T) {
 	}
 	// AD bumps uSNChanged on every change; the incremental run reads only that.
 	srv.Modify("dn: cn=carol," + slapdtest.PeopleDN + "\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 66050\n-\nreplace: uSNChanged\nuSNChanged: 1000\n")
-	rep = mustRun(t, src, RunOptions{})
+	rep = mustRun(t, src, core.DirectoryRunOptions{})
 	if rep.Mode != core.SyncIncremental || rep.EntriesRead != 1 || rep.Disabled != 1 {
 		t.Errorf("incremental: %+v", rep)
 	}
@@ -323,37 +328,41 @@ func TestActiveDirectoryPreset(t *testing.T) {
 	}
 }
 
-// TestRunLease: while another process holds the source's lease, a run
-// refuses to start and writes nothing; once released (or expired), it runs.
+// TestRunLease: while another process holds the source's run lease (one
+// lease mechanism: the leases table), a run refuses to start and writes
+// nothing; once released (or expired), it runs.
 func TestRunLease(t *testing.T) {
 	srv := slapdtest.Start(t, slapdtest.People(3))
 	e := newEnv(t)
 	src := e.source(sourceConfig(srv, nil))
-	if err := e.svc.AcquireSyncLease(e.ctx, e.org.ID, "corp", "other-host/1", time.Minute); err != nil {
-		t.Fatal(err)
+	const lease = "directory-run:corp"
+	take := func(owner string, ttl time.Duration) bool {
+		t.Helper()
+		ok, err := e.store.TryLease(e.ctx, lease, owner, time.Now(), ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
 	}
-	rep, err := src.Run(t.Context(), RunOptions{})
+	if !take("other-host/1", time.Minute) {
+		t.Fatal("could not plant the lease")
+	}
+	rep, err := src.run(t.Context(), core.DirectoryRunOptions{})
 	if !errors.Is(err, core.ErrLeaseHeld) || rep.Status != core.RunFailed || len(e.users()) != 0 {
 		t.Fatalf("run under another's lease: %v %+v", err, rep)
 	}
-	if err := e.svc.ReleaseSyncLease(e.ctx, "corp", "other-host/1"); err != nil {
+	if err := e.store.ReleaseLease(e.ctx, lease, "other-host/1"); err != nil {
 		t.Fatal(err)
 	}
-	if rep := mustRun(t, src, RunOptions{}); rep.Created != 3 {
+	if rep := mustRun(t, src, core.DirectoryRunOptions{}); rep.Created != 3 {
 		t.Fatalf("run after release: %+v", rep)
 	}
 	// The run gave its own lease back: another owner can take it now.
-	if err := e.svc.AcquireSyncLease(e.ctx, e.org.ID, "corp", "other-host/1", time.Minute); err != nil {
-		t.Errorf("lease not released: %v", err)
+	if !take("other-host/1", -time.Second) {
+		t.Error("lease not released")
 	}
 	// An expired lease does not block.
-	if err := e.svc.AcquireSyncLease(e.ctx, e.org.ID, "corp", "dead-host/1", -time.Second); !errors.Is(err, core.ErrLeaseHeld) {
-		t.Errorf("took a live lease: %v", err)
-	}
-	if err := e.svc.AcquireSyncLease(e.ctx, e.org.ID, "corp", "other-host/1", -time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if rep := mustRun(t, src, RunOptions{Full: true}); rep.Status != core.RunOK {
+	if rep := mustRun(t, src, core.DirectoryRunOptions{Full: true}); rep.Status != core.RunOK {
 		t.Errorf("run after an expired lease: %+v", rep)
 	}
 }

@@ -7,13 +7,13 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
-func mustRun(t *testing.T, s *Source, o RunOptions) *Report {
+func mustRun(t *testing.T, s *Source, o core.DirectoryRunOptions) *core.DirectoryReport {
 	t.Helper()
-	rep, err := s.Run(t.Context(), o)
+	rep, err := s.run(t.Context(), o)
 	if err != nil {
 		t.Fatalf("run: %v (report %+v)", err, rep)
 	}
@@ -34,7 +34,7 @@ func TestSyncLifecycle(t *testing.T) {
 	}))
 
 	// First sync: 20 users (the locked one is never imported), two groups, roles.
-	rep := mustRun(t, src, RunOptions{})
+	rep := mustRun(t, src, core.DirectoryRunOptions{})
 	if rep.Mode != core.SyncFull || rep.Created != 20 || rep.Disabled != 0 || rep.Status != core.RunOK {
 		t.Fatalf("first sync: %+v", rep)
 	}
@@ -63,7 +63,7 @@ func TestSyncLifecycle(t *testing.T) {
 	}
 	// Idempotent: a second run writes nothing.
 	h := e.history()
-	rep = mustRun(t, src, RunOptions{Full: true})
+	rep = mustRun(t, src, core.DirectoryRunOptions{Full: true})
 	if rep.Unchanged != 20 || rep.Created+rep.Updated+rep.Disabled+rep.Enabled+rep.Memberships != 0 {
 		t.Fatalf("resync: %+v", rep)
 	}
@@ -74,12 +74,12 @@ func TestSyncLifecycle(t *testing.T) {
 	steps := []struct {
 		name  string
 		ldif  string
-		want  func(r *Report) bool
+		want  func(r *core.DirectoryReport) bool
 		check func(t *testing.T)
 	}{
 		{name: "attribute change",
 			ldif: "dn: " + slapdtest.UserDN("user0004") + "\nchangetype: modify\nreplace: sn\nsn: Renamed\n-\nreplace: telephoneNumber\ntelephoneNumber: +44 20 7946 0000\n",
-			want: func(r *Report) bool { return r.Updated == 1 && r.Unchanged == 19 },
+			want: func(r *core.DirectoryReport) bool { return r.Updated == 1 && r.Unchanged == 19 },
 			check: func(t *testing.T) {
 				u := e.users()["user0004"]
 				if u.LastName != "Renamed" || u.Phone != "+44 20 7946 0000" {
@@ -88,7 +88,7 @@ func TestSyncLifecycle(t *testing.T) {
 			}},
 		{name: "user removed is disabled",
 			ldif: "dn: " + slapdtest.UserDN("user0005") + "\nchangetype: delete\n",
-			want: func(r *Report) bool { return r.Disabled == 1 },
+			want: func(r *core.DirectoryReport) bool { return r.Disabled == 1 },
 			check: func(t *testing.T) {
 				if st := e.statuses()["user0005"]; st != core.StatusDisabled {
 					t.Errorf("user0005 is %s", st)
@@ -96,7 +96,7 @@ func TestSyncLifecycle(t *testing.T) {
 			}},
 		{name: "re-added is re-enabled, not duplicated",
 			ldif: "dn: " + slapdtest.UserDN("user0005") + "\nchangetype: add\nobjectClass: inetOrgPerson\nuid: user0005\ncn: x\ngivenName: First5\nsn: Last5\nmail: user0005@example.com\n",
-			want: func(r *Report) bool { return r.Enabled == 1 && r.Created == 0 },
+			want: func(r *core.DirectoryReport) bool { return r.Enabled == 1 && r.Created == 0 },
 			check: func(t *testing.T) {
 				us := e.users()
 				if len(us) != 20 || us["user0005"].Status != core.StatusActive {
@@ -105,7 +105,7 @@ func TestSyncLifecycle(t *testing.T) {
 			}},
 		{name: "locked account is disabled",
 			ldif: "dn: " + slapdtest.UserDN("user0006") + "\nchangetype: modify\nadd: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n",
-			want: func(r *Report) bool { return r.Disabled == 1 },
+			want: func(r *core.DirectoryReport) bool { return r.Disabled == 1 },
 			check: func(t *testing.T) {
 				if st := e.statuses()["user0006"]; st != core.StatusDisabled {
 					t.Errorf("user0006 is %s", st)
@@ -113,7 +113,7 @@ func TestSyncLifecycle(t *testing.T) {
 			}},
 		{name: "unlocked account is active again",
 			ldif: "dn: " + slapdtest.UserDN("user0006") + "\nchangetype: modify\ndelete: pwdAccountLockedTime\n",
-			want: func(r *Report) bool { return r.Enabled == 1 },
+			want: func(r *core.DirectoryReport) bool { return r.Enabled == 1 },
 			check: func(t *testing.T) {
 				if st := e.statuses()["user0006"]; st != core.StatusActive {
 					t.Errorf("user0006 is %s", st)
@@ -121,7 +121,7 @@ func TestSyncLifecycle(t *testing.T) {
 			}},
 		{name: "joining the admin group makes an admin, leaving it a member",
 			ldif: "dn: " + slapdtest.GroupDN("roster-admins") + "\nchangetype: modify\nreplace: member\nmember: " + slapdtest.UserDN("user0007") + "\n",
-			want: func(r *Report) bool { return r.Updated == 2 },
+			want: func(r *core.DirectoryReport) bool { return r.Updated == 2 },
 			check: func(t *testing.T) {
 				us := e.users()
 				if us["user0007"].Role != core.RoleAdmin || us["user0001"].Role != core.RoleMember {
@@ -136,7 +136,7 @@ func TestSyncLifecycle(t *testing.T) {
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			srv.Modify(st.ldif)
-			rep := mustRun(t, src, RunOptions{Full: true})
+			rep := mustRun(t, src, core.DirectoryRunOptions{Full: true})
 			if !st.want(rep) {
 				t.Errorf("report: %+v", rep)
 			}
@@ -178,14 +178,14 @@ func TestDeletionGuard(t *testing.T) {
 			admins := func(c *config.LDAPSource) {
 				c.RoleRules = []config.RoleRule{{Group: slapdtest.GroupDN("admins"), Role: "admin"}}
 			}
-			rep := mustRun(t, e.source(sourceConfig(srv, admins)), RunOptions{})
+			rep := mustRun(t, e.source(sourceConfig(srv, admins)), core.DirectoryRunOptions{})
 			if rep.Created != 20 {
 				t.Fatalf("first sync: %+v", rep)
 			}
 			edit := tt.edit
 			tt.edit = func(c *config.LDAPSource) { admins(c); edit(c) }
 			h := e.history()
-			rep, err := e.source(sourceConfig(srv, tt.edit)).Run(t.Context(), RunOptions{Full: true})
+			rep, err := e.source(sourceConfig(srv, tt.edit)).run(t.Context(), core.DirectoryRunOptions{Full: true})
 			if err == nil {
 				t.Fatalf("run succeeded: %+v", rep)
 			}
@@ -224,9 +224,9 @@ func TestServerStopsMidSync(t *testing.T) {
 	srv := slapdtest.Start(t, slapdtest.People(60))
 	e := newEnv(t)
 	src := e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.MaxRemovals = "100%" }))
-	mustRun(t, src, RunOptions{})
+	mustRun(t, src, core.DirectoryRunOptions{})
 	h := e.history()
-	rep, err := src.Run(t.Context(), RunOptions{Full: true, Progress: func(p Progress) {
+	rep, err := src.run(t.Context(), core.DirectoryRunOptions{Full: true, Progress: func(p core.DirectoryProgress) {
 		if p.Phase == "read" {
 			srv.Stop()
 		}
@@ -249,7 +249,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	srv := slapdtest.Start(t, slapdtest.People(10)+slapdtest.GroupOfNames("staff", slapdtest.UserDN("user0001")))
 	e := newEnv(t)
 	src := e.source(sourceConfig(srv, nil))
-	rep := mustRun(t, src, RunOptions{DryRun: true})
+	rep := mustRun(t, src, core.DirectoryRunOptions{DryRun: true})
 	if rep.Created != 10 || !rep.DryRun {
 		t.Fatalf("dry run: %+v", rep)
 	}
@@ -260,9 +260,9 @@ func TestDryRunWritesNothing(t *testing.T) {
 		}
 	}
 	// After a real run, a dry run of a removal plans it and applies nothing.
-	mustRun(t, src, RunOptions{})
+	mustRun(t, src, core.DirectoryRunOptions{})
 	srv.Modify("dn: " + slapdtest.UserDN("user0002") + "\nchangetype: delete\n")
-	rep = mustRun(t, src, RunOptions{DryRun: true, Full: true})
+	rep = mustRun(t, src, core.DirectoryRunOptions{DryRun: true, Full: true})
 	if rep.Disabled != 1 {
 		t.Errorf("dry run: %+v", rep)
 	}

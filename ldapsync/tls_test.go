@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // TestTLS: StartTLS and ldaps:// with the configured CA work; a certificate
@@ -30,7 +31,7 @@ func TestTLS(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			rep, err := e.source(sourceConfig(srv, tt.edit)).Run(t.Context(), RunOptions{})
+			rep, err := e.source(sourceConfig(srv, tt.edit)).run(t.Context(), core.DirectoryRunOptions{})
 			if tt.ok {
 				if err != nil || rep.Created != 3 {
 					t.Fatalf("run: %v %+v", err, rep)

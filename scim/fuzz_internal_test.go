@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/internal/store"
 )
 
 var filterSeeds = []string{
@@ -55,7 +55,7 @@ func newFuzzStore(f *testing.F) (*core.Service, *Handler, string) {
 // FuzzFilterSQL parses arbitrary SCIM filters for users and groups; what
 // parses is translated to SQL and run against a real SQLite store. Any
 // failure must be a 4xx (never a 5xx, never a panic). The SQL text itself is
-// built from fixed column tables; values are bound (see core/store/filter.go).
+// built from fixed column tables; values are bound (see internal/store/filter.go).
 func FuzzFilterSQL(f *testing.F) {
 	for _, s := range filterSeeds {
 		f.Add(s)

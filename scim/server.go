@@ -26,7 +26,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/server"
 )
 
 // Config tunes the SCIM door.
@@ -60,10 +59,28 @@ func (c *Config) defaults() {
 	}
 }
 
+// Service is what the SCIM door asks of the core: provisioning users and
+// groups under a SCIM token's settings.
+type Service interface {
+	AuthenticateDirectory(ctx context.Context, secret string) (*core.APIToken, *core.DirectorySettings, error)
+	SearchDirectoryUsers(ctx context.Context, q core.DirectoryQuery) ([]core.DirectoryUser, int, error)
+	GetDirectoryUser(ctx context.Context, orgID, source, id string) (*core.DirectoryUser, error)
+	CreateDirectoryUser(ctx context.Context, a core.Actor, set *core.DirectorySettings, orgID string, in core.DirectoryUserInput) (*core.DirectoryUser, error)
+	ReplaceDirectoryUser(ctx context.Context, a core.Actor, set *core.DirectorySettings, orgID, id string, in core.DirectoryUserInput, check func(*core.DirectoryUser) error) (*core.DirectoryUser, error)
+	RemoveDirectoryUser(ctx context.Context, a core.Actor, orgID, id string, check func(*core.DirectoryUser) error) error
+	SearchDirectoryGroups(ctx context.Context, q core.GroupSearch, withMembers bool) ([]core.DirectoryGroup, int, error)
+	GetDirectoryGroup(ctx context.Context, orgID, source, id string, withMembers bool) (*core.DirectoryGroup, error)
+	CreateDirectoryGroup(ctx context.Context, a core.Actor, set *core.DirectorySettings, orgID, name, externalID string, members []string) (*core.DirectoryGroup, error)
+	ChangeDirectoryGroup(ctx context.Context, a core.Actor, set *core.DirectorySettings, orgID, id string, ch core.GroupChange, check func(*core.Group) error) (*core.Group, error)
+	DeleteDirectoryGroup(ctx context.Context, a core.Actor, set *core.DirectorySettings, orgID, id string, check func(*core.Group) error) error
+}
+
+var _ Service = (*core.Service)(nil)
+
 // Handler serves /scim/v2.
 type Handler struct {
 	cfg   Config
-	svc   *core.Service
+	svc   Service
 	log   *slog.Logger
 	disco escim.Server
 	slots chan struct{}
@@ -71,7 +88,7 @@ type Handler struct {
 }
 
 // New builds the SCIM door.
-func New(cfg Config, svc *core.Service, log *slog.Logger) (*Handler, error) {
+func New(cfg Config, svc Service, log *slog.Logger) (*Handler, error) {
 	if svc == nil {
 		return nil, errors.New("scim: a core service is required")
 	}
@@ -178,7 +195,7 @@ func (h *Handler) guard(next http.Handler) http.Handler {
 		defer func() { <-h.slots }()
 		defer func() {
 			if p := recover(); p != nil {
-				h.log.Error("panic serving SCIM request", "request_id", server.RequestID(r.Context()), "panic", fmt.Sprint(p))
+				h.log.Error("panic serving SCIM request", "request_id", core.RequestIDFrom(r.Context()), "panic", fmt.Sprint(p))
 				h.writeError(w, r, &Error{Status: http.StatusInternalServerError, Detail: "internal error"})
 			}
 		}()
@@ -210,7 +227,7 @@ func (h *Handler) authenticate(r *http.Request) (*principal, error) {
 		return nil, err
 	}
 	return &principal{orgID: tok.OrgID, set: set, actor: core.Actor{
-		Kind: core.ActorSCIM, ID: tok.ID, Name: tok.Name, Source: "scim:" + tok.Name, RequestID: server.RequestID(r.Context()),
+		Kind: core.ActorSCIM, ID: tok.ID, Name: tok.Name, Source: "scim:" + tok.Name, RequestID: core.RequestIDFrom(r.Context()),
 	}}, nil
 }
 
@@ -230,9 +247,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	var own *Error
 	switch {
 	case e.Status >= 500:
-		h.log.Error("SCIM request failed", "request_id", server.RequestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		h.log.Error("SCIM request failed", "request_id", core.RequestIDFrom(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 	case e.Status == http.StatusTooManyRequests && !errors.As(err, &own) && r.Context().Err() == nil:
-		h.log.Warn("SCIM request refused: database busy", "request_id", server.RequestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		h.log.Warn("SCIM request refused: database busy", "request_id", core.RequestIDFrom(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
@@ -285,7 +302,7 @@ func (h *Handler) toSCIM(r *http.Request, err error) *Error {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), isBusy(err):
 		return &Error{Status: http.StatusTooManyRequests, Detail: "the server is busy; retry after 1 second"}
 	}
-	return &Error{Status: http.StatusInternalServerError, Detail: "internal error (request id " + server.RequestID(r.Context()) + ")"}
+	return &Error{Status: http.StatusInternalServerError, Detail: "internal error (request id " + core.RequestIDFrom(r.Context()) + ")"}
 }
 
 // isBusy recognises a database that stayed locked beyond its busy timeout

@@ -24,7 +24,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // tb lets the slapdtest helpers run outside a test.

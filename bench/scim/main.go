@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/bench/scimbench"
-	"github.com/rosterhq/roster/core/store/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/pgtest"
 )
 
 func main() {

@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/server"
-	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/internal/server"
+	"github.com/rosterhq/roster/internal/store"
 	"github.com/rosterhq/roster/scim"
 )
 

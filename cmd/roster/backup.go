@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/internal/store"
 )
 
 // cmdBackup writes a consistent copy of the SQLite database to FILE; it

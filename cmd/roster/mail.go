@@ -6,9 +6,9 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/core/console"
-	"github.com/rosterhq/roster/core/mail"
+	"github.com/rosterhq/roster/console"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/mail"
 )
 
 // mountMailPages mounts the invitation and password-reset pages.

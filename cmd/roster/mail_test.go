@@ -18,7 +18,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/internal/store"
 )
 
 // syncBuf is a goroutine-safe log sink.

@@ -16,9 +16,10 @@ import (
 	"syscall"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/auth"
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/core/store"
+	"github.com/rosterhq/roster/internal/argon2id"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/jobs"
+	"github.com/rosterhq/roster/internal/store"
 )
 
 // Set with -ldflags "-X main.version=… -X main.commit=…".
@@ -207,7 +208,8 @@ func openAppObserved(ctx context.Context, cfgPath string, stderr io.Writer, obs 
 		LockoutThreshold: cfg.Security.LockoutThreshold,
 		DormancyAfter:    cfg.Dormancy.After,
 		SessionTTL:       cfg.Security.SessionTTL,
-	}, core.Deps{Store: st, Hasher: auth.NewArgon2(auth.Argon2Params{}), Logger: log, Observer: obs})
+	}, core.Deps{Store: st, Hasher: argon2id.NewArgon2(argon2id.Argon2Params{}), Logger: log, Observer: obs,
+		LeaseOwnerGone: jobs.OwnerGone, DirectoryLeaseTTL: directoryLeaseTTL(cfg)})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rosterhq/roster/core/store/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/pgtest"
 )
 
 // The smoke tests run the real binary, built once.

@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/ldapsync"
 )
 
 // metrics are the daemon's Prometheus metrics, on its own registry (never
@@ -123,8 +122,8 @@ func scimOperation(method, sub string) string {
 }
 
 // observeSync counts a finished sync run (scheduled or "sync now").
-func (m *metrics) observeSync(rep *ldapsync.Report, err error) {
-	if rep == nil || rep.DryRun || errors.Is(err, ldapsync.ErrBusy) {
+func (m *metrics) observeSync(rep *core.DirectoryReport, err error) {
+	if rep == nil || rep.DryRun || errors.Is(err, core.ErrRunInProgress) {
 		return
 	}
 	m.syncRuns.WithLabelValues(rep.Source, string(rep.Status)).Inc()

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rosterhq/roster/core/mail/mailtest"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/testkit/mailtest"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // One run of the real binary does the work every metric counts — logins
@@ -207,7 +207,7 @@ ldap:
 	if regexp.MustCompile(`\$argon2id?\$`).MatchString(logs) {
 		t.Error("a password hash appears in the log")
 	}
-	for _, want := range []string{`"path":"/api/v1/auth/login"`, `"path":"/scim/v2/Users"`, `"path":"/api/v1/users"`, `"msg":"ldap sync finished"`, `"msg":"user locked after failed logins"`} {
+	for _, want := range []string{`"path":"/api/v1/auth/login"`, `"path":"/scim/v2/Users"`, `"path":"/api/v1/users"`, `"msg":"directory sync finished"`, `"msg":"user locked after failed logins"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the log lacks %s; the secret check would be weak", want)
 		}

@@ -9,10 +9,11 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/core/jobs"
-	"github.com/rosterhq/roster/core/mail"
-	"github.com/rosterhq/roster/core/server"
+	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/jobs"
+	"github.com/rosterhq/roster/internal/mail"
+	"github.com/rosterhq/roster/internal/server"
 	"github.com/rosterhq/roster/ldapsync"
 )
 
@@ -20,7 +21,7 @@ import (
 // restarts it with the new ones.
 type syncer struct {
 	a     *app
-	onRun func(*ldapsync.Report, error)
+	onRun func(*core.DirectoryReport, error)
 	// el holds each source's lease: of several replicas, only the holder
 	// runs the source's schedule. nil: every schedule runs here.
 	el   *jobs.Elector
@@ -28,7 +29,7 @@ type syncer struct {
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
-	sc     *ldapsync.Scheduler
+	sc     *jobs.DirectoryScheduler
 	names  []string
 }
 
@@ -56,7 +57,11 @@ func (s *syncer) swap(ctx context.Context, sources []*ldapsync.Source) {
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel
-	s.sc = ldapsync.NewScheduler(sources, s.a.log)
+	dirs := make([]core.DirectorySource, len(sources))
+	for i, src := range sources {
+		dirs[i] = src
+	}
+	s.sc = jobs.NewDirectoryScheduler(dirs, s.a.svc.RunDirectory, s.a.log)
 	s.sc.OnRun = s.onRun
 	if s.el != nil {
 		s.held = s.held[:0]

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rosterhq/roster/core/mail/mailtest"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/testkit/mailtest"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // waitLog waits until the daemon's log contains want after offset from.

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/mail/mailtest"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/testkit/mailtest"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // TestSecretsNeverLogged runs a full flow through the real binary at debug

@@ -15,15 +15,14 @@ import (
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/daemon"
-	"github.com/google/uuid"
 
+	"github.com/rosterhq/roster/api"
+	"github.com/rosterhq/roster/console"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/api"
-	"github.com/rosterhq/roster/core/config"
-	"github.com/rosterhq/roster/core/console"
-	"github.com/rosterhq/roster/core/jobs"
-	"github.com/rosterhq/roster/core/mail"
-	"github.com/rosterhq/roster/core/server"
+	"github.com/rosterhq/roster/internal/config"
+	"github.com/rosterhq/roster/internal/jobs"
+	"github.com/rosterhq/roster/internal/mail"
+	"github.com/rosterhq/roster/internal/server"
 	"github.com/rosterhq/roster/scim"
 )
 
@@ -73,7 +72,6 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		PublicURL:          a.cfg.PublicURL,
 		LoginRatePerMinute: a.cfg.Security.LoginRatePerMinute,
 		SecureCookies:      strings.HasPrefix(a.cfg.PublicURL, "https://"),
-		RequestID:          server.RequestID,
 		LDAP:               ldapSources(a, m.observeSync),
 	}, a.svc, a.log)
 	if err != nil {
@@ -107,7 +105,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// Of several replicas, one at a time runs each background job and each
 	// LDAP source's schedule: the one holding its lease (cluster.lease_ttl).
 	jobsCtx, stopJobs := context.WithCancel(ctx)
-	elector := jobs.NewElector(a.store, leaseOwner(), a.cfg.Cluster.LeaseTTL, a.log)
+	elector := jobs.NewElector(a.store, a.svc.LeaseOwner(), a.cfg.Cluster.LeaseTTL, a.log)
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
@@ -419,11 +417,4 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintln(stdout, secret)
 	return nil
-}
-
-// leaseOwner names this process in the leases: host, pid and a random part
-// (a restarted process with a recycled pid is a new owner).
-func leaseOwner() string {
-	host, _ := os.Hostname()
-	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8])
 }

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // TestServeSchedulesSync starts `roster serve` with an LDAP source: the

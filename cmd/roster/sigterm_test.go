@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // dbQuery runs one read-only query against the daemon's SQLite file.

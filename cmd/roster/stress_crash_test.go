@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rosterhq/roster/core/mail/mailtest"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/testkit/mailtest"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // crashEnv is a data directory and config the daemon is killed and

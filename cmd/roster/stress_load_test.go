@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rosterhq/roster/core/mail/mailtest"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/testkit/mailtest"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 const stressLDAPUsers = 50000

@@ -8,9 +8,11 @@ import (
 	"io"
 	"os"
 	"text/tabwriter"
+	"time"
 
+	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/api"
+	"github.com/rosterhq/roster/internal/config"
 	"github.com/rosterhq/roster/ldapsync"
 )
 
@@ -26,13 +28,7 @@ func buildSources(ctx context.Context, a *app, name string) ([]*ldapsync.Source,
 		if err != nil {
 			return nil, fmt.Errorf("ldap source %s: organisation %q: %w", c.Name, c.Org, err)
 		}
-		deps := ldapsync.Deps{Service: a.svc, Logger: a.log}
-		if a.cfg.Database.Driver == "postgres" {
-			// Replicas: a replica that died during a run blocks the next
-			// one only for a lease period.
-			deps.RunLeaseTTL = a.cfg.Cluster.LeaseTTL
-		}
-		s, err := ldapsync.New(c, o.ID, deps)
+		s, err := ldapsync.New(c, o.ID, ldapsync.Deps{Service: a.svc, Logger: a.log})
 		if err != nil {
 			return nil, err
 		}
@@ -44,15 +40,26 @@ func buildSources(ctx context.Context, a *app, name string) ([]*ldapsync.Source,
 	return out, nil
 }
 
+// directoryLeaseTTL bounds how long a process that died during a directory
+// run blocks the source's next run: with replicas (PostgreSQL), a lease
+// period; on one host, the core's default (a killed process of this host
+// is seen to be gone at once).
+func directoryLeaseTTL(cfg *config.Config) time.Duration {
+	if cfg.Database.Driver == "postgres" {
+		return cfg.Cluster.LeaseTTL
+	}
+	return 0
+}
+
 // ldapDoor gives the admin API the configured LDAP sources.
 type ldapDoor struct {
 	a     *app
-	onRun func(*ldapsync.Report, error) // metrics; may be nil
+	onRun func(*core.DirectoryReport, error) // metrics; may be nil
 }
 
 // ldapSources is the admin API's view of the current sources (a reload
 // may add the first one).
-func ldapSources(a *app, onRun func(*ldapsync.Report, error)) api.LDAPSources {
+func ldapSources(a *app, onRun func(*core.DirectoryReport, error)) api.LDAPSources {
 	return ldapDoor{a: a, onRun: onRun}
 }
 
@@ -79,7 +86,7 @@ func (d ldapDoor) SyncNow(ctx context.Context, orgID, name string, full, dryRun 
 	if err != nil {
 		return nil, err
 	}
-	rep, err := src.Run(ctx, ldapsync.RunOptions{Full: full, DryRun: dryRun})
+	rep, err := d.a.svc.RunDirectory(ctx, src, core.DirectoryRunOptions{Full: full, DryRun: dryRun})
 	if d.onRun != nil {
 		d.onRun(rep, err)
 	}
@@ -133,18 +140,18 @@ func cmdSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.New("no ldap sources are configured")
 	}
 	tty := isTerminal(stderr) && !*asJSON
-	var reports []*ldapsync.Report
+	var reports []*core.DirectoryReport
 	failed := false
 	for _, s := range sources {
-		o := ldapsync.RunOptions{Full: *full, DryRun: *dry}
+		o := core.DirectoryRunOptions{Full: *full, DryRun: *dry}
 		if tty {
 			name := s.Name()
-			o.Progress = func(p ldapsync.Progress) {
+			o.Progress = func(p core.DirectoryProgress) {
 				fmt.Fprintf(stderr, "\r%s: %s: %d entries read, %d changes applied   ", name, p.Phase, p.EntriesRead,
 					p.Counts.Created+p.Counts.Updated+p.Counts.Disabled+p.Counts.Archived+p.Counts.Enabled+p.Counts.Memberships)
 			}
 		}
-		rep, err := s.Run(ctx, o)
+		rep, err := a.svc.RunDirectory(ctx, s, o)
 		if tty {
 			fmt.Fprint(stderr, "\r\033[K")
 		}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // TestSyncRunCommand drives `roster sync run` as an operator would: the
@@ -64,13 +64,21 @@ ldap:
 		want   map[string]float64
 		status string
 		mode   string
+		reason string
 	}{
-		{name: "dry run plans and writes nothing", args: []string{"--dry-run", "--json"}, want: map[string]float64{"created": 12}, status: "ok"},
-		{name: "first run creates", args: []string{"--json"}, want: map[string]float64{"created": 12, "errors": 0}, status: "ok"},
-		{name: "a full second run changes nothing", args: []string{"--json", "--source", "corp", "--full"}, want: map[string]float64{"created": 0, "updated": 0, "unchanged": 12}, status: "ok"},
+		{name: "dry run plans and writes nothing", args: []string{"--dry-run", "--json"}, want: map[string]float64{"created": 12}, status: "ok", reason: "first run"},
+		{name: "first run creates", args: []string{"--json"}, want: map[string]float64{"created": 12, "errors": 0}, status: "ok", mode: "full", reason: "first run"},
+		{name: "a full second run changes nothing", args: []string{"--json", "--source", "corp", "--full"}, want: map[string]float64{"created": 0, "updated": 0, "unchanged": 12}, status: "ok", reason: "requested"},
 		{name: "then runs are incremental", args: []string{"--json"}, want: map[string]float64{"created": 0, "entries_read": 0}, status: "ok", mode: "incremental"},
+		// A changed query must not run incremental on the old watermark (it
+		// would read nothing and report ok): it runs full, and the guard
+		// sees that the new filter drops almost everyone.
+		{name: "a changed filter runs full and meets the guard", args: []string{"--json"}, filter: "(uid=user0001)", fails: true,
+			want: map[string]float64{"disabled": 0}, status: "aborted", mode: "full", reason: "query changed"},
+		{name: "the old filter back: incremental again", args: []string{"--json"}, filter: "(objectClass=inetOrgPerson)",
+			want: map[string]float64{"entries_read": 0, "disabled": 0}, status: "ok", mode: "incremental"},
 		{name: "a broken filter is aborted by the guard", args: []string{"--json", "--full"}, filter: "(uid=nobody)", fails: true,
-			want: map[string]float64{"disabled": 0}, status: "aborted"},
+			want: map[string]float64{"disabled": 0}, status: "aborted", reason: "requested"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,6 +104,9 @@ ldap:
 			}
 			if tt.mode != "" && m["mode"] != tt.mode {
 				t.Errorf("mode %v, want %s", m["mode"], tt.mode)
+			}
+			if r, _ := m["reason"].(string); r != tt.reason {
+				t.Errorf("reason %q, want %q", r, tt.reason)
 			}
 			if m["status"] != tt.status || m["source"] != "corp" {
 				t.Errorf("status %v source %v", m["status"], m["source"])

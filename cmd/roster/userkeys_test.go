@@ -16,8 +16,8 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/core/store/pgtest"
-	"github.com/rosterhq/roster/ldapsync/slapdtest"
+	"github.com/rosterhq/roster/internal/testkit/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
 // The person of these tests, as every path is given them.

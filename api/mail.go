@@ -1,0 +1,138 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/internal/mail"
+)
+
+func (a *API) mountMail(v1, authed *mux.Router) {
+	v1.Handle("/auth/password-reset", a.handle(a.requestReset)).Methods(http.MethodPost)
+	authed.Handle("/groups/{id}/message", a.handle(a.messageGroup)).Methods(http.MethodPost)
+	authed.Handle("/users/{id}/mail", a.handle(a.userMail)).Methods(http.MethodGet)
+	authed.Handle("/org/mail-templates", a.handle(a.listMailTemplates)).Methods(http.MethodGet)
+	authed.Handle("/org/mail-templates/preview", a.adminOnly(mail.NewPreviewHandler(a.cfg.Renderer, a.svc, func(r *http.Request) (string, error) {
+		return orgID(r), nil
+	}))).Methods(http.MethodGet, http.MethodPost)
+	authed.Handle("/org/mail-templates/{kind}/{language}", a.handle(a.putMailTemplate)).Methods(http.MethodPut)
+	authed.Handle("/org/mail-templates/{kind}/{language}", a.handle(a.deleteMailTemplate)).Methods(http.MethodDelete)
+}
+
+// adminOnly lets owners and admins through to h.
+func (a *API) adminOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := core.AuthorizeRemoveUsers(a.actor(r)); err != nil {
+			a.render(w, r, &core.ForbiddenError{Reason: "only owners and admins manage mail templates"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// requestReset is the self-service "forgot password": it answers 202 whether
+// or not the login exists, so it tells an attacker nothing.
+func (a *API) requestReset(w http.ResponseWriter, r *http.Request) error {
+	if !a.allowLogin(r) {
+		return &httpError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "too many requests from this address; try again later"}
+	}
+	var in struct {
+		Org      string `json:"org"`
+		Login    string `json:"login"` // username or email
+		Language string `json:"language"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Org == "" {
+		in.Org = core.DefaultOrg
+	}
+	if in.Login == "" {
+		return badRequest("login", "a username or email is required")
+	}
+	o, err := a.svc.Org(r.Context(), in.Org)
+	if err == nil {
+		err = a.svc.RequestPasswordReset(r.Context(), o.ID, in.Login, in.Language)
+	}
+	if errors.Is(err, core.ErrInvalid) {
+		return err // bad input (e.g. an unknown language) is the caller's to fix
+	}
+	if err != nil && !errors.Is(err, core.ErrNotFound) {
+		a.log.Error("password reset request", "err", err)
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "if the account exists and can sign in, a reset link is on its way"})
+	return nil
+}
+
+func (a *API) messageGroup(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Subject  string `json:"subject"`
+		Body     string `json:"body"`
+		Language string `json:"language"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	res, err := a.svc.MessageGroup(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], core.GroupMessage{Subject: in.Subject, Body: in.Body, Language: in.Language})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, res)
+	return nil
+}
+
+func (a *API) listMailTemplates(w http.ResponseWriter, r *http.Request) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	ts, err := a.svc.MailTemplates(r.Context(), orgID(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"templates": ts, "languages": core.MailLanguages})
+	return nil
+}
+
+func (a *API) putMailTemplate(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Subject string `json:"subject"`
+		HTML    string `json:"html"`
+		Text    string `json:"text"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	v := mux.Vars(r)
+	t, err := a.svc.SetMailTemplate(r.Context(), a.actor(r), core.MailTemplate{OrgID: orgID(r), Kind: core.MailKind(v["kind"]), Language: v["language"],
+		Subject: in.Subject, HTML: in.HTML, Text: in.Text})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
+func (a *API) deleteMailTemplate(w http.ResponseWriter, r *http.Request) error {
+	v := mux.Vars(r)
+	if err := a.svc.DeleteMailTemplate(r.Context(), a.actor(r), orgID(r), core.MailKind(v["kind"]), v["language"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// userMail lists the mails queued for and sent to a user (never their links).
+func (a *API) userMail(w http.ResponseWriter, r *http.Request) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	m, err := a.svc.UserMail(r.Context(), orgID(r), mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"mail": m})
+	return nil
+}

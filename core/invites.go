@@ -1,0 +1,383 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// inviteTokenRE is the shape of an invitation token: the prefix and 32
+// random bytes in unpadded base64url (43 characters).
+var inviteTokenRE = regexp.MustCompile(`^` + PrefixInvite + `[A-Za-z0-9_-]{43}$`)
+
+// ValidInviteToken reports whether token has the shape of an invitation
+// token (it says nothing about whether it exists).
+func ValidInviteToken(token string) bool { return inviteTokenRE.MatchString(token) }
+
+// queueInviteMail puts the invitation mail for the invite just issued into
+// the outbox, in the caller's transaction: it is queued if and only if the
+// invite commits. The row carries the raw token until it is delivered.
+func (s *Service) queueInviteMail(ctx context.Context, tx Tx, u *User, token, language string) error {
+	inv, err := tx.InviteByTokenHash(ctx, HashSecret(token))
+	if err != nil {
+		return fmt.Errorf("queue invitation mail: %w", err)
+	}
+	if language == "" {
+		language = PickMailLanguage(u.Language)
+	}
+	now := s.now()
+	m := &OutboxMail{
+		ID: newID(), OrgID: u.OrgID, UserID: u.ID, RefID: inv.ID, Kind: MailInvite,
+		Language: language, To: u.Email, Token: token, State: MailQueued, NextAttemptAt: now, CreatedAt: now,
+	}
+	if err := tx.InsertMail(ctx, m); err != nil {
+		return fmt.Errorf("queue invitation mail: %w", err)
+	}
+	return nil
+}
+
+// Resend says how an invitation is sent again.
+type Resend struct {
+	Mode     InviteMode // InviteByMail (default) or InviteByLink ("send your own invitation")
+	Language string     // the mail's language (Jigx); the user's language when empty
+}
+
+// Resent is the result of ResendInvite. InviteToken is set only in link
+// mode: the door turns it into the link it returns to the admin.
+type Resent struct {
+	User        *UserView
+	InviteToken string
+}
+
+// ResendInvite issues a new invitation for a user who has not accepted
+// (pending, expired, mail error), voids the old link and its queued mails,
+// and either queues the mail in the chosen language or returns the link.
+func (s *Service) ResendInvite(ctx context.Context, a Actor, orgID, id string, r Resend) (*Resent, error) {
+	if r.Mode == "" {
+		r.Mode = InviteByMail
+	}
+	var p problems
+	switch r.Mode {
+	case InviteByMail, InviteByLink:
+	default:
+		p.add("invite", "%q is not one of mail, link", r.Mode)
+	}
+	if r.Language != "" {
+		checkMailLanguage(&p, "language", r.Language)
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	out := &Resent{}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		u, err := manageable(ctx, tx, a, orgID, id, false)
+		if err != nil {
+			return err
+		}
+		if u.Status != StatusInvited {
+			return &TransitionError{Action: "resend the invitation of", From: u.Status, Reason: "only invited users who have not accepted can be re-invited"}
+		}
+		if r.Mode == InviteByMail && u.Email == "" {
+			return invalid("email", "is required to send an invitation")
+		}
+		token, err := s.issueInvite(ctx, tx, a, u)
+		if err != nil {
+			return err
+		}
+		if r.Mode == InviteByMail {
+			if err := s.queueInviteMail(ctx, tx, u, token, r.Language); err != nil {
+				return err
+			}
+		} else {
+			out.InviteToken = token
+		}
+		out.User, err = s.view(ctx, tx, u)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resend invite to user %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// ---- the outbox, as the mail worker sees it ----
+
+// ClaimedMail is an outbox row claimed for delivery, with what rendering it
+// needs. Override is nil when the organisation has no template of its own.
+type ClaimedMail struct {
+	Mail     OutboxMail
+	User     *User
+	Org      *Org
+	Override *MailTemplate
+}
+
+// mailActor is the history actor of the mail worker.
+var mailActor = SystemActor("mail")
+
+// ClaimMail claims up to limit due mails for delivery until now+lease. An
+// invitation mail whose invite was meanwhile used or replaced is cancelled
+// instead of returned.
+func (s *Service) ClaimMail(ctx context.Context, lease time.Duration, limit int) ([]ClaimedMail, error) {
+	var out []ClaimedMail
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		now := s.now()
+		ms, err := tx.ClaimMail(ctx, now, lease, limit)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			why, err := staleMail(ctx, tx, &m, now)
+			if err != nil {
+				return err
+			}
+			if why != "" {
+				if err := tx.FinishMail(ctx, m.ID, MailCancelled, now, why); err != nil {
+					return err
+				}
+				continue
+			}
+			c := ClaimedMail{Mail: m}
+			if c.User, err = tx.UserByID(ctx, m.OrgID, m.UserID); err != nil {
+				return err
+			}
+			if c.Org, err = tx.OrgByID(ctx, m.OrgID); err != nil {
+				return err
+			}
+			c.Override, err = tx.MailTemplateOverride(ctx, m.OrgID, m.Kind, m.Language)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			out = append(out, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim mail: %w", err)
+	}
+	return out, nil
+}
+
+// staleMail says why a claimed mail should no longer be sent ("" when it
+// should): its link was used, replaced or has expired meanwhile.
+func staleMail(ctx context.Context, tx Tx, m *OutboxMail, now time.Time) (string, error) {
+	switch m.Kind {
+	case MailInvite:
+		inv, err := tx.InviteByTokenHash(ctx, HashSecret(m.Token))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+		if inv == nil || inv.UsedAt != nil || inv.VoidedAt != nil {
+			return "the invitation was used or replaced before it was mailed", nil
+		}
+	case MailPasswordReset:
+		r, err := tx.PasswordResetByTokenHash(ctx, HashSecret(m.Token))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+		if r == nil || r.UsedAt != nil || r.VoidedAt != nil || now.After(r.ExpiresAt) {
+			return "the password reset link was used, replaced or expired before it was mailed", nil
+		}
+	}
+	return "", nil
+}
+
+// MailSent records a delivered mail: the row is finished and its token blanked.
+func (s *Service) MailSent(ctx context.Context, id string) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		m, err := tx.MailByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.FinishMail(ctx, id, MailSent, s.now(), ""); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, mailActor, m.OrgID, string(m.Kind)+".mail_sent", "user", m.UserID, nil,
+			map[string]any{"mail_id": m.ID, "to": m.To, "language": m.Language, "attempts": m.Attempts})
+	})
+	if err != nil {
+		return fmt.Errorf("record mail %s sent: %w", id, err)
+	}
+	return nil
+}
+
+// MailRetryLater puts a mail whose attempt failed transiently back in the
+// queue until next.
+func (s *Service) MailRetryLater(ctx context.Context, id string, next time.Time, reason string) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		return tx.RetryMail(ctx, id, next.UTC().Truncate(time.Microsecond), truncateReason(reason))
+	})
+	if err != nil {
+		return fmt.Errorf("defer mail %s: %w", id, err)
+	}
+	return nil
+}
+
+// MailFailed records a mail that cannot be delivered (a permanent refusal, an
+// invalid address, or retries exhausted). For an invitation that is still
+// the user's current one, the user's invite status becomes mail_error with
+// the reason, and history records it.
+func (s *Service) MailFailed(ctx context.Context, id, reason string) error {
+	reason = truncateReason(reason)
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		m, err := tx.MailByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		current := false
+		if m.Kind == MailInvite && m.Token != "" {
+			inv, err := tx.InviteByTokenHash(ctx, HashSecret(m.Token))
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			current = inv != nil && inv.UsedAt == nil && inv.VoidedAt == nil
+		}
+		now := s.now()
+		if err := tx.FinishMail(ctx, id, MailFailed, now, reason); err != nil {
+			return err
+		}
+		if !current {
+			return s.record(ctx, tx, mailActor, m.OrgID, string(m.Kind)+".mail_failed", "user", m.UserID, nil,
+				map[string]any{"mail_id": m.ID, "to": m.To, "reason": reason})
+		}
+		u, err := tx.UserByID(ctx, m.OrgID, m.UserID)
+		if err != nil {
+			return err
+		}
+		before := map[string]any{"invite_state": u.InviteState}
+		if u.InviteState == InviteStateSent {
+			u.InviteState = InviteStateMailError
+			u.InviteMailError = reason
+			u.UpdatedAt = now
+			if err := tx.UpdateUser(ctx, u); err != nil {
+				return err
+			}
+		}
+		return s.record(ctx, tx, mailActor, m.OrgID, "invite.mail_error", "user", m.UserID, before,
+			map[string]any{"invite_state": u.InviteState, "mail_id": m.ID, "to": m.To, "reason": reason})
+	})
+	if err != nil {
+		return fmt.Errorf("record mail %s failed: %w", id, err)
+	}
+	return nil
+}
+
+func truncateReason(r string) string {
+	const max = 500
+	if len(r) > max {
+		return r[:max]
+	}
+	return r
+}
+
+// MailStats counts the outbox by state (queue depth = Queued + Sending).
+func (s *Service) MailStats(ctx context.Context) (MailStats, error) {
+	return read(ctx, s.store, func(tx Tx) (MailStats, error) { return tx.MailStats(ctx) })
+}
+
+// UserStatusCounts counts users by status across organisations, for the
+// daemon's metrics.
+func (s *Service) UserStatusCounts(ctx context.Context) (map[Status]int64, error) {
+	return read(ctx, s.store, func(tx Tx) (map[Status]int64, error) { return tx.UserStatusCounts(ctx) })
+}
+
+// UserMail lists the mails queued for a user, oldest first, for admins
+// (delivery state, attempts, last error). Tokens are never included.
+func (s *Service) UserMail(ctx context.Context, orgID, userID string) ([]OutboxMail, error) {
+	var out []OutboxMail
+	err := s.store.View(ctx, func(tx Tx) error {
+		if _, err := tx.UserByID(ctx, orgID, userID); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.ListUserMail(ctx, orgID, userID)
+		return err
+	})
+	for i := range out {
+		out[i].Token = ""
+	}
+	return out, err
+}
+
+// InviteInfo is what the acceptance page shows before the user accepts.
+type InviteInfo struct {
+	FirstName     string
+	OrgName       string
+	Username      string
+	NeedsPassword bool // native users set a password; directory users confirm
+	ExpiresAt     time.Time
+	Language      string // the language the link was mailed in, else the user's (one of MailLanguages)
+}
+
+// mailLanguageOf is the language of the mail that carried the link refID,
+// else the mail language of the user's preferred language.
+func mailLanguageOf(ctx context.Context, tx Tx, u *User, refID string) (string, error) {
+	ms, err := tx.ListUserMail(ctx, u.OrgID, u.ID)
+	if err != nil {
+		return "", err
+	}
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].RefID == refID && IsMailLanguage(ms[i].Language) {
+			return ms[i].Language, nil
+		}
+	}
+	return PickMailLanguage(u.Language), nil
+}
+
+// LookupInvite checks an invitation token without using it: the same errors
+// as AcceptInvite for a token that is malformed, unknown, used, replaced or
+// expired.
+func (s *Service) LookupInvite(ctx context.Context, token string) (*InviteInfo, error) {
+	if !ValidInviteToken(token) {
+		return nil, invalid("token", "the invitation link is malformed; copy the whole link from the mail")
+	}
+	var out *InviteInfo
+	err := s.store.View(ctx, func(tx Tx) error {
+		inv, err := tx.InviteByTokenHash(ctx, HashSecret(token))
+		if errors.Is(err, ErrNotFound) {
+			return invalid("token", "the invitation link is not valid")
+		} else if err != nil {
+			return err
+		}
+		switch {
+		case inv.UsedAt != nil:
+			return invalid("token", "the invitation link was already used")
+		case inv.VoidedAt != nil:
+			return invalid("token", "the invitation link was replaced by a newer one")
+		case s.now().After(inv.ExpiresAt):
+			return invalid("token", "the invitation link has expired; ask an administrator to resend it")
+		}
+		u, err := tx.UserByID(ctx, inv.OrgID, inv.UserID)
+		if err != nil {
+			return err
+		}
+		o, err := tx.OrgByID(ctx, inv.OrgID)
+		if err != nil {
+			return err
+		}
+		name := o.DisplayName
+		if name == "" {
+			name = o.Name
+		}
+		lang, err := mailLanguageOf(ctx, tx, u, inv.ID)
+		if err != nil {
+			return err
+		}
+		out = &InviteInfo{FirstName: u.FirstName, OrgName: name, Username: u.Username, NeedsPassword: !u.IsDirectory(),
+			ExpiresAt: inv.ExpiresAt, Language: lang}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// InviteRepo stores invitations. Only the SHA-256 of a token is stored.
+type InviteRepo interface {
+	InsertInvite(ctx context.Context, inv *Invite) error
+	InviteByTokenHash(ctx context.Context, hash string) (*Invite, error)
+	VoidInvites(ctx context.Context, userID string, at time.Time) error
+	MarkInviteUsed(ctx context.Context, id string, at time.Time) error
+}

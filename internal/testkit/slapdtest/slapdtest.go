@@ -1,0 +1,469 @@
+// Package slapdtest runs a private OpenLDAP server for tests: 127.0.0.1, a
+// free port, all state in a temp dir: a config directory (cn=config) built
+// from an LDIF, the MDB backend, and the schemas the tests use. Under CI
+// (CI=true) a missing slapd fails the test instead of skipping it.
+package slapdtest
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// TB is the part of testing.TB these helpers use; a benchmark command can
+// supply its own.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+	Cleanup(f func())
+}
+
+const (
+	BaseDN    = "dc=example,dc=com"
+	AdminDN   = "cn=admin,dc=example,dc=com"
+	AdminPW   = "admin-secret"
+	PeopleDN  = "ou=people,dc=example,dc=com"
+	GroupsDN  = "ou=groups,dc=example,dc=com"
+	slapdPath = "/usr/sbin/slapd"
+)
+
+// Server is one running slapd.
+type Server struct {
+	CAFile   string // StartTLS: the CA certificate of the server's certificate
+	LDAPSURL string // StartTLS: the ldaps:// URL
+	tls      bool
+
+	t    TB
+	dir  string
+	URL  string
+	cmd  *exec.Cmd
+	done chan struct{}
+	// port, tlsPort: kept across Restart.
+	port, tlsPort int
+}
+
+// Require skips the test when slapd is missing, or fails it under CI.
+func Require(t TB) {
+	t.Helper()
+	for _, bin := range []string{slapdPath, "/usr/sbin/slapadd", "/usr/sbin/slappasswd", "ldapmodify"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is required under CI (apt-get install slapd ldap-utils): %v", bin, err)
+			}
+			t.Skipf("%s not installed: %v", bin, err)
+		}
+	}
+}
+
+// adSchema gives slapd the Active Directory attributes the AD preset reads,
+// so its mapping (binary objectGUID, userAccountControl, uSNChanged) is
+// exercised against a real server.
+const adSchema = `
+dn: cn=adtest,cn=schema,cn=config
+objectClass: olcSchemaConfig
+cn: adtest
+olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.1 NAME 'objectGUID' SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 SINGLE-VALUE )
+olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.2 NAME 'userAccountControl' EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
+olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.3 NAME 'sAMAccountName' EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.4 NAME 'uSNChanged' EQUALITY integerMatch ORDERING integerOrderingMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
+olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.5 NAME 'userPrincipalName' EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+olcObjectClasses: ( 1.3.6.1.4.1.99999.2.1 NAME 'adUser' AUXILIARY MAY ( objectGUID $ userAccountControl $ sAMAccountName $ uSNChanged $ userPrincipalName ) )
+olcObjectClasses: ( 1.3.6.1.4.1.99999.2.2 NAME 'adGroup' AUXILIARY MAY ( objectGUID $ uSNChanged ) )
+`
+
+// Start builds a config, bulk-loads data (LDIF, may be empty) with
+// slapadd and starts slapd; it stops when the test ends.
+func Start(t TB, data string) *Server {
+	t.Helper()
+	Require(t)
+	dir, err := os.MkdirTemp("", "roster-slapd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	build(t, dir, strings.NewReader(data))
+	s := &Server{t: t, dir: dir}
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// StartTLS is Start with TLS: a fresh CA signs a server certificate for
+// 127.0.0.1 and localhost; the server answers StartTLS on URL and TLS on
+// LDAPSURL, and CAFile holds the CA certificate (PEM).
+func StartTLS(t TB, data string) *Server {
+	t.Helper()
+	Require(t)
+	dir, err := os.MkdirTemp("", "roster-slapd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	caFile := writeCerts(t, dir)
+	build(t, dir, strings.NewReader(data))
+	s := &Server{t: t, dir: dir, CAFile: caFile, tls: true}
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// writeCerts makes a CA and a server certificate in dir; it returns the CA file.
+func writeCerts(t TB, dir string) string {
+	t.Helper()
+	key := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	caKey, srvKey := key(), key()
+	now := time.Now()
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "roster test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), DNSNames: []string{"localhost"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	srvDER, err := x509.CreateCertificate(rand.Reader, srv, ca, &srvKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(srvKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemFile := func(name, typ string, der []byte) string {
+		p := filepath.Join(dir, name)
+		write(t, p, string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})))
+		return p
+	}
+	pemFile("server.crt", "CERTIFICATE", srvDER)
+	pemFile("server.key", "PRIVATE KEY", keyDER)
+	return pemFile("ca.crt", "CERTIFICATE", caDER)
+}
+
+// StartCached is Start for big directories: the loaded database is kept in
+// the system temp dir under key and reused by later calls (and later test
+// processes); data writes the LDIF only when the cache is cold.
+func StartCached(t TB, key string, data func(w io.Writer) error) *Server {
+	t.Helper()
+	Require(t)
+	dir := filepath.Join(os.TempDir(), "roster-slapd-cache-"+key)
+	if _, err := os.Stat(filepath.Join(dir, "ready")); err != nil {
+		os.RemoveAll(dir)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(data(pw)) }()
+		build(t, dir, pr)
+		write(t, filepath.Join(dir, "ready"), "")
+	}
+	s := &Server{t: t, dir: dir}
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// build writes the config and bulk-loads data into dir.
+func build(t TB, dir string, data io.Reader) {
+	t.Helper()
+	for _, d := range []string{"slapd.d", "data"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hash, err := exec.Command("/usr/sbin/slappasswd", "-s", AdminPW).Output()
+	if err != nil {
+		t.Fatalf("slappasswd: %v", err)
+	}
+	cfg := slapdConfig
+	if _, err := os.Stat(filepath.Join(dir, "server.crt")); err == nil {
+		cfg = strings.Replace(cfg, "olcPidFile: $D/slapd.pid\n", "olcPidFile: $D/slapd.pid\nolcTLSCACertificateFile: $D/ca.crt\nolcTLSCertificateFile: $D/server.crt\nolcTLSCertificateKeyFile: $D/server.key\n", 1)
+	}
+	r := strings.NewReplacer("$D", dir, "HASH", strings.TrimSpace(string(hash)))
+	write(t, filepath.Join(dir, "config.ldif"), r.Replace(cfg+adSchema+slapdDB))
+	run(t, nil, "/usr/sbin/slapadd", "-n", "0", "-F", filepath.Join(dir, "slapd.d"), "-l", filepath.Join(dir, "config.ldif"))
+	run(t, io.MultiReader(strings.NewReader(baseLDIF), data), "/usr/sbin/slapadd", "-q", "-F", filepath.Join(dir, "slapd.d"), "-b", BaseDN)
+}
+
+func (s *Server) start() {
+	t := s.t
+	t.Helper()
+	if s.port == 0 {
+		s.port = FreePort(t)
+		if s.tls {
+			s.tlsPort = FreePort(t)
+		}
+	}
+	s.URL = fmt.Sprintf("ldap://127.0.0.1:%d", s.port)
+	listen := s.URL + "/"
+	if s.tls {
+		s.LDAPSURL = fmt.Sprintf("ldaps://127.0.0.1:%d", s.tlsPort)
+		listen += " " + s.LDAPSURL + "/"
+	}
+	log, err := os.Create(filepath.Join(s.dir, "slapd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd = exec.Command(slapdPath, "-F", filepath.Join(s.dir, "slapd.d"), "-h", listen, "-d", "none")
+	s.cmd.Stdout, s.cmd.Stderr = log, log
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start slapd: %v", err)
+	}
+	s.done = make(chan struct{})
+	go func() { s.cmd.Wait(); log.Close(); close(s.done) }()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		select {
+		case <-s.done:
+			b, _ := os.ReadFile(filepath.Join(s.dir, "slapd.log"))
+			t.Fatalf("slapd exited:\n%s", b)
+		default:
+		}
+		// Our instance answers with our admin password: not someone else's server on that port.
+		if exec.Command("ldapwhoami", "-x", "-H", s.URL, "-D", AdminDN, "-w", AdminPW).Run() == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("slapd did not become ready")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Stop ends slapd and waits for it.
+func (s *Server) Stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// Restart starts a stopped server again on the same address (a directory
+// back after an outage). It stops a running one first.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	s.start()
+}
+
+// Modify applies LDIF changes (changetype records) as the admin.
+func (s *Server) Modify(ldif string) {
+	s.t.Helper()
+	cmd := exec.Command("ldapmodify", "-x", "-H", s.URL, "-D", AdminDN, "-w", AdminPW)
+	cmd.Stdin = strings.NewReader(ldif)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		s.t.Fatalf("ldapmodify: %v\n%s\n%s", err, out, ldif)
+	}
+}
+
+// FreePort returns a loopback port that was free a moment ago.
+func FreePort(t TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func write(t TB, path, s string) {
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func run(t TB, stdin io.Reader, name string, args ...string) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.Command(name, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.String())
+	}
+}
+
+const slapdConfig = `dn: cn=config
+objectClass: olcGlobal
+cn: config
+olcPidFile: $D/slapd.pid
+
+dn: cn=module{0},cn=config
+objectClass: olcModuleList
+cn: module{0}
+olcModulePath: /usr/lib/ldap
+olcModuleLoad: back_mdb
+olcModuleLoad: memberof
+olcModuleLoad: ppolicy
+
+dn: cn=schema,cn=config
+objectClass: olcSchemaConfig
+cn: schema
+
+include: file:///etc/ldap/schema/core.ldif
+include: file:///etc/ldap/schema/cosine.ldif
+include: file:///etc/ldap/schema/nis.ldif
+include: file:///etc/ldap/schema/inetorgperson.ldif
+`
+
+const slapdDB = `
+dn: olcDatabase={0}config,cn=config
+objectClass: olcDatabaseConfig
+olcDatabase: {0}config
+olcRootDN: cn=admin,cn=config
+olcRootPW: HASH
+
+dn: olcDatabase={1}mdb,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcMdbConfig
+olcDatabase: {1}mdb
+olcSuffix: dc=example,dc=com
+olcRootDN: cn=admin,dc=example,dc=com
+olcRootPW: HASH
+olcDbDirectory: $D/data
+olcDbMaxSize: 8589934592
+olcSizeLimit: unlimited
+olcDbIndex: objectClass eq
+olcDbIndex: uid,mail,cn eq,sub
+olcDbIndex: member,memberOf,uniqueMember,memberUid eq
+olcDbIndex: entryUUID,entryCSN eq
+olcDbIndex: modifyTimestamp eq
+olcAccess: {0}to attrs=userPassword by self write by anonymous auth by * none
+olcAccess: {1}to * by * read
+
+dn: olcOverlay={0}memberof,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcMemberOf
+olcOverlay: {0}memberof
+olcMemberOfRefInt: TRUE
+
+dn: olcOverlay={1}ppolicy,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcPPolicyConfig
+olcOverlay: {1}ppolicy
+olcPPolicyDefault: cn=default,ou=policies,dc=example,dc=com
+olcPPolicyUseLockout: TRUE
+`
+
+const baseLDIF = `dn: dc=example,dc=com
+objectClass: dcObject
+objectClass: organization
+dc: example
+o: Example
+
+dn: ou=people,dc=example,dc=com
+objectClass: organizationalUnit
+ou: people
+
+dn: ou=groups,dc=example,dc=com
+objectClass: organizationalUnit
+ou: groups
+
+dn: ou=policies,dc=example,dc=com
+objectClass: organizationalUnit
+ou: policies
+
+dn: cn=default,ou=policies,dc=example,dc=com
+objectClass: device
+objectClass: pwdPolicy
+cn: default
+pwdAttribute: userPassword
+pwdLockout: TRUE
+
+`
+
+// Person is one generated inetOrgPerson.
+func Person(uid, given, sn string, extra ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "dn: uid=%s,%s\nobjectClass: inetOrgPerson\nuid: %s\ncn: %s %s\ngivenName: %s\nsn: %s\nmail: %s@example.com\nuserPassword: pw-%s\n",
+		uid, PeopleDN, uid, given, sn, given, sn, uid, uid)
+	for _, e := range extra {
+		b.WriteString(e + "\n")
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// People generates n users user0000…
+func People(n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(Person(fmt.Sprintf("user%04d", i), fmt.Sprintf("First%d", i), fmt.Sprintf("Last%d", i)))
+	}
+	return b.String()
+}
+
+// GroupOfNames is a group entry with members.
+func GroupOfNames(cn string, members ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "dn: cn=%s,%s\nobjectClass: groupOfNames\ncn: %s\n", cn, GroupsDN, cn)
+	for _, m := range members {
+		fmt.Fprintf(&b, "member: %s\n", m)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// UserDN is the DN of a generated user.
+func UserDN(uid string) string { return "uid=" + uid + "," + PeopleDN }
+
+// GroupDN is the DN of a group.
+func GroupDN(cn string) string { return "cn=" + cn + "," + GroupsDN }
+
+// BenchData writes n generated users and 200 groupOfNames groups holding 2n
+// member values (each user is in two groups): the benchmark directory.
+func BenchData(w io.Writer, n int) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	members := make([][]int, 200)
+	for i := range n {
+		fmt.Fprintf(bw, "dn: uid=user%06d,%s\nobjectClass: inetOrgPerson\nuid: user%06d\ncn: First%d Last%d\ngivenName: First%d\nsn: Last%d\nmail: user%06d@example.com\ntelephoneNumber: +1 555 %07d\n\n",
+			i, PeopleDN, i, i, i, i, i, i, i)
+		members[i%200] = append(members[i%200], i)
+		members[(i*7+3)%200] = append(members[(i*7+3)%200], i)
+	}
+	for g, ms := range members {
+		fmt.Fprintf(bw, "dn: cn=group%03d,%s\nobjectClass: groupOfNames\ncn: group%03d\n", g, GroupsDN, g)
+		for _, i := range ms {
+			fmt.Fprintf(bw, "member: uid=user%06d,%s\n", i, PeopleDN)
+		}
+		bw.WriteString("\n")
+	}
+	return bw.Flush()
+}
+
+// BenchUserDN is the DN of the i-th BenchData user.
+func BenchUserDN(i int) string { return fmt.Sprintf("uid=user%06d,%s", i, PeopleDN) }
