@@ -218,18 +218,40 @@ func (a *API) listTokens(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Name   string          `json:"name"`
-		Scope  core.TokenScope `json:"scope"`
-		UserID string          `json:"user_id"`
+		Name        string          `json:"name"`
+		Scope       core.TokenScope `json:"scope"`
+		UserID      string          `json:"user_id"`
+		RoleCeiling core.Role       `json:"role_ceiling"`
+		Invite      *bool           `json:"invite"`
+		DefaultRole core.Role       `json:"default_role"`
+		RoleRules   []struct {
+			Group string    `json:"group"`
+			Role  core.Role `json:"role"`
+		} `json:"role_rules"`
 	}
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	secret, t, err := a.svc.CreateToken(r.Context(), a.actor(r), orgID(r), in.Name, in.Scope, in.UserID)
+	nt := core.NewToken{Name: in.Name, Scope: in.Scope, UserID: in.UserID, RoleCeiling: in.RoleCeiling}
+	if in.Invite != nil || in.DefaultRole != "" || in.RoleRules != nil {
+		set := core.DefaultDirectorySettings("")
+		if in.Invite != nil {
+			set.Invite = *in.Invite
+		}
+		if in.DefaultRole != "" {
+			set.DefaultRole = in.DefaultRole
+		}
+		for _, rr := range in.RoleRules {
+			set.RoleRules = append(set.RoleRules, core.RoleRule{Group: rr.Group, Role: rr.Role})
+		}
+		nt.Settings = &set
+	}
+	secret, t, err := a.svc.IssueToken(r.Context(), a.actor(r), orgID(r), nt)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"token": secret, "id": t.ID, "name": t.Name, "scope": t.Scope, "user_id": t.UserID, "created_at": t.CreatedAt})
+	writeJSON(w, http.StatusCreated, map[string]any{"token": secret, "id": t.ID, "name": t.Name, "scope": t.Scope, "user_id": t.UserID,
+		"role_ceiling": t.RoleCeiling, "created_by": t.CreatedByName, "created_at": t.CreatedAt})
 	return nil
 }
 

@@ -93,12 +93,16 @@ func TestGroupsAppsAndTokensOverHTTP(t *testing.T) {
 	if _, err := f.svc.AuthenticateToken(f.ctx, secret, core.ScopeSCIM); err == nil {
 		t.Fatal("a revoked token still works")
 	}
-	adm := f.do(nil, "POST", "/api/v1/tokens", f.owner, map[string]any{"name": "ops", "scope": "admin", "user_id": u1})
+	// An admin token acts only as its creator: naming another user is refused.
+	if r := f.do(nil, "POST", "/api/v1/tokens", f.owner, map[string]any{"name": "ops", "scope": "admin", "user_id": u1}); r.code != 403 || r.errField() != "user_id" {
+		t.Fatalf("admin token acting as another user: %d %s", r.code, r.raw)
+	}
+	adm := f.do(nil, "POST", "/api/v1/tokens", f.owner, map[string]any{"name": "ops", "scope": "admin"})
 	if adm.code != 201 {
 		t.Fatalf("admin token: %d %s", adm.code, adm.raw)
 	}
-	if r := f.do(nil, "GET", "/api/v1/me", adm.body["token"].(string), nil); r.body["username"] != "g1@example.com" {
-		t.Fatalf("admin token acts as its user: %s", r.raw)
+	if r := f.do(nil, "GET", "/api/v1/me", adm.body["token"].(string), nil); r.body["username"] != "owner@example.com" {
+		t.Fatalf("admin token acts as its creator: %s", r.raw)
 	}
 }
 

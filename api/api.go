@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -92,11 +93,16 @@ func (a *API) Mount(r *mux.Router) {
 	v1.Handle("/auth/login", a.handle(a.login)).Methods(http.MethodPost)
 	v1.Handle("/invites/accept", a.handle(a.acceptInvite)).Methods(http.MethodPost)
 
+	// What any session needs, a catalog session included.
+	self := v1.NewRoute().Subrouter()
+	self.Use(a.authenticate)
+	self.Handle("/auth/logout", a.handle(a.logout)).Methods(http.MethodPost)
+	self.Handle("/auth/password", a.handle(a.changePassword)).Methods(http.MethodPost)
+	self.Handle("/me", a.handle(a.me)).Methods(http.MethodGet)
+
+	// The admin API proper: a console session or an admin token.
 	authed := v1.NewRoute().Subrouter()
-	authed.Use(a.authenticate)
-	authed.Handle("/auth/logout", a.handle(a.logout)).Methods(http.MethodPost)
-	authed.Handle("/auth/password", a.handle(a.changePassword)).Methods(http.MethodPost)
-	authed.Handle("/me", a.handle(a.me)).Methods(http.MethodGet)
+	authed.Use(a.authenticate, a.adminSession)
 	authed.Handle("/users", a.handle(a.listUsers)).Methods(http.MethodGet)
 	authed.Handle("/users", a.handle(a.createUser)).Methods(http.MethodPost)
 	authed.Handle("/users/bulk", a.handle(a.bulk)).Methods(http.MethodPost)
@@ -148,6 +154,10 @@ type errorBody struct {
 // to a 500 whose details stay in the log.
 func (a *API) render(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := a.errorBody(r, err)
+	var be *core.BusyError
+	if errors.As(err, &be) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(be.RetryAfter.Seconds()))))
+	}
 	writeJSON(w, status, body)
 }
 
@@ -162,7 +172,12 @@ func (a *API) errorBody(r *http.Request, err error) (int, *errorBody) {
 	var fe *core.ForbiddenError
 	var le *core.LoginError
 	var ue *core.UnavailableError
+	var pce *core.PasswordChangeRequiredError
+	var be *core.BusyError
 	switch {
+	case errors.As(err, &be):
+		a.log.Warn("request refused: busy", "request_id", core.RequestIDFrom(r.Context()), "path", r.URL.Path, "limit", be.Limit)
+		status, body.Error.Code, body.Error.Message = http.StatusServiceUnavailable, "busy", be.Error()
 	case errors.As(err, &ue):
 		a.log.Error("request failed: storage", "request_id", core.RequestIDFrom(r.Context()), "path", r.URL.Path, "err", err)
 		status, body.Error.Code, body.Error.Message = http.StatusServiceUnavailable, "unavailable", ue.Error()+"; try again later"
@@ -174,13 +189,12 @@ func (a *API) errorBody(r *http.Request, err error) (int, *errorBody) {
 		status, body.Error.Code, body.Error.Message, body.Error.Field = http.StatusConflict, "conflict", ce.Error(), ce.Field
 	case errors.As(err, &te):
 		status, body.Error.Code, body.Error.Message = http.StatusConflict, "illegal_transition", te.Error()
+	case errors.As(err, &pce):
+		status, body.Error.Code, body.Error.Message = http.StatusForbidden, "password_change_required", pce.Error()
 	case errors.As(err, &fe):
-		status, body.Error.Code, body.Error.Message = http.StatusForbidden, "forbidden", fe.Error()
+		status, body.Error.Code, body.Error.Message, body.Error.Field = http.StatusForbidden, "forbidden", fe.Error(), fe.Field
 	case errors.As(err, &le):
 		status, body.Error.Code, body.Error.Message = http.StatusUnauthorized, "login_failed", le.Reason
-		if le.Status != "" {
-			status = http.StatusForbidden
-		}
 	case errors.Is(err, core.ErrNotFound):
 		status, body.Error.Code, body.Error.Message = http.StatusNotFound, "not_found", trimContext(err)
 	case errors.Is(err, core.ErrUnauthorized):
@@ -202,7 +216,7 @@ func trimContext(err error) string {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	if status == http.StatusServiceUnavailable {
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "30")
 	}
 	w.Header().Set("Content-Type", "application/json")

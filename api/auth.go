@@ -2,11 +2,15 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gorilla/mux"
 
 	"github.com/rosterhq/roster/core"
 )
@@ -49,30 +53,44 @@ func isSafe(method string) bool {
 	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
 }
 
+// passwordChangeRoutes are what a session that must change its password may
+// call until it has (core refuses it everything else).
+var passwordChangeRoutes = map[string]bool{
+	"GET /api/v1/me":             true,
+	"POST /api/v1/auth/password": true,
+	"POST /api/v1/auth/logout":   true,
+}
+
 // authenticate resolves a bearer session or admin token, or the session
 // cookie (whose unsafe requests must echo the CSRF cookie in X-CSRF-Token).
 func (a *API) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p *core.Principal
 		var err error
+		session := a.svc.AuthenticateSession
+		if route := mux.CurrentRoute(r); route != nil {
+			if tpl, terr := route.GetPathTemplate(); terr == nil && passwordChangeRoutes[r.Method+" "+tpl] {
+				session = a.svc.AuthenticateSessionForPasswordChange
+			}
+		}
 		token := bearer(r)
 		switch {
 		case strings.HasPrefix(token, core.PrefixAdmin):
 			p, err = a.svc.AuthenticateAdminToken(r.Context(), token)
 		case token != "":
-			p, err = a.svc.AuthenticateSession(r.Context(), token)
+			p, err = session(r.Context(), token)
 		default:
 			c, cerr := r.Cookie(SessionCookie)
 			if cerr != nil {
 				a.render(w, r, core.ErrUnauthorized)
 				return
 			}
-			if !isSafe(r.Method) && !csrfOK(r) {
+			if !isSafe(r.Method) && !csrfOK(r, c.Value) {
 				a.render(w, r, &httpError{status: http.StatusForbidden, code: "csrf", msg: "missing or wrong " + CSRFHeader + " header"})
 				return
 			}
 			token = c.Value
-			p, err = a.svc.AuthenticateSession(r.Context(), token)
+			p, err = session(r.Context(), token)
 		}
 		if err != nil {
 			a.render(w, r, err)
@@ -84,10 +102,32 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-func csrfOK(r *http.Request) bool {
-	c, err := r.Cookie(CSRFCookie)
+// adminSession refuses catalog sessions: they may only read /me, change
+// their password and log out.
+func (a *API) adminSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := core.AuthorizeAdminSession(principal(r)); err != nil {
+			a.render(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// CSRFToken is the CSRF token of a cookie session: derived from the session
+// token, so that it is valid for that session only (a token read from one
+// session, or planted in a cookie, does nothing for another). It is one-way:
+// the token, readable by the console's script, does not reveal the session.
+func CSRFToken(sessionToken string) string {
+	sum := sha256.Sum256([]byte("roster-csrf\x00" + sessionToken))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// csrfOK checks the X-CSRF-Token header against the session's own token
+// (the roster_csrf cookie only hands it to the console's script).
+func csrfOK(r *http.Request, sessionToken string) bool {
 	h := r.Header.Get(CSRFHeader)
-	return err == nil && c.Value != "" && subtle.ConstantTimeCompare([]byte(c.Value), []byte(h)) == 1
+	return sessionToken != "" && h != "" && subtle.ConstantTimeCompare([]byte(CSRFToken(sessionToken)), []byte(h)) == 1
 }
 
 type loginRequest struct {
@@ -130,10 +170,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, out)
 		return nil
 	}
-	csrf, err := core.NewSecret("")
-	if err != nil {
-		return err
-	}
+	csrf := CSRFToken(res.Token)
 	secure := a.cfg.SecureCookies || r.TLS != nil
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: res.Token, Path: "/", Expires: res.ExpiresAt, HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: csrf, Path: "/", Expires: res.ExpiresAt, Secure: secure, SameSite: http.SameSiteStrictMode})

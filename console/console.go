@@ -229,6 +229,7 @@ func (c *Console) serveFile(w http.ResponseWriter, r *http.Request, name string)
 }
 
 type setupPage struct {
+	SetUp    bool // the organisation has an owner: nothing to set up
 	Token    string
 	Error    string
 	Field    string
@@ -254,7 +255,32 @@ func (c *Console) renderSetup(w http.ResponseWriter, status int, p setupPage) {
 
 const setupInvalid = "This setup link is not valid: it was already used, replaced by a restart of roster, or an owner exists. Sign in, or create an owner with `roster user create --role owner`."
 
+// setUp answers the "already set up" page (and voids any open token) once
+// the organisation has an owner, however it got one (this page, the CLI, an
+// import or a directory); false when setup is still open.
+func (c *Console) setUp(w http.ResponseWriter, r *http.Request) bool {
+	need, err := c.needsOwner(r.Context())
+	if err != nil {
+		c.log.Error("setup", "err", err)
+		c.renderSetup(w, http.StatusInternalServerError, setupPage{Error: "Something went wrong; see the server log."})
+		return true
+	}
+	if need {
+		return false
+	}
+	c.mu.Lock()
+	c.setupToken = ""
+	c.mu.Unlock()
+	c.renderSetup(w, http.StatusNotFound, setupPage{SetUp: true, Error: setupDone})
+	return true
+}
+
+const setupDone = "The organisation already has an owner, so there is nothing to set up. Sign in; an owner adds further owners and admins."
+
 func (c *Console) showSetup(w http.ResponseWriter, r *http.Request) {
+	if c.setUp(w, r) {
+		return
+	}
 	tok := r.URL.Query().Get("token")
 	if !c.tokenOK(tok) {
 		c.renderSetup(w, http.StatusNotFound, setupPage{Error: setupInvalid})
@@ -264,6 +290,9 @@ func (c *Console) showSetup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) doSetup(w http.ResponseWriter, r *http.Request) {
+	if c.setUp(w, r) {
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		c.renderSetup(w, http.StatusBadRequest, setupPage{Error: "The form could not be read."})
@@ -292,7 +321,7 @@ func (c *Console) doSetup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !need {
-		c.renderSetup(w, http.StatusNotFound, setupPage{Error: setupInvalid})
+		c.renderSetup(w, http.StatusNotFound, setupPage{SetUp: true, Error: setupDone})
 		return
 	}
 	o, err := c.svc.Org(ctx, c.org)
@@ -314,6 +343,11 @@ func (c *Console) doSetup(w http.ResponseWriter, r *http.Request) {
 		c.restoreToken(tok)
 		p.Error, p.Field = ce.Error(), ce.Field
 		c.renderSetup(w, http.StatusConflict, p)
+	case errors.Is(err, core.ErrBusy):
+		c.restoreToken(tok)
+		p.Error = "The server is busy checking other passwords; submit the form again in a moment."
+		w.Header().Set("Retry-After", "1")
+		c.renderSetup(w, http.StatusServiceUnavailable, p)
 	default:
 		c.restoreToken(tok)
 		c.log.Error("setup", "err", err)

@@ -118,6 +118,23 @@ type page struct {
 	User    *core.UserView
 }
 
+// policy is the organisation's password policy of the page's link.
+func (p page) policy() core.PasswordPolicy {
+	switch {
+	case p.Info != nil:
+		return p.Info.Policy
+	case p.Reset != nil:
+		return p.Reset.Policy
+	}
+	return core.DefaultPasswordPolicy
+}
+
+// MinLength is the policy's minimum length, for the form's minlength.
+func (p page) MinLength() int { return max(p.policy().MinLength, 1) }
+
+// PolicyText states the policy in the page's language.
+func (p page) PolicyText() string { return policyText(p.T, p.policy()) }
+
 // pages renders one family of pages (invite or reset).
 type pages struct {
 	log                 *slog.Logger
@@ -184,6 +201,10 @@ func (ps pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, core.ErrTransition):
 		p.Error = p.T["stateConflict"]
 		ps.render(w, http.StatusConflict, "invalid", p)
+	case errors.Is(err, core.ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		p.Title, p.Heading, p.Error = p.T["errorTitle"], p.T["errorTitle"], p.T["busyMsg"]
+		ps.render(w, http.StatusServiceUnavailable, "invalid", p)
 	default:
 		ps.log.Error("page", "err", err) // errors from core never carry the token
 		p.Title, p.Heading, p.Error = p.T["errorTitle"], p.T["errorTitle"], p.T["errorMsg"]

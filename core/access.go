@@ -7,26 +7,75 @@ import (
 	"strings"
 )
 
+// NewToken is the input of IssueToken.
+type NewToken struct {
+	Name  string
+	Scope TokenScope
+	// UserID is the user an admin token acts as. A person may name only
+	// themself (empty means themself); the operator (CLI) names anyone.
+	UserID string
+	// RoleCeiling is the highest role a SCIM token may grant: at most the
+	// creator's own role, DefaultRoleCeiling (admin) when empty. Only an
+	// owner (or the operator) makes a token that may grant owner, and only
+	// by asking for it.
+	RoleCeiling Role
+	// Settings, when set, are a SCIM token's settings, stored with it.
+	Settings *DirectorySettings
+}
+
 // CreateToken issues a bearer token for an organisation and returns its
 // secret, which is shown once: only its hash is stored. An admin token acts
 // as userID.
 func (s *Service) CreateToken(ctx context.Context, a Actor, orgID, name string, scope TokenScope, userID string) (string, *APIToken, error) {
+	return s.IssueToken(ctx, a, orgID, NewToken{Name: name, Scope: scope, UserID: userID})
+}
+
+// creatorRole is the most an actor may grant through a token: a person's
+// role; the operator and background jobs are owner-level.
+func creatorRole(a Actor) Role {
+	if isPerson(a) {
+		return a.Role
+	}
+	return RoleOwner
+}
+
+// IssueToken issues a bearer token (see NewToken) and returns its secret,
+// which is shown once: only its hash is stored. No one acts as someone
+// else: a person's admin token acts as that person. A SCIM token grants at
+// most its role ceiling, which is at most its creator's role.
+func (s *Service) IssueToken(ctx context.Context, a Actor, orgID string, in NewToken) (string, *APIToken, error) {
+	name, scope, userID := in.Name, in.Scope, in.UserID
 	var p problems
 	checkText(&p, "name", name, MaxNameLen)
 	if strings.TrimSpace(name) == "" {
 		p.add("name", "is required")
 	}
 	prefix := ""
+	ceiling := in.RoleCeiling
 	switch scope {
 	case ScopeSCIM:
 		prefix = PrefixSCIM
 		if userID != "" {
-			p.add("user", "a SCIM token does not act as a user")
+			p.add("user_id", "a SCIM token does not act as a user")
+		}
+		if ceiling == "" {
+			ceiling = ClampRole(DefaultRoleCeiling, creatorRole(a))
+		} else if !ceiling.Valid() {
+			p.add("role_ceiling", "%q is not one of owner, admin, user_manager, developer, member", ceiling)
 		}
 	case ScopeAdmin:
 		prefix = PrefixAdmin
+		if ceiling != "" {
+			p.add("role_ceiling", "applies to SCIM tokens only; an admin token acts with its user's role")
+		}
+		if in.Settings != nil {
+			p.add("scope", "SCIM settings apply to SCIM tokens only")
+		}
+		if userID == "" && isPerson(a) {
+			userID = a.ID
+		}
 		if userID == "" {
-			p.add("user", "is required for an admin token")
+			p.add("user_id", "is required for an admin token")
 		}
 	default:
 		p.add("scope", "%q is not one of scim, admin", scope)
@@ -37,11 +86,32 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, orgID, name string, 
 	if err := authorizeOrgSettings(a); err != nil {
 		return "", nil, err
 	}
+	if scope == ScopeAdmin && isPerson(a) && userID != a.ID {
+		return "", nil, &ForbiddenError{Field: "user_id", Reason: "an admin token acts only as the person who creates it; leave user_id empty or give your own id (the operator names other users with `roster token create --user`)"}
+	}
+	if scope == ScopeSCIM && ceiling.Above(creatorRole(a)) {
+		return "", nil, &ForbiddenError{Field: "role_ceiling", Reason: fmt.Sprintf("a token cannot grant more than its creator may: your role (%s) cannot give a token the role ceiling %s", creatorRole(a), ceiling)}
+	}
+	var set *DirectorySettings
+	if scope == ScopeSCIM && in.Settings != nil {
+		c := *in.Settings
+		set = &c
+		if err := checkDirectorySettings(a, set, ceiling); err != nil {
+			return "", nil, err
+		}
+	}
 	secret, err := NewSecret(prefix)
 	if err != nil {
 		return "", nil, err
 	}
-	t := &APIToken{ID: newID(), OrgID: orgID, Name: name, Scope: scope, TokenHash: HashSecret(secret), CreatedAt: s.now()}
+	t := &APIToken{ID: newID(), OrgID: orgID, Name: name, Scope: scope, TokenHash: HashSecret(secret), CreatedAt: s.now(),
+		CreatedByID: a.ID, CreatedByName: a.Name}
+	if scope == ScopeSCIM {
+		t.RoleCeiling = ceiling
+	}
+	if !isPerson(a) {
+		t.CreatedByID = ""
+	}
 	if userID != "" {
 		t.UserID = &userID
 	}
@@ -52,13 +122,23 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, orgID, name string, 
 				return err
 			}
 			if !u.Status.CanLogIn() {
-				return invalid("user", "%s is %s and cannot act", u.Username, u.Status)
+				return invalid("user_id", "%s is %s and cannot act", u.Username, u.Status)
 			}
 		}
 		if err := tx.InsertToken(ctx, t); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, orgID, "token.create", "token", t.ID, nil, t)
+		if err := s.record(ctx, tx, a, orgID, "token.create", "token", t.ID, nil, t); err != nil {
+			return err
+		}
+		if set != nil {
+			set.TokenID = t.ID
+			if err := tx.PutDirectorySettings(ctx, set); err != nil {
+				return err
+			}
+			return s.record(ctx, tx, a, orgID, "token.scim_settings", "token", t.ID, nil, set)
+		}
+		return nil
 	})
 	if err != nil {
 		return "", nil, fmt.Errorf("create %s token %q: %w", scope, name, err)

@@ -17,6 +17,11 @@ type SyncSource struct {
 	LinkExisting string // never | username | email: adopt a native user with the same key
 	Archive      bool   // removal archives instead of disabling
 	DefaultRole  Role   // role of new users when the directory gives none
+	// RoleCeiling is the most the source grants (DefaultRoleCeiling, admin,
+	// when empty): a role from a role rule or the default above it is
+	// clamped to it. The config refuses rules above it; this holds for
+	// callers that build a SyncSource themselves.
+	RoleCeiling Role
 }
 
 // Source is the user source string of the directory's users.
@@ -80,7 +85,7 @@ func (b *historyBuf) add(action, targetType, targetID string, before, after any)
 	b.entries = append(b.entries, HistoryEntry{
 		OrgID: b.orgID, At: b.s.now(), ActorKind: b.a.Kind, ActorID: b.a.ID, ActorName: b.a.Name,
 		Action: action, TargetType: targetType, TargetID: targetID, RequestID: b.a.RequestID,
-		Before: snapshotJSON(before), After: snapshotJSON(after),
+		Before: snapshotJSON(before), After: snapshotJSON(after), TokenID: b.a.TokenID, TokenCreatedBy: b.a.TokenCreatedBy,
 	})
 }
 
@@ -112,6 +117,15 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 	}
 	if src.DefaultRole == "" {
 		src.DefaultRole = RoleMember
+	}
+	if !src.RoleCeiling.Valid() {
+		src.RoleCeiling = DefaultRoleCeiling
+	}
+	src.DefaultRole = ClampRole(src.DefaultRole, src.RoleCeiling)
+	for i := range snap.Users {
+		if snap.Users[i].Role != "" {
+			snap.Users[i].Role = ClampRole(snap.Users[i].Role, src.RoleCeiling)
+		}
 	}
 	res := &SyncResult{}
 	var ids []string
@@ -493,6 +507,15 @@ func (s *Service) writeAttributes(ctx context.Context, tx Tx, a Actor, u, before
 		r.problem("%s (%s): %v", d.Username, d.ExternalID, err)
 		*u = *before
 		return false, nil
+	}
+	if err := keepOwner(ctx, tx, before, u, lastOwnerDemoted); err != nil {
+		if domainErr(err) {
+			r.Errors++
+			r.problem("%s (%s): %v", d.Username, d.ExternalID, err)
+			*u = *before
+			return false, nil
+		}
+		return false, err
 	}
 	if err := checkUnique(ctx, tx, u, u.ID); err != nil {
 		if domainErr(err) {

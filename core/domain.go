@@ -114,6 +114,35 @@ func (r Role) Rank() int { return roleRanks[r] }
 // IsAdmin reports whether the role administers the organisation.
 func (r Role) IsAdmin() bool { return r == RoleOwner || r == RoleAdmin }
 
+// rolePowers orders roles by what they may do (unlike roleRanks, which only
+// sorts): owner > admin > user_manager > developer > member.
+var rolePowers = map[Role]int{
+	RoleMember:      1,
+	RoleDeveloper:   2,
+	RoleUserManager: 3,
+	RoleAdmin:       4,
+	RoleOwner:       5,
+}
+
+// Power is the role's place in the order of powers; 0 for an unknown role.
+func (r Role) Power() int { return rolePowers[r] }
+
+// Above reports whether r holds more powers than o.
+func (r Role) Above(o Role) bool { return r.Power() > o.Power() }
+
+// ClampRole is r, or ceiling when r is above it: the most a token or a
+// directory source may grant.
+func ClampRole(r, ceiling Role) Role {
+	if ceiling.Valid() && r.Above(ceiling) {
+		return ceiling
+	}
+	return r
+}
+
+// DefaultRoleCeiling is the most a SCIM token or an LDAP source grants when
+// nobody asked for more: admin. Owners are made only on purpose.
+const DefaultRoleCeiling = RoleAdmin
+
 // SourceNative is the source of users created by admins, the console or the CLI.
 const SourceNative = "native"
 
@@ -146,6 +175,9 @@ type User struct {
 	MustChangePassword  bool       `json:"must_change_password" db:"must_change_password"`
 	FailedLogins        int        `json:"-" db:"failed_logins"`
 	StatusBeforeArchive Status     `json:"-" db:"status_before_archive"`
+	// LockedAt is when the lockout locked the user (nil unless locked): a
+	// lock of an owner expires after Config.OwnerLockExpiry.
+	LockedAt *time.Time `json:"locked_at,omitempty" db:"locked_at"`
 
 	ActivatedAt *time.Time `json:"activated_at,omitempty" db:"activated_at"`
 	LastLoginAt *time.Time `json:"last_login_at" db:"last_login_at"`
@@ -264,14 +296,22 @@ const (
 
 // APIToken is a long-lived bearer token. Only the SHA-256 of its secret is stored.
 type APIToken struct {
-	ID        string     `json:"id" db:"id"`
-	OrgID     string     `json:"org_id" db:"org_id"`
-	Name      string     `json:"name" db:"name"`
-	Scope     TokenScope `json:"scope" db:"scope"`
-	UserID    *string    `json:"user_id,omitempty" db:"user_id"`
-	TokenHash string     `json:"-" db:"token_hash"`
-	CreatedAt time.Time  `json:"created_at" db:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty" db:"revoked_at"`
+	ID     string     `json:"id" db:"id"`
+	OrgID  string     `json:"org_id" db:"org_id"`
+	Name   string     `json:"name" db:"name"`
+	Scope  TokenScope `json:"scope" db:"scope"`
+	UserID *string    `json:"user_id,omitempty" db:"user_id"`
+	// RoleCeiling is the highest org role a SCIM token may grant (its
+	// creator's powers at most); empty for admin tokens, which act with
+	// their user's current role.
+	RoleCeiling Role `json:"role_ceiling,omitempty" db:"role_ceiling"`
+	// CreatedByID and CreatedByName are who created the token: a person's
+	// user id and username, or "" and "cli" for the operator on the host.
+	CreatedByID   string     `json:"created_by_id,omitempty" db:"created_by_id"`
+	CreatedByName string     `json:"created_by,omitempty" db:"created_by_name"`
+	TokenHash     string     `json:"-" db:"token_hash"`
+	CreatedAt     time.Time  `json:"created_at" db:"created_at"`
+	RevokedAt     *time.Time `json:"revoked_at,omitempty" db:"revoked_at"`
 }
 
 // HistoryEntry records one change: who, what, when, before and after.
@@ -288,6 +328,10 @@ type HistoryEntry struct {
 	Before     string    `json:"before,omitempty" db:"before_json"`
 	After      string    `json:"after,omitempty" db:"after_json"`
 	RequestID  string    `json:"request_id,omitempty" db:"request_id"`
+	// TokenID and TokenCreatedBy are set when a person acted through an
+	// admin token: the token, and who created it (a username, or "cli").
+	TokenID        string `json:"token_id,omitempty" db:"token_id"`
+	TokenCreatedBy string `json:"token_created_by,omitempty" db:"token_created_by"`
 }
 
 // ActorKind says what kind of party made a change.
@@ -311,6 +355,13 @@ type Actor struct {
 	Source    string
 	Role      Role // for people: their org role, used for permission checks
 	RequestID string
+	// Audience is the session's audience for a person acting through a
+	// session; empty for admin tokens. A catalog session administers nothing.
+	Audience Audience
+	// TokenID and TokenCreatedBy name the admin token a person acts
+	// through and who created it; history records both.
+	TokenID        string
+	TokenCreatedBy string
 }
 
 // SystemActor is the actor of background jobs.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sentinel errors. Doors translate them at their edge (HTTP status, SCIM error, exit code).
@@ -15,7 +16,24 @@ var (
 	ErrInvalid      = errors.New("invalid")
 	ErrTransition   = errors.New("illegal status transition")
 	ErrUnavailable  = errors.New("unavailable")
+	ErrBusy         = errors.New("busy")
 )
+
+// BusyError is a bound on concurrent work that is full (password hashing):
+// the request was refused without being done and may be retried after
+// RetryAfter. Doors answer 503 with a Retry-After header.
+type BusyError struct {
+	What       string        // "password checking"
+	Limit      int           // how many run at once
+	RetryAfter time.Duration // a hint for the client
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("%s is at its limit of %d at once; try again shortly", e.What, e.Limit)
+}
+
+// Unwrap makes errors.Is(err, ErrBusy) true.
+func (e *BusyError) Unwrap() error { return ErrBusy }
 
 // UnavailableError is a store that cannot take writes (disk full, a
 // read-only database): retryable once the operator fixed it, never a client
@@ -120,8 +138,12 @@ func (e *TransitionError) Error() string {
 // Unwrap makes errors.Is(err, ErrTransition) true.
 func (e *TransitionError) Unwrap() error { return ErrTransition }
 
-// ForbiddenError says why an actor may not do something.
-type ForbiddenError struct{ Reason string }
+// ForbiddenError says why an actor may not do something; Field, when set,
+// names the input that asked for too much.
+type ForbiddenError struct {
+	Reason string
+	Field  string
+}
 
 func (e *ForbiddenError) Error() string { return "forbidden: " + e.Reason }
 

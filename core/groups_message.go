@@ -37,6 +37,9 @@ type GroupMessageResult struct {
 func authorizeMessage(a Actor) error {
 	switch a.Kind {
 	case ActorAdmin:
+		if catalog(a) {
+			return errCatalogSession
+		}
 		if a.Role.IsAdmin() || a.Role == RoleUserManager {
 			return nil
 		}

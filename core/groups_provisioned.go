@@ -128,7 +128,7 @@ func (s *Service) recordMembers(ctx context.Context, tx Tx, a Actor, orgID, acti
 	hs := make([]HistoryEntry, len(userIDs))
 	for i, id := range userIDs {
 		hs[i] = HistoryEntry{OrgID: orgID, At: now, ActorKind: a.Kind, ActorID: a.ID, ActorName: a.Name, Action: action,
-			TargetType: "user", TargetID: id, After: after, RequestID: a.RequestID}
+			TargetType: "user", TargetID: id, After: after, RequestID: a.RequestID, TokenID: a.TokenID, TokenCreatedBy: a.TokenCreatedBy}
 	}
 	if err := tx.InsertHistoryBatch(ctx, hs); err != nil {
 		return fmt.Errorf("write history: %w", err)

@@ -122,6 +122,10 @@ var mailActor = SystemActor("mail")
 func (s *Service) ClaimMail(ctx context.Context, lease time.Duration, limit int) ([]ClaimedMail, error) {
 	var out []ClaimedMail
 	err := s.store.InTx(ctx, func(tx Tx) error {
+		// Queued self-service reset requests become mail first (see RequestPasswordReset).
+		if _, err := s.resolveResetRequests(ctx, tx); err != nil {
+			return err
+		}
 		now := s.now()
 		ms, err := tx.ClaimMail(ctx, now, lease, limit)
 		if err != nil {
@@ -307,7 +311,8 @@ type InviteInfo struct {
 	Username      string
 	NeedsPassword bool // native users set a password; directory users confirm
 	ExpiresAt     time.Time
-	Language      string // the language the link was mailed in, else the user's (one of MailLanguages)
+	Language      string         // the language the link was mailed in, else the user's (one of MailLanguages)
+	Policy        PasswordPolicy // the organisation's, for the page to state
 }
 
 // mailLanguageOf is the language of the mail that carried the link refID,
@@ -364,8 +369,12 @@ func (s *Service) LookupInvite(ctx context.Context, token string) (*InviteInfo, 
 		if err != nil {
 			return err
 		}
+		policy, err := policyOf(ctx, tx, u.OrgID)
+		if err != nil {
+			return err
+		}
 		out = &InviteInfo{FirstName: u.FirstName, OrgName: name, Username: u.Username, NeedsPassword: !u.IsDirectory(),
-			ExpiresAt: inv.ExpiresAt, Language: lang}
+			ExpiresAt: inv.ExpiresAt, Language: lang, Policy: policy}
 		return nil
 	})
 	if err != nil {

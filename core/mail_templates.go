@@ -1,13 +1,10 @@
 package core
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
 	"strings"
-	texttemplate "text/template"
 	"time"
 )
 
@@ -110,47 +107,31 @@ const (
 // RenderMail renders the three parts of a mail: the subject and the text part
 // with text/template, the HTML part with html/template (so that user data is
 // escaped). An error is a *ValidationError naming the part ("subject",
-// "html", "text") that does not parse or execute.
+// "html", "text") that does not parse or execute, or that would exceed the
+// bounds of mail_render.go (size, steps, time).
 func RenderMail(subject, html, text string, data MailData) (*RenderedMail, error) {
 	var p problems
 	out := &RenderedMail{}
-	if s, err := execText("subject", subject, data); err != nil {
+	if s, err := execBounded("subject", subject, false, data); err != nil {
 		p.add("subject", "%v", err)
 	} else {
 		// A subject is one header line: no line breaks can be smuggled in.
 		out.Subject = strings.Join(strings.Fields(s), " ")
 	}
-	if s, err := execText("text", text, data); err != nil {
+	if s, err := execBounded("text", text, false, data); err != nil {
 		p.add("text", "%v", err)
 	} else {
 		out.Text = s
 	}
-	if t, err := htmltemplate.New("html").Option("missingkey=error").Parse(html); err != nil {
-		p.add("html", "does not parse: %v", err)
+	if s, err := execBounded("html", html, true, data); err != nil {
+		p.add("html", "%v", err)
 	} else {
-		var b bytes.Buffer
-		if err := t.Execute(&b, data); err != nil {
-			p.add("html", "does not render: %v", err)
-		} else {
-			out.HTML = b.String()
-		}
+		out.HTML = s
 	}
 	if err := p.err(); err != nil {
 		return nil, err
 	}
 	return out, nil
-}
-
-func execText(name, src string, data MailData) (string, error) {
-	t, err := texttemplate.New(name).Option("missingkey=error").Parse(src)
-	if err != nil {
-		return "", fmt.Errorf("does not parse: %w", err)
-	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("does not render: %w", err)
-	}
-	return b.String(), nil
 }
 
 // validateMailTemplate checks an override before it is saved: known kind and

@@ -62,8 +62,11 @@ func (s *Service) issuePasswordReset(ctx context.Context, tx Tx, a Actor, u *Use
 }
 
 // RequestPasswordReset is the self-service "forgot password": login is a
-// username or email address of the organisation. It answers the same way
-// whether or not such a user exists and may reset (no account probing): an
+// username or email address of the organisation. It answers the same way,
+// after the same work, whether or not such a user exists and may reset (no
+// account probing, by answer or by time): it only queues the request, one
+// insert whatever the login. The mail worker resolves queued requests
+// (ProcessPasswordResetRequests, run before each claim of mail): an
 // eligible user gets a mail, nobody else does.
 func (s *Service) RequestPasswordReset(ctx context.Context, orgID, login, language string) error {
 	login = strings.TrimSpace(login)
@@ -78,24 +81,67 @@ func (s *Service) RequestPasswordReset(ctx context.Context, orgID, login, langua
 		return err
 	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		u, err := tx.UserByUsername(ctx, orgID, login)
-		if errors.Is(err, ErrNotFound) {
-			u, err = tx.UserByEmail(ctx, orgID, login)
-		}
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if resetEligible(u) != "" {
-			return nil
-		}
-		return s.issuePasswordReset(ctx, tx, Actor{Kind: ActorSelf, ID: u.ID, Name: u.Username}, u, language)
+		return tx.InsertResetRequest(ctx, &ResetRequest{ID: newID(), OrgID: orgID, Login: login, Language: language, CreatedAt: s.now()})
 	})
 	if err != nil {
 		return fmt.Errorf("request password reset: %w", err)
 	}
 	return nil
+}
+
+// resetRequestBatch bounds the requests one transaction resolves.
+const resetRequestBatch = 100
+
+// ProcessPasswordResetRequests resolves queued self-service reset requests
+// (see RequestPasswordReset) and returns how many it took. The mail worker
+// runs it before each claim; tests and tools may call it directly.
+func (s *Service) ProcessPasswordResetRequests(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := s.store.InTx(ctx, func(tx Tx) error {
+			var err error
+			n, err = s.resolveResetRequests(ctx, tx)
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("password reset requests: %w", err)
+		}
+		total += n
+		if n < resetRequestBatch || ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+	}
+}
+
+// resolveResetRequests takes up to a batch of queued requests in the
+// caller's transaction and issues a reset to each eligible user.
+func (s *Service) resolveResetRequests(ctx context.Context, tx Tx) (int, error) {
+	reqs, err := tx.TakeResetRequests(ctx, resetRequestBatch)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range reqs {
+		if s.now().Sub(r.CreatedAt) > PasswordResetValidFor {
+			continue // nobody waits for it any more
+		}
+		u, err := tx.UserByUsername(ctx, r.OrgID, r.Login)
+		if errors.Is(err, ErrNotFound) {
+			u, err = tx.UserByEmail(ctx, r.OrgID, r.Login)
+		}
+		if errors.Is(err, ErrNotFound) {
+			continue
+		} else if err != nil {
+			return 0, err
+		}
+		if resetEligible(u) != "" {
+			continue
+		}
+		if err := s.issuePasswordReset(ctx, tx, Actor{Kind: ActorSelf, ID: u.ID, Name: u.Username}, u, r.Language); err != nil {
+			return 0, err
+		}
+	}
+	return len(reqs), nil
 }
 
 // SendPasswordReset mails a user a password-reset link on an admin's behalf.
@@ -128,7 +174,8 @@ type ResetInfo struct {
 	FirstName string
 	Username  string
 	ExpiresAt time.Time
-	Language  string // the language the link was mailed in
+	Language  string         // the language the link was mailed in
+	Policy    PasswordPolicy // the organisation's, for the page to state
 }
 
 // checkReset finds a usable reset link and its user.
@@ -172,7 +219,11 @@ func (s *Service) LookupPasswordReset(ctx context.Context, token string) (*Reset
 		if err != nil {
 			return err
 		}
-		out = &ResetInfo{FirstName: u.FirstName, Username: u.Username, ExpiresAt: r.ExpiresAt, Language: lang}
+		policy, err := policyOf(ctx, tx, u.OrgID)
+		if err != nil {
+			return err
+		}
+		out = &ResetInfo{FirstName: u.FirstName, Username: u.Username, ExpiresAt: r.ExpiresAt, Language: lang, Policy: policy}
 		return nil
 	})
 	return out, err
@@ -221,4 +272,18 @@ type PasswordResetRepo interface {
 	PasswordResetByTokenHash(ctx context.Context, hash string) (*PasswordReset, error)
 	VoidPasswordResets(ctx context.Context, userID string, at time.Time) error
 	MarkPasswordResetUsed(ctx context.Context, id string, at time.Time) error
+	// InsertResetRequest queues a self-service reset request as it arrived.
+	InsertResetRequest(ctx context.Context, r *ResetRequest) error
+	// TakeResetRequests removes and returns up to limit queued requests, oldest first.
+	TakeResetRequests(ctx context.Context, limit int) ([]ResetRequest, error)
+}
+
+// ResetRequest is a self-service "forgot password" request, queued before
+// anything is known of the login: it is resolved later, off the request path.
+type ResetRequest struct {
+	ID        string    `db:"id"`
+	OrgID     string    `db:"org_id"`
+	Login     string    `db:"login"`
+	Language  string    `db:"language"`
+	CreatedAt time.Time `db:"created_at"`
 }

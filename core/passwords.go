@@ -28,7 +28,9 @@ var DefaultPasswordPolicy = PasswordPolicy{MinLength: 10}
 // MaxPasswordLen bounds the work a password costs to hash.
 const MaxPasswordLen = 256
 
-// commonPasswords are refused whatever the policy (compared case-insensitively).
+// commonPasswords are refused whatever the policy (compared
+// case-insensitively and after normalising, with the embedded list of
+// breached passwords: see weakReason).
 var commonPasswords = map[string]bool{}
 
 func init() {
@@ -95,8 +97,8 @@ func (p PasswordPolicy) Check(password string, u *User) error {
 		ps.add("password", "must contain a symbol")
 	}
 	low := strings.ToLower(password)
-	if commonPasswords[low] {
-		ps.add("password", "is too common")
+	if why := weakReason(password); why != "" {
+		ps.add("password", "%s", why)
 	}
 	if u != nil {
 		if local := strings.ToLower(strings.SplitN(u.Username, "@", 2)[0]); len(local) >= 3 && strings.Contains(low, local) {

@@ -8,8 +8,28 @@ import "context"
 
 func isPerson(a Actor) bool { return a.Kind == ActorAdmin }
 
+// errCatalogSession is why a person signed in for the app catalog may not
+// administer: a catalog session is not an admin session.
+var errCatalogSession = &ForbiddenError{Reason: "a catalog session cannot administer the organisation; sign in to the console or use an admin token"}
+
+// AuthorizeAdminSession checks that a principal may use the admin API at
+// all: a console session or an admin token may; a catalog session may only
+// read itself, change its password and log out.
+func AuthorizeAdminSession(p *Principal) error {
+	if p != nil && p.Audience == AudienceCatalog {
+		return errCatalogSession
+	}
+	return nil
+}
+
+// catalog reports whether a is a person acting through a catalog session.
+func catalog(a Actor) bool { return isPerson(a) && a.Audience == AudienceCatalog }
+
 // authorizeOrgSettings: only owners and admins change organisation settings.
 func authorizeOrgSettings(a Actor) error {
+	if catalog(a) {
+		return errCatalogSession
+	}
 	if isPerson(a) && !a.Role.IsAdmin() {
 		return &ForbiddenError{Reason: "only owners and admins change organisation settings"}
 	}
@@ -20,6 +40,9 @@ func authorizeOrgSettings(a Actor) error {
 func authorizeCreate(a Actor, r Role) error {
 	switch a.Kind {
 	case ActorAdmin:
+		if catalog(a) {
+			return errCatalogSession
+		}
 		switch a.Role {
 		case RoleOwner:
 			return nil
@@ -29,8 +52,8 @@ func authorizeCreate(a Actor, r Role) error {
 			}
 			return nil
 		case RoleUserManager:
-			if r.IsAdmin() {
-				return &ForbiddenError{Reason: "a user manager cannot create owners or admins"}
+			if !a.Role.Above(r) {
+				return &ForbiddenError{Reason: "a user manager gives only roles below their own (developer, member)"}
 			}
 			return nil
 		}
@@ -64,6 +87,9 @@ func authorizeManage(a Actor, u *User, remove bool) error {
 		}
 		return nil
 	case ActorAdmin:
+		if catalog(a) {
+			return errCatalogSession
+		}
 		if a.ID == u.ID && remove {
 			return &ForbiddenError{Reason: "you cannot disable, archive or delete yourself"}
 		}
@@ -79,8 +105,11 @@ func authorizeManage(a Actor, u *User, remove bool) error {
 			if remove {
 				return &ForbiddenError{Reason: "only owners and admins can disable or remove users"}
 			}
-			if u.Role.IsAdmin() {
-				return &ForbiddenError{Reason: "a user manager cannot change owners or admins"}
+			// Not a peer either: a user manager who could reassign another
+			// user manager's password could sign in as them. (Themself they
+			// may still edit, as before.)
+			if a.ID != u.ID && !a.Role.Above(u.Role) {
+				return &ForbiddenError{Reason: "a user manager manages only users whose role is below their own (developers and members), not " + string(u.Role) + "s"}
 			}
 			return nil
 		}
@@ -96,6 +125,9 @@ func authorizeManage(a Actor, u *User, remove bool) error {
 // AuthorizeUserAdmin checks that a person may see the organisation's users
 // (owners, admins and user managers); directory and system actors may.
 func AuthorizeUserAdmin(a Actor) error {
+	if catalog(a) {
+		return errCatalogSession
+	}
 	if isPerson(a) && !a.Role.IsAdmin() && a.Role != RoleUserManager {
 		return &ForbiddenError{Reason: "only owners, admins and user managers manage users"}
 	}
@@ -105,6 +137,9 @@ func AuthorizeUserAdmin(a Actor) error {
 // AuthorizeRemoveUsers checks that a person may disable or archive users at all
 // (Jigx: only owners and admins); each user is still checked on its own.
 func AuthorizeRemoveUsers(a Actor) error {
+	if catalog(a) {
+		return errCatalogSession
+	}
 	if isPerson(a) && !a.Role.IsAdmin() {
 		return &ForbiddenError{Reason: "only owners and admins can disable or remove users"}
 	}

@@ -42,6 +42,9 @@ type UserQuery struct {
 	Source   string
 	Limit    int
 	AfterSeq int64 // keyset cursor: users with seq > AfterSeq
+	// ForUpdate locks the users read until the transaction ends, so that a
+	// concurrent transaction checking the same rule waits for this one.
+	ForUpdate bool
 }
 
 // Tx is the store inside one transaction: the composition of each

@@ -34,6 +34,10 @@ type DirectorySettings struct {
 	Invite      bool       `json:"invite"`       // new users are invited (mail); false: they start active
 	DefaultRole Role       `json:"default_role"` // when neither the directory nor a rule names one
 	RoleRules   []RoleRule `json:"role_rules"`   // first match wins
+	// RoleCeiling is the token's: no role this token's directory asks for,
+	// by roles, roster's extension, a rule or the default, goes above it
+	// (DefaultRoleCeiling when empty). Filled from the token, not stored here.
+	RoleCeiling Role `json:"-"`
 }
 
 // DefaultDirectorySettings is what a token without stored settings gets.

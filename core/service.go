@@ -16,6 +16,15 @@ type Config struct {
 	LockoutThreshold int           // default 10
 	DormancyAfter    time.Duration // default 90 days
 	SessionTTL       time.Duration // default 12 hours
+	// OwnerLockExpiry is how long the lockout keeps an owner locked: after
+	// it the lock lifts by itself (other users stay locked until an admin
+	// unlocks them). Default 15 minutes.
+	OwnerLockExpiry time.Duration
+	// MaxConcurrentHashes bounds password hashes and checks running at
+	// once (DefaultMaxConcurrentHashes); HashQueueWait is how long one waits
+	// for a slot before it is refused with a *BusyError (DefaultHashQueueWait).
+	MaxConcurrentHashes int
+	HashQueueWait       time.Duration
 }
 
 // Defaults fills zero values with the product's defaults.
@@ -32,6 +41,15 @@ func (c *Config) Defaults() {
 	if c.SessionTTL == 0 {
 		c.SessionTTL = 12 * time.Hour
 	}
+	if c.OwnerLockExpiry <= 0 {
+		c.OwnerLockExpiry = 15 * time.Minute
+	}
+	if c.MaxConcurrentHashes <= 0 {
+		c.MaxConcurrentHashes = DefaultMaxConcurrentHashes()
+	}
+	if c.HashQueueWait <= 0 {
+		c.HashQueueWait = DefaultHashQueueWait
+	}
 }
 
 // Service is the one place where roster's rules are applied. Every door calls it.
@@ -40,6 +58,7 @@ type Service struct {
 	store  Store
 	clock  Clock
 	hasher PasswordHasher
+	hashes *hashGate
 	log    *slog.Logger
 	obs    Observer
 
@@ -117,7 +136,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.DirectoryLeaseTTL <= 0 {
 		d.DirectoryLeaseTTL = DefaultDirectoryLeaseTTL
 	}
-	return &Service{cfg: cfg, store: d.Store, clock: d.Clock, hasher: d.Hasher, log: d.Logger.With("component", "core"), obs: d.Observer,
+	return &Service{cfg: cfg, store: d.Store, clock: d.Clock, hasher: d.Hasher, hashes: newHashGate(cfg.MaxConcurrentHashes, cfg.HashQueueWait), log: d.Logger.With("component", "core"), obs: d.Observer,
 		leaser: d.Leaser, owner: d.LeaseOwner, ownerGone: d.LeaseOwnerGone, dirLeaseTTL: d.DirectoryLeaseTTL}, nil
 }
 
@@ -136,6 +155,7 @@ func (s *Service) record(ctx context.Context, tx Tx, a Actor, orgID, action, tar
 		OrgID: orgID, At: s.now(), ActorKind: a.Kind, ActorID: a.ID, ActorName: a.Name,
 		Action: action, TargetType: targetType, TargetID: targetID, RequestID: reqID,
 		Before: snapshotJSON(before), After: snapshotJSON(after),
+		TokenID: a.TokenID, TokenCreatedBy: a.TokenCreatedBy,
 	}
 	if err := tx.InsertHistory(ctx, h); err != nil {
 		return fmt.Errorf("write history: %w", err)

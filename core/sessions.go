@@ -23,10 +23,11 @@ type LoginResult struct {
 }
 
 // LoginError is a refused login. Reason is safe to show: it never tells
-// whether a username exists.
+// whether a username exists, nor whether an account that exists may log in
+// (a locked, disabled, inactive, archived or invited account gets the answer
+// a wrong password gets, whatever password was sent).
 type LoginError struct {
 	Reason string
-	Status Status // set when the account exists, the password was right, and its status forbids login
 }
 
 func (e *LoginError) Error() string { return e.Reason }
@@ -99,23 +100,27 @@ func (s *Service) login(ctx context.Context, in LoginInput, locked *bool) (*Logi
 		return err
 	})
 	if errors.Is(err, ErrNotFound) {
-		s.burnHash(in.Password)
+		if err := s.burnHash(ctx, in.Password); err != nil {
+			return nil, fmt.Errorf("login: %w", err)
+		}
 		return nil, errBadCredentials
 	}
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
-	if !u.Status.CanLogIn() {
-		// The status is told only to who knows the password: anyone else
-		// gets the answer an unknown username gets (no user enumeration).
-		ok, err := s.checkPassword(ctx, u, in.Password)
-		if err != nil {
+	if s.ownerLockExpired(u) {
+		if u, err = s.expireLock(ctx, u); err != nil {
 			return nil, fmt.Errorf("login: %w", err)
 		}
-		if !ok {
-			return nil, errBadCredentials
+	}
+	if !u.Status.CanLogIn() {
+		// No password oracle: the password is not checked (no directory
+		// bind either), the same hashing work is burnt as for an unknown
+		// username, nothing is counted, and the answer is a wrong password's.
+		if err := s.burnHash(ctx, in.Password); err != nil {
+			return nil, fmt.Errorf("login: %w", err)
 		}
-		return nil, &LoginError{Reason: "the account is " + string(u.Status), Status: u.Status}
+		return nil, errBadCredentials
 	}
 	ok, err := s.checkPassword(ctx, u, in.Password)
 	if err != nil {
@@ -129,7 +134,7 @@ func (s *Service) login(ctx context.Context, in LoginInput, locked *bool) (*Logi
 			return err
 		}
 		if !cur.Status.CanLogIn() {
-			return &LoginError{Reason: "the account is " + string(cur.Status), Status: cur.Status}
+			return errBadCredentials // changed since the read above: still no oracle
 		}
 		now := s.now()
 		if !ok {
@@ -187,6 +192,70 @@ func (s *Service) login(ctx context.Context, in LoginInput, locked *bool) (*Logi
 	return res, nil
 }
 
+// ownerLockExpired reports whether u is an owner whose lockout has outlived
+// Config.OwnerLockExpiry: the lock lifts by itself, so that anonymous wrong
+// passwords cannot keep an organisation out of its owner's hands.
+func (s *Service) ownerLockExpired(u *User) bool {
+	return u.Status == StatusLocked && u.Role == RoleOwner && u.LockedAt != nil &&
+		!s.now().Before(u.LockedAt.Add(s.cfg.OwnerLockExpiry))
+}
+
+// expireLock unlocks u if its lock has expired, and returns the user as stored.
+func (s *Service) expireLock(ctx context.Context, u *User) (*User, error) {
+	var out *User
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		cur, err := tx.UserByID(ctx, u.OrgID, u.ID)
+		if err != nil {
+			return err
+		}
+		out = cur
+		if !s.ownerLockExpired(cur) {
+			return nil
+		}
+		s.log.Info("owner lock expired", "user_id", cur.ID)
+		return s.transition(ctx, tx, SystemActor("lock_expiry"), cur, ActUnlock)
+	})
+	return out, err
+}
+
+// ExpireOwnerLocks unlocks every owner whose lockout has expired (a job, so
+// that the console shows them unlocked without waiting for a login) and
+// returns how many it unlocked.
+func (s *Service) ExpireOwnerLocks(ctx context.Context) (int64, error) {
+	var orgs []Org
+	if err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		orgs, err = tx.ListOrgs(ctx)
+		return err
+	}); err != nil {
+		return 0, fmt.Errorf("expire owner locks: %w", err)
+	}
+	var n int64
+	for _, o := range orgs {
+		var locked []User
+		if err := s.store.View(ctx, func(tx Tx) error {
+			var err error
+			locked, err = tx.ListUsers(ctx, UserQuery{OrgID: o.ID, Statuses: []Status{StatusLocked}, Roles: []Role{RoleOwner}, Limit: 1000})
+			return err
+		}); err != nil {
+			return n, fmt.Errorf("expire owner locks in %s: %w", o.Name, err)
+		}
+		for i := range locked {
+			if !s.ownerLockExpired(&locked[i]) {
+				continue
+			}
+			u, err := s.expireLock(ctx, &locked[i])
+			if err != nil {
+				return n, fmt.Errorf("expire owner locks in %s: %w", o.Name, err)
+			}
+			if u.Status == StatusActive {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
 func (s *Service) checkPassword(ctx context.Context, u *User, password string) (bool, error) {
 	if u.IsDirectory() {
 		a := s.directoryAuthenticator(u.Source)
@@ -196,35 +265,80 @@ func (s *Service) checkPassword(ctx context.Context, u *User, password string) (
 		return a.Authenticate(ctx, u, password)
 	}
 	if u.PasswordHash == "" || s.hasher == nil {
-		s.burnHash(password)
-		return false, nil
+		return false, s.burnHash(ctx, password)
 	}
-	return s.hasher.Verify(u.PasswordHash, password)
+	return s.verifyPassword(ctx, u.PasswordHash, password)
 }
 
-func (s *Service) burnHash(password string) {
+// burnHash costs what a password check costs, within the same bound; its
+// only error is a *BusyError (or the request's end).
+func (s *Service) burnHash(ctx context.Context, password string) error {
 	if s.hasher == nil {
-		return
+		return nil
 	}
+	release, err := s.hashes.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	s.dummyOnce.Do(func() { dummyHash, _ = s.hasher.Hash("roster-dummy-password") })
 	_, _ = s.hasher.Verify(dummyHash, password)
+	return nil
 }
 
 // Principal is who a session or admin token speaks for.
 type Principal struct {
-	User     *UserView
-	Audience Audience // empty for API tokens
-	TokenID  string   // the API token, when authenticated by one
+	User      *UserView
+	Audience  Audience // empty for API tokens
+	TokenID   string   // the API token, when authenticated by one
+	SessionID string   // the session, when authenticated by one
+	// TokenCreatedBy is who created that token (a username, or "cli").
+	TokenCreatedBy string
 }
 
 // Actor is the principal as the actor of a change.
 func (p *Principal) Actor(requestID string) Actor {
-	return Actor{Kind: ActorAdmin, ID: p.User.ID, Name: p.User.Username, Role: p.User.Role, RequestID: requestID}
+	return Actor{Kind: ActorAdmin, ID: p.User.ID, Name: p.User.Username, Role: p.User.Role, RequestID: requestID,
+		Audience: p.Audience, TokenID: p.TokenID, TokenCreatedBy: p.TokenCreatedBy}
 }
 
+// PasswordChangeRequired reports whether the principal is a session that must
+// choose a new password (reassigned by an admin, or expired) before it may do
+// anything but read itself, change its password and log out.
+func (p *Principal) PasswordChangeRequired() bool {
+	return p.SessionID != "" && p.User.MustChangePassword
+}
+
+// PasswordChangeRequiredError refuses a session that must change its
+// password first. Unwraps to ErrForbidden.
+type PasswordChangeRequiredError struct{}
+
+func (*PasswordChangeRequiredError) Error() string {
+	return "the password must be changed before anything else (POST /api/v1/auth/password)"
+}
+
+// Unwrap makes errors.Is(err, ErrForbidden) true.
+func (*PasswordChangeRequiredError) Unwrap() error { return ErrForbidden }
+
 // AuthenticateSession resolves a session token. Expired sessions, and
-// sessions of users who can no longer log in, are refused.
+// sessions of users who can no longer log in, are refused; a session that
+// must change its password first is refused with a
+// *PasswordChangeRequiredError (see AuthenticateSessionForPasswordChange).
 func (s *Service) AuthenticateSession(ctx context.Context, token string) (*Principal, error) {
+	p, err := s.AuthenticateSessionForPasswordChange(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if p.PasswordChangeRequired() {
+		return nil, &PasswordChangeRequiredError{}
+	}
+	return p, nil
+}
+
+// AuthenticateSessionForPasswordChange is AuthenticateSession that also
+// accepts a session that must change its password. A door uses it only for
+// what such a session may do: read itself, change the password, log out.
+func (s *Service) AuthenticateSessionForPasswordChange(ctx context.Context, token string) (*Principal, error) {
 	var p *Principal
 	err := s.store.View(ctx, func(tx Tx) error {
 		sess, err := tx.SessionByTokenHash(ctx, HashSecret(token))
@@ -249,7 +363,7 @@ func (s *Service) AuthenticateSession(ctx context.Context, token string) (*Princ
 		if err != nil {
 			return err
 		}
-		p = &Principal{User: v, Audience: sess.Audience}
+		p = &Principal{User: v, Audience: sess.Audience, SessionID: sess.ID}
 		return nil
 	})
 	return p, err
@@ -265,7 +379,7 @@ func (s *Service) AuthenticateAdminToken(ctx context.Context, secret string) (*P
 	if err != nil {
 		return nil, ErrUnauthorized
 	}
-	return &Principal{User: u, TokenID: t.ID}, nil
+	return &Principal{User: u, TokenID: t.ID, TokenCreatedBy: t.CreatedByName}, nil
 }
 
 // Logout ends every session of the token's user in the token's audience,
@@ -288,7 +402,9 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 }
 
 // ChangePassword lets a logged-in native user change their own password,
-// which clears a forced change.
+// which clears a forced change and ends every other session of the user, in
+// every audience (the session that changed it stays; through an admin token,
+// every session ends).
 func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPassword, newPassword string) error {
 	u := &p.User.User
 	if u.IsDirectory() {
@@ -318,7 +434,11 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPassword,
 		if err := tx.UpdateUser(ctx, cur); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, Actor{Kind: ActorSelf, ID: cur.ID, Name: cur.Username}, cur.OrgID, "user.change_password", "user", cur.ID, nil, map[string]string{"password": "[redacted]"})
+		self := Actor{Kind: ActorSelf, ID: cur.ID, Name: cur.Username}
+		if err := s.record(ctx, tx, self, cur.OrgID, "user.change_password", "user", cur.ID, nil, map[string]string{"password": "[redacted]"}); err != nil {
+			return err
+		}
+		return s.endSessions(ctx, tx, self, cur, p.SessionID, "password_changed")
 	})
 }
 
@@ -354,6 +474,9 @@ func (s *Service) RunDormancy(ctx context.Context) (int, error) {
 				}
 				for i := range users {
 					if err := s.transition(ctx, tx, SystemActor("dormancy"), &users[i], ActMarkIdle); err != nil {
+						if errors.Is(err, ErrForbidden) {
+							continue // the last owner stays active
+						}
 						return err
 					}
 				}
@@ -391,6 +514,7 @@ type SessionRepo interface {
 	InsertSession(ctx context.Context, s *Session) error
 	SessionByTokenHash(ctx context.Context, hash string) (*Session, error)
 	DeleteSessions(ctx context.Context, userID string, audience Audience) (int64, error) // audience "" ends all
+	DeleteSessionsExcept(ctx context.Context, userID, keepID string) (int64, error)      // every audience, all but keepID
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
 }
 

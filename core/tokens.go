@@ -42,6 +42,8 @@ type TokenRepo interface {
 	TokenByHash(ctx context.Context, hash string) (*APIToken, error)
 	ListTokens(ctx context.Context, orgID string) ([]APIToken, error)
 	RevokeToken(ctx context.Context, orgID, id string, at time.Time) (bool, error)
+	// RevokeUserTokens revokes every unrevoked token acting as userID.
+	RevokeUserTokens(ctx context.Context, userID string, at time.Time) (int64, error)
 	DirectorySettings(ctx context.Context, tokenID string) (*DirectorySettings, error)
 	PutDirectorySettings(ctx context.Context, s *DirectorySettings) error
 }

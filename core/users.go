@@ -270,7 +270,7 @@ func (s *Service) setPassword(ctx context.Context, u *User, password string) err
 	if err := policy.Check(password, u); err != nil {
 		return err
 	}
-	h, err := s.hasher.Hash(password)
+	h, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
@@ -423,6 +423,9 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, orgID, id string, c U
 				return err
 			}
 			u.Role = *c.Role
+			if err := keepOwner(ctx, tx, &before, u, lastOwnerDemoted); err != nil {
+				return err
+			}
 		}
 		if c.Metadata != nil {
 			u.Metadata = c.Metadata
@@ -490,6 +493,11 @@ func (s *Service) transition(ctx context.Context, tx Tx, a Actor, u *User, act A
 		return err
 	}
 	before := *u
+	after := *u
+	after.Status = to
+	if err := keepOwner(ctx, tx, &before, &after, ownerLoss(act)); err != nil {
+		return err
+	}
 	now := s.now()
 	switch act {
 	case ActArchive:
@@ -503,6 +511,11 @@ func (s *Service) transition(ctx context.Context, tx Tx, a Actor, u *User, act A
 	}
 	if to == StatusActive && u.ActivatedAt == nil {
 		u.ActivatedAt = &now
+	}
+	if to == StatusLocked {
+		u.LockedAt = &now
+	} else {
+		u.LockedAt = nil
 	}
 	u.Status = to
 	u.UpdatedAt = now
@@ -518,10 +531,37 @@ func (s *Service) transition(ctx context.Context, tx Tx, a Actor, u *User, act A
 			return fmt.Errorf("end sessions: %w", err)
 		}
 		if n > 0 {
-			return s.record(ctx, tx, a, u.OrgID, "user.sessions_revoked", "user", u.ID, nil, map[string]any{"sessions_ended": n, "reason": to})
+			if err := s.record(ctx, tx, a, u.OrgID, "user.sessions_revoked", "user", u.ID, nil, map[string]any{"sessions_ended": n, "reason": to}); err != nil {
+				return err
+			}
+		}
+	}
+	if to == StatusDisabled || to == StatusArchived {
+		// Revoked, not suspended: enabling or restoring the user later does
+		// not bring their admin tokens back. (A locked or inactive user's
+		// tokens are only suspended while the status lasts.)
+		n, err := tx.RevokeUserTokens(ctx, u.ID, now)
+		if err != nil {
+			return fmt.Errorf("revoke tokens: %w", err)
+		}
+		if n > 0 {
+			return s.record(ctx, tx, a, u.OrgID, "user.tokens_revoked", "user", u.ID, nil, map[string]any{"tokens_revoked": n, "reason": to})
 		}
 	}
 	return nil
+}
+
+// endSessions ends every session of u but keepID (all when keepID is ""),
+// with a history entry when there were any.
+func (s *Service) endSessions(ctx context.Context, tx Tx, a Actor, u *User, keepID, reason string) error {
+	n, err := tx.DeleteSessionsExcept(ctx, u.ID, keepID)
+	if err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	return s.record(ctx, tx, a, u.OrgID, "user.sessions_revoked", "user", u.ID, nil, map[string]any{"sessions_ended": n, "reason": reason})
 }
 
 // DeleteUser removes a user who never accepted an invitation. Anyone with
@@ -534,6 +574,9 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, orgID, id string) err
 		}
 		if !CanDelete(u) {
 			return &TransitionError{Action: "delete", From: u.Status, Reason: "the user has accepted an invitation and has history; archive them instead"}
+		}
+		if err := keepOwner(ctx, tx, u, nil, "be deleted"); err != nil {
+			return err
 		}
 		if err := tx.DeleteUser(ctx, orgID, id); err != nil {
 			return err
@@ -614,7 +657,12 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, orgID, id, password 
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, orgID, "user.set_password", "user", u.ID, nil, map[string]any{"password": "[redacted]", "must_change_password": u.MustChangePassword})
+		if err := s.record(ctx, tx, a, orgID, "user.set_password", "user", u.ID, nil, map[string]any{"password": "[redacted]", "must_change_password": u.MustChangePassword}); err != nil {
+			return err
+		}
+		// A reassigned password ends every session of the user (whoever held
+		// the old password is signed out).
+		return s.endSessions(ctx, tx, a, u, "", "password_set")
 	})
 	if err != nil {
 		return fmt.Errorf("set password of user %s: %w", id, err)

@@ -67,6 +67,9 @@ func (s *Service) AuthenticateDirectory(ctx context.Context, secret string) (*AP
 			d := DefaultDirectorySettings(t.ID)
 			set, err = &d, nil
 		}
+		if set != nil {
+			set.RoleCeiling = tokenCeiling(t)
+		}
 		return err
 	})
 	if err != nil {
@@ -75,30 +78,29 @@ func (s *Service) AuthenticateDirectory(ctx context.Context, secret string) (*AP
 	return t, set, nil
 }
 
-// SetDirectorySettings stores a SCIM token's settings.
+// SetDirectorySettings stores a SCIM token's settings. Its default role and
+// role rules stay within the token's role ceiling and what the actor may grant.
 func (s *Service) SetDirectorySettings(ctx context.Context, a Actor, orgID string, set DirectorySettings) error {
 	if err := authorizeOrgSettings(a); err != nil {
 		return err
 	}
-	var p problems
-	if set.DefaultRole == "" {
-		set.DefaultRole = RoleMember
-	}
-	if !set.DefaultRole.Valid() {
-		p.add("default_role", "%q is not one of owner, admin, user_manager, developer, member", set.DefaultRole)
-	}
-	for i, r := range set.RoleRules {
-		if strings.TrimSpace(r.Group) == "" {
-			p.add(fmt.Sprintf("role_rules[%d].group", i), "is required")
-		}
-		if !r.Role.Valid() {
-			p.add(fmt.Sprintf("role_rules[%d].role", i), "%q is not one of owner, admin, user_manager, developer, member", r.Role)
-		}
-	}
-	if err := p.err(); err != nil {
-		return err
-	}
 	return s.store.InTx(ctx, func(tx Tx) error {
+		ts, err := tx.ListTokens(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		var tok *APIToken
+		for i := range ts {
+			if ts[i].ID == set.TokenID && ts[i].Scope == ScopeSCIM {
+				tok = &ts[i]
+			}
+		}
+		if tok == nil {
+			return &NotFoundError{Kind: "SCIM token", Key: set.TokenID}
+		}
+		if err := checkDirectorySettings(a, &set, tokenCeiling(tok)); err != nil {
+			return err
+		}
 		before, err := tx.DirectorySettings(ctx, set.TokenID)
 		if errors.Is(err, ErrNotFound) {
 			before, err = nil, nil
@@ -111,6 +113,58 @@ func (s *Service) SetDirectorySettings(ctx context.Context, a Actor, orgID strin
 		}
 		return s.record(ctx, tx, a, orgID, "token.scim_settings", "token", set.TokenID, before, set)
 	})
+}
+
+// tokenCeiling is the most a SCIM token grants; tokens without a stored
+// ceiling get the default.
+func tokenCeiling(t *APIToken) Role {
+	if t.RoleCeiling.Valid() {
+		return t.RoleCeiling
+	}
+	return DefaultRoleCeiling
+}
+
+// CheckDirectorySettings validates a SCIM token's settings against the
+// token's role ceiling: its default role and the roles of its rules may not
+// be above it. (The CLI checks its flags with it before it creates a token.)
+func CheckDirectorySettings(set *DirectorySettings, ceiling Role) error {
+	var p problems
+	if set.DefaultRole == "" {
+		set.DefaultRole = RoleMember
+	}
+	if !set.DefaultRole.Valid() {
+		p.add("default_role", "%q is not one of owner, admin, user_manager, developer, member", set.DefaultRole)
+	} else if set.DefaultRole.Above(ceiling) {
+		p.add("default_role", "%s is above the token's role ceiling (%s)", set.DefaultRole, ceiling)
+	}
+	for i, r := range set.RoleRules {
+		if strings.TrimSpace(r.Group) == "" {
+			p.add(fmt.Sprintf("role_rules[%d].group", i), "is required")
+		}
+		if !r.Role.Valid() {
+			p.add(fmt.Sprintf("role_rules[%d].role", i), "%q is not one of owner, admin, user_manager, developer, member", r.Role)
+		} else if r.Role.Above(ceiling) {
+			p.add(fmt.Sprintf("role_rules[%d].role", i), "%s is above the token's role ceiling (%s)", r.Role, ceiling)
+		}
+	}
+	return p.err()
+}
+
+// checkDirectorySettings is CheckDirectorySettings, and the actor may grant
+// every role the settings name.
+func checkDirectorySettings(a Actor, set *DirectorySettings, ceiling Role) error {
+	if err := CheckDirectorySettings(set, ceiling); err != nil {
+		return err
+	}
+	if r := creatorRole(a); set.DefaultRole.Above(r) {
+		return &ForbiddenError{Field: "default_role", Reason: fmt.Sprintf("your role (%s) cannot grant %s", r, set.DefaultRole)}
+	}
+	for i, rr := range set.RoleRules {
+		if r := creatorRole(a); rr.Role.Above(r) {
+			return &ForbiddenError{Field: fmt.Sprintf("role_rules[%d].role", i), Reason: fmt.Sprintf("your role (%s) cannot grant %s", r, rr.Role)}
+		}
+	}
+	return nil
 }
 
 // writeTx runs a small write transaction, sharing its commit with
@@ -126,7 +180,19 @@ func (s *Service) writeTx(ctx context.Context, fn func(Tx) error) error {
 // named explicitly; else the first role rule whose group the user is in (by
 // group name, id or external id) or whose group is one of the user's roles
 // values; else a roles value that is itself an org role; else the default.
+// Whatever the source, the role is clamped to the token's role ceiling: a
+// directory grants at most what its token's creator may (clamped rather than
+// refused, so that the IdP's other changes to the user, a deactivation
+// above all, still apply).
 func directoryRole(set *DirectorySettings, base Role, roles []string, groups []GroupRef) Role {
+	ceiling := set.RoleCeiling
+	if !ceiling.Valid() {
+		ceiling = DefaultRoleCeiling
+	}
+	return ClampRole(directoryRoleUnclamped(set, base, roles, groups), ceiling)
+}
+
+func directoryRoleUnclamped(set *DirectorySettings, base Role, roles []string, groups []GroupRef) Role {
 	if base != "" {
 		return base
 	}
@@ -456,6 +522,9 @@ func (s *Service) ReplaceDirectoryUser(ctx context.Context, a Actor, set *Direct
 			p.add("role", "%q is not one of owner, admin, user_manager, developer, member", prof.BaseRole)
 		} else {
 			u.Role = directoryRole(set, prof.BaseRole, prof.Roles, cur.Groups)
+			if err := keepOwner(ctx, tx, &before, u, lastOwnerDemoted); err != nil {
+				return err
+			}
 		}
 		validateUserFields(&p, u)
 		checkProfile(&p, &prof)
@@ -634,6 +703,12 @@ func (s *Service) recomputeRoles(ctx context.Context, tx Tx, a Actor, set *Direc
 		u := v.User
 		before := u
 		u.Role = role
+		if err := keepOwner(ctx, tx, &before, &u, lastOwnerDemoted); err != nil {
+			if domainErr(err) {
+				continue // the last owner keeps the role
+			}
+			return err
+		}
 		u.UpdatedAt = now
 		if err := tx.UpdateUser(ctx, &u); err != nil {
 			return err

@@ -2,10 +2,13 @@ package core
 
 import "testing"
 
+// TestDirectoryRole: a directory role, clamped to the token's role ceiling.
 func TestDirectoryRole(t *testing.T) {
 	set := &DirectorySettings{DefaultRole: RoleMember, RoleRules: []RoleRule{
 		{Group: "Admins", Role: RoleAdmin}, {Group: "ext-42", Role: RoleUserManager}, {Group: "Devs", Role: RoleDeveloper},
 	}}
+	owner := &DirectorySettings{DefaultRole: RoleMember, RoleCeiling: RoleOwner}
+	low := &DirectorySettings{DefaultRole: RoleMember, RoleCeiling: RoleDeveloper, RoleRules: set.RoleRules}
 	for _, tc := range []struct {
 		name   string
 		set    *DirectorySettings
@@ -15,7 +18,12 @@ func TestDirectoryRole(t *testing.T) {
 		want   Role
 	}{
 		{"default", set, "", nil, nil, RoleMember},
-		{"explicit role wins over rules", set, RoleOwner, nil, []GroupRef{{Name: "Admins"}}, RoleOwner},
+		{"explicit role wins over rules", set, RoleUserManager, nil, []GroupRef{{Name: "Admins"}}, RoleUserManager},
+		{"explicit owner is clamped to the default ceiling (admin)", set, RoleOwner, nil, nil, RoleAdmin},
+		{"explicit owner with an owner ceiling", owner, RoleOwner, nil, nil, RoleOwner},
+		{"a roles value naming owner is clamped", set, "", []string{"owner"}, nil, RoleAdmin},
+		{"a rule above the ceiling is clamped", low, "", nil, []GroupRef{{Name: "Admins"}}, RoleDeveloper},
+		{"a default above the ceiling is clamped", &DirectorySettings{DefaultRole: RoleOwner}, "", nil, nil, RoleAdmin},
 		{"group name, case-insensitive", set, "", nil, []GroupRef{{Name: "admins"}}, RoleAdmin},
 		{"group external id", set, "", nil, []GroupRef{{Name: "x", ExternalID: "ext-42"}}, RoleUserManager},
 		{"first rule wins", set, "", nil, []GroupRef{{Name: "Devs"}, {Name: "Admins"}}, RoleAdmin},

@@ -25,10 +25,13 @@ const (
 	MaxExternalID  = 512
 )
 
-// FoldKey is the key under which names are compared: Unicode NFC, then simple
-// case folding, so "Zoë@x" and "zoË@x" (composed or not) collide.
+// FoldKey is the key under which names (usernames, emails, group names,
+// searched text) are compared and kept unique: Unicode NFKC, then simple case
+// folding, so "Zoë@x" and "zoË@x" (composed or not) collide, and so do the
+// compatibility forms "ｍｅｍｂｅｒ" (full-width) and "member", or "ﬁ" and
+// "fi". The name itself is kept as it was given; only its key is folded.
 func FoldKey(s string) string {
-	s = norm.NFC.String(strings.TrimSpace(s))
+	s = norm.NFKC.String(strings.TrimSpace(s))
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {

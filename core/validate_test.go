@@ -19,6 +19,12 @@ func TestFoldKeyIsUnicodeAware(t *testing.T) {
 		{" bob ", "BOB", true},
 		{"zoe@x", "zoë@x", false},
 		{"ǅ", "ǆ", true},
+		// NFKC: compatibility forms are one name.
+		{"ｍｅｍｂｅｒ", "member", true}, // full-width
+		{"ＭＥＭＢＥＲ@ｅｘａｍｐｌｅ.com", "member@example.com", true},
+		{"ﬁnance", "finance", true}, // ligature
+		{"user²", "user2", true},    // superscript
+		{"ｍｅｍｂｅｒ", "membre", false},
 	}
 	for _, tt := range tests {
 		if got := FoldKey(tt.a) == FoldKey(tt.b); got != tt.same {

@@ -137,7 +137,7 @@ func New(cfg config.LDAPSource, orgID string, d Deps) (*Source, error) {
 	}
 	s.fp = fingerprint(cfg, s.users, s.groups, attrs)
 	s.core = core.SyncSource{Name: cfg.Name, OrgID: orgID, Invite: invite, LinkExisting: cfg.LinkExisting,
-		Archive: cfg.Removal == "archive", DefaultRole: role}
+		Archive: cfg.Removal == "archive", DefaultRole: role, RoleCeiling: core.Role(cfg.RoleCeiling)}
 	return s, nil
 }
 

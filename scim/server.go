@@ -228,6 +228,7 @@ func (h *Handler) authenticate(r *http.Request) (*principal, error) {
 	}
 	return &principal{orgID: tok.OrgID, set: set, actor: core.Actor{
 		Kind: core.ActorSCIM, ID: tok.ID, Name: tok.Name, Source: "scim:" + tok.Name, RequestID: core.RequestIDFrom(r.Context()),
+		TokenID: tok.ID, TokenCreatedBy: tok.CreatedByName,
 	}}, nil
 }
 
@@ -274,6 +275,8 @@ func (h *Handler) toSCIM(r *http.Request, err error) *Error {
 		return se
 	case errors.As(err, &ue):
 		return &Error{Status: http.StatusServiceUnavailable, Detail: ue.Error() + "; retry later"}
+	case errors.Is(err, core.ErrBusy):
+		return &Error{Status: http.StatusServiceUnavailable, Detail: err.Error()}
 	case errors.As(err, &mb):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("the request body exceeds %d bytes (maxPayloadSize)", mb.Limit)}
 	case errors.As(err, &ve):

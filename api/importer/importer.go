@@ -4,6 +4,7 @@
 package importer
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"encoding/csv"
@@ -28,6 +29,20 @@ const (
 
 // MaxBytes bounds an uploaded file.
 const MaxBytes = 32 << 20
+
+// Bounds of an .xlsx workbook once inflated. A workbook is a zip of XML
+// parts: MaxXLSXInflated is what MaxImportRows rows of the columns roster
+// knows need with room to spare (the XML of a sheet is a few times its
+// CSV), and twice MaxBytes, so a full CSV's worth of data fits. The sizes are
+// the ones the zip declares, read before any part is opened; archive/zip
+// refuses a part that inflates past its declared size, so they cannot lie.
+const (
+	MaxXLSXInflated = 2 * MaxBytes
+	MaxXLSXParts    = 1000
+	// xlsxXMLInMemory: a worksheet part larger than this is inflated to a
+	// temporary file and streamed from there rather than held in memory.
+	xlsxXMLInMemory = 8 << 20
+)
 
 // Error is a problem with the file as a whole or with one line of it.
 type Error struct {
@@ -262,8 +277,32 @@ func csvRecords(data []byte) func(yield func(int, []string, error) bool) {
 	}
 }
 
+// checkXLSXSize refuses a workbook whose parts inflate past the bounds
+// (a zip bomb), from the zip's central directory alone.
+func checkXLSXSize(data []byte) error {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return &Error{Msg: "not a readable .xlsx workbook: " + err.Error()}
+	}
+	if len(zr.File) > MaxXLSXParts {
+		return &Error{Msg: fmt.Sprintf("the workbook has %d parts; at most %d are read", len(zr.File), MaxXLSXParts), TooLarge: true}
+	}
+	var total uint64
+	for _, f := range zr.File {
+		total += f.UncompressedSize64
+		if f.UncompressedSize64 > MaxXLSXInflated || total > MaxXLSXInflated {
+			return &Error{Msg: fmt.Sprintf("the workbook inflates to more than %d MiB (the limit for %d rows); split the file or save it as CSV",
+				MaxXLSXInflated>>20, core.MaxImportRows), TooLarge: true}
+		}
+	}
+	return nil
+}
+
 func xlsxRecords(data []byte) (func(yield func(int, []string, error) bool), error) {
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: 256 << 20, UnzipXMLSizeLimit: 64 << 20})
+	if err := checkXLSXSize(data); err != nil {
+		return nil, err
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: MaxXLSXInflated, UnzipXMLSizeLimit: xlsxXMLInMemory})
 	if err != nil {
 		return nil, &Error{Msg: "not a readable .xlsx workbook: " + err.Error()}
 	}

@@ -1,8 +1,11 @@
 package importer
 
 import (
+	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -109,5 +112,73 @@ func TestParseXLSX(t *testing.T) {
 	}
 	if _, err := Parse(strings.NewReader("username\nnot a workbook\n"), XLSX, 100); err == nil || !strings.Contains(err.Error(), "not a readable .xlsx") {
 		t.Fatalf("CSV sent as XLSX: %v", err)
+	}
+}
+
+// bombXLSX is a workbook whose one sheet inflates to sheetBytes (spaces
+// between a header row and the end of the sheet), and parts extra parts.
+func bombXLSX(t testing.TB, sheetBytes int64, parts int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	put := func(name, body string) io.Writer {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(w, body); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	put("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`)
+	put("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
+	put("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`)
+	put("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
+	w := put("xl/worksheets/sheet1.xml", `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>username</t></is></c></row>`)
+	pad := bytes.Repeat([]byte(" "), 1<<20)
+	for n := int64(0); n < sheetBytes; n += int64(len(pad)) {
+		if _, err := w.Write(pad); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := io.WriteString(w, `</sheetData></worksheet>`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range parts {
+		put(fmt.Sprintf("xl/extra/%d.xml", i), "<x/>")
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestParseXLSXRefusesABomb(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		sheet     int64
+		parts     int
+		tooLarge  bool
+		wantInErr string
+	}{
+		{name: "small sheet of padding", sheet: 1 << 20, parts: 0},
+		{name: "inflates past the limit", sheet: MaxXLSXInflated + 1, tooLarge: true, wantInErr: fmt.Sprintf("more than %d MiB", MaxXLSXInflated>>20)},
+		{name: "too many parts", parts: MaxXLSXParts, tooLarge: true, wantInErr: fmt.Sprintf("at most %d are read", MaxXLSXParts)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := bombXLSX(t, tc.sheet, tc.parts)
+			rows, err := Parse(bytes.NewReader(data), XLSX, 100)
+			var fe *Error
+			if !tc.tooLarge {
+				if err != nil || len(rows) != 0 {
+					t.Fatalf("a padded header-only sheet: %v %v", rows, err)
+				}
+				return
+			}
+			if !errors.As(err, &fe) || !fe.TooLarge || !strings.Contains(err.Error(), tc.wantInErr) {
+				t.Fatalf("got %v, want a too-large error naming %q", err, tc.wantInErr)
+			}
+		})
 	}
 }

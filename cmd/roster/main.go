@@ -36,7 +36,8 @@ Usage:
   roster config check [--config FILE]
   roster user create --org ORG --username U --email E --first F --last L [--role R] [--invite mail|link] [--no-invite] [--password-stdin]
   roster user list --org ORG [--json]
-  roster token create --org ORG --name NAME --scope scim|admin [--user USERNAME]
+  roster user unlock --org ORG --username U
+  roster token create --org ORG --name NAME --scope scim|admin [--user USERNAME] [--role-ceiling ROLE]
   roster sync run [--source NAME] [--full] [--dry-run] [--json]
   roster sync import --source NAME --username U
   roster backup [--config FILE] FILE
@@ -98,8 +99,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return cmdUserCreate(ctx, r, stdin, stdout, stderr)
 		case "list":
 			return cmdUserList(ctx, r, stdout, stderr)
+		case "unlock":
+			return cmdUserUnlock(ctx, r, stdout, stderr)
 		}
-		return usageError("usage: roster user create|list …")
+		return usageError("usage: roster user create|list|unlock …")
 	case "token":
 		if s, r := sub(); s == "create" {
 			return cmdTokenCreate(ctx, r, stdout, stderr)
@@ -208,6 +211,10 @@ func openAppObserved(ctx context.Context, cfgPath string, stderr io.Writer, obs 
 		LockoutThreshold: cfg.Security.LockoutThreshold,
 		DormancyAfter:    cfg.Dormancy.After,
 		SessionTTL:       cfg.Security.SessionTTL,
+		OwnerLockExpiry:  cfg.Security.OwnerLockExpiry,
+
+		MaxConcurrentHashes: cfg.Security.MaxConcurrentHashes,
+		HashQueueWait:       cfg.Security.HashQueueWait,
 	}, core.Deps{Store: st, Hasher: argon2id.NewArgon2(argon2id.Argon2Params{}), Logger: log, Observer: obs,
 		LeaseOwnerGone: jobs.OwnerGone, DirectoryLeaseTTL: directoryLeaseTTL(cfg)})
 	if err != nil {

@@ -220,6 +220,7 @@ func restartOnly(start, next *config.Config) []string {
 		}
 	}
 	diff("listen", start.Listen, next.Listen)
+	diff("metrics.listen", start.Metrics.Listen, next.Metrics.Listen)
 	diff("public_url", start.PublicURL, next.PublicURL)
 	diff("database", start.Database, next.Database)
 	diff("invites", start.Invites, next.Invites)
@@ -238,6 +239,7 @@ func restartOnly(start, next *config.Config) []string {
 // applyKept copies the restart-only settings of start into next.
 func applyKept(start, next *config.Config) {
 	next.Listen, next.PublicURL, next.Database = start.Listen, start.PublicURL, start.Database
+	next.Metrics = start.Metrics
 	next.Invites, next.Security, next.Dormancy = start.Invites, start.Security, start.Dormancy
 	next.Log.Format, next.HTTP, next.TrustedProxies = start.Log.Format, start.HTTP, start.TrustedProxies
 	if start.TLS.Enabled() != next.TLS.Enabled() {

@@ -86,7 +86,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := mountMailPages(a, srv.Router()); err != nil {
 		return err
 	}
-	srv.Router().Handle("/metrics", m.Handler()).Methods(http.MethodGet)
+	var metricsSrv *metricsListener
+	if a.cfg.Metrics.Listen == "" {
+		srv.Router().Handle("/metrics", m.Handler()).Methods(http.MethodGet)
+	} else if metricsSrv, err = listenMetrics(a.cfg.Metrics.Listen, m.Handler(), a.cfg.HTTP.ReadHeaderTimeout); err != nil {
+		return err
+	}
 	w, err := mailr.prepare(a.cfg.SMTP, a.cfg.PublicURL)
 	if err != nil {
 		return err
@@ -115,6 +120,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 				return int64(n), err
 			}},
 			jobs.Job{Name: "expired-sessions", Every: time.Hour, Run: a.svc.PurgeExpiredSessions},
+			jobs.Job{Name: "owner-lock-expiry", Every: time.Minute, Run: a.svc.ExpireOwnerLocks},
+			// The mail worker resolves queued reset requests before each claim;
+			// this drains them too when no SMTP server is configured.
+			jobs.Job{Name: "password-reset-requests", Every: time.Minute, Run: func(ctx context.Context) (int64, error) {
+				n, err := a.svc.ProcessPasswordResetRequests(ctx)
+				return int64(n), err
+			}},
 		)
 	}()
 	// On the way out (after the schedules stopped, deferred below): stop
@@ -131,6 +143,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
+	if metricsSrv != nil {
+		go metricsSrv.serve(a.log)
+		defer metricsSrv.close()
+		a.log.Info("metrics listening", "metrics_listen", metricsSrv.addr())
+	}
 	// Ready once the database answers, migrations are applied (openApp) and
 	// the listener accepts: what /readyz checks.
 	if err := a.store.Ready(ctx); err != nil {
@@ -375,6 +392,39 @@ func cmdUserList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return tw.Flush()
 }
 
+// cmdUserUnlock unlocks a locked user from the host: the way back when the
+// only owner is locked (another owner, or the lock's expiry, are the others).
+func cmdUserUnlock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfgPath string
+	fs := newFlags("user unlock", stderr, &cfgPath)
+	org := fs.String("org", core.DefaultOrg, "organisation")
+	username := fs.String("username", "", "the locked user")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *username == "" {
+		return usageError("user unlock: --username is required")
+	}
+	a, err := openApp(ctx, cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	o, err := a.svc.Org(ctx, *org)
+	if err != nil {
+		return err
+	}
+	u, err := a.svc.GetUserByUsername(ctx, o.ID, *username)
+	if err != nil {
+		return err
+	}
+	if _, err := a.svc.ChangeStatus(ctx, core.CLIActor(), o.ID, u.ID, core.ActUnlock); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "unlocked %s (%s)\n", u.Username, u.Role)
+	return nil
+}
+
 func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfgPath string
 	fs := newFlags("token create", stderr, &cfgPath)
@@ -406,14 +456,15 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		userID = u.ID
 	}
-	secret, tok, err := a.svc.CreateToken(ctx, core.CLIActor(), o.ID, *name, core.TokenScope(*scope), userID)
+	nt := core.NewToken{Name: *name, Scope: core.TokenScope(*scope), UserID: userID}
+	if nt.Scope == core.ScopeSCIM {
+		// The operator's SCIM token: admin unless --role-ceiling says more.
+		set := scimFlags.settings()
+		nt.RoleCeiling, nt.Settings = core.Role(*scimFlags.ceiling), &set
+	}
+	secret, _, err := a.svc.IssueToken(ctx, core.CLIActor(), o.ID, nt)
 	if err != nil {
 		return err
-	}
-	if tok.Scope == core.ScopeSCIM {
-		if err := scimFlags.apply(ctx, a.svc, o.ID, tok.ID); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintln(stdout, secret)
 	return nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"strings"
@@ -13,6 +12,7 @@ import (
 type scimFlags struct {
 	invite      *bool
 	defaultRole *string
+	ceiling     *string
 	rules       roleRules
 }
 
@@ -33,6 +33,7 @@ func scimTokenFlags(fs *flag.FlagSet) *scimFlags {
 	f := &scimFlags{
 		invite:      fs.Bool("invite", true, "scim: invite new users by mail (false: they start active)"),
 		defaultRole: fs.String("default-role", string(core.RoleMember), "scim: org role when neither the IdP nor a role rule names one"),
+		ceiling:     fs.String("role-ceiling", string(core.DefaultRoleCeiling), "scim: the highest org role the token grants (roles, roster's extension, role rules and the default are clamped to it); owner only when asked for"),
 	}
 	fs.Var(&f.rules, "role-rule", "scim: GROUP=ROLE, a SCIM group (name, id or external id) or roles value mapped to an org role; repeatable, first match wins")
 	return f
@@ -40,6 +41,9 @@ func scimTokenFlags(fs *flag.FlagSet) *scimFlags {
 
 // validate checks the flags before the token is created.
 func (f *scimFlags) validate() error {
+	if !core.Role(*f.ceiling).Valid() {
+		return fmt.Errorf("--role-ceiling: %q is not one of owner, admin, user_manager, developer, member", *f.ceiling)
+	}
 	if !core.Role(*f.defaultRole).Valid() {
 		return fmt.Errorf("--default-role: %q is not one of owner, admin, user_manager, developer, member", *f.defaultRole)
 	}
@@ -48,11 +52,14 @@ func (f *scimFlags) validate() error {
 			return fmt.Errorf("--role-rule %s=%s: not one of owner, admin, user_manager, developer, member", r.Group, r.Role)
 		}
 	}
+	set := f.settings()
+	if err := core.CheckDirectorySettings(&set, core.Role(*f.ceiling)); err != nil {
+		return fmt.Errorf("%w (raise --role-ceiling to grant it)", err)
+	}
 	return nil
 }
 
-func (f *scimFlags) apply(ctx context.Context, svc *core.Service, orgID, tokenID string) error {
-	return svc.SetDirectorySettings(ctx, core.CLIActor(), orgID, core.DirectorySettings{
-		TokenID: tokenID, Invite: *f.invite, DefaultRole: core.Role(*f.defaultRole), RoleRules: f.rules,
-	})
+// settings are the token's SCIM settings, stored with the token.
+func (f *scimFlags) settings() core.DirectorySettings {
+	return core.DirectorySettings{Invite: *f.invite, DefaultRole: core.Role(*f.defaultRole), RoleRules: f.rules}
 }

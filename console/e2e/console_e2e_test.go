@@ -350,6 +350,11 @@ func TestConsole(t *testing.T) {
 		chromedp.SendKeys(css("#login-password"), "not-the-password"),
 		chromedp.Click(css("#login-submit")),
 		chromedp.WaitVisible(css("#login-form .form-error")),
+	)
+	// A locked or disabled account gets this same answer (no password
+	// oracle): the form says once what such a user can do.
+	b.wait("the sign-in hint", `document.querySelector('#login-form .form-error').textContent.includes('invalid username or password') && document.querySelector('#login-form .form-error').textContent.includes('ask an administrator to unlock it')`)
+	b.do("clear the form",
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('#login-username').value = ''; document.querySelector('#login-password').value = ''`),
 	)
 	b.do("login",

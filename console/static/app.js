@@ -67,7 +67,14 @@ function showLogin(message) {
       pass.value = '';
       await start(res.must_change_password);
     } catch (e) {
-      showError(form, e);
+      // The server answers a locked or disabled account as it answers a
+      // wrong password (no oracle): say once what a legitimately locked
+      // user can do.
+      if (e.code === 'login_failed') {
+        showError(form, { message: `${e.message}. An account is locked after 10 wrong passwords in a row, and a locked or disabled account cannot sign in either: if that may be yours, ask an administrator to unlock it (an owner's lock also lifts by itself after a while).` });
+      } else {
+        showError(form, e);
+      }
     }
   });
   clear(main(), h('div', { class: 'narrow' }, form));

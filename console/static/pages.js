@@ -279,19 +279,21 @@ export async function tokensView(root, session) {
   const list = h('div', { class: 'table-wrap' });
   const shown = h('div', { id: 'token-secret', 'aria-live': 'polite' });
   const name = h('input', { name: 'name', id: 'token-name', required: true });
-  const scope = select([['scim', 'SCIM (identity provider)'], ['admin', 'Admin API (acts as a user)']], { name: 'scope', id: 'token-scope' });
-  const login = h('input', { name: 'user_id', id: 'token-user', value: session.me.username });
-  const userField = field('Acts as (username)', login);
-  userField.hidden = true;
-  scope.addEventListener('change', () => { userField.hidden = scope.value !== 'admin'; });
+  const scope = select([['scim', 'SCIM (identity provider)'], ['admin', 'Admin API (acts as you)']], { name: 'scope', id: 'token-scope' });
+  // A SCIM token grants at most its role ceiling: your role at most, admin unless an owner asks for owner.
+  const ceilings = [['admin', 'admin'], ['user_manager', 'user manager'], ['developer', 'developer'], ['member', 'member']];
+  if (session.me.role === 'owner') ceilings.push(['owner', 'owner (the IdP may make owners)']);
+  const ceiling = select(ceilings, { name: 'role_ceiling', id: 'token-ceiling' });
+  const ceilingField = field('Highest role it grants', ceiling, 'Roles the identity provider asks for above it are lowered to it.');
+  scope.addEventListener('change', () => { ceilingField.hidden = scope.value !== 'scim'; });
   const form = h('form', { class: 'card stack', id: 'token-create' }, h('h2', {}, 'New token'), formError(),
-    h('div', { class: 'grid2' }, field('Name', name, 'SCIM users it creates get source scim:NAME.'), field('Scope', scope)), userField,
+    h('div', { class: 'grid2' }, field('Name', name, 'SCIM users it creates get source scim:NAME.'), field('Scope', scope)), ceilingField,
     h('button', { type: 'submit', class: 'primary' }, 'Create token'));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try {
       const body = { name: name.value.trim(), scope: scope.value };
-      if (scope.value === 'admin') body.user_id = (await userByLogin(login.value.trim())).id;
+      if (scope.value === 'scim') body.role_ceiling = ceiling.value;
       const t = await api('POST', '/tokens', body);
       name.value = '';
       const input = h('input', { readonly: true, value: t.token, class: 'mono', id: 'token-value', 'aria-label': 'The new token' });
@@ -306,9 +308,9 @@ export async function tokensView(root, session) {
   async function load() {
     const tokens = (await api('GET', '/tokens')).tokens || [];
     clear(list, tokens.length === 0 ? h('p', { class: 'muted' }, 'No tokens yet.') : h('table', { id: 'tokens-table' },
-      h('thead', {}, h('tr', {}, ['Name', 'Scope', 'Created', 'Revoked', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['Name', 'Scope', 'Highest role', 'Created by', 'Created', 'Revoked', ''].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, tokens.map((t) => h('tr', { 'data-name': t.name },
-        h('td', {}, t.name), h('td', {}, t.scope), h('td', {}, when(t.created_at)), h('td', {}, t.revoked_at ? when(t.revoked_at) : '—'),
+        h('td', {}, t.name), h('td', {}, t.scope), h('td', {}, t.role_ceiling || '—'), h('td', {}, t.created_by || '—'), h('td', {}, when(t.created_at)), h('td', {}, t.revoked_at ? when(t.revoked_at) : '—'),
         h('td', {}, t.revoked_at ? '' : h('button', { type: 'button', class: 'danger', onclick: async () => {
           if (!(await confirmDialog(`Revoke ${t.name}?`, 'Clients using it are refused from now on.', 'Revoke'))) return;
           try { await api('DELETE', `/tokens/${t.id}`); await load(); } catch (e) { toast(e.message, 'bad'); }

@@ -36,9 +36,18 @@ type Config struct {
 	Log       Log      `yaml:"log"`
 	HTTP      HTTP     `yaml:"http"`
 	TLS       TLS      `yaml:"tls"`
+	Metrics   Metrics  `yaml:"metrics"`
 	// TrustedProxies are addresses or CIDR ranges of reverse proxies whose
 	// X-Forwarded-For / X-Forwarded-Proto headers are believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// Metrics places the Prometheus endpoint.
+type Metrics struct {
+	// Listen, when set (host:port), serves /metrics on its own plain-HTTP
+	// listener there and no longer on the main one, so that it can be kept
+	// off the public port. Empty: /metrics is on the main listener.
+	Listen string `yaml:"listen"`
 }
 
 // TLS serves HTTPS directly from a PEM certificate chain and key (reloaded on SIGHUP).
@@ -121,6 +130,14 @@ type Security struct {
 	SessionTTL       time.Duration `yaml:"session_ttl"`
 	// LoginRatePerMinute bounds login attempts per source address.
 	LoginRatePerMinute int `yaml:"login_rate_per_minute"`
+	// OwnerLockExpiry is how long the lockout keeps an owner locked before
+	// the lock lifts by itself (other users stay locked until unlocked).
+	OwnerLockExpiry time.Duration `yaml:"owner_lock_expiry"`
+	// MaxConcurrentHashes bounds password hashes (argon2id, 19 MiB each)
+	// running at once; 0 is GOMAXPROCS, at most 4. HashQueueWait is how long a
+	// login waits for a slot before it is answered 503 with Retry-After.
+	MaxConcurrentHashes int           `yaml:"max_concurrent_hashes"`
+	HashQueueWait       time.Duration `yaml:"hash_queue_wait"`
 }
 
 // Dormancy tunes the inactivity rule.
@@ -167,14 +184,16 @@ type LDAPSource struct {
 	Attributes       map[string]string `yaml:"attributes"`
 	RoleRules        []RoleRule        `yaml:"role_rules"`
 	DefaultRole      string            `yaml:"default_role"`
-	Mode             string            `yaml:"mode"` // all | on_demand
-	Invite           *bool             `yaml:"invite"`
-	Removal          string            `yaml:"removal"` // disable | archive
-	MaxRemovals      string            `yaml:"max_removals"`
-	LinkExisting     string            `yaml:"link_existing"` // never | username | email
-	Interval         time.Duration     `yaml:"interval"`
-	FullSyncEvery    time.Duration     `yaml:"full_sync_every"`
-	PageSize         int               `yaml:"page_size"`
+	RoleCeiling      string            `yaml:"role_ceiling"` // the most role_rules and default_role may grant; admin
+
+	Mode          string        `yaml:"mode"` // all | on_demand
+	Invite        *bool         `yaml:"invite"`
+	Removal       string        `yaml:"removal"` // disable | archive
+	MaxRemovals   string        `yaml:"max_removals"`
+	LinkExisting  string        `yaml:"link_existing"` // never | username | email
+	Interval      time.Duration `yaml:"interval"`
+	FullSyncEvery time.Duration `yaml:"full_sync_every"`
+	PageSize      int           `yaml:"page_size"`
 }
 
 // LDAPSearch is a base DN and a filter.
@@ -242,6 +261,8 @@ func (c *Config) applyDefaults() {
 	if c.Security.LoginRatePerMinute == 0 {
 		c.Security.LoginRatePerMinute = 30
 	}
+	defDur(&c.Security.OwnerLockExpiry, 15*time.Minute)
+	defDur(&c.Security.HashQueueWait, 2*time.Second)
 	defDur(&c.Dormancy.After, 90*24*time.Hour)
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
@@ -255,6 +276,7 @@ func (c *Config) applyDefaults() {
 		def(&s.Org, "default")
 		def(&s.Preset, "openldap")
 		def(&s.DefaultRole, "member")
+		def(&s.RoleCeiling, "admin")
 		def(&s.Mode, "all")
 		def(&s.Removal, "disable")
 		def(&s.MaxRemovals, "5%")
@@ -491,6 +513,7 @@ func (c *Config) readSecrets(readFile func(string) ([]byte, error), ps *Problems
 }
 
 var (
+	// roles, from the most powers to the least (core.Role.Power's order).
 	roles          = []string{"owner", "admin", "user_manager", "developer", "member"}
 	sourceNameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 	maxRemovalsRE  = regexp.MustCompile(`^([0-9]+)(%?)$`)
@@ -511,6 +534,15 @@ func oneOf(ps *Problems, path, v string, allowed ...string) {
 func (c *Config) validate(ps *Problems) {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		ps.add("listen", "%q is not host:port", c.Listen)
+	}
+	if c.Metrics.Listen != "" {
+		_, port, err := net.SplitHostPort(c.Metrics.Listen)
+		switch {
+		case err != nil:
+			ps.add("metrics.listen", "%q is not host:port", c.Metrics.Listen)
+		case port != "0" && c.Metrics.Listen == c.Listen:
+			ps.add("metrics.listen", "%q is the main listen address; choose another (or leave it empty for /metrics on the main port)", c.Metrics.Listen)
+		}
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		ps.add("public_url", "%q is not an http(s) URL", c.PublicURL)
@@ -558,6 +590,15 @@ func (c *Config) validate(ps *Problems) {
 	}
 	if c.Security.LoginRatePerMinute < 1 {
 		ps.add("security.login_rate_per_minute", "must be at least 1")
+	}
+	if c.Security.OwnerLockExpiry < time.Minute || c.Security.OwnerLockExpiry > 7*24*time.Hour {
+		ps.add("security.owner_lock_expiry", "%s is not between 1m and 168h (an owner's lock must lift by itself)", c.Security.OwnerLockExpiry)
+	}
+	if c.Security.MaxConcurrentHashes < 0 || c.Security.MaxConcurrentHashes > 256 {
+		ps.add("security.max_concurrent_hashes", "%d is not between 0 (GOMAXPROCS, at most 4) and 256", c.Security.MaxConcurrentHashes)
+	}
+	if c.Security.HashQueueWait < 0 || c.Security.HashQueueWait > time.Minute {
+		ps.add("security.hash_queue_wait", "%s is not between 0 and 1m", c.Security.HashQueueWait)
 	}
 	if c.Dormancy.After < 24*time.Hour {
 		ps.add("dormancy.after", "%s is shorter than one day", c.Dormancy.After)
@@ -616,11 +657,23 @@ func (s *LDAPSource) validate(p string, names map[string]bool, ps *Problems) {
 	if s.Users.BaseDN == "" {
 		ps.add(p+".users.base_dn", "is required")
 	}
+	oneOf(ps, p+".role_ceiling", s.RoleCeiling, roles...)
+	// above reports whether role r grants more than the source's ceiling.
+	above := func(r string) bool {
+		c, i := slices.Index(roles, s.RoleCeiling), slices.Index(roles, r)
+		return c >= 0 && i >= 0 && i < c
+	}
 	for i, r := range s.RoleRules {
 		if r.Group == "" {
 			ps.add(fmt.Sprintf("%s.role_rules[%d].group", p, i), "is required")
 		}
 		oneOf(ps, fmt.Sprintf("%s.role_rules[%d].role", p, i), r.Role, roles...)
+		if above(r.Role) {
+			ps.add(fmt.Sprintf("%s.role_rules[%d].role", p, i), "%s is above the source's role_ceiling (%s); raise role_ceiling to grant it", r.Role, s.RoleCeiling)
+		}
+	}
+	if above(s.DefaultRole) {
+		ps.add(p+".default_role", "%s is above the source's role_ceiling (%s); raise role_ceiling to grant it", s.DefaultRole, s.RoleCeiling)
 	}
 	if len(s.RoleRules) > 0 && s.Groups.BaseDN == "" {
 		ps.add(p+".groups.base_dn", "is required when role_rules are set")

@@ -86,12 +86,18 @@ func TestProblemsNameTheKey(t *testing.T) {
 			[]string{`listen: "nope" is not host:port`, `database.driver: "mysql" is not one of sqlite, postgres`, `smtp.tls: "ssl"`, "smtp.port: 70000", `log.level: "loud"`}},
 		{"security bounds", "security: {session_ttl: 1s, login_rate_per_minute: -1, lockout_threshold: -2}\n", nil,
 			[]string{"security.session_ttl: 1s is shorter than one minute", "security.login_rate_per_minute: must be at least 1", "security.lockout_threshold: must be at least 1"}},
+		{"owner lock expiry too short", "security: {owner_lock_expiry: 10s}\n", nil, []string{"security.owner_lock_expiry: 10s is not between 1m and 168h"}},
+		{"owner lock expiry too long", "security: {owner_lock_expiry: 720h}\n", nil, []string{"security.owner_lock_expiry: 720h0m0s is not between 1m and 168h"}},
 		{"missing env var", "smtp:\n  password: ${SMTP_PW}\n", nil, []string{"smtp.password: environment variable SMTP_PW is not set"}},
 		{"wrong type", "security: {lockout_threshold: lots}\n", nil, []string{"security.lockout_threshold: cannot unmarshal str `lots` into int (line 1)"}},
 		{"invalid yaml", "listen: [\n", nil, []string{"not valid YAML"}},
 		{"ldap source problems", "ldap:\n  sources:\n    - name: Corp!\n      urls: [http://x]\n      preset: novell\n      max_removals: lots\n      role_rules: [{group: g, role: king}]\n", nil,
 			[]string{`ldap.sources[0].name: "Corp!"`, `ldap.sources[0].urls[0]: "http://x" is not an ldap://`, `ldap.sources[0].preset: "novell"`,
 				`ldap.sources[0].max_removals: "lots"`, `ldap.sources[0].role_rules[0].role: "king"`, "ldap.sources[0].users.base_dn: is required"}},
+		{"ldap roles above the role ceiling", "ldap:\n  sources:\n    - name: corp\n      urls: [ldap://h]\n      users: {base_dn: x}\n      groups: {base_dn: y}\n      role_rules: [{group: \"cn=boss,dc=x\", role: owner}]\n      default_role: admin\n      role_ceiling: user_manager\n", nil,
+			[]string{"ldap.sources[0].role_rules[0].role: owner is above the source's role_ceiling (user_manager)", "ldap.sources[0].default_role: admin is above the source's role_ceiling (user_manager)"}},
+		{"an owner rule needs role_ceiling owner", "ldap:\n  sources:\n    - name: corp\n      urls: [ldap://h]\n      users: {base_dn: x}\n      groups: {base_dn: y}\n      role_rules: [{group: \"cn=boss,dc=x\", role: owner}]\n", nil,
+			[]string{"ldap.sources[0].role_rules[0].role: owner is above the source's role_ceiling (admin)"}},
 		{"duplicate source names", "ldap:\n  sources:\n    - {name: a, urls: [ldap://h], users: {base_dn: x}}\n    - {name: a, urls: [ldap://h], users: {base_dn: x}}\n", nil,
 			[]string{`ldap.sources[1].name: "a" is used by another source`}},
 		{"postgres without a dsn", "database: {driver: postgres}\n", nil, []string{"database.dsn: is required"}},
@@ -118,6 +124,16 @@ func TestProblemsNameTheKey(t *testing.T) {
 				t.Fatalf("error is %T, want Problems", err)
 			}
 		})
+	}
+}
+
+func TestLDAPRoleCeiling(t *testing.T) {
+	c, err := Parse([]byte("ldap:\n  sources:\n    - name: corp\n      urls: [ldap://h]\n      users: {base_dn: x}\n      groups: {base_dn: y}\n      role_rules: [{group: \"cn=boss,dc=x\", role: owner}]\n      role_ceiling: owner\n    - name: plain\n      urls: [ldap://h]\n      users: {base_dn: x}\n"), env(nil), files(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []string{c.LDAP.Sources[0].RoleCeiling, c.LDAP.Sources[1].RoleCeiling}; got[0] != "owner" || got[1] != "admin" {
+		t.Fatalf("role ceilings %v, want [owner admin] (admin by default)", got)
 	}
 }
 

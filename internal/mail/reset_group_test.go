@@ -33,8 +33,17 @@ func TestPasswordResetByMail(t *testing.T) {
 	if err := e.svc.RequestPasswordReset(e.ctx, e.orgID, "RAE@example.com", ""); err != nil {
 		t.Fatal(err)
 	}
+	if rows := e.outbox(); len(rows) != 0 {
+		t.Fatalf("the request queued mail on the request path: %+v", rows)
+	}
+	if n, err := e.svc.ProcessPasswordResetRequests(e.ctx); err != nil || n != 1 {
+		t.Fatalf("process: %d %v", n, err)
+	}
 	first := e.outbox()[0]
 	if err := e.svc.RequestPasswordReset(e.ctx, e.orgID, "rae@example.com", "fr"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ProcessPasswordResetRequests(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	rows := e.outbox()
@@ -89,6 +98,9 @@ func TestPasswordResetRequestNoProbing(t *testing.T) {
 		if err := e.svc.RequestPasswordReset(e.ctx, e.orgID, login, ""); err != nil {
 			t.Fatalf("%s: %v", login, err)
 		}
+	}
+	if n, err := e.svc.ProcessPasswordResetRequests(e.ctx); err != nil || n != 3 {
+		t.Fatalf("process: %d %v", n, err)
 	}
 	if rows := e.outbox(); len(rows) != 0 {
 		t.Fatalf("queued %d mails for ineligible logins", len(rows))

@@ -63,7 +63,7 @@ func (t *tx) RevokeGroupApp(ctx context.Context, appID, groupID string) (bool, e
 
 func (t *tx) ListTokens(ctx context.Context, orgID string) ([]core.APIToken, error) {
 	out := []core.APIToken{}
-	err := t.sel(ctx, &out, `SELECT id, org_id, name, scope, user_id, token_hash, created_at, revoked_at FROM api_tokens WHERE org_id = ? ORDER BY created_at, name`, orgID)
+	err := t.sel(ctx, &out, `SELECT `+tokenCols+` FROM api_tokens WHERE org_id = ? ORDER BY created_at, name`, orgID)
 	return out, err
 }
 

@@ -37,6 +37,20 @@ func Backup(ctx context.Context, o Options, dest string) error {
 	}
 	tmp := filepath.Join(filepath.Dir(dest), "."+filepath.Base(dest)+".partial")
 	_ = os.Remove(tmp)
+	// The copy holds every password hash: owner-only whatever the umask.
+	// VACUUM INTO writes into an empty file created here with 0600.
+	if f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	} else {
+		err = f.Chmod(0o600)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			_ = os.Remove(tmp)
+			return fmt.Errorf("backup: %w", err)
+		}
+	}
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
 	q.Set("mode", "ro")

@@ -58,6 +58,16 @@ func (d *dialect) forUpdateSkipLocked() string {
 	return ""
 }
 
+// forUpdate locks the selected rows until the transaction ends
+// (PostgreSQL); SQLite has one writer, so its write transactions already
+// exclude each other.
+func (d *dialect) forUpdate() string {
+	if d.pg() {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
 // insertID runs an INSERT into a table with an "id" identity column and
 // returns the new id (SQLite: last_insert_rowid; PostgreSQL: RETURNING).
 func (t *tx) insertID(ctx context.Context, q string, args ...any) (int64, error) {

@@ -205,3 +205,30 @@ func (t *tx) MarkPasswordResetUsed(ctx context.Context, id string, at time.Time)
 	}
 	return mailOneRow(res, "password reset", id)
 }
+
+func (t *tx) InsertResetRequest(ctx context.Context, r *core.ResetRequest) error {
+	_, err := t.exec(ctx, `INSERT INTO password_reset_requests (id, org_id, login, language, created_at) VALUES (?, ?, ?, ?, ?)`,
+		r.ID, r.OrgID, r.Login, r.Language, r.CreatedAt)
+	return err
+}
+
+// TakeResetRequests deletes each request it returns: a request taken by a
+// concurrent transaction deletes no row here and is skipped, so each is
+// resolved once.
+func (t *tx) TakeResetRequests(ctx context.Context, limit int) ([]core.ResetRequest, error) {
+	var rows []core.ResetRequest
+	if err := t.sel(ctx, &rows, `SELECT id, org_id, login, language, created_at FROM password_reset_requests ORDER BY created_at, id LIMIT ?`, limit); err != nil {
+		return nil, err
+	}
+	out := rows[:0]
+	for _, r := range rows {
+		res, err := t.exec(ctx, `DELETE FROM password_reset_requests WHERE id = ?`, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}

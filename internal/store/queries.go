@@ -45,7 +45,7 @@ func (t *tx) ListOrgs(ctx context.Context) ([]core.Org, error) {
 const userCols = `seq, id, org_id, username, email, first_name, last_name, phone, language, role,
 	can_create_apps, status, source, external_id, metadata, invite_state, invite_expires_at,
 	invite_mail_error, password_hash, password_changed_at, must_change_password, failed_logins,
-	status_before_archive, activated_at, last_login_at, created_at, updated_at`
+	status_before_archive, activated_at, last_login_at, created_at, updated_at, locked_at`
 
 // userRow adds the stored JSON of metadata to core.User.
 type userRow struct {
@@ -104,7 +104,7 @@ var userWriteCols = []string{"username", "username_key", "email", "email_key",
 	"first_name", "first_name_key", "last_name", "last_name_key", "search_key", "phone", "language", "role", "role_rank",
 	"can_create_apps", "status", "source", "external_id", "metadata", "invite_state", "invite_expires_at",
 	"invite_mail_error", "password_hash", "password_changed_at", "must_change_password", "failed_logins",
-	"status_before_archive", "activated_at", "last_login_at", "updated_at"}
+	"status_before_archive", "activated_at", "last_login_at", "updated_at", "locked_at"}
 
 // userInsertCols and userInsertRow are the column list and one row's
 // placeholders of an INSERT INTO users.
@@ -125,7 +125,7 @@ func userValues(dst []any, u *core.User) ([]any, error) {
 		u.FirstName, k.FirstNameKey, u.LastName, k.LastNameKey, k.SearchKey, u.Phone, u.Language, u.Role, k.RoleRank,
 		u.CanCreateApps, u.Status, u.Source, u.ExternalID, meta, u.InviteState, u.InviteExpiresAt,
 		u.InviteMailError, u.PasswordHash, u.PasswordChangedAt, u.MustChangePassword, u.FailedLogins,
-		u.StatusBeforeArchive, u.ActivatedAt, u.LastLoginAt, u.UpdatedAt), nil
+		u.StatusBeforeArchive, u.ActivatedAt, u.LastLoginAt, u.UpdatedAt, u.LockedAt), nil
 }
 
 // userInsertValues appends one INSERT row's values for u to dst.
@@ -242,6 +242,9 @@ func (t *tx) ListUsers(ctx context.Context, q core.UserQuery) ([]core.User, erro
 		query += ` LIMIT ?`
 		args = append(args, q.Limit)
 	}
+	if q.ForUpdate {
+		query += t.d.forUpdate()
+	}
 	var rows []userRow
 	if err := t.sel(ctx, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
@@ -273,8 +276,9 @@ func placeholders(n int) string {
 
 func (t *tx) InsertHistory(ctx context.Context, h *core.HistoryEntry) error {
 	id, err := t.insertID(ctx, `INSERT INTO history (org_id, at, actor_kind, actor_id, actor_name, action,
-		target_type, target_id, before_json, after_json, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		h.OrgID, h.At, h.ActorKind, h.ActorID, h.ActorName, h.Action, h.TargetType, h.TargetID, h.Before, h.After, h.RequestID)
+		target_type, target_id, before_json, after_json, request_id, token_id, token_created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		h.OrgID, h.At, h.ActorKind, h.ActorID, h.ActorName, h.Action, h.TargetType, h.TargetID, h.Before, h.After, h.RequestID,
+		h.TokenID, h.TokenCreatedBy)
 	if err != nil {
 		return err
 	}
@@ -285,7 +289,7 @@ func (t *tx) InsertHistory(ctx context.Context, h *core.HistoryEntry) error {
 func (t *tx) ListHistory(ctx context.Context, orgID, targetID string) ([]core.HistoryEntry, error) {
 	out := []core.HistoryEntry{}
 	err := t.sel(ctx, &out, `SELECT id, org_id, at, actor_kind, actor_id, actor_name, action, target_type,
-		target_id, before_json, after_json, request_id FROM history WHERE org_id = ? AND target_id = ? ORDER BY id`, orgID, targetID)
+		target_id, before_json, after_json, request_id, token_id, token_created_by FROM history WHERE org_id = ? AND target_id = ? ORDER BY id`, orgID, targetID)
 	return out, err
 }
 
@@ -373,18 +377,38 @@ func (t *tx) DeleteSessions(ctx context.Context, userID string, audience core.Au
 	return res.RowsAffected()
 }
 
+// DeleteSessionsExcept ends every session of a user but one (keepID).
+func (t *tx) DeleteSessionsExcept(ctx context.Context, userID, keepID string) (int64, error) {
+	res, err := t.exec(ctx, `DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, keepID)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // ---- API tokens ----
 
+// RevokeUserTokens revokes every unrevoked token that acts as a user.
+func (t *tx) RevokeUserTokens(ctx context.Context, userID string, at time.Time) (int64, error) {
+	res, err := t.exec(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, at, userID)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+const tokenCols = `id, org_id, name, scope, user_id, role_ceiling, created_by_id, created_by_name, token_hash, created_at, revoked_at`
+
 func (t *tx) InsertToken(ctx context.Context, tk *core.APIToken) error {
-	_, err := t.execMayConflict(ctx, `INSERT INTO api_tokens (id, org_id, name, scope, user_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		tk.ID, tk.OrgID, tk.Name, tk.Scope, tk.UserID, tk.TokenHash, tk.CreatedAt)
+	_, err := t.execMayConflict(ctx, `INSERT INTO api_tokens (id, org_id, name, scope, user_id, role_ceiling, created_by_id, created_by_name, token_hash, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tk.ID, tk.OrgID, tk.Name, tk.Scope, tk.UserID, tk.RoleCeiling, tk.CreatedByID, tk.CreatedByName, tk.TokenHash, tk.CreatedAt)
 	return err
 }
 
 func (t *tx) TokenByHash(ctx context.Context, hash string) (*core.APIToken, error) {
 	var tk core.APIToken
-	if err := t.get(ctx, &tk, "token", "token", `SELECT id, org_id, name, scope, user_id, token_hash, created_at, revoked_at
-		FROM api_tokens WHERE token_hash = ?`, hash); err != nil {
+	if err := t.get(ctx, &tk, "token", "token", `SELECT `+tokenCols+` FROM api_tokens WHERE token_hash = ?`, hash); err != nil {
 		return nil, err
 	}
 	return &tk, nil

@@ -454,17 +454,18 @@ func (t *tx) PutDirectorySettings(ctx context.Context, s *core.DirectorySettings
 }
 
 func (t *tx) InsertHistoryBatch(ctx context.Context, hs []core.HistoryEntry) error {
-	const cols = 11
+	const cols = 13
 	const per = 80 // rows per statement
 	for len(hs) > 0 {
 		n := min(len(hs), per)
 		args := make([]any, 0, n*cols)
 		for _, h := range hs[:n] {
-			args = append(args, h.OrgID, h.At, h.ActorKind, h.ActorID, h.ActorName, h.Action, h.TargetType, h.TargetID, h.Before, h.After, h.RequestID)
+			args = append(args, h.OrgID, h.At, h.ActorKind, h.ActorID, h.ActorName, h.Action, h.TargetType, h.TargetID, h.Before, h.After, h.RequestID,
+				h.TokenID, h.TokenCreatedBy)
 		}
-		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
 		if _, err := t.exec(ctx, `INSERT INTO history (org_id, at, actor_kind, actor_id, actor_name, action,
-			target_type, target_id, before_json, after_json, request_id) VALUES `+values, args...); err != nil {
+			target_type, target_id, before_json, after_json, request_id, token_id, token_created_by) VALUES `+values, args...); err != nil {
 			return fmt.Errorf("insert history: %w", err)
 		}
 		hs = hs[n:]

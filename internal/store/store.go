@@ -107,6 +107,11 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
+	if path != ":memory:" && !strings.Contains(o.DSN, "mode=memory") {
+		if err := privateFiles(path, log); err != nil {
+			return nil, err
+		}
+	}
 	dsn := func(txlock string, readonly bool, cacheKiB int) string {
 		q := url.Values{}
 		q.Set("_journal_mode", "WAL")
@@ -173,6 +178,11 @@ func (s *Store) Close() error {
 	return errors.Join(s.bulk.Close(), s.r.Close(), s.w.Close())
 }
 
+// provider lists the migrations: the SQL files of the driver and the Go
+// migration 13 (migrate_nfkc.go). Versions were handed out to parallel
+// branches (10–13) while 14 and 15 landed first, so a database already at 15
+// must still get the lower ones: out-of-order migrations are applied (first,
+// then the new ones) instead of refused. Each is independent of the others.
 func (s *Store) provider() (*goose.Provider, error) {
 	if s.driver == "postgres" {
 		// Replicas starting at once migrate one after the other (an advisory lock).
@@ -181,10 +191,12 @@ func (s *Store) provider() (*goose.Provider, error) {
 			return nil, err
 		}
 		return goose.NewProvider(goose.DialectPostgres, s.w.DB, s.migs, goose.WithSessionLocker(locker),
-			goose.WithGoMigrations(keysRepairMigration(s.driver)))
+			goose.WithGoMigrations(keysRepairMigration(s.driver), s.nfkcMigration()), goose.WithAllowOutofOrder(true))
 	}
-	// Migration 00010 is Go code (migrate_keys.go); the others are SQL files.
-	return goose.NewProvider(goose.DialectSQLite3, s.w.DB, s.migs, goose.WithGoMigrations(keysRepairMigration(s.driver)))
+	// Migrations 00010 (migrate_keys.go) and 00013 (migrate_nfkc.go) are Go
+	// code; the others are SQL files.
+	return goose.NewProvider(goose.DialectSQLite3, s.w.DB, s.migs, goose.WithGoMigrations(keysRepairMigration(s.driver), s.nfkcMigration()),
+		goose.WithAllowOutofOrder(true))
 }
 
 // Migrate applies pending migrations. Each runs in its own transaction.
