@@ -60,9 +60,9 @@ func (s *Store) rekeyNFKC(ctx context.Context, tx *sql.Tx) error {
 			rs.Close()
 			return fmt.Errorf("nfkc rekey: %w", err)
 		}
-		u := &core.User{FirstName: r.first, LastName: r.last, Phone: r.phone}
-		if s.nameKey(r.username, r.usernameKey, r.id) != r.usernameKey || s.nameKey(r.email, r.emailKey, r.id) != r.emailKey || core.FoldKey(r.first) != r.firstKey ||
-			core.FoldKey(r.last) != r.lastKey || searchKey(u) != r.searchKey {
+		k := deriveKeys(&core.User{FirstName: r.first, LastName: r.last, Phone: r.phone})
+		if s.nameKey(r.username, r.usernameKey, r.id) != r.usernameKey || s.nameKey(r.email, r.emailKey, r.id) != r.emailKey || k.FirstNameKey != r.firstKey ||
+			k.LastNameKey != r.lastKey || k.SearchKey != r.searchKey {
 			stale = append(stale, r)
 		}
 	}
@@ -93,9 +93,9 @@ func (s *Store) rekeyNFKC(ctx context.Context, tx *sql.Tx) error {
 				ek = r.emailKey
 			}
 		}
-		u := &core.User{FirstName: r.first, LastName: r.last, Phone: r.phone}
+		k := deriveKeys(&core.User{FirstName: r.first, LastName: r.last, Phone: r.phone})
 		if _, err := tx.ExecContext(ctx, q(`UPDATE users SET username_key = ?, email_key = ?, first_name_key = ?, last_name_key = ?, search_key = ? WHERE id = ?`),
-			uk, ek, core.FoldKey(r.first), core.FoldKey(r.last), searchKey(u), r.id); err != nil {
+			uk, ek, k.FirstNameKey, k.LastNameKey, k.SearchKey, r.id); err != nil {
 			return fmt.Errorf("nfkc rekey user %s: %w", r.id, err)
 		}
 	}

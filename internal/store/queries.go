@@ -71,23 +71,75 @@ func metadataJSON(m map[string]string) (string, error) {
 	return string(b), err
 }
 
-func (t *tx) InsertUser(ctx context.Context, u *core.User) error {
+// userKeys are the columns of a users row derived from its fields: the
+// folded keys that uniqueness, lookups, the users list's search and sort
+// read, and the role's rank. deriveKeys is their one definition; every
+// write of a user row (InsertUser, InsertUsers, UpdateUser, through
+// userValues) and the repair of stored rows (migrate_keys.go) use it.
+type userKeys struct {
+	UsernameKey  string
+	EmailKey     string
+	FirstNameKey string
+	LastNameKey  string
+	SearchKey    string
+	RoleRank     int
+}
+
+func deriveKeys(u *core.User) userKeys {
+	first, last := core.FoldKey(u.FirstName), core.FoldKey(u.LastName)
+	return userKeys{
+		UsernameKey:  core.FoldKey(u.Username),
+		EmailKey:     core.FoldKey(u.Email),
+		FirstNameKey: first,
+		LastNameKey:  last,
+		SearchKey:    searchKey(first, last, core.FoldKey(u.Phone)),
+		RoleRank:     u.Role.Rank(),
+	}
+}
+
+// userWriteCols are the users columns that every write of a core.User sets,
+// its fields and their derived keys, in the order userValues gives their
+// values. An insert adds id, org_id (before) and created_at (after).
+var userWriteCols = []string{"username", "username_key", "email", "email_key",
+	"first_name", "first_name_key", "last_name", "last_name_key", "search_key", "phone", "language", "role", "role_rank",
+	"can_create_apps", "status", "source", "external_id", "metadata", "invite_state", "invite_expires_at",
+	"invite_mail_error", "password_hash", "password_changed_at", "must_change_password", "failed_logins",
+	"status_before_archive", "activated_at", "last_login_at", "updated_at", "locked_at"}
+
+// userInsertCols and userInsertRow are the column list and one row's
+// placeholders of an INSERT INTO users.
+var (
+	userInsertCols = "id, org_id, " + strings.Join(userWriteCols, ", ") + ", created_at"
+	userInsertRow  = "(" + placeholders(len(userWriteCols)+3) + ")"
+	userUpdateSet  = strings.Join(userWriteCols, " = ?, ") + " = ?"
+)
+
+// userValues appends the values of userWriteCols for u to dst.
+func userValues(dst []any, u *core.User) ([]any, error) {
 	meta, err := metadataJSON(u.Metadata)
+	if err != nil {
+		return dst, fmt.Errorf("user %q: encode metadata: %w", u.Username, err)
+	}
+	k := deriveKeys(u)
+	return append(dst, u.Username, k.UsernameKey, u.Email, k.EmailKey,
+		u.FirstName, k.FirstNameKey, u.LastName, k.LastNameKey, k.SearchKey, u.Phone, u.Language, u.Role, k.RoleRank,
+		u.CanCreateApps, u.Status, u.Source, u.ExternalID, meta, u.InviteState, u.InviteExpiresAt,
+		u.InviteMailError, u.PasswordHash, u.PasswordChangedAt, u.MustChangePassword, u.FailedLogins,
+		u.StatusBeforeArchive, u.ActivatedAt, u.LastLoginAt, u.UpdatedAt, u.LockedAt), nil
+}
+
+// userInsertValues appends one INSERT row's values for u to dst.
+func userInsertValues(dst []any, u *core.User) ([]any, error) {
+	dst, err := userValues(append(dst, u.ID, u.OrgID), u)
+	return append(dst, u.CreatedAt), err
+}
+
+func (t *tx) InsertUser(ctx context.Context, u *core.User) error {
+	args, err := userInsertValues(make([]any, 0, len(userWriteCols)+3), u)
 	if err != nil {
 		return err
 	}
-	_, err = t.execMayConflict(ctx, `INSERT INTO users (id, org_id, username, username_key, email, email_key,
-		first_name, first_name_key, last_name, last_name_key, search_key, phone, language, role, role_rank, can_create_apps, status,
-		source, external_id, metadata, invite_state, invite_expires_at, invite_mail_error, password_hash,
-		password_changed_at, must_change_password, failed_logins, status_before_archive, activated_at,
-		last_login_at, created_at, updated_at, locked_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.OrgID, u.Username, core.FoldKey(u.Username), u.Email, core.FoldKey(u.Email),
-		u.FirstName, core.FoldKey(u.FirstName), u.LastName, core.FoldKey(u.LastName), searchKey(u), u.Phone, u.Language, u.Role, u.Role.Rank(), u.CanCreateApps, u.Status,
-		u.Source, u.ExternalID, meta, u.InviteState, u.InviteExpiresAt, u.InviteMailError, u.PasswordHash,
-		u.PasswordChangedAt, u.MustChangePassword, u.FailedLogins, u.StatusBeforeArchive, u.ActivatedAt,
-		u.LastLoginAt, u.CreatedAt, u.UpdatedAt, u.LockedAt)
-	if err != nil {
+	if _, err := t.execMayConflict(ctx, `INSERT INTO users (`+userInsertCols+`) VALUES `+userInsertRow, args...); err != nil {
 		return fmt.Errorf("insert user %q: %w", u.Username, err)
 	}
 	return t.writeMetadata(ctx, u, false)
@@ -101,12 +153,9 @@ func (t *tx) writeMetadata(ctx context.Context, u *core.User, replace bool) erro
 			return err
 		}
 	}
-	for field, value := range u.Metadata {
-		if value == "" {
-			continue
-		}
+	for field, key := range metadataKeys(u.Metadata) {
 		if _, err := t.exec(ctx, `INSERT INTO user_metadata (user_seq, org_id, field, value_key)
-			SELECT seq, org_id, CAST(? AS TEXT), CAST(? AS TEXT) FROM users WHERE id = ?`, field, core.FoldKey(value), u.ID); err != nil {
+			SELECT seq, org_id, CAST(? AS TEXT), CAST(? AS TEXT) FROM users WHERE id = ?`, field, key, u.ID); err != nil {
 			return fmt.Errorf("user %s metadata %s: %w", u.ID, field, err)
 		}
 	}
@@ -114,23 +163,11 @@ func (t *tx) writeMetadata(ctx context.Context, u *core.User, replace bool) erro
 }
 
 func (t *tx) UpdateUser(ctx context.Context, u *core.User) error {
-	meta, err := metadataJSON(u.Metadata)
+	args, err := userValues(make([]any, 0, len(userWriteCols)+2), u)
 	if err != nil {
 		return err
 	}
-	n, err := t.execMayConflict(ctx, `UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?,
-		first_name = ?, first_name_key = ?, last_name = ?, last_name_key = ?, search_key = ?, phone = ?, language = ?, role = ?, role_rank = ?,
-		can_create_apps = ?, status = ?, source = ?, external_id = ?, metadata = ?, invite_state = ?,
-		invite_expires_at = ?, invite_mail_error = ?, password_hash = ?, password_changed_at = ?,
-		must_change_password = ?, failed_logins = ?, status_before_archive = ?, activated_at = ?,
-		last_login_at = ?, updated_at = ?, locked_at = ?
-		WHERE org_id = ? AND id = ?`,
-		u.Username, core.FoldKey(u.Username), u.Email, core.FoldKey(u.Email),
-		u.FirstName, core.FoldKey(u.FirstName), u.LastName, core.FoldKey(u.LastName), searchKey(u), u.Phone, u.Language, u.Role, u.Role.Rank(),
-		u.CanCreateApps, u.Status, u.Source, u.ExternalID, meta, u.InviteState,
-		u.InviteExpiresAt, u.InviteMailError, u.PasswordHash, u.PasswordChangedAt,
-		u.MustChangePassword, u.FailedLogins, u.StatusBeforeArchive, u.ActivatedAt,
-		u.LastLoginAt, u.UpdatedAt, u.LockedAt, u.OrgID, u.ID)
+	n, err := t.execMayConflict(ctx, `UPDATE users SET `+userUpdateSet+` WHERE org_id = ? AND id = ?`, append(args, u.OrgID, u.ID)...)
 	if err != nil {
 		return fmt.Errorf("update user %s: %w", u.ID, err)
 	}
@@ -223,11 +260,11 @@ func (t *tx) ListUsers(ctx context.Context, q core.UserQuery) ([]core.User, erro
 	return out, nil
 }
 
-// searchKey is the column the users list's substring search scans: first
-// name, last name and phone, folded, separated by U+001F so that no match
-// spans two fields.
-func searchKey(u *core.User) string {
-	return core.FoldKey(u.FirstName) + "\x1f" + core.FoldKey(u.LastName) + "\x1f" + core.FoldKey(u.Phone)
+// searchKey is the column the users list's substring search scans: the
+// folded first name, last name and phone, separated by U+001F so that no
+// match spans two fields.
+func searchKey(firstKey, lastKey, phoneKey string) string {
+	return firstKey + "\x1f" + lastKey + "\x1f" + phoneKey
 }
 
 // placeholders returns "?, ?, …" for n bound values; only the count comes from input.

@@ -197,10 +197,13 @@ func (s *Store) provider() (*goose.Provider, error) {
 		if err != nil {
 			return nil, err
 		}
-		return goose.NewProvider(goose.DialectPostgres, s.w.DB, s.migs, goose.WithSessionLocker(locker), goose.WithGoMigrations(s.nfkcMigration()),
-			goose.WithAllowOutofOrder(true))
+		return goose.NewProvider(goose.DialectPostgres, s.w.DB, s.migs, goose.WithSessionLocker(locker),
+			goose.WithGoMigrations(keysRepairMigration(s.driver), s.nfkcMigration()), goose.WithAllowOutofOrder(true))
 	}
-	return goose.NewProvider(goose.DialectSQLite3, s.w.DB, s.migs, goose.WithGoMigrations(s.nfkcMigration()), goose.WithAllowOutofOrder(true))
+	// Migrations 00010 (migrate_keys.go) and 00013 (migrate_nfkc.go) are Go
+	// code; the others are SQL files.
+	return goose.NewProvider(goose.DialectSQLite3, s.w.DB, s.migs, goose.WithGoMigrations(keysRepairMigration(s.driver), s.nfkcMigration()),
+		goose.WithAllowOutofOrder(true))
 }
 
 // Migrate applies pending migrations. Each runs in its own transaction.

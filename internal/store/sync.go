@@ -120,35 +120,35 @@ func (t *tx) SetSyncRemoved(ctx context.Context, userID, source string, removed 
 // batchRows bounds the rows of one multi-row statement (SQLite binds at most 32766 values).
 const batchRows = 200
 
+// InsertUsers writes the same columns as InsertUser (userInsertCols and
+// userInsertValues), many rows per statement.
 func (t *tx) InsertUsers(ctx context.Context, us []*core.User) error {
-	const cols = 31
+	cols := len(userWriteCols) + 3
 	for start := 0; start < len(us); start += batchRows {
 		part := us[start:min(start+batchRows, len(us))]
 		var q strings.Builder
-		q.WriteString(`INSERT INTO users (id, org_id, username, username_key, email, email_key,
-			first_name, last_name, last_name_key, phone, language, role, role_rank, can_create_apps, status,
-			source, external_id, metadata, invite_state, invite_expires_at, invite_mail_error, password_hash,
-			password_changed_at, must_change_password, failed_logins, status_before_archive, activated_at,
-			last_login_at, created_at, updated_at, locked_at) VALUES `)
-		row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+		q.Grow(len(userInsertCols) + 40 + len(part)*(len(userInsertRow)+2))
+		q.WriteString(`INSERT INTO users (` + userInsertCols + `) VALUES `)
 		args := make([]any, 0, len(part)*cols)
 		for i, u := range part {
-			meta, err := metadataJSON(u.Metadata)
-			if err != nil {
+			var err error
+			if args, err = userInsertValues(args, u); err != nil {
 				return err
 			}
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString(row)
-			args = append(args, u.ID, u.OrgID, u.Username, core.FoldKey(u.Username), u.Email, core.FoldKey(u.Email),
-				u.FirstName, u.LastName, core.FoldKey(u.LastName), u.Phone, u.Language, u.Role, u.Role.Rank(), u.CanCreateApps, u.Status,
-				u.Source, u.ExternalID, meta, u.InviteState, u.InviteExpiresAt, u.InviteMailError, u.PasswordHash,
-				u.PasswordChangedAt, u.MustChangePassword, u.FailedLogins, u.StatusBeforeArchive, u.ActivatedAt,
-				u.LastLoginAt, u.CreatedAt, u.UpdatedAt, u.LockedAt)
+			q.WriteString(userInsertRow)
 		}
 		if _, err := t.execMayConflict(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("insert %d users: %w", len(part), err)
+		}
+		for _, u := range part {
+			if len(u.Metadata) > 0 {
+				if err := t.writeMetadata(ctx, u, false); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
