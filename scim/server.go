@@ -332,7 +332,6 @@ func (h *Handler) toSCIM(r *http.Request, err error) *Error {
 	return &Error{Status: http.StatusInternalServerError, Detail: "internal error (request id " + core.RequestIDFrom(r.Context()) + ")"}
 }
 
-
 // scimFields maps core field names to the SCIM attributes that carry them.
 var scimFields = map[string]string{
 	"username":        "userName",
