@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -51,9 +52,23 @@ func TestMigrationVersionsMatchAcrossDrivers(t *testing.T) {
 	if !slices.Equal(sq, pg) {
 		t.Fatalf("migration versions differ:\nsqlite:   %v\npostgres: %v", sq, pg)
 	}
-	// Version 10 is the Go migration of migrate_keys.go, in both dialects.
-	if v := fmt.Sprintf("%05d", keysRepairVersion); slices.Contains(sq, v) {
-		t.Fatalf("migration %s is the Go migration keysRepairMigration; a SQL file may not take its number", v)
+	// Versions 10 and 12 are the Go migrations of migrate_keys.go and
+	// migrate_nfkc.go, in both dialects.
+	for _, v := range []string{fmt.Sprintf("%05d", keysRepairVersion), fmt.Sprintf("%05d", nfkcVersion)} {
+		if slices.Contains(sq, v) {
+			t.Fatalf("migration %s is a Go migration; a SQL file may not take its number", v)
+		}
+	}
+	// One sequence, applied in order: after 9 (7 and 8 were never used)
+	// every version follows the one before.
+	all := append(slices.Clone(sq), fmt.Sprintf("%05d", keysRepairVersion), fmt.Sprintf("%05d", nfkcVersion))
+	slices.Sort(all)
+	for i := 1; i < len(all); i++ {
+		a, _ := strconv.Atoi(all[i-1])
+		b, _ := strconv.Atoi(all[i])
+		if b != a+1 && !(a == 6 && b == 9) {
+			t.Errorf("migration versions jump from %d to %d: %v", a, b, all)
+		}
 	}
 }
 

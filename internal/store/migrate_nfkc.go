@@ -20,7 +20,7 @@ import (
 // group-name key would collide with another row's keeps its old key: it is
 // still found by its exact (NFC) spelling, and the warning names it for the
 // operator to rename.
-const nfkcVersion = 13
+const nfkcVersion = 12
 
 func (s *Store) nfkcMigration() *goose.Migration {
 	return goose.NewGoMigration(nfkcVersion, &goose.GoFunc{RunTx: s.rekeyNFKC}, &goose.GoFunc{RunTx: func(context.Context, *sql.Tx) error { return nil }})
@@ -81,7 +81,7 @@ func (s *Store) rekeyNFKC(ctx context.Context, tx *sql.Tx) error {
 			if t, err := taken("users", "username_key", r.org, uk, r.id); err != nil {
 				return fmt.Errorf("nfkc rekey: %w", err)
 			} else if t {
-				s.log.Warn("migration 13: a username collides with another once NFKC-normalised; it keeps its old key, rename one of them", "user_id", r.id)
+				s.log.Warn("migration 12: a username collides with another once NFKC-normalised; it keeps its old key, rename one of them", "user_id", r.id)
 				uk = r.usernameKey
 			}
 		}
@@ -89,7 +89,7 @@ func (s *Store) rekeyNFKC(ctx context.Context, tx *sql.Tx) error {
 			if t, err := taken("users", "email_key", r.org, ek, r.id); err != nil {
 				return fmt.Errorf("nfkc rekey: %w", err)
 			} else if t {
-				s.log.Warn("migration 13: an email collides with another once NFKC-normalised; it keeps its old key", "user_id", r.id)
+				s.log.Warn("migration 12: an email collides with another once NFKC-normalised; it keeps its old key", "user_id", r.id)
 				ek = r.emailKey
 			}
 		}
@@ -124,7 +124,7 @@ func (s *Store) rekeyNFKC(ctx context.Context, tx *sql.Tx) error {
 		if t, err := taken("groups", "name_key", g.org, k, g.id); err != nil {
 			return fmt.Errorf("nfkc rekey: %w", err)
 		} else if t {
-			s.log.Warn("migration 13: a group name collides with another once NFKC-normalised; it keeps its old key", "group_id", g.id)
+			s.log.Warn("migration 12: a group name collides with another once NFKC-normalised; it keeps its old key", "group_id", g.id)
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, q(`UPDATE groups SET name_key = ? WHERE id = ?`), k, g.id); err != nil {
@@ -132,7 +132,7 @@ func (s *Store) rekeyNFKC(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	if len(stale)+len(staleGroups) > 0 {
-		s.log.Info("migration 13: folded keys recomputed with NFKC", "users", len(stale), "groups", len(staleGroups))
+		s.log.Info("migration 12: folded keys recomputed with NFKC", "users", len(stale), "groups", len(staleGroups))
 	}
 	return nil
 }

@@ -186,10 +186,9 @@ func (s *Store) Close() error {
 }
 
 // provider lists the migrations: the SQL files of the driver and the Go
-// migration 13 (migrate_nfkc.go). Versions were handed out to parallel
-// branches (10–13) while 14 and 15 landed first, so a database already at 15
-// must still get the lower ones: out-of-order migrations are applied (first,
-// then the new ones) instead of refused. Each is independent of the others.
+// migrations 10 (migrate_keys.go) and 12 (migrate_nfkc.go), numbered in one
+// sequence (7 and 8 were never used by any release: skipped, not lost). Migrations are applied in order only: a database that has a later
+// version than a pending one is an error, never silently patched.
 func (s *Store) provider() (*goose.Provider, error) {
 	if s.driver == "postgres" {
 		// Replicas starting at once migrate one after the other (an advisory lock).
@@ -198,12 +197,9 @@ func (s *Store) provider() (*goose.Provider, error) {
 			return nil, err
 		}
 		return goose.NewProvider(goose.DialectPostgres, s.w.DB, s.migs, goose.WithSessionLocker(locker),
-			goose.WithGoMigrations(keysRepairMigration(s.driver), s.nfkcMigration()), goose.WithAllowOutofOrder(true))
+			goose.WithGoMigrations(keysRepairMigration(s.driver), s.nfkcMigration()))
 	}
-	// Migrations 00010 (migrate_keys.go) and 00013 (migrate_nfkc.go) are Go
-	// code; the others are SQL files.
-	return goose.NewProvider(goose.DialectSQLite3, s.w.DB, s.migs, goose.WithGoMigrations(keysRepairMigration(s.driver), s.nfkcMigration()),
-		goose.WithAllowOutofOrder(true))
+	return goose.NewProvider(goose.DialectSQLite3, s.w.DB, s.migs, goose.WithGoMigrations(keysRepairMigration(s.driver), s.nfkcMigration()))
 }
 
 // Migrate applies pending migrations. Each runs in its own transaction.
