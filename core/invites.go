@@ -41,7 +41,7 @@ func (s *Service) queueInviteMail(ctx context.Context, tx Tx, u *User, token, la
 // Resend says how an invitation is sent again.
 type Resend struct {
 	Mode     InviteMode // InviteByMail (default) or InviteByLink ("send your own invitation")
-	Language string     // the mail's language (Jigx); the user's language when empty
+	Language string     // the mail's language; the user's language when empty
 }
 
 // Resent is the result of ResendInvite. InviteToken is set only in link
