@@ -18,6 +18,7 @@ import (
 	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/internal/argon2id"
+	"github.com/rosterhq/roster/internal/mail"
 	"github.com/rosterhq/roster/internal/server"
 	"github.com/rosterhq/roster/internal/store"
 	"github.com/rosterhq/roster/internal/testkit/pgtest"
@@ -57,6 +58,9 @@ func newFixtureWith(t testing.TB, cfg api.Config) *fixture {
 	log := slog.New(slog.DiscardHandler)
 	srv := server.New(server.Config{}, st.Ready, log)
 	cfg.PublicURL = "https://roster.example.com"
+	if cfg.MailPreview == nil {
+		cfg.MailPreview = mailPreview(t, svc)
+	}
 	a, err := api.New(cfg, svc, log)
 	if err != nil {
 		t.Fatal(err)
@@ -532,5 +536,17 @@ func TestExportUsersCSV(t *testing.T) {
 	}
 	if r := f.do(nil, "GET", "/api/v1/users/export?sort=nope", f.owner, nil); r.code != 400 || r.errField() != "sort" {
 		t.Fatalf("bad export: %d %s", r.code, r.raw)
+	}
+}
+
+// mailPreview is the mail adapter's preview handler, as the daemon wires it.
+func mailPreview(t testing.TB, svc *core.Service) func(func(*http.Request) (string, error)) http.Handler {
+	t.Helper()
+	r, err := mail.NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(orgOf func(*http.Request) (string, error)) http.Handler {
+		return mail.NewPreviewHandler(r, svc, orgOf)
 	}
 }

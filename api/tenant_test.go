@@ -112,7 +112,7 @@ func newTenantEnvWith(t *testing.T, hasher core.PasswordHasher) *tenantEnv {
 	log := slog.New(slog.DiscardHandler)
 	srv := server.New(server.Config{}, st.Ready, log)
 	fl := &fakeLDAP{}
-	a, err := api.New(api.Config{LoginRatePerMinute: 100000, PublicURL: "https://roster.example.com", LDAP: fl}, svc, log)
+	a, err := api.New(api.Config{MailPreview: mailPreview(t, svc), LoginRatePerMinute: 100000, PublicURL: "https://roster.example.com", LDAP: fl}, svc, log)
 	if err != nil {
 		t.Fatal(err)
 	}
