@@ -183,8 +183,18 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string, scope To
 	return t, nil
 }
 
+// NewGroup is a group to create: a native one unless a directory creates
+// one of its own source.
+type NewGroup struct {
+	OrgID      string
+	Name       string
+	Source     string // SourceNative when empty
+	ExternalID string
+}
+
 // CreateGroup adds a group.
-func (s *Service) CreateGroup(ctx context.Context, a Actor, orgID, name, source, externalID string) (*Group, error) {
+func (s *Service) CreateGroup(ctx context.Context, a Actor, in NewGroup) (*Group, error) {
+	orgID, name, source, externalID := in.OrgID, in.Name, in.Source, in.ExternalID
 	var p problems
 	if strings.TrimSpace(name) == "" {
 		p.add("name", "is required")
@@ -280,10 +290,19 @@ func (s *Service) CreateApp(ctx context.Context, a Actor, orgID, name string) (*
 	return app, nil
 }
 
-// AssignApp gives a user (userID) or a group's members (groupID) access to an
-// app with an app role (DefaultAppRole when empty). Exactly one of userID and
-// groupID is set.
-func (s *Service) AssignApp(ctx context.Context, a Actor, orgID, appID, userID, groupID, appRole string) error {
+// AppGrant names an app's grant to one user or to one group's members.
+type AppGrant struct {
+	OrgID   string
+	AppID   string
+	UserID  string // exactly one of UserID and GroupID
+	GroupID string
+	AppRole string // DefaultAppRole when empty (AssignApp only)
+}
+
+// AssignApp gives a user or a group's members access to an app with an app
+// role (DefaultAppRole when empty).
+func (s *Service) AssignApp(ctx context.Context, a Actor, g AppGrant) error {
+	orgID, appID, userID, groupID, appRole := g.OrgID, g.AppID, g.UserID, g.GroupID, g.AppRole
 	if appRole == "" {
 		appRole = DefaultAppRole
 	}
@@ -327,8 +346,9 @@ func (s *Service) AssignApp(ctx context.Context, a Actor, orgID, appID, userID, 
 	return nil
 }
 
-// UnassignApp removes a user's direct assignment (userID) or a group's grant (groupID).
-func (s *Service) UnassignApp(ctx context.Context, a Actor, orgID, appID, userID, groupID string) error {
+// UnassignApp removes a user's direct assignment or a group's grant.
+func (s *Service) UnassignApp(ctx context.Context, a Actor, g AppGrant) error {
+	orgID, appID, userID, groupID := g.OrgID, g.AppID, g.UserID, g.GroupID
 	if err := authorizeOrgSettings(a); err != nil {
 		return err
 	}

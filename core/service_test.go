@@ -526,11 +526,11 @@ func TestTokensAreStoredHashedAndScoped(t *testing.T) {
 func TestGroupsAppsAndTenantIsolation(t *testing.T) {
 	e := newEnv(t)
 	u := e.create(t, "g@example.com", core.NoInvite).User
-	g, err := e.svc.CreateGroup(e.ctx, admin, e.org, "Engineering", "", "")
+	g, err := e.svc.CreateGroup(e.ctx, admin, core.NewGroup{OrgID: e.org, Name: "Engineering"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.CreateGroup(e.ctx, admin, e.org, "engineering", "", ""); !errors.Is(err, core.ErrConflict) {
+	if _, err := e.svc.CreateGroup(e.ctx, admin, core.NewGroup{OrgID: e.org, Name: "engineering"}); !errors.Is(err, core.ErrConflict) {
 		t.Fatalf("duplicate group name: %v", err)
 	}
 	if err := e.svc.ReplaceGroupMembers(e.ctx, admin, e.org, g.ID, []string{u.ID, u.ID}); err != nil {
@@ -547,13 +547,13 @@ func TestGroupsAppsAndTenantIsolation(t *testing.T) {
 	if _, err := e.svc.CreateApp(e.ctx, admin, e.org, "WIKI"); !errors.Is(err, core.ErrConflict) {
 		t.Fatalf("duplicate app name: %v", err)
 	}
-	if err := e.svc.AssignApp(e.ctx, admin, e.org, expenses.ID, "", g.ID, "approver"); err != nil {
+	if err := e.svc.AssignApp(e.ctx, admin, core.AppGrant{OrgID: e.org, AppID: expenses.ID, GroupID: g.ID, AppRole: "approver"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.AssignApp(e.ctx, admin, e.org, wiki.ID, u.ID, "", ""); err != nil {
+	if err := e.svc.AssignApp(e.ctx, admin, core.AppGrant{OrgID: e.org, AppID: wiki.ID, UserID: u.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.AssignApp(e.ctx, admin, e.org, wiki.ID, u.ID, g.ID, ""); !errors.Is(err, core.ErrInvalid) {
+	if err := e.svc.AssignApp(e.ctx, admin, core.AppGrant{OrgID: e.org, AppID: wiki.ID, UserID: u.ID, GroupID: g.ID}); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("user and group at once: %v", err)
 	}
 	v, _ := e.svc.GetUser(e.ctx, e.org, u.ID)
