@@ -11,17 +11,14 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/argon2id"
 	"github.com/rosterhq/roster/internal/mail"
 	"github.com/rosterhq/roster/internal/server"
-	"github.com/rosterhq/roster/internal/store"
-	"github.com/rosterhq/roster/internal/testkit/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/rostertest"
 )
 
 const ownerPW = "Keeper-passphrase-42"
@@ -42,16 +39,8 @@ func newFixture(t testing.TB, rate int) *fixture {
 func newFixtureWith(t testing.TB, cfg api.Config) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	driver, dsn := pgtest.Store(t, filepath.Join(t.TempDir(), "api.db"))
-	st, err := store.Open(ctx, store.Options{Driver: driver, DSN: dsn}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := core.NewService(core.Config{}, core.Deps{Store: st, Hasher: argon2id.NewArgon2(argon2id.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8})})
+	st, _, _ := rostertest.Store(t)
+	svc, err := core.NewService(core.Config{}, core.Deps{Store: st, Hasher: rostertest.Hasher})
 	if err != nil {
 		t.Fatal(err)
 	}

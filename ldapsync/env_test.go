@@ -3,7 +3,6 @@ package ldapsync
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,7 +11,7 @@ import (
 
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/internal/store"
-	"github.com/rosterhq/roster/internal/testkit/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/rostertest"
 	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
@@ -30,15 +29,7 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	drv, path := pgtest.Store(t, filepath.Join(t.TempDir(), "roster.db"))
-	st, err := store.Open(ctx, store.Options{Driver: drv, DSN: path}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st, drv, path := rostertest.Store(t)
 	svc, err := core.NewService(core.Config{}, core.Deps{Store: st})
 	if err != nil {
 		t.Fatal(err)
