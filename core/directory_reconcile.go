@@ -222,7 +222,7 @@ func changedFields(d *SyncEntry, u *User) []string {
 	if strings.TrimSpace(d.Username) != u.Username {
 		f = append(f, "username")
 	}
-	if strings.TrimSpace(d.Email) != u.Email {
+	if directoryEmail(u.Email, d.Email) != u.Email {
 		f = append(f, "email")
 	}
 	if strings.TrimSpace(d.FirstName) != u.FirstName {
