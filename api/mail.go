@@ -136,6 +136,9 @@ func (a *API) userMail(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if m == nil {
+		m = []core.OutboxMail{} // a user nobody mailed: an empty list, not null
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"mail": m})
 	return nil
 }

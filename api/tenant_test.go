@@ -308,7 +308,7 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		"POST /api/v1/auth/password":                          {{"POST", v + "/auth/password", nil, nil}},
 		"GET /api/v1/me":                                      {{"GET", v + "/me", nil, nil}},
 		"GET /api/v1/users":                                   {{"GET", v + "/users", nil, nil}, {"GET", v + "/users?q=victim", nil, nil}},
-		"POST /api/v1/users":                                  {{"POST", v + "/users", map[string]any{"username": "new-a-user", "send_invite": false}, nil}, {"POST", v + "/users", map[string]any{"username": "x", "ldap_source": "victim-ldap"}, []int{400, 404}}},
+		"POST /api/v1/users":                                  {{"POST", v + "/users", map[string]any{"username": "new-a-user", "send_invite": false}, nil}, {"POST", v + "/users", map[string]any{"username": "x", "source": "ldap", "ldap_source": "victim-ldap"}, []int{400, 404}}},
 		"POST /api/v1/users/bulk":                             {{"POST", v + "/users/bulk", map[string]any{"action": "archive", "ids": bUsers}, nil}, {"POST", v + "/users/bulk", map[string]any{"action": "disable", "ids": bUsers}, nil}},
 		"GET /api/v1/users/export":                            {{"GET", v + "/users/export", nil, nil}},
 		"POST /api/v1/users/import":                           {{"POST", v + "/users/import?dry_run=false", "username,email\nimported-a@example.com,imported-a@example.com\n", nil}},

@@ -24,6 +24,15 @@ type SyncSource struct {
 	RoleCeiling Role
 }
 
+// InviteMode is how the source's new users are invited: by mail, or not at
+// all (they start active).
+func (s SyncSource) InviteMode() InviteMode {
+	if s.Invite {
+		return InviteByMail
+	}
+	return NoInvite
+}
+
 // Source is the user source string of the directory's users.
 func (s SyncSource) Source() string { return "ldap:" + s.Name }
 
@@ -376,12 +385,7 @@ func (s *Service) newDirectoryUser(src SyncSource, d *SyncEntry, r *SyncResult) 
 		r.problem("%s (%s): %v", d.Username, d.ExternalID, err)
 		return nil
 	}
-	if src.Invite {
-		u.Status = StatusInvited
-	} else {
-		u.Status = StatusActive
-		u.ActivatedAt = &now
-	}
+	startNewUser(u, src.InviteMode(), now)
 	return u
 }
 
@@ -389,20 +393,17 @@ func (s *Service) newDirectoryUser(src SyncSource, d *SyncEntry, r *SyncResult) 
 func (s *Service) created(ctx context.Context, tx Tx, src SyncSource, a Actor, hist *historyBuf, u *User, r *SyncResult) error {
 	hist.add("user.create", "user", u.ID, nil, u)
 	r.Created++
-	if !src.Invite {
+	// The same rule as every other door (startNewUser): without an email
+	// nothing is issued, and the user shows invite status none (no_email).
+	issue := inviteToIssue(src.InviteMode(), u.Email)
+	if issue == NoInvite {
 		return nil
 	}
 	if err := hist.flush(ctx, tx); err != nil { // keep the order: create, then invite
 		return err
 	}
-	token, err := s.issueInvite(ctx, tx, a, u)
-	if err != nil {
-		return err
-	}
-	if u.Email == "" {
-		return nil // the invite shows as pending; without an address only a resend with a link can reach the user
-	}
-	return s.queueInviteMail(ctx, tx, u, token, "")
+	_, err := s.issueNewUserInvite(ctx, tx, a, u, issue, "")
+	return err
 }
 
 // syncClash handles a new directory user whose username, email or id is
@@ -492,7 +493,7 @@ func (s *Service) writeAttributes(ctx context.Context, tx Tx, a Actor, u, before
 		case "username":
 			u.Username = strings.TrimSpace(d.Username)
 		case "email":
-			u.Email = strings.TrimSpace(d.Email)
+			u.Email = directoryEmail(u.Email, d.Email)
 		case "first_name":
 			u.FirstName = strings.TrimSpace(d.FirstName)
 		case "last_name":

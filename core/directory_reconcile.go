@@ -30,9 +30,13 @@ type SyncedUser struct {
 	ExternalID string
 	NameKey    uint64 // HashKey(FoldKey(username)): finds a user re-added under a new id
 	Attrs      uint64 // AttrHash of the stored username, email, names and phone
-	Role       Role
-	Status     Status
-	Removed    bool // the source itself disabled or archived the user
+	// AttrsNoEmail is Attrs with an empty email: what a directory entry
+	// without an email is compared with, since it leaves a stored email
+	// alone (directoryEmail).
+	AttrsNoEmail uint64
+	Role         Role
+	Status       Status
+	Removed      bool // the source itself disabled or archived the user
 }
 
 // AttrHash hashes the attributes a directory owns, as stored (trimmed).
@@ -57,7 +61,8 @@ func HashKey(s string) uint64 {
 // Synced is the compact state of a stored user.
 func Synced(u *User, removed bool) SyncedUser {
 	return SyncedUser{ID: u.ID, ExternalID: u.ExternalID, NameKey: HashKey(FoldKey(u.Username)),
-		Attrs: AttrHash(u.Username, u.Email, u.FirstName, u.LastName, u.Phone), Role: u.Role, Status: u.Status, Removed: removed}
+		Attrs: AttrHash(u.Username, u.Email, u.FirstName, u.LastName, u.Phone), AttrsNoEmail: AttrHash(u.Username, "", u.FirstName, u.LastName, u.Phone),
+		Role: u.Role, Status: u.Status, Removed: removed}
 }
 
 func (d *SyncEntry) attrHash() uint64 {
@@ -197,7 +202,11 @@ func Reconcile(desired []SyncEntry, current []SyncedUser, o ReconcileOptions) *P
 		default:
 			c := &current[ci]
 			p.Match[i] = c.ID
-			changed := d.ExternalID != c.ExternalID || d.attrHash() != c.Attrs || (d.Role != "" && d.Role != c.Role)
+			storedAttrs := c.Attrs
+			if strings.TrimSpace(d.Email) == "" {
+				storedAttrs = c.AttrsNoEmail // no email from the directory keeps the stored one
+			}
+			changed := d.ExternalID != c.ExternalID || d.attrHash() != storedAttrs || (d.Role != "" && d.Role != c.Role)
 			if changed {
 				p.Update = append(p.Update, UserChange{UserID: c.ID, Desired: i})
 			}
@@ -243,7 +252,7 @@ func changedFields(d *SyncEntry, u *User) []string {
 	if strings.TrimSpace(d.Username) != u.Username {
 		f = append(f, "username")
 	}
-	if strings.TrimSpace(d.Email) != u.Email {
+	if directoryEmail(u.Email, d.Email) != u.Email {
 		f = append(f, "email")
 	}
 	if strings.TrimSpace(d.FirstName) != u.FirstName {

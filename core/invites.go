@@ -190,3 +190,84 @@ type InviteRepo interface {
 	VoidInvites(ctx context.Context, userID string, at time.Time) error
 	MarkInviteUsed(ctx context.Context, id string, at time.Time) error
 }
+
+// InviteReason says why a user who is waiting for an invitation has none:
+// the derived invite status is then InviteNone, and the reason tells an admin
+// what to do about it.
+type InviteReason string
+
+const (
+	// InviteReasonNoEmail: the user was created by a door that invites,
+	// but without an email; no invitation was sent. An admin may set the
+	// email (once, while it is empty) and send the invitation.
+	InviteReasonNoEmail InviteReason = "no_email"
+	// InviteReasonNotSent: the user now has an email, but the invitation
+	// the missing email held back has not been sent yet.
+	InviteReasonNotSent InviteReason = "not_sent"
+)
+
+// DeriveInviteReason is the reason behind an InviteNone status for a user
+// who waits for an invitation (status invited, none issued); "" otherwise.
+func DeriveInviteReason(u *User) InviteReason {
+	if u.Status != StatusInvited || u.InviteState != InviteStateNone {
+		return ""
+	}
+	if u.Email == "" {
+		return InviteReasonNoEmail
+	}
+	return InviteReasonNotSent
+}
+
+// startNewUser is the invite rule every path that creates a user shares (the
+// admin API and CLI, imports, SCIM create, LDAP full sync and on-demand
+// import): it sets the new user's status from what the door asks for, and
+// answers what to issue in the creating transaction.
+//
+//   - NoInvite: the user starts active; nothing is issued.
+//   - InviteByLink: invited; a link is issued for the caller to hand out
+//     (an email is not needed for that).
+//   - InviteByMail: invited; the invitation is mailed. Without an email the
+//     user is created all the same, invited, with nothing issued (invite
+//     status none, reason no_email): an email is required only where the
+//     user rules need one (owners and admins, checked by validateUserFields).
+//
+// The answer is one of InviteByMail, InviteByLink or NoInvite (issue nothing).
+func startNewUser(u *User, want InviteMode, now time.Time) InviteMode {
+	if want == NoInvite {
+		u.Status = StatusActive
+		u.ActivatedAt = &now
+		return NoInvite
+	}
+	u.Status = StatusInvited
+	u.InviteState = InviteStateNone
+	return inviteToIssue(want, u.Email)
+}
+
+// inviteToIssue is the part of startNewUser that decides what to issue: a
+// mailed invitation needs an email; without one nothing is issued.
+func inviteToIssue(want InviteMode, email string) InviteMode {
+	if want == InviteByMail && email == "" {
+		return NoInvite
+	}
+	return want
+}
+
+// issueNewUserInvite issues what startNewUser decided, in the creating
+// transaction. It returns the token only when the caller hands out the link;
+// a mailed token goes to the outbox only.
+func (s *Service) issueNewUserInvite(ctx context.Context, tx Tx, a Actor, u *User, issue InviteMode, language string) (string, error) {
+	if issue == NoInvite {
+		return "", nil
+	}
+	token, err := s.issueInvite(ctx, tx, a, u)
+	if err != nil {
+		return "", err
+	}
+	if issue == InviteByMail {
+		if err := s.queueInviteMail(ctx, tx, u, token, language); err != nil {
+			return "", err
+		}
+		return "", nil
+	}
+	return token, nil
+}

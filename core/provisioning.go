@@ -40,6 +40,15 @@ type DirectorySettings struct {
 	RoleCeiling Role `json:"-"`
 }
 
+// InviteMode is how the token's new users are invited: by mail, or not at
+// all (they start active).
+func (d *DirectorySettings) InviteMode() InviteMode {
+	if d.Invite {
+		return InviteByMail
+	}
+	return NoInvite
+}
+
 // DefaultDirectorySettings is what a token without stored settings gets.
 func DefaultDirectorySettings(tokenID string) DirectorySettings {
 	return DirectorySettings{TokenID: tokenID, Invite: true, DefaultRole: RoleMember}

@@ -116,7 +116,7 @@ func TestCreateUserRejectsBadInputAndWritesNothing(t *testing.T) {
 		{"duplicate username, decomposed", core.NewUser{Username: "zoe\u0308@EXAMPLE.com", Email: "z3@example.com"}, "username", core.ErrConflict},
 		{"duplicate email", core.NewUser{Username: "zoe2", Email: "ZOË@example.com"}, "email", core.ErrConflict},
 		{"admin without email", core.NewUser{Username: "boss", Role: core.RoleAdmin, Invite: core.InviteByLink}, "email", core.ErrInvalid},
-		{"mail invite without email", core.NewUser{Username: "noemail", Invite: core.InviteByMail}, "email", core.ErrInvalid},
+		{"owner by mail without email", core.NewUser{Username: "noemail", Role: core.RoleOwner, Invite: core.InviteByMail}, "email", core.ErrInvalid},
 		{"invalid email", core.NewUser{Username: "x", Email: "x@", Invite: core.InviteByLink}, "email", core.ErrInvalid},
 		{"too long last name", core.NewUser{Username: "x", Email: "x@example.com", LastName: strings.Repeat("é", 129)}, "last_name", core.ErrInvalid},
 		{"unknown role", core.NewUser{Username: "x", Email: "x@example.com", Role: "root"}, "role", core.ErrInvalid},

@@ -35,13 +35,18 @@ type NewUser struct {
 	Invite        InviteMode // mail when empty
 	MailLanguage  string     // language of the invitation mail; from Language when empty
 	Password      string     // optional initial password (native users)
+
+	issue InviteMode // what startNewUser decided to issue; set by prepareUser
 }
 
 // UserView is a user as shown to doors: the stored user with derived fields.
 type UserView struct {
 	User
-	FullName     string          `json:"full_name"`
-	InviteStatus InviteStatus    `json:"invite_status"`
+	FullName     string       `json:"full_name"`
+	InviteStatus InviteStatus `json:"invite_status"`
+	// InviteReason says why a user waiting for an invitation has none
+	// (invite status none): no_email or not_sent. Empty otherwise.
+	InviteReason InviteReason    `json:"invite_reason,omitempty"`
 	Groups       []string        `json:"groups"`
 	Apps         []AppAssignment `json:"apps"`
 }
@@ -55,7 +60,7 @@ type Created struct {
 }
 
 func (s *Service) view(ctx context.Context, tx Tx, u *User) (*UserView, error) {
-	v := &UserView{User: *u, FullName: u.FullName(), InviteStatus: DeriveInviteStatus(u, s.now()), Groups: []string{}, Apps: []AppAssignment{}}
+	v := &UserView{User: *u, FullName: u.FullName(), InviteStatus: DeriveInviteStatus(u, s.now()), InviteReason: DeriveInviteReason(u), Groups: []string{}, Apps: []AppAssignment{}}
 	if v.Metadata == nil {
 		v.Metadata = map[string]string{}
 	}
@@ -153,9 +158,6 @@ func (s *Service) prepareUser(ctx context.Context, a Actor, in NewUser) (*User, 
 	validateUserFields(&p, u)
 	switch in.Invite {
 	case InviteByMail:
-		if u.Email == "" {
-			p.add("email", "is required to send an invitation")
-		}
 		if in.MailLanguage != "" {
 			checkMailLanguage(&p, "mail_language", in.MailLanguage)
 		}
@@ -174,12 +176,7 @@ func (s *Service) prepareUser(ctx context.Context, a Actor, in NewUser) (*User, 
 			return nil, in, err
 		}
 	}
-	if in.Invite == NoInvite {
-		u.Status = StatusActive
-		u.ActivatedAt = &now
-	} else {
-		u.Status = StatusInvited
-	}
+	in.issue = startNewUser(u, in.Invite, now)
 	return u, in, nil
 }
 
@@ -216,20 +213,7 @@ func (s *Service) insertUser(ctx context.Context, tx Tx, a Actor, u *User, in Ne
 	if err := s.record(ctx, tx, a, u.OrgID, "user.create", "user", u.ID, nil, u); err != nil {
 		return "", err
 	}
-	if in.Invite == NoInvite {
-		return "", nil
-	}
-	token, err := s.issueInvite(ctx, tx, a, u)
-	if err != nil {
-		return "", err
-	}
-	if in.Invite == InviteByMail {
-		if err := s.queueInviteMail(ctx, tx, u, token, in.MailLanguage); err != nil {
-			return "", err
-		}
-		return "", nil // mailed: only the outbox row holds it, never the caller
-	}
-	return token, nil
+	return s.issueNewUserInvite(ctx, tx, a, u, in.issue, in.MailLanguage)
 }
 
 // checkUnique gives a friendly error before the store's unique indexes would.
@@ -378,9 +362,26 @@ type UserChanges struct {
 	Metadata      map[string]string
 }
 
-// UpdateUser changes a user's attributes. Admins may not change username or
-// email, nor the attributes a directory manages for its users; the user's own
-// directory source may change all of them.
+// EmailSettable reports whether an admin may set u's email: once, while it
+// is empty (a user created without one — from a directory, or a native
+// non-admin — could otherwise never be invited or made admin). A set email
+// is immutable for admins; the user's own directory source may change it.
+func EmailSettable(u *User) bool { return u.Email == "" }
+
+// directoryEmail is the email a directory's update leaves on a user: the one
+// it sends, or, when it sends none, the stored one. An email set once by an
+// admin is not erased by a directory that has none; a directory that sends an
+// email stays authoritative for it.
+func directoryEmail(stored, sent string) string {
+	if sent = strings.TrimSpace(sent); sent != "" {
+		return sent
+	}
+	return stored
+}
+
+// UpdateUser changes a user's attributes. Admins may not change username, nor
+// an email once set (EmailSettable), nor the attributes a directory manages
+// for its users; the user's own directory source may change all of them.
 func (s *Service) UpdateUser(ctx context.Context, a Actor, orgID, id string, c UserChanges) (*UserView, error) {
 	var out *UserView
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -407,7 +408,13 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, orgID, id string, c U
 			*dst = strings.TrimSpace(*v)
 		}
 		set("username", &u.Username, c.Username, false)
-		set("email", &u.Email, c.Email, false)
+		if c.Email != nil && strings.TrimSpace(*c.Email) != u.Email {
+			if fromOwnSource || EmailSettable(u) {
+				u.Email = strings.TrimSpace(*c.Email)
+			} else {
+				p.add("email", "cannot be edited by an admin once set (an email can be set once, while it is empty)")
+			}
+		}
 		set("first_name", &u.FirstName, c.FirstName, true)
 		set("last_name", &u.LastName, c.LastName, true)
 		set("phone", &u.Phone, c.Phone, true)

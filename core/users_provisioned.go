@@ -376,7 +376,9 @@ func checkProfile(p *problems, pr *DirectoryProfile) {
 }
 
 // CreateDirectoryUser creates a user of the actor's source. The token's
-// settings decide the invitation: invited (mail, email required) or active.
+// settings decide the invitation (startNewUser): invited by mail, or active.
+// A user without an email under an inviting token is created invited, with
+// no invitation sent (invite status none, reason no_email).
 func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *DirectorySettings, orgID string, in DirectoryUserInput) (*DirectoryUser, error) {
 	if a.Kind != ActorSCIM && a.Kind != ActorLDAP {
 		return nil, &ForbiddenError{Reason: "only directories create directory users"}
@@ -399,25 +401,16 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *Directo
 	u.Role = directoryRole(set, prof.BaseRole, prof.Roles, nil)
 	prof.UserID, prof.OrgID = u.ID, orgID
 	prof.DisplayKey = displayKey(&prof, u)
-	invite := set.Invite
 	var p problems
 	validateUserFields(&p, u)
 	checkProfile(&p, &prof)
 	if prof.BaseRole != "" && !prof.BaseRole.Valid() {
 		p.add("role", "%q is not one of owner, admin, user_manager, developer, member", prof.BaseRole)
 	}
-	if invite && u.Email == "" {
-		p.add("email", "is required: this SCIM token invites new users by mail")
-	}
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	if invite {
-		u.Status = StatusInvited
-	} else {
-		u.Status = StatusActive
-		u.ActivatedAt = &now
-	}
+	issue := startNewUser(u, set.InviteMode(), now)
 	var out *DirectoryUser
 	err := s.writeTx(ctx, func(tx Tx) error {
 		if len(u.Metadata) > 0 {
@@ -454,14 +447,8 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *Directo
 		if err := s.record(ctx, tx, a, orgID, "user.create", "user", u.ID, nil, u); err != nil {
 			return err
 		}
-		if invite {
-			token, err := s.issueInvite(ctx, tx, a, u)
-			if err != nil {
-				return err
-			}
-			if err := s.queueInviteMail(ctx, tx, u, token, ""); err != nil {
-				return err
-			}
+		if _, err := s.issueNewUserInvite(ctx, tx, a, u, issue, ""); err != nil {
+			return err
 		}
 		if in.Active != nil && !*in.Active {
 			if err := s.transition(ctx, tx, a, u, ActDisable); err != nil {
@@ -499,7 +486,7 @@ func (s *Service) ReplaceDirectoryUser(ctx context.Context, a Actor, set *Direct
 		before := *u
 		before.Metadata = maps.Clone(u.Metadata)
 		u.Username = strings.TrimSpace(in.Username)
-		u.Email = strings.TrimSpace(in.Email)
+		u.Email = directoryEmail(u.Email, in.Email)
 		u.FirstName = strings.TrimSpace(in.FirstName)
 		u.LastName = strings.TrimSpace(in.LastName)
 		u.Phone = strings.TrimSpace(in.Phone)

@@ -189,7 +189,7 @@ func (s *Service) views(ctx context.Context, tx Tx, users []User) ([]UserView, e
 	out := make([]UserView, len(users))
 	for i := range users {
 		u := &users[i]
-		out[i] = UserView{User: *u, FullName: u.FullName(), InviteStatus: DeriveInviteStatus(u, now), Groups: groups[u.ID], Apps: apps[u.ID]}
+		out[i] = UserView{User: *u, FullName: u.FullName(), InviteStatus: DeriveInviteStatus(u, now), InviteReason: DeriveInviteReason(u), Groups: groups[u.ID], Apps: apps[u.ID]}
 		if out[i].Metadata == nil {
 			out[i].Metadata = map[string]string{}
 		}

@@ -93,6 +93,9 @@ func renderUser(u *core.DirectoryUser, base string, forPatch bool) map[string]an
 		ros["role"] = string(u.Role)
 		ros["status"] = string(u.Status)
 		ros["inviteStatus"] = string(core.DeriveInviteStatus(&u.User, time.Now()))
+		if r := core.DeriveInviteReason(&u.User); r != "" {
+			ros["inviteReason"] = string(r)
+		}
 	}
 	if len(u.Metadata) > 0 {
 		md := make([]any, 0, len(u.Metadata))

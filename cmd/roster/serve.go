@@ -352,6 +352,9 @@ func cmdUserCreate(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		out.InviteLink = inviteLink(a.cfg.PublicURL, res.InviteToken)
 		fmt.Fprintln(stderr, "roster: send the invite_link to the user; it is valid until", res.User.InviteExpiresAt.Format(time.RFC3339))
 	}
+	if res.User.InviteReason == core.InviteReasonNoEmail {
+		fmt.Fprintln(stderr, "roster: no email: no invitation sent; an admin can set the email once and send the invitation (POST /api/v1/users/{id}/resend-invite)")
+	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)

@@ -754,6 +754,14 @@ func TestConsole(t *testing.T) {
 		t.Fatal("the token secret is shown again after a reload")
 	}
 
+	// ---- a user without an email: created all the same, and the badge says
+	// why no invitation went out (the same words as the API's invite_reason).
+	if m := d.call(t, "POST", "/api/v1/users", api, `{"username":"nomail","first_name":"No","last_name":"Mail"}`); m["invite_reason"] != "no_email" {
+		t.Fatalf("user without email: %v", m)
+	}
+	b.do("users again", chromedp.Navigate(d.base+"/console/#/users"), chromedp.Reload(), chromedp.WaitVisible(css("#users-table")))
+	b.wait("no-email badge", cellText("nomail", "invite_status")+` === 'No email: no invitation sent'`)
+
 	// ---- sign out ends the session
 	b.do("sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#login-username")))
 	b.do("reload signed out", chromedp.Reload(), chromedp.WaitVisible(css("#login-username")))

@@ -164,6 +164,11 @@ export const STATUS_LABELS = {
 export const INVITE_LABELS = {
   none: '—', pending: 'Pending', expired: 'Expired', mail_error: 'Mail error', accepted: 'Accepted',
 };
+// INVITE_REASON_LABELS explain an invite status of none for a user who waits
+// for an invitation (the user JSON's invite_reason).
+export const INVITE_REASON_LABELS = {
+  no_email: 'No email: no invitation sent', not_sent: 'Not sent yet',
+};
 export const ROLE_LABELS = {
   owner: 'Owner', admin: 'Admin', user_manager: 'User manager', developer: 'Developer', member: 'Member',
 };
@@ -171,6 +176,17 @@ export const LANGUAGES = [['', 'Organisation default'], ['en', 'English'], ['de'
 
 export function badge(kind, value, labels) {
   return h('span', { class: `badge ${kind}-${value}` }, labels[value] || value);
+}
+
+// inviteBadge is a user's invite status, with the reason when none is sent
+// (the same words for the list and the details).
+export function inviteBadge(u) {
+  if (u.invite_status === 'none' && u.invite_reason) {
+    return h('span', { class: `badge invite-none invite-${u.invite_reason}` }, INVITE_REASON_LABELS[u.invite_reason] || u.invite_reason);
+  }
+  const b = badge('invite', u.invite_status, INVITE_LABELS);
+  if (u.invite_status === 'mail_error' && u.invite_mail_error) b.title = u.invite_mail_error;
+  return b;
 }
 
 export function when(ts) {

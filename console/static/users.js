@@ -2,7 +2,7 @@
 // show/hide remembered in localStorage, keyset paging, per-user actions,
 // details, multi-select bulk actions and the add/invite dialog.
 import {
-  h, clear, api, qs, field, checkbox, select, toast, dialog, confirmDialog, formError, showError, badge, when, copyText, uid,
+  h, clear, api, qs, field, checkbox, select, toast, dialog, confirmDialog, formError, showError, badge, inviteBadge, when, copyText, uid,
   STATUS_LABELS, INVITE_LABELS, ROLE_LABELS, LANGUAGES,
 } from './dom.js';
 
@@ -79,7 +79,7 @@ export async function usersView(root, session) {
   const filters = h('div', { class: 'filters', id: 'filters' },
     filter('role', 'Role', Object.entries(ROLE_LABELS)),
     filter('status', 'Status', Object.entries(STATUS_LABELS)),
-    filter('invite_status', 'Invite status', Object.entries(INVITE_LABELS).filter(([k]) => k !== 'none')),
+    filter('invite_status', 'Invite status', Object.entries(INVITE_LABELS).map(([k, v]) => [k, k === 'none' ? 'None (not sent)' : v])),
     filter('group', 'Group', groups.map((g) => [g.name, g.name])),
     filter('app', 'App', apps.map((a) => [a.name, a.name])),
   );
@@ -170,11 +170,7 @@ export async function usersView(root, session) {
         return h('button', { type: 'button', class: 'link user-link', onclick: () => detailsDialog(u.id, reload) }, u.username);
       case 'role': return ROLE_LABELS[u.role] || u.role;
       case 'status': return badge('status', u.status, STATUS_LABELS);
-      case 'invite_status': {
-        const b = badge('invite', u.invite_status, INVITE_LABELS);
-        if (u.invite_status === 'mail_error' && u.invite_mail_error) b.title = u.invite_mail_error;
-        return b;
-      }
+      case 'invite_status': return inviteBadge(u);
       case 'groups': return (u.groups || []).join(', ');
       case 'apps': return (u.apps || []).map((a) => a.app_name).filter((v, i, all) => all.indexOf(v) === i).join(', ');
       case 'last_login_at': case 'created_at': return when(u[key]);
@@ -261,7 +257,8 @@ function actionsFor(u, me) {
   const acts = [];
   const self = u.id === me.id;
   if (u.status === 'invited') {
-    acts.push(['resend-invite', 'Resend invite'], ['resend-link', 'Copy a new invite link'], ['delete', 'Delete']);
+    // A user created without an email has had no invitation: "send", not "resend".
+    acts.push(['resend-invite', u.invite_reason ? 'Send invite' : 'Resend invite'], ['resend-link', 'Copy a new invite link'], ['delete', 'Delete']);
   }
   if (u.status === 'active' || u.status === 'locked' || u.status === 'inactive') {
     if (!self) acts.push(['disable', 'Disable']);
@@ -361,8 +358,9 @@ function roleDialog(u, reload) {
 }
 
 // editDialog changes what an admin may change: names, phone, language, the
-// apps flag and custom fields (username and email never; for directory
-// users the API refuses what their directory manages, naming the field).
+// apps flag and custom fields (username never; the email once, while it is
+// empty; for directory users the API refuses what their directory manages,
+// naming the field).
 async function editDialog(u, reload) {
   const template = (await api('GET', '/org/metadata-template')).fields || [];
   const directory = u.source !== 'native';
@@ -371,6 +369,7 @@ async function editDialog(u, reload) {
   const phone = h('input', { name: 'phone', type: 'tel', value: u.phone || '', disabled: directory });
   const language = select(LANGUAGES, { name: 'language' });
   language.value = u.language || '';
+  const email = u.email ? null : h('input', { name: 'email', id: 'edit-email', type: 'email' });
   const [appsWrap, canApps] = checkbox('Can user create apps?', { name: 'can_create_apps', checked: !!u.can_create_apps });
   const metaInputs = template.map((f) => {
     const type = { number: 'number', date: 'date', boolean: 'checkbox' }[f.type] || 'text';
@@ -380,6 +379,7 @@ async function editDialog(u, reload) {
   });
   const form = h('form', { class: 'stack', id: 'edit-form' }, formError(),
     h('p', { class: 'hint' }, directory ? `Names and phone come from ${u.source}.` : 'The username and email cannot be changed.'),
+    email ? field('Email', email, 'This user has no email. It can be set once; then send the invitation.') : null,
     h('div', { class: 'grid2' }, field('First name', first), field('Last name', last), field('Phone', phone), field('Language', language)),
     appsWrap,
     metaInputs.length ? h('fieldset', {}, h('legend', {}, 'Custom fields'), h('div', { class: 'grid2' }, metaInputs.map(([f, input]) => (f.type === 'boolean'
@@ -390,6 +390,7 @@ async function editDialog(u, reload) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const body = { language: language.value, can_create_apps: canApps.checked };
+    if (email && email.value.trim()) body.email = email.value.trim();
     if (!directory) Object.assign(body, { first_name: first.value.trim(), last_name: last.value.trim(), phone: phone.value.trim() });
     if (metaInputs.length) {
       body.metadata = {};
@@ -431,7 +432,7 @@ async function detailsDialog(id, reload) {
   const meta = Object.entries(u.metadata || {});
   dialog(u.full_name || u.username, h('div', { class: 'details', id: 'user-details' },
     dl([['Username', u.username], ['Email', u.email], ['Phone', u.phone], ['Role', ROLE_LABELS[u.role] || u.role],
-      ['Status', badge('status', u.status, STATUS_LABELS)], ['Invite status', badge('invite', u.invite_status, INVITE_LABELS)],
+      ['Status', badge('status', u.status, STATUS_LABELS)], ['Invite status', inviteBadge(u)],
       ['Source', u.source], ['Language', u.language], ['Can create apps', u.can_create_apps ? 'Yes' : 'No'],
       ['Last login', when(u.last_login_at)], ['Created', when(u.created_at)],
       ...meta.map(([k, v]) => [k, v])]),
@@ -574,6 +575,7 @@ function addDialog({ template, ldap, me, reload }) {
       const u = await api('POST', '/users', body);
       d.close();
       if (u.invite_link) linkDialog(`${u.username} is invited`, u.invite_link);
+      else if (u.invite_reason === 'no_email') toast(`${u.username} added. No email: no invitation sent.`);
       else toast(u.status === 'invited' ? `Invitation mailed to ${u.email}.` : `${u.username} added.`);
       await reload();
     } catch (e) {
