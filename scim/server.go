@@ -2,12 +2,12 @@
 // providers such as Okta and Microsoft Entra ID. It is a thin layer over the
 // core service: it authenticates the per-organisation bearer token,
 // translates SCIM documents, filters and PATCH operations into core calls, and
-// core errors into SCIM error bodies. The discovery documents (/Schemas,
-// /ResourceTypes) and the schema definitions come from
-// github.com/elimity-com/scim; filters and PATCH paths are parsed with the
-// parser that library uses. /Users and /Groups are served here because the
-// library's resource pipeline gets pagination, errors, ETags, PATCH and
-// provider quirks wrong (see docs/scim.md).
+// core errors into SCIM error bodies. The schema definitions are built with
+// github.com/elimity-com/scim's schema package; filters and PATCH value
+// filters are parsed with the parser that library uses. Discovery, /Users and
+// /Groups are served here because the library's handlers get discovery
+// paging and filters, pagination, errors, ETags, PATCH and provider quirks
+// wrong (see docs/scim.md).
 package scim
 
 import (
