@@ -49,7 +49,7 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	g, err := a.svc.CreateGroup(r.Context(), a.actor(r), orgID(r), in.Name, "", "")
+	g, err := a.svc.CreateGroup(r.Context(), a.actor(r), core.NewGroup{OrgID: orgID(r), Name: in.Name})
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func (a *API) assignApp(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	if err := a.svc.AssignApp(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], in.UserID, in.GroupID, in.AppRole); err != nil {
+	if err := a.svc.AssignApp(r.Context(), a.actor(r), core.AppGrant{OrgID: orgID(r), AppID: mux.Vars(r)["id"], UserID: in.UserID, GroupID: in.GroupID, AppRole: in.AppRole}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -200,7 +200,7 @@ func (a *API) unassignApp(w http.ResponseWriter, r *http.Request) error {
 	if (userID == "") == (groupID == "") {
 		return badRequest("user_id", "name exactly one of user_id and group_id")
 	}
-	if err := a.svc.UnassignApp(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], userID, groupID); err != nil {
+	if err := a.svc.UnassignApp(r.Context(), a.actor(r), core.AppGrant{OrgID: orgID(r), AppID: mux.Vars(r)["id"], UserID: userID, GroupID: groupID}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

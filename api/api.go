@@ -22,15 +22,17 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/mail"
 )
 
 // Config tunes the API.
 type Config struct {
-	Renderer           *mail.Renderer // mail templates, for previews
-	PublicURL          string         // invite links are built from it
-	LoginRatePerMinute int            // per source address
-	SecureCookies      bool           // set Secure on cookies (served over TLS)
+	// MailPreview builds the handler of /org/mail-templates/preview (the
+	// mail adapter renders previews); orgOf tells it the caller's
+	// organisation. Without it the route answers 404.
+	MailPreview        func(orgOf func(*http.Request) (string, error)) http.Handler
+	PublicURL          string // invite links are built from it
+	LoginRatePerMinute int    // per source address
+	SecureCookies      bool   // set Secure on cookies (served over TLS)
 	// LDAP is the directory door, nil when no LDAP source is configured.
 	LDAP LDAPSources
 }
@@ -74,13 +76,6 @@ type limiterEntry struct {
 
 // New builds the API.
 func New(cfg Config, svc *core.Service, log *slog.Logger) (*API, error) {
-	if cfg.Renderer == nil {
-		r, err := mail.NewRenderer()
-		if err != nil {
-			return nil, fmt.Errorf("api: %w", err)
-		}
-		cfg.Renderer = r
-	}
 	if cfg.LoginRatePerMinute <= 0 {
 		cfg.LoginRatePerMinute = 30
 	}

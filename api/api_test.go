@@ -11,16 +11,14 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/argon2id"
+	"github.com/rosterhq/roster/internal/mail"
 	"github.com/rosterhq/roster/internal/server"
-	"github.com/rosterhq/roster/internal/store"
-	"github.com/rosterhq/roster/internal/testkit/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/rostertest"
 )
 
 const ownerPW = "Keeper-passphrase-42"
@@ -41,22 +39,17 @@ func newFixture(t testing.TB, rate int) *fixture {
 func newFixtureWith(t testing.TB, cfg api.Config) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	driver, dsn := pgtest.Store(t, filepath.Join(t.TempDir(), "api.db"))
-	st, err := store.Open(ctx, store.Options{Driver: driver, DSN: dsn}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := core.NewService(core.Config{}, core.Deps{Store: st, Hasher: argon2id.NewArgon2(argon2id.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8})})
+	st, _, _ := rostertest.Store(t)
+	svc, err := core.NewService(core.Config{}, core.Deps{Store: st, Hasher: rostertest.Hasher})
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
 	srv := server.New(server.Config{}, st.Ready, log)
 	cfg.PublicURL = "https://roster.example.com"
+	if cfg.MailPreview == nil {
+		cfg.MailPreview = mailPreview(t, svc)
+	}
 	a, err := api.New(cfg, svc, log)
 	if err != nil {
 		t.Fatal(err)
@@ -532,5 +525,17 @@ func TestExportUsersCSV(t *testing.T) {
 	}
 	if r := f.do(nil, "GET", "/api/v1/users/export?sort=nope", f.owner, nil); r.code != 400 || r.errField() != "sort" {
 		t.Fatalf("bad export: %d %s", r.code, r.raw)
+	}
+}
+
+// mailPreview is the mail adapter's preview handler, as the daemon wires it.
+func mailPreview(t testing.TB, svc *core.Service) func(func(*http.Request) (string, error)) http.Handler {
+	t.Helper()
+	r, err := mail.NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(orgOf func(*http.Request) (string, error)) http.Handler {
+		return mail.NewPreviewHandler(r, svc, orgOf)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/mail"
 )
 
 func (a *API) mountMail(v1, authed *mux.Router) {
@@ -15,9 +14,13 @@ func (a *API) mountMail(v1, authed *mux.Router) {
 	authed.Handle("/groups/{id}/message", a.handle(a.messageGroup)).Methods(http.MethodPost)
 	authed.Handle("/users/{id}/mail", a.handle(a.userMail)).Methods(http.MethodGet)
 	authed.Handle("/org/mail-templates", a.handle(a.listMailTemplates)).Methods(http.MethodGet)
-	authed.Handle("/org/mail-templates/preview", a.adminOnly(mail.NewPreviewHandler(a.cfg.Renderer, a.svc, func(r *http.Request) (string, error) {
-		return orgID(r), nil
-	}))).Methods(http.MethodGet, http.MethodPost)
+	preview := http.Handler(a.handle(func(http.ResponseWriter, *http.Request) error {
+		return &core.NotFoundError{Kind: "mail preview", Key: "this daemon renders no previews"}
+	}))
+	if a.cfg.MailPreview != nil {
+		preview = a.cfg.MailPreview(func(r *http.Request) (string, error) { return orgID(r), nil })
+	}
+	authed.Handle("/org/mail-templates/preview", a.adminOnly(preview)).Methods(http.MethodGet, http.MethodPost)
 	authed.Handle("/org/mail-templates/{kind}/{language}", a.handle(a.putMailTemplate)).Methods(http.MethodPut)
 	authed.Handle("/org/mail-templates/{kind}/{language}", a.handle(a.deleteMailTemplate)).Methods(http.MethodDelete)
 }

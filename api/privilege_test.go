@@ -9,16 +9,16 @@ import (
 
 	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/argon2id"
 	"github.com/rosterhq/roster/internal/server"
 	"github.com/rosterhq/roster/internal/store"
 	"github.com/rosterhq/roster/internal/testkit/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/rostertest"
 	"github.com/rosterhq/roster/scim"
 )
 
 // Privilege (issue 15) over a real listener: the admin API and SCIM.
 
-var testHasher = argon2id.NewArgon2(argon2id.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8})
+var testHasher = rostertest.Hasher
 
 // newPrivFixture is newFixture with the SCIM door mounted beside the API.
 func newPrivFixture(t *testing.T) *fixture {
@@ -39,7 +39,7 @@ func newPrivFixture(t *testing.T) *fixture {
 	}
 	log := slog.New(slog.DiscardHandler)
 	srv := server.New(server.Config{}, st.Ready, log)
-	a, err := api.New(api.Config{LoginRatePerMinute: 100000, PublicURL: "https://roster.example.com"}, f.svc, log)
+	a, err := api.New(api.Config{MailPreview: mailPreview(t, f.svc), LoginRatePerMinute: 100000, PublicURL: "https://roster.example.com"}, f.svc, log)
 	if err != nil {
 		t.Fatal(err)
 	}

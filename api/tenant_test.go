@@ -19,9 +19,9 @@ import (
 
 	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/argon2id"
 	"github.com/rosterhq/roster/internal/server"
 	"github.com/rosterhq/roster/internal/store"
+	"github.com/rosterhq/roster/internal/testkit/rostertest"
 	"github.com/rosterhq/roster/scim"
 )
 
@@ -90,7 +90,7 @@ type tenantEnv struct {
 const victimPW = "Victim-passphrase-99"
 
 func newTenantEnv(t *testing.T) *tenantEnv {
-	return newTenantEnvWith(t, argon2id.NewArgon2(argon2id.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8}))
+	return newTenantEnvWith(t, rostertest.Hasher)
 }
 
 func newTenantEnvWith(t *testing.T, hasher core.PasswordHasher) *tenantEnv {
@@ -112,7 +112,7 @@ func newTenantEnvWith(t *testing.T, hasher core.PasswordHasher) *tenantEnv {
 	log := slog.New(slog.DiscardHandler)
 	srv := server.New(server.Config{}, st.Ready, log)
 	fl := &fakeLDAP{}
-	a, err := api.New(api.Config{LoginRatePerMinute: 100000, PublicURL: "https://roster.example.com", LDAP: fl}, svc, log)
+	a, err := api.New(api.Config{MailPreview: mailPreview(t, svc), LoginRatePerMinute: 100000, PublicURL: "https://roster.example.com", LDAP: fl}, svc, log)
 	if err != nil {
 		t.Fatal(err)
 	}

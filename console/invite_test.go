@@ -7,36 +7,20 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster/console"
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/argon2id"
-	"github.com/rosterhq/roster/internal/store"
-	"github.com/rosterhq/roster/internal/testkit/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/rostertest"
 )
-
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 type env struct {
 	t     *testing.T
 	ctx   context.Context
 	svc   *core.Service
-	clock *fakeClock
+	clock *rostertest.Clock
 	orgID string
 	srv   *httptest.Server
 }
@@ -45,26 +29,8 @@ type env struct {
 // behind a real listener.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	driver, dsn := pgtest.Store(t, filepath.Join(t.TempDir(), "roster.db"))
-	st, err := store.Open(ctx, store.Options{Driver: driver, DSN: dsn}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	clock := &fakeClock{now: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
-	svc, err := core.NewService(core.Config{}, core.Deps{Store: st, Clock: clock,
-		Hasher: argon2id.NewArgon2(argon2id.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := svc.Org(ctx, core.DefaultOrg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	re := rostertest.New(t, rostertest.At(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)))
+	svc := re.Svc
 	h, err := console.NewInvites(svc, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +44,7 @@ func newEnv(t *testing.T) *env {
 	mux.Handle(console.ResetMount, rh)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &env{t: t, ctx: ctx, svc: svc, clock: clock, orgID: o.ID, srv: srv}
+	return &env{t: t, ctx: re.Ctx, svc: svc, clock: re.Clock, orgID: re.OrgID, srv: srv}
 }
 
 // invite creates a user invited by link and returns the user and token.

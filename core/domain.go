@@ -92,8 +92,8 @@ const (
 	RoleMember      Role = "member"
 )
 
-// roleRanks orders roles for sorting. Digital.ai sorts User, Administrator,
-// Developer, User Manager; owner (not in that document) sits beside admin.
+// roleRanks orders roles for sorting: User, Administrator, Developer, User
+// Manager (the product's documented order); owner sits beside admin.
 var roleRanks = map[Role]int{
 	RoleMember:      1,
 	RoleOwner:       2,
@@ -214,7 +214,7 @@ type Group struct {
 	UpdatedAt  time.Time `json:"updated_at" db:"updated_at"`
 }
 
-// App is an application (a Jigx "solution", a Digital.ai catalog app).
+// App is an application of the platform (a "solution", a catalog app).
 type App struct {
 	ID        string    `json:"id" db:"id"`
 	OrgID     string    `json:"org_id" db:"org_id"`

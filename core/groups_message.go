@@ -7,7 +7,7 @@ import (
 )
 
 // GroupMessage is a mail an admin or user manager sends to every member of
-// a group (Digital.ai's notifications), through the outbox.
+// a group (a notification), through the outbox.
 type GroupMessage struct {
 	Subject  string
 	Body     string // plain text; line breaks are kept
@@ -33,7 +33,7 @@ type GroupMessageResult struct {
 	Skipped []SkippedMember `json:"skipped"`
 }
 
-// authorizeMessage: owners, admins and user managers message groups (Digital.ai).
+// authorizeMessage: owners, admins and user managers message groups.
 func authorizeMessage(a Actor) error {
 	switch a.Kind {
 	case ActorAdmin:

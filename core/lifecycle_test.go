@@ -155,8 +155,8 @@ func TestCanDelete(t *testing.T) {
 	}
 }
 
-func TestRoleRanksFollowDigitalAI(t *testing.T) {
-	// Digital.ai: User, Administrator, Developer, User Manager.
+func TestRoleRanksFollowTheDocumentedOrder(t *testing.T) {
+	// User, Administrator, Developer, User Manager.
 	order := []Role{RoleMember, RoleAdmin, RoleDeveloper, RoleUserManager}
 	for i := 1; i < len(order); i++ {
 		if order[i-1].Rank() >= order[i].Rank() {

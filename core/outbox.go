@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -115,4 +117,204 @@ type OutboxRepo interface {
 	RetryMail(ctx context.Context, id string, next time.Time, lastError string) error
 	ListUserMail(ctx context.Context, orgID, userID string) ([]OutboxMail, error)
 	MailStats(ctx context.Context) (MailStats, error)
+}
+
+// ClaimedMail is an outbox row claimed for delivery, with what rendering it
+// needs. Override is nil when the organisation has no template of its own.
+type ClaimedMail struct {
+	Mail     OutboxMail
+	User     *User
+	Org      *Org
+	Override *MailTemplate
+}
+
+// mailActor is the history actor of the mail worker.
+var mailActor = SystemActor("mail")
+
+// ClaimMail claims up to limit due mails for delivery until now+lease. An
+// invitation mail whose invite was meanwhile used or replaced is cancelled
+// instead of returned.
+func (s *Service) ClaimMail(ctx context.Context, lease time.Duration, limit int) ([]ClaimedMail, error) {
+	var out []ClaimedMail
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		// Queued self-service reset requests become mail first (see RequestPasswordReset).
+		if _, err := s.resolveResetRequests(ctx, tx); err != nil {
+			return err
+		}
+		now := s.now()
+		ms, err := tx.ClaimMail(ctx, now, lease, limit)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			why, err := staleMail(ctx, tx, &m, now)
+			if err != nil {
+				return err
+			}
+			if why != "" {
+				if err := tx.FinishMail(ctx, m.ID, MailCancelled, now, why); err != nil {
+					return err
+				}
+				continue
+			}
+			c := ClaimedMail{Mail: m}
+			if c.User, err = tx.UserByID(ctx, m.OrgID, m.UserID); err != nil {
+				return err
+			}
+			if c.Org, err = tx.OrgByID(ctx, m.OrgID); err != nil {
+				return err
+			}
+			c.Override, err = tx.MailTemplateOverride(ctx, m.OrgID, m.Kind, m.Language)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			out = append(out, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim mail: %w", err)
+	}
+	return out, nil
+}
+
+// staleMail says why a claimed mail should no longer be sent ("" when it
+// should): its link was used, replaced or has expired meanwhile.
+func staleMail(ctx context.Context, tx Tx, m *OutboxMail, now time.Time) (string, error) {
+	switch m.Kind {
+	case MailInvite:
+		inv, err := tx.InviteByTokenHash(ctx, HashSecret(m.Token))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+		if inv == nil || inv.UsedAt != nil || inv.VoidedAt != nil {
+			return "the invitation was used or replaced before it was mailed", nil
+		}
+	case MailPasswordReset:
+		r, err := tx.PasswordResetByTokenHash(ctx, HashSecret(m.Token))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+		if r == nil || r.UsedAt != nil || r.VoidedAt != nil || now.After(r.ExpiresAt) {
+			return "the password reset link was used, replaced or expired before it was mailed", nil
+		}
+	}
+	return "", nil
+}
+
+// MailSent records a delivered mail: the row is finished and its token blanked.
+func (s *Service) MailSent(ctx context.Context, id string) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		m, err := tx.MailByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.FinishMail(ctx, id, MailSent, s.now(), ""); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, mailActor, m.OrgID, string(m.Kind)+".mail_sent", "user", m.UserID, nil,
+			map[string]any{"mail_id": m.ID, "to": m.To, "language": m.Language, "attempts": m.Attempts})
+	})
+	if err != nil {
+		return fmt.Errorf("record mail %s sent: %w", id, err)
+	}
+	return nil
+}
+
+// MailRetryLater puts a mail whose attempt failed transiently back in the
+// queue until next.
+func (s *Service) MailRetryLater(ctx context.Context, id string, next time.Time, reason string) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		return tx.RetryMail(ctx, id, next.UTC().Truncate(time.Microsecond), truncateReason(reason))
+	})
+	if err != nil {
+		return fmt.Errorf("defer mail %s: %w", id, err)
+	}
+	return nil
+}
+
+// MailFailed records a mail that cannot be delivered (a permanent refusal, an
+// invalid address, or retries exhausted). For an invitation that is still
+// the user's current one, the user's invite status becomes mail_error with
+// the reason, and history records it.
+func (s *Service) MailFailed(ctx context.Context, id, reason string) error {
+	reason = truncateReason(reason)
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		m, err := tx.MailByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		current := false
+		if m.Kind == MailInvite && m.Token != "" {
+			inv, err := tx.InviteByTokenHash(ctx, HashSecret(m.Token))
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			current = inv != nil && inv.UsedAt == nil && inv.VoidedAt == nil
+		}
+		now := s.now()
+		if err := tx.FinishMail(ctx, id, MailFailed, now, reason); err != nil {
+			return err
+		}
+		if !current {
+			return s.record(ctx, tx, mailActor, m.OrgID, string(m.Kind)+".mail_failed", "user", m.UserID, nil,
+				map[string]any{"mail_id": m.ID, "to": m.To, "reason": reason})
+		}
+		u, err := tx.UserByID(ctx, m.OrgID, m.UserID)
+		if err != nil {
+			return err
+		}
+		before := map[string]any{"invite_state": u.InviteState}
+		if u.InviteState == InviteStateSent {
+			u.InviteState = InviteStateMailError
+			u.InviteMailError = reason
+			u.UpdatedAt = now
+			if err := tx.UpdateUser(ctx, u); err != nil {
+				return err
+			}
+		}
+		return s.record(ctx, tx, mailActor, m.OrgID, "invite.mail_error", "user", m.UserID, before,
+			map[string]any{"invite_state": u.InviteState, "mail_id": m.ID, "to": m.To, "reason": reason})
+	})
+	if err != nil {
+		return fmt.Errorf("record mail %s failed: %w", id, err)
+	}
+	return nil
+}
+
+func truncateReason(r string) string {
+	const max = 500
+	if len(r) > max {
+		return r[:max]
+	}
+	return r
+}
+
+// MailStats counts the outbox by state (queue depth = Queued + Sending).
+func (s *Service) MailStats(ctx context.Context) (MailStats, error) {
+	return read(ctx, s.store, func(tx Tx) (MailStats, error) { return tx.MailStats(ctx) })
+}
+
+// UserStatusCounts counts users by status across organisations, for the
+// daemon's metrics.
+func (s *Service) UserStatusCounts(ctx context.Context) (map[Status]int64, error) {
+	return read(ctx, s.store, func(tx Tx) (map[Status]int64, error) { return tx.UserStatusCounts(ctx) })
+}
+
+// UserMail lists the mails queued for a user, oldest first, for admins
+// (delivery state, attempts, last error). Tokens are never included.
+func (s *Service) UserMail(ctx context.Context, orgID, userID string) ([]OutboxMail, error) {
+	var out []OutboxMail
+	err := s.store.View(ctx, func(tx Tx) error {
+		if _, err := tx.UserByID(ctx, orgID, userID); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.ListUserMail(ctx, orgID, userID)
+		return err
+	})
+	for i := range out {
+		out[i].Token = ""
+	}
+	return out, err
 }

@@ -10,8 +10,8 @@ import (
 	"unicode/utf8"
 )
 
-// PasswordPolicy is an organisation's password rules (Digital.ai: complexity
-// for everyone, expiry set separately for administrators and for other users).
+// PasswordPolicy is an organisation's password rules: complexity for
+// everyone, expiry set separately for administrators and for other users.
 type PasswordPolicy struct {
 	MinLength        int  `json:"min_length" db:"min_length"`
 	RequireUpper     bool `json:"require_upper" db:"require_upper"`

@@ -3,8 +3,8 @@ package core
 import "context"
 
 // Who may do what. Directory actors (SCIM, LDAP) act only on the users of
-// their own source; people act by their org role (Jigx: only owners and admins
-// disable or remove users; Digital.ai: user managers manage non-admin users).
+// their own source; people act by their org role: only owners and admins
+// disable or remove users, and user managers manage the roles below theirs.
 
 func isPerson(a Actor) bool { return a.Kind == ActorAdmin }
 
@@ -135,7 +135,7 @@ func AuthorizeUserAdmin(a Actor) error {
 }
 
 // AuthorizeRemoveUsers checks that a person may disable or archive users at all
-// (Jigx: only owners and admins); each user is still checked on its own.
+// (only owners and admins may); each user is still checked on its own.
 func AuthorizeRemoveUsers(a Actor) error {
 	if catalog(a) {
 		return errCatalogSession

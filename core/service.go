@@ -2,9 +2,7 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -145,70 +143,6 @@ func (s *Service) Config() Config { return s.cfg }
 
 func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
 
-// record writes a history entry in the caller's transaction.
-func (s *Service) record(ctx context.Context, tx Tx, a Actor, orgID, action, targetType, targetID string, before, after any) error {
-	reqID := a.RequestID
-	if reqID == "" {
-		reqID = RequestIDFrom(ctx)
-	}
-	h := &HistoryEntry{
-		OrgID: orgID, At: s.now(), ActorKind: a.Kind, ActorID: a.ID, ActorName: a.Name,
-		Action: action, TargetType: targetType, TargetID: targetID, RequestID: reqID,
-		Before: snapshotJSON(before), After: snapshotJSON(after),
-		TokenID: a.TokenID, TokenCreatedBy: a.TokenCreatedBy,
-	}
-	if err := tx.InsertHistory(ctx, h); err != nil {
-		return fmt.Errorf("write history: %w", err)
-	}
-	return nil
-}
-
-// userSnapshot is what history keeps of a user: no password hash, no counters.
-type userSnapshot struct {
-	Username      string            `json:"username"`
-	Email         string            `json:"email,omitempty"`
-	FirstName     string            `json:"first_name,omitempty"`
-	LastName      string            `json:"last_name,omitempty"`
-	Phone         string            `json:"phone,omitempty"`
-	Language      string            `json:"language,omitempty"`
-	Role          Role              `json:"role"`
-	CanCreateApps bool              `json:"can_create_apps"`
-	Status        Status            `json:"status"`
-	Source        string            `json:"source"`
-	ExternalID    string            `json:"external_id,omitempty"`
-	Metadata      map[string]string `json:"metadata,omitempty"`
-	PasswordSet   bool              `json:"password_set,omitempty"`
-}
-
-func snapshotOf(u *User) *userSnapshot {
-	if u == nil {
-		return nil
-	}
-	return &userSnapshot{
-		Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName,
-		Phone: u.Phone, Language: u.Language, Role: u.Role, CanCreateApps: u.CanCreateApps,
-		Status: u.Status, Source: u.Source, ExternalID: u.ExternalID, Metadata: u.Metadata,
-		PasswordSet: u.PasswordHash != "",
-	}
-}
-
-func snapshotJSON(v any) string {
-	if v == nil {
-		return ""
-	}
-	if u, ok := v.(*User); ok {
-		if u == nil {
-			return ""
-		}
-		v = snapshotOf(u)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return ""
-	}
-	return string(b)
-}
-
 // read runs one read in a read-only transaction and returns its result.
 func read[T any](ctx context.Context, st Store, fn func(Tx) (T, error)) (T, error) {
 	var out T
@@ -218,69 +152,4 @@ func read[T any](ctx context.Context, st Store, fn func(Tx) (T, error)) (T, erro
 		return err
 	})
 	return out, err
-}
-
-// Org returns an organisation by name.
-func (s *Service) Org(ctx context.Context, name string) (*Org, error) {
-	return read(ctx, s.store, func(tx Tx) (*Org, error) { return tx.OrgByName(ctx, name) })
-}
-
-// CreateOrg adds an organisation.
-func (s *Service) CreateOrg(ctx context.Context, a Actor, name, displayName string) (*Org, error) {
-	var p problems
-	if !metaNameRE.MatchString(name) {
-		p.add("name", "%q must start with a letter and hold only letters, digits and _ (at most 64)", name)
-	}
-	checkText(&p, "display_name", displayName, MaxNameLen)
-	if err := p.err(); err != nil {
-		return nil, err
-	}
-	o := &Org{ID: newID(), Name: name, DisplayName: displayName, CreatedAt: s.now()}
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		if err := tx.CreateOrg(ctx, o); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, a, o.ID, "org.create", "org", o.ID, nil, o)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create org %q: %w", name, err)
-	}
-	return o, nil
-}
-
-// SetMetadataTemplate replaces an organisation's custom metadata template.
-func (s *Service) SetMetadataTemplate(ctx context.Context, a Actor, orgID string, fields []MetadataField) error {
-	if err := authorizeOrgSettings(a); err != nil {
-		return err
-	}
-	if err := ValidateMetadataTemplate(fields); err != nil {
-		return err
-	}
-	return s.store.InTx(ctx, func(tx Tx) error {
-		before, err := tx.MetadataTemplate(ctx, orgID)
-		if err != nil {
-			return err
-		}
-		if err := tx.SetMetadataTemplate(ctx, orgID, fields); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, a, orgID, "org.metadata_template", "org", orgID, before, fields)
-	})
-}
-
-// MetadataTemplate returns an organisation's custom metadata template.
-func (s *Service) MetadataTemplate(ctx context.Context, orgID string) ([]MetadataField, error) {
-	return read(ctx, s.store, func(tx Tx) ([]MetadataField, error) { return tx.MetadataTemplate(ctx, orgID) })
-}
-
-// History returns the history entries about one target, oldest first.
-func (s *Service) History(ctx context.Context, orgID, targetID string) ([]HistoryEntry, error) {
-	return read(ctx, s.store, func(tx Tx) ([]HistoryEntry, error) { return tx.ListHistory(ctx, orgID, targetID) })
-}
-
-// HistoryRepo stores the history of changes.
-type HistoryRepo interface {
-	InsertHistory(ctx context.Context, h *HistoryEntry) error
-	InsertHistoryBatch(ctx context.Context, hs []HistoryEntry) error
-	ListHistory(ctx context.Context, orgID, targetID string) ([]HistoryEntry, error)
 }

@@ -3,63 +3,33 @@ package core_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/argon2id"
 	"github.com/rosterhq/roster/internal/store"
-	"github.com/rosterhq/roster/internal/testkit/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/rostertest"
 )
-
-// fakeClock is a settable clock for time-based rules.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 type env struct {
 	svc   *core.Service
 	store *store.Store
-	clock *fakeClock
+	clock *rostertest.Clock
 	org   string
 	ctx   context.Context
 }
 
 // fastHasher keeps argon2id but cheap, so tests stay quick.
-var fastHasher = argon2id.NewArgon2(argon2id.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 16, SaltLen: 8})
+var fastHasher = rostertest.Hasher
 
 // newEnv opens a fresh, migrated database and a service over it: a SQLite
 // file, or, when the suite runs again on PostgreSQL (TestSuiteOnPostgres),
 // a new PostgreSQL database.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	driver, dsn := pgtest.Store(t, filepath.Join(t.TempDir(), "roster.db"))
-	st, err := store.Open(ctx, store.Options{Driver: driver, DSN: dsn}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	clk := &fakeClock{now: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
-	svc, err := core.NewService(core.Config{}, core.Deps{Store: st, Clock: clk, Hasher: fastHasher})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := svc.Org(ctx, core.DefaultOrg)
-	if err != nil {
-		t.Fatalf("default org after migration: %v", err)
-	}
-	return &env{svc: svc, store: st, clock: clk, org: o.ID, ctx: ctx}
+	e := rostertest.New(t)
+	return &env{svc: e.Svc, store: e.Store, clock: e.Clock, org: e.OrgID, ctx: e.Ctx}
 }
 
 var admin = core.Actor{Kind: core.ActorAdmin, ID: "admin-1", Name: "root@example.com", Role: core.RoleOwner}
@@ -526,11 +496,11 @@ func TestTokensAreStoredHashedAndScoped(t *testing.T) {
 func TestGroupsAppsAndTenantIsolation(t *testing.T) {
 	e := newEnv(t)
 	u := e.create(t, "g@example.com", core.NoInvite).User
-	g, err := e.svc.CreateGroup(e.ctx, admin, e.org, "Engineering", "", "")
+	g, err := e.svc.CreateGroup(e.ctx, admin, core.NewGroup{OrgID: e.org, Name: "Engineering"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.CreateGroup(e.ctx, admin, e.org, "engineering", "", ""); !errors.Is(err, core.ErrConflict) {
+	if _, err := e.svc.CreateGroup(e.ctx, admin, core.NewGroup{OrgID: e.org, Name: "engineering"}); !errors.Is(err, core.ErrConflict) {
 		t.Fatalf("duplicate group name: %v", err)
 	}
 	if err := e.svc.ReplaceGroupMembers(e.ctx, admin, e.org, g.ID, []string{u.ID, u.ID}); err != nil {
@@ -547,13 +517,13 @@ func TestGroupsAppsAndTenantIsolation(t *testing.T) {
 	if _, err := e.svc.CreateApp(e.ctx, admin, e.org, "WIKI"); !errors.Is(err, core.ErrConflict) {
 		t.Fatalf("duplicate app name: %v", err)
 	}
-	if err := e.svc.AssignApp(e.ctx, admin, e.org, expenses.ID, "", g.ID, "approver"); err != nil {
+	if err := e.svc.AssignApp(e.ctx, admin, core.AppGrant{OrgID: e.org, AppID: expenses.ID, GroupID: g.ID, AppRole: "approver"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.AssignApp(e.ctx, admin, e.org, wiki.ID, u.ID, "", ""); err != nil {
+	if err := e.svc.AssignApp(e.ctx, admin, core.AppGrant{OrgID: e.org, AppID: wiki.ID, UserID: u.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.AssignApp(e.ctx, admin, e.org, wiki.ID, u.ID, g.ID, ""); !errors.Is(err, core.ErrInvalid) {
+	if err := e.svc.AssignApp(e.ctx, admin, core.AppGrant{OrgID: e.org, AppID: wiki.ID, UserID: u.ID, GroupID: g.ID}); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("user and group at once: %v", err)
 	}
 	v, _ := e.svc.GetUser(e.ctx, e.org, u.ID)

@@ -383,7 +383,8 @@ func (s *Service) AuthenticateAdminToken(ctx context.Context, secret string) (*P
 }
 
 // Logout ends every session of the token's user in the token's audience,
-// and none of the other audience (Digital.ai).
+// and none of the other audience: signing out of the console leaves the
+// catalog signed in, and the other way round.
 func (s *Service) Logout(ctx context.Context, token string) error {
 	return s.store.InTx(ctx, func(tx Tx) error {
 		sess, err := tx.SessionByTokenHash(ctx, HashSecret(token))

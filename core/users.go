@@ -33,7 +33,7 @@ type NewUser struct {
 	ExternalID    string
 	Metadata      map[string]string
 	Invite        InviteMode // mail when empty
-	MailLanguage  string     // language of the invitation mail (Jigx); from Language when empty
+	MailLanguage  string     // language of the invitation mail; from Language when empty
 	Password      string     // optional initial password (native users)
 }
 

@@ -13,7 +13,7 @@ import (
 type SortKey string
 
 const (
-	SortLastName     SortKey = "last_name" // the default (Digital.ai)
+	SortLastName     SortKey = "last_name" // the default
 	SortFirstName    SortKey = "first_name"
 	SortFullName     SortKey = "full_name" // first name, then last name
 	SortUsername     SortKey = "username"
@@ -27,7 +27,7 @@ const (
 // SortKeys lists the sortable columns.
 var SortKeys = []SortKey{SortLastName, SortFirstName, SortFullName, SortUsername, SortEmail, SortRole, SortStatus, SortInviteStatus, SortCreatedAt}
 
-// UserSearch is the admin users list query: filters, Digital.ai search,
+// UserSearch is the admin users list query: filters, search,
 // sort and keyset pagination. The store answers it in SQL.
 type UserSearch struct {
 	OrgID          string
@@ -73,7 +73,7 @@ func DecodeCursor(s string) (*Cursor, error) {
 	return &c, nil
 }
 
-// ParseSearch applies the Digital.ai search semantics to q: "field:value"
+// ParseSearch applies the users list's search semantics to q: "field:value"
 // searches custom metadata (field name exact, as defined in the template;
 // value case-insensitive substring; empty value finds nothing); otherwise a
 // case-insensitive substring of first name, last name or phone, or an exact,

@@ -115,14 +115,14 @@ func TestSearchFiltersAndSorts(t *testing.T) {
 	if _, err := e.svc.ChangeStatus(e.ctx, admin, e.org, ids["d@example.com"], core.ActDisable); err != nil {
 		t.Fatal(err)
 	}
-	g, _ := e.svc.CreateGroup(e.ctx, admin, e.org, "Ops", "", "")
+	g, _ := e.svc.CreateGroup(e.ctx, admin, core.NewGroup{OrgID: e.org, Name: "Ops"})
 	_ = e.svc.ReplaceGroupMembers(e.ctx, admin, e.org, g.ID, []string{ids["m@example.com"], ids["um@example.com"]})
 	billing, _ := e.svc.CreateApp(e.ctx, admin, e.org, "Billing")
-	if err := e.svc.AssignApp(e.ctx, admin, e.org, billing.ID, "", g.ID, ""); err != nil {
+	if err := e.svc.AssignApp(e.ctx, admin, core.AppGrant{OrgID: e.org, AppID: billing.ID, GroupID: g.ID}); err != nil {
 		t.Fatal(err)
 	}
 	wiki, _ := e.svc.CreateApp(e.ctx, admin, e.org, "Wiki")
-	if err := e.svc.AssignApp(e.ctx, admin, e.org, wiki.ID, ids["a@example.com"], "", ""); err != nil {
+	if err := e.svc.AssignApp(e.ctx, admin, core.AppGrant{OrgID: e.org, AppID: wiki.ID, UserID: ids["a@example.com"]}); err != nil {
 		t.Fatal(err)
 	}
 

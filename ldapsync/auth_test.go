@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/config"
 	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
@@ -62,9 +61,9 @@ func TestOnDemandImport(t *testing.T) {
 		slapdtest.GroupOfNames("devs", slapdtest.UserDN("user0002"))+
 		slapdtest.GroupOfNames("admins", slapdtest.GroupDN("devs")))
 	e := newEnv(t)
-	src := e.source(sourceConfig(srv, func(c *config.LDAPSource) {
+	src := e.source(sourceConfig(srv, func(c *Config) {
 		c.Mode = "on_demand"
-		c.RoleRules = []config.RoleRule{{Group: slapdtest.GroupDN("admins"), Role: "admin"}}
+		c.RoleRules = []RoleRule{{Group: slapdtest.GroupDN("admins"), Role: "admin"}}
 	}))
 	if rep := mustRun(t, src, core.DirectoryRunOptions{}); rep.Created != 0 || len(e.users()) != 0 {
 		t.Fatalf("run created users: %+v", rep)
@@ -110,7 +109,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	}
 	var seen []string
 	for _, pw := range []string{slapdtest.AdminPW, "wrong-bind-secret"} {
-		src, err := New(sourceConfig(srv, func(c *config.LDAPSource) { c.BindPassword = pw }), e.org.ID, Deps{Service: svc, Logger: log})
+		src, err := New(sourceConfig(srv, func(c *Config) { c.BindPassword = pw }), e.org.ID, Deps{Service: svc, Logger: log})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,7 +17,6 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/config"
 	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
@@ -40,7 +39,7 @@ func BenchmarkSync(b *testing.B) {
 	}
 	srv := slapdtest.StartCached(b, fmt.Sprintf("bench-%d", n), func(w io.Writer) error { return slapdtest.BenchData(w, n) })
 	var e *env
-	cfg := sourceConfig(srv, func(c *config.LDAPSource) { c.PageSize = 1000; c.MaxRemovals = "5%"; c.Timeout = 30 * time.Second })
+	cfg := sourceConfig(srv, func(c *Config) { c.PageSize = 1000; c.MaxRemovals = "5%"; c.Timeout = 30 * time.Second })
 	var synced bool
 	b.Run("floor", func(b *testing.B) {
 		for b.Loop() {

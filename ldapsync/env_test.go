@@ -3,7 +3,6 @@ package ldapsync
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,9 +10,8 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/config"
 	"github.com/rosterhq/roster/internal/store"
-	"github.com/rosterhq/roster/internal/testkit/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/rostertest"
 	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
@@ -31,15 +29,7 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	drv, path := pgtest.Store(t, filepath.Join(t.TempDir(), "roster.db"))
-	st, err := store.Open(ctx, store.Options{Driver: drv, DSN: path}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st, drv, path := rostertest.Store(t)
 	svc, err := core.NewService(core.Config{}, core.Deps{Store: st})
 	if err != nil {
 		t.Fatal(err)
@@ -52,13 +42,13 @@ func newEnv(t testing.TB) *env {
 }
 
 // sourceConfig is a source on srv with the test defaults; edit tweaks it.
-func sourceConfig(srv *slapdtest.Server, edit func(*config.LDAPSource)) config.LDAPSource {
+func sourceConfig(srv *slapdtest.Server, edit func(*Config)) Config {
 	f := false
-	c := config.LDAPSource{
+	c := Config{
 		Name: "corp", Org: core.DefaultOrg, URLs: []string{srv.URL}, Timeout: 5 * time.Second,
 		BindDN: slapdtest.AdminDN, BindPassword: slapdtest.AdminPW, Preset: "openldap",
-		Users:       config.LDAPSearch{BaseDN: slapdtest.PeopleDN, Filter: "(objectClass=inetOrgPerson)"},
-		Groups:      config.LDAPSearch{BaseDN: slapdtest.GroupsDN},
+		Users:       Search{BaseDN: slapdtest.PeopleDN, Filter: "(objectClass=inetOrgPerson)"},
+		Groups:      Search{BaseDN: slapdtest.GroupsDN},
 		DefaultRole: "member", Mode: "all", Invite: &f, Removal: "disable", MaxRemovals: "50%",
 		LinkExisting: "never", Interval: 15 * time.Minute, FullSyncEvery: 24 * time.Hour, PageSize: 7,
 	}
@@ -68,7 +58,7 @@ func sourceConfig(srv *slapdtest.Server, edit func(*config.LDAPSource)) config.L
 	return c
 }
 
-func (e *env) source(c config.LDAPSource) *Source {
+func (e *env) source(c Config) *Source {
 	e.t.Helper()
 	s, err := New(c, e.org.ID, Deps{Service: e.svc})
 	if err != nil {

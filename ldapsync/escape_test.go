@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/config"
 	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
@@ -24,7 +23,7 @@ func TestLDAPFilterInjectionFindsNothing(t *testing.T) {
 	const odd = "odd*(user)"
 	srv := slapdtest.Start(t, slapdtest.People(3)+slapdtest.Person(`odd*\28user\29`, "Odd", "User", "uid: "+odd))
 	e := newEnv(t)
-	ondemand := e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.Name = "od"; c.Mode = "on_demand" }))
+	ondemand := e.source(sourceConfig(srv, func(c *Config) { c.Name = "od"; c.Mode = "on_demand" }))
 	all := e.source(sourceConfig(srv, nil))
 	mustRun(t, all, core.DirectoryRunOptions{})
 	e.svc.RegisterDirectoryAuthenticator("ldap:corp", all)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/config"
 	"github.com/rosterhq/roster/internal/jobs"
 	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
@@ -20,7 +19,7 @@ func TestLDAPStoppedMidSync(t *testing.T) {
 	const n = 1500
 	srv := slapdtest.Start(t, slapdtest.People(n))
 	e := newEnv(t)
-	src := e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.PageSize = 50 }))
+	src := e.source(sourceConfig(srv, func(c *Config) { c.PageSize = 50 }))
 	if rep := mustRun(t, src, core.DirectoryRunOptions{}); rep.Created != n {
 		t.Fatalf("first run: %+v", rep)
 	}
@@ -70,7 +69,7 @@ func TestLDAPStoppedMidSync(t *testing.T) {
 func TestSchedulerRetriesWithBackoff(t *testing.T) {
 	srv := slapdtest.Start(t, slapdtest.People(3))
 	e := newEnv(t)
-	src := e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.Interval = time.Hour; c.Timeout = time.Second }))
+	src := e.source(sourceConfig(srv, func(c *Config) { c.Interval = time.Hour; c.Timeout = time.Second }))
 	srv.Stop()
 	sc := jobs.NewDirectoryScheduler([]core.DirectorySource{src}, e.svc.RunDirectory, nil)
 	sc.RetryInitial, sc.RetryMax = 100*time.Millisecond, 400*time.Millisecond

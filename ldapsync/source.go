@@ -19,12 +19,11 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/config"
 )
 
 // Source is one directory source, built once from its configuration.
 type Source struct {
-	cfg    config.LDAPSource
+	cfg    Config
 	core   core.SyncSource
 	svc    Service
 	log    *slog.Logger
@@ -61,21 +60,20 @@ type Deps struct {
 
 // New checks a source's configuration and builds it. orgID is the id of the
 // organisation named by cfg.Org.
-func New(cfg config.LDAPSource, orgID string, d Deps) (*Source, error) {
+func New(cfg Config, orgID string, d Deps) (*Source, error) {
 	if d.Service == nil {
 		return nil, errors.New("ldapsync: a core service is required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	if len(cfg.URLs) == 0 {
-		return nil, fmt.Errorf("source %s: at least one URL is required", cfg.Name)
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
-	}
-	if cfg.PageSize <= 0 {
-		cfg.PageSize = 1000
+	cfg.Defaults()
+	if ps := cfg.Validate(); len(ps) > 0 {
+		msgs := make([]string, len(ps))
+		for i, p := range ps {
+			msgs[i] = p.Field + ": " + p.Message
+		}
+		return nil, fmt.Errorf("source %s: %s", cfg.Name, strings.Join(msgs, "; "))
 	}
 	if cfg.BindDN != "" && cfg.BindPassword == "" {
 		return nil, fmt.Errorf("source %s: bind_dn %q has no password: roster does not make unauthenticated binds", cfg.Name, cfg.BindDN)
@@ -105,9 +103,6 @@ func New(cfg config.LDAPSource, orgID string, d Deps) (*Source, error) {
 			return nil, fmt.Errorf("source %s: role_rules[%d].group %q is not a DN: %w", cfg.Name, i, r.Group, err)
 		}
 		s.rules = append(s.rules, roleRule{dn: r.Group, key: k, role: core.Role(r.Role)})
-	}
-	if len(s.rules) > 0 && cfg.Groups.BaseDN == "" {
-		return nil, fmt.Errorf("source %s: role_rules need groups.base_dn", cfg.Name)
 	}
 	base := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipTLS} //nolint:gosec // opt-in, documented as never for production
 	if cfg.CAFile != "" {
@@ -148,14 +143,14 @@ func (s *Source) Name() string { return s.cfg.Name }
 func (s *Source) OrgID() string { return s.core.OrgID }
 
 // Config is the source's configuration (its bind password included: never log it).
-func (s *Source) Config() config.LDAPSource { return s.cfg }
+func (s *Source) Config() Config { return s.cfg }
 
 // fingerprint identifies what defines a source's result: the directory
 // (its URLs, in any order), the base DNs, the effective filters (the
 // preset's or the config's), the preset and the attribute map. The scope is
 // always the whole subtree. Page size, timeouts and provisioning rules do
 // not change what is read, so they are not part of it.
-func fingerprint(cfg config.LDAPSource, users, groups string, a attrMap) string {
+func fingerprint(cfg Config, users, groups string, a attrMap) string {
 	urls := make([]string, len(cfg.URLs))
 	for i, u := range cfg.URLs {
 		urls[i] = strings.ToLower(strings.TrimRight(u, "/"))

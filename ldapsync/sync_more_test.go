@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/config"
 	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
@@ -139,7 +138,7 @@ func TestLinkExisting(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep := mustRun(t, e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.LinkExisting = tt.link })), core.DirectoryRunOptions{})
+			rep := mustRun(t, e.source(sourceConfig(srv, func(c *Config) { c.LinkExisting = tt.link })), core.DirectoryRunOptions{})
 			if rep.Linked != tt.linked || rep.Conflicts != tt.conflicts {
 				t.Fatalf("report: %+v", rep)
 			}
@@ -161,7 +160,7 @@ func TestLinkExisting(t *testing.T) {
 			}
 			// A second run is quiet: the conflict stays a conflict, nothing is written.
 			h := e.history()
-			rep = mustRun(t, e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.LinkExisting = tt.link })), core.DirectoryRunOptions{Full: true})
+			rep = mustRun(t, e.source(sourceConfig(srv, func(c *Config) { c.LinkExisting = tt.link })), core.DirectoryRunOptions{Full: true})
 			if rep.Created+rep.Updated+rep.Linked != 0 || e.history() != h {
 				t.Errorf("second run: %+v", rep)
 			}
@@ -175,7 +174,7 @@ func TestRemovalArchiveAndInvite(t *testing.T) {
 	srv := slapdtest.Start(t, slapdtest.People(5))
 	e := newEnv(t)
 	tr := true
-	src := e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.Removal = "archive"; c.Invite = &tr }))
+	src := e.source(sourceConfig(srv, func(c *Config) { c.Removal = "archive"; c.Invite = &tr }))
 	mustRun(t, src, core.DirectoryRunOptions{})
 	u := e.users()["user0001"]
 	if u.Status != core.StatusInvited || u.InviteStatus != core.InvitePending {
@@ -225,8 +224,8 @@ func TestGroupKinds(t *testing.T) {
 		slapdtest.GroupOfNames("ring-b", slapdtest.UserDN("user0005"), slapdtest.GroupDN("ring-a"))
 	srv := slapdtest.Start(t, data)
 	e := newEnv(t)
-	rep := mustRun(t, e.source(sourceConfig(srv, func(c *config.LDAPSource) {
-		c.RoleRules = []config.RoleRule{
+	rep := mustRun(t, e.source(sourceConfig(srv, func(c *Config) {
+		c.RoleRules = []RoleRule{
 			{Group: slapdtest.GroupDN("posix"), Role: "developer"},
 			{Group: slapdtest.GroupDN("ring-a"), Role: "user_manager"},
 			{Group: slapdtest.GroupDN("unique"), Role: "admin"},
@@ -254,8 +253,8 @@ func TestGroupKinds(t *testing.T) {
 	}
 	// First match wins: in posix and unique, posix comes first.
 	srv.Modify("dn: cn=posix," + slapdtest.GroupsDN + "\nchangetype: modify\nadd: memberUid\nmemberUid: user0001\n")
-	mustRun(t, e.source(sourceConfig(srv, func(c *config.LDAPSource) {
-		c.RoleRules = []config.RoleRule{{Group: slapdtest.GroupDN("posix"), Role: "developer"}, {Group: slapdtest.GroupDN("unique"), Role: "admin"}}
+	mustRun(t, e.source(sourceConfig(srv, func(c *Config) {
+		c.RoleRules = []RoleRule{{Group: slapdtest.GroupDN("posix"), Role: "developer"}, {Group: slapdtest.GroupDN("unique"), Role: "admin"}}
 	})), core.DirectoryRunOptions{Full: true})
 	if r := e.users()["user0001"].Role; r != core.RoleDeveloper {
 		t.Errorf("user0001 role %s, want developer (first rule)", r)
@@ -293,11 +292,11 @@ func TestActiveDirectoryPreset(t *testing.T) {
 		"dn: cn=admins," + slapdtest.GroupsDN + "\nobjectClass: groupOfNames\nobjectClass: adGroup\ncn: admins\nmember: cn=alice," + slapdtest.PeopleDN + "\nobjectGUID:: " + base64.StdEncoding.EncodeToString(guidBytes(t, "99999999-8888-7777-6666-555555555555")) + "\nuSNChanged: 90\n\n"
 	srv := slapdtest.Start(t, data)
 	e := newEnv(t)
-	src := e.source(sourceConfig(srv, func(c *config.LDAPSource) {
+	src := e.source(sourceConfig(srv, func(c *Config) {
 		c.Preset = "active_directory"
 		c.Users.Filter = "(objectClass=adUser)" // AD: (&(objectCategory=person)(objectClass=user)), the preset's default
 		c.Groups.Filter = "(objectClass=adGroup)"
-		c.RoleRules = []config.RoleRule{{Group: "cn=admins," + slapdtest.GroupsDN, Role: "admin"}}
+		c.RoleRules = []RoleRule{{Group: "cn=admins," + slapdtest.GroupsDN, Role: "admin"}}
 	}))
 	rep := mustRun(t, src, core.DirectoryRunOptions{})
 	if rep.Created != 2 || rep.Errors != 0 {

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/config"
 	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
@@ -29,8 +28,8 @@ func TestSyncLifecycle(t *testing.T) {
 		slapdtest.GroupOfNames("engineering", slapdtest.UserDN("user0002"), slapdtest.UserDN("user0003"), slapdtest.GroupDN("roster-admins"))
 	srv := slapdtest.Start(t, data)
 	e := newEnv(t)
-	src := e.source(sourceConfig(srv, func(c *config.LDAPSource) {
-		c.RoleRules = []config.RoleRule{{Group: "CN=Roster-Admins, ou=groups,dc=example,dc=com", Role: "admin"}}
+	src := e.source(sourceConfig(srv, func(c *Config) {
+		c.RoleRules = []RoleRule{{Group: "CN=Roster-Admins, ou=groups,dc=example,dc=com", Role: "admin"}}
 	}))
 
 	// First sync: 20 users (the locked one is never imported), two groups, roles.
@@ -151,39 +150,39 @@ func TestDeletionGuard(t *testing.T) {
 	srv := slapdtest.Start(t, slapdtest.People(20)+slapdtest.GroupOfNames("admins", slapdtest.UserDN("user0001")))
 	tests := []struct {
 		name   string
-		edit   func(c *config.LDAPSource)
+		edit   func(c *Config)
 		before func()
 		guard  bool
 	}{
 		{name: "a filter that matches nobody", guard: true,
-			edit: func(c *config.LDAPSource) { c.Users.Filter = "(objectClass=nothingLikeThis)"; c.MaxRemovals = "100%" }},
+			edit: func(c *Config) { c.Users.Filter = "(objectClass=nothingLikeThis)"; c.MaxRemovals = "100%" }},
 		{name: "a filter that drops a quarter (over 5%)", guard: true,
-			edit: func(c *config.LDAPSource) { c.Users.Filter = "(!(uid=user000*))"; c.MaxRemovals = "5%" }},
+			edit: func(c *Config) { c.Users.Filter = "(!(uid=user000*))"; c.MaxRemovals = "5%" }},
 		{name: "a filter that drops a quarter (over a count of 4)", guard: true,
-			edit: func(c *config.LDAPSource) { c.Users.Filter = "(!(uid=user000*))"; c.MaxRemovals = "4" }},
+			edit: func(c *Config) { c.Users.Filter = "(!(uid=user000*))"; c.MaxRemovals = "4" }},
 		{name: "a group filter that matches nobody", guard: true,
-			edit: func(c *config.LDAPSource) { c.Groups.Filter = "(cn=no-such-group)" }},
+			edit: func(c *Config) { c.Groups.Filter = "(cn=no-such-group)" }},
 		{name: "a wrong base DN",
-			edit: func(c *config.LDAPSource) { c.Users.BaseDN = "ou=nowhere,dc=example,dc=com" }},
+			edit: func(c *Config) { c.Users.BaseDN = "ou=nowhere,dc=example,dc=com" }},
 		{name: "a wrong bind password",
-			edit: func(c *config.LDAPSource) { c.BindPassword = "wrong" }},
+			edit: func(c *Config) { c.BindPassword = "wrong" }},
 		{name: "an unreachable server",
-			edit: func(c *config.LDAPSource) {
+			edit: func(c *Config) {
 				c.URLs = []string{fmt.Sprintf("ldap://127.0.0.1:%d", slapdtest.FreePort(t))}
 			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			admins := func(c *config.LDAPSource) {
-				c.RoleRules = []config.RoleRule{{Group: slapdtest.GroupDN("admins"), Role: "admin"}}
+			admins := func(c *Config) {
+				c.RoleRules = []RoleRule{{Group: slapdtest.GroupDN("admins"), Role: "admin"}}
 			}
 			rep := mustRun(t, e.source(sourceConfig(srv, admins)), core.DirectoryRunOptions{})
 			if rep.Created != 20 {
 				t.Fatalf("first sync: %+v", rep)
 			}
 			edit := tt.edit
-			tt.edit = func(c *config.LDAPSource) { admins(c); edit(c) }
+			tt.edit = func(c *Config) { admins(c); edit(c) }
 			h := e.history()
 			rep, err := e.source(sourceConfig(srv, tt.edit)).run(t.Context(), core.DirectoryRunOptions{Full: true})
 			if err == nil {
@@ -223,7 +222,7 @@ func TestDeletionGuard(t *testing.T) {
 func TestServerStopsMidSync(t *testing.T) {
 	srv := slapdtest.Start(t, slapdtest.People(60))
 	e := newEnv(t)
-	src := e.source(sourceConfig(srv, func(c *config.LDAPSource) { c.MaxRemovals = "100%" }))
+	src := e.source(sourceConfig(srv, func(c *Config) { c.MaxRemovals = "100%" }))
 	mustRun(t, src, core.DirectoryRunOptions{})
 	h := e.history()
 	rep, err := src.run(t.Context(), core.DirectoryRunOptions{Full: true, Progress: func(p core.DirectoryProgress) {

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/config"
 	"github.com/rosterhq/roster/internal/testkit/slapdtest"
 )
 
@@ -18,15 +17,15 @@ func TestTLS(t *testing.T) {
 	dead := fmt.Sprintf("ldap://127.0.0.1:%d", slapdtest.FreePort(t))
 	tests := []struct {
 		name string
-		edit func(c *config.LDAPSource)
+		edit func(c *Config)
 		ok   bool
 	}{
-		{"StartTLS with the CA", func(c *config.LDAPSource) { c.StartTLS = true; c.CAFile = srv.CAFile }, true},
-		{"ldaps with the CA", func(c *config.LDAPSource) { c.URLs = []string{srv.LDAPSURL}; c.CAFile = srv.CAFile }, true},
-		{"StartTLS, CA not trusted", func(c *config.LDAPSource) { c.StartTLS = true }, false},
-		{"ldaps, CA not trusted", func(c *config.LDAPSource) { c.URLs = []string{srv.LDAPSURL} }, false},
-		{"StartTLS to a server without TLS", func(c *config.LDAPSource) { c.URLs = []string{plain.URL}; c.StartTLS = true; c.CAFile = srv.CAFile }, false},
-		{"failover past a dead server", func(c *config.LDAPSource) { c.URLs = []string{dead, srv.URL}; c.StartTLS = true; c.CAFile = srv.CAFile }, true},
+		{"StartTLS with the CA", func(c *Config) { c.StartTLS = true; c.CAFile = srv.CAFile }, true},
+		{"ldaps with the CA", func(c *Config) { c.URLs = []string{srv.LDAPSURL}; c.CAFile = srv.CAFile }, true},
+		{"StartTLS, CA not trusted", func(c *Config) { c.StartTLS = true }, false},
+		{"ldaps, CA not trusted", func(c *Config) { c.URLs = []string{srv.LDAPSURL} }, false},
+		{"StartTLS to a server without TLS", func(c *Config) { c.URLs = []string{plain.URL}; c.StartTLS = true; c.CAFile = srv.CAFile }, false},
+		{"failover past a dead server", func(c *Config) { c.URLs = []string{dead, srv.URL}; c.StartTLS = true; c.CAFile = srv.CAFile }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
-	"github.com/rosterhq/roster/internal/config"
 )
 
 func TestFormatGUID(t *testing.T) {
@@ -186,9 +185,9 @@ func TestFetchRanges(t *testing.T) {
 // fingerprint; what does not (URL order, DN case, page size, provisioning
 // rules) leaves it.
 func TestFingerprint(t *testing.T) {
-	base := config.LDAPSource{Name: "corp", URLs: []string{"ldap://a:389", "ldap://b:389"}, Preset: "openldap",
-		Users: config.LDAPSearch{BaseDN: "ou=People,dc=example,dc=com"}, Groups: config.LDAPSearch{BaseDN: "ou=groups,dc=example,dc=com"}, PageSize: 500}
-	fp := func(edit func(c *config.LDAPSource)) string {
+	base := Config{Name: "corp", URLs: []string{"ldap://a:389", "ldap://b:389"}, Preset: "openldap",
+		Users: Search{BaseDN: "ou=People,dc=example,dc=com"}, Groups: Search{BaseDN: "ou=groups,dc=example,dc=com"}, PageSize: 500}
+	fp := func(edit func(c *Config)) string {
 		t.Helper()
 		c := base
 		c.URLs = slices.Clone(base.URLs)
@@ -208,20 +207,20 @@ func TestFingerprint(t *testing.T) {
 	same := fp(nil)
 	for _, tt := range []struct {
 		name    string
-		edit    func(c *config.LDAPSource)
+		edit    func(c *Config)
 		changes bool
 	}{
-		{"URL order", func(c *config.LDAPSource) { c.URLs = []string{"ldap://b:389", "ldap://a:389"} }, false},
-		{"DN case", func(c *config.LDAPSource) { c.Users.BaseDN = "OU=people,DC=Example,DC=com" }, false},
-		{"page size", func(c *config.LDAPSource) { c.PageSize = 1000 }, false},
-		{"default role", func(c *config.LDAPSource) { c.DefaultRole = "admin" }, false},
-		{"users filter", func(c *config.LDAPSource) { c.Users.Filter = "(uid=a*)" }, true},
-		{"users base DN", func(c *config.LDAPSource) { c.Users.BaseDN = "ou=staff,dc=example,dc=com" }, true},
-		{"groups filter", func(c *config.LDAPSource) { c.Groups.Filter = "(cn=x)" }, true},
-		{"another directory", func(c *config.LDAPSource) { c.URLs = []string{"ldap://c:389"} }, true},
-		{"attribute map", func(c *config.LDAPSource) { c.Attributes["email"] = "mailPrimaryAddress" }, true},
-		{"preset", func(c *config.LDAPSource) { c.Preset = "389ds" }, true},
-		{"disabled filter", func(c *config.LDAPSource) { c.DisabledFilter = "(employeeType=gone)" }, true},
+		{"URL order", func(c *Config) { c.URLs = []string{"ldap://b:389", "ldap://a:389"} }, false},
+		{"DN case", func(c *Config) { c.Users.BaseDN = "OU=people,DC=Example,DC=com" }, false},
+		{"page size", func(c *Config) { c.PageSize = 1000 }, false},
+		{"default role", func(c *Config) { c.DefaultRole = "admin" }, false},
+		{"users filter", func(c *Config) { c.Users.Filter = "(uid=a*)" }, true},
+		{"users base DN", func(c *Config) { c.Users.BaseDN = "ou=staff,dc=example,dc=com" }, true},
+		{"groups filter", func(c *Config) { c.Groups.Filter = "(cn=x)" }, true},
+		{"another directory", func(c *Config) { c.URLs = []string{"ldap://c:389"} }, true},
+		{"attribute map", func(c *Config) { c.Attributes["email"] = "mailPrimaryAddress" }, true},
+		{"preset", func(c *Config) { c.Preset = "389ds" }, true},
+		{"disabled filter", func(c *Config) { c.DisabledFilter = "(employeeType=gone)" }, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := fp(tt.edit) != same; got != tt.changes {

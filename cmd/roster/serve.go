@@ -68,7 +68,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	mailr.renderer = renderer
 	adminAPI, err := api.New(api.Config{
-		Renderer:           renderer,
+		MailPreview: func(orgOf func(*http.Request) (string, error)) http.Handler {
+			return mail.NewPreviewHandler(renderer, a.svc, orgOf)
+		},
 		PublicURL:          a.cfg.PublicURL,
 		LoginRatePerMinute: a.cfg.Security.LoginRatePerMinute,
 		SecureCookies:      strings.HasPrefix(a.cfg.PublicURL, "https://"),

@@ -14,11 +14,11 @@ import (
 	"os"
 	"reflect"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/rosterhq/roster/ldapsync"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -163,52 +163,10 @@ type HTTP struct {
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
 }
 
-// LDAP lists the directories roster syncs from.
+// LDAP lists the directories roster syncs from. Each source's schema,
+// defaults and validation are the LDAP door's (ldapsync.Config).
 type LDAP struct {
-	Sources []LDAPSource `yaml:"sources"`
-}
-
-// LDAPSource is one directory bound to one organisation.
-type LDAPSource struct {
-	Name             string            `yaml:"name"`
-	Org              string            `yaml:"org"`
-	URLs             []string          `yaml:"urls"`
-	StartTLS         bool              `yaml:"start_tls"`
-	CAFile           string            `yaml:"ca_file"`
-	InsecureSkipTLS  bool              `yaml:"insecure_skip_verify"`
-	Timeout          time.Duration     `yaml:"timeout"`
-	BindDN           string            `yaml:"bind_dn"`
-	BindPassword     string            `yaml:"bind_password"`
-	BindPasswordFile string            `yaml:"bind_password_file"`
-	Preset           string            `yaml:"preset"`          // openldap | active_directory | 389ds
-	DisabledFilter   string            `yaml:"disabled_filter"` // users matching it are disabled, beside the preset's rule
-	Users            LDAPSearch        `yaml:"users"`
-	Groups           LDAPSearch        `yaml:"groups"`
-	Attributes       map[string]string `yaml:"attributes"`
-	RoleRules        []RoleRule        `yaml:"role_rules"`
-	DefaultRole      string            `yaml:"default_role"`
-	RoleCeiling      string            `yaml:"role_ceiling"` // the most role_rules and default_role may grant; admin
-
-	Mode          string        `yaml:"mode"` // all | on_demand
-	Invite        *bool         `yaml:"invite"`
-	Removal       string        `yaml:"removal"` // disable | archive
-	MaxRemovals   string        `yaml:"max_removals"`
-	LinkExisting  string        `yaml:"link_existing"` // never | username | email
-	Interval      time.Duration `yaml:"interval"`
-	FullSyncEvery time.Duration `yaml:"full_sync_every"`
-	PageSize      int           `yaml:"page_size"`
-}
-
-// LDAPSearch is a base DN and a filter.
-type LDAPSearch struct {
-	BaseDN string `yaml:"base_dn"`
-	Filter string `yaml:"filter"`
-}
-
-// RoleRule maps a directory group to an org role.
-type RoleRule struct {
-	Group string `yaml:"group"`
-	Role  string `yaml:"role"`
+	Sources []ldapsync.Config `yaml:"sources"`
 }
 
 // Default is the embedded default: SQLite under ./data, loopback port 8080.
@@ -276,26 +234,9 @@ func (c *Config) applyDefaults() {
 	defDur(&c.HTTP.IdleTimeout, 120*time.Second)
 	defDur(&c.HTTP.ShutdownTimeout, 20*time.Second)
 	for i := range c.LDAP.Sources {
-		s := &c.LDAP.Sources[i]
-		def(&s.Org, "default")
-		def(&s.Preset, "openldap")
-		def(&s.DefaultRole, "member")
-		def(&s.RoleCeiling, "admin")
-		def(&s.Mode, "all")
-		def(&s.Removal, "disable")
-		def(&s.MaxRemovals, "5%")
-		def(&s.LinkExisting, "never")
-		defDur(&s.Timeout, 10*time.Second)
-		defDur(&s.Interval, 15*time.Minute)
-		defDur(&s.FullSyncEvery, 24*time.Hour)
-		if s.PageSize == 0 {
-			s.PageSize = 1000
-		}
-		if s.Invite == nil {
-			t := true
-			s.Invite = &t
-		}
+		c.LDAP.Sources[i].Defaults()
 	}
+
 }
 
 // Problem is one thing wrong with a configuration, at a key path.
@@ -517,13 +458,7 @@ func (c *Config) readSecrets(readFile func(string) ([]byte, error), ps *Problems
 }
 
 var (
-	// roles, from the most powers to the least (core.Role.Power's order).
-	roles          = []string{"owner", "admin", "user_manager", "developer", "member"}
-	sourceNameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-	maxRemovalsRE  = regexp.MustCompile(`^([0-9]+)(%?)$`)
 	validLogLevels = []string{"debug", "info", "warn", "error"}
-	// ldapAttributeKeys are the keys of ldap.sources[].attributes (ldapsync maps them).
-	ldapAttributeKeys = []string{"username", "email", "first_name", "last_name", "phone", "external_id", "group_name", "watermark"}
 )
 
 func oneOf(ps *Problems, path, v string, allowed ...string) {
@@ -635,80 +570,14 @@ func (c *Config) validate(ps *Problems) {
 	}
 	names := map[string]bool{}
 	for i := range c.LDAP.Sources {
-		c.LDAP.Sources[i].validate(fmt.Sprintf("ldap.sources[%d]", i), names, ps)
-	}
-}
-
-func (s *LDAPSource) validate(p string, names map[string]bool, ps *Problems) {
-	switch {
-	case s.Name == "":
-		ps.add(p+".name", "is required")
-	case !sourceNameRE.MatchString(s.Name):
-		ps.add(p+".name", "%q must be lower-case letters, digits, - and _", s.Name)
-	case names[s.Name]:
-		ps.add(p+".name", "%q is used by another source", s.Name)
-	}
-	names[s.Name] = true
-	if len(s.URLs) == 0 {
-		ps.add(p+".urls", "at least one URL is required")
-	}
-	for i, raw := range s.URLs {
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "" {
-			ps.add(fmt.Sprintf("%s.urls[%d]", p, i), "%q is not an ldap:// or ldaps:// URL", raw)
-		} else if u.Scheme == "ldaps" && s.StartTLS {
-			ps.add(fmt.Sprintf("%s.urls[%d]", p, i), "ldaps:// and start_tls exclude each other")
+		src := &c.LDAP.Sources[i]
+		p := fmt.Sprintf("ldap.sources[%d]", i)
+		for _, f := range src.Validate() {
+			ps.add(p+"."+f.Field, "%s", f.Message)
 		}
-	}
-	oneOf(ps, p+".preset", s.Preset, "openldap", "active_directory", "389ds")
-	if s.Users.BaseDN == "" {
-		ps.add(p+".users.base_dn", "is required")
-	}
-	oneOf(ps, p+".role_ceiling", s.RoleCeiling, roles...)
-	// above reports whether role r grants more than the source's ceiling.
-	above := func(r string) bool {
-		c, i := slices.Index(roles, s.RoleCeiling), slices.Index(roles, r)
-		return c >= 0 && i >= 0 && i < c
-	}
-	for i, r := range s.RoleRules {
-		if r.Group == "" {
-			ps.add(fmt.Sprintf("%s.role_rules[%d].group", p, i), "is required")
+		if src.Name != "" && names[src.Name] {
+			ps.add(p+".name", "%q is used by another source", src.Name)
 		}
-		oneOf(ps, fmt.Sprintf("%s.role_rules[%d].role", p, i), r.Role, roles...)
-		if above(r.Role) {
-			ps.add(fmt.Sprintf("%s.role_rules[%d].role", p, i), "%s is above the source's role_ceiling (%s); raise role_ceiling to grant it", r.Role, s.RoleCeiling)
-		}
-	}
-	if above(s.DefaultRole) {
-		ps.add(p+".default_role", "%s is above the source's role_ceiling (%s); raise role_ceiling to grant it", s.DefaultRole, s.RoleCeiling)
-	}
-	if len(s.RoleRules) > 0 && s.Groups.BaseDN == "" {
-		ps.add(p+".groups.base_dn", "is required when role_rules are set")
-	}
-	for k := range s.Attributes {
-		if !slices.Contains(ldapAttributeKeys, k) {
-			ps.add(p+".attributes."+k, "unknown key; one of %s", strings.Join(ldapAttributeKeys, ", "))
-		}
-	}
-	oneOf(ps, p+".default_role", s.DefaultRole, roles...)
-	oneOf(ps, p+".mode", s.Mode, "all", "on_demand")
-	oneOf(ps, p+".removal", s.Removal, "disable", "archive")
-	oneOf(ps, p+".link_existing", s.LinkExisting, "never", "username", "email")
-	if m := maxRemovalsRE.FindStringSubmatch(s.MaxRemovals); m == nil {
-		ps.add(p+".max_removals", "%q is not a count or a percentage such as 5%%", s.MaxRemovals)
-	} else if n, _ := strconv.Atoi(m[1]); m[2] == "%" && n > 100 {
-		ps.add(p+".max_removals", "%q is over 100%%", s.MaxRemovals)
-	}
-	if s.Interval < time.Minute {
-		ps.add(p+".interval", "%s is shorter than one minute", s.Interval)
-	}
-	if s.FullSyncEvery < s.Interval {
-		ps.add(p+".full_sync_every", "%s is shorter than interval %s", s.FullSyncEvery, s.Interval)
-	}
-	if s.PageSize < 1 || s.PageSize > 10000 {
-		ps.add(p+".page_size", "%d is not between 1 and 10000", s.PageSize)
-	}
-	if s.Timeout <= 0 {
-		ps.add(p+".timeout", "must be positive")
+		names[src.Name] = true
 	}
 }

@@ -5,35 +5,17 @@ import (
 	"database/sql"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/rosterhq/roster/core"
-	"github.com/rosterhq/roster/internal/argon2id"
 	"github.com/rosterhq/roster/internal/mail"
 	"github.com/rosterhq/roster/internal/store"
 	"github.com/rosterhq/roster/internal/testkit/pgtest"
+	"github.com/rosterhq/roster/internal/testkit/rostertest"
 )
-
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 const publicURL = "https://roster.test"
 
@@ -45,7 +27,7 @@ type env struct {
 	drv   string
 	st    *store.Store
 	svc   *core.Service
-	clock *fakeClock
+	clock *rostertest.Clock
 	orgID string
 	r     *mail.Renderer
 }
@@ -56,7 +38,7 @@ func newEnvB(t testing.TB) *env {
 	t.Helper()
 	drv, path := pgtest.Store(t, filepath.Join(t.TempDir(), "roster.db"))
 	e := &env{t: t, ctx: context.Background(), path: path, drv: drv,
-		clock: &fakeClock{now: time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)}}
+		clock: rostertest.NewClock(time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC))}
 	e.open()
 	o, err := e.svc.Org(e.ctx, core.DefaultOrg)
 	if err != nil {
@@ -82,8 +64,7 @@ func (e *env) open() {
 	}
 	e.st = st
 	e.t.Cleanup(func() { _ = st.Close() })
-	e.svc, err = core.NewService(core.Config{}, core.Deps{Store: st, Clock: e.clock,
-		Hasher: argon2id.NewArgon2(argon2id.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})})
+	e.svc, err = core.NewService(core.Config{}, core.Deps{Store: st, Clock: e.clock, Hasher: rostertest.Hasher})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -141,7 +141,7 @@ func TestPasswordResetExpires(t *testing.T) {
 func TestMessageGroup(t *testing.T) {
 	e := newEnv(t)
 	srv := startSMTP(t, smtpOpts{})
-	g, err := e.svc.CreateGroup(e.ctx, core.CLIActor(), e.orgID, "Field sales", "", "")
+	g, err := e.svc.CreateGroup(e.ctx, core.CLIActor(), core.NewGroup{OrgID: e.orgID, Name: "Field sales"})
 	if err != nil {
 		t.Fatal(err)
 	}
