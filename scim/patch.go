@@ -294,7 +294,7 @@ func applyOne(doc map[string]any, op patchOp, ds docSchema) error {
 		return err
 	}
 	if ds.resource == "User" && t.urn == "" && strings.EqualFold(t.info.name, "password") {
-		return errPassword
+		return errPassword()
 	}
 	c := doc
 	if t.urn != "" {

@@ -442,6 +442,9 @@ func TestPasswordChangeIsRefused(t *testing.T) {
 			if r.status != 400 || r.str("scimType") != "mutability" || !strings.Contains(r.str("detail"), "password") {
 				t.Errorf("%d %s", r.status, r.raw)
 			}
+			if n := strings.Count(r.str("detail"), "Operations["); n > 1 {
+				t.Errorf("the detail carries earlier requests' prefixes: %s", r.str("detail"))
+			}
 			if e.snapshot() != before {
 				t.Error("the refused request changed the store")
 			}

@@ -391,8 +391,11 @@ func ifMatch(r *http.Request, version string) error {
 // errPassword refuses a password change: roster does not set passwords over
 // SCIM (changePassword.supported is false), so a password in PUT or PATCH is
 // not silently discarded. A POST's password (Okta generates one) is.
-var errPassword = badRequest(scimerr.ScimTypeMutability, "password: roster does not set passwords over SCIM (changePassword is not supported); "+
-	"users authenticate with their identity provider — turn off password sync for this application")
+// (A new error each time: PATCH prefixes its operation's index to the detail.)
+func errPassword() *Error {
+	return badRequest(scimerr.ScimTypeMutability, "password: roster does not set passwords over SCIM (changePassword is not supported); "+
+		"users authenticate with their identity provider — turn off password sync for this application")
+}
 
 // errStale means the resource changed between reading and writing it.
 var errStale = errors.New("resource changed concurrently")
@@ -407,7 +410,7 @@ func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request) error {
 	// id, meta and groups are readOnly: ignored in a PUT body (RFC 7643 §7,
 	// RFC 7644 §3.5.1), whatever they say.
 	if _, ok := get(m, "password"); ok {
-		return errPassword
+		return errPassword()
 	}
 	in, active, err := parseUser(m, modeReplace)
 	if err != nil {
