@@ -65,8 +65,19 @@ func renderSchema(s schema.Schema, base string) map[string]any {
 }
 
 func (h *Handler) spConfig(w http.ResponseWriter, r *http.Request) error {
+	if err := noFilter(r); err != nil {
+		return err
+	}
 	base := h.baseURL(r)
 	return writeJSON(w, http.StatusOK, serviceProviderConfig(h.cfg.MaxBodyBytes, base, strings.TrimSuffix(base, "/scim/v2")+DocumentationPath))
+}
+
+// noFilter refuses a filter on a discovery endpoint.
+func noFilter(r *http.Request) error {
+	if strings.TrimSpace(r.URL.Query().Get("filter")) != "" {
+		return &Error{Status: http.StatusForbidden, Detail: "filter: discovery endpoints do not take filters (RFC 7644 §4); read them whole"}
+	}
+	return nil
 }
 
 // discoveryList answers a list of discovery resources: paged by startIndex
@@ -76,8 +87,8 @@ func discoveryList(w http.ResponseWriter, r *http.Request, all []any) error {
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(lp.filter) != "" {
-		return &Error{Status: http.StatusForbidden, Detail: "filter: discovery endpoints do not take filters (RFC 7644 §4); list them whole"}
+	if err := noFilter(r); err != nil {
+		return err
 	}
 	offset, limit := lp.page()
 	res := []any{}

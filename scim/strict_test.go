@@ -216,7 +216,7 @@ func TestDiscoveryListsCountWhatTheyReturn(t *testing.T) {
 			}
 		})
 	}
-	for _, p := range []string{"/Schemas", "/ResourceTypes"} {
+	for _, p := range []string{"/Schemas", "/ResourceTypes", "/ServiceProviderConfig"} {
 		r := e.do("GET", p+"?filter="+url.QueryEscape(`id eq "User"`), nil)
 		if r.status != 403 || dig(r.body, "schemas.0") != scim.URNError || !strings.Contains(r.str("detail"), "filter") {
 			t.Errorf("%s with a filter: %d %s (want 403 per RFC 7644 §4)", p, r.status, r.raw)
