@@ -62,6 +62,10 @@ type SyncOptions struct {
 type SyncResult struct {
 	SyncCounts
 	Problems []string // per-user problems (conflicts, invalid entries), at most maxProblems
+	// Skipped counts the directory users the run did not write, by why
+	// (Skip… reasons) in SkippedWhy.
+	Skipped    int
+	SkippedWhy map[string]int
 }
 
 const maxProblems = 50
@@ -178,6 +182,7 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 		plan.Base = base
 	}
 	res.Unchanged = plan.Unchanged
+	res.Skipped, res.SkippedWhy = plan.Skipped, plan.SkippedWhy
 	if err := CheckGuard(plan, o.MaxRemovals, snap.Full, len(snap.Users)); err != nil {
 		return res, err
 	}

@@ -99,13 +99,30 @@ type Plan struct {
 	Update    []UserChange
 	Status    []StatusChange
 	Unchanged int
-	Skipped   int // directory-disabled users that were never imported, and duplicates
+	Skipped   int // directory users the plan does not write, counted by why in SkippedWhy
+	// SkippedWhy counts the skipped users by reason (SkipDisabled, …).
+	SkippedWhy map[string]int
 	// Match maps each desired user to the stored user's id ("" when new).
 	Match []string
 	// Removals counts the disable and archive actions; Base is how many users
 	// of the source could be removed (not yet disabled or archived).
 	Removals int
 	Base     int
+}
+
+// Why a directory user is skipped.
+const (
+	SkipDuplicate   = "a second entry with the same external id (the first one wins)"
+	SkipDisabled    = "disabled in the directory and never imported"
+	SkipNotImported = "not imported on demand (the source is on_demand)"
+)
+
+func (p *Plan) skip(why string) {
+	p.Skipped++
+	if p.SkippedWhy == nil {
+		p.SkippedWhy = map[string]int{}
+	}
+	p.SkippedWhy[why]++
 }
 
 // Changes is the number of users the plan writes.
@@ -166,10 +183,14 @@ func Reconcile(desired []SyncEntry, current []SyncedUser, o ReconcileOptions) *P
 		d := &desired[i]
 		switch ci := match[i]; {
 		case ci == -2:
-			p.Skipped++
+			p.skip(SkipDuplicate)
 		case ci == -1:
-			if d.Disabled || o.NoCreate {
-				p.Skipped++ // never imported: nothing to disable, or imported on demand only
+			if o.NoCreate {
+				p.skip(SkipNotImported)
+				continue
+			}
+			if d.Disabled {
+				p.skip(SkipDisabled) // never imported: nothing to disable
 				continue
 			}
 			p.Create = append(p.Create, i)

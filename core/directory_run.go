@@ -82,10 +82,15 @@ type DirectoryReport struct {
 	Users       int       `json:"users"`
 	Groups      int       `json:"groups"`
 	SyncCounts
-	Started  time.Time `json:"started_at"`
-	Duration float64   `json:"duration_seconds"`
-	Error    string    `json:"error,omitempty"`
-	Problems []string  `json:"problems,omitempty"`
+	// Skipped counts the directory's users the run did not write, and
+	// SkippedReasons why (a second entry with the same id, disabled and
+	// never imported, not imported on demand).
+	Skipped        int            `json:"skipped"`
+	SkippedReasons map[string]int `json:"skipped_reasons,omitempty"`
+	Started        time.Time      `json:"started_at"`
+	Duration       float64        `json:"duration_seconds"`
+	Error          string         `json:"error,omitempty"`
+	Problems       []string       `json:"problems,omitempty"`
 }
 
 // Why a run is full.
@@ -256,6 +261,7 @@ func (s *Service) readAndApply(ctx context.Context, src DirectorySource, set Sou
 	})
 	if res != nil {
 		rep.SyncCounts = res.SyncCounts
+		rep.Skipped, rep.SkippedReasons = res.Skipped, res.SkippedWhy
 		rep.Errors += read.Errors
 		rep.Problems = append(rep.Problems, res.Problems...)
 	}

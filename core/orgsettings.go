@@ -117,6 +117,7 @@ type OrgRepo interface {
 	OrgByName(ctx context.Context, name string) (*Org, error)
 	OrgByID(ctx context.Context, id string) (*Org, error)
 	ListOrgs(ctx context.Context) ([]Org, error)
+	UpdateOrg(ctx context.Context, o *Org) error
 	OrgSettings(ctx context.Context, orgID string) (*OrgSettings, error)
 	SetOrgSettings(ctx context.Context, orgID string, s *OrgSettings) error
 	PasswordPolicy(ctx context.Context, orgID string) (*PasswordPolicy, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -93,7 +94,15 @@ func (s *Service) login(ctx context.Context, in LoginInput, locked *bool) (*Logi
 		if err != nil {
 			return err
 		}
-		if u, err = tx.UserByUsername(ctx, o.ID, in.Username); err != nil {
+		// Sign in with the username or the email: the username wins when
+		// both would match, and every login tries both lookups, so that
+		// neither answer's timing tells which exists.
+		u, err = tx.UserByUsername(ctx, o.ID, in.Username)
+		byEmail, eerr := tx.UserByEmail(ctx, o.ID, in.Username)
+		if errors.Is(err, ErrNotFound) && strings.Contains(in.Username, "@") {
+			u, err = byEmail, eerr
+		}
+		if err != nil {
 			return err
 		}
 		policy, err = policyOf(ctx, tx, o.ID)

@@ -37,6 +37,10 @@ func TestSyncLifecycle(t *testing.T) {
 	if rep.Mode != core.SyncFull || rep.Created != 20 || rep.Disabled != 0 || rep.Status != core.RunOK {
 		t.Fatalf("first sync: %+v", rep)
 	}
+	// The run says who it skipped, and why.
+	if rep.Skipped != 1 || rep.SkippedReasons[core.SkipDisabled] != 1 {
+		t.Errorf("skipped: %d %v, want the locked newcomer, as disabled", rep.Skipped, rep.SkippedReasons)
+	}
 	us := e.users()
 	u1 := us["user0001"]
 	if u1.Role != core.RoleAdmin || us["user0002"].Role != core.RoleMember {

@@ -38,6 +38,9 @@ Usage:
   roster user list --org ORG [--json]
   roster user unlock --org ORG --username U
   roster token create --org ORG --name NAME --scope scim|admin [--user USERNAME] [--role-ceiling ROLE]
+  roster org create --name NAME [--display-name TEXT]
+  roster org list [--json]
+  roster org rename --org NAME [--name NEW] [--display-name TEXT]
   roster sync run [--source NAME] [--full] [--dry-run] [--json]
   roster sync import --source NAME --username U
   roster backup [--config FILE] FILE
@@ -108,6 +111,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return cmdTokenCreate(ctx, r, stdout, stderr)
 		}
 		return usageError("usage: roster token create …")
+	case "org":
+		return cmdOrg(ctx, rest, stdout, stderr)
 	case "sync":
 		return cmdSync(ctx, rest, stdout, stderr)
 	case "backup":

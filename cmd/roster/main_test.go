@@ -315,8 +315,14 @@ func TestConfigCheck(t *testing.T) {
 	_ = os.WriteFile(bad, []byte("listen: 127.0.0.1:9999\nsmtp:\n  hots: x\nlog: {level: loud}\n"), 0o600)
 	r := roster(t, dir, "", "config", "check", "--config", bad)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if r.code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "smtp.hots: unknown key") {
+	// Every problem at once: the unknown key does not hide the bad value.
+	if r.code != 1 || len(lines) != 2 || !strings.HasPrefix(lines[0], "smtp.hots: unknown key") || !strings.HasPrefix(lines[1], "log.level:") {
 		t.Fatalf("bad config: %d %q", r.code, r.stdout)
+	}
+	_ = os.WriteFile(bad, []byte("listen: 127.0.0.1:9999\nsmtp: {port: many}\nlog: {level: loud}\n"), 0o600)
+	r = roster(t, dir, "", "config", "check", "--config", bad)
+	if r.code != 1 || !strings.Contains(r.stdout, "smtp.port:") || !strings.Contains(r.stdout, "log.level:") || strings.Count(r.stdout, "smtp.port") != 1 {
+		t.Fatalf("a mistyped value and a bad one, each once: %d %q", r.code, r.stdout)
 	}
 	_ = os.WriteFile(bad, []byte("log: {level: loud, format: xml}\n"), 0o600)
 	r = roster(t, dir, "", "config", "check", "--config", bad)

@@ -26,6 +26,7 @@ type syncer struct {
 	// runs the source's schedule. nil: every schedule runs here.
 	el   *jobs.Elector
 	held []<-chan struct{} // the current sources' Holds, done once released
+	live *liveSources      // what the admin API's sync-now uses; may be nil
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -45,6 +46,9 @@ func (s *syncer) swap(ctx context.Context, sources []*ldapsync.Source) {
 		if !slices.ContainsFunc(sources, func(src *ldapsync.Source) bool { return src.Name() == name }) {
 			s.a.svc.RegisterDirectoryAuthenticator("ldap:"+name, nil)
 		}
+	}
+	if s.live != nil {
+		s.live.set(sources)
 	}
 	s.names = s.names[:0]
 	for _, src := range sources {

@@ -67,6 +67,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	mailr.renderer = renderer
+	live := &liveSources{}
 	adminAPI, err := api.New(api.Config{
 		MailPreview: func(orgOf func(*http.Request) (string, error)) http.Handler {
 			return mail.NewPreviewHandler(renderer, a.svc, orgOf)
@@ -74,7 +75,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		PublicURL:          a.cfg.PublicURL,
 		LoginRatePerMinute: a.cfg.Security.LoginRatePerMinute,
 		SecureCookies:      strings.HasPrefix(a.cfg.PublicURL, "https://"),
-		LDAP:               ldapSources(a, m.observeSync),
+		LDAP:               ldapSources(a, live, m.observeSync),
 	}, a.svc, a.log)
 	if err != nil {
 		return err
@@ -135,7 +136,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// the jobs, wait for runs in progress, give the leases up so another
 	// replica takes over at once.
 	defer func() { stopJobs(); <-jobsDone; elector.Wait() }()
-	syncr := &syncer{a: a, onRun: m.observeSync, el: elector}
+	syncr := &syncer{a: a, onRun: m.observeSync, el: elector, live: live}
 	sources, err := buildSources(ctx, a, "")
 	if err != nil {
 		return err

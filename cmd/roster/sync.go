@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -51,16 +52,44 @@ func directoryLeaseTTL(cfg *config.Config) time.Duration {
 	return 0
 }
 
+// liveSources are the sources `serve` runs now (the scheduler's, swapped
+// on reload): the admin API's sync-now and import use those very sources
+// instead of building new ones per call.
+type liveSources struct {
+	mu      sync.Mutex
+	sources map[string]*ldapsync.Source
+}
+
+func (l *liveSources) set(srcs []*ldapsync.Source) {
+	m := make(map[string]*ldapsync.Source, len(srcs))
+	for _, s := range srcs {
+		m[s.Name()] = s
+	}
+	l.mu.Lock()
+	l.sources = m
+	l.mu.Unlock()
+}
+
+func (l *liveSources) get(name string) *ldapsync.Source {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sources[name]
+}
+
 // ldapDoor gives the admin API the configured LDAP sources.
 type ldapDoor struct {
 	a     *app
+	live  *liveSources                       // nil: build the source per call
 	onRun func(*core.DirectoryReport, error) // metrics; may be nil
 }
 
 // ldapSources is the admin API's view of the current sources (a reload
 // may add the first one).
-func ldapSources(a *app, onRun func(*core.DirectoryReport, error)) api.LDAPSources {
-	return ldapDoor{a: a, onRun: onRun}
+func ldapSources(a *app, live *liveSources, onRun func(*core.DirectoryReport, error)) api.LDAPSources {
+	return ldapDoor{a: a, live: live, onRun: onRun}
 }
 
 func (d ldapDoor) Names(orgID string) []string {
@@ -74,6 +103,12 @@ func (d ldapDoor) Names(orgID string) []string {
 }
 
 func (d ldapDoor) source(ctx context.Context, orgID, name string) (*ldapsync.Source, error) {
+	if s := d.live.get(name); s != nil {
+		if s.OrgID() != orgID {
+			return nil, &core.NotFoundError{Kind: "ldap source", Key: name}
+		}
+		return s, nil
+	}
 	srcs, err := buildSources(ctx, d.a, name)
 	if err != nil || len(srcs) == 0 || srcs[0].OrgID() != orgID {
 		return nil, &core.NotFoundError{Kind: "ldap source", Key: name}

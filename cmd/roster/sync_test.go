@@ -92,7 +92,7 @@ ldap:
 			if tt.fails && !errors.Is(err, errReported) {
 				t.Errorf("err = %v, want the exit-1 error", err)
 			}
-			for _, k := range []string{"source", "created", "updated", "disabled", "archived", "unchanged", "errors"} {
+			for _, k := range []string{"source", "created", "updated", "disabled", "archived", "unchanged", "skipped", "errors"} {
 				if _, ok := m[k]; !ok {
 					t.Errorf("JSON lacks %q: %v", k, m)
 				}

@@ -290,16 +290,27 @@ func Parse(data []byte, lookupEnv func(string) (string, bool), readFile func(str
 	if len(root.Content) > 0 {
 		checkKeys(root.Content[0], reflect.TypeOf(Config{}), "", lines, &ps)
 	}
-	if len(ps) > 0 {
-		return nil, ps
-	}
+	// Every problem at once: unknown keys and values of the wrong type do
+	// not hide the rest. Decoding skips unknown keys and leaves a mistyped
+	// value at its zero; a key already reported is not reported again by
+	// the checks that follow.
 	c := &Config{}
 	if err := root.Decode(c); err != nil {
-		return nil, typeProblems(err, lines)
+		ps = append(ps, typeProblems(err, lines)...)
+	}
+	reported := map[string]bool{}
+	for _, p := range ps {
+		reported[p.Path] = true
 	}
 	c.applyDefaults()
-	c.readSecrets(readFile, &ps)
-	c.validate(&ps)
+	var more Problems
+	c.readSecrets(readFile, &more)
+	c.validate(&more)
+	for _, p := range more {
+		if !reported[p.Path] {
+			ps = append(ps, p)
+		}
+	}
 	if len(ps) > 0 {
 		return nil, ps
 	}

@@ -34,6 +34,17 @@ func (t *tx) OrgByID(ctx context.Context, id string) (*core.Org, error) {
 	return &o, nil
 }
 
+func (t *tx) UpdateOrg(ctx context.Context, o *core.Org) error {
+	n, err := t.execMayConflict(ctx, `UPDATE orgs SET name = ?, display_name = ? WHERE id = ?`, o.Name, o.DisplayName, o.ID)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return &core.NotFoundError{Kind: "organisation", Key: o.ID}
+	}
+	return nil
+}
+
 func (t *tx) ListOrgs(ctx context.Context) ([]core.Org, error) {
 	var out []core.Org
 	err := t.sel(ctx, &out, `SELECT id, name, display_name, created_at FROM orgs ORDER BY name`)
