@@ -138,11 +138,14 @@ func badRequest(field, format string, args ...any) error {
 }
 
 type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Field   string `json:"field,omitempty"`
-	} `json:"error"`
+	Error errorDetail `json:"error"`
+}
+
+// errorDetail is what an error says: its code, message and field.
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
 }
 
 // render translates an error at the edge: core errors to 4xx, anything else

@@ -363,7 +363,7 @@ func TestBulkActionsReportPerUser(t *testing.T) {
 		if o["ok"] != w.ok {
 			t.Fatalf("result %d: %v", i, o)
 		}
-		if !w.ok && o["error"].(map[string]any)["error"].(map[string]any)["code"] != w.code {
+		if !w.ok && o["error"].(map[string]any)["code"] != w.code {
 			t.Fatalf("result %d: %v", i, o)
 		}
 	}

@@ -69,3 +69,13 @@ func TestInvitesAndResetsAreQueuedThroughTheAPI(t *testing.T) {
 		t.Fatalf("preview after delete: %s", p.raw)
 	}
 }
+
+// An organisation without template overrides lists an empty list, not null:
+// clients that iterate the list must not have to test for null.
+func TestMailTemplateListIsNeverNull(t *testing.T) {
+	f := newFixture(t, 100)
+	r := f.do(nil, "GET", "/api/v1/org/mail-templates", f.owner, nil)
+	if r.code != 200 || !strings.Contains(r.raw, `"templates":[]`) {
+		t.Fatalf("template list without overrides: %d %s", r.code, r.raw)
+	}
+}

@@ -180,7 +180,7 @@ func TestLastOwnerOverHTTP(t *testing.T) {
 	}
 	r = f.do(nil, "POST", "/api/v1/users/bulk", f.owner, map[string]any{"action": "set_admin", "ids": []string{me}})
 	res := r.body["results"].([]any)[0].(map[string]any)
-	if r.body["failed"] != 1.0 || !strings.Contains(res["error"].(map[string]any)["error"].(map[string]any)["message"].(string), "the last owner cannot") {
+	if r.body["failed"] != 1.0 || !strings.Contains(res["error"].(map[string]any)["message"].(string), "the last owner cannot") {
 		t.Fatalf("bulk set_admin on the only owner: %s", r.raw)
 	}
 	if u := f.do(nil, "GET", "/api/v1/users/"+me, f.owner, nil); u.body["role"] != "owner" {

@@ -321,10 +321,10 @@ func (a *API) history(w http.ResponseWriter, r *http.Request) error {
 const maxBulk = 1000
 
 type bulkOutcome struct {
-	ID    string     `json:"id"`
-	OK    bool       `json:"ok"`
-	User  any        `json:"user,omitempty"`
-	Error *errorBody `json:"error,omitempty"`
+	ID    string       `json:"id"`
+	OK    bool         `json:"ok"`
+	User  any          `json:"user,omitempty"`
+	Error *errorDetail `json:"error,omitempty"` // the error's code, message and field, as in an error body's "error"
 }
 
 // bulk applies one action to many users, each through the same rules in its
@@ -376,7 +376,7 @@ func (a *API) bulk(w http.ResponseWriter, r *http.Request) error {
 		u, err := do(id)
 		if err != nil {
 			_, body := a.errorBody(r, err)
-			out = append(out, bulkOutcome{ID: id, Error: body})
+			out = append(out, bulkOutcome{ID: id, Error: &body.Error})
 			continue
 		}
 		okCount++

@@ -219,7 +219,11 @@ func (s *Service) DeleteMailTemplate(ctx context.Context, a Actor, orgID string,
 
 // MailTemplates lists an organisation's overrides.
 func (s *Service) MailTemplates(ctx context.Context, orgID string) ([]MailTemplate, error) {
-	return read(ctx, s.store, func(tx Tx) ([]MailTemplate, error) { return tx.ListMailTemplates(ctx, orgID) })
+	ts, err := read(ctx, s.store, func(tx Tx) ([]MailTemplate, error) { return tx.ListMailTemplates(ctx, orgID) })
+	if ts == nil && err == nil {
+		ts = []MailTemplate{} // none: an empty list, never null
+	}
+	return ts, err
 }
 
 // MailTemplateOverride returns an organisation's override, or nil when it

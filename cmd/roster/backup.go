@@ -13,13 +13,14 @@ import (
 func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfgPath string
 	fs := newFlags("backup", stderr, &cfgPath)
-	if err := fs.Parse(args); err != nil {
-		return parse(fs, args)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return usageError("usage: roster backup [--config FILE] FILE")
 	}
-	dest := fs.Arg(0)
+	dest := pos[0]
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err

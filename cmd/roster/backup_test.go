@@ -53,6 +53,11 @@ func TestBackupWhileServing(t *testing.T) {
 	if after, _ := os.ReadFile(backup); string(after) != string(before) {
 		t.Fatal("the existing backup was changed")
 	}
+	// Flags after the argument, as the ecosystem's CLIs take them.
+	second := filepath.Join(filepath.Dir(backup), "second.db")
+	if r := roster(t, dir, "", "backup", second, "--config", cfg); r.code != 0 || !strings.Contains(r.stdout, "backup written to "+second) {
+		t.Fatalf("backup FILE --config X: %d %s %s", r.code, r.stdout, r.stderr)
+	}
 	if r := roster(t, dir, "", "backup", "--config", cfg); r.code != 2 {
 		t.Fatalf("backup without FILE: %d %s", r.code, r.stderr)
 	}

@@ -135,6 +135,26 @@ func newFlags(name string, stderr io.Writer, cfgPath *string) *flag.FlagSet {
 	return fs
 }
 
+// parseArgs parses flags before, between and after the positional
+// arguments (`roster backup FILE --config X` as well as
+// `roster backup --config X FILE`) and returns the positional ones.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errReported
+			}
+			return nil, usageError(err.Error())
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -248,7 +248,7 @@ export async function usersView(root, session) {
     dialog(`${label}: ${res.succeeded} done, ${res.failed} failed`, h('ul', { class: 'outcomes', id: 'bulk-results' },
       (res.results || []).map((r) => h('li', { class: r.ok ? 'ok' : 'bad', 'data-id': r.id },
         h('strong', {}, names.get(r.id) || (r.user && r.user.username) || r.id), ': ',
-        r.ok ? `done (${STATUS_LABELS[r.user.status] || r.user.status}, ${ROLE_LABELS[r.user.role] || r.user.role})` : (r.error && r.error.error ? r.error.error.message : (r.error && r.error.message) || 'failed')))), { id: 'bulk-dialog' });
+        r.ok ? `done (${STATUS_LABELS[r.user.status] || r.user.status}, ${ROLE_LABELS[r.user.role] || r.user.role})` : ((r.error && r.error.message) || 'failed')))), { id: 'bulk-dialog' });
     await reload();
   }
 
