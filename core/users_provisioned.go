@@ -413,6 +413,9 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *Directo
 	issue := startNewUser(u, set.InviteMode(), now)
 	var out *DirectoryUser
 	err := s.writeTx(ctx, func(tx Tx) error {
+		if err := checkManager(ctx, tx, orgID, a.Source, u.ID, prof.ManagerID); err != nil {
+			return err
+		}
 		if len(u.Metadata) > 0 {
 			tpl, err := tx.MetadataTemplate(ctx, orgID)
 			if err != nil {
@@ -519,6 +522,11 @@ func (s *Service) ReplaceDirectoryUser(ctx context.Context, a Actor, set *Direct
 			return err
 		}
 		prof.DisplayKey = displayKey(&prof, u)
+		if prof.ManagerID != cur.Profile.ManagerID {
+			if err := checkManager(ctx, tx, orgID, a.Source, u.ID, prof.ManagerID); err != nil {
+				return err
+			}
+		}
 		if in.Metadata != nil && !maps.Equal(in.Metadata, before.Metadata) {
 			tpl, err := tx.MetadataTemplate(ctx, orgID)
 			if err != nil {
@@ -571,6 +579,25 @@ func (s *Service) ReplaceDirectoryUser(ctx context.Context, a Actor, set *Direct
 		return nil, fmt.Errorf("replace user %s: %w", id, err)
 	}
 	return out, nil
+}
+
+// checkManager refuses a manager reference that is not a (non-archived) user
+// of the same source, or that is the user: the same rule as a group member.
+func checkManager(ctx context.Context, tx Tx, orgID, source, userID, managerID string) error {
+	if managerID == "" {
+		return nil
+	}
+	if managerID == userID {
+		return invalid("manager", "a user cannot be their own manager")
+	}
+	found, err := tx.ExistingUserIDs(ctx, orgID, source, []string{managerID})
+	if err != nil {
+		return err
+	}
+	if len(found) == 0 {
+		return invalid("manager", "%q is not a user of this SCIM client", managerID)
+	}
+	return nil
 }
 
 func profilesEqual(a, b DirectoryProfile) bool {

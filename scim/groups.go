@@ -25,7 +25,7 @@ func renderGroup(g *core.DirectoryGroup, base string) map[string]any {
 	if g.ExternalID != "" {
 		m["externalId"] = g.ExternalID
 	}
-	if g.Members != nil {
+	if len(g.Members) > 0 { // no members: left out (RFC 7643 §2.5), not []
 		ms := make([]any, len(g.Members))
 		for i, mr := range g.Members {
 			ms[i] = map[string]any{"value": mr.ID, "display": mr.Username, "$ref": base + "/Users/" + mr.ID, "type": "User"}
@@ -132,6 +132,9 @@ func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("ETag", etag(g.UpdatedAt))
+	if notModified(w, r, etag(g.UpdatedAt)) {
+		return nil
+	}
 	return writeJSON(w, http.StatusOK, proj.apply(renderGroup(g, h.baseURL(r))))
 }
 
@@ -160,9 +163,7 @@ func (h *Handler) replaceGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if v, ok := get(m, "id"); ok && v != id {
-		return fieldErr("id", "%s in the body differs from the id in the URL", literal(v))
-	}
+	// id and meta are readOnly: ignored in a PUT body (RFC 7643 §7).
 	name, ext, members, err := parseGroup(m)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	scimerr "github.com/elimity-com/scim/errors"
@@ -156,7 +157,7 @@ func (ds docSchema) resolve(raw string) (target, error) {
 		t.urn, t.whole = u, true
 		return t, nil
 	}
-	p, err := filter.ParsePath([]byte(raw))
+	p, err := parsePath(raw)
 	if err != nil {
 		return t, badRequest(scimerr.ScimTypeInvalidPath, "path %q is not a valid SCIM path", raw)
 	}
@@ -193,6 +194,57 @@ func (ds docSchema) resolve(raw string) (target, error) {
 	}
 	return t, nil
 }
+
+// parsePath parses a PATCH path (RFC 7644 §3.5.2: attrPath, or
+// attrPath "[" valFilter "]" ["." subAttr]). The value filter takes the whole
+// filter grammar (any number of and/or/not terms, parentheses): it is parsed
+// by the filter parser, whose own path grammar stops at two terms.
+func parsePath(raw string) (filter.Path, error) {
+	open := strings.IndexByte(raw, '[')
+	if open < 0 {
+		return filter.ParsePath([]byte(raw))
+	}
+	closeAt, inStr := -1, false
+	for i := open + 1; i < len(raw) && closeAt < 0; i++ {
+		switch c := raw[i]; {
+		case inStr && c == '\\':
+			i++
+		case c == '"':
+			inStr = !inStr
+		case !inStr && c == ']':
+			closeAt = i
+		}
+	}
+	if closeAt < 0 {
+		return filter.Path{}, fmt.Errorf("unclosed [")
+	}
+	ap, err := filter.ParseAttrPath([]byte(raw[:open]))
+	if err != nil {
+		return filter.Path{}, err
+	}
+	if ap.SubAttribute != nil {
+		return filter.Path{}, fmt.Errorf("a value filter follows an attribute, not a sub-attribute")
+	}
+	inner := strings.TrimSpace(raw[open+1 : closeAt])
+	exp, err := filter.ParseFilter([]byte(inner))
+	if err != nil {
+		if exp, err = filter.ParseFilter([]byte(lowerOperators(inner))); err != nil {
+			return filter.Path{}, err
+		}
+	}
+	p := filter.Path{AttributePath: ap, ValueExpression: exp}
+	switch rest := raw[closeAt+1:]; {
+	case rest == "":
+	case strings.HasPrefix(rest, ".") && simpleName.MatchString(rest[1:]):
+		sub := rest[1:]
+		p.SubAttribute = &sub
+	default:
+		return filter.Path{}, fmt.Errorf("unexpected %q after the value filter", rest)
+	}
+	return p, nil
+}
+
+var simpleName = regexp.MustCompile(`^[A-Za-z$][A-Za-z0-9_$-]*$`)
 
 // applyPatch applies operations in order to doc.
 func applyPatch(doc map[string]any, ops []patchOp, ds docSchema) error {
@@ -240,6 +292,9 @@ func applyOne(doc map[string]any, op patchOp, ds docSchema) error {
 	t, err := ds.resolve(op.path)
 	if err != nil {
 		return err
+	}
+	if ds.resource == "User" && t.urn == "" && strings.EqualFold(t.info.name, "password") {
+		return errPassword()
 	}
 	c := doc
 	if t.urn != "" {

@@ -1,7 +1,6 @@
 package scim
 
 import (
-	escim "github.com/elimity-com/scim"
 	"github.com/elimity-com/scim/optional"
 	"github.com/elimity-com/scim/schema"
 )
@@ -38,14 +37,28 @@ func roStr(name, desc string) schema.SimpleParams {
 
 func simple(p schema.SimpleParams) schema.CoreAttribute { return schema.SimpleCoreAttribute(p) }
 
-func multiValue(name, desc string) schema.CoreAttribute {
+// ref is a readOnly reference attribute ($ref) to resources of the given types.
+func ref(desc string, types ...schema.AttributeReferenceType) schema.SimpleParams {
+	return schema.SimpleReferenceParams(schema.ReferenceParams{Name: "$ref", Description: optional.NewString(desc),
+		ReferenceTypes: types, Mutability: schema.AttributeMutabilityReadOnly()})
+}
+
+// oneValue is emails or phoneNumbers: roster keeps one value and renders it
+// as type work and primary, so type and primary are readOnly (they choose
+// which value is kept, and are not stored), and display is not offered.
+func oneValue(name, desc string, unique bool) schema.CoreAttribute {
+	value := schema.StringParams{Name: "value", Description: optional.NewString("The value.")}
+	if unique {
+		value.Uniqueness = schema.AttributeUniquenessServer()
+	}
 	return schema.ComplexCoreAttribute(schema.ComplexParams{
 		Name: name, Description: optional.NewString(desc), MultiValued: true,
 		SubAttributes: []schema.SimpleParams{
-			str("value", "The value.", false),
-			str("display", "A human-readable name.", false),
-			str("type", "A label: roster keeps one value, of type work.", false),
-			schema.SimpleBooleanParams(schema.BooleanParams{Name: "primary", Description: optional.NewString("The primary value.")}),
+			schema.SimpleStringParams(value),
+			schema.SimpleStringParams(schema.StringParams{Name: "type", CanonicalValues: []string{"work"}, Mutability: schema.AttributeMutabilityReadOnly(),
+				Description: optional.NewString("Always work: a type sent only helps choose the value kept.")}),
+			schema.SimpleBooleanParams(schema.BooleanParams{Name: "primary", Mutability: schema.AttributeMutabilityReadOnly(),
+				Description: optional.NewString("Always true: a primary sent only helps choose the value kept.")}),
 		},
 	})
 }
@@ -70,13 +83,18 @@ func userSchema() schema.Schema {
 			simple(schema.SimpleBooleanParams(schema.BooleanParams{Name: "active",
 				Description: optional.NewString("false disables the user (sessions end); true re-enables. Invited users are active.")})),
 			simple(schema.SimpleStringParams(schema.StringParams{Name: "password", Mutability: schema.AttributeMutabilityWriteOnly(), Returned: schema.AttributeReturnedNever(),
-				Description: optional.NewString("Accepted and ignored: directory users authenticate with their identity provider.")})),
-			multiValue("emails", "One email address (the primary one, else type work, else the first) is kept."),
-			multiValue("phoneNumbers", "One phone number (the primary one, else type work, else the first) is kept."),
-			multiValue("roles", "Role values; role rules and roster org role names map them to the org role."),
+				Description: optional.NewString("Accepted on create and discarded (directory users authenticate with their identity provider); " +
+					"refused in PUT and PATCH with mutability, as changePassword is not supported.")})),
+			oneValue("emails", "One email address (the primary one, else type work, else the first) is kept; unique per organisation.", true),
+			oneValue("phoneNumbers", "One phone number (the primary one, else type work, else the first) is kept.", false),
+			schema.ComplexCoreAttribute(schema.ComplexParams{Name: "roles", MultiValued: true,
+				Description:   optional.NewString("Role values; role rules and roster org role names map them to the org role."),
+				SubAttributes: []schema.SimpleParams{str("value", "The role value.", false)}}),
 			schema.ComplexCoreAttribute(schema.ComplexParams{Name: "groups", MultiValued: true, Mutability: schema.AttributeMutabilityReadOnly(),
-				Description:   optional.NewString("Groups the user belongs to (read-only: change memberships on the Group)."),
-				SubAttributes: []schema.SimpleParams{roStr("value", "Group id."), roStr("display", "Group name."), roStr("$ref", "Group URI."), roStr("type", "direct")}}),
+				Description: optional.NewString("Groups the user belongs to (read-only: change memberships on the Group)."),
+				SubAttributes: []schema.SimpleParams{roStr("value", "Group id."), roStr("display", "Group name."), ref("Group URI.", "Group"),
+					schema.SimpleStringParams(schema.StringParams{Name: "type", Description: optional.NewString("direct"), CanonicalValues: []string{"direct"},
+						Mutability: schema.AttributeMutabilityReadOnly()})}}),
 		},
 	}
 }
@@ -91,7 +109,7 @@ func enterpriseSchema() schema.Schema {
 			simple(str("division", "Division.", false)),
 			simple(str("department", "Department (filterable).", false)),
 			schema.ComplexCoreAttribute(schema.ComplexParams{Name: "manager", Description: optional.NewString("The user's manager; a bare id string is accepted too."),
-				SubAttributes: []schema.SimpleParams{str("value", "The manager's id.", false), roStr("$ref", "The manager's URI."), roStr("displayName", "The manager's name.")}}),
+				SubAttributes: []schema.SimpleParams{str("value", "The manager's id: a user of the same SCIM client, not the user.", false), ref("The manager's URI.", "User")}}),
 		},
 	}
 }
@@ -120,27 +138,17 @@ func groupSchema() schema.Schema {
 			simple(schema.SimpleStringParams(schema.StringParams{Name: "displayName", Required: true, Uniqueness: schema.AttributeUniquenessServer(),
 				Description: optional.NewString("Group name, unique per organisation (case-insensitive).")})),
 			schema.ComplexCoreAttribute(schema.ComplexParams{Name: "members", MultiValued: true, Description: optional.NewString("Users in the group (users of the same SCIM client)."),
-				SubAttributes: []schema.SimpleParams{str("value", "User id.", false), roStr("$ref", "User URI."), roStr("display", "Username."), str("type", "User", false)}}),
+				SubAttributes: []schema.SimpleParams{str("value", "User id.", false), ref("User URI.", "User"), roStr("display", "Username."),
+					schema.SimpleStringParams(schema.StringParams{Name: "type", Description: optional.NewString("User (groups hold users only)."), CanonicalValues: []string{"User"}})}}),
 		},
 	}
 }
 
-// discovery is the library's server, used for /Schemas and /ResourceTypes.
-// Its resource handlers are never called: roster serves /Users and /Groups itself.
-func discovery() (escim.Server, error) {
-	return escim.NewServer(&escim.ServerArgs{
-		ServiceProviderConfig: &escim.ServiceProviderConfig{SupportFiltering: true, SupportPatch: true, MaxResults: maxCount},
-		ResourceTypes: []escim.ResourceType{
-			{ID: optional.NewString("User"), Name: "User", Endpoint: "/Users", Description: optional.NewString("User Account"),
-				Schema: userSchema(), SchemaExtensions: []escim.SchemaExtension{{Schema: enterpriseSchema()}, {Schema: rosterSchema()}}},
-			{ID: optional.NewString("Group"), Name: "Group", Endpoint: "/Groups", Description: optional.NewString("Group"), Schema: groupSchema()},
-		},
-	})
-}
-
 // serviceProviderConfig is served by roster itself: the library's document
-// hard-codes sort and etag as unsupported, and roster supports both.
-func serviceProviderConfig(maxBody int64, docURL string) map[string]any {
+// hard-codes sort and etag as unsupported, and roster supports both. It holds
+// only the attributes of RFC 7643 §5: the body limit is bulk.maxPayloadSize
+// (the only place §5 has for it), and applies to every request.
+func serviceProviderConfig(maxBody int64, base, docURL string) map[string]any {
 	return map[string]any{
 		"schemas":          []string{URNSPConfig},
 		"documentationUri": docURL,
@@ -150,12 +158,11 @@ func serviceProviderConfig(maxBody int64, docURL string) map[string]any {
 		"changePassword":   map[string]any{"supported": false},
 		"sort":             map[string]any{"supported": true},
 		"etag":             map[string]any{"supported": true},
-		"maxPayloadSize":   maxBody,
 		"authenticationSchemes": []map[string]any{{
 			"type": "oauthbearertoken", "name": "OAuth Bearer Token", "primary": true,
 			"description": "A per-organisation bearer token from `roster token create --scope scim`.",
 			"specUri":     "https://www.rfc-editor.org/info/rfc6750",
 		}},
-		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": "/scim/v2/ServiceProviderConfig"},
+		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": base + "/ServiceProviderConfig"},
 	}
 }

@@ -2,12 +2,12 @@
 // providers such as Okta and Microsoft Entra ID. It is a thin layer over the
 // core service: it authenticates the per-organisation bearer token,
 // translates SCIM documents, filters and PATCH operations into core calls, and
-// core errors into SCIM error bodies. The discovery documents (/Schemas,
-// /ResourceTypes) and the schema definitions come from
-// github.com/elimity-com/scim; filters and PATCH paths are parsed with the
-// parser that library uses. /Users and /Groups are served here because the
-// library's resource pipeline gets pagination, errors, ETags, PATCH and
-// provider quirks wrong (see docs/scim.md).
+// core errors into SCIM error bodies. The schema definitions are built with
+// github.com/elimity-com/scim's schema package; filters and PATCH value
+// filters are parsed with the parser that library uses. Discovery, /Users and
+// /Groups are served here because the library's handlers get discovery
+// paging and filters, pagination, errors, ETags, PATCH and provider quirks
+// wrong (see docs/scim.md).
 package scim
 
 import (
@@ -21,7 +21,6 @@ import (
 	"strings"
 	"time"
 
-	escim "github.com/elimity-com/scim"
 	scimerr "github.com/elimity-com/scim/errors"
 	"github.com/gorilla/mux"
 
@@ -83,7 +82,6 @@ type Handler struct {
 	cfg   Config
 	svc   Service
 	log   *slog.Logger
-	disco escim.Server
 	slots chan struct{}
 	auth  *authCache
 }
@@ -97,53 +95,60 @@ func New(cfg Config, svc Service, log *slog.Logger) (*Handler, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg.defaults()
-	d, err := discovery()
-	if err != nil {
-		return nil, fmt.Errorf("scim discovery: %w", err)
-	}
-	return &Handler{cfg: cfg, svc: svc, log: log.With("component", "scim"), disco: d,
+	return &Handler{cfg: cfg, svc: svc, log: log.With("component", "scim"),
 		slots: make(chan struct{}, cfg.MaxInFlight), auth: newAuthCache(cfg.AuthCacheTTL)}, nil
 }
 
-// Mount adds the SCIM routes under /scim/v2 to r.
+// Mount adds the SCIM routes under /scim/v2 to r, and the SCIM
+// documentation (unauthenticated) at DocumentationPath.
 func (h *Handler) Mount(r *mux.Router) {
+	r.HandleFunc(DocumentationPath, documentation).Methods(http.MethodGet, http.MethodHead)
 	sub := r.PathPrefix("/scim/v2").Subrouter()
 	sub.Use(h.guard)
 	route := func(path string, fn func(http.ResponseWriter, *http.Request) error, methods ...string) {
 		sub.Handle(path, h.endpoint(fn)).Methods(methods...)
 	}
-	route("/ServiceProviderConfig", h.spConfig, http.MethodGet)
-	disco := http.StripPrefix("/scim", h.disco)
-	for _, p := range []string{"/Schemas", "/Schemas/{id}", "/ResourceTypes", "/ResourceTypes/{id}"} {
-		sub.Handle(p, disco).Methods(http.MethodGet)
+	// Every GET answers HEAD too (the server drops the body, keeps the headers).
+	get := func(path string, fn func(http.ResponseWriter, *http.Request) error) {
+		route(path, fn, http.MethodGet, http.MethodHead)
 	}
-	route("/Users", h.listUsers, http.MethodGet)
-	route("/Users", h.createUser, http.MethodPost)
+	get("/ServiceProviderConfig", h.spConfig)
+	get("/Schemas", h.listSchemas)
+	get("/Schemas/{id}", h.getSchema)
+	get("/ResourceTypes", h.listResourceTypes)
+	get("/ResourceTypes/{id}", h.getResourceType)
+	// A collection with a trailing slash (/Users/) is the collection.
+	for _, c := range []string{"/Users", "/Users/"} {
+		get(c, h.listUsers)
+		route(c, h.createUser, http.MethodPost)
+	}
 	route("/Users/.search", h.searchUsers, http.MethodPost)
-	route("/Users/{id}", h.getUser, http.MethodGet)
+	get("/Users/{id}", h.getUser)
 	route("/Users/{id}", h.replaceUser, http.MethodPut)
 	route("/Users/{id}", h.patchUser, http.MethodPatch)
 	route("/Users/{id}", h.deleteUser, http.MethodDelete)
-	route("/Groups", h.listGroups, http.MethodGet)
-	route("/Groups", h.createGroup, http.MethodPost)
+	for _, c := range []string{"/Groups", "/Groups/"} {
+		get(c, h.listGroups)
+		route(c, h.createGroup, http.MethodPost)
+	}
 	route("/Groups/.search", h.searchGroups, http.MethodPost)
-	route("/Groups/{id}", h.getGroup, http.MethodGet)
+	get("/Groups/{id}", h.getGroup)
 	route("/Groups/{id}", h.replaceGroup, http.MethodPut)
 	route("/Groups/{id}", h.patchGroup, http.MethodPatch)
 	route("/Groups/{id}", h.deleteGroup, http.MethodDelete)
-	sub.NotFoundHandler = h.endpoint(func(http.ResponseWriter, *http.Request) error {
+	sub.NotFoundHandler = h.guard(h.endpoint(func(http.ResponseWriter, *http.Request) error {
 		return &Error{Status: http.StatusNotFound, Detail: "no such SCIM endpoint"}
-	})
-	sub.MethodNotAllowedHandler = h.endpoint(func(_ http.ResponseWriter, r *http.Request) error {
-		if strings.HasSuffix(r.URL.Path, "/Bulk") || strings.HasSuffix(r.URL.Path, "/Me") {
-			return &Error{Status: http.StatusNotImplemented, Detail: "not supported by roster"}
-		}
+	}))
+	sub.MethodNotAllowedHandler = h.guard(h.endpoint(func(_ http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusMethodNotAllowed, Detail: r.Method + " is not supported on this endpoint"}
-	})
-	for _, p := range []string{"/Bulk", "/Me"} {
+	}))
+	// Not supported, and said so in ServiceProviderConfig (bulk) or here:
+	// 501 with a SCIM error body (RFC 7644 §3.4.3, §3.7, §3.11).
+	for p, what := range map[string]string{"/Bulk": "Bulk (bulk.supported is false)", "/.search": "searching across resource types (use /Users/.search or /Groups/.search)",
+		"/Me": "/Me (tokens act for an identity provider, not a user)"} {
 		route(p, func(http.ResponseWriter, *http.Request) error {
-			return &Error{Status: http.StatusNotImplemented, Detail: strings.TrimPrefix(p, "/") + " is not supported by roster (see ServiceProviderConfig)"}
-		}, http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete)
+			return &Error{Status: http.StatusNotImplemented, Detail: what + " is not supported by roster"}
+		}, http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete)
 	}
 }
 
@@ -426,8 +431,4 @@ func (h *Handler) baseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host + "/scim/v2"
-}
-
-func (h *Handler) spConfig(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, serviceProviderConfig(h.cfg.MaxBodyBytes, strings.TrimSuffix(h.baseURL(r), "/scim/v2")+"/docs/scim.md"))
 }

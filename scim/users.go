@@ -18,7 +18,29 @@ func etag(updated time.Time) string {
 	return fmt.Sprintf(`W/"%x"`, updated.UTC().UnixNano())
 }
 
-func timeStr(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+// timeStr renders meta.created and meta.lastModified at the precision roster
+// stores (microseconds), so that a filter on a rendered value compares with
+// exactly what is stored: a resource matches eq on its own lastModified, and
+// not gt.
+func timeStr(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00") }
+
+// notModified answers a conditional GET (If-None-Match, RFC 7232 §3.2, weak
+// comparison) with 304 when the current version matches; the ETag header is
+// already set.
+func notModified(w http.ResponseWriter, r *http.Request, version string) bool {
+	inm := strings.TrimSpace(r.Header.Get("If-None-Match"))
+	if inm == "" {
+		return false
+	}
+	norm := func(s string) string { return strings.TrimPrefix(strings.TrimSpace(s), "W/") }
+	for _, t := range strings.Split(inm, ",") {
+		if t = strings.TrimSpace(t); t == "*" || norm(t) == norm(version) {
+			w.WriteHeader(http.StatusNotModified)
+			return true
+		}
+	}
+	return false
+}
 
 // renderUser builds the SCIM representation of a user. forPatch renders the
 // state a PATCH starts from: the directory's own values (its explicit role,
@@ -33,7 +55,6 @@ func renderUser(u *core.DirectoryUser, base string, forPatch bool) map[string]an
 		"schemas":  []string{URNUser, URNEnterprise, URNRoster},
 		"id":       u.ID,
 		"userName": u.Username,
-		"name":     map[string]any{"givenName": u.FirstName, "familyName": u.LastName, "formatted": u.FullName()},
 		"active":   core.DirectoryActive(u.Status),
 		"meta": map[string]any{
 			"resourceType": "User", "created": timeStr(u.CreatedAt), "lastModified": timeStr(u.UpdatedAt),
@@ -44,6 +65,16 @@ func renderUser(u *core.DirectoryUser, base string, forPatch bool) map[string]an
 		if v != "" {
 			m[k] = v
 		}
+	}
+	// An unassigned attribute is left out, not rendered as "" (RFC 7643 §2.5).
+	name := map[string]any{}
+	for k, v := range map[string]string{"givenName": u.FirstName, "familyName": u.LastName, "formatted": strings.TrimSpace(u.FullName())} {
+		if v != "" {
+			name[k] = v
+		}
+	}
+	if len(name) > 0 {
+		m["name"] = name
 	}
 	opt("externalId", u.ExternalID)
 	opt("displayName", display)
@@ -64,7 +95,7 @@ func renderUser(u *core.DirectoryUser, base string, forPatch bool) map[string]an
 		}
 		m["roles"] = roles
 	}
-	if !forPatch {
+	if !forPatch && len(u.Groups) > 0 { // none: left out (RFC 7643 §2.5), like a group's members
 		groups := make([]any, 0, len(u.Groups))
 		for _, g := range u.Groups {
 			groups = append(groups, map[string]any{"value": g.ID, "display": g.Name, "$ref": base + "/Groups/" + g.ID, "type": "direct"})
@@ -209,6 +240,26 @@ func parseUser(m map[string]any, mode userMode) (core.DirectoryUserInput, *bool,
 	return in, active, nil
 }
 
+// unassignRoster gives a PATCH's remove of roster's extension attributes
+// (or of the whole extension) its effect: role back to what role rules and the
+// default decide, canCreateApps false, metadata emptied. (A PUT without the
+// extension leaves these alone: the IdP does not manage them.)
+func unassignRoster(doc map[string]any, cur *core.DirectoryUser, in *core.DirectoryUserInput) {
+	ros, _ := get(doc, URNRoster)
+	rm, _ := ros.(map[string]any)
+	if _, ok := get(rm, "role"); !ok {
+		none := core.Role("")
+		in.Role = &none
+	}
+	if _, ok := get(rm, "canCreateApps"); !ok {
+		f := false
+		in.CanCreateApps = &f
+	}
+	if _, ok := get(rm, "metadata"); !ok && len(cur.Metadata) > 0 {
+		in.Metadata = map[string]string{}
+	}
+}
+
 func parseEnterprise(m map[string]any, in *core.DirectoryUserInput) error {
 	ent, err := getObject(m, URNEnterprise, URNEnterprise)
 	if err != nil || ent == nil {
@@ -319,6 +370,9 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("ETag", etag(u.UpdatedAt))
+	if notModified(w, r, etag(u.UpdatedAt)) {
+		return nil
+	}
 	return h.writeResource(w, r, http.StatusOK, renderUser(u, h.baseURL(r), false))
 }
 
@@ -337,6 +391,15 @@ func ifMatch(r *http.Request, version string) error {
 	return &Error{Status: http.StatusPreconditionFailed, Detail: fmt.Sprintf("If-Match %s does not match the current version %s", want, version)}
 }
 
+// errPassword refuses a password change: roster does not set passwords over
+// SCIM (changePassword.supported is false), so a password in PUT or PATCH is
+// not silently discarded. A POST's password (Okta generates one) is.
+// (A new error each time: PATCH prefixes its operation's index to the detail.)
+func errPassword() *Error {
+	return badRequest(scimerr.ScimTypeMutability, "password: roster does not set passwords over SCIM (changePassword is not supported); "+
+		"users authenticate with their identity provider — turn off password sync for this application")
+}
+
 // errStale means the resource changed between reading and writing it.
 var errStale = errors.New("resource changed concurrently")
 
@@ -347,8 +410,10 @@ func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if v, ok := get(m, "id"); ok && v != id {
-		return fieldErr("id", "%s in the body differs from the id in the URL", literal(v))
+	// id, meta and groups are readOnly: ignored in a PUT body (RFC 7643 §7,
+	// RFC 7644 §3.5.1), whatever they say.
+	if _, ok := get(m, "password"); ok {
+		return errPassword()
 	}
 	in, active, err := parseUser(m, modeReplace)
 	if err != nil {
@@ -407,6 +472,7 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		in.Active = active
+		unassignRoster(doc, cur, &in)
 		u, err := h.svc.ReplaceDirectoryUser(r.Context(), p.actor, p.set, p.orgID, id, in, func(now *core.DirectoryUser) error {
 			if etag(now.UpdatedAt) != version {
 				return errStale

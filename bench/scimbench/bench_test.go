@@ -104,7 +104,14 @@ func BenchmarkCreateUser(b *testing.B)   { benchOp(b, "POST /Users") }
 func BenchmarkFilterLookup(b *testing.B) { benchOp(b, "GET /Users?filter=userName eq") }
 func BenchmarkGetByID(b *testing.B)      { benchOp(b, "GET /Users/{id}") }
 func BenchmarkPatchUser(b *testing.B)    { benchOp(b, "PATCH /Users/{id}") }
-func BenchmarkListPage100(b *testing.B)  { benchOp(b, "GET /Users page of 100") }
+
+// BenchmarkConditionalGet is GET /Users/{id} with If-None-Match of the
+// current ETag (304 for roster; the in-memory baseline has no conditional
+// GET and answers 200). Compare with BenchmarkGetByID:
+//
+//	go test -run '^$' -bench 'GetByID|ConditionalGet' -count 6 ./bench/scimbench/ | tee cond.txt && benchstat cond.txt
+func BenchmarkConditionalGet(b *testing.B) { benchOp(b, "GET /Users/{id} If-None-Match") }
+func BenchmarkListPage100(b *testing.B)    { benchOp(b, "GET /Users page of 100") }
 
 // BenchmarkGroupPatch1000 is one PATCH adding 1,000 members to a new group
 // (the group's creation is not timed).

@@ -37,6 +37,7 @@ type Target struct {
 	mu    sync.Mutex
 	users []User
 	seq   atomic.Int64
+	etags sync.Map // user id → the last ETag seen (for conditional GETs)
 	// seeded runs after Seed: on PostgreSQL, ANALYZE, which autovacuum would
 	// run within its naptime (a minute) of the bulk insert.
 	seeded func() error
@@ -138,27 +139,37 @@ func StartMemory(conns int) (*Target, error) {
 
 // Do sends one request and returns the status and body.
 func (t *Target) Do(method, path string, body any) (int, []byte, error) {
+	code, _, b, err := t.DoHeader(method, path, body)
+	return code, b, err
+}
+
+// DoHeader sends one request with extra headers (name, value, …) and
+// returns the status, the response headers and the body.
+func (t *Target) DoHeader(method, path string, body any, hdr ...string) (int, http.Header, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, t.Base+path, rd)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+t.Token)
 	req.Header.Set("Content-Type", "application/scim+json")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
 	res, err := t.Client.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
-	return res.StatusCode, b, err
+	return res.StatusCode, res.Header, b, err
 }
 
 // NewUserBody is an Okta-like create body.
@@ -175,7 +186,7 @@ func NewUserBody(userName string) map[string]any {
 // CreateUser creates one user and remembers it.
 func (t *Target) CreateUser() error {
 	un := fmt.Sprintf("u%07d@bench.example", t.seq.Add(1))
-	code, b, err := t.Do("POST", "/Users", NewUserBody(un))
+	code, h, b, err := t.DoHeader("POST", "/Users", NewUserBody(un))
 	if err != nil {
 		return err
 	}
@@ -189,6 +200,9 @@ func (t *Target) CreateUser() error {
 	t.mu.Lock()
 	t.users = append(t.users, User{ID: r.ID, UserName: un})
 	t.mu.Unlock()
+	if tag := h.Get("ETag"); tag != "" {
+		t.etags.Store(r.ID, tag)
+	}
 	return nil
 }
 
@@ -269,6 +283,23 @@ var Ops = []Op{
 			return err
 		}
 		return expect(code, 200, b, "get")
+	}},
+	// A conditional GET with the ETag last seen: 304 when unchanged. A 200
+	// (the user was PATCHed since, or a server without If-None-Match, such
+	// as the in-memory baseline) refreshes the ETag.
+	{"GET /Users/{id} If-None-Match", func(t *Target) error {
+		id := t.RandomUser().ID
+		tag, _ := t.etags.Load(id)
+		s, _ := tag.(string)
+		code, h, b, err := t.DoHeader("GET", "/Users/"+id, nil, "If-None-Match", s)
+		if err != nil {
+			return err
+		}
+		if code == http.StatusOK {
+			t.etags.Store(id, h.Get("ETag"))
+			return nil
+		}
+		return expect(code, http.StatusNotModified, b, "conditional get")
 	}},
 	{"PATCH /Users/{id}", func(t *Target) error {
 		body := map[string]any{"schemas": []string{scim.URNPatchOp}, "Operations": []any{
