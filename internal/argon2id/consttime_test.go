@@ -77,12 +77,12 @@ func TestSecretsAreComparedInConstantTime(t *testing.T) {
 // server-held secret checked against attacker input.
 var notSecret = map[string]string{
 	// The new password and its confirmation, both typed by the same person.
-	"invite.go: password != r.PostForm.Get()":         "confirmation field",
-	"reset.go: password != r.PostForm.Get()":          "confirmation field",
-	"sessions.go: newPassword == oldPassword":         "both supplied by the requester, who knows both",
-	"mail_templates.go: kind == MailPasswordReset":    "a mail kind constant",
-	"directory_reconcile.go: d.attrHash() != c.Attrs": "a fingerprint of directory attributes, not a secret",
-	"users_provisioned.go: ts[].ID == set.TokenID":    "token ids are public identifiers, not secrets",
+	"invite.go: password != r.PostForm.Get()":             "confirmation field",
+	"reset.go: password != r.PostForm.Get()":              "confirmation field",
+	"sessions.go: newPassword == oldPassword":             "both supplied by the requester, who knows both",
+	"mail_templates.go: kind == MailPasswordReset":        "a mail kind constant",
+	"directory_reconcile.go: d.attrHash() != storedAttrs": "a fingerprint of directory attributes, not a secret",
+	"users_provisioned.go: ts[].ID == set.TokenID":        "token ids are public identifiers, not secrets",
 }
 
 // harmless operands: literals, nil, constants (upper-case or known names),
