@@ -548,3 +548,20 @@ func TestEmptyGroupMembersAreOmitted(t *testing.T) {
 		t.Errorf("list: %v", g)
 	}
 }
+
+// Removing a user's email is refused with mutability, never answered 200
+// with nothing changed: roster keeps an email once set (the one-user rule
+// lets an admin set it for a user the IdP sent without one).
+func TestRemoveEmailsIsRefused(t *testing.T) {
+	e := newEnv(t)
+	uid := e.createUser("keep@example.com", nil)
+	for _, path := range []string{"emails", `emails[type eq "work"]`, `emails[type eq "work"].value`} {
+		r := e.do("PATCH", "/Users/"+uid, patch(op("remove", path, nil)))
+		if r.status != 400 || r.str("scimType") != "mutability" {
+			t.Errorf("remove %s: %d %s, want 400 mutability", path, r.status, r.raw)
+		}
+	}
+	if r := e.do("GET", "/Users/"+uid, nil); r.str("emails.0.value") != "keep@example.com" {
+		t.Errorf("the email changed: %s", r.raw)
+	}
+}

@@ -471,6 +471,12 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		if cur.Email != "" && strings.TrimSpace(in.Email) == "" {
+			// A user's email, once set, is kept (an admin may have set it for
+			// a user the IdP sent without one): a PATCH may replace it (remove
+			// then add, as Entra does) but not leave the user without one.
+			return badRequest(scimerr.ScimTypeMutability, "emails: a user's email is kept once set; send the new address instead of removing it")
+		}
 		in.Active = active
 		unassignRoster(doc, cur, &in)
 		u, err := h.svc.ReplaceDirectoryUser(r.Context(), p.actor, p.set, p.orgID, id, in, func(now *core.DirectoryUser) error {
