@@ -235,6 +235,7 @@ func TestBodyLimitsOnEveryRoute(t *testing.T) {
 		"POST /api/v1/auth/logout": true, "POST /api/v1/ldap/sources/{name}/sync": true,
 		"POST /scim/v2/Bulk": true, "PUT /scim/v2/Bulk": true, "PATCH /scim/v2/Bulk": true,
 		"POST /scim/v2/Me": true, "PUT /scim/v2/Me": true, "PATCH /scim/v2/Me": true,
+		"POST /scim/v2/.search": true, "PUT /scim/v2/.search": true, "PATCH /scim/v2/.search": true, // 501 unread
 	}
 	big := append([]byte(`{"name":"`), bytes.Repeat([]byte("a"), 1<<20+100)...)
 	big = append(big, `"}`...)
