@@ -162,7 +162,15 @@ type User struct {
 	Status        Status            `json:"status" db:"status"`
 	Source        string            `json:"source" db:"source"`
 	ExternalID    string            `json:"external_id" db:"external_id"`
-	Metadata      map[string]string `json:"metadata" db:"-"`
+	DisplayName   string            `json:"display_name" db:"display_name"`
+	ManagerID     string            `json:"manager_id" db:"manager_id"` // another user of the organisation
+	// Attributes are the schema's document attributes (UserSchema rows with
+	// StoreDocument): middle name, title, emails, addresses, …
+	Attributes Attributes        `json:"attributes" db:"-"`
+	Metadata   map[string]string `json:"metadata" db:"-"`
+	// BaseRole is the org role a directory asked for explicitly (before
+	// role rules); empty when it did not, or for native users.
+	BaseRole Role `json:"-" db:"base_role"`
 
 	// Invite bookkeeping; InviteStatus is derived from it.
 	InviteState     InviteState `json:"-" db:"invite_state"`
@@ -332,6 +340,9 @@ type HistoryEntry struct {
 	// admin token: the token, and who created it (a username, or "cli").
 	TokenID        string `json:"token_id,omitempty" db:"token_id"`
 	TokenCreatedBy string `json:"token_created_by,omitempty" db:"token_created_by"`
+	// Changes lists, for an entry about a user, the attributes it changed
+	// by name (derived from Before and After).
+	Changes []AttrChange `json:"changes,omitempty" db:"-"`
 }
 
 // ActorKind says what kind of party made a change.
