@@ -157,13 +157,13 @@ var UserSchema = []Attribute{
 		SCIM: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", LDAP: map[string]string{PresetOpenLDAP: "departmentNumber", Preset389DS: "departmentNumber", PresetAD: "department"}},
 	{Name: AttrNameManager, Label: "Manager", Kind: KindReference, Storage: StoreColumn, Directory: true, AdminWrite: true,
 		SCIM: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", LDAP: ldapAll("manager")},
-	{Name: AttrNameRoles, Label: "Directory roles", Kind: KindMulti, MaxLen: MaxNameLen, Storage: StoreDocument, Directory: true,
+	{Name: AttrNameRoles, Label: "Directory roles", Kind: KindMulti, MaxLen: MaxNameLen, Storage: StoreDocument, Directory: true, Search: true,
 		SCIM: "roles"},
 	{Name: AttrNameExternalID, Label: "External id", Kind: KindString, MaxLen: MaxExternalID, Storage: StoreColumn, Directory: true, AdminWrite: true, Search: true,
 		SCIM: "externalId"},
-	{Name: "role", Label: "Role", Kind: KindString, Storage: StoreColumn, AdminWrite: true, Sort: true, SCIM: "urn:rosterhq:params:scim:schemas:extension:roster:1.0:User:role", Column: true},
+	{Name: "role", Label: "Role", Kind: KindString, Storage: StoreColumn, AdminWrite: true, Sort: true, SCIM: "urn:ietf:params:scim:schemas:extension:roster:2.0:User:role", Column: true},
 	{Name: "can_create_apps", Label: "Can create apps", Kind: KindBoolean, Storage: StoreColumn, AdminWrite: true,
-		SCIM: "urn:rosterhq:params:scim:schemas:extension:roster:1.0:User:canCreateApps"},
+		SCIM: "urn:ietf:params:scim:schemas:extension:roster:2.0:User:canCreateApps"},
 	{Name: "status", Label: "Status", Kind: KindString, Storage: StoreDerived, Sort: true, SCIM: "active", Column: true},
 	{Name: "invite_status", Label: "Invite status", Kind: KindString, Storage: StoreDerived, Sort: true, Column: true},
 	{Name: "source", Label: "Source", Kind: KindString, Storage: StoreColumn},
@@ -225,13 +225,13 @@ func OrgUserSchema(tpl []MetadataField) []Attribute {
 			label = f.Name
 		}
 		out = append(out, Attribute{Name: MetadataPrefix + f.Name, Label: label, Kind: k, MaxLen: MaxMetaValue, Storage: StoreMetadata,
-			AdminWrite: true, Required: f.Required, Search: true, SCIM: URNRosterUser + ":metadata." + f.Name, Column: true})
+			AdminWrite: true, Required: f.Required, Search: true, SCIM: URNRosterUser + ":metadata[name eq \"" + f.Name + "\"].value", Column: true})
 	}
 	return out
 }
 
 // URNRosterUser is roster's SCIM extension schema for users.
-const URNRosterUser = "urn:rosterhq:params:scim:schemas:extension:roster:1.0:User"
+const URNRosterUser = "urn:ietf:params:scim:schemas:extension:roster:2.0:User"
 
 // MultiValue is one value of a multi-valued attribute (RFC 7643 §2.4):
 // value, type, primary and display, and a complex value's parts (an
@@ -311,11 +311,17 @@ func (a Attributes) Str(name string) string { return a[name].Str }
 // List is a multi-valued attribute's values (nil when unset).
 func (a Attributes) List(name string) []MultiValue { return a[name].List }
 
-// Primary is the primary value of a multi-valued attribute, else its first.
+// Primary is the primary value of a multi-valued attribute, else its first
+// of type work, else its first.
 func (a Attributes) Primary(name string) string {
 	l := a[name].List
 	for _, v := range l {
 		if v.Primary {
+			return v.Value
+		}
+	}
+	for _, v := range l {
+		if strings.EqualFold(v.Type, "work") {
 			return v.Value
 		}
 	}
@@ -452,6 +458,27 @@ func normalizeAttributes(p *problems, a Attributes) Attributes {
 	}
 	if len(out) == 0 {
 		return nil
+	}
+	return out
+}
+
+// SearchFields are the fields of the search index: each searchable
+// document attribute by name, a multi-valued one as name.value, name.type
+// and name.<part>. (Custom fields add MetadataPrefix + name.)
+func SearchFields() []string {
+	var out []string
+	for _, def := range DocumentAttributes() {
+		if !def.Search {
+			continue
+		}
+		if def.Kind != KindMulti {
+			out = append(out, def.Name)
+			continue
+		}
+		out = append(out, def.Name+".value", def.Name+".type")
+		for _, part := range def.Parts {
+			out = append(out, def.Name+"."+part)
+		}
 	}
 	return out
 }

@@ -448,7 +448,7 @@ func TestPostgresLookupsUseIndexes(t *testing.T) {
 		core.AttrID: "users_id_key", core.AttrUsername: "users_org_username", core.AttrExternalID: "users_org_source_external",
 		core.AttrEmail: "users_org_email",
 	} {
-		where, args, err := filterSQL(postgresDialect, core.Cmp(attr, core.OpEq, "id-p00042@example.com"), userFilterCols)
+		where, args, err := filterSQL(postgresDialect, "org", core.Cmp(attr, core.OpEq, "id-p00042@example.com"), userFilterCols)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -145,7 +145,7 @@ func (t *tx) InsertUsers(ctx context.Context, us []*core.User) error {
 		}
 		for _, u := range part {
 			if len(u.Metadata) > 0 {
-				if err := t.writeMetadata(ctx, u, false); err != nil {
+				if err := t.writeSearch(ctx, u, false); err != nil {
 					return err
 				}
 			}
