@@ -148,22 +148,22 @@ const SourceNative = "native"
 
 // User is a person in an organisation, whatever door they came through.
 type User struct {
-	ID            string            `json:"id" db:"id"`
-	OrgID         string            `json:"org_id" db:"org_id"`
-	Seq           int64             `json:"-" db:"seq"`
-	Username      string            `json:"username" db:"username"`
-	Email         string            `json:"email" db:"email"`
-	FirstName     string            `json:"first_name" db:"first_name"`
-	LastName      string            `json:"last_name" db:"last_name"`
-	Phone         string            `json:"phone" db:"phone"`
-	Language      string            `json:"language" db:"language"`
-	Role          Role              `json:"role" db:"role"`
-	CanCreateApps bool              `json:"can_create_apps" db:"can_create_apps"`
-	Status        Status            `json:"status" db:"status"`
-	Source        string            `json:"source" db:"source"`
-	ExternalID    string            `json:"external_id" db:"external_id"`
-	DisplayName   string            `json:"display_name" db:"display_name"`
-	ManagerID     string            `json:"manager_id" db:"manager_id"` // another user of the organisation
+	ID            string `json:"id" db:"id"`
+	OrgID         string `json:"org_id" db:"org_id"`
+	Seq           int64  `json:"-" db:"seq"`
+	Username      string `json:"username" db:"username"`
+	Email         string `json:"email" db:"email"`
+	FirstName     string `json:"first_name" db:"first_name"`
+	LastName      string `json:"last_name" db:"last_name"`
+	Phone         string `json:"phone" db:"phone"`
+	Language      string `json:"language" db:"language"`
+	Role          Role   `json:"role" db:"role"`
+	CanCreateApps bool   `json:"can_create_apps" db:"can_create_apps"`
+	Status        Status `json:"status" db:"status"`
+	Source        string `json:"source" db:"source"`
+	ExternalID    string `json:"external_id" db:"external_id"`
+	DisplayName   string `json:"display_name" db:"display_name"`
+	ManagerID     string `json:"manager_id" db:"manager_id"` // another user of the organisation
 	// Attributes are the schema's document attributes (UserSchema rows with
 	// StoreDocument): middle name, title, emails, addresses, …
 	Attributes Attributes        `json:"attributes" db:"-"`

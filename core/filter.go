@@ -26,6 +26,7 @@ const (
 	AttrEmployeeNumber FilterAttr = "employee_number"
 	AttrDepartment     FilterAttr = "department"
 	AttrManager        FilterAttr = "manager_id"
+	AttrEmails         FilterAttr = "emails.value" // every email in the emails list (the search index)
 )
 
 // Group attributes.

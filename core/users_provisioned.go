@@ -19,12 +19,12 @@ import (
 // DirectoryUserInput is the full state of a user as a directory sends it (a
 // SCIM POST or PUT, or a PATCH applied to the current state).
 type DirectoryUserInput struct {
-	Username   string
-	Email      string
-	FirstName  string
-	LastName   string
-	Phone      string
-	Language   string
+	Username    string
+	Email       string
+	FirstName   string
+	LastName    string
+	Phone       string
+	Language    string
 	ExternalID  string
 	DisplayName string
 	ManagerID   string // a user of the same source

@@ -11,13 +11,13 @@ import (
 type colKind int
 
 const (
-	colFolded  colKind = iota // a *_key column: the value is case-folded with core.FoldKey
-	colExact                  // case-exact text
-	colLower                  // text compared after lower()
-	colTime                   // a timestamp
-	colActive                 // derived from status
-	colMember                 // group membership by user id
-	colSearch                 // a searchable attribute that is not a column: its folded values in user_search, through an indexed subquery
+	colFolded colKind = iota // a *_key column: the value is case-folded with core.FoldKey
+	colExact                 // case-exact text
+	colLower                 // text compared after lower()
+	colTime                  // a timestamp
+	colActive                // derived from status
+	colMember                // group membership by user id
+	colSearch                // a searchable attribute that is not a column: its folded values in user_search, through an indexed subquery
 )
 
 type colSpec struct {
@@ -41,17 +41,17 @@ var userFilterCols = func() map[core.FilterAttr]colSpec {
 }()
 
 var userColumnCols = map[core.FilterAttr]colSpec{
-	core.AttrUsername:       {"u.username_key", colFolded, false},
-	core.AttrExternalID:     {"u.external_id", colExact, false},
-	core.AttrID:             {"u.id", colExact, false},
-	core.AttrEmail:          {"u.email_key", colFolded, false},
-	core.AttrFirstName:      {"lower(u.first_name)", colLower, false},
-	core.AttrLastName:       {"u.last_name_key", colFolded, false},
-	core.AttrDisplayName:    {"u.display_name_key", colFolded, false},
-	core.AttrManager:        {"u.manager_id", colExact, false},
-	core.AttrActive:         {"u.status", colActive, false},
-	core.AttrCreated:        {"u.created_at", colTime, false},
-	core.AttrUpdated:        {"u.updated_at", colTime, false},
+	core.AttrUsername:    {"u.username_key", colFolded, false},
+	core.AttrExternalID:  {"u.external_id", colExact, false},
+	core.AttrID:          {"u.id", colExact, false},
+	core.AttrEmail:       {"u.email_key", colFolded, false},
+	core.AttrFirstName:   {"lower(u.first_name)", colLower, false},
+	core.AttrLastName:    {"u.last_name_key", colFolded, false},
+	core.AttrDisplayName: {"u.display_name_key", colFolded, false},
+	core.AttrManager:     {"u.manager_id", colExact, false},
+	core.AttrActive:      {"u.status", colActive, false},
+	core.AttrCreated:     {"u.created_at", colTime, false},
+	core.AttrUpdated:     {"u.updated_at", colTime, false},
 }
 
 var groupFilterCols = map[core.FilterAttr]colSpec{

@@ -42,14 +42,15 @@ func searchRebuildMigration(driver string) *goose.Migration {
 // returns how many users it read.
 func rebuildSearch(ctx context.Context, tx *sql.Tx, bind int) (int, error) {
 	q := func(s string) string { return sqlx.Rebind(bind, s) }
-	sel := q(`SELECT seq, org_id, first_name, last_name, display_name, attributes, metadata FROM users WHERE seq > ? ORDER BY seq LIMIT ?`)
+	sel := q(`SELECT seq, org_id, email, phone, first_name, last_name, display_name, attributes, metadata FROM users WHERE seq > ? ORDER BY seq LIMIT ?`)
 	upd := q(`UPDATE users SET display_name_key = ? WHERE seq = ?`)
 	del := q(`DELETE FROM user_search WHERE user_seq = ?`)
 	ins := q(`INSERT INTO user_search (user_seq, org_id, field, value_key) VALUES (?, ?, ?, ?)`)
 	type row struct {
-		seq                       int64
-		org, first, last, display string
-		attrs, meta               string
+		seq                  int64
+		org, email, phone    string
+		first, last, display string
+		attrs, meta          string
 	}
 	var after int64
 	n := 0
@@ -61,7 +62,7 @@ func rebuildSearch(ctx context.Context, tx *sql.Tx, bind int) (int, error) {
 		var rows []row
 		for rs.Next() {
 			var r row
-			if err := rs.Scan(&r.seq, &r.org, &r.first, &r.last, &r.display, &r.attrs, &r.meta); err != nil {
+			if err := rs.Scan(&r.seq, &r.org, &r.email, &r.phone, &r.first, &r.last, &r.display, &r.attrs, &r.meta); err != nil {
 				rs.Close()
 				return n, fmt.Errorf("rebuild search index: read users: %w", err)
 			}
@@ -74,7 +75,7 @@ func rebuildSearch(ctx context.Context, tx *sql.Tx, bind int) (int, error) {
 			return n, nil
 		}
 		for _, r := range rows {
-			u := core.User{FirstName: r.first, LastName: r.last, DisplayName: r.display}
+			u := core.User{Email: r.email, Phone: r.phone, FirstName: r.first, LastName: r.last, DisplayName: r.display}
 			if err := decodeJSONField(r.attrs, &u.Attributes); err != nil {
 				return n, fmt.Errorf("rebuild search index: user %d attributes: %w", r.seq, err)
 			}
