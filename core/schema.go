@@ -511,15 +511,6 @@ func SearchKeys(u *User) [][2]string {
 			}
 		}
 	}
-	// A user without lists (from a door that sends one email and phone) is
-	// rendered with them as type work: the index says the same.
-	if len(u.Attributes.List(AttrNameEmails)) == 0 && u.Email != "" {
-		add(AttrNameEmails+".type", "work")
-	}
-	if len(u.Attributes.List(AttrNamePhones)) == 0 && u.Phone != "" {
-		add(AttrNamePhones+".value", u.Phone)
-		add(AttrNamePhones+".type", "work")
-	}
 	for k, v := range u.Metadata {
 		add(MetadataPrefix+k, v)
 	}

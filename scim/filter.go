@@ -266,6 +266,14 @@ func compare(p filter.AttributePath, op filter.CompareOperator, v any, ra resour
 	if ra.name == "User" && k == "emails.primary" {
 		return emailMeta(k, op, v)
 	}
+	// A user without an emails list (from another door) has its one email
+	// rendered as type work: emails.type eq "work" finds it too.
+	if ra.name == "User" && k == "emails.type" && op == filter.EQ {
+		if t, ok := v.(string); ok && strings.EqualFold(t, "work") {
+			noList := core.And(core.Cmp(core.AttrEmail, core.OpPresent, ""), core.Not(core.Cmp(core.AttrEmails, core.OpPresent, "")))
+			return core.Or(core.Cmp("emails.type", core.OpEq, t), noList), nil
+		}
+	}
 	if ra.name == "User" && (k == "emails.value" || k == "emails") && op != filter.PR {
 		s, ok := v.(string)
 		if !ok {

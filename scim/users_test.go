@@ -463,7 +463,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"bad email", "POST", "/Users", user("n@example.com", map[string]any{"emails": []any{map[string]any{"value": "not-an-email"}}}), 400, "invalidValue", "emails"},
 		{"unknown role", "POST", "/Users", user("n@example.com", map[string]any{scim.URNRoster: map[string]any{"role": "god"}}), 400, "invalidValue", "role"},
 		{"PUT without userName", "PUT", "/Users/" + id, map[string]any{"schemas": []string{scim.URNUser}}, 400, "invalidValue", "userName"},
-		{"unknown filter attribute", "GET", "/Users?filter=" + url.QueryEscape(`nickName eq "x"`), nil, 400, "invalidFilter", "nickName"},
+		{"unknown filter attribute", "GET", "/Users?filter=" + url.QueryEscape(`ims.value eq "x"`), nil, 400, "invalidFilter", "ims.value"},
 		{"filter syntax", "GET", "/Users?filter=" + url.QueryEscape(`userName eq`), nil, 400, "invalidFilter", "filter"},
 		{"filter value type", "GET", "/Users?filter=" + url.QueryEscape(`active eq 3`), nil, 400, "invalidFilter", "active"},
 		{"filter gt on bool", "GET", "/Users?filter=" + url.QueryEscape(`active gt true`), nil, 400, "invalidFilter", "active"},

@@ -181,13 +181,39 @@ func (t *tx) writeSearch(ctx context.Context, u *core.User, replace bool) error 
 			return err
 		}
 	}
-	for _, kv := range core.SearchKeys(u) {
-		if _, err := t.exec(ctx, `INSERT INTO user_search (user_seq, org_id, field, value_key)
-			SELECT seq, org_id, CAST(? AS TEXT), CAST(? AS TEXT) FROM users WHERE id = ?`, kv[0], kv[1], u.ID); err != nil {
-			return fmt.Errorf("user %s search index %s: %w", u.ID, kv[0], err)
+	return t.insertSearchRows(ctx, []*core.User{u})
+}
+
+// insertSearchRows writes the search index rows of just-written users,
+// many rows per statement.
+func (t *tx) insertSearchRows(ctx context.Context, us []*core.User) error {
+	var args []any
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		rows := strings.TrimSuffix(strings.Repeat("(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT)), ", n), ", ")
+		_, err := t.exec(ctx, `WITH v(id, field, value_key) AS (VALUES `+rows+`)
+			INSERT INTO user_search (user_seq, org_id, field, value_key)
+			SELECT u.seq, u.org_id, v.field, v.value_key FROM v JOIN users u ON u.id = v.id`, args...)
+		args, n = args[:0], 0
+		if err != nil {
+			return fmt.Errorf("write the search index: %w", err)
+		}
+		return nil
+	}
+	for _, u := range us {
+		for _, kv := range core.SearchKeys(u) {
+			args = append(args, u.ID, kv[0], kv[1])
+			if n++; n == batchRows {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
 		}
 	}
-	return nil
+	return flush()
 }
 
 func (t *tx) UpdateUser(ctx context.Context, u *core.User) error {
