@@ -250,8 +250,11 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"token": secret, "id": t.ID, "name": t.Name, "scope": t.Scope, "user_id": t.UserID,
-		"role_ceiling": t.RoleCeiling, "created_by": t.CreatedByName, "created_at": t.CreatedAt})
+	// The token as the list shows it (no null user_id, no empty ceiling), and its secret.
+	writeJSON(w, http.StatusCreated, struct {
+		*core.APIToken
+		Token string `json:"token"`
+	}{t, secret})
 	return nil
 }
 
