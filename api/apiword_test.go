@@ -1,8 +1,13 @@
 package api_test
 
 import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/rosterhq/roster/core"
 )
 
 // An invitation accepted after the user was disabled is a 409 the
@@ -21,5 +26,145 @@ func TestAcceptInviteOfADisabledUserIsADocumented409(t *testing.T) {
 	a := f.do(nil, "POST", "/api/v1/invites/accept", "", map[string]any{"token": link[strings.LastIndex(link, "/")+1:], "password": "Sturdy-passphrase-7"})
 	if a.code != 409 || a.errCode() != "illegal_transition" {
 		t.Fatalf("accept after disable: %d %s", a.code, a.raw)
+	}
+}
+
+// exportCSV fetches GET /users/export as the given session.
+func (f *fixture) exportCSV(token string) [][]string {
+	f.t.Helper()
+	req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/users/export?sort=username", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		f.t.Fatalf("export: %d", res.StatusCode)
+	}
+	rows, err := csv.NewReader(res.Body).ReadAll()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return rows
+}
+
+// importAs posts a CSV to /users/import as the given session.
+func (f *fixture) importAs(token, query, body string) resp {
+	f.t.Helper()
+	saved := f.owner
+	defer func() { f.owner = saved }()
+	f.owner = token
+	return f.upload("/api/v1/users/import?"+query, "text/csv", []byte(body))
+}
+
+// importable keeps the columns an import sets, by name, per username.
+func importable(rows [][]string) map[string]map[string]string {
+	skip := map[string]bool{"status": true, "invite_status": true, "source": true, "groups": true, "created_at": true, "last_login_at": true}
+	out := map[string]map[string]string{}
+	for _, row := range rows[1:] {
+		m := map[string]string{}
+		for i, h := range rows[0] {
+			if !skip[h] {
+				m[h] = row[i]
+			}
+		}
+		out[row[0]] = m
+	}
+	return out
+}
+
+// An export imports back: N users exported from one organisation and
+// imported into a fresh one are the same users (names, email, phone,
+// language, role, can_create_apps, metadata), formula-guarded cells read
+// back as their value.
+func TestExportImportsBackIntoAFreshOrganisation(t *testing.T) {
+	f := newFixture(t, 1000)
+	tpl := map[string]any{"fields": []map[string]any{{"name": "team", "type": "string"}, {"name": "floor", "type": "number"}}}
+	f.do(nil, "PUT", "/api/v1/org/metadata-template", f.owner, tpl)
+	const n = 12
+	roles := []string{"member", "developer", "user_manager", "admin", "member", "owner"}
+	for i := range n {
+		u := map[string]any{"username": fmt.Sprintf("user%02d@example.com", i), "email": fmt.Sprintf("user%02d@example.com", i),
+			"first_name": fmt.Sprintf("First%d", i), "last_name": []string{"=HYPERLINK(\"x\")", "-minus", "@at", "Plain, with comma"}[i%4],
+			"phone": fmt.Sprintf("+49 30 %04d", i), "language": []string{"en", "de", "fr", ""}[i%4], "role": roles[i%len(roles)],
+			"can_create_apps": i%3 == 0, "send_invite": false, "metadata": map[string]string{"team": fmt.Sprintf("+team %d", i), "floor": fmt.Sprint(i)}}
+		if r := f.do(nil, "POST", "/api/v1/users", f.owner, u); r.code != 201 {
+			t.Fatalf("create %d: %d %s", i, r.code, r.raw)
+		}
+	}
+	exported := f.exportCSV(f.owner)
+	if len(exported) != n+2 { // header, the owner, n users
+		t.Fatalf("%d rows exported", len(exported))
+	}
+	if ex := importable(exported)["user00@example.com"]; ex["last_name"] != `'=HYPERLINK("x")` || ex["phone"] != "'+49 30 0000" {
+		t.Fatalf("the export is not formula-guarded: %v", ex)
+	}
+
+	b, err := f.svc.CreateOrg(f.ctx, core.CLIActor(), "fresh", "Fresh Org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CreateUser(f.ctx, core.CLIActor(), core.NewUser{OrgID: b.ID, Username: "boss@fresh.example", Email: "boss@fresh.example", Role: core.RoleOwner, Invite: core.NoInvite, Password: ownerPW}); err != nil {
+		t.Fatal(err)
+	}
+	lr := f.do(nil, "POST", "/api/v1/auth/login", "", map[string]any{"org": "fresh", "username": "boss@fresh.example", "password": ownerPW})
+	if lr.code != 200 {
+		t.Fatalf("login: %d %s", lr.code, lr.raw)
+	}
+	bTok := lr.body["token"].(string)
+	f.do(nil, "PUT", "/api/v1/org/metadata-template", bTok, tpl)
+
+	var file strings.Builder
+	w := csv.NewWriter(&file)
+	_ = w.WriteAll(exported)
+	for _, dry := range []string{"true", "false"} {
+		r := f.importAs(bTok, "send_invite=false&dry_run="+dry, file.String())
+		if r.code != 200 || r.body["ok"] != float64(n+1) || r.body["failed"] != 0.0 {
+			t.Fatalf("import (dry_run=%s): %d %s", dry, r.code, r.raw)
+		}
+	}
+	back := importable(f.exportCSV(bTok))
+	want := importable(exported)
+	delete(back, "boss@fresh.example")
+	if len(back) != len(want) {
+		t.Fatalf("%d users back, want %d", len(back), len(want))
+	}
+	for name, w := range want {
+		if fmt.Sprint(back[name]) != fmt.Sprint(w) {
+			t.Errorf("%s:\n got %v\nwant %v", name, back[name], w)
+		}
+	}
+	u, err := f.svc.GetUserByUsername(f.ctx, b.ID, "user00@example.com")
+	if err != nil || u.LastName != `=HYPERLINK("x")` || u.Phone != "+49 30 0000" || u.Metadata["team"] != "+team 0" {
+		t.Fatalf("formula-guarded cells were not read back as their value: %+v %v", u, err)
+	}
+}
+
+// One bad yes/no cell marks its row, naming the column and the line; the
+// other rows import, in a dry run and for real.
+func TestImportReportsABadCellOnItsRow(t *testing.T) {
+	f := newFixture(t, 100)
+	file := "username,email,Can user create apps?,set_admin\n" +
+		"ann@example.com,ann@example.com,yes,no\n" +
+		"bad@example.com,bad@example.com,perhaps,no\n" +
+		"cy@example.com,cy@example.com,no,yes\n"
+	for _, dry := range []string{"true", "false"} {
+		r := f.importAs(f.owner, "send_invite=false&dry_run="+dry, file)
+		ok := map[string]string{"true": "valid", "false": "created"}[dry]
+		if got := fmt.Sprint(outcomes(r)); r.code != 200 || got != fmt.Sprintf("[2:%s 3:invalid:can_create_apps 4:%s]", ok, ok) {
+			t.Fatalf("dry_run=%s: %d %s", dry, r.code, r.raw)
+		}
+		bad := r.body["rows"].([]any)[1].(map[string]any)["error"].(map[string]any)
+		if msg := bad["message"].(string); bad["code"] != "invalid" || !strings.Contains(msg, `line 3`) || !strings.Contains(msg, `column "Can user create apps?"`) || !strings.Contains(msg, `"perhaps" is not yes or no`) {
+			t.Fatalf("dry_run=%s: the row's error: %v", dry, bad)
+		}
+	}
+	cy, err := f.svc.GetUserByUsername(f.ctx, f.org, "cy@example.com")
+	if err != nil || cy.Role != core.RoleAdmin {
+		t.Fatalf("set_admin yes: %+v %v", cy, err)
+	}
+	if _, err := f.svc.GetUserByUsername(f.ctx, f.org, "bad@example.com"); err == nil {
+		t.Fatal("the bad row was imported")
 	}
 }
