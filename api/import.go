@@ -52,10 +52,10 @@ func importFile(r *http.Request) (io.Reader, importer.Format, error) {
 }
 
 type importRow struct {
-	Line     int        `json:"line"`
-	Username string     `json:"username"`
-	Outcome  string     `json:"outcome"`
-	ID       string     `json:"id,omitempty"`
+	Line     int          `json:"line"`
+	Username string       `json:"username"`
+	Outcome  string       `json:"outcome"`
+	ID       string       `json:"id,omitempty"`
 	Error    *errorDetail `json:"error,omitempty"` // the error's code, message and field, as in an error body's "error"
 }
 
