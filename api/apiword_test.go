@@ -168,3 +168,47 @@ func TestImportReportsABadCellOnItsRow(t *testing.T) {
 		t.Fatal("the bad row was imported")
 	}
 }
+
+// A refusal says the real reason: each permission its own sentence, a
+// delete refusal how the user became active, a validation error the field
+// the caller sent.
+func TestRefusalsSayTheRealReason(t *testing.T) {
+	f := newFixture(t, 1000)
+	f.createActive("um@example.com", core.RoleUserManager)
+	um := f.login("um@example.com", "Sturdy-passphrase-7", "console")
+	group := f.do(nil, "POST", "/api/v1/groups", f.owner, map[string]any{"name": "g"}).body["id"].(string)
+	app := f.do(nil, "POST", "/api/v1/apps", f.owner, map[string]any{"name": "a"}).body["id"].(string)
+	accepted := f.createActive("accepted@example.com", core.RoleMember)
+	started, err := f.svc.CreateUser(f.ctx, core.CLIActor(), core.NewUser{OrgID: f.org, Username: "started@example.com", Email: "started@example.com", Invite: core.NoInvite, Password: "Sturdy-passphrase-7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, method, path, token string
+		body                      any
+		code                      int
+		want, notWant, field      string
+	}{
+		{"create a group", "POST", "/api/v1/groups", um, map[string]any{"name": "x"}, 403, core.PermGroups.Sentence(), "settings", ""},
+		{"rename a group", "PATCH", "/api/v1/groups/" + group, um, map[string]any{"name": "y"}, 403, core.PermGroups.Sentence(), "settings", ""},
+		{"add a member", "POST", "/api/v1/groups/" + group + "/members", um, map[string]any{"user_ids": []string{accepted}}, 403, core.PermGroups.Sentence(), "settings", ""},
+		{"create an app", "POST", "/api/v1/apps", um, map[string]any{"name": "x"}, 403, core.PermApps.Sentence(), "settings", ""},
+		{"assign an app", "POST", "/api/v1/apps/" + app + "/assignments", um, map[string]any{"user_id": accepted}, 403, core.PermApps.Sentence(), "settings", ""},
+		{"list tokens", "GET", "/api/v1/tokens", um, nil, 403, core.PermTokens.Sentence(), "settings", ""},
+		{"create a token", "POST", "/api/v1/tokens", um, map[string]any{"name": "t", "scope": "scim"}, 403, core.PermTokens.Sentence(), "settings", ""},
+		{"change the settings", "PUT", "/api/v1/org/settings", um, map[string]any{"invite_valid_days": 7}, 403, core.PermOrgSettings.Sentence(), "", ""},
+		{"change the password policy", "PUT", "/api/v1/org/password-policy", um, map[string]any{"min_length": 12}, 403, core.PermPasswordPolicy.Sentence(), "settings", ""},
+		{"change the metadata template", "PUT", "/api/v1/org/metadata-template", um, map[string]any{"fields": []any{}}, 403, core.PermMetadataTemplate.Sentence(), "settings", ""},
+		{"change a mail template", "PUT", "/api/v1/org/mail-templates/invite/fr", um, map[string]any{"subject": "Bonjour"}, 403, core.PermMailTemplates.Sentence(), "settings", ""},
+		{"delete a user who was created active", "DELETE", "/api/v1/users/" + started.User.ID, f.owner, nil, 409, "created active (without an invitation)", "accepted", ""},
+		{"delete a user who accepted", "DELETE", "/api/v1/users/" + accepted, f.owner, nil, 409, "accepted their invitation", "", ""},
+		{"an unknown invitation language", "POST", "/api/v1/users", f.owner, map[string]any{"username": "x@example.com", "email": "x@example.com", "invite_language": "xx"}, 400, `invite_language: \"xx\"`, "mail_language", "invite_language"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := f.do(nil, tc.method, tc.path, tc.token, tc.body)
+			if r.code != tc.code || !strings.Contains(r.raw, tc.want) || (tc.notWant != "" && strings.Contains(r.raw, tc.notWant)) || r.errField() != tc.field {
+				t.Fatalf("%d %s; want %d saying %q", r.code, r.raw, tc.code, tc.want)
+			}
+		})
+	}
+}

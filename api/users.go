@@ -170,7 +170,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 		MailLanguage: in.InviteLang,
 	})
 	if err != nil {
-		return err
+		return asSent(err, map[string]string{"mail_language": "invite_language"})
 	}
 	out := userWithLink{UserView: res.User}
 	if mode == core.InviteByLink {

@@ -16,7 +16,7 @@ func (s *Service) CreateApp(ctx context.Context, a Actor, orgID, name string) (*
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermApps); err != nil {
 		return nil, err
 	}
 	app := &App{ID: newID(), OrgID: orgID, Name: strings.TrimSpace(name), CreatedAt: s.now()}
@@ -56,7 +56,7 @@ func (s *Service) AssignApp(ctx context.Context, a Actor, g AppGrant) error {
 	if err := p.err(); err != nil {
 		return err
 	}
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermApps); err != nil {
 		return err
 	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -91,7 +91,7 @@ func (s *Service) AssignApp(ctx context.Context, a Actor, g AppGrant) error {
 // UnassignApp removes a user's direct assignment or a group's grant.
 func (s *Service) UnassignApp(ctx context.Context, a Actor, g AppGrant) error {
 	orgID, appID, userID, groupID := g.OrgID, g.AppID, g.UserID, g.GroupID
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermApps); err != nil {
 		return err
 	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -136,7 +136,7 @@ func (s *Service) RenameApp(ctx context.Context, a Actor, orgID, id, name string
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermApps); err != nil {
 		return nil, err
 	}
 	var out *App
@@ -161,7 +161,7 @@ func (s *Service) RenameApp(ctx context.Context, a Actor, orgID, id, name string
 
 // DeleteApp removes an app and every assignment of it.
 func (s *Service) DeleteApp(ctx context.Context, a Actor, orgID, id string) error {
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermApps); err != nil {
 		return err
 	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
