@@ -131,10 +131,7 @@ func (a *API) removeMember(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listApps(w http.ResponseWriter, r *http.Request) error {
-	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
-		return err
-	}
-	apps, err := a.svc.ListApps(r.Context(), orgID(r))
+	apps, err := a.svc.AppsFor(r.Context(), a.actor(r), orgID(r))
 	if err != nil {
 		return err
 	}

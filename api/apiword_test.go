@@ -212,3 +212,64 @@ func TestRefusalsSayTheRealReason(t *testing.T) {
 		})
 	}
 }
+
+// "Can user create apps?" grants something: a member with it creates apps
+// and manages the apps they created, not others'; without it (or once it
+// is taken away) they manage none.
+func TestMembersWhoMayCreateAppsManageTheirOwn(t *testing.T) {
+	f := newFixture(t, 1000)
+	maker := f.createActive("maker@example.com", core.RoleMember)
+	if r := f.do(nil, "PATCH", "/api/v1/users/"+maker, f.owner, map[string]any{"can_create_apps": true}); r.code != 200 {
+		t.Fatalf("grant: %d %s", r.code, r.raw)
+	}
+	f.createActive("plain@example.com", core.RoleMember)
+	other := f.createActive("other@example.com", core.RoleMember)
+	mk := f.login("maker@example.com", "Sturdy-passphrase-7", "console")
+	plain := f.login("plain@example.com", "Sturdy-passphrase-7", "console")
+	theirs := f.do(nil, "POST", "/api/v1/apps", f.owner, map[string]any{"name": "Owners app"}).body["id"].(string)
+
+	r := f.do(nil, "POST", "/api/v1/apps", mk, map[string]any{"name": "Makers app"})
+	if r.code != 201 || r.body["created_by_id"] != maker {
+		t.Fatalf("create as a member who may: %d %s", r.code, r.raw)
+	}
+	mine := r.body["id"].(string)
+	for _, tc := range []struct {
+		name, token, method, path string
+		body                      any
+		code                      int
+		want                      string
+	}{
+		{"rename own", mk, "PATCH", "/api/v1/apps/" + mine, map[string]any{"name": "Makers app 2"}, 200, ""},
+		{"assign own", mk, "POST", "/api/v1/apps/" + mine + "/assignments", map[string]any{"user_id": other}, 204, ""},
+		{"unassign own", mk, "DELETE", "/api/v1/apps/" + mine + "/assignments?user_id=" + other, nil, 204, ""},
+		{"list: own apps only", mk, "GET", "/api/v1/apps", nil, 200, "Makers app 2"},
+		{"rename another's", mk, "PATCH", "/api/v1/apps/" + theirs, map[string]any{"name": "mine now"}, 403, "only the apps they created"},
+		{"assign another's", mk, "POST", "/api/v1/apps/" + theirs + "/assignments", map[string]any{"user_id": other}, 403, "only the apps they created"},
+		{"delete another's", mk, "DELETE", "/api/v1/apps/" + theirs, nil, 403, "only the apps they created"},
+		{"a member who may not", plain, "POST", "/api/v1/apps", map[string]any{"name": "nope"}, 403, core.PermApps.Sentence()},
+		{"a member who may not lists", plain, "GET", "/api/v1/apps", nil, 403, core.PermApps.Sentence()},
+		{"the owner manages the member's app", f.owner, "POST", "/api/v1/apps/" + mine + "/assignments", map[string]any{"user_id": other}, 204, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := f.do(nil, tc.method, tc.path, tc.token, tc.body)
+			if r.code != tc.code || !strings.Contains(r.raw, tc.want) {
+				t.Fatalf("%d %s; want %d %q", r.code, r.raw, tc.code, tc.want)
+			}
+		})
+	}
+	if l := f.do(nil, "GET", "/api/v1/apps", mk, nil); strings.Contains(l.raw, "Owners app") {
+		t.Fatalf("the member lists another's app: %s", l.raw)
+	}
+	if r := f.do(nil, "PATCH", "/api/v1/users/"+maker, f.owner, map[string]any{"can_create_apps": false}); r.code != 200 {
+		t.Fatalf("revoke: %d %s", r.code, r.raw)
+	}
+	if r := f.do(nil, "DELETE", "/api/v1/apps/"+mine, mk, nil); r.code != 403 {
+		t.Fatalf("delete own app after the flag was taken away: %d %s", r.code, r.raw)
+	}
+	if r := f.do(nil, "PATCH", "/api/v1/users/"+maker, f.owner, map[string]any{"can_create_apps": true}); r.code != 200 {
+		t.Fatal(r.raw)
+	}
+	if r := f.do(nil, "DELETE", "/api/v1/apps/"+mine, mk, nil); r.code != 204 {
+		t.Fatalf("delete own: %d %s", r.code, r.raw)
+	}
+}
