@@ -273,3 +273,56 @@ func TestMembersWhoMayCreateAppsManageTheirOwn(t *testing.T) {
 		t.Fatalf("delete own: %d %s", r.code, r.raw)
 	}
 }
+
+// A user is added with any role the actor may give, and refused above it
+// with the reason; the bulk action takes the import's old spelling too.
+func TestAddUserWithAnyRoleTheActorMayGive(t *testing.T) {
+	f := newFixture(t, 1000)
+	f.createActive("admin@example.com", core.RoleAdmin)
+	f.createActive("um@example.com", core.RoleUserManager)
+	admin := f.login("admin@example.com", "Sturdy-passphrase-7", "console")
+	um := f.login("um@example.com", "Sturdy-passphrase-7", "console")
+	n := 0
+	for _, tc := range []struct {
+		actor, token string
+		role         core.Role
+		code         int
+		want         string
+	}{
+		{"owner", f.owner, core.RoleOwner, 201, ""},
+		{"owner", f.owner, core.RoleAdmin, 201, ""},
+		{"owner", f.owner, core.RoleUserManager, 201, ""},
+		{"owner", f.owner, core.RoleDeveloper, 201, ""},
+		{"owner", f.owner, "", 201, ""},
+		{"admin", admin, core.RoleOwner, 403, "only an owner can make another owner"},
+		{"admin", admin, core.RoleAdmin, 201, ""},
+		{"admin", admin, core.RoleUserManager, 201, ""},
+		{"user manager", um, core.RoleAdmin, 403, "a user manager gives only roles below their own"},
+		{"user manager", um, core.RoleUserManager, 403, "a user manager gives only roles below their own"},
+		{"user manager", um, core.RoleDeveloper, 201, ""},
+		{"user manager", um, core.RoleMember, 201, ""},
+		{"owner", f.owner, "emperor", 400, "role"},
+	} {
+		n++
+		name := fmt.Sprintf("new%d@example.com", n)
+		r := f.do(nil, "POST", "/api/v1/users", tc.token, map[string]any{"username": name, "email": name, "role": tc.role, "send_invite": false})
+		want := tc.role
+		if want == "" {
+			want = core.RoleMember
+		}
+		if r.code != tc.code || !strings.Contains(r.raw, tc.want) || (r.code == 201 && r.body["role"] != string(want)) {
+			t.Errorf("%s adds a %q: %d %s", tc.actor, tc.role, r.code, r.raw)
+		}
+	}
+	if r := f.do(nil, "POST", "/api/v1/users", f.owner, map[string]any{"username": "e@example.com", "role": "emperor"}); r.errField() != "role" {
+		t.Errorf("a bad role names role: %s", r.raw)
+	}
+	id := f.createActive("promote@example.com", core.RoleMember)
+	r := f.do(nil, "POST", "/api/v1/users/bulk", f.owner, map[string]any{"action": "set_as_admin", "ids": []string{id}})
+	if r.code != 200 || r.body["succeeded"] != 1.0 || r.body["action"] != "set_admin" {
+		t.Fatalf("bulk set_as_admin: %d %s", r.code, r.raw)
+	}
+	if u, _ := f.svc.GetUser(f.ctx, f.org, id); u == nil || u.Role != core.RoleAdmin {
+		t.Fatalf("not promoted: %+v", u)
+	}
+}

@@ -337,6 +337,9 @@ func (a *API) bulk(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
+	if in.Action == "set_as_admin" { // the import's former column name
+		in.Action = "set_admin"
+	}
 	if len(in.IDs) == 0 {
 		return badRequest("ids", "at least one id is required")
 	}
