@@ -127,6 +127,8 @@ var UserSchema = []Attribute{
 		SCIM: "displayName", LDAP: map[string]string{PresetOpenLDAP: "displayName", Preset389DS: "displayName", PresetAD: "displayName"}},
 	{Name: "nick_name", Label: "Nickname", Kind: KindString, MaxLen: MaxNameLen, Storage: StoreDocument, Directory: true, AdminWrite: true, Search: true,
 		SCIM: "nickName"},
+	{Name: "profile_url", Label: "Profile URL", Kind: KindString, MaxLen: 2048, Storage: StoreDocument, Directory: true, AdminWrite: true,
+		SCIM: "profileUrl", LDAP: map[string]string{PresetOpenLDAP: "labeledURI", Preset389DS: "labeledURI", PresetAD: "wWWHomePage"}},
 	{Name: "title", Label: "Title", Kind: KindString, MaxLen: 2 * MaxNameLen, Storage: StoreDocument, Directory: true, AdminWrite: true, Search: true,
 		SCIM: "title", LDAP: ldapAll("title")},
 	{Name: "user_type", Label: "User type", Kind: KindString, MaxLen: MaxNameLen, Storage: StoreDocument, Directory: true, AdminWrite: true, Search: true,

@@ -44,8 +44,8 @@ func TestDiscoveryTellsTheTruth(t *testing.T) {
 	for _, a := range u.body["attributes"].([]any) {
 		attrs = append(attrs, a.(map[string]any)["name"].(string))
 	}
-	if s := strings.Join(attrs, ","); strings.Contains(s, "addresses") || !strings.Contains(s, "userName") {
-		t.Errorf("User schema attributes %s: must list what roster keeps, not addresses", s)
+	if s := strings.Join(attrs, ","); strings.Contains(s, "photos") || strings.Contains(s, "x509Certificates") || !strings.Contains(s, "addresses") || !strings.Contains(s, "userName") {
+		t.Errorf("User schema attributes %s: must list what roster keeps (addresses), not what it does not (photos, x509Certificates)", s)
 	}
 	rt := e.must(200, e.do("GET", "/ResourceTypes", nil))
 	if n := dig(rt.body, "totalResults"); n != float64(2) {
