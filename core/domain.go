@@ -224,10 +224,14 @@ type Group struct {
 
 // App is an application of the platform (a "solution", a catalog app).
 type App struct {
-	ID        string    `json:"id" db:"id"`
-	OrgID     string    `json:"org_id" db:"org_id"`
-	Name      string    `json:"name" db:"name"`
-	CreatedAt time.Time `json:"created_at" db:"created_at"`
+	ID    string `json:"id" db:"id"`
+	OrgID string `json:"org_id" db:"org_id"`
+	Name  string `json:"name" db:"name"`
+	// CreatedByID is the person who created the app ("" for the operator
+	// and apps from before it was recorded): a member allowed to create apps
+	// manages the apps they created.
+	CreatedByID string    `json:"created_by_id,omitempty" db:"created_by_id"`
+	CreatedAt   time.Time `json:"created_at" db:"created_at"`
 }
 
 // DefaultAppRole is the app role given when none is named.

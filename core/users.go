@@ -635,7 +635,7 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, orgID, id string) err
 			return err
 		}
 		if !CanDelete(u) {
-			return &TransitionError{Action: "delete", From: u.Status, Reason: "the user has accepted an invitation and has history; archive them instead"}
+			return &TransitionError{Action: "delete", From: u.Status, Reason: whyNotDeletable(u)}
 		}
 		if err := keepOwner(ctx, tx, u, nil, "be deleted"); err != nil {
 			return err
@@ -649,6 +649,15 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, orgID, id string) err
 		return fmt.Errorf("delete user %s: %w", id, err)
 	}
 	return nil
+}
+
+// whyNotDeletable says why a user who was ever active is archived, not
+// deleted: by how they became active.
+func whyNotDeletable(u *User) string {
+	if u.InviteState == InviteStateAccepted {
+		return "the user accepted their invitation and has history; archive them instead"
+	}
+	return "the user was created active (without an invitation) and has history; archive them instead"
 }
 
 // AcceptInvite consumes a single-use invitation token: the user becomes

@@ -86,7 +86,7 @@ func (s *Service) AuthenticateDirectory(ctx context.Context, secret string) (*AP
 // SetDirectorySettings stores a SCIM token's settings. Its default role and
 // role rules stay within the token's role ceiling and what the actor may grant.
 func (s *Service) SetDirectorySettings(ctx context.Context, a Actor, orgID string, set DirectorySettings) error {
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermDirectorySettings); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(tx Tx) error {

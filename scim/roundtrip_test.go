@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster/core"
@@ -93,3 +94,25 @@ func jsonEqual(a, b any) bool {
 	_ = json.Unmarshal(jb, &y)
 	return reflect.DeepEqual(x, y)
 }
+
+// A refusal names the attribute by its SCIM path, whichever attribute it is.
+func TestRefusalsNameTheSCIMPath(t *testing.T) {
+	e := newEnv(t)
+	long := strings.Repeat("x", 300)
+	for _, tc := range []struct {
+		extra map[string]any
+		want  string
+	}{
+		{map[string]any{"name": map[string]any{"givenName": "A", "middleName": long}}, "name.middleName:"},
+		{map[string]any{scimURNEnterprise: map[string]any{"costCenter": long}}, scimURNEnterprise + ":costCenter:"},
+		{map[string]any{"addresses": []any{map[string]any{"postalCode": long}}}, "addresses[0].postalCode:"},
+		{map[string]any{"emails": []any{map[string]any{"value": "a@b.example", "primary": true}, map[string]any{"value": "nope"}}}, "emails[1].value:"},
+	} {
+		r := e.do("POST", "/Users", user("refused@example.com", tc.extra))
+		if r.status != 400 || !strings.Contains(r.str("detail"), tc.want) {
+			t.Errorf("want 400 naming %s, got %d %s", tc.want, r.status, r.raw)
+		}
+	}
+}
+
+const scimURNEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

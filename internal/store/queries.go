@@ -520,14 +520,14 @@ func (t *tx) UserGroups(ctx context.Context, userID string) ([]core.Group, error
 // ---- apps ----
 
 func (t *tx) InsertApp(ctx context.Context, a *core.App) error {
-	_, err := t.execMayConflict(ctx, `INSERT INTO apps (id, org_id, name, name_key, created_at) VALUES (?, ?, ?, ?, ?)`,
-		a.ID, a.OrgID, a.Name, core.FoldKey(a.Name), a.CreatedAt)
+	_, err := t.execMayConflict(ctx, `INSERT INTO apps (id, org_id, name, name_key, created_by_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		a.ID, a.OrgID, a.Name, core.FoldKey(a.Name), a.CreatedByID, a.CreatedAt)
 	return err
 }
 
 func (t *tx) AppByName(ctx context.Context, orgID, name string) (*core.App, error) {
 	var a core.App
-	if err := t.get(ctx, &a, "app", name, `SELECT id, org_id, name, created_at FROM apps WHERE org_id = ? AND name_key = ?`, orgID, core.FoldKey(name)); err != nil {
+	if err := t.get(ctx, &a, "app", name, `SELECT id, org_id, name, created_by_id, created_at FROM apps WHERE org_id = ? AND name_key = ?`, orgID, core.FoldKey(name)); err != nil {
 		return nil, err
 	}
 	return &a, nil
