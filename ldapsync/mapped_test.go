@@ -262,3 +262,27 @@ func TestPresetExtra(t *testing.T) {
 		}
 	}
 }
+
+// TestOnDemandImportAttributes: a user imported on demand (at login) gets
+// the mapped attributes too, the manager when already imported, and the
+// next run finds nothing to change.
+func TestOnDemandImportAttributes(t *testing.T) {
+	srv := slapdtest.Start(t, slapdtest.Person("boss", "Bea", "Boss", "title: Director")+
+		slapdtest.Person("ann", "Ann", "Worker", "title: Engineer", "manager: "+slapdtest.UserDN("boss")))
+	e := newEnv(t)
+	src := e.source(sourceConfig(srv, func(c *Config) { c.Mode = "on_demand" }))
+	boss, err := src.Import(t.Context(), "boss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann, err := src.Import(t.Context(), "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ann.Attributes.Str("title") != "Engineer" || ann.ManagerID != boss.ID || boss.Attributes.Str("title") != "Director" {
+		t.Errorf("ann: title %q manager %q (boss %s)", ann.Attributes.Str("title"), ann.ManagerID, boss.ID)
+	}
+	if rep := mustRun(t, src, core.DirectoryRunOptions{Full: true}); rep.Unchanged != 2 || rep.Updated != 0 {
+		t.Errorf("run after the imports: %+v", rep)
+	}
+}
