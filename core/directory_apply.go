@@ -396,9 +396,10 @@ func (s *Service) newDirectoryUser(src SyncSource, d *SyncEntry, r *SyncResult) 
 	}
 	u, err := s.constructUser(userSpec{OrgID: src.OrgID, Source: src.Source(), Username: d.Username, Email: d.Email,
 		FirstName: d.FirstName, LastName: d.LastName, Phone: d.Phone, ExternalID: d.ExternalID, Role: role,
-		DisplayName: d.DisplayName, Language: d.Language, ManagerID: d.managerID, Attributes: d.Attributes, Metadata: d.Metadata})
+		DisplayName: d.extra().DisplayName, Language: d.extra().Language, ManagerID: d.extra().managerID, Attributes: d.extra().Attributes,
+		Metadata: d.extra().Metadata})
 	if err == nil {
-		err = checkOwnedMetadata(src.metaTpl, d.Metadata, src.Owned)
+		err = checkOwnedMetadata(src.metaTpl, d.extra().Metadata, src.Owned)
 	}
 	if err != nil {
 		r.Errors++

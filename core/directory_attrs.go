@@ -79,7 +79,8 @@ func ownedText(k, displayName, language, managerExt string, attrs Attributes, me
 }
 
 func (d *SyncEntry) ownedHash(owned []string) uint64 {
-	return OwnedHash(strings.TrimSpace(d.DisplayName), strings.TrimSpace(d.Language), d.ManagerRef, d.Attributes, d.Metadata, owned)
+	x := d.extra()
+	return OwnedHash(strings.TrimSpace(x.DisplayName), strings.TrimSpace(x.Language), x.ManagerRef, x.Attributes, x.Metadata, owned)
 }
 
 // prepareEntry normalises a directory user's owned attributes as the store
@@ -88,11 +89,15 @@ func (d *SyncEntry) ownedHash(owned []string) uint64 {
 // entry whose attributes break the rules is left as read: its write
 // reports why.
 func prepareEntry(d *SyncEntry) {
-	if len(d.Attributes) > 0 {
+	x := d.Extra
+	if x == nil {
+		return
+	}
+	if len(x.Attributes) > 0 {
 		var p problems
-		a := normalizeAttributes(&p, d.Attributes)
+		a := normalizeAttributes(&p, x.Attributes)
 		if p.err() == nil {
-			d.Attributes = a
+			x.Attributes = a
 			if len(a.List(AttrNameEmails)) > 0 {
 				d.Email = a.Primary(AttrNameEmails)
 			}
@@ -101,11 +106,11 @@ func prepareEntry(d *SyncEntry) {
 			}
 		}
 	}
-	for k, v := range d.Metadata {
+	for k, v := range x.Metadata {
 		if v = strings.TrimSpace(v); v == "" {
-			delete(d.Metadata, k)
+			delete(x.Metadata, k)
 		} else {
-			d.Metadata[k] = v
+			x.Metadata[k] = v
 		}
 	}
 }
@@ -114,14 +119,15 @@ func prepareEntry(d *SyncEntry) {
 // from the stored user's.
 func changedOwned(d *SyncEntry, u *User, owned []string) []string {
 	var f []string
+	x := d.extra()
 	for _, k := range owned {
 		if k == AttrNameManager {
-			if d.managerSet && d.managerID != u.ManagerID {
+			if !x.pending && x.managerID != u.ManagerID {
 				f = append(f, k)
 			}
 			continue
 		}
-		want := ownedText(k, strings.TrimSpace(d.DisplayName), strings.TrimSpace(d.Language), "", d.Attributes, d.Metadata)
+		want := ownedText(k, strings.TrimSpace(x.DisplayName), strings.TrimSpace(x.Language), "", x.Attributes, x.Metadata)
 		if want != ownedText(k, u.DisplayName, u.Language, "", u.Attributes, u.Metadata) {
 			f = append(f, k)
 		}
@@ -132,21 +138,22 @@ func changedOwned(d *SyncEntry, u *User, owned []string) []string {
 // applyOwned copies one owned attribute of d onto u (whose Attributes and
 // Metadata the caller has cloned).
 func applyOwned(u *User, d *SyncEntry, k string) {
+	x := d.extra()
 	switch k {
 	case AttrNameDisplayName:
-		u.DisplayName = strings.TrimSpace(d.DisplayName)
+		u.DisplayName = strings.TrimSpace(x.DisplayName)
 		return
 	case AttrNameLanguage:
-		u.Language = strings.TrimSpace(d.Language)
+		u.Language = strings.TrimSpace(x.Language)
 		return
 	case AttrNameManager:
-		if d.managerSet {
-			u.ManagerID = d.managerID
+		if !x.pending {
+			u.ManagerID = x.managerID
 		}
 		return
 	}
 	if f, ok := strings.CutPrefix(k, MetadataPrefix); ok {
-		if v := d.Metadata[f]; v != "" {
+		if v := x.Metadata[f]; v != "" {
 			if u.Metadata == nil {
 				u.Metadata = map[string]string{}
 			}
@@ -156,7 +163,7 @@ func applyOwned(u *User, d *SyncEntry, k string) {
 		}
 		return
 	}
-	if v, ok := d.Attributes[k]; ok && (v.Str != "" || len(v.List) > 0) {
+	if v, ok := x.Attributes[k]; ok && (v.Str != "" || len(v.List) > 0) {
 		if u.Attributes == nil {
 			u.Attributes = Attributes{}
 		}
@@ -222,7 +229,10 @@ func resolveManagers(ctx context.Context, tx Tx, src SyncSource, users []SyncEnt
 		if _, ok := desired[d.ExternalID]; !ok {
 			desired[d.ExternalID] = i
 		}
-		if r := d.ManagerRef; r != "" {
+		if d.Extra == nil {
+			continue
+		}
+		if r := d.Extra.ManagerRef; r != "" {
 			if _, ok := byExt[r]; !ok {
 				missing = append(missing, r)
 			}
@@ -240,23 +250,26 @@ func resolveManagers(ctx context.Context, tx Tx, src SyncSource, users []SyncEnt
 	var links []managerLink
 	for i := range users {
 		d := &users[i]
-		r := d.ManagerRef
+		x := d.Extra
+		if x == nil || x.ManagerRef == "" {
+			continue // no manager: the desired manager id is ""
+		}
+		r := x.ManagerRef
 		switch id, stored := byExt[r]; {
-		case r == "":
-			d.managerID, d.managerSet = "", true
 		case r == d.ExternalID:
 			res.Errors++
 			res.problem("%s (%s): manager: a user cannot be their own manager", d.Username, d.ExternalID)
-			d.ManagerRef, d.managerID, d.managerSet = "", "", true
+			x.ManagerRef, x.managerID = "", ""
 		case stored:
-			d.managerID, d.managerSet = id, true
+			x.managerID = id
 		default:
 			if j, ok := desired[r]; ok {
+				x.pending = true
 				links = append(links, managerLink{user: i, manager: j})
 				continue
 			}
 			res.problem("%s (%s): manager %q is not a user of source %s: left empty", d.Username, d.ExternalID, r, src.Source())
-			d.ManagerRef, d.managerID, d.managerSet = "", "", true
+			x.ManagerRef, x.managerID = "", ""
 		}
 	}
 	return links, nil

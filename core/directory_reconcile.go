@@ -21,19 +21,44 @@ type SyncEntry struct {
 	Disabled   bool // locked or disabled in the directory
 	Role       Role // the role the source's role rules give; "" leaves the stored role alone
 
-	// The attributes beyond the five above, for the keys the source maps
-	// (SyncSource.Owned): what the directory says of them, empty for none.
+	// Extra holds the attributes beyond the five above that the source maps
+	// (SyncSource.Owned); nil when the directory gives none of them (a
+	// snapshot holds one entry per user: most carry no extra values).
+	Extra *SyncExtra
+}
+
+// SyncExtra is what a directory says of the attributes a source maps
+// beyond username, email, names and phone; empty for none.
+type SyncExtra struct {
 	DisplayName string
 	Language    string
 	Attributes  Attributes        // document attributes, by API name
 	Metadata    map[string]string // custom fields, by field name (without MetadataPrefix)
 	// ManagerRef is the external id of the user's manager in the same
-	// source ("" for none); the core resolves it to ManagerID.
+	// source ("" for none); the core resolves it to User.ManagerID.
 	ManagerRef string
 
-	managerID  string // ManagerRef resolved (ApplyDirectory)
-	managerSet bool   // managerID holds the desired manager (else: leave the stored one)
+	managerID string // ManagerRef resolved (ApplyDirectory)
+	pending   bool   // the manager is created by this run: set afterwards (linkManagers)
 }
+
+// X is the entry's extra attributes, allocated on first use.
+func (d *SyncEntry) X() *SyncExtra {
+	if d.Extra == nil {
+		d.Extra = &SyncExtra{}
+	}
+	return d.Extra
+}
+
+// extra is the entry's extra attributes, or the empty ones.
+func (d *SyncEntry) extra() *SyncExtra {
+	if d.Extra == nil {
+		return &noExtra
+	}
+	return d.Extra
+}
+
+var noExtra SyncExtra
 
 // SyncedUser is what a reconcile needs of a stored user of the source:
 // compact, since a sync holds one per user of the source. The directory-owned

@@ -98,19 +98,27 @@ func TestReconcile(t *testing.T) {
 			desired: []SyncEntry{with(alice, func(d *SyncEntry) { d.Disabled = true }), bob, bob},
 			opts:    ReconcileOptions{Full: true, SkipDisabled: true}, want: want{create: []int{1, 2}, skipped: 1}},
 		{name: "owned attributes: the same title is unchanged",
-			desired: []SyncEntry{with(alice, func(d *SyncEntry) { d.Attributes = Attributes{"title": {Str: "Engineer"}}; d.ManagerRef = "e-bob" })},
+			desired: []SyncEntry{with(alice, func(d *SyncEntry) {
+				d.Extra = &SyncExtra{Attributes: Attributes{"title": {Str: "Engineer"}}, ManagerRef: "e-bob"}
+			})},
 			current: []SyncedUser{ownedStored(alice, "Engineer", "e-bob")}, opts: ReconcileOptions{Full: true, Owned: owned},
 			want: want{same: 1, base: 1}},
 		{name: "owned attributes: a new title is an update",
-			desired: []SyncEntry{with(alice, func(d *SyncEntry) { d.Attributes = Attributes{"title": {Str: "Lead"}}; d.ManagerRef = "e-bob" })},
+			desired: []SyncEntry{with(alice, func(d *SyncEntry) {
+				d.Extra = &SyncExtra{Attributes: Attributes{"title": {Str: "Lead"}}, ManagerRef: "e-bob"}
+			})},
 			current: []SyncedUser{ownedStored(alice, "Engineer", "e-bob")}, opts: ReconcileOptions{Full: true, Owned: owned},
 			want: want{update: []UserChange{{UserID: "1", Desired: 0}}, base: 1}},
 		{name: "owned attributes: another manager is an update",
-			desired: []SyncEntry{with(alice, func(d *SyncEntry) { d.Attributes = Attributes{"title": {Str: "Engineer"}}; d.ManagerRef = "e-carol" })},
+			desired: []SyncEntry{with(alice, func(d *SyncEntry) {
+				d.Extra = &SyncExtra{Attributes: Attributes{"title": {Str: "Engineer"}}, ManagerRef: "e-carol"}
+			})},
 			current: []SyncedUser{ownedStored(alice, "Engineer", "e-bob")}, opts: ReconcileOptions{Full: true, Owned: owned},
 			want: want{update: []UserChange{{UserID: "1", Desired: 0}}, base: 1}},
 		{name: "an attribute the source does not own is not compared",
-			desired: []SyncEntry{with(alice, func(d *SyncEntry) { d.Attributes = Attributes{"title": {Str: "Engineer"}}; d.ManagerRef = "e-bob" })},
+			desired: []SyncEntry{with(alice, func(d *SyncEntry) {
+				d.Extra = &SyncExtra{Attributes: Attributes{"title": {Str: "Engineer"}}, ManagerRef: "e-bob"}
+			})},
 			current: []SyncedUser{func() SyncedUser {
 				u := &User{ID: "1", ExternalID: alice.ExternalID, Username: alice.Username, Email: alice.Email, FirstName: alice.FirstName,
 					LastName: alice.LastName, Role: RoleMember, Status: StatusActive,

@@ -153,15 +153,20 @@ func mapExtra(ts []target, e *ldap.Entry, u *core.SyncEntry) (managerDN string) 
 		case t.name == core.AttrNameManager:
 			managerDN = e.GetAttributeValue(t.attr)
 		case t.name == core.AttrNameDisplayName:
-			u.DisplayName = e.GetAttributeValue(t.attr)
+			if v := e.GetAttributeValue(t.attr); v != "" {
+				u.X().DisplayName = v
+			}
 		case t.name == core.AttrNameLanguage:
-			u.Language = e.GetAttributeValue(t.attr)
+			if v := e.GetAttributeValue(t.attr); v != "" {
+				u.X().Language = v
+			}
 		case strings.HasPrefix(t.name, core.MetadataPrefix):
 			if v := e.GetAttributeValue(t.attr); v != "" {
-				if u.Metadata == nil {
-					u.Metadata = map[string]string{}
+				x := u.X()
+				if x.Metadata == nil {
+					x.Metadata = map[string]string{}
 				}
-				u.Metadata[strings.TrimPrefix(t.name, core.MetadataPrefix)] = v
+				x.Metadata[strings.TrimPrefix(t.name, core.MetadataPrefix)] = v
 			}
 		case t.part != "":
 			v := e.GetAttributeValue(t.attr)
@@ -179,7 +184,8 @@ func mapExtra(ts []target, e *ldap.Entry, u *core.SyncEntry) (managerDN string) 
 			if len(vs) == 0 {
 				continue
 			}
-			l := u.Attributes.List(t.name)
+			x := u.X()
+			l := x.Attributes.List(t.name)
 			if len(l) == 0 {
 				// The primary value is the one of the five (mail, telephoneNumber).
 				primary := u.Email
@@ -193,15 +199,15 @@ func mapExtra(ts []target, e *ldap.Entry, u *core.SyncEntry) (managerDN string) 
 			for _, v := range vs {
 				l = append(l, core.MultiValue{Value: v, Type: t.typ})
 			}
-			u.Attributes.SetList(t.name, l)
+			x.Attributes.SetList(t.name, l)
 		default:
 			if v := e.GetAttributeValue(t.attr); v != "" {
-				u.Attributes.SetStr(t.name, v)
+				u.X().Attributes.SetStr(t.name, v)
 			}
 		}
 	}
 	if len(addrs) > 0 {
-		u.Attributes.SetList(core.AttrNameAddresses, addrs)
+		u.X().Attributes.SetList(core.AttrNameAddresses, addrs)
 	}
 	return managerDN
 }

@@ -117,7 +117,7 @@ func (r *reader) resolveManagers(ctx context.Context, c *ldap.Conn) error {
 			continue
 		}
 		if j, ok := r.byDN[k]; ok {
-			u.ManagerRef = r.snap.Users[j].ExternalID
+			u.X().ManagerRef = r.snap.Users[j].ExternalID
 			continue
 		}
 		ext, ok := looked[k]
@@ -140,7 +140,7 @@ func (r *reader) resolveManagers(ctx context.Context, c *ldap.Conn) error {
 			r.problem("%s: manager %q is not a user of source %s: left empty", u.Username, dn, s.cfg.Name)
 			continue
 		}
-		u.ManagerRef = ext
+		u.X().ManagerRef = ext
 	}
 	r.managers = nil
 	return nil
