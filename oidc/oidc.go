@@ -164,6 +164,7 @@ func (d *Door) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 		ctx = context.WithValue(ctx, sessionKey, c.Value)
 	}
+	ctx = op.ContextWithIssuer(ctx, d.issuer(ctx))
 	r = r.WithContext(ctx)
 	switch sub {
 	case "login":
