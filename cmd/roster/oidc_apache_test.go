@@ -380,4 +380,6 @@ func (b *browser) signIn(t *testing.T, start, username, password string) page {
 
 // pw is a test user's password (one that the policy accepts: it must not
 // contain the username).
-func pw(name string) string { return "Tulip-garden-" + strconv.Itoa(len(name)) + "-" + strings.ToUpper(name[:1]) + "x9" }
+func pw(name string) string {
+	return "Tulip-garden-" + strconv.Itoa(len(name)) + "-" + strings.ToUpper(name[:1]) + "x9"
+}
