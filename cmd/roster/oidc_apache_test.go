@@ -28,44 +28,8 @@ import (
 // the app ends the catalog session (the next visit asks for the password
 // again); a disabled user cannot sign in.
 func TestAppsSignInWithRosterThroughApache(t *testing.T) {
-	apache := requireApache(t)
-	dir := t.TempDir()
-	rosterPort, rpPort := freePort(t), freePort(t)
-	base := "http://127.0.0.1:" + strconv.Itoa(rosterPort)
-	rp := "http://127.0.0.1:" + strconv.Itoa(rpPort)
-	cfg := writeConfig(t, dir, fmt.Sprintf("listen: 127.0.0.1:%d\npublic_url: %s\ndatabase: {dsn: %s}\n", rosterPort, base, filepath.Join(dir, "r.db")))
-	d := startServe(t, dir, "--config", cfg)
-	token := adminSetup(t, dir, cfg, "Keeper-passphrase-42")
-	app := setUpOIDCApp(t, d.base, token, rp)
-
-	users := map[string]string{}
-	for _, u := range []struct{ name, first, last, lang string }{{"alice", "Alice", "Archer", "de"}, {"bob", "Bob", "Baker", ""}, {"carol", "Carol", "Cook", ""}} {
-		r := roster(t, dir, pw(u.name)+"\n", "user", "create", "--config", cfg, "--username", u.name, "--email", u.name+"@example.com",
-			"--first", u.first, "--last", u.last, "--language", u.lang, "--no-invite", "--password-stdin")
-		if r.code != 0 {
-			t.Fatalf("create %s: %s", u.name, r.stderr)
-		}
-		var v struct{ ID string }
-		if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.ID == "" {
-			t.Fatalf("create %s: %q %v", u.name, r.stdout, err)
-		}
-		users[u.name] = v.ID
-	}
-	// alice through a group, carol directly; bob not at all.
-	code, g := call(t, nil, "POST", d.base+"/api/v1/groups", token, `{"name":"wiki-users"}`)
-	if code != 201 {
-		t.Fatalf("group: %d %v", code, g)
-	}
-	if code, m := call(t, nil, "POST", d.base+"/api/v1/groups/"+g["id"].(string)+"/members", token, `{"user_ids":["`+users["alice"]+`"]}`); code != 200 {
-		t.Fatalf("members: %d %v", code, m)
-	}
-	for _, body := range []string{`{"group_id":"` + g["id"].(string) + `","app_role":"editor"}`, `{"user_id":"` + users["carol"] + `"}`} {
-		if code, m := call(t, nil, "POST", d.base+"/api/v1/apps/"+app.id+"/assignments", token, body); code != 204 {
-			t.Fatalf("assign %s: %d %v", body, code, m)
-		}
-	}
-
-	startApacheRP(t, apache, dir, rpPort, app, "openid email profile roles groups")
+	st := newOIDCStack(t)
+	d, token, app, users, base, rp := st.d, st.token, st.app, st.users, st.base, st.rp
 
 	// alice signs in and the app sees her claims.
 	alice := newBrowser(t)
@@ -129,6 +93,60 @@ func TestAppsSignInWithRosterThroughApache(t *testing.T) {
 	if page.status != 401 || !strings.Contains(page.body, "invalid username or password") || strings.HasPrefix(page.url, rp) {
 		t.Fatalf("disabled carol: %d %s\n%s", page.status, page.url, page.body)
 	}
+}
+
+// oidcStack is the real binary as the provider of an Apache RP: the app
+// "Wiki", alice assigned through the group wiki-users (app role editor),
+// carol directly, bob not at all.
+type oidcStack struct {
+	d               *daemon
+	token, base, rp string
+	app             oidcApp
+	users           map[string]string
+}
+
+func newOIDCStack(t *testing.T) *oidcStack {
+	t.Helper()
+	apache := requireApache(t)
+	dir := t.TempDir()
+	rosterPort, rpPort := freePort(t), freePort(t)
+	base := "http://127.0.0.1:" + strconv.Itoa(rosterPort)
+	rp := "http://127.0.0.1:" + strconv.Itoa(rpPort)
+	cfg := writeConfig(t, dir, fmt.Sprintf("listen: 127.0.0.1:%d\npublic_url: %s\ndatabase: {dsn: %s}\n", rosterPort, base, filepath.Join(dir, "r.db")))
+	d := startServe(t, dir, "--config", cfg)
+	token := adminSetup(t, dir, cfg, "Keeper-passphrase-42")
+	app := setUpOIDCApp(t, d.base, token, rp)
+
+	users := map[string]string{}
+	for _, u := range []struct{ name, first, last, lang string }{{"alice", "Alice", "Archer", "de"}, {"bob", "Bob", "Baker", ""}, {"carol", "Carol", "Cook", ""}} {
+		r := roster(t, dir, pw(u.name)+"\n", "user", "create", "--config", cfg, "--username", u.name, "--email", u.name+"@example.com",
+			"--first", u.first, "--last", u.last, "--language", u.lang, "--no-invite", "--password-stdin")
+		if r.code != 0 {
+			t.Fatalf("create %s: %s", u.name, r.stderr)
+		}
+		var v struct{ ID string }
+		if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.ID == "" {
+			t.Fatalf("create %s: %q %v", u.name, r.stdout, err)
+		}
+		users[u.name] = v.ID
+	}
+	// alice through a group, carol directly; bob not at all.
+	code, g := call(t, nil, "POST", d.base+"/api/v1/groups", token, `{"name":"wiki-users"}`)
+	if code != 201 {
+		t.Fatalf("group: %d %v", code, g)
+	}
+	if code, m := call(t, nil, "POST", d.base+"/api/v1/groups/"+g["id"].(string)+"/members", token, `{"user_ids":["`+users["alice"]+`"]}`); code != 200 {
+		t.Fatalf("members: %d %v", code, m)
+	}
+	for _, body := range []string{`{"group_id":"` + g["id"].(string) + `","app_role":"editor"}`, `{"user_id":"` + users["carol"] + `"}`} {
+		if code, m := call(t, nil, "POST", d.base+"/api/v1/apps/"+app.id+"/assignments", token, body); code != 204 {
+			t.Fatalf("assign %s: %d %v", body, code, m)
+		}
+	}
+
+	startApacheRP(t, apache, dir, rpPort, app, "openid email profile roles groups")
+
+	return &oidcStack{d: d, token: token, base: base, rp: rp, app: app, users: users}
 }
 
 type oidcApp struct{ id, secret, issuer string }
