@@ -44,7 +44,7 @@ func TestAppsSignInWithRosterInChromium(t *testing.T) {
 		var err error
 		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 			var ok bool
-			if ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { try { return !!(` + expr + `); } catch (e) { return false; } })()`)); err == nil && ok {
+			if ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { try { return !!(`+expr+`); } catch (e) { return false; } })()`)); err == nil && ok {
 				return
 			}
 		}
