@@ -61,6 +61,7 @@ type Door struct {
 	provider *op.Provider
 	keys     *keyCache
 	pages    *pages
+	http     *http.Client // back-channel logout notices
 }
 
 // New builds the door.
@@ -72,7 +73,7 @@ func New(cfg Config, svc *core.Service, log *slog.Logger) (*Door, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Door{svc: svc, log: log.With("component", "oidc"), public: strings.TrimRight(cfg.PublicURL, "/"), secure: cfg.SecureCookies,
-		keys: newKeyCache(svc)}
+		keys: newKeyCache(svc), http: &http.Client{Timeout: backchannelTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	pg, err := newPages()
 	if err != nil {
 		return nil, err
@@ -90,8 +91,11 @@ func New(cfg Config, svc *core.Service, log *slog.Logger) (*Door, error) {
 		CodeMethodS256:        true,
 		AuthMethodPost:        true,
 		GrantTypeRefreshToken: true,
-		SupportedUILocales:    []language.Tag{language.English},
-		SupportedScopes:       []string{"openid", "profile", "email", "offline_access", ScopeRoles, ScopeGroups},
+		// Back-channel logout, without sid: a logout ends the user's
+		// catalog sign-in, every session of it.
+		BackChannelLogoutSupported: true,
+		SupportedUILocales:         []language.Tag{language.English},
+		SupportedScopes:            []string{"openid", "profile", "email", "offline_access", ScopeRoles, ScopeGroups},
 		SupportedClaims: append(append([]string(nil), op.DefaultSupportedClaims...),
 			"roles", "groups", "app_role"),
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/gorilla/mux"
 
 	"github.com/rosterhq/roster/core"
@@ -238,6 +239,9 @@ func TestDiscoveryAndKeys(t *testing.T) {
 		if !strings.Contains(strings.Join(toStrings(d["scopes_supported"]), " "), sc) {
 			t.Errorf("scopes_supported lacks %s: %v", sc, d["scopes_supported"])
 		}
+	}
+	if d["backchannel_logout_supported"] != true {
+		t.Errorf("backchannel_logout_supported = %v", d["backchannel_logout_supported"])
 	}
 	if m := toStrings(d["code_challenge_methods_supported"]); len(m) != 1 || m[0] != "S256" {
 		t.Errorf("code_challenge_methods_supported = %v", m)
@@ -533,5 +537,64 @@ func TestSignInRules(t *testing.T) {
 	res = e.signIn(t, c, e.authorize(t, c, flow{clientID: e.app.ID, verifier: newVerifier(), scopes: "openid"}), "alice", "Brand-new-secret-91")
 	if b := body(t, res); res.StatusCode != 401 || !strings.Contains(b, "invalid username or password") {
 		t.Fatalf("disabled alice: %d %s", res.StatusCode, b)
+	}
+}
+
+// Back-channel logout: an app that holds a token of the user and has a
+// backchannel_logout_uri gets a logout token, signed with a key of the
+// issuer's JWKS, naming the user and the app, when the user logs out.
+func TestBackchannelLogout(t *testing.T) {
+	e := newEnv(t)
+	got := make(chan string, 1)
+	rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		got <- r.PostForm.Get("logout_token")
+	}))
+	defer rp.Close()
+	if _, _, err := e.Svc.SetAppOIDC(e.Ctx, cli, e.OrgID, e.app.ID, core.OIDCClientInput{RedirectURIs: []string{e.redirect},
+		PostLogoutURIs: []string{"http://127.0.0.1:9/bye"}, BackchannelLogoutURI: rp.URL + "/bc"}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.browser(t)
+	v := newVerifier()
+	code := codeOf(t, e.signIn(t, c, e.authorize(t, c, flow{clientID: e.app.ID, verifier: v, scopes: "openid"}), "alice", password("alice")))
+	_, tok := e.exchange(t, e.app.ID, e.secret, code, v)
+	q := url.Values{"id_token_hint": {tok["id_token"].(string)}, "post_logout_redirect_uri": {"http://127.0.0.1:9/bye"}, "client_id": {e.app.ID}}
+	res, err := c.Get(e.issuer + "/end_session?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var lt string
+	select {
+	case lt = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no logout token")
+	}
+	res, err = http.Get(e.issuer + "/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jwks jose.JSONWebKeySet
+	_ = json.NewDecoder(res.Body).Decode(&jwks)
+	res.Body.Close()
+	sig, err := jose.ParseSigned(lt, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := jwks.Key(sig.Signatures[0].Header.KeyID)
+	if len(keys) != 1 {
+		t.Fatalf("the logout token's key %q is not in the JWKS", sig.Signatures[0].Header.KeyID)
+	}
+	payload, err := sig.Verify(keys[0].Key)
+	if err != nil {
+		t.Fatalf("logout token signature: %v", err)
+	}
+	var claims map[string]any
+	_ = json.Unmarshal(payload, &claims)
+	events, _ := claims["events"].(map[string]any)
+	if claims["iss"] != e.issuer || claims["sub"] != e.users["alice"] || toStrings(claims["aud"])[0] != e.app.ID || claims["jti"] == "" ||
+		events["http://schemas.openid.net/event/backchannel-logout"] == nil || claims["nonce"] != nil {
+		t.Fatalf("logout token claims: %v", claims)
 	}
 }

@@ -250,8 +250,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 }
 
 func (s *storage) TerminateSession(ctx context.Context, userID, _ string) error {
-	_, err := s.svc().OIDCLogout(ctx, orgOf(ctx).ID, userID)
-	return err
+	return s.d.logout(ctx, userID)
 }
 
 // TerminateSessionFromRequest ends the user's catalog sign-in: the user of
@@ -269,7 +268,7 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 		}
 	}
 	if userID != "" {
-		if _, err := s.svc().OIDCLogout(ctx, orgOf(ctx).ID, userID); err != nil {
+		if err := s.d.logout(ctx, userID); err != nil {
 			return "", err
 		}
 	}
