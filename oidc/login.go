@@ -124,6 +124,11 @@ func (d *Door) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		username := r.PostFormValue("username")
+		if !d.limit.allow(r) {
+			w.Header().Set("Retry-After", "60")
+			d.form(w, r, http.StatusTooManyRequests, "login", ar, c, username, "Too many sign-in attempts from this address. Try again in a minute.")
+			return
+		}
 		res, err := d.svc.Login(r.Context(), core.LoginInput{Org: orgOf(r.Context()).Name, Username: username,
 			Password: r.PostFormValue("password"), Audience: core.AudienceCatalog})
 		var le *core.LoginError
@@ -198,6 +203,11 @@ func (d *Door) password(w http.ResponseWriter, r *http.Request) {
 	}
 	if !d.csrfOK(r) {
 		d.form(w, r, http.StatusForbidden, "password", ar, c, "", "The form expired. Please try again.")
+		return
+	}
+	if !d.limit.allow(r) {
+		w.Header().Set("Retry-After", "60")
+		d.form(w, r, http.StatusTooManyRequests, "password", ar, c, "", "Too many attempts from this address. Try again in a minute.")
 		return
 	}
 	err = d.svc.ChangePassword(r.Context(), p, r.PostFormValue("old_password"), r.PostFormValue("new_password"))

@@ -34,6 +34,9 @@ type Config struct {
 	PublicURL string
 	// SecureCookies marks the sign-in cookies Secure (the public URL is https).
 	SecureCookies bool
+	// LoginRatePerMinute bounds password checks on the sign-in pages per
+	// source address (default 30, as the admin API's login).
+	LoginRatePerMinute int
 }
 
 // Validate checks the configuration.
@@ -62,6 +65,7 @@ type Door struct {
 	keys     *keyCache
 	pages    *pages
 	http     *http.Client // back-channel logout notices
+	limit    *loginLimiter
 }
 
 // New builds the door.
@@ -73,7 +77,7 @@ func New(cfg Config, svc *core.Service, log *slog.Logger) (*Door, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Door{svc: svc, log: log.With("component", "oidc"), public: strings.TrimRight(cfg.PublicURL, "/"), secure: cfg.SecureCookies,
-		keys: newKeyCache(svc), http: &http.Client{Timeout: backchannelTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		keys: newKeyCache(svc), limit: newLoginLimiter(cfg.LoginRatePerMinute), http: &http.Client{Timeout: backchannelTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	pg, err := newPages()
 	if err != nil {
 		return nil, err

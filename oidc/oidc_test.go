@@ -37,13 +37,16 @@ type env struct {
 
 var cli = core.CLIActor()
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvRate(t, 0) }
+
+// newEnvRate is newEnv with a login rate per minute (0: the default).
+func newEnvRate(t *testing.T, perMinute int) *env {
 	t.Helper()
 	e := &env{Env: rostertest.New(t, rostertest.At(time.Now().UTC())), users: map[string]string{}}
 	r := mux.NewRouter()
 	e.srv = httptest.NewUnstartedServer(r)
 	base := "http://" + e.srv.Listener.Addr().String()
-	d, err := oidc.New(oidc.Config{PublicURL: base}, e.Svc, nil)
+	d, err := oidc.New(oidc.Config{PublicURL: base, LoginRatePerMinute: perMinute}, e.Svc, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -596,5 +599,23 @@ func TestBackchannelLogout(t *testing.T) {
 	if claims["iss"] != e.issuer || claims["sub"] != e.users["alice"] || toStrings(claims["aud"])[0] != e.app.ID || claims["jti"] == "" ||
 		events["http://schemas.openid.net/event/backchannel-logout"] == nil || claims["nonce"] != nil {
 		t.Fatalf("logout token claims: %v", claims)
+	}
+}
+
+// Password checks on the sign-in page are rate-limited per address, as the
+// admin API's login is.
+func TestSignInIsRateLimited(t *testing.T) {
+	e := newEnvRate(t, 2)
+	c := e.browser(t)
+	for i := 0; i < 2; i++ {
+		res := e.signIn(t, c, e.authorize(t, c, flow{clientID: e.app.ID, verifier: newVerifier(), scopes: "openid"}), "bob", "wrong-password")
+		if res.StatusCode != 401 {
+			t.Fatalf("attempt %d: %d", i+1, res.StatusCode)
+		}
+		res.Body.Close()
+	}
+	res := e.signIn(t, c, e.authorize(t, c, flow{clientID: e.app.ID, verifier: newVerifier(), scopes: "openid"}), "alice", password("alice"))
+	if b := body(t, res); res.StatusCode != 429 || !strings.Contains(b, "Too many sign-in attempts") || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("third attempt: %d %s", res.StatusCode, b)
 	}
 }

@@ -107,7 +107,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	scimDoor.Mount(srv.Router())
-	oidcDoor, err := oidc.New(oidc.Config{PublicURL: a.cfg.PublicURL, SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://")}, a.svc, a.log)
+	oidcDoor, err := oidc.New(oidc.Config{PublicURL: a.cfg.PublicURL, SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://"),
+		LoginRatePerMinute: a.cfg.Security.LoginRatePerMinute}, a.svc, a.log)
 	if err != nil {
 		return err
 	}
