@@ -91,7 +91,8 @@ func isLoopback(host string) bool {
 }
 
 // SetAppOIDC makes an app an OpenID Connect client, or changes its
-// settings. It returns the client and, when one was issued, its new secret,
+// settings (whoever manages the app: owners and admins, or the person
+// allowed to create apps who created it). It returns the client and, when one was issued, its new secret,
 // which is shown once.
 func (s *Service) SetAppOIDC(ctx context.Context, a Actor, orgID, appID string, in OIDCClientInput) (string, *OIDCClient, error) {
 	var p problems
@@ -119,13 +120,10 @@ func (s *Service) SetAppOIDC(ctx context.Context, a Actor, orgID, appID string, 
 	if err := p.err(); err != nil {
 		return "", nil, err
 	}
-	if err := authorizeOrgSettings(a); err != nil {
-		return "", nil, err
-	}
 	var secret string
 	var out *OIDCClient
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		app, err := tx.AppByID(ctx, orgID, appID)
+		app, err := managedApp(ctx, tx, a, orgID, appID)
 		if err != nil {
 			return err
 		}
@@ -175,20 +173,26 @@ func (s *Service) SetAppOIDC(ctx context.Context, a Actor, orgID, appID string, 
 	return secret, out, nil
 }
 
-// AppOIDC returns an app's client settings (never its secret).
+// AppOIDC returns an app's client settings (never its secret): to those
+// who see every app, and to a person allowed to create apps for the apps
+// they created.
 func (s *Service) AppOIDC(ctx context.Context, a Actor, orgID, appID string) (*OIDCClient, error) {
-	if err := AuthorizeUserAdmin(a); err != nil {
-		return nil, err
-	}
-	return read(ctx, s.store, func(tx Tx) (*OIDCClient, error) { return tx.OIDCClientByApp(ctx, orgID, appID) })
+	return read(ctx, s.store, func(tx Tx) (*OIDCClient, error) {
+		if AuthorizeUserAdmin(a) != nil {
+			if _, err := managedApp(ctx, tx, a, orgID, appID); err != nil {
+				return nil, err
+			}
+		}
+		return tx.OIDCClientByApp(ctx, orgID, appID)
+	})
 }
 
 // DeleteAppOIDC stops an app from being a client: its tokens stop working.
 func (s *Service) DeleteAppOIDC(ctx context.Context, a Actor, orgID, appID string) error {
-	if err := authorizeOrgSettings(a); err != nil {
-		return err
-	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := managedApp(ctx, tx, a, orgID, appID); err != nil {
+			return err
+		}
 		c, err := tx.OIDCClientByApp(ctx, orgID, appID)
 		if err != nil {
 			return err
