@@ -257,22 +257,34 @@ type OIDCSubject struct {
 	EmailVerified bool
 }
 
-// oidcSubject checks that u may use app now and returns the subject.
+// oidcSubject checks that u may use app now and returns the subject. It
+// reads only what the claims need (the user's groups and their role on this
+// app), not the whole view: userinfo calls it on every request.
 func (s *Service) oidcSubject(ctx context.Context, tx Tx, u *User, app *App) (*OIDCSubject, error) {
 	if !u.Status.CanLogIn() {
 		return nil, ErrUnauthorized
 	}
-	v, err := s.view(ctx, tx, u)
-	if err != nil {
-		return nil, err
-	}
-	for _, as := range v.Apps {
-		if as.AppID == app.ID {
-			return &OIDCSubject{User: v, AppID: app.ID, AppRole: as.AppRole,
-				EmailVerified: u.Email != "" && (u.IsDirectory() || u.InviteState == InviteStateAccepted)}, nil
+	role, err := tx.UserAppRole(ctx, app.ID, u.ID)
+	if errors.Is(err, ErrNotFound) {
+		if app.Name == "" {
+			if a, err := tx.AppByID(ctx, app.OrgID, app.ID); err == nil {
+				app = a
+			}
 		}
+		return nil, &AppAccessError{App: app.Name}
+	} else if err != nil {
+		return nil, fmt.Errorf("app role of user %s: %w", u.ID, err)
 	}
-	return nil, &AppAccessError{App: app.Name}
+	v := &UserView{User: *u, FullName: u.FullName(), Groups: []string{}, Apps: []AppAssignment{}}
+	gs, err := tx.UserGroups(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("groups of user %s: %w", u.ID, err)
+	}
+	for _, g := range gs {
+		v.Groups = append(v.Groups, g.Name)
+	}
+	return &OIDCSubject{User: v, AppID: app.ID, AppRole: role,
+		EmailVerified: u.Email != "" && (u.IsDirectory() || u.InviteState == InviteStateAccepted)}, nil
 }
 
 // OIDCSubjectOf returns a user as a subject of app, refusing one that may
@@ -612,10 +624,9 @@ func (s *Service) OIDCAccessToken(ctx context.Context, orgID, tokenID string) (*
 		if t.Kind != OIDCAccess || t.OrgID != orgID || t.RevokedAt != nil || !s.now().Before(t.ExpiresAt) {
 			return ErrUnauthorized
 		}
-		app, err := tx.AppByID(ctx, orgID, t.AppID)
-		if err != nil {
-			return err
-		}
+		// The app is not read: the token names it, and its deletion took
+		// the token with it (the refusal then names no app).
+		app := &App{ID: t.AppID, OrgID: orgID}
 		u, err := tx.UserByID(ctx, orgID, t.UserID)
 		if errors.Is(err, ErrNotFound) {
 			return ErrUnauthorized
@@ -763,6 +774,10 @@ type OIDCRepo interface {
 	// UseOIDCToken marks an unused token used; false when it already was.
 	UseOIDCToken(ctx context.Context, id string, at time.Time) (bool, error)
 	RevokeOIDCTokens(ctx context.Context, sel OIDCTokenScope, at time.Time) (int64, error)
+	// UserAppRole is a user's role on an app: their direct assignment's, or
+	// else the least of their groups' grants (as UserApps); ErrNotFound
+	// when the user is not assigned.
+	UserAppRole(ctx context.Context, appID, userID string) (string, error)
 	// OIDCAppsOfUser lists the apps holding an unexpired, unrevoked token of the user.
 	OIDCAppsOfUser(ctx context.Context, userID string, now time.Time) ([]string, error)
 	DeleteExpiredOIDC(ctx context.Context, now time.Time) (int64, error)

@@ -19,6 +19,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -66,6 +68,30 @@ type Door struct {
 	pages    *pages
 	http     *http.Client // back-channel logout notices
 	limit    *loginLimiter
+	orgs     sync.Map // name → orgEntry: organisations seen in the last orgCacheTTL
+}
+
+// orgCacheTTL is how long the door remembers an organisation by name (a
+// request to the OP reads it first; renames are rare).
+const orgCacheTTL = 30 * time.Second
+
+type orgEntry struct {
+	org *core.Org
+	at  time.Time
+}
+
+// org resolves an organisation by name.
+func (d *Door) org(ctx context.Context, name string) (*core.Org, error) {
+	if e, ok := d.orgs.Load(name); ok && time.Since(e.(orgEntry).at) < orgCacheTTL {
+		return e.(orgEntry).org, nil
+	}
+	o, err := d.svc.Org(ctx, name)
+	if err != nil {
+		d.orgs.Delete(name)
+		return nil, err
+	}
+	d.orgs.Store(name, orgEntry{org: o, at: time.Now()})
+	return o, nil
 }
 
 // New builds the door.
@@ -159,7 +185,7 @@ func (d *Door) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	o, err := d.svc.Org(r.Context(), orgName)
+	o, err := d.org(r.Context(), orgName)
 	if errors.Is(err, core.ErrNotFound) {
 		http.NotFound(w, r)
 		return

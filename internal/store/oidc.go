@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -157,6 +158,23 @@ func (t *tx) RevokeOIDCTokens(ctx context.Context, sel core.OIDCTokenScope, at t
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+func (t *tx) UserAppRole(ctx context.Context, appID, userID string) (string, error) {
+	var role string
+	err := t.get(ctx, &role, "assignment", appID, `SELECT app_role FROM app_users WHERE app_id = ? AND user_id = ?`, appID, userID)
+	if err == nil || !errors.Is(err, core.ErrNotFound) {
+		return role, err
+	}
+	var r *string
+	if err := t.get(ctx, &r, "assignment", appID, `SELECT MIN(ag.app_role) FROM app_groups ag JOIN group_members m ON m.group_id = ag.group_id
+		WHERE ag.app_id = ? AND m.user_id = ?`, appID, userID); err != nil {
+		return "", err
+	}
+	if r == nil {
+		return "", &core.NotFoundError{Kind: "assignment", Key: appID}
+	}
+	return *r, nil
 }
 
 func (t *tx) OIDCAppsOfUser(ctx context.Context, userID string, now time.Time) ([]string, error) {
