@@ -10,6 +10,11 @@ func (s *Service) Org(ctx context.Context, name string) (*Org, error) {
 	return read(ctx, s.store, func(tx Tx) (*Org, error) { return tx.OrgByName(ctx, name) })
 }
 
+// OrgByID returns an organisation by id.
+func (s *Service) OrgByID(ctx context.Context, id string) (*Org, error) {
+	return read(ctx, s.store, func(tx Tx) (*Org, error) { return tx.OrgByID(ctx, id) })
+}
+
 // authorizeOperator lets only the operator on the host (the CLI) create or
 // rename organisations: an organisation's own people administer it, never
 // the set of tenants.
