@@ -53,11 +53,14 @@ type MailData struct {
 	Username  string
 	Email     string
 	OrgName   string // the organisation's display name (its name when empty)
-	Link      string // the invitation link
-	ExpiresAt time.Time
-	ExpiresOn string // ExpiresAt as "2006-01-02 15:04 UTC"
-	ValidDays int
-	Language  string
+	// SupportEmail and CatalogURL are the organisation's ("" when unset).
+	SupportEmail string
+	CatalogURL   string
+	Link         string // the invitation link
+	ExpiresAt    time.Time
+	ExpiresOn    string // ExpiresAt as "2006-01-02 15:04 UTC"
+	ValidDays    int
+	Language     string
 
 	// group_message: what the sender wrote.
 	MessageSubject string
@@ -65,6 +68,8 @@ type MailData struct {
 	MessageLines   []string // Message split into lines, for the HTML part
 	GroupName      string
 	SenderName     string
+	// app_message: the app whose users are messaged (and the fields above).
+	AppName string
 }
 
 // SampleMailData is the data templates are checked and previewed with.
@@ -72,12 +77,13 @@ func SampleMailData(lang string) MailData {
 	exp := time.Date(2030, 1, 8, 9, 30, 0, 0, time.UTC)
 	return MailData{
 		FirstName: "Ada", LastName: "Lovelace", FullName: "Ada Lovelace", Username: "ada@example.com",
-		Email: "ada@example.com", OrgName: "Example Corp",
-		Link:      "https://roster.example.com/invite/" + PrefixInvite + "SAMPLE-TOKEN-NOT-VALID",
-		ExpiresAt: exp, ExpiresOn: exp.Format("2006-01-02 15:04 UTC"), ValidDays: 7, Language: lang,
+		Email: "ada@example.com", OrgName: "Example Corp", SupportEmail: "help@example.com",
+		CatalogURL: "https://apps.example.com/catalog",
+		Link:       "https://roster.example.com/invite/" + PrefixInvite + "SAMPLE-TOKEN-NOT-VALID",
+		ExpiresAt:  exp, ExpiresOn: exp.Format("2006-01-02 15:04 UTC"), ValidDays: 7, Language: lang,
 		MessageSubject: "Planned maintenance", Message: "The app catalog is down on Saturday.\nPlease plan ahead.",
 		MessageLines: []string{"The app catalog is down on Saturday.", "Please plan ahead."}, GroupName: "Field sales",
-		SenderName: "Grace Hopper",
+		SenderName: "Grace Hopper", AppName: "Expenses",
 	}
 }
 

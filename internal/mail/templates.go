@@ -106,7 +106,7 @@ func mailData(c core.ClaimedMail, publicURL string) (core.MailData, error) {
 	}
 	d := core.MailData{
 		FirstName: u.FirstName, LastName: u.LastName, FullName: u.FullName(), Username: u.Username,
-		Email: u.Email, OrgName: org, Language: m.Language,
+		Email: u.Email, OrgName: org, SupportEmail: o.SupportEmail, CatalogURL: o.CatalogURL, Language: m.Language,
 	}
 	expires := func(at time.Time) {
 		d.ExpiresAt = at.UTC()
@@ -124,6 +124,9 @@ func mailData(c core.ClaimedMail, publicURL string) (core.MailData, error) {
 		expires(m.CreatedAt.Add(core.PasswordResetValidFor))
 	case core.MailGroupMessage:
 		d.MessageSubject, d.Message, d.SenderName, d.GroupName = m.Subject, m.Body, m.Sender, m.GroupName
+		d.MessageLines = strings.Split(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n")
+	case core.MailAppMessage:
+		d.MessageSubject, d.Message, d.SenderName, d.AppName = m.Subject, m.Body, m.Sender, m.AppName
 		d.MessageLines = strings.Split(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n")
 	default:
 		return d, fmt.Errorf("unknown kind of mail %q", m.Kind)

@@ -12,15 +12,17 @@ import (
 
 // ---- orgs ----
 
+const orgCols = `id, name, display_name, support_email, catalog_url, created_at`
+
 func (t *tx) CreateOrg(ctx context.Context, o *core.Org) error {
-	_, err := t.execMayConflict(ctx, `INSERT INTO orgs (id, name, display_name, created_at) VALUES (?, ?, ?, ?)`,
-		o.ID, o.Name, o.DisplayName, o.CreatedAt)
+	_, err := t.execMayConflict(ctx, `INSERT INTO orgs (id, name, display_name, support_email, catalog_url, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		o.ID, o.Name, o.DisplayName, o.SupportEmail, o.CatalogURL, o.CreatedAt)
 	return err
 }
 
 func (t *tx) OrgByName(ctx context.Context, name string) (*core.Org, error) {
 	var o core.Org
-	if err := t.get(ctx, &o, "organisation", name, `SELECT id, name, display_name, created_at FROM orgs WHERE name = ?`, name); err != nil {
+	if err := t.get(ctx, &o, "organisation", name, `SELECT `+orgCols+` FROM orgs WHERE name = ?`, name); err != nil {
 		return nil, err
 	}
 	return &o, nil
@@ -28,14 +30,15 @@ func (t *tx) OrgByName(ctx context.Context, name string) (*core.Org, error) {
 
 func (t *tx) OrgByID(ctx context.Context, id string) (*core.Org, error) {
 	var o core.Org
-	if err := t.get(ctx, &o, "organisation", id, `SELECT id, name, display_name, created_at FROM orgs WHERE id = ?`, id); err != nil {
+	if err := t.get(ctx, &o, "organisation", id, `SELECT `+orgCols+` FROM orgs WHERE id = ?`, id); err != nil {
 		return nil, err
 	}
 	return &o, nil
 }
 
 func (t *tx) UpdateOrg(ctx context.Context, o *core.Org) error {
-	n, err := t.execMayConflict(ctx, `UPDATE orgs SET name = ?, display_name = ? WHERE id = ?`, o.Name, o.DisplayName, o.ID)
+	n, err := t.execMayConflict(ctx, `UPDATE orgs SET name = ?, display_name = ?, support_email = ?, catalog_url = ? WHERE id = ?`,
+		o.Name, o.DisplayName, o.SupportEmail, o.CatalogURL, o.ID)
 	if err != nil {
 		return err
 	}
@@ -47,7 +50,7 @@ func (t *tx) UpdateOrg(ctx context.Context, o *core.Org) error {
 
 func (t *tx) ListOrgs(ctx context.Context) ([]core.Org, error) {
 	var out []core.Org
-	err := t.sel(ctx, &out, `SELECT id, name, display_name, created_at FROM orgs ORDER BY name`)
+	err := t.sel(ctx, &out, `SELECT `+orgCols+` FROM orgs ORDER BY name`)
 	return out, err
 }
 
