@@ -137,8 +137,8 @@ func (e *env) user(id string) *core.UserView {
 // outboxRow is a raw row of mail_outbox, read with plain SQL.
 type outboxRow struct {
 	ID, UserID, State, Token, Language, LastError, ClaimedBy string
-	Attempts                                      int
-	Next                                          time.Time
+	Attempts                                                 int
+	Next                                                     time.Time
 }
 
 func (e *env) outbox() []outboxRow {

@@ -67,9 +67,18 @@ func (r *Renderer) Default(kind core.MailKind, lang string) (core.MailTemplate, 
 }
 
 // Render renders kind in lang: each part of override that is set replaces
-// the embedded default's part.
+// the embedded default's part. In a language roster does not ship, the
+// organisation's template has every part; should a part be missing (the
+// template was deleted after the mail was queued) the embedded one of the
+// base language (pt-BR → pt), else English, is used.
 func (r *Renderer) Render(kind core.MailKind, lang string, override *core.MailTemplate, data core.MailData) (*core.RenderedMail, error) {
 	t, ok := r.Default(kind, lang)
+	if !ok {
+		base, _, _ := strings.Cut(lang, "-")
+		if t, ok = r.Default(kind, base); !ok {
+			t, ok = r.Default(kind, core.DefaultMailLanguage)
+		}
+	}
 	if !ok {
 		return nil, fmt.Errorf("no %s template in language %q", kind, lang)
 	}

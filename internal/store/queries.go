@@ -565,6 +565,19 @@ func (t *tx) UserApps(ctx context.Context, userID string) ([]core.AppAssignment,
 	return out, err
 }
 
+func (t *tx) AppUsers(ctx context.Context, appID string) ([]core.AppUser, error) {
+	out := []core.AppUser{}
+	err := t.sel(ctx, &out, `
+		SELECT au.user_id, '' AS via_group FROM app_users au WHERE au.app_id = ?
+		UNION ALL
+		SELECT m.user_id, MIN(g.name)
+		  FROM app_groups ag JOIN group_members m ON m.group_id = ag.group_id JOIN groups g ON g.id = ag.group_id
+		 WHERE ag.app_id = ? AND m.user_id NOT IN (SELECT user_id FROM app_users WHERE app_id = ?)
+		 GROUP BY m.user_id
+		ORDER BY user_id`, appID, appID, appID)
+	return out, err
+}
+
 func (t *tx) UpdateGroup(ctx context.Context, g *core.Group) error {
 	n, err := t.execMayConflict(ctx, `UPDATE groups SET name = ?, name_key = ?, external_id = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
 		g.Name, core.FoldKey(g.Name), g.ExternalID, g.UpdatedAt, g.OrgID, g.ID)
