@@ -115,6 +115,8 @@ func (s *Service) ResendInvite(ctx context.Context, a Actor, orgID, id string, r
 type InviteInfo struct {
 	FirstName     string
 	OrgName       string
+	SupportEmail  string // the organisation's, "" when unset
+	CatalogURL    string // the organisation's app catalog, "" when unset
 	Username      string
 	NeedsPassword bool // native users set a password; directory users confirm
 	ExpiresAt     time.Time
@@ -180,7 +182,7 @@ func (s *Service) LookupInvite(ctx context.Context, token string) (*InviteInfo, 
 		if err != nil {
 			return err
 		}
-		out = &InviteInfo{FirstName: u.FirstName, OrgName: name, Username: u.Username, NeedsPassword: !u.IsDirectory(),
+		out = &InviteInfo{FirstName: u.FirstName, OrgName: name, SupportEmail: o.SupportEmail, CatalogURL: o.CatalogURL, Username: u.Username, NeedsPassword: !u.IsDirectory(),
 			ExpiresAt: inv.ExpiresAt, Language: lang, Policy: policy}
 		return nil
 	})

@@ -3,7 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -137,6 +140,24 @@ func TestOrgProfileInMailsAndOperatorOnlyAdminExpiry(t *testing.T) {
 	}
 	if strings.Contains(body, "Default") {
 		t.Errorf("the invitation mail still names the organisation Default:\n%s", body)
+	}
+	// The pages show the profile too: the acceptance page the display name and
+	// support address, the welcome page after it the catalog link.
+	link := msg.Link("/invite/rinv_")
+	if code, page := get(t, link); code != 200 || !strings.Contains(page, "Acme Europe") || !strings.Contains(page, "mailto:help@acme.test") {
+		t.Errorf("acceptance page: %d\n%s", code, page)
+	}
+	req, _ := http.NewRequest(http.MethodPost, link, strings.NewReader(url.Values{"password": {"Correct-horse-battery-9"}, "confirm": {"Correct-horse-battery-9"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", d.base)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(done), `href="https://apps.acme.test/catalog"`) || !strings.Contains(string(done), "Install the App Catalog") {
+		t.Errorf("welcome page: %d\n%s", res.StatusCode, done)
 	}
 	// Cleared, the catalog link and its words leave the mail.
 	if code, m := api("PUT", "/api/v1/org", `{"catalog_url":""}`); code != 200 || m["catalog_url"] != "" {
