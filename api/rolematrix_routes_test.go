@@ -90,6 +90,17 @@ func TestRoleMatrixCoversEveryAdminRoute(t *testing.T) {
 		{"POST /api/v1/org/mail-templates/preview", "mail template draft preview", admins, func(core.Role) (string, string, any) {
 			return "POST", "/api/v1/org/mail-templates/preview", map[string]any{"kind": "invite", "language": "en", "subject": "Hi {{.FirstName}}"}
 		}},
+		{"GET /api/v1/org", "organisation profile read", managers, func(core.Role) (string, string, any) { return "GET", "/api/v1/org", nil }},
+		{"PUT /api/v1/org", "organisation profile change", admins, func(core.Role) (string, string, any) {
+			return "PUT", "/api/v1/org", map[string]any{"support_email": "help@example.com"}
+		}},
+		{"GET /api/v1/org/mail-templates/variables", "mail template variables", managers, func(core.Role) (string, string, any) {
+			return "GET", "/api/v1/org/mail-templates/variables", nil
+		}},
+		{"POST /api/v1/apps/{id}/message", "message the users of an app", managers, func(core.Role) (string, string, any) {
+			app := f.do(nil, "POST", "/api/v1/apps", f.owner, map[string]any{"name": "app" + randSuffix()}).body["id"].(string)
+			return "POST", "/api/v1/apps/" + app + "/message", map[string]any{"subject": "Hi", "body": "Notice"}
+		}},
 		{"GET /api/v1/org/metadata-template", "template read", all, func(core.Role) (string, string, any) {
 			return "GET", "/api/v1/org/metadata-template", nil
 		}},
