@@ -73,7 +73,7 @@ func main() {
 		}
 	}
 	start := time.Now()
-	srv := slapdtest.StartCached(t, fmt.Sprintf("bench-%d", *users), func(w io.Writer) error { return slapdtest.BenchData(w, *users) })
+	srv := slapdtest.StartCached(t, fmt.Sprintf("dir-%d", *users), func(w io.Writer) error { return slapdtest.BenchDirectory(w, *users) })
 	log.Printf("slapd with %d users ready in %s", *users, time.Since(start).Round(time.Millisecond))
 	pw := filepath.Join(dir, "pw")
 	if err := os.WriteFile(pw, []byte(slapdtest.AdminPW), 0o600); err != nil {
@@ -235,7 +235,7 @@ func change(t *tb, url string, n, k, round int) {
 		t.Fatal(err)
 	}
 	for i := range k {
-		m := ldap.NewModifyRequest(slapdtest.BenchUserDN(i*(n/k)), nil)
+		m := ldap.NewModifyRequest(slapdtest.BenchDirectoryUserDN(i*(n/k)), nil)
 		m.Replace("telephoneNumber", []string{fmt.Sprintf("+1 555 %d %d %d", time.Now().UnixNano(), round, i)})
 		if err := c.Modify(m); err != nil {
 			t.Fatal(err)
