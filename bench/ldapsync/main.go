@@ -3,9 +3,16 @@
 // with go-ldap, each page dropped), then `roster sync run` as a child process
 // for the first full sync, a no-change resync and an incremental sync after
 // 100 changes, each with its wall time and the child's peak RSS. It prints the
-// median of -runs runs and the issue's targets.
+// median of -runs runs and the issue's targets, and with -benchout writes
+// every run in the Go benchmark format for benchstat.
 //
-//	go run ./bench/ldapsync -users 100000 -runs 3
+// The directory (slapdtest.BenchDirectory, cached in the temp dir): N users
+// with non-ASCII names, one in five named by a DN escaping , + " \, 200
+// groupOfNames groups holding 2.06 memberships per user (206,000 at
+// 100,000), memberOf on the users.
+//
+//	go run ./bench/ldapsync -users 100000 -runs 5 -benchout bench.txt
+//	benchstat bench.txt   # go install golang.org/x/perf/cmd/benchstat@latest
 package main
 
 import (
@@ -58,6 +65,7 @@ func main() {
 	users := flag.Int("users", 100000, "users in the directory")
 	runs := flag.Int("runs", 3, "runs; the median is reported")
 	roster := flag.String("roster", "", "roster binary (default: built from ./cmd/roster)")
+	benchout := flag.String("benchout", "", "also write each run in the Go benchmark format to this file (for benchstat)")
 	flag.Parse()
 	t := &tb{}
 	defer t.close()
@@ -79,6 +87,7 @@ func main() {
 	if err := os.WriteFile(pw, []byte(slapdtest.AdminPW), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	memberships := slapdtest.BenchDirectoryMemberships(*users)
 	steps := map[string][]sample{}
 	for r := range *runs {
 		cfg := filepath.Join(dir, fmt.Sprintf("roster-%d.yaml", r))
@@ -100,15 +109,24 @@ ldap:
 			t.Fatal(err)
 		}
 		steps["floor"] = append(steps["floor"], floorChild(t, srv.URL))
-		steps["full"] = append(steps["full"], syncRun(t, *roster, cfg, "--full"))
-		steps["resync"] = append(steps["resync"], syncRun(t, *roster, cfg, "--full"))
+		steps["full"] = append(steps["full"], syncRun(t, *roster, cfg, func(rep report) bool {
+			return rep.Created == *users && rep.Memberships == memberships && rep.Mode == "full"
+		}, "--full"))
+		steps["resync"] = append(steps["resync"], syncRun(t, *roster, cfg, func(rep report) bool {
+			return rep.Unchanged == *users && rep.Memberships == 0 && rep.Mode == "full"
+		}, "--full"))
 		change(t, srv.URL, *users, 100, r)
-		steps["incremental100"] = append(steps["incremental100"], syncRun(t, *roster, cfg))
+		steps["incremental100"] = append(steps["incremental100"], syncRun(t, *roster, cfg, func(rep report) bool {
+			return rep.Updated == 100 && rep.Mode == "incremental"
+		}))
 		log.Printf("run %d: floor %.2fs full %.2fs resync %.2fs incremental %.2fs", r+1, steps["floor"][r].seconds,
 			steps["full"][r].seconds, steps["resync"][r].seconds, steps["incremental100"][r].seconds)
 		os.Remove(db)
 	}
-	fmt.Printf("\n%d users, 200 groups, median of %d runs; × floor is the median of each run's ratio to the floor of the same run\n\n", *users, *runs)
+	if *benchout != "" {
+		writeBench(t, *benchout, *users, steps)
+	}
+	fmt.Printf("\n%d users, 200 groups (%d memberships), median of %d runs; × floor is the median of each run's ratio to the floor of the same run\n\n", *users, memberships, *runs)
 	fmt.Printf("| step | time (s) | × floor | peak RSS (MB) | target |\n|---|---|---|---|---|\n")
 	targets := map[string]string{"floor": "—", "full": "≤ 2× floor, RSS < 150 MB", "resync": "≤ 1.3× floor, RSS < 150 MB", "incremental100": "< 1 s"}
 	for _, name := range []string{"floor", "full", "resync", "incremental100"} {
@@ -142,8 +160,35 @@ func median(s []sample, f func(sample) float64) float64 {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
-// syncRun runs `roster sync run` and returns its wall time and peak RSS.
-func syncRun(t *tb, roster, cfg string, args ...string) sample {
+// writeBench writes each run's steps as Go benchmark results.
+func writeBench(t *tb, path string, users int, steps map[string][]sample) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "goos: linux\ngoarch: amd64\npkg: github.com/rosterhq/roster/bench/ldapsync\n")
+	for r := range steps["floor"] {
+		for _, name := range []string{"floor", "full", "resync", "incremental100"} {
+			x := steps[name][r]
+			fmt.Fprintf(&b, "BenchmarkLDAPSync/users=%d/%s \t1\t%d ns/op\t%.3f x-floor\t%.1f peak-RSS-MB\n",
+				users, name, int64(x.seconds*1e9), x.seconds/steps["floor"][r].seconds, x.rssMB)
+		}
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// report is the part of `roster sync run --json` the benchmark checks.
+type report struct {
+	Status      string `json:"status"`
+	Mode        string `json:"mode"`
+	Created     int    `json:"created"`
+	Updated     int    `json:"updated"`
+	Unchanged   int    `json:"unchanged"`
+	Memberships int    `json:"memberships"`
+}
+
+// syncRun runs `roster sync run` and returns its wall time and peak RSS;
+// the run must be ok and its report pass check.
+func syncRun(t *tb, roster, cfg string, check func(report) bool, args ...string) sample {
 	cmd := exec.Command(roster, append([]string{"sync", "run", "--config", cfg, "--json"}, args...)...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -152,9 +197,9 @@ func syncRun(t *tb, roster, cfg string, args ...string) sample {
 		t.Fatalf("roster sync run %v: %v\n%s%s", args, err, out.String(), errOut.String())
 	}
 	d := time.Since(start)
-	var rep map[string]any
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep["status"] != "ok" {
-		t.Fatalf("sync run: %v %s", err, out.String())
+	var rep report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Status != "ok" || !check(rep) {
+		t.Fatalf("sync run %v: %v %s", args, err, out.String())
 	}
 	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	var rss float64
