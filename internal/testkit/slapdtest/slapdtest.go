@@ -58,6 +58,7 @@ type Server struct {
 	done chan struct{}
 	// port, tlsPort: kept across Restart.
 	port, tlsPort int
+	rootDSE       bool // olcRootDSE is set
 }
 
 // Require skips the test when slapd is missing, or fails it under CI.
@@ -75,7 +76,8 @@ func Require(t TB) {
 
 // adSchema gives slapd the Active Directory attributes the AD preset reads,
 // so its mapping (binary objectGUID, userAccountControl, uSNChanged) is
-// exercised against a real server.
+// exercised against a real server, and the root DSE attributes of a domain
+// controller (dsServiceName, highestCommittedUSN; see StartRootDSE).
 const adSchema = `
 dn: cn=adtest,cn=schema,cn=config
 objectClass: olcSchemaConfig
@@ -85,6 +87,8 @@ olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.2 NAME 'userAccountControl' EQUALITY in
 olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.3 NAME 'sAMAccountName' EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
 olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.4 NAME 'uSNChanged' EQUALITY integerMatch ORDERING integerOrderingMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
 olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.5 NAME 'userPrincipalName' EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.6 NAME 'dsServiceName' EQUALITY distinguishedNameMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.12 SINGLE-VALUE )
+olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.7 NAME 'highestCommittedUSN' EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
 olcObjectClasses: ( 1.3.6.1.4.1.99999.2.1 NAME 'adUser' AUXILIARY MAY ( objectGUID $ userAccountControl $ sAMAccountName $ uSNChanged $ userPrincipalName ) )
 olcObjectClasses: ( 1.3.6.1.4.1.99999.2.2 NAME 'adGroup' AUXILIARY MAY ( objectGUID $ uSNChanged ) )
 `
@@ -123,6 +127,49 @@ func StartTLS(t TB, data string) *Server {
 	s.start()
 	t.Cleanup(s.Stop)
 	return s
+}
+
+// StartRootDSE is Start with attributes added to the server's root DSE
+// (olcRootDSE), given as LDIF lines ("dsServiceName: CN=…"): an Active
+// Directory domain controller's dsServiceName and highestCommittedUSN, for
+// instance (the test schema defines both). SetRootDSE changes them later.
+func StartRootDSE(t TB, data, rootDSE string) *Server {
+	t.Helper()
+	Require(t)
+	dir, err := os.MkdirTemp("", "roster-slapd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	build(t, dir, strings.NewReader(data))
+	s := &Server{t: t, dir: dir}
+	s.start()
+	t.Cleanup(s.Stop)
+	// Set once the server runs: cn=config is loaded before the schema that
+	// defines the attributes, so slapadd cannot take olcRootDSE.
+	s.SetRootDSE(rootDSE)
+	return s
+}
+
+// SetRootDSE replaces the root DSE's added attributes of a server started
+// by StartRootDSE, while it runs (slapd reads the file again when
+// olcRootDSE is written). The test schema defines them as user attributes
+// (slapd takes no operational ones in cn=schema); the root DSE returns
+// them when asked by name, as AD does.
+func (s *Server) SetRootDSE(rootDSE string) {
+	s.t.Helper()
+	path := filepath.Join(s.dir, "rootdse.ldif")
+	write(s.t, path, "dn:\n"+rootDSE)
+	cmd := exec.Command("ldapmodify", "-x", "-H", s.URL, "-D", "cn=admin,cn=config", "-w", AdminPW)
+	change := "add: olcRootDSE\n"
+	if s.rootDSE {
+		change = "delete: olcRootDSE\n-\n" + change
+	}
+	cmd.Stdin = strings.NewReader("dn: cn=config\nchangetype: modify\n" + change + "olcRootDSE: " + path + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		s.t.Fatalf("set the root DSE: %v\n%s", err, out)
+	}
+	s.rootDSE = true
 }
 
 // writeCerts makes a CA and a server certificate in dir; it returns the CA file.
