@@ -11,8 +11,11 @@
 // groupOfNames groups holding 2.06 memberships per user (206,000 at
 // 100,000), memberOf on the users.
 //
-//	go run ./bench/ldapsync -users 100000 -runs 5 -benchout bench.txt
+//	go run ./bench/ldapsync -users 100000 -runs 6 -benchout bench.txt
 //	benchstat bench.txt   # go install golang.org/x/perf/cmd/benchstat@latest
+//
+// -compare OTHER_ROSTER measures a second binary in every run too, right
+// after the first and against the same floor: an A/B on a shared machine.
 package main
 
 import (
@@ -26,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -66,6 +70,7 @@ func main() {
 	runs := flag.Int("runs", 3, "runs; the median is reported")
 	roster := flag.String("roster", "", "roster binary (default: built from ./cmd/roster)")
 	benchout := flag.String("benchout", "", "also write each run in the Go benchmark format to this file (for benchstat)")
+	compare := flag.String("compare", "", "a second roster binary measured in every run after the first, against the same floor (an A/B under the same load)")
 	flag.Parse()
 	t := &tb{}
 	defer t.close()
@@ -89,10 +94,23 @@ func main() {
 	}
 	memberships := slapdtest.BenchDirectoryMemberships(*users)
 	steps := map[string][]sample{}
+	bins := []string{*roster}
+	if *compare != "" {
+		bins = append(bins, *compare)
+	}
+	names := []string{"floor"}
+	for k := range bins {
+		for _, step := range []string{"full", "resync", "incremental100"} {
+			names = append(names, step+suffix(k))
+		}
+	}
 	for r := range *runs {
-		cfg := filepath.Join(dir, fmt.Sprintf("roster-%d.yaml", r))
-		db := filepath.Join(dir, fmt.Sprintf("roster-%d.db", r))
-		conf := fmt.Sprintf(`database: {driver: sqlite, dsn: %s}
+		steps["floor"] = append(steps["floor"], floorChild(t, srv.URL))
+		line := fmt.Sprintf("run %d: floor %.2fs", r+1, steps["floor"][r].seconds)
+		for k, bin := range bins {
+			cfg := filepath.Join(dir, fmt.Sprintf("roster-%d-%d.yaml", r, k))
+			db := filepath.Join(dir, fmt.Sprintf("roster-%d-%d.db", r, k))
+			conf := fmt.Sprintf(`database: {driver: sqlite, dsn: %s}
 log: {level: warn}
 ldap:
   sources:
@@ -105,31 +123,37 @@ ldap:
       invite: false
       timeout: 60s
 `, db, srv.URL, slapdtest.AdminDN, pw, slapdtest.PeopleDN, slapdtest.GroupsDN)
-		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
-			t.Fatal(err)
+			if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			sf := suffix(k)
+			steps["full"+sf] = append(steps["full"+sf], syncRun(t, bin, cfg, func(rep report) bool {
+				return rep.Created == *users && rep.Memberships == memberships && rep.Mode == "full"
+			}, "--full"))
+			steps["resync"+sf] = append(steps["resync"+sf], syncRun(t, bin, cfg, func(rep report) bool {
+				return rep.Unchanged == *users && rep.Memberships == 0 && rep.Mode == "full"
+			}, "--full"))
+			change(t, srv.URL, *users, 100, 2*r+k)
+			steps["incremental100"+sf] = append(steps["incremental100"+sf], syncRun(t, bin, cfg, func(rep report) bool {
+				return rep.Updated == 100 && rep.Mode == "incremental"
+			}))
+			line += fmt.Sprintf(" | %s: full %.2fs resync %.2fs incremental %.2fs", filepath.Base(bin), steps["full"+sf][r].seconds,
+				steps["resync"+sf][r].seconds, steps["incremental100"+sf][r].seconds)
+			os.Remove(db)
 		}
-		steps["floor"] = append(steps["floor"], floorChild(t, srv.URL))
-		steps["full"] = append(steps["full"], syncRun(t, *roster, cfg, func(rep report) bool {
-			return rep.Created == *users && rep.Memberships == memberships && rep.Mode == "full"
-		}, "--full"))
-		steps["resync"] = append(steps["resync"], syncRun(t, *roster, cfg, func(rep report) bool {
-			return rep.Unchanged == *users && rep.Memberships == 0 && rep.Mode == "full"
-		}, "--full"))
-		change(t, srv.URL, *users, 100, r)
-		steps["incremental100"] = append(steps["incremental100"], syncRun(t, *roster, cfg, func(rep report) bool {
-			return rep.Updated == 100 && rep.Mode == "incremental"
-		}))
-		log.Printf("run %d: floor %.2fs full %.2fs resync %.2fs incremental %.2fs", r+1, steps["floor"][r].seconds,
-			steps["full"][r].seconds, steps["resync"][r].seconds, steps["incremental100"][r].seconds)
-		os.Remove(db)
+		log.Print(line)
 	}
 	if *benchout != "" {
-		writeBench(t, *benchout, *users, steps)
+		writeBench(t, *benchout, *users, names, steps)
 	}
-	fmt.Printf("\n%d users, 200 groups (%d memberships), median of %d runs; × floor is the median of each run's ratio to the floor of the same run\n\n", *users, memberships, *runs)
+	fmt.Printf("\n%d users, 200 groups (%d memberships), median of %d runs; × floor is the median of each run's ratio to the floor of the same run\n", *users, memberships, *runs)
+	for k, bin := range bins {
+		fmt.Printf("steps%s: %s\n", suffix(k), bin)
+	}
+	fmt.Println()
 	fmt.Printf("| step | time (s) | × floor | peak RSS (MB) | target |\n|---|---|---|---|---|\n")
 	targets := map[string]string{"floor": "—", "full": "≤ 2× floor, RSS < 150 MB", "resync": "≤ 1.3× floor, RSS < 150 MB", "incremental100": "< 1 s"}
-	for _, name := range []string{"floor", "full", "resync", "incremental100"} {
+	for _, name := range names {
 		sec := median(steps[name], func(s sample) float64 { return s.seconds })
 		ratios := make([]sample, len(steps[name]))
 		for r, x := range steps[name] {
@@ -141,7 +165,7 @@ ldap:
 		if rss > 0 {
 			rssText = fmt.Sprintf("%.0f", rss)
 		}
-		fmt.Printf("| %s | %.2f | %.2f | %s | %s |\n", name, sec, ratio, rssText, targets[name])
+		fmt.Printf("| %s | %.2f | %.2f | %s | %s |\n", name, sec, ratio, rssText, targets[strings.TrimSuffix(name, " (compare)")])
 	}
 }
 
@@ -160,15 +184,23 @@ func median(s []sample, f func(sample) float64) float64 {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
+// suffix names the steps of the k-th binary: "" for the first, " (compare)" for -compare.
+func suffix(k int) string {
+	if k == 0 {
+		return ""
+	}
+	return " (compare)"
+}
+
 // writeBench writes each run's steps as Go benchmark results.
-func writeBench(t *tb, path string, users int, steps map[string][]sample) {
+func writeBench(t *tb, path string, users int, names []string, steps map[string][]sample) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "goos: linux\ngoarch: amd64\npkg: github.com/rosterhq/roster/bench/ldapsync\n")
 	for r := range steps["floor"] {
-		for _, name := range []string{"floor", "full", "resync", "incremental100"} {
+		for _, name := range names {
 			x := steps[name][r]
 			fmt.Fprintf(&b, "BenchmarkLDAPSync/users=%d/%s \t1\t%d ns/op\t%.3f x-floor\t%.1f peak-RSS-MB\n",
-				users, name, int64(x.seconds*1e9), x.seconds/steps["floor"][r].seconds, x.rssMB)
+				users, strings.ReplaceAll(name, " (compare)", "-compare"), int64(x.seconds*1e9), x.seconds/steps["floor"][r].seconds, x.rssMB)
 		}
 	}
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
