@@ -131,10 +131,7 @@ func (a *API) removeMember(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listApps(w http.ResponseWriter, r *http.Request) error {
-	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
-		return err
-	}
-	apps, err := a.svc.ListApps(r.Context(), orgID(r))
+	apps, err := a.svc.AppsFor(r.Context(), a.actor(r), orgID(r))
 	if err != nil {
 		return err
 	}
@@ -250,8 +247,11 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"token": secret, "id": t.ID, "name": t.Name, "scope": t.Scope, "user_id": t.UserID,
-		"role_ceiling": t.RoleCeiling, "created_by": t.CreatedByName, "created_at": t.CreatedAt})
+	// The token as the list shows it (no null user_id, no empty ceiling), and its secret.
+	writeJSON(w, http.StatusCreated, struct {
+		*core.APIToken
+		Token string `json:"token"`
+	}{t, secret})
 	return nil
 }
 

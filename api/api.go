@@ -229,6 +229,37 @@ func (a *API) errorBody(r *http.Request, err error) (int, *errorBody) {
 	return status, body
 }
 
+// asSent renames the core's field names in err to those the caller sent
+// (names: core name → request field), so a 400, 403 or 409 names the
+// field of the request, not of the core (the core's mail_language is
+// POST /users' invite_language).
+func asSent(err error, names map[string]string) error {
+	var ve *core.ValidationError
+	if errors.As(err, &ve) {
+		out := &core.ValidationError{Problems: make([]core.FieldError, len(ve.Problems))}
+		for i, p := range ve.Problems {
+			if n, ok := names[p.Field]; ok {
+				p.Field = n
+			}
+			out.Problems[i] = p
+		}
+		return out
+	}
+	var fe *core.ForbiddenError
+	if errors.As(err, &fe) {
+		if n, ok := names[fe.Field]; ok {
+			return &core.ForbiddenError{Reason: fe.Reason, Field: n}
+		}
+	}
+	var ce *core.ConflictError
+	if errors.As(err, &ce) {
+		if n, ok := names[ce.Field]; ok {
+			return &core.ConflictError{Field: n, Message: ce.Message}
+		}
+	}
+	return err
+}
+
 // busyMessage is what a client is told of a busy condition: the core's
 // words, never a driver's.
 func busyMessage(err error) string {

@@ -55,8 +55,7 @@ func newFixtureWith(t testing.TB, cfg api.Config) *fixture {
 		t.Fatal(err)
 	}
 	a.Mount(srv.Router())
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
+	hs := serveValidated(t, srv.Handler())
 	o, _ := svc.Org(ctx, core.DefaultOrg)
 	f := &fixture{t: t, srv: hs, svc: svc, org: o.ID, ctx: ctx}
 	if _, err := svc.CreateUser(ctx, core.CLIActor(), core.NewUser{OrgID: o.ID, Username: "owner@example.com", Email: "owner@example.com", Role: core.RoleOwner, Invite: core.NoInvite, Password: ownerPW}); err != nil {

@@ -52,11 +52,11 @@ func importFile(r *http.Request) (io.Reader, importer.Format, error) {
 }
 
 type importRow struct {
-	Line     int        `json:"line"`
-	Username string     `json:"username"`
-	Outcome  string     `json:"outcome"`
-	ID       string     `json:"id,omitempty"`
-	Error    *errorBody `json:"error,omitempty"`
+	Line     int          `json:"line"`
+	Username string       `json:"username"`
+	Outcome  string       `json:"outcome"`
+	ID       string       `json:"id,omitempty"`
+	Error    *errorDetail `json:"error,omitempty"` // the error's code, message and field, as in an error body's "error"
 }
 
 // importUsers handles POST /users/import?dry_run=true|false&send_invite=true|false.
@@ -102,7 +102,8 @@ func (a *API) importUsers(w http.ResponseWriter, r *http.Request) error {
 	for i, o := range outcomes {
 		out[i] = importRow{Line: o.Line, Username: o.Username, Outcome: o.Outcome, ID: o.ID}
 		if o.Error != nil {
-			_, out[i].Error = a.errorBody(r, o.Error)
+			_, body := a.errorBody(r, o.Error)
+			out[i].Error = &body.Error
 		} else {
 			ok++
 		}

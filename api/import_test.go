@@ -36,7 +36,7 @@ func outcomes(r resp) []string {
 		m := x.(map[string]any)
 		s := fmt.Sprintf("%v:%s", m["line"], m["outcome"])
 		if e, ok := m["error"].(map[string]any); ok {
-			s += ":" + e["error"].(map[string]any)["field"].(string)
+			s += ":" + e["field"].(string)
 		}
 		out = append(out, s)
 	}

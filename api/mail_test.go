@@ -32,7 +32,7 @@ func TestInvitesAndResetsAreQueuedThroughTheAPI(t *testing.T) {
 	if r := f.do(nil, "POST", "/api/v1/users/"+id+"/resend-invite", f.owner, map[string]any{"language": "tlh"}); r.code != 400 || r.errField() != "language" {
 		t.Fatalf("resend in Klingon: %d %s", r.code, r.raw)
 	}
-	if r := f.do(nil, "POST", "/api/v1/users", f.owner, map[string]any{"username": "x@example.com", "email": "x@example.com", "invite_language": "xx"}); r.code != 400 || r.errField() != "mail_language" {
+	if r := f.do(nil, "POST", "/api/v1/users", f.owner, map[string]any{"username": "x@example.com", "email": "x@example.com", "invite_language": "xx"}); r.code != 400 || r.errField() != "invite_language" || !strings.Contains(r.raw, `invite_language: \"xx\"`) {
 		t.Fatalf("unknown invite language: %d %s", r.code, r.raw)
 	}
 

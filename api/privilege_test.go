@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"log/slog"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,8 +48,7 @@ func newPrivFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	sh.Mount(srv.Router())
-	f.srv = httptest.NewServer(srv.Handler())
-	t.Cleanup(f.srv.Close)
+	f.srv = serveValidated(t, srv.Handler())
 	o, _ := f.svc.Org(f.ctx, core.DefaultOrg)
 	f.org = o.ID
 	if _, err := f.svc.CreateUser(f.ctx, core.CLIActor(), core.NewUser{OrgID: o.ID, Username: "owner@example.com", Email: "owner@example.com", Role: core.RoleOwner, Invite: core.NoInvite, Password: ownerPW}); err != nil {

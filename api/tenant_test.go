@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -122,8 +121,7 @@ func newTenantEnvWith(t *testing.T, hasher core.PasswordHasher) *tenantEnv {
 		t.Fatal(err)
 	}
 	sh.Mount(srv.Router())
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
+	hs := serveValidated(t, srv.Handler())
 	o, _ := svc.Org(ctx, core.DefaultOrg)
 	e := &tenantEnv{fixture: &fixture{t: t, srv: hs, svc: svc, org: o.ID, ctx: ctx}, router: srv.Router(), handler: srv.Handler(), dbPath: dbPath, ldap: fl}
 	if _, err := svc.CreateUser(ctx, core.CLIActor(), core.NewUser{OrgID: o.ID, Username: "owner@example.com", Email: "owner@example.com", Role: core.RoleOwner, Invite: core.NoInvite, Password: ownerPW}); err != nil {

@@ -170,7 +170,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 		MailLanguage: in.InviteLang,
 	})
 	if err != nil {
-		return err
+		return asSent(err, map[string]string{"mail_language": "invite_language"})
 	}
 	out := userWithLink{UserView: res.User}
 	if mode == core.InviteByLink {
@@ -336,6 +336,9 @@ func (a *API) bulk(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := decode(w, r, &in); err != nil {
 		return err
+	}
+	if in.Action == "set_as_admin" { // the import's former column name
+		in.Action = "set_admin"
 	}
 	if len(in.IDs) == 0 {
 		return badRequest("ids", "at least one id is required")

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -16,11 +17,14 @@ func (s *Service) CreateApp(ctx context.Context, a Actor, orgID, name string) (*
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	if err := authorizeOrgSettings(a); err != nil {
-		return nil, err
-	}
 	app := &App{ID: newID(), OrgID: orgID, Name: strings.TrimSpace(name), CreatedAt: s.now()}
+	if isPerson(a) {
+		app.CreatedByID = a.ID
+	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := appManager(ctx, tx, a, orgID); err != nil {
+			return err
+		}
 		if err := tx.InsertApp(ctx, app); err != nil {
 			return err
 		}
@@ -30,6 +34,64 @@ func (s *Service) CreateApp(ctx context.Context, a Actor, orgID, name string) (*
 		return nil, fmt.Errorf("create app %q: %w", name, err)
 	}
 	return app, nil
+}
+
+// appManager checks that a may create and manage apps: owners and admins
+// (and the operator) every app; a person allowed to create apps
+// (can_create_apps, read from the store now, not from the session) only the
+// apps they created: own is true then.
+func appManager(ctx context.Context, tx Tx, a Actor, orgID string) (own bool, err error) {
+	if err := authorizeOwnerAdmin(a, PermApps); err == nil {
+		return false, nil
+	} else if !isPerson(a) || catalog(a) {
+		return false, err
+	}
+	u, err := tx.UserByID(ctx, orgID, a.ID)
+	if err != nil || !u.CanCreateApps {
+		return false, &ForbiddenError{Reason: PermApps.Sentence()}
+	}
+	return true, nil
+}
+
+// managedApp loads an app that a may manage (rename, delete, assign).
+func managedApp(ctx context.Context, tx Tx, a Actor, orgID, id string) (*App, error) {
+	own, err := appManager(ctx, tx, a, orgID)
+	if err != nil {
+		return nil, err
+	}
+	app, err := tx.AppByID(ctx, orgID, id)
+	if err != nil {
+		return nil, err
+	}
+	if own && app.CreatedByID != a.ID {
+		return nil, &ForbiddenError{Reason: "a member allowed to create apps manages only the apps they created; " + strconv.Quote(app.Name) + " was created by someone else"}
+	}
+	return app, nil
+}
+
+// AppsFor lists the apps a may see: every app of the organisation for
+// owners, admins and user managers; the apps they created for a person
+// allowed to create apps.
+func (s *Service) AppsFor(ctx context.Context, a Actor, orgID string) ([]App, error) {
+	if AuthorizeUserAdmin(a) == nil {
+		return s.ListApps(ctx, orgID)
+	}
+	return read(ctx, s.store, func(tx Tx) ([]App, error) {
+		if _, err := appManager(ctx, tx, a, orgID); err != nil {
+			return nil, err
+		}
+		all, err := tx.ListApps(ctx, orgID)
+		if err != nil {
+			return nil, err
+		}
+		own := []App{}
+		for _, app := range all {
+			if app.CreatedByID == a.ID {
+				own = append(own, app)
+			}
+		}
+		return own, nil
+	})
 }
 
 // AppGrant names an app's grant to one user or to one group's members.
@@ -56,11 +118,8 @@ func (s *Service) AssignApp(ctx context.Context, a Actor, g AppGrant) error {
 	if err := p.err(); err != nil {
 		return err
 	}
-	if err := authorizeOrgSettings(a); err != nil {
-		return err
-	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		app, err := tx.AppByID(ctx, orgID, appID)
+		app, err := managedApp(ctx, tx, a, orgID, appID)
 		if err != nil {
 			return err
 		}
@@ -91,11 +150,8 @@ func (s *Service) AssignApp(ctx context.Context, a Actor, g AppGrant) error {
 // UnassignApp removes a user's direct assignment or a group's grant.
 func (s *Service) UnassignApp(ctx context.Context, a Actor, g AppGrant) error {
 	orgID, appID, userID, groupID := g.OrgID, g.AppID, g.UserID, g.GroupID
-	if err := authorizeOrgSettings(a); err != nil {
-		return err
-	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		app, err := tx.AppByID(ctx, orgID, appID)
+		app, err := managedApp(ctx, tx, a, orgID, appID)
 		if err != nil {
 			return err
 		}
@@ -136,12 +192,9 @@ func (s *Service) RenameApp(ctx context.Context, a Actor, orgID, id, name string
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	if err := authorizeOrgSettings(a); err != nil {
-		return nil, err
-	}
 	var out *App
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		app, err := tx.AppByID(ctx, orgID, id)
+		app, err := managedApp(ctx, tx, a, orgID, id)
 		if err != nil {
 			return err
 		}
@@ -161,11 +214,8 @@ func (s *Service) RenameApp(ctx context.Context, a Actor, orgID, id, name string
 
 // DeleteApp removes an app and every assignment of it.
 func (s *Service) DeleteApp(ctx context.Context, a Actor, orgID, id string) error {
-	if err := authorizeOrgSettings(a); err != nil {
-		return err
-	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		app, err := tx.AppByID(ctx, orgID, id)
+		app, err := managedApp(ctx, tx, a, orgID, id)
 		if err != nil {
 			return err
 		}

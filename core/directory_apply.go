@@ -368,24 +368,18 @@ func (s *Service) syncCreates(ctx context.Context, tx Tx, src SyncSource, a Acto
 // newDirectoryUser builds the store's copy of a new directory user, or
 // counts why it cannot be imported.
 func (s *Service) newDirectoryUser(src SyncSource, d *SyncEntry, r *SyncResult) *User {
-	now := s.now()
 	role := d.Role
 	if role == "" {
 		role = src.DefaultRole
 	}
-	u := &User{
-		ID: newID(), OrgID: src.OrgID, Username: strings.TrimSpace(d.Username), Email: strings.TrimSpace(d.Email),
-		FirstName: strings.TrimSpace(d.FirstName), LastName: strings.TrimSpace(d.LastName), Phone: strings.TrimSpace(d.Phone),
-		Role: role, Source: src.Source(), ExternalID: d.ExternalID, InviteState: InviteStateNone, CreatedAt: now, UpdatedAt: now,
-	}
-	var p problems
-	validateUserFields(&p, u)
-	if err := p.err(); err != nil {
+	u, err := s.constructUser(userSpec{OrgID: src.OrgID, Source: src.Source(), Username: d.Username, Email: d.Email,
+		FirstName: d.FirstName, LastName: d.LastName, Phone: d.Phone, ExternalID: d.ExternalID, Role: role})
+	if err != nil {
 		r.Errors++
 		r.problem("%s (%s): %v", d.Username, d.ExternalID, err)
 		return nil
 	}
-	startNewUser(u, src.InviteMode(), now)
+	startNewUser(u, src.InviteMode(), u.CreatedAt)
 	return u
 }
 

@@ -148,21 +148,29 @@ const SourceNative = "native"
 
 // User is a person in an organisation, whatever door they came through.
 type User struct {
-	ID            string            `json:"id" db:"id"`
-	OrgID         string            `json:"org_id" db:"org_id"`
-	Seq           int64             `json:"-" db:"seq"`
-	Username      string            `json:"username" db:"username"`
-	Email         string            `json:"email" db:"email"`
-	FirstName     string            `json:"first_name" db:"first_name"`
-	LastName      string            `json:"last_name" db:"last_name"`
-	Phone         string            `json:"phone" db:"phone"`
-	Language      string            `json:"language" db:"language"`
-	Role          Role              `json:"role" db:"role"`
-	CanCreateApps bool              `json:"can_create_apps" db:"can_create_apps"`
-	Status        Status            `json:"status" db:"status"`
-	Source        string            `json:"source" db:"source"`
-	ExternalID    string            `json:"external_id" db:"external_id"`
-	Metadata      map[string]string `json:"metadata" db:"-"`
+	ID            string `json:"id" db:"id"`
+	OrgID         string `json:"org_id" db:"org_id"`
+	Seq           int64  `json:"-" db:"seq"`
+	Username      string `json:"username" db:"username"`
+	Email         string `json:"email" db:"email"`
+	FirstName     string `json:"first_name" db:"first_name"`
+	LastName      string `json:"last_name" db:"last_name"`
+	Phone         string `json:"phone" db:"phone"`
+	Language      string `json:"language" db:"language"`
+	Role          Role   `json:"role" db:"role"`
+	CanCreateApps bool   `json:"can_create_apps" db:"can_create_apps"`
+	Status        Status `json:"status" db:"status"`
+	Source        string `json:"source" db:"source"`
+	ExternalID    string `json:"external_id" db:"external_id"`
+	DisplayName   string `json:"display_name" db:"display_name"`
+	ManagerID     string `json:"manager_id" db:"manager_id"` // another user of the organisation
+	// Attributes are the schema's document attributes (UserSchema rows with
+	// StoreDocument): middle name, title, emails, addresses, …
+	Attributes Attributes        `json:"attributes" db:"-"`
+	Metadata   map[string]string `json:"metadata" db:"-"`
+	// BaseRole is the org role a directory asked for explicitly (before
+	// role rules); empty when it did not, or for native users.
+	BaseRole Role `json:"-" db:"base_role"`
 
 	// Invite bookkeeping; InviteStatus is derived from it.
 	InviteState     InviteState `json:"-" db:"invite_state"`
@@ -216,10 +224,14 @@ type Group struct {
 
 // App is an application of the platform (a "solution", a catalog app).
 type App struct {
-	ID        string    `json:"id" db:"id"`
-	OrgID     string    `json:"org_id" db:"org_id"`
-	Name      string    `json:"name" db:"name"`
-	CreatedAt time.Time `json:"created_at" db:"created_at"`
+	ID    string `json:"id" db:"id"`
+	OrgID string `json:"org_id" db:"org_id"`
+	Name  string `json:"name" db:"name"`
+	// CreatedByID is the person who created the app ("" for the operator
+	// and apps from before it was recorded): a member allowed to create apps
+	// manages the apps they created.
+	CreatedByID string    `json:"created_by_id,omitempty" db:"created_by_id"`
+	CreatedAt   time.Time `json:"created_at" db:"created_at"`
 }
 
 // DefaultAppRole is the app role given when none is named.
@@ -332,6 +344,9 @@ type HistoryEntry struct {
 	// admin token: the token, and who created it (a username, or "cli").
 	TokenID        string `json:"token_id,omitempty" db:"token_id"`
 	TokenCreatedBy string `json:"token_created_by,omitempty" db:"token_created_by"`
+	// Changes lists, for an entry about a user, the attributes it changed
+	// by name (derived from Before and After).
+	Changes []AttrChange `json:"changes,omitempty" db:"-"`
 }
 
 // ActorKind says what kind of party made a change.

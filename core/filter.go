@@ -25,6 +25,8 @@ const (
 	AttrUpdated        FilterAttr = "updated_at"
 	AttrEmployeeNumber FilterAttr = "employee_number"
 	AttrDepartment     FilterAttr = "department"
+	AttrManager        FilterAttr = "manager_id"
+	AttrEmails         FilterAttr = "emails.value" // every email in the emails list (the search index)
 )
 
 // Group attributes.
@@ -46,12 +48,19 @@ const (
 	TypeTime
 )
 
-// UserFilterAttrs are the user attributes a filter may test, with their types.
-var UserFilterAttrs = map[FilterAttr]AttrType{
-	AttrUsername: TypeString, AttrExternalID: TypeString, AttrID: TypeString, AttrEmail: TypeString,
-	AttrFirstName: TypeString, AttrLastName: TypeString, AttrDisplayName: TypeString, AttrActive: TypeBool,
-	AttrCreated: TypeTime, AttrUpdated: TypeTime, AttrEmployeeNumber: TypeString, AttrDepartment: TypeString,
-}
+// UserFilterAttrs are the user attributes a filter may test, with their
+// types: the columns, and every field of the search index (SearchFields).
+var UserFilterAttrs = func() map[FilterAttr]AttrType {
+	m := map[FilterAttr]AttrType{
+		AttrUsername: TypeString, AttrExternalID: TypeString, AttrID: TypeString, AttrEmail: TypeString,
+		AttrFirstName: TypeString, AttrLastName: TypeString, AttrDisplayName: TypeString, AttrActive: TypeBool,
+		AttrCreated: TypeTime, AttrUpdated: TypeTime, AttrManager: TypeString,
+	}
+	for _, f := range SearchFields() {
+		m[FilterAttr(f)] = TypeString
+	}
+	return m
+}()
 
 // GroupFilterAttrs are the group attributes a filter may test.
 var GroupFilterAttrs = map[FilterAttr]AttrType{

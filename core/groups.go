@@ -150,7 +150,7 @@ func authorizeGroup(a Actor, g *Group) error {
 	case !directory && g.Source != SourceNative && g.Source != "":
 		return &ForbiddenError{Reason: "the group is managed by its directory (" + g.Source + "); change it there"}
 	}
-	return authorizeOrgSettings(a)
+	return authorizeOwnerAdmin(a, PermGroups)
 }
 
 // GroupRepo stores groups and their members.
@@ -208,7 +208,7 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, in NewGroup) (*Group
 	if (a.Kind == ActorSCIM || a.Kind == ActorLDAP) && source != a.Source {
 		return nil, &ForbiddenError{Reason: "a directory creates groups of its own source only"}
 	}
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermGroups); err != nil {
 		return nil, err
 	}
 	now := s.now()

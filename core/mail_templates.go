@@ -166,7 +166,7 @@ func validateMailTemplate(t *MailTemplate) error {
 // language. A template that does not parse or render is rejected here, not
 // when a mail is sent; nothing is written then.
 func (s *Service) SetMailTemplate(ctx context.Context, a Actor, t MailTemplate) (*MailTemplate, error) {
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermMailTemplates); err != nil {
 		return nil, err
 	}
 	if err := validateMailTemplate(&t); err != nil {
@@ -198,7 +198,7 @@ func (s *Service) SetMailTemplate(ctx context.Context, a Actor, t MailTemplate) 
 
 // DeleteMailTemplate removes an override: the embedded default applies again.
 func (s *Service) DeleteMailTemplate(ctx context.Context, a Actor, orgID string, kind MailKind, language string) error {
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermMailTemplates); err != nil {
 		return err
 	}
 	err := s.store.InTx(ctx, func(tx Tx) error {

@@ -91,7 +91,7 @@ func (s *Service) CreateOrg(ctx context.Context, a Actor, name, displayName stri
 
 // SetMetadataTemplate replaces an organisation's custom metadata template.
 func (s *Service) SetMetadataTemplate(ctx context.Context, a Actor, orgID string, fields []MetadataField) error {
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermMetadataTemplate); err != nil {
 		return err
 	}
 	if err := ValidateMetadataTemplate(fields); err != nil {

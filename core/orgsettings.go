@@ -89,7 +89,7 @@ func (s *Service) OrgSettings(ctx context.Context, orgID string) (*EffectiveOrgS
 
 // SetOrgSettings replaces an organisation's settings (owners and admins).
 func (s *Service) SetOrgSettings(ctx context.Context, a Actor, orgID string, o OrgSettings) error {
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermOrgSettings); err != nil {
 		return err
 	}
 	if err := o.Validate(); err != nil {

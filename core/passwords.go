@@ -144,7 +144,7 @@ func policyOf(ctx context.Context, tx Tx, orgID string) (PasswordPolicy, error) 
 
 // SetPasswordPolicy replaces an organisation's policy.
 func (s *Service) SetPasswordPolicy(ctx context.Context, a Actor, orgID string, p PasswordPolicy) error {
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermPasswordPolicy); err != nil {
 		return err
 	}
 	if err := p.Validate(); err != nil {

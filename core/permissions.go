@@ -25,13 +25,56 @@ func AuthorizeAdminSession(p *Principal) error {
 // catalog reports whether a is a person acting through a catalog session.
 func catalog(a Actor) bool { return isPerson(a) && a.Audience == AudienceCatalog }
 
-// authorizeOrgSettings: only owners and admins change organisation settings.
-func authorizeOrgSettings(a Actor) error {
+// Permission is one of the things only owners and admins do to the
+// organisation. Each has its own sentence, so a refusal says the real reason.
+type Permission int
+
+const (
+	PermOrgSettings       Permission = iota + 1 // invite validity, dormancy, default language
+	PermPasswordPolicy                          // the password policy
+	PermMetadataTemplate                        // the custom metadata template
+	PermMailTemplates                           // the mail templates
+	PermGroups                                  // groups and their members
+	PermApps                                    // apps and who is assigned to them
+	PermTokens                                  // SCIM and admin tokens
+	PermDirectorySettings                       // a SCIM token's provisioning settings
+)
+
+// Permissions lists every Permission (for tests and docs).
+var Permissions = []Permission{PermOrgSettings, PermPasswordPolicy, PermMetadataTemplate, PermMailTemplates,
+	PermGroups, PermApps, PermTokens, PermDirectorySettings}
+
+// Sentence is what a refused person is told: who may, and what.
+func (p Permission) Sentence() string {
+	switch p {
+	case PermOrgSettings:
+		return "only owners and admins change the organisation's settings"
+	case PermPasswordPolicy:
+		return "only owners and admins change the password policy"
+	case PermMetadataTemplate:
+		return "only owners and admins change the custom metadata template"
+	case PermMailTemplates:
+		return "only owners and admins change the mail templates"
+	case PermGroups:
+		return "only owners and admins create, rename and delete groups and change their members"
+	case PermApps:
+		return "only owners and admins, and members allowed to create apps (for the apps they created), create, rename, delete and assign apps"
+	case PermTokens:
+		return "only owners and admins see, create and revoke API tokens"
+	case PermDirectorySettings:
+		return "only owners and admins change a SCIM token's provisioning settings"
+	}
+	return "only owners and admins do this"
+}
+
+// authorizeOwnerAdmin: only owners and admins have permission p (directory
+// and system actors are checked by their own rules).
+func authorizeOwnerAdmin(a Actor, p Permission) error {
 	if catalog(a) {
 		return errCatalogSession
 	}
 	if isPerson(a) && !a.Role.IsAdmin() {
-		return &ForbiddenError{Reason: "only owners and admins change organisation settings"}
+		return &ForbiddenError{Reason: p.Sentence()}
 	}
 	return nil
 }

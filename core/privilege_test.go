@@ -188,7 +188,7 @@ func TestDirectoryRolesAreClampedToTheCeiling(t *testing.T) {
 		want  core.Role
 	}{
 		{"extension role owner from an admin's token", okta, oktaSet, core.DirectoryUserInput{Role: ptr(core.RoleOwner)}, core.RoleAdmin},
-		{"roles value owner from an admin's token", okta, oktaSet, core.DirectoryUserInput{Profile: core.DirectoryProfile{Roles: []string{"owner"}}}, core.RoleAdmin},
+		{"roles value owner from an admin's token", okta, oktaSet, core.DirectoryUserInput{Attributes: core.Attributes{"roles": {List: []core.MultiValue{{Value: "owner"}}}}}, core.RoleAdmin},
 		{"extension role within the ceiling", okta, oktaSet, core.DirectoryUserInput{Role: ptr(core.RoleUserManager)}, core.RoleUserManager},
 		{"owner from a token an owner made for owners", owned, ownedSet, core.DirectoryUserInput{Role: ptr(core.RoleOwner)}, core.RoleOwner},
 	} {

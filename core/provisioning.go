@@ -4,30 +4,6 @@ import (
 	"context"
 )
 
-// DirectoryProfile holds the attributes an identity provider manages for its
-// users beyond the core user fields (SCIM core and enterprise attributes).
-type DirectoryProfile struct {
-	UserID      string `json:"-" db:"user_id"`
-	OrgID       string `json:"-" db:"org_id"`
-	DisplayName string `json:"display_name,omitempty" db:"display_name"`
-	// DisplayKey is what displayName filters match: the folded display
-	// name, or of the full name when the directory sends none.
-	DisplayKey     string   `json:"-" db:"display_name_key"`
-	NickName       string   `json:"nick_name,omitempty" db:"nick_name"`
-	Title          string   `json:"title,omitempty" db:"title"`
-	UserType       string   `json:"user_type,omitempty" db:"user_type"`
-	EmployeeNumber string   `json:"employee_number,omitempty" db:"employee_number"`
-	CostCenter     string   `json:"cost_center,omitempty" db:"cost_center"`
-	Organization   string   `json:"organization,omitempty" db:"organization"`
-	Division       string   `json:"division,omitempty" db:"division"`
-	Department     string   `json:"department,omitempty" db:"department"`
-	ManagerID      string   `json:"manager_id,omitempty" db:"manager_id"`
-	Roles          []string `json:"roles,omitempty" db:"-"`
-	// BaseRole is the org role the directory asked for explicitly (before
-	// role rules); empty when it did not.
-	BaseRole Role `json:"base_role,omitempty" db:"base_role"`
-}
-
 // DirectorySettings are the per-token settings of a SCIM client.
 type DirectorySettings struct {
 	TokenID     string     `json:"-"`
@@ -78,11 +54,10 @@ type GroupSearch struct {
 	Limit      int
 }
 
-// DirectoryUser is a user with its directory profile and group memberships.
+// DirectoryUser is a user with its group memberships.
 type DirectoryUser struct {
 	User
-	Profile DirectoryProfile
-	Groups  []GroupRef
+	Groups []GroupRef
 }
 
 // GroupRef names a group a user belongs to.

@@ -126,7 +126,7 @@ func (s *Service) IssueToken(ctx context.Context, a Actor, orgID string, in NewT
 	if err := p.err(); err != nil {
 		return "", nil, err
 	}
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermTokens); err != nil {
 		return "", nil, err
 	}
 	if scope == ScopeAdmin && isPerson(a) && userID != a.ID {
@@ -228,7 +228,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string, scope To
 
 // ListTokens returns an organisation's API tokens (never their secrets).
 func (s *Service) ListTokens(ctx context.Context, a Actor, orgID string) ([]APIToken, error) {
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermTokens); err != nil {
 		return nil, err
 	}
 	return read(ctx, s.store, func(tx Tx) ([]APIToken, error) { return tx.ListTokens(ctx, orgID) })
@@ -236,7 +236,7 @@ func (s *Service) ListTokens(ctx context.Context, a Actor, orgID string) ([]APIT
 
 // RevokeToken stops a token from working.
 func (s *Service) RevokeToken(ctx context.Context, a Actor, orgID, id string) error {
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermTokens); err != nil {
 		return err
 	}
 	err := s.store.InTx(ctx, func(tx Tx) error {

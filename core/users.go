@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -31,6 +33,9 @@ type NewUser struct {
 	CanCreateApps bool
 	Source        string // native when empty; directory actors' own source otherwise
 	ExternalID    string
+	DisplayName   string
+	ManagerID     string
+	Attributes    Attributes // document attributes (UserSchema)
 	Metadata      map[string]string
 	Invite        InviteMode // mail when empty
 	MailLanguage  string     // language of the invitation mail; from Language when empty
@@ -147,15 +152,19 @@ func (s *Service) prepareUser(ctx context.Context, a Actor, in NewUser) (*User, 
 	if err := authorizeCreate(a, in.Role); err != nil {
 		return nil, in, err
 	}
-	now := s.now()
-	u := &User{
-		ID: newID(), OrgID: in.OrgID, Username: strings.TrimSpace(in.Username), Email: strings.TrimSpace(in.Email),
-		FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName), Phone: strings.TrimSpace(in.Phone),
-		Language: in.Language, Role: in.Role, CanCreateApps: in.CanCreateApps, Source: source, ExternalID: in.ExternalID,
-		Metadata: in.Metadata, InviteState: InviteStateNone, CreatedAt: now, UpdatedAt: now,
-	}
+	u, cerr := s.constructUser(userSpec{OrgID: in.OrgID, Source: source, Username: in.Username, Email: in.Email,
+		FirstName: in.FirstName, LastName: in.LastName, Phone: in.Phone, Language: in.Language, ExternalID: in.ExternalID,
+		DisplayName: in.DisplayName, ManagerID: in.ManagerID, Attributes: in.Attributes, Metadata: in.Metadata,
+		Role: in.Role, CanCreateApps: in.CanCreateApps})
 	var p problems
-	validateUserFields(&p, u)
+	if cerr != nil {
+		var ve *ValidationError
+		if !errors.As(cerr, &ve) {
+			return nil, in, cerr
+		}
+		p = append(p, ve.Problems...)
+	}
+	now := s.now()
 	switch in.Invite {
 	case InviteByMail:
 		if in.MailLanguage != "" {
@@ -359,7 +368,12 @@ type UserChanges struct {
 	Role          *Role
 	CanCreateApps *bool
 	ExternalID    *string
-	Metadata      map[string]string
+	DisplayName   *string
+	ManagerID     *string
+	// Attributes changes document attributes: each one named replaces the
+	// stored value (an empty value removes it); others are left alone.
+	Attributes Attributes
+	Metadata   map[string]string
 }
 
 // EmailSettable reports whether an admin may set u's email: once, while it
@@ -389,8 +403,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, orgID, id string, c U
 		if err != nil {
 			return err
 		}
-		before := *u
-		before.Metadata = maps.Clone(u.Metadata)
+		before := cloneUser(u)
 		fromOwnSource := (a.Kind == ActorSCIM || a.Kind == ActorLDAP) && a.Source == u.Source
 		var p problems
 		set := func(field string, dst *string, v *string, adminMayEdit bool) {
@@ -419,6 +432,37 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, orgID, id string, c U
 		set("last_name", &u.LastName, c.LastName, true)
 		set("phone", &u.Phone, c.Phone, true)
 		set("external_id", &u.ExternalID, c.ExternalID, true)
+		set(AttrNameDisplayName, &u.DisplayName, c.DisplayName, true)
+		set(AttrNameManager, &u.ManagerID, c.ManagerID, true)
+		if c.Phone != nil && u.Phone != before.Phone {
+			setPrimary(u.Attributes, AttrNamePhones, u.Phone)
+		}
+		if c.Email != nil && u.Email != before.Email {
+			setPrimary(u.Attributes, AttrNameEmails, u.Email)
+		}
+		for _, name := range slices.Sorted(maps.Keys(c.Attributes)) {
+			def, ok := SchemaAttribute(name)
+			switch {
+			case !ok || def.Storage != StoreDocument:
+				p.add("attributes."+name, "is not a user attribute (see GET /api/v1/org/user-schema)")
+				continue
+			case fromOwnSource:
+			case !def.AdminWrite:
+				p.add("attributes."+name, "cannot be edited by an admin")
+				continue
+			case def.Directory && u.IsDirectory():
+				if !reflect.DeepEqual(c.Attributes[name], u.Attributes[name]) {
+					p.add("attributes."+name, "is managed by the user's directory (%s) and cannot be edited here", u.Source)
+				}
+				continue
+			}
+			v := c.Attributes[name]
+			if v.List != nil {
+				u.Attributes.SetList(name, v.List)
+			} else {
+				u.Attributes.SetStr(name, v.Str)
+			}
+		}
 		if c.Language != nil {
 			u.Language = *c.Language
 		}
@@ -430,7 +474,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, orgID, id string, c U
 				return err
 			}
 			u.Role = *c.Role
-			if err := keepOwner(ctx, tx, &before, u, lastOwnerDemoted); err != nil {
+			if err := keepOwner(ctx, tx, before, u, lastOwnerDemoted); err != nil {
 				return err
 			}
 		}
@@ -440,9 +484,20 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, orgID, id string, c U
 		if err := p.err(); err != nil {
 			return err
 		}
+		normalizeUser(&p, u)
 		validateUserFields(&p, u)
 		if err := p.err(); err != nil {
 			return err
+		}
+		if u.ManagerID != before.ManagerID && u.ManagerID != "" {
+			if u.ManagerID == u.ID {
+				return invalid(AttrNameManager, "a user cannot be their own manager")
+			}
+			if ms, err := tx.UsersByIDs(ctx, orgID, []string{u.ManagerID}); err != nil {
+				return err
+			} else if len(ms) == 0 {
+				return invalid(AttrNameManager, "%q is not a user of this organisation", u.ManagerID)
+			}
 		}
 		if c.Metadata != nil {
 			tpl, err := tx.MetadataTemplate(ctx, orgID)
@@ -460,7 +515,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, orgID, id string, c U
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, a, orgID, "user.update", "user", u.ID, &before, u); err != nil {
+		if err := s.record(ctx, tx, a, orgID, "user.update", "user", u.ID, before, u); err != nil {
 			return err
 		}
 		out, err = s.view(ctx, tx, u)
@@ -580,7 +635,7 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, orgID, id string) err
 			return err
 		}
 		if !CanDelete(u) {
-			return &TransitionError{Action: "delete", From: u.Status, Reason: "the user has accepted an invitation and has history; archive them instead"}
+			return &TransitionError{Action: "delete", From: u.Status, Reason: whyNotDeletable(u)}
 		}
 		if err := keepOwner(ctx, tx, u, nil, "be deleted"); err != nil {
 			return err
@@ -594,6 +649,15 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, orgID, id string) err
 		return fmt.Errorf("delete user %s: %w", id, err)
 	}
 	return nil
+}
+
+// whyNotDeletable says why a user who was ever active is archived, not
+// deleted: by how they became active.
+func whyNotDeletable(u *User) string {
+	if u.InviteState == InviteStateAccepted {
+		return "the user accepted their invitation and has history; archive them instead"
+	}
+	return "the user was created active (without an invitation) and has history; archive them instead"
 }
 
 // AcceptInvite consumes a single-use invitation token: the user becomes
@@ -698,6 +762,4 @@ type UserRepo interface {
 	UserStatusCounts(ctx context.Context) (map[Status]int64, error)
 	// ReleaseArchivedUser frees an archived user's unique keys for a new user.
 	ReleaseArchivedUser(ctx context.Context, orgID, id string) error
-	DirectoryProfiles(ctx context.Context, userIDs []string) (map[string]DirectoryProfile, error)
-	PutDirectoryProfile(ctx context.Context, p *DirectoryProfile) error
 }

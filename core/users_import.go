@@ -9,6 +9,10 @@ import (
 type ImportRow struct {
 	Line int // the row's line in the file (the header is line 1)
 	User NewUser
+	// Err is a problem found reading the row (a cell that is not what its
+	// column takes): the row is reported invalid with it and not created;
+	// the other rows go on.
+	Err error
 }
 
 // ImportOutcome is what became of one row.
@@ -45,6 +49,10 @@ func (s *Service) ImportUsers(ctx context.Context, a Actor, orgID string, rows [
 	for i, r := range rows {
 		r.User.OrgID = orgID
 		out[i] = ImportOutcome{Line: r.Line, Username: r.User.Username}
+		if r.Err != nil {
+			out[i].Outcome, out[i].Error = "invalid", r.Err
+			continue
+		}
 		u, in, err := s.prepareUser(ctx, a, r.User)
 		if err != nil {
 			out[i].Outcome, out[i].Error = "invalid", err

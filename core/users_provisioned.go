@@ -19,15 +19,20 @@ import (
 // DirectoryUserInput is the full state of a user as a directory sends it (a
 // SCIM POST or PUT, or a PATCH applied to the current state).
 type DirectoryUserInput struct {
-	Username   string
-	Email      string
-	FirstName  string
-	LastName   string
-	Phone      string
-	Language   string
-	ExternalID string
-	Active     *bool            // nil: unchanged (active on create)
-	Profile    DirectoryProfile // BaseRole is ignored: Role sets it
+	Username    string
+	Email       string
+	FirstName   string
+	LastName    string
+	Phone       string
+	Language    string
+	ExternalID  string
+	DisplayName string
+	ManagerID   string // a user of the same source
+	// Attributes are the document attributes the directory sends (its
+	// "roles" values feed role resolution). A directory is authoritative for
+	// every one it manages: those it does not send are removed.
+	Attributes Attributes
+	Active     *bool // nil: unchanged (active on create)
 	// Roster's own fields; nil leaves them as they are (a directory that does
 	// not send roster's extension does not manage them).
 	Role          *Role
@@ -81,7 +86,7 @@ func (s *Service) AuthenticateDirectory(ctx context.Context, secret string) (*AP
 // SetDirectorySettings stores a SCIM token's settings. Its default role and
 // role rules stay within the token's role ceiling and what the actor may grant.
 func (s *Service) SetDirectorySettings(ctx context.Context, a Actor, orgID string, set DirectorySettings) error {
-	if err := authorizeOrgSettings(a); err != nil {
+	if err := authorizeOwnerAdmin(a, PermDirectorySettings); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(tx Tx) error {
@@ -237,15 +242,11 @@ func directoryUser(ctx context.Context, tx Tx, orgID, source, id string) (*User,
 	return u, nil
 }
 
-// directoryViews adds profiles and groups to users.
+// directoryViews adds groups to users.
 func directoryViews(ctx context.Context, tx Tx, us []User) ([]DirectoryUser, error) {
 	ids := make([]string, len(us))
 	for i := range us {
 		ids[i] = us[i].ID
-	}
-	profiles, err := tx.DirectoryProfiles(ctx, ids)
-	if err != nil {
-		return nil, err
 	}
 	ms, err := tx.MembershipsOf(ctx, ids)
 	if err != nil {
@@ -257,11 +258,7 @@ func directoryViews(ctx context.Context, tx Tx, us []User) ([]DirectoryUser, err
 	}
 	out := make([]DirectoryUser, len(us))
 	for i := range us {
-		p, ok := profiles[us[i].ID]
-		if !ok {
-			p = DirectoryProfile{UserID: us[i].ID, OrgID: us[i].OrgID}
-		}
-		out[i] = DirectoryUser{User: us[i], Profile: p, Groups: groups[us[i].ID]}
+		out[i] = DirectoryUser{User: us[i], Groups: groups[us[i].ID]}
 	}
 	return out, nil
 }
@@ -343,77 +340,45 @@ func (s *Service) GetDirectoryUser(ctx context.Context, orgID, source, id string
 	return out, err
 }
 
-// displayKey is the folded name displayName filters match.
-func displayKey(p *DirectoryProfile, u *User) string {
-	if p.DisplayName != "" {
-		return FoldKey(p.DisplayName)
+// directoryRoles are the values of a user's directory roles (SCIM "roles").
+func directoryRoles(attrs Attributes) []string {
+	var out []string
+	for _, v := range attrs.List(AttrNameRoles) {
+		if v.Value != "" {
+			out = append(out, v.Value)
+		}
 	}
-	return FoldKey(u.FullName())
-}
-
-func trimProfile(p DirectoryProfile) DirectoryProfile {
-	for _, f := range []*string{&p.DisplayName, &p.NickName, &p.Title, &p.UserType, &p.EmployeeNumber, &p.CostCenter,
-		&p.Organization, &p.Division, &p.Department, &p.ManagerID} {
-		*f = strings.TrimSpace(*f)
-	}
-	return p
-}
-
-func checkProfile(p *problems, pr *DirectoryProfile) {
-	for _, f := range []struct {
-		name, v string
-	}{{"display_name", pr.DisplayName}, {"nick_name", pr.NickName}, {"title", pr.Title}, {"user_type", pr.UserType},
-		{"employee_number", pr.EmployeeNumber}, {"cost_center", pr.CostCenter}, {"organization", pr.Organization},
-		{"division", pr.Division}, {"department", pr.Department}, {"manager", pr.ManagerID}} {
-		checkText(p, f.name, f.v, MaxNameLen*2)
-	}
-	if len(pr.Roles) > 64 {
-		p.add("roles", "at most 64 roles are allowed")
-	}
-	for _, r := range pr.Roles {
-		checkText(p, "roles", r, MaxNameLen)
-	}
+	return out
 }
 
 // CreateDirectoryUser creates a user of the actor's source. The token's
 // settings decide the invitation (startNewUser): invited by mail, or active.
 // A user without an email under an inviting token is created invited, with
-// no invitation sent (invite status none, reason no_email).
+// no invitation sent (invite status none, reason no_email). A user the
+// directory sends inactive is created disabled.
 func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *DirectorySettings, orgID string, in DirectoryUserInput) (*DirectoryUser, error) {
 	if a.Kind != ActorSCIM && a.Kind != ActorLDAP {
 		return nil, &ForbiddenError{Reason: "only directories create directory users"}
 	}
-	now := s.now()
-	prof := trimProfile(in.Profile)
-	prof.BaseRole = ""
+	spec := in.spec(orgID, a.Source)
 	if in.Role != nil {
-		prof.BaseRole = *in.Role
-	}
-	u := &User{
-		ID: newID(), OrgID: orgID, Username: strings.TrimSpace(in.Username), Email: strings.TrimSpace(in.Email),
-		FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName), Phone: strings.TrimSpace(in.Phone),
-		Language: in.Language, Source: a.Source, ExternalID: in.ExternalID, Metadata: in.Metadata,
-		InviteState: InviteStateNone, CreatedAt: now, UpdatedAt: now,
+		spec.BaseRole = *in.Role
 	}
 	if in.CanCreateApps != nil {
-		u.CanCreateApps = *in.CanCreateApps
+		spec.CanCreateApps = *in.CanCreateApps
 	}
-	u.Role = directoryRole(set, prof.BaseRole, prof.Roles, nil)
-	prof.UserID, prof.OrgID = u.ID, orgID
-	prof.DisplayKey = displayKey(&prof, u)
-	var p problems
-	validateUserFields(&p, u)
-	checkProfile(&p, &prof)
-	if prof.BaseRole != "" && !prof.BaseRole.Valid() {
-		p.add("role", "%q is not one of owner, admin, user_manager, developer, member", prof.BaseRole)
+	spec.Role = RoleMember
+	if spec.BaseRole == "" || spec.BaseRole.Valid() {
+		spec.Role = directoryRole(set, spec.BaseRole, directoryRoles(in.Attributes), nil)
 	}
-	if err := p.err(); err != nil {
+	u, err := s.constructUser(spec)
+	if err != nil {
 		return nil, err
 	}
-	issue := startNewUser(u, set.InviteMode(), now)
+	issue := startNewUser(u, set.InviteMode(), u.CreatedAt)
 	var out *DirectoryUser
-	err := s.writeTx(ctx, func(tx Tx) error {
-		if err := checkManager(ctx, tx, orgID, a.Source, u.ID, prof.ManagerID); err != nil {
+	err = s.writeTx(ctx, func(tx Tx) error {
+		if err := checkManager(ctx, tx, orgID, a.Source, u.ID, u.ManagerID); err != nil {
 			return err
 		}
 		if len(u.Metadata) > 0 {
@@ -444,9 +409,6 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *Directo
 		} else if err != nil {
 			return err
 		}
-		if err := tx.PutDirectoryProfile(ctx, &prof); err != nil {
-			return err
-		}
 		if err := s.record(ctx, tx, a, orgID, "user.create", "user", u.ID, nil, u); err != nil {
 			return err
 		}
@@ -459,13 +421,20 @@ func (s *Service) CreateDirectoryUser(ctx context.Context, a Actor, set *Directo
 			}
 		}
 		// A new user has no groups yet: no need to read them back.
-		out = &DirectoryUser{User: *u, Profile: prof}
+		out = &DirectoryUser{User: *u}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create user %q: %w", in.Username, err)
 	}
 	return out, nil
+}
+
+// spec is the one constructor's input for a directory user.
+func (in *DirectoryUserInput) spec(orgID, source string) userSpec {
+	return userSpec{OrgID: orgID, Source: source, Username: in.Username, Email: in.Email, FirstName: in.FirstName,
+		LastName: in.LastName, Phone: in.Phone, Language: in.Language, ExternalID: in.ExternalID,
+		DisplayName: in.DisplayName, ManagerID: in.ManagerID, Attributes: in.Attributes, Metadata: in.Metadata}
 }
 
 // ReplaceDirectoryUser makes a user of the actor's source match in: the
@@ -486,44 +455,42 @@ func (s *Service) ReplaceDirectoryUser(ctx context.Context, a Actor, set *Direct
 		}
 		uc := cur.User
 		u := &uc
-		before := *u
-		before.Metadata = maps.Clone(u.Metadata)
-		u.Username = strings.TrimSpace(in.Username)
+		before := cloneUser(&cur.User)
+		u.Username = in.Username
 		u.Email = directoryEmail(u.Email, in.Email)
-		u.FirstName = strings.TrimSpace(in.FirstName)
-		u.LastName = strings.TrimSpace(in.LastName)
-		u.Phone = strings.TrimSpace(in.Phone)
+		u.FirstName = in.FirstName
+		u.LastName = in.LastName
+		u.Phone = in.Phone
 		u.Language = in.Language
 		u.ExternalID = in.ExternalID
+		u.DisplayName = in.DisplayName
+		u.ManagerID = in.ManagerID
+		u.Attributes = in.Attributes.Clone()
 		if in.CanCreateApps != nil {
 			u.CanCreateApps = *in.CanCreateApps
 		}
 		if in.Metadata != nil {
 			u.Metadata = in.Metadata
 		}
-		prof := trimProfile(in.Profile)
-		prof.UserID, prof.OrgID = u.ID, orgID
-		prof.BaseRole = cur.Profile.BaseRole
 		if in.Role != nil {
-			prof.BaseRole = *in.Role
+			u.BaseRole = *in.Role
 		}
 		var p problems
-		if prof.BaseRole != "" && !prof.BaseRole.Valid() {
-			p.add("role", "%q is not one of owner, admin, user_manager, developer, member", prof.BaseRole)
+		normalizeUser(&p, u)
+		if u.BaseRole != "" && !u.BaseRole.Valid() {
+			p.add("role", "%q is not one of owner, admin, user_manager, developer, member", u.BaseRole)
 		} else {
-			u.Role = directoryRole(set, prof.BaseRole, prof.Roles, cur.Groups)
-			if err := keepOwner(ctx, tx, &before, u, lastOwnerDemoted); err != nil {
+			u.Role = directoryRole(set, u.BaseRole, directoryRoles(u.Attributes), cur.Groups)
+			if err := keepOwner(ctx, tx, before, u, lastOwnerDemoted); err != nil {
 				return err
 			}
 		}
 		validateUserFields(&p, u)
-		checkProfile(&p, &prof)
 		if err := p.err(); err != nil {
 			return err
 		}
-		prof.DisplayKey = displayKey(&prof, u)
-		if prof.ManagerID != cur.Profile.ManagerID {
-			if err := checkManager(ctx, tx, orgID, a.Source, u.ID, prof.ManagerID); err != nil {
+		if u.ManagerID != before.ManagerID {
+			if err := checkManager(ctx, tx, orgID, a.Source, u.ID, u.ManagerID); err != nil {
 				return err
 			}
 		}
@@ -536,30 +503,17 @@ func (s *Service) ReplaceDirectoryUser(ctx context.Context, a Actor, set *Direct
 				return err
 			}
 		}
-		userChanged := !reflect.DeepEqual(snapshotOf(&before), snapshotOf(u))
-		profChanged := !profilesEqual(cur.Profile, prof)
-		now := s.now()
-		if userChanged || profChanged {
+		if !reflect.DeepEqual(snapshotOf(before), snapshotOf(u)) || u.BaseRole != before.BaseRole {
 			if FoldKey(u.Username) != FoldKey(before.Username) || FoldKey(u.Email) != FoldKey(before.Email) || u.ExternalID != before.ExternalID {
 				if err := checkUnique(ctx, tx, u, u.ID); err != nil {
 					return err
 				}
 			}
-			u.UpdatedAt = now
+			u.UpdatedAt = s.now()
 			if err := tx.UpdateUser(ctx, u); err != nil {
 				return err
 			}
-		}
-		if userChanged {
-			if err := s.record(ctx, tx, a, orgID, "user.update", "user", u.ID, &before, u); err != nil {
-				return err
-			}
-		}
-		if profChanged {
-			if err := tx.PutDirectoryProfile(ctx, &prof); err != nil {
-				return err
-			}
-			if err := s.record(ctx, tx, a, orgID, "user.directory_profile", "user", u.ID, cur.Profile, prof); err != nil {
+			if err := s.record(ctx, tx, a, orgID, "user.update", "user", u.ID, before, u); err != nil {
 				return err
 			}
 		}
@@ -572,7 +526,7 @@ func (s *Service) ReplaceDirectoryUser(ctx context.Context, a Actor, set *Direct
 				return err
 			}
 		}
-		out = &DirectoryUser{User: *u, Profile: prof, Groups: cur.Groups}
+		out = &DirectoryUser{User: *u, Groups: cur.Groups}
 		return nil
 	})
 	if err != nil {
@@ -598,16 +552,6 @@ func checkManager(ctx context.Context, tx Tx, orgID, source, userID, managerID s
 		return invalid("manager", "%q is not a user of this SCIM client", managerID)
 	}
 	return nil
-}
-
-func profilesEqual(a, b DirectoryProfile) bool {
-	if len(a.Roles) == 0 {
-		a.Roles = nil
-	}
-	if len(b.Roles) == 0 {
-		b.Roles = nil
-	}
-	return reflect.DeepEqual(a, b)
 }
 
 // RemoveDirectoryUser is a directory's DELETE: a user who never accepted is
@@ -710,7 +654,7 @@ func (s *Service) recomputeRoles(ctx context.Context, tx Tx, a Actor, set *Direc
 		if v.Source != a.Source || v.Status == StatusArchived {
 			continue
 		}
-		role := directoryRole(set, v.Profile.BaseRole, v.Profile.Roles, v.Groups)
+		role := directoryRole(set, v.BaseRole, directoryRoles(v.Attributes), v.Groups)
 		if role == v.Role || (role.IsAdmin() && v.Email == "") {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -44,7 +45,7 @@ type UserSearch struct {
 
 	// Derived from the search text by ParseSearch.
 	Text      string // folded: substring of first/last name or phone, exact username/email
-	MetaField string // metadata field name (exact)
+	MetaField string // search index field: a searchable attribute, or MetadataPrefix + a custom field
 	MetaValue string // folded substring of that field's value
 	Nothing   bool   // the search matches nothing (e.g. "field:" with no value)
 }
@@ -74,8 +75,10 @@ func DecodeCursor(s string) (*Cursor, error) {
 }
 
 // ParseSearch applies the users list's search semantics to q: "field:value"
-// searches custom metadata (field name exact, as defined in the template;
-// value case-insensitive substring; empty value finds nothing); otherwise a
+// searches a custom metadata field (name exact, as defined in the template)
+// or a searchable attribute of the schema (SearchFields: title, department,
+// emails.value, addresses.locality, …), the value a case-insensitive
+// substring (empty finds nothing); otherwise a
 // case-insensitive substring of first name, last name or phone, or an exact,
 // case-insensitive username or email.
 func (q *UserSearch) ParseSearch(text string, tpl []MetadataField) {
@@ -84,13 +87,20 @@ func (q *UserSearch) ParseSearch(text string, tpl []MetadataField) {
 		return
 	}
 	if field, value, ok := strings.Cut(text, ":"); ok {
+		key := ""
 		for _, f := range tpl {
 			if f.Name == field {
-				q.MetaField = field
-				q.MetaValue = FoldKey(value)
-				q.Nothing = q.MetaValue == ""
-				return
+				key = MetadataPrefix + field
 			}
+		}
+		if key == "" && slices.Contains(SearchFields(), field) {
+			key = field
+		}
+		if key != "" {
+			q.MetaField = key
+			q.MetaValue = FoldKey(value)
+			q.Nothing = q.MetaValue == ""
+			return
 		}
 	}
 	q.Text = FoldKey(text)

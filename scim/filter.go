@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,21 +25,51 @@ type resourceAttrs struct {
 
 var userAttrs = resourceAttrs{
 	name: "User", core: URNUser, exts: []string{URNEnterprise, URNRoster},
-	attrs: map[string]core.FilterAttr{
-		"username":          core.AttrUsername,
-		"externalid":        core.AttrExternalID,
-		"id":                core.AttrID,
-		"emails":            core.AttrEmail,
-		"emails.value":      core.AttrEmail,
-		"name.givenname":    core.AttrFirstName,
-		"name.familyname":   core.AttrLastName,
-		"displayname":       core.AttrDisplayName,
-		"active":            core.AttrActive,
-		"meta.created":      core.AttrCreated,
-		"meta.lastmodified": core.AttrUpdated,
-		strings.ToLower(URNEnterprise) + ":employeenumber": core.AttrEmployeeNumber,
-		strings.ToLower(URNEnterprise) + ":department":     core.AttrDepartment,
-	},
+	attrs: func() map[string]core.FilterAttr {
+		m := map[string]core.FilterAttr{
+			"username":          core.AttrUsername,
+			"externalid":        core.AttrExternalID,
+			"id":                core.AttrID,
+			"emails":            core.AttrEmail,
+			"emails.value":      core.AttrEmail, // and the other emails: see compare
+			"name.givenname":    core.AttrFirstName,
+			"name.familyname":   core.AttrLastName,
+			"displayname":       core.AttrDisplayName,
+			"active":            core.AttrActive,
+			"meta.created":      core.AttrCreated,
+			"meta.lastmodified": core.AttrUpdated,
+			strings.ToLower(URNEnterprise) + ":manager":       core.AttrManager,
+			strings.ToLower(URNEnterprise) + ":manager.value": core.AttrManager,
+		}
+		// Every searchable document attribute of the schema, at its SCIM path.
+		for _, def := range docAttributes {
+			if !def.Search {
+				continue
+			}
+			obj, key := scimPath(def.SCIM)
+			path := strings.ToLower(key)
+			if obj != "" {
+				sep := "."
+				if strings.HasPrefix(obj, "urn:") {
+					sep = ":"
+				}
+				path = strings.ToLower(obj) + sep + path
+			}
+			if def.Kind != core.KindMulti {
+				m[path] = core.FilterAttr(def.Name)
+				continue
+			}
+			if _, ok := m[path+".value"]; !ok {
+				m[path] = core.FilterAttr(def.Name + ".value")
+				m[path+".value"] = core.FilterAttr(def.Name + ".value")
+			}
+			m[path+".type"] = core.FilterAttr(def.Name + ".type")
+			for _, part := range def.Parts {
+				m[path+"."+strings.ToLower(scimPart(part))] = core.FilterAttr(def.Name + "." + part)
+			}
+		}
+		return m
+	}(),
 }
 
 var groupAttrs = resourceAttrs{
@@ -230,9 +261,28 @@ func translate(e filter.Expression, ra resourceAttrs, parent *filter.AttributePa
 
 func compare(p filter.AttributePath, op filter.CompareOperator, v any, ra resourceAttrs) (*core.Filter, error) {
 	k := ra.key(p)
-	// roster keeps one email, of type work and primary.
-	if ra.name == "User" && (k == "emails.type" || k == "emails.primary") {
+	// The primary email is the column (what userName-like look-ups of IdPs
+	// use, indexed); the others are in the search index.
+	if ra.name == "User" && k == "emails.primary" {
 		return emailMeta(k, op, v)
+	}
+	// A user without an emails list (from another door) has its one email
+	// rendered as type work: emails.type eq "work" finds it too.
+	if ra.name == "User" && k == "emails.type" && op == filter.EQ {
+		if t, ok := v.(string); ok && strings.EqualFold(t, "work") {
+			noList := core.And(core.Cmp(core.AttrEmail, core.OpPresent, ""), core.Not(core.Cmp(core.AttrEmails, core.OpPresent, "")))
+			return core.Or(core.Cmp("emails.type", core.OpEq, t), noList), nil
+		}
+	}
+	if ra.name == "User" && (k == "emails.value" || k == "emails") && op != filter.PR {
+		s, ok := v.(string)
+		if !ok {
+			return nil, invalidFilter("%s compares with a string, not %s", p.String(), literal(v))
+		}
+		if op == filter.NE {
+			return core.And(core.Cmp(core.AttrEmail, core.OpNe, s), core.Cmp(core.AttrEmails, core.OpNe, s)), nil
+		}
+		return core.Or(core.Cmp(core.AttrEmail, core.FilterOp(op), s), core.Cmp(core.AttrEmails, core.FilterOp(op), s)), nil
 	}
 	attr, name, ok := ra.lookup(p)
 	if !ok {
@@ -318,8 +368,13 @@ func supportedList(ra resourceAttrs) string {
 	if ra.name == "Group" {
 		return "id, displayName, externalId, members.value, meta.created, meta.lastModified"
 	}
-	return "userName, externalId, id, emails.value, emails.type, name.givenName, name.familyName, displayName, active, meta.created, meta.lastModified, " +
-		URNEnterprise + ":employeeNumber, " + URNEnterprise + ":department"
+	names := make([]string, 0, len(ra.attrs)+1)
+	for k := range ra.attrs {
+		names = append(names, k)
+	}
+	names = append(names, "emails.primary")
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }
 
 // sortAttr resolves sortBy.

@@ -171,8 +171,8 @@ func TestEntraProvisioning(t *testing.T) {
 			op("Add", `phoneNumbers[type eq "work"].value`, "+1 555 0100"), op("Add", `phoneNumbers[type eq "mobile"].value`, "+1 555 0199"),
 			op("Replace", "title", "Engineer"),
 		}, map[string]string{"phoneNumbers.0.value": "+1 555 0100", "title": "Engineer"}},
-		{"addresses are accepted and ignored", []map[string]any{op("Replace", `addresses[type eq "work"].locality`, "Redmond")},
-			map[string]string{"addresses": "<nil>", "title": "Engineer"}},
+		{"addresses are kept as sent", []map[string]any{op("Replace", `addresses[type eq "work"].locality`, "Redmond")},
+			map[string]string{"addresses.0.locality": "Redmond", "addresses.0.type": "work", "title": "Engineer"}},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {

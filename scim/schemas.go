@@ -1,8 +1,12 @@
 package scim
 
 import (
+	"strings"
+
 	"github.com/elimity-com/scim/optional"
 	"github.com/elimity-com/scim/schema"
+
+	"github.com/rosterhq/roster/core"
 )
 
 // Schema URNs.
@@ -43,74 +47,103 @@ func ref(desc string, types ...schema.AttributeReferenceType) schema.SimpleParam
 		ReferenceTypes: types, Mutability: schema.AttributeMutabilityReadOnly()})
 }
 
-// oneValue is emails or phoneNumbers: roster keeps one value and renders it
-// as type work and primary, so type and primary are readOnly (they choose
-// which value is kept, and are not stored), and display is not offered.
-func oneValue(name, desc string, unique bool) schema.CoreAttribute {
-	value := schema.StringParams{Name: "value", Description: optional.NewString("The value.")}
-	if unique {
-		value.Uniqueness = schema.AttributeUniquenessServer()
+// docAttrsAt are the schema's document attributes held by obj ("" for the
+// resource, "name", or an extension URN), as the library's attribute
+// definitions: /Schemas describes exactly the rows of core.UserSchema.
+func docAttrsAt(obj string) []schema.CoreAttribute {
+	var out []schema.CoreAttribute
+	for _, def := range docAttributes {
+		o, key := scimPath(def.SCIM)
+		if o != obj || def.Name == core.AttrNameRoles {
+			continue
+		}
+		desc := def.Label
+		if def.Search {
+			desc += " (filterable)"
+		}
+		if def.Kind != core.KindMulti {
+			out = append(out, simple(str(key, desc+".", false)))
+			continue
+		}
+		out = append(out, multiValued(key, desc, def))
 	}
-	return schema.ComplexCoreAttribute(schema.ComplexParams{
-		Name: name, Description: optional.NewString(desc), MultiValued: true,
-		SubAttributes: []schema.SimpleParams{
-			schema.SimpleStringParams(value),
-			schema.SimpleStringParams(schema.StringParams{Name: "type", CanonicalValues: []string{"work"}, Mutability: schema.AttributeMutabilityReadOnly(),
-				Description: optional.NewString("Always work: a type sent only helps choose the value kept.")}),
-			schema.SimpleBooleanParams(schema.BooleanParams{Name: "primary", Mutability: schema.AttributeMutabilityReadOnly(),
-				Description: optional.NewString("Always true: a primary sent only helps choose the value kept.")}),
-		},
-	})
+	return out
+}
+
+// docSubAttrs are the simple sub-attributes the schema puts under obj.
+func docSubAttrs(obj string) []schema.SimpleParams {
+	var out []schema.SimpleParams
+	for _, def := range docAttributes {
+		if o, key := scimPath(def.SCIM); o == obj && def.Kind != core.KindMulti {
+			out = append(out, str(key, def.Label+".", false))
+		}
+	}
+	return out
+}
+
+// multiValued is a multi-valued attribute kept as sent: value (or an
+// address's parts), type, primary and display.
+func multiValued(name, desc string, def *core.Attribute) schema.CoreAttribute {
+	var subs []schema.SimpleParams
+	if len(def.Parts) == 0 {
+		value := schema.StringParams{Name: "value", Description: optional.NewString("The value.")}
+		if def.Name == core.AttrNameEmails {
+			// The primary email is unique per organisation (a duplicate is
+			// 409); another user's secondary email is not checked.
+			value.Uniqueness = schema.AttributeUniquenessServer()
+			value.Description = optional.NewString("The address. The primary one (else type work, else the first) is unique per organisation.")
+		}
+		subs = append(subs, schema.SimpleStringParams(value))
+	}
+	for _, part := range def.Parts {
+		subs = append(subs, str(scimPart(part), strings.ReplaceAll(part, "_", " ")+".", false))
+	}
+	subs = append(subs,
+		schema.SimpleStringParams(schema.StringParams{Name: "type", CanonicalValues: def.Types, Description: optional.NewString("The value's type, kept as sent.")}),
+		schema.SimpleBooleanParams(schema.BooleanParams{Name: "primary", Description: optional.NewString("The primary value (at most one).")}),
+		str("display", "A human-readable name.", false))
+	return schema.ComplexCoreAttribute(schema.ComplexParams{Name: name, MultiValued: true,
+		Description: optional.NewString(desc + ": every value is kept as sent, with its type and primary flag (at most 16)."), SubAttributes: subs})
 }
 
 func userSchema() schema.Schema {
 	return schema.Schema{
 		ID: URNUser, Name: optional.NewString("User"), Description: optional.NewString("User Account"),
-		Attributes: []schema.CoreAttribute{
+		Attributes: append([]schema.CoreAttribute{
 			simple(schema.SimpleStringParams(schema.StringParams{Name: "userName", Required: true, Uniqueness: schema.AttributeUniquenessServer(),
 				Description: optional.NewString("Unique per organisation, compared case-insensitively; at most 256 characters, no spaces.")})),
 			schema.ComplexCoreAttribute(schema.ComplexParams{Name: "name", Description: optional.NewString("The user's name."),
-				SubAttributes: []schema.SimpleParams{
+				SubAttributes: append([]schema.SimpleParams{
 					str("givenName", "First name (at most 128 characters).", false),
 					str("familyName", "Last name (at most 128 characters).", false),
-					roStr("formatted", "\"First Last\", derived."),
-				}}),
+				}, docSubAttrs("name")...)}),
 			simple(str("displayName", "Display name; \"First Last\" when not set.", false)),
-			simple(str("nickName", "Casual name.", false)),
-			simple(str("title", "Job title.", false)),
-			simple(str("userType", "Relationship to the organisation.", false)),
 			simple(str("preferredLanguage", "A language tag such as en or pt-BR.", false)),
 			simple(schema.SimpleBooleanParams(schema.BooleanParams{Name: "active",
 				Description: optional.NewString("false disables the user (sessions end); true re-enables. Invited users are active.")})),
 			simple(schema.SimpleStringParams(schema.StringParams{Name: "password", Mutability: schema.AttributeMutabilityWriteOnly(), Returned: schema.AttributeReturnedNever(),
 				Description: optional.NewString("Accepted on create and discarded (directory users authenticate with their identity provider); " +
 					"refused in PUT and PATCH with mutability, as changePassword is not supported.")})),
-			oneValue("emails", "One email address (the primary one, else type work, else the first) is kept; unique per organisation.", true),
-			oneValue("phoneNumbers", "One phone number (the primary one, else type work, else the first) is kept.", false),
 			schema.ComplexCoreAttribute(schema.ComplexParams{Name: "roles", MultiValued: true,
-				Description:   optional.NewString("Role values; role rules and roster org role names map them to the org role."),
-				SubAttributes: []schema.SimpleParams{str("value", "The role value.", false)}}),
+				Description: optional.NewString("Role values, kept as sent; role rules and roster org role names map them to the org role."),
+				SubAttributes: []schema.SimpleParams{str("value", "The role value.", false), str("type", "The role's type.", false),
+					str("display", "A human-readable name.", false),
+					schema.SimpleBooleanParams(schema.BooleanParams{Name: "primary", Description: optional.NewString("The primary role.")})}}),
 			schema.ComplexCoreAttribute(schema.ComplexParams{Name: "groups", MultiValued: true, Mutability: schema.AttributeMutabilityReadOnly(),
 				Description: optional.NewString("Groups the user belongs to (read-only: change memberships on the Group)."),
 				SubAttributes: []schema.SimpleParams{roStr("value", "Group id."), roStr("display", "Group name."), ref("Group URI.", "Group"),
 					schema.SimpleStringParams(schema.StringParams{Name: "type", Description: optional.NewString("direct"), CanonicalValues: []string{"direct"},
 						Mutability: schema.AttributeMutabilityReadOnly()})}}),
-		},
+		}, docAttrsAt("")...),
 	}
 }
 
 func enterpriseSchema() schema.Schema {
 	return schema.Schema{
 		ID: URNEnterprise, Name: optional.NewString("EnterpriseUser"), Description: optional.NewString("Enterprise User"),
-		Attributes: []schema.CoreAttribute{
-			simple(str("employeeNumber", "Employee number (filterable).", false)),
-			simple(str("costCenter", "Cost center.", false)),
-			simple(str("organization", "Organization.", false)),
-			simple(str("division", "Division.", false)),
-			simple(str("department", "Department (filterable).", false)),
+		Attributes: append(docAttrsAt(URNEnterprise),
 			schema.ComplexCoreAttribute(schema.ComplexParams{Name: "manager", Description: optional.NewString("The user's manager; a bare id string is accepted too."),
-				SubAttributes: []schema.SimpleParams{str("value", "The manager's id: a user of the same SCIM client, not the user.", false), ref("The manager's URI.", "User")}}),
-		},
+				SubAttributes: []schema.SimpleParams{str("value", "The manager's id: a user of the same SCIM client, not the user.", false), ref("The manager's URI.", "User")}})),
 	}
 }
 

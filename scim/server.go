@@ -348,24 +348,28 @@ var scimFields = map[string]string{
 	"external_id":     "externalId",
 	"role":            URNRoster + ":role",
 	"display_name":    "displayName",
-	"nick_name":       "nickName",
-	"title":           "title",
-	"user_type":       "userType",
-	"employee_number": URNEnterprise + ":employeeNumber",
-	"cost_center":     URNEnterprise + ":costCenter",
-	"organization":    URNEnterprise + ":organization",
-	"division":        URNEnterprise + ":division",
-	"department":      URNEnterprise + ":department",
+	"manager_id":      URNEnterprise + ":manager",
 	"manager":         URNEnterprise + ":manager",
-	"roles":           "roles",
 	"name":            "displayName",
 	"members":         "members",
 	"filter":          "filter",
 }
 
+// scimAttr names a core field (an API name, or a document attribute's
+// "emails[1].value", "addresses[0].postal_code") by its SCIM path.
 func scimAttr(field string) string {
 	if s, ok := scimFields[field]; ok {
 		return s
+	}
+	base, rest := field, ""
+	if i := strings.IndexAny(field, "[."); i > 0 {
+		base, rest = field[:i], field[i:]
+	}
+	if def, ok := core.SchemaAttribute(base); ok && def.SCIM != "" && def.Storage == core.StoreDocument {
+		if j := strings.LastIndex(rest, "."); j >= 0 {
+			rest = rest[:j+1] + scimPart(rest[j+1:])
+		}
+		return def.SCIM + rest
 	}
 	if rest, ok := strings.CutPrefix(field, "metadata."); ok {
 		return URNRoster + ":metadata[name eq \"" + rest + "\"]"

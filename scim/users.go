@@ -46,8 +46,7 @@ func notModified(w http.ResponseWriter, r *http.Request, version string) bool {
 // state a PATCH starts from: the directory's own values (its explicit role,
 // its display name) rather than derived ones.
 func renderUser(u *core.DirectoryUser, base string, forPatch bool) map[string]any {
-	p := u.Profile
-	display := p.DisplayName
+	display := u.DisplayName
 	if display == "" && !forPatch {
 		display = u.FullName()
 	}
@@ -68,7 +67,11 @@ func renderUser(u *core.DirectoryUser, base string, forPatch bool) map[string]an
 	}
 	// An unassigned attribute is left out, not rendered as "" (RFC 7643 §2.5).
 	name := map[string]any{}
-	for k, v := range map[string]string{"givenName": u.FirstName, "familyName": u.LastName, "formatted": strings.TrimSpace(u.FullName())} {
+	formatted := ""
+	if !forPatch { // derived; a PATCH starts from the directory's own value (formatted_name)
+		formatted = strings.TrimSpace(u.FullName())
+	}
+	for k, v := range map[string]string{"givenName": u.FirstName, "familyName": u.LastName, "formatted": formatted} {
 		if v != "" {
 			name[k] = v
 		}
@@ -78,22 +81,15 @@ func renderUser(u *core.DirectoryUser, base string, forPatch bool) map[string]an
 	}
 	opt("externalId", u.ExternalID)
 	opt("displayName", display)
-	opt("nickName", p.NickName)
-	opt("title", p.Title)
-	opt("userType", p.UserType)
 	opt("preferredLanguage", u.Language)
-	if u.Email != "" {
+	renderAttributes(m, u.Attributes)
+	// Without a list (users from other doors), the one email and phone are
+	// rendered as the work and primary value.
+	if _, ok := m["emails"]; !ok && u.Email != "" {
 		m["emails"] = []any{map[string]any{"value": u.Email, "type": "work", "primary": true}}
 	}
-	if u.Phone != "" {
+	if _, ok := m["phoneNumbers"]; !ok && u.Phone != "" {
 		m["phoneNumbers"] = []any{map[string]any{"value": u.Phone, "type": "work", "primary": true}}
-	}
-	if len(p.Roles) > 0 {
-		roles := make([]any, len(p.Roles))
-		for i, r := range p.Roles {
-			roles[i] = map[string]any{"value": r}
-		}
-		m["roles"] = roles
 	}
 	if !forPatch && len(u.Groups) > 0 { // none: left out (RFC 7643 §2.5), like a group's members
 		groups := make([]any, 0, len(u.Groups))
@@ -102,23 +98,18 @@ func renderUser(u *core.DirectoryUser, base string, forPatch bool) map[string]an
 		}
 		m["groups"] = groups
 	}
-	ent := map[string]any{}
-	for k, v := range map[string]string{"employeeNumber": p.EmployeeNumber, "costCenter": p.CostCenter, "organization": p.Organization,
-		"division": p.Division, "department": p.Department} {
-		if v != "" {
-			ent[k] = v
+	ent, _ := m[URNEnterprise].(map[string]any)
+	if u.ManagerID != "" {
+		if ent == nil {
+			ent = map[string]any{}
+			m[URNEnterprise] = ent
 		}
-	}
-	if p.ManagerID != "" {
-		ent["manager"] = map[string]any{"value": p.ManagerID, "$ref": base + "/Users/" + p.ManagerID}
-	}
-	if len(ent) > 0 {
-		m[URNEnterprise] = ent
+		ent["manager"] = map[string]any{"value": u.ManagerID, "$ref": base + "/Users/" + u.ManagerID}
 	}
 	ros := map[string]any{"canCreateApps": u.CanCreateApps}
 	if forPatch {
-		if p.BaseRole != "" {
-			ros["role"] = string(p.BaseRole)
+		if u.BaseRole != "" {
+			ros["role"] = string(u.BaseRole)
 		}
 	} else {
 		ros["role"] = string(u.Role)
@@ -185,11 +176,13 @@ func parseUser(m map[string]any, mode userMode) (core.DirectoryUserInput, *bool,
 	for _, f := range []struct {
 		key string
 		dst *string
-	}{{"displayName", &in.Profile.DisplayName}, {"nickName", &in.Profile.NickName}, {"title", &in.Profile.Title},
-		{"userType", &in.Profile.UserType}, {"externalId", &in.ExternalID}, {"preferredLanguage", &in.Language}} {
+	}{{"displayName", &in.DisplayName}, {"externalId", &in.ExternalID}, {"preferredLanguage", &in.Language}} {
 		if *f.dst, err = getString(m, f.key, f.key); err != nil {
 			return in, nil, err
 		}
+	}
+	if in.Attributes, err = parseAttributes(m); err != nil {
+		return in, nil, err
 	}
 	emails, err := getList(m, "emails", "emails")
 	if err != nil {
@@ -204,28 +197,6 @@ func parseUser(m map[string]any, mode userMode) (core.DirectoryUserInput, *bool,
 	}
 	if in.Phone, err = pickValue(phones, "phoneNumbers"); err != nil {
 		return in, nil, err
-	}
-	if v, ok := get(m, "roles"); ok {
-		items, isList := v.([]any)
-		if !isList {
-			items = []any{v}
-		}
-		for i, it := range items {
-			switch r := it.(type) {
-			case string:
-				in.Profile.Roles = append(in.Profile.Roles, r)
-			case map[string]any:
-				s, err := getString(r, "value", fmt.Sprintf("roles[%d].value", i))
-				if err != nil {
-					return in, nil, err
-				}
-				if s != "" {
-					in.Profile.Roles = append(in.Profile.Roles, s)
-				}
-			default:
-				return in, nil, fieldErr("roles", "element %d must be an object with a value, not %s", i, jsonType(it))
-			}
-		}
 	}
 	active, err := getBool(m, "active", "active")
 	if err != nil {
@@ -265,21 +236,12 @@ func parseEnterprise(m map[string]any, in *core.DirectoryUserInput) error {
 	if err != nil || ent == nil {
 		return err
 	}
-	for _, f := range []struct {
-		key string
-		dst *string
-	}{{"employeeNumber", &in.Profile.EmployeeNumber}, {"costCenter", &in.Profile.CostCenter}, {"organization", &in.Profile.Organization},
-		{"division", &in.Profile.Division}, {"department", &in.Profile.Department}} {
-		if *f.dst, err = getString(ent, f.key, URNEnterprise+":"+f.key); err != nil {
-			return err
-		}
-	}
 	if v, ok := get(ent, "manager"); ok {
 		switch x := v.(type) {
 		case string: // Entra sends the manager's id as a bare string
-			in.Profile.ManagerID = x
+			in.ManagerID = x
 		case map[string]any:
-			if in.Profile.ManagerID, err = getString(x, "value", URNEnterprise+":manager.value"); err != nil {
+			if in.ManagerID, err = getString(x, "value", URNEnterprise+":manager.value"); err != nil {
 				return err
 			}
 		default:

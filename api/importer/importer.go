@@ -79,7 +79,9 @@ var columns = map[string]func(u *core.NewUser, v string) error{
 		return nil
 	},
 	"can_create_apps": func(u *core.NewUser, v string) error { return setBool(&u.CanCreateApps, v) },
-	"set_as_admin": func(u *core.NewUser, v string) error {
+	// set_admin (the bulk action's word): yes makes the row an admin, as
+	// role admin does; "set as admin?" (the vendor consoles') is its alias.
+	"set_admin": func(u *core.NewUser, v string) error {
 		var admin bool
 		if err := setBool(&admin, v); err != nil {
 			return err
@@ -98,7 +100,24 @@ var aliases = map[string]string{
 	"first": "first_name", "firstname": "first_name", "given_name": "first_name",
 	"last": "last_name", "lastname": "last_name", "surname": "last_name", "family_name": "last_name",
 	"phone_number": "phone", "telephone": "phone",
-	"can_user_create_apps": "can_create_apps", "set_as_admin?": "set_as_admin", "can_user_create_apps?": "can_create_apps",
+	"can_user_create_apps": "can_create_apps", "set_as_admin": "set_admin", "set_as_admin?": "set_admin", "can_user_create_apps?": "can_create_apps",
+}
+
+// exportOnly are the columns of GET /users/export that an import cannot
+// set (they are the server's: status, history, memberships). An import
+// skips them, so an export imports back as it is.
+var exportOnly = map[string]bool{
+	"full_name": true, "status": true, "invite_status": true, "source": true, "groups": true,
+	"created_at": true, "last_login_at": true,
+}
+
+// unformula reads back a cell that the export defused against formula
+// injection: a ' before = + - @ or a tab or carriage return is dropped.
+func unformula(v string) string {
+	if len(v) > 1 && v[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(v[1])) {
+		return v[1:]
+	}
+	return v
 }
 
 func setBool(dst *bool, v string) error {
@@ -145,7 +164,7 @@ func Parse(r io.Reader, f Format, maxRows int) ([]core.ImportRow, error) {
 		return nil, &Error{Msg: fmt.Sprintf("format %q is not csv or xlsx", f)}
 	}
 	var setters []func(u *core.NewUser, v string) error
-	var headers []string
+	var headers, fields []string
 	var rows []core.ImportRow
 	var perr error
 	records(func(line int, rec []string, err error) bool {
@@ -155,7 +174,7 @@ func Parse(r io.Reader, f Format, maxRows int) ([]core.ImportRow, error) {
 		}
 		if headers == nil {
 			headers = rec
-			setters, perr = mapHeader(rec)
+			setters, fields, perr = mapHeader(rec)
 			return perr == nil
 		}
 		if blank(rec) {
@@ -170,16 +189,23 @@ func Parse(r io.Reader, f Format, maxRows int) ([]core.ImportRow, error) {
 			return false
 		}
 		row := core.ImportRow{Line: line}
+		var bad []core.FieldError
 		for i, v := range rec {
-			v = strings.TrimSpace(v)
 			if !utf8.ValidString(v) {
 				perr = &Error{Line: line, Column: headers[i], Msg: "is not valid UTF-8 (save the file as UTF-8)"}
 				return false
 			}
-			if err := setters[i](&row.User, v); err != nil {
-				perr = &Error{Line: line, Column: headers[i], Msg: err.Error()}
-				return false
+			if setters[i] == nil {
+				continue
 			}
+			// A bad cell marks its row (naming the line and the column);
+			// the other rows are still read.
+			if err := setters[i](&row.User, unformula(strings.TrimSpace(v))); err != nil {
+				bad = append(bad, core.FieldError{Field: fields[i], Message: (&Error{Line: line, Column: headers[i], Msg: err.Error()}).Error()})
+			}
+		}
+		if bad != nil {
+			row.Err = &core.ValidationError{Problems: bad}
 		}
 		rows = append(rows, row)
 		return true
@@ -202,20 +228,28 @@ func blank(rec []string) bool {
 	return true
 }
 
-func mapHeader(rec []string) ([]func(*core.NewUser, string) error, error) {
+// mapHeader maps each column to what sets it (nil for an export-only
+// column, which is skipped) and to its field name.
+func mapHeader(rec []string) ([]func(*core.NewUser, string) error, []string, error) {
 	setters := make([]func(*core.NewUser, string) error, len(rec))
+	fields := make([]string, len(rec))
 	seen := map[string]bool{}
 	hasUsername := false
 	for i, h := range rec {
 		if !utf8.ValidString(h) {
-			return nil, &Error{Line: 1, Msg: "the header is not valid UTF-8 (save the file as UTF-8)"}
+			return nil, nil, &Error{Line: 1, Msg: "the header is not valid UTF-8 (save the file as UTF-8)"}
 		}
 		n := normalise(h)
 		if seen[n] {
-			return nil, &Error{Line: 1, Column: h, Msg: "appears twice in the header"}
+			return nil, nil, &Error{Line: 1, Column: h, Msg: "appears twice in the header"}
 		}
 		seen[n] = true
+		fields[i] = n
+		if exportOnly[n] {
+			continue
+		}
 		if field, ok := strings.CutPrefix(strings.TrimSpace(h), "metadata."); ok && field != "" {
+			fields[i] = "metadata." + field
 			setters[i] = func(u *core.NewUser, v string) error {
 				if v == "" {
 					return nil
@@ -230,15 +264,15 @@ func mapHeader(rec []string) ([]func(*core.NewUser, string) error, error) {
 		}
 		set, ok := columns[n]
 		if !ok {
-			return nil, &Error{Line: 1, Column: h, Msg: "is not a known column (username, email, first_name, last_name, phone, language, role, can_create_apps, set_as_admin, metadata.NAME)"}
+			return nil, nil, &Error{Line: 1, Column: h, Msg: "is not a known column (username, email, first_name, last_name, phone, language, role, can_create_apps, set_admin, metadata.NAME; the export's status, invite_status, source, groups, full_name, created_at and last_login_at are skipped)"}
 		}
 		hasUsername = hasUsername || n == "username"
 		setters[i] = set
 	}
 	if !hasUsername {
-		return nil, &Error{Line: 1, Msg: "the header has no username column (is the first row a header?)"}
+		return nil, nil, &Error{Line: 1, Msg: "the header has no username column (is the first row a header?)"}
 	}
-	return setters, nil
+	return setters, fields, nil
 }
 
 func csvRecords(data []byte) func(yield func(int, []string, error) bool) {

@@ -49,7 +49,30 @@ func TestParseCSV(t *testing.T) {
 		{name: "no username column", in: "first_name,last_name\nA,B\n", err: "no username column"},
 		{name: "unknown column", in: "username,nickname\na,b\n", err: `column "nickname": is not a known column`},
 		{name: "duplicate column", in: "username,Username\na,b\n", err: `column "Username": appears twice`},
-		{name: "bad boolean", in: "username,can_create_apps\na,maybe\n", err: `line 2: column "can_create_apps": "maybe" is not yes or no`},
+		{name: "a bad yes/no marks its row only", in: "username,Can user create apps?,set_as_admin\na,maybe,no\nb,yes,sure\nc,no,yes\n", rows: 3, check: func(t *testing.T, rows []core.ImportRow) {
+			var ve *core.ValidationError
+			if !errors.As(rows[0].Err, &ve) || ve.Field() != "can_create_apps" || ve.Error() != `can_create_apps: line 2: column "Can user create apps?": "maybe" is not yes or no` {
+				t.Fatalf("row 2: %v", rows[0].Err)
+			}
+			if !errors.As(rows[1].Err, &ve) || ve.Field() != "set_admin" || !strings.Contains(ve.Error(), `line 3: column "set_as_admin": "sure" is not yes or no`) {
+				t.Fatalf("row 3: %v", rows[1].Err)
+			}
+			if rows[2].Err != nil || rows[2].User.Role != core.RoleAdmin || rows[2].User.Username != "c" {
+				t.Fatalf("row 4: %+v", rows[2])
+			}
+		}},
+		{name: "the export's own columns are skipped and its formula guard read back", in: "username,full_name,phone,last_name,status,invite_status,source,groups,created_at,last_login_at\n" +
+			"a,A B,'+49 30 1234,'=SUM(1),active,accepted,native,x;y,2026-01-01T00:00:00Z,\n", rows: 1, check: func(t *testing.T, rows []core.ImportRow) {
+			u := rows[0].User
+			if rows[0].Err != nil || u.Phone != "+49 30 1234" || u.LastName != "=SUM(1)" {
+				t.Fatalf("%+v %v", u, rows[0].Err)
+			}
+		}},
+		{name: "a quote before anything else is kept", in: "username,last_name\na,'Brien\n", rows: 1, check: func(t *testing.T, rows []core.ImportRow) {
+			if rows[0].User.LastName != "'Brien" {
+				t.Fatalf("%+v", rows[0].User)
+			}
+		}},
 		{name: "too many cells", in: "username\na,b\n", err: "line 2: 2 cells but only 1 columns"},
 		{name: "bad encoding", in: "username,last_name\na,M\xfcller\n", err: `line 2: column "last_name": is not valid UTF-8`},
 		{name: "broken quotes", in: "username\n\"a\n", err: "line 2"},

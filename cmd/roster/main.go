@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
 	"sync/atomic"
 	"syscall"
 
@@ -75,62 +74,11 @@ func (e usageError) Error() string { return string(e) }
 // errReported means the command already printed what went wrong.
 var errReported = errors.New("reported")
 
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError("a command is required")
-	}
-	cmd, rest := args[0], args[1:]
-	sub := func() (string, []string) {
-		if len(rest) == 0 {
-			return "", nil
-		}
-		return rest[0], rest[1:]
-	}
-	switch cmd {
-	case "serve":
-		return cmdServe(ctx, rest, stderr)
-	case "migrate":
-		return cmdMigrate(ctx, rest, stderr)
-	case "config":
-		if s, r := sub(); s == "check" {
-			return cmdConfigCheck(r, stdout, stderr)
-		}
-		return usageError("usage: roster config check [--config FILE]")
-	case "user":
-		switch s, r := sub(); s {
-		case "create":
-			return cmdUserCreate(ctx, r, stdin, stdout, stderr)
-		case "list":
-			return cmdUserList(ctx, r, stdout, stderr)
-		case "unlock":
-			return cmdUserUnlock(ctx, r, stdout, stderr)
-		}
-		return usageError("usage: roster user create|list|unlock …")
-	case "token":
-		if s, r := sub(); s == "create" {
-			return cmdTokenCreate(ctx, r, stdout, stderr)
-		}
-		return usageError("usage: roster token create …")
-	case "org":
-		return cmdOrg(ctx, rest, stdout, stderr)
-	case "sync":
-		return cmdSync(ctx, rest, stdout, stderr)
-	case "backup":
-		return cmdBackup(ctx, rest, stdout, stderr)
-	case "version", "--version", "-v":
-		fmt.Fprintf(stdout, "roster %s (commit %s, %s)\n", version, commit, runtime.Version())
-		return nil
-	case "help", "--help", "-h":
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	return usageError(fmt.Sprintf("unknown command %q", cmd))
-}
-
 // newFlags returns a flag set with --config bound to *cfgPath.
 func newFlags(name string, stderr io.Writer, cfgPath *string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {} // help is the command tree's; a flag error prints the flags (flagError)
 	fs.StringVar(cfgPath, "config", os.Getenv("ROSTER_CONFIG"), "config file (default: $ROSTER_CONFIG, else the embedded default)")
 	return fs
 }
@@ -139,13 +87,13 @@ func newFlags(name string, stderr io.Writer, cfgPath *string) *flag.FlagSet {
 // arguments (`roster backup FILE --config X` as well as
 // `roster backup --config X FILE`) and returns the positional ones.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	if len(args) == 1 && args[0] == describeFlags {
+		return nil, flagsOnly{fs}
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, errReported
-			}
-			return nil, usageError(err.Error())
+			return nil, flagError(fs, err)
 		}
 		if fs.NArg() == 0 {
 			return pos, nil
@@ -156,16 +104,26 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func parse(fs *flag.FlagSet, args []string) error {
+	if len(args) == 1 && args[0] == describeFlags {
+		return flagsOnly{fs}
+	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errReported
-		}
-		return usageError(err.Error())
+		return flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return usageError(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
 	return nil
+}
+
+// flagError is what a parse error of fs becomes: -h and --help ask for
+// the command's help; anything else is a usage error, after the flags.
+func flagError(fs *flag.FlagSet, err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return helpRequested{fs}
+	}
+	fs.PrintDefaults()
+	return usageError(err.Error())
 }
 
 func loadConfig(path string) (*config.Config, error) {

@@ -42,9 +42,9 @@ func personLDIF() string {
 // storedDerived is every derived column of a stored users row (keys, rank)
 // and the user's folded metadata values.
 type storedDerived struct {
-	UsernameKey, EmailKey, FirstNameKey, LastNameKey, SearchKey string
-	RoleRank                                                    int
-	Metadata                                                    string
+	UsernameKey, EmailKey, FirstNameKey, LastNameKey, SearchKey, DisplayKey string
+	RoleRank                                                                int
+	Metadata                                                                string // the user's custom field rows of the search index (user_search)
 }
 
 func readStoredDerived(t *testing.T, driver, dsn, username string) storedDerived {
@@ -59,11 +59,11 @@ func readStoredDerived(t *testing.T, driver, dsn, username string) storedDerived
 	}
 	defer db.Close()
 	var r storedDerived
-	if err := db.QueryRow(`SELECT username_key, email_key, first_name_key, last_name_key, search_key, role_rank FROM users WHERE username = `+ph, username).
-		Scan(&r.UsernameKey, &r.EmailKey, &r.FirstNameKey, &r.LastNameKey, &r.SearchKey, &r.RoleRank); err != nil {
+	if err := db.QueryRow(`SELECT username_key, email_key, first_name_key, last_name_key, search_key, display_name_key, role_rank FROM users WHERE username = `+ph, username).
+		Scan(&r.UsernameKey, &r.EmailKey, &r.FirstNameKey, &r.LastNameKey, &r.SearchKey, &r.DisplayKey, &r.RoleRank); err != nil {
 		t.Fatalf("read %s: %v", username, err)
 	}
-	rows, err := db.Query(`SELECT m.field, m.value_key FROM user_metadata m JOIN users u ON u.seq = m.user_seq WHERE u.username = `+ph+` ORDER BY m.field`, username)
+	rows, err := db.Query(`SELECT m.field, m.value_key FROM user_search m JOIN users u ON u.seq = m.user_seq WHERE u.username = `+ph+` AND m.field LIKE 'metadata.%' ORDER BY m.field, m.value_key`, username)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,9 @@ func TestEveryPathStoresTheSameDerivedColumns(t *testing.T) {
 	srv := slapdtest.Start(t, personLDIF())
 	f := core.FoldKey
 	want := storedDerived{UsernameKey: f(pUsername), EmailKey: f(pEmail), FirstNameKey: f(pFirst), LastNameKey: f(pLast),
-		SearchKey: f(pFirst) + "\x1f" + f(pLast) + "\x1f" + f(pPhone), RoleRank: core.RoleMember.Rank()}
+		SearchKey: f(pFirst) + "\x1f" + f(pLast) + "\x1f" + f(pPhone), RoleRank: core.RoleMember.Rank(),
+		DisplayKey: f(pFirst + " " + pLast),
+	}
 
 	type env struct {
 		dir, cfg, driver, dsn string

@@ -420,6 +420,15 @@ func TestConsole(t *testing.T) {
 		chromedp.SendKeys(css("#add-first"), "Sam"),
 		chromedp.SendKeys(css("#add-last"), "Sales"),
 		chromedp.SendKeys(css("#meta-department"), "Sales"),
+	)
+	// The role: any the owner may give, chosen in the dialog.
+	var roles string
+	b.eval(`[...document.querySelectorAll('#add-role option')].map((o) => o.value).join(',') + '/' + document.querySelector('#add-role').value`, &roles)
+	if roles != "owner,admin,user_manager,developer,member/member" {
+		t.Fatalf("the add dialog's roles: %q", roles)
+	}
+	b.do("choose developer and invite by link",
+		chromedp.SetValue(css("#add-role"), "developer"),
 		chromedp.Click(css("#tab-invite")),
 		chromedp.Click(css("#invite-link-choice")),
 		chromedp.Click(css("#add-submit")),
@@ -431,6 +440,7 @@ func TestConsole(t *testing.T) {
 		t.Fatalf("copied link %q", copied)
 	}
 	b.do("close the link dialog", chromedp.Click(css("#link-dialog .dialog-head button")), chromedp.WaitNotPresent(css("#link-dialog")))
+	b.wait("sam added as a developer", cellText("sam@example.com", "role")+` === 'Developer'`)
 
 	// ---- accept the mailed invitation: Active
 	msg := smtp.WaitTo(t, "ivy@example.com", 30*time.Second)

@@ -7,7 +7,7 @@ export async function importView(root) {
   const [mailWrap, mail] = checkbox('Mail the invitations', { name: 'send_invite', id: 'import-send', checked: true });
   const report = h('section', { id: 'import-report', 'aria-live': 'polite' });
   const form = h('form', { class: 'card stack', id: 'import-form' }, formError(),
-    field('CSV or Excel file', file, 'The first row names the columns: username (required), email, first_name, last_name, phone, language, role, can_create_apps, set_as_admin, metadata.NAME.'),
+    field('CSV or Excel file', file, 'The first row names the columns: username (required), email, first_name, last_name, phone, language, role, can_create_apps, set_admin (or set_as_admin), metadata.NAME; a file from Export imports back as it is.'),
     mailWrap,
     h('button', { type: 'submit', class: 'primary', id: 'import-check' }, 'Check the file (dry run)'));
   clear(root, h('div', { class: 'page-head' }, h('h1', {}, 'Import users')), form, report);

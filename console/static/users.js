@@ -500,7 +500,12 @@ function addDialog({ template, ldap, me, reload }) {
   const phone = h('input', { name: 'phone', id: 'add-phone', type: 'tel' });
   const language = select(LANGUAGES, { name: 'language', id: 'add-language' });
   const [appsWrap, canApps] = checkbox('Can user create apps?', { name: 'can_create_apps', id: 'add-can-create-apps' });
-  const [adminWrap, asAdmin] = checkbox('Set as admin?', { name: 'role', id: 'add-admin', disabled: !canAdmin });
+  // The role: any the actor may give (an owner every role, an admin all but
+  // owner, a user manager those below theirs); the server checks it again.
+  const grantable = { owner: ['owner', 'admin', 'user_manager', 'developer', 'member'], admin: ['admin', 'user_manager', 'developer', 'member'] }[me.role] || ['developer', 'member'];
+  const roleSelect = select(grantable.map((r) => [r, ROLE_LABELS[r]]), { name: 'role', id: 'add-role' });
+  roleSelect.value = 'member';
+  const adminWrap = field('Role', roleSelect, 'Owners and admins need an email.');
   const metaInputs = template.map((f) => {
     const type = { number: 'number', date: 'date', boolean: 'checkbox' }[f.type] || 'text';
     const input = h('input', { type, name: `metadata.${f.name}`, id: `meta-${f.name}`, required: !!f.required, 'data-meta': f.name, 'data-type': f.type });
@@ -566,7 +571,7 @@ function addDialog({ template, ldap, me, reload }) {
       }
       body = {
         username: username.value.trim(), email: email.value.trim(), first_name: first.value.trim(), last_name: last.value.trim(),
-        phone: phone.value.trim(), language: language.value, can_create_apps: canApps.checked, role: asAdmin.checked ? 'admin' : 'member',
+        phone: phone.value.trim(), language: language.value, can_create_apps: canApps.checked, role: roleSelect.value,
         send_invite: sendNow.checked, invite_language: inviteLang.value, metadata,
       };
       if (!body.username) { showError(form, { message: 'username is required', field: 'username' }); selectTab(tabBasic); username.focus(); return; }

@@ -9,7 +9,7 @@ import (
 
 func (t *tx) AppByID(ctx context.Context, orgID, id string) (*core.App, error) {
 	var a core.App
-	if err := t.get(ctx, &a, "app", id, `SELECT id, org_id, name, created_at FROM apps WHERE org_id = ? AND id = ?`, orgID, id); err != nil {
+	if err := t.get(ctx, &a, "app", id, `SELECT id, org_id, name, created_by_id, created_at FROM apps WHERE org_id = ? AND id = ?`, orgID, id); err != nil {
 		return nil, err
 	}
 	return &a, nil
@@ -17,7 +17,7 @@ func (t *tx) AppByID(ctx context.Context, orgID, id string) (*core.App, error) {
 
 func (t *tx) ListApps(ctx context.Context, orgID string) ([]core.App, error) {
 	out := []core.App{}
-	err := t.sel(ctx, &out, `SELECT id, org_id, name, created_at FROM apps WHERE org_id = ? ORDER BY name_key`, orgID)
+	err := t.sel(ctx, &out, `SELECT id, org_id, name, created_by_id, created_at FROM apps WHERE org_id = ? ORDER BY name_key`, orgID)
 	return out, err
 }
 

@@ -23,6 +23,15 @@ var (
 
 func (d *dialect) pg() bool { return d.name == "postgres" }
 
+// jsonText is the text of key (a fixed schema name, never input) of the JSON
+// object in col, lower-cased; "" when absent.
+func (d *dialect) jsonText(col, key string) string {
+	if d.pg() {
+		return "lower(COALESCE(" + col + "::jsonb ->> '" + key + "', ''))"
+	}
+	return "lower(COALESCE(json_extract(" + col + ", '$." + key + "'), ''))"
+}
+
 // contains is "haystack contains the bound needle".
 func (d *dialect) contains(col string) string {
 	if d.pg() {

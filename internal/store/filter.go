@@ -11,13 +11,13 @@ import (
 type colKind int
 
 const (
-	colFolded  colKind = iota // a *_key column: the value is case-folded with core.FoldKey
-	colExact                  // case-exact text
-	colLower                  // text compared after lower()
-	colTime                   // a timestamp
-	colActive                 // derived from status
-	colMember                 // group membership by user id
-	colProfile                // a folded column of scim_users, tested through an indexed subquery
+	colFolded colKind = iota // a *_key column: the value is case-folded with core.FoldKey
+	colExact                 // case-exact text
+	colLower                 // text compared after lower()
+	colTime                  // a timestamp
+	colActive                // derived from status
+	colMember                // group membership by user id
+	colSearch                // a searchable attribute that is not a column: its folded values in user_search, through an indexed subquery
 )
 
 type colSpec struct {
@@ -26,21 +26,32 @@ type colSpec struct {
 	nullable bool // from a LEFT JOINed table
 }
 
-// userFilterCols maps filter attributes to columns of
-// "users u LEFT JOIN scim_users s". Only these names ever reach the query text.
-var userFilterCols = map[core.FilterAttr]colSpec{
-	core.AttrUsername:       {"u.username_key", colFolded, false},
-	core.AttrExternalID:     {"u.external_id", colExact, false},
-	core.AttrID:             {"u.id", colExact, false},
-	core.AttrEmail:          {"u.email_key", colFolded, false},
-	core.AttrFirstName:      {"lower(u.first_name)", colLower, false},
-	core.AttrLastName:       {"u.last_name_key", colFolded, false},
-	core.AttrDisplayName:    {"display_name_key", colProfile, false},
-	core.AttrActive:         {"u.status", colActive, false},
-	core.AttrCreated:        {"u.created_at", colTime, false},
-	core.AttrUpdated:        {"u.updated_at", colTime, false},
-	core.AttrEmployeeNumber: {"employee_number_key", colProfile, false},
-	core.AttrDepartment:     {"department_key", colProfile, false},
+// userFilterCols maps filter attributes to columns of "users u", or to the
+// search index (the schema's searchable document attributes, by API name,
+// and their sub-attributes). Only these names ever reach the query text.
+var userFilterCols = func() map[core.FilterAttr]colSpec {
+	m := map[core.FilterAttr]colSpec{}
+	for _, f := range core.SearchFields() {
+		m[core.FilterAttr(f)] = colSpec{f, colSearch, false}
+	}
+	for k, v := range userColumnCols {
+		m[k] = v
+	}
+	return m
+}()
+
+var userColumnCols = map[core.FilterAttr]colSpec{
+	core.AttrUsername:    {"u.username_key", colFolded, false},
+	core.AttrExternalID:  {"u.external_id", colExact, false},
+	core.AttrID:          {"u.id", colExact, false},
+	core.AttrEmail:       {"u.email_key", colFolded, false},
+	core.AttrFirstName:   {"lower(u.first_name)", colLower, false},
+	core.AttrLastName:    {"u.last_name_key", colFolded, false},
+	core.AttrDisplayName: {"u.display_name_key", colFolded, false},
+	core.AttrManager:     {"u.manager_id", colExact, false},
+	core.AttrActive:      {"u.status", colActive, false},
+	core.AttrCreated:     {"u.created_at", colTime, false},
+	core.AttrUpdated:     {"u.updated_at", colTime, false},
 }
 
 var groupFilterCols = map[core.FilterAttr]colSpec{
@@ -61,7 +72,7 @@ const maxRune = "\U0010FFFF"
 // filterSQL translates a filter into a WHERE fragment with ? placeholders
 // and its bound values. Attribute and operator names come from fixed tables;
 // every value is a parameter.
-func filterSQL(d *dialect, f *core.Filter, cols map[core.FilterAttr]colSpec) (string, []any, error) {
+func filterSQL(d *dialect, orgID string, f *core.Filter, cols map[core.FilterAttr]colSpec) (string, []any, error) {
 	var args []any
 	var walk func(f *core.Filter) (string, error)
 	walk = func(f *core.Filter) (string, error) {
@@ -95,7 +106,7 @@ func filterSQL(d *dialect, f *core.Filter, cols map[core.FilterAttr]colSpec) (st
 			if !ok {
 				return "", fmt.Errorf("filter attribute %q: %w", f.Attr, core.ErrInvalid)
 			}
-			s, a, err := cmpSQL(d, spec, f)
+			s, a, err := cmpSQL(d, orgID, spec, f)
 			if err != nil {
 				return "", err
 			}
@@ -111,7 +122,7 @@ func filterSQL(d *dialect, f *core.Filter, cols map[core.FilterAttr]colSpec) (st
 	return s, args, err
 }
 
-func cmpSQL(d *dialect, spec colSpec, f *core.Filter) (string, []any, error) {
+func cmpSQL(d *dialect, orgID string, spec colSpec, f *core.Filter) (string, []any, error) {
 	c := spec.expr
 	switch spec.kind {
 	case colActive:
@@ -144,19 +155,20 @@ func cmpSQL(d *dialect, spec colSpec, f *core.Filter) (string, []any, error) {
 		}
 		return c + " " + op + " ?", []any{f.Time.UTC()}, nil
 	}
-	if spec.kind == colProfile {
-		// Users without a profile row lack the attribute: ne and not(…)
-		// match them, which NOT IN gives; the subquery uses the column's index.
-		in := "u.id IN (SELECT user_id FROM scim_users WHERE "
+	if spec.kind == colSearch {
+		// Users without a value lack the attribute: ne and not(…) match
+		// them, which NOT IN gives; the subquery reads the index
+		// (org_id, field, value_key, user_seq).
+		in := "u.seq IN (SELECT user_seq FROM user_search WHERE org_id = ? AND field = ? AND "
 		op := *f
 		if f.Op == core.OpNe {
-			in, op.Op = "u.id NOT IN (SELECT user_id FROM scim_users WHERE ", core.OpEq
+			in, op.Op = "u.seq NOT IN (SELECT user_seq FROM user_search WHERE org_id = ? AND field = ? AND ", core.OpEq
 		}
-		s, args, err := cmpSQL(d, colSpec{expr: c, kind: colFolded}, &op)
+		s, args, err := cmpSQL(d, orgID, colSpec{expr: "value_key", kind: colFolded}, &op)
 		if err != nil {
 			return "", nil, err
 		}
-		return in + s + ")", args, nil
+		return in + s + ")", append([]any{orgID, c}, args...), nil
 	}
 	v := f.Str
 	switch spec.kind {
@@ -204,11 +216,19 @@ var orderOps = map[core.FilterOp]string{
 
 // sortSQL is the ORDER BY column of a sort attribute; seq/id break ties so
 // that paging is stable.
-func sortSQL(attr core.FilterAttr, cols map[core.FilterAttr]colSpec) (string, error) {
+func sortSQL(d *dialect, attr core.FilterAttr, cols map[core.FilterAttr]colSpec) (string, error) {
 	if attr == "" {
 		return "", nil
 	}
 	spec, ok := cols[attr]
+	if ok && spec.kind == colSearch {
+		// A single-valued document attribute sorts by its stored value
+		// (unindexed: sorting reads every row the filter leaves).
+		if def, isAttr := core.SchemaAttribute(string(attr)); isAttr && def.Kind != core.KindMulti {
+			return d.jsonText("u.attributes", def.Name), nil
+		}
+		ok = false
+	}
 	if !ok || spec.kind == colMember {
 		return "", fmt.Errorf("sort attribute %q: %w", attr, core.ErrInvalid)
 	}

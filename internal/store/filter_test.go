@@ -23,15 +23,16 @@ func TestFilterSQLBindsEveryValue(t *testing.T) {
 		{"sw range", core.Cmp(core.AttrUsername, core.OpSw, evil), "(u.username_key >= ? AND u.username_key < ?)", 2},
 		{"co", core.Cmp(core.AttrExternalID, core.OpCo, evil), "instr(u.external_id, ?) > 0", 1},
 		{"ew", core.Cmp(core.AttrEmail, core.OpEw, evil), "substr(u.email_key, -length(?)) = ?", 2},
-		{"profile ne", core.Cmp(core.AttrDepartment, core.OpNe, evil), "u.id NOT IN (SELECT user_id FROM scim_users WHERE department_key = ?)", 1},
-		{"profile sw", core.Cmp(core.AttrEmployeeNumber, core.OpSw, evil), "u.id IN (SELECT user_id FROM scim_users WHERE (employee_number_key >= ? AND employee_number_key < ?))", 2},
+		{"search index ne", core.Cmp(core.AttrDepartment, core.OpNe, evil), "u.seq NOT IN (SELECT user_seq FROM user_search WHERE org_id = ? AND field = ? AND value_key = ?)", 3},
+		{"search index sw", core.Cmp(core.AttrEmployeeNumber, core.OpSw, evil), "u.seq IN (SELECT user_seq FROM user_search WHERE org_id = ? AND field = ? AND (value_key >= ? AND value_key < ?))", 4},
+		{"multi-valued sub-attribute", core.Cmp("emails.type", core.OpEq, evil), "u.seq IN (SELECT user_seq FROM user_search WHERE org_id = ? AND field = ? AND value_key = ?)", 3},
 		{"active", core.Cmp(core.AttrActive, core.OpEq, false), "u.status NOT IN (?, ?, ?)", 3},
 		{"time", core.Cmp(core.AttrCreated, core.OpGt, time.Now()), "u.created_at > ?", 1},
 		{"not and or", core.Not(core.And(core.Cmp(core.AttrID, core.OpEq, evil), core.Or(core.Cmp(core.AttrEmail, core.OpPresent, ""), core.Cmp(core.AttrLastName, core.OpLt, evil)))),
 			"NOT ((u.id = ?) AND ((u.email_key <> '') OR (u.last_name_key < ?)))", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sql, args, err := filterSQL(sqliteDialect, tc.f, userFilterCols)
+			sql, args, err := filterSQL(sqliteDialect, "org", tc.f, userFilterCols)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -43,10 +44,10 @@ func TestFilterSQLBindsEveryValue(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := filterSQL(sqliteDialect, core.Cmp("password_hash", core.OpEq, "x"), userFilterCols); err == nil {
+	if _, _, err := filterSQL(sqliteDialect, "org", core.Cmp("password_hash", core.OpEq, "x"), userFilterCols); err == nil {
 		t.Error("an unknown attribute was translated")
 	}
-	if _, _, err := filterSQL(sqliteDialect, core.Cmp(core.AttrGroupMember, core.OpCo, "x"), groupFilterCols); err == nil {
+	if _, _, err := filterSQL(sqliteDialect, "org", core.Cmp(core.AttrGroupMember, core.OpCo, "x"), groupFilterCols); err == nil {
 		t.Error("members co was translated")
 	}
 }
@@ -72,16 +73,12 @@ func testFilterUsers(t *testing.T, driver, dsn string) {
 			u := &core.User{ID: un, OrgID: org, Username: un, Role: core.RoleMember, Status: core.StatusActive,
 				Source: "scim:a", InviteState: core.InviteStateNone, CreatedAt: now.Add(time.Duration(i) * time.Second), UpdatedAt: now}
 			if i == 3 {
-				u.Source = "native" // no directory profile row
+				u.Source = "native" // no department
+			} else {
+				u.Attributes.SetStr("department", []string{"Sales", "", "sales"}[i])
 			}
 			if err := tx.InsertUser(ctx, u); err != nil {
 				return err
-			}
-			if i < 3 {
-				dept := []string{"Sales", "", "sales"}[i]
-				if err := tx.PutDirectoryProfile(ctx, &core.DirectoryProfile{UserID: un, OrgID: org, Department: dept}); err != nil {
-					return err
-				}
 			}
 		}
 		return nil
@@ -142,9 +139,9 @@ func TestUserFilterUsesIndexes(t *testing.T) {
 	}
 	for attr, index := range map[core.FilterAttr]string{
 		core.AttrUsername: "users_org_username", core.AttrExternalID: "users_org_source_external", core.AttrEmail: "users_org_email_lookup",
-		core.AttrEmployeeNumber: "scim_users_employee", core.AttrDisplayName: "scim_users_display",
+		core.AttrEmployeeNumber: "user_search_lookup", core.AttrDisplayName: "users_org_display", "addresses.locality": "user_search_lookup",
 	} {
-		where, args, err := filterSQL(sqliteDialect, core.Cmp(attr, core.OpEq, "x"), userFilterCols)
+		where, args, err := filterSQL(sqliteDialect, "org", core.Cmp(attr, core.OpEq, "x"), userFilterCols)
 		if err != nil {
 			t.Fatal(err)
 		}

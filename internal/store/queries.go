@@ -56,22 +56,33 @@ func (t *tx) ListOrgs(ctx context.Context) ([]core.Org, error) {
 const userCols = `seq, id, org_id, username, email, first_name, last_name, phone, language, role,
 	can_create_apps, status, source, external_id, metadata, invite_state, invite_expires_at,
 	invite_mail_error, password_hash, password_changed_at, must_change_password, failed_logins,
-	status_before_archive, activated_at, last_login_at, created_at, updated_at, locked_at`
+	status_before_archive, activated_at, last_login_at, created_at, updated_at, locked_at,
+	display_name, manager_id, base_role, attributes`
 
-// userRow adds the stored JSON of metadata to core.User.
+// userRow adds the stored JSON of metadata and attributes to core.User.
 type userRow struct {
 	core.User
-	MetadataJSON string `db:"metadata"`
+	MetadataJSON   string `db:"metadata"`
+	AttributesJSON string `db:"attributes"`
 }
 
 func (r *userRow) user() (*core.User, error) {
 	u := r.User
-	if r.MetadataJSON != "" && r.MetadataJSON != "{}" {
-		if err := json.Unmarshal([]byte(r.MetadataJSON), &u.Metadata); err != nil {
-			return nil, fmt.Errorf("user %s: decode metadata: %w", u.ID, err)
-		}
+	if err := decodeJSONField(r.MetadataJSON, &u.Metadata); err != nil {
+		return nil, fmt.Errorf("user %s: decode metadata: %w", u.ID, err)
+	}
+	if err := decodeJSONField(r.AttributesJSON, &u.Attributes); err != nil {
+		return nil, fmt.Errorf("user %s: decode attributes: %w", u.ID, err)
 	}
 	return &u, nil
+}
+
+func attributesJSON(a core.Attributes) (string, error) {
+	if len(a) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(a)
+	return string(b), err
 }
 
 func metadataJSON(m map[string]string) (string, error) {
@@ -115,7 +126,8 @@ var userWriteCols = []string{"username", "username_key", "email", "email_key",
 	"first_name", "first_name_key", "last_name", "last_name_key", "search_key", "phone", "language", "role", "role_rank",
 	"can_create_apps", "status", "source", "external_id", "metadata", "invite_state", "invite_expires_at",
 	"invite_mail_error", "password_hash", "password_changed_at", "must_change_password", "failed_logins",
-	"status_before_archive", "activated_at", "last_login_at", "updated_at", "locked_at"}
+	"status_before_archive", "activated_at", "last_login_at", "updated_at", "locked_at",
+	"display_name", "display_name_key", "manager_id", "base_role", "attributes"}
 
 // userInsertCols and userInsertRow are the column list and one row's
 // placeholders of an INSERT INTO users.
@@ -131,12 +143,17 @@ func userValues(dst []any, u *core.User) ([]any, error) {
 	if err != nil {
 		return dst, fmt.Errorf("user %q: encode metadata: %w", u.Username, err)
 	}
+	attrs, err := attributesJSON(u.Attributes)
+	if err != nil {
+		return dst, fmt.Errorf("user %q: encode attributes: %w", u.Username, err)
+	}
 	k := deriveKeys(u)
 	return append(dst, u.Username, k.UsernameKey, u.Email, k.EmailKey,
 		u.FirstName, k.FirstNameKey, u.LastName, k.LastNameKey, k.SearchKey, u.Phone, u.Language, u.Role, k.RoleRank,
 		u.CanCreateApps, u.Status, u.Source, u.ExternalID, meta, u.InviteState, u.InviteExpiresAt,
 		u.InviteMailError, u.PasswordHash, u.PasswordChangedAt, u.MustChangePassword, u.FailedLogins,
-		u.StatusBeforeArchive, u.ActivatedAt, u.LastLoginAt, u.UpdatedAt, u.LockedAt), nil
+		u.StatusBeforeArchive, u.ActivatedAt, u.LastLoginAt, u.UpdatedAt, u.LockedAt,
+		u.DisplayName, displayKey(u), u.ManagerID, u.BaseRole, attrs), nil
 }
 
 // userInsertValues appends one INSERT row's values for u to dst.
@@ -153,24 +170,50 @@ func (t *tx) InsertUser(ctx context.Context, u *core.User) error {
 	if _, err := t.execMayConflict(ctx, `INSERT INTO users (`+userInsertCols+`) VALUES `+userInsertRow, args...); err != nil {
 		return fmt.Errorf("insert user %q: %w", u.Username, err)
 	}
-	return t.writeMetadata(ctx, u, false)
+	return t.writeSearch(ctx, u, false)
 }
 
-// writeMetadata keeps user_metadata (the folded values searched by
-// field:value) in step with the user's metadata.
-func (t *tx) writeMetadata(ctx context.Context, u *core.User, replace bool) error {
+// writeSearch keeps user_search (the folded values of the searchable
+// document attributes and custom fields, core.SearchKeys) in step with the user.
+func (t *tx) writeSearch(ctx context.Context, u *core.User, replace bool) error {
 	if replace {
-		if _, err := t.exec(ctx, `DELETE FROM user_metadata WHERE user_seq = (SELECT seq FROM users WHERE id = ?)`, u.ID); err != nil {
+		if _, err := t.exec(ctx, `DELETE FROM user_search WHERE user_seq = (SELECT seq FROM users WHERE id = ?)`, u.ID); err != nil {
 			return err
 		}
 	}
-	for field, key := range metadataKeys(u.Metadata) {
-		if _, err := t.exec(ctx, `INSERT INTO user_metadata (user_seq, org_id, field, value_key)
-			SELECT seq, org_id, CAST(? AS TEXT), CAST(? AS TEXT) FROM users WHERE id = ?`, field, key, u.ID); err != nil {
-			return fmt.Errorf("user %s metadata %s: %w", u.ID, field, err)
+	return t.insertSearchRows(ctx, []*core.User{u})
+}
+
+// insertSearchRows writes the search index rows of just-written users,
+// many rows per statement.
+func (t *tx) insertSearchRows(ctx context.Context, us []*core.User) error {
+	var args []any
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		rows := strings.TrimSuffix(strings.Repeat("(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT)), ", n), ", ")
+		_, err := t.exec(ctx, `WITH v(id, field, value_key) AS (VALUES `+rows+`)
+			INSERT INTO user_search (user_seq, org_id, field, value_key)
+			SELECT u.seq, u.org_id, v.field, v.value_key FROM v JOIN users u ON u.id = v.id`, args...)
+		args, n = args[:0], 0
+		if err != nil {
+			return fmt.Errorf("write the search index: %w", err)
+		}
+		return nil
+	}
+	for _, u := range us {
+		for _, kv := range core.SearchKeys(u) {
+			args = append(args, u.ID, kv[0], kv[1])
+			if n++; n == batchRows {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
 		}
 	}
-	return nil
+	return flush()
 }
 
 func (t *tx) UpdateUser(ctx context.Context, u *core.User) error {
@@ -185,7 +228,7 @@ func (t *tx) UpdateUser(ctx context.Context, u *core.User) error {
 	if n == 0 {
 		return &core.NotFoundError{Kind: "user", Key: u.ID}
 	}
-	return t.writeMetadata(ctx, u, true)
+	return t.writeSearch(ctx, u, true)
 }
 
 func (t *tx) DeleteUser(ctx context.Context, orgID, id string) error {
@@ -477,14 +520,14 @@ func (t *tx) UserGroups(ctx context.Context, userID string) ([]core.Group, error
 // ---- apps ----
 
 func (t *tx) InsertApp(ctx context.Context, a *core.App) error {
-	_, err := t.execMayConflict(ctx, `INSERT INTO apps (id, org_id, name, name_key, created_at) VALUES (?, ?, ?, ?, ?)`,
-		a.ID, a.OrgID, a.Name, core.FoldKey(a.Name), a.CreatedAt)
+	_, err := t.execMayConflict(ctx, `INSERT INTO apps (id, org_id, name, name_key, created_by_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		a.ID, a.OrgID, a.Name, core.FoldKey(a.Name), a.CreatedByID, a.CreatedAt)
 	return err
 }
 
 func (t *tx) AppByName(ctx context.Context, orgID, name string) (*core.App, error) {
 	var a core.App
-	if err := t.get(ctx, &a, "app", name, `SELECT id, org_id, name, created_at FROM apps WHERE org_id = ? AND name_key = ?`, orgID, core.FoldKey(name)); err != nil {
+	if err := t.get(ctx, &a, "app", name, `SELECT id, org_id, name, created_by_id, created_at FROM apps WHERE org_id = ? AND name_key = ?`, orgID, core.FoldKey(name)); err != nil {
 		return nil, err
 	}
 	return &a, nil

@@ -39,48 +39,6 @@ func (t *tx) SearchDirectoryUsers(ctx context.Context, q core.DirectoryQuery) ([
 	return t.searchUsers(ctx, q, true)
 }
 
-// profileColsS selects a user's directory profile next to the user row
-// (empty values when the user has none).
-const profileColsS = `, COALESCE(s.display_name, '') AS p_display_name, COALESCE(s.display_name_key, '') AS p_display_name_key,
-	COALESCE(s.nick_name, '') AS p_nick_name,
-	COALESCE(s.title, '') AS p_title, COALESCE(s.user_type, '') AS p_user_type, COALESCE(s.employee_number, '') AS p_employee_number,
-	COALESCE(s.cost_center, '') AS p_cost_center, COALESCE(s.organization, '') AS p_organization, COALESCE(s.division, '') AS p_division,
-	COALESCE(s.department, '') AS p_department, COALESCE(s.manager_id, '') AS p_manager_id, COALESCE(s.roles, '[]') AS p_roles,
-	COALESCE(s.base_role, '') AS p_base_role`
-
-type userProfileRow struct {
-	userRow
-	DisplayName    string `db:"p_display_name"`
-	DisplayKey     string `db:"p_display_name_key"`
-	NickName       string `db:"p_nick_name"`
-	Title          string `db:"p_title"`
-	UserType       string `db:"p_user_type"`
-	EmployeeNumber string `db:"p_employee_number"`
-	CostCenter     string `db:"p_cost_center"`
-	Organization   string `db:"p_organization"`
-	Division       string `db:"p_division"`
-	Department     string `db:"p_department"`
-	ManagerID      string `db:"p_manager_id"`
-	Roles          string `db:"p_roles"`
-	BaseRole       string `db:"p_base_role"`
-}
-
-func (r *userProfileRow) directoryUser() (*core.DirectoryUser, error) {
-	u, err := r.user()
-	if err != nil {
-		return nil, err
-	}
-	p := core.DirectoryProfile{UserID: u.ID, OrgID: u.OrgID, DisplayName: r.DisplayName, DisplayKey: r.DisplayKey, NickName: r.NickName, Title: r.Title,
-		UserType: r.UserType, EmployeeNumber: r.EmployeeNumber, CostCenter: r.CostCenter, Organization: r.Organization,
-		Division: r.Division, Department: r.Department, ManagerID: r.ManagerID, BaseRole: core.Role(r.BaseRole)}
-	if r.Roles != "" && r.Roles != "[]" {
-		if err := json.Unmarshal([]byte(r.Roles), &p.Roles); err != nil {
-			return nil, fmt.Errorf("profile %s: decode roles: %w", u.ID, err)
-		}
-	}
-	return &core.DirectoryUser{User: *u, Profile: p}, nil
-}
-
 func (t *tx) searchUsers(ctx context.Context, q core.DirectoryQuery, withProfile bool) ([]core.DirectoryUser, int, error) {
 	where := []string{"u.org_id = ?"}
 	args := []any{q.OrgID}
@@ -92,32 +50,20 @@ func (t *tx) searchUsers(ctx context.Context, q core.DirectoryQuery, withProfile
 		where = append(where, "u.status <> 'archived'")
 	}
 	if q.Filter != nil {
-		s, a, err := filterSQL(t.d, q.Filter, userFilterCols)
+		s, a, err := filterSQL(t.d, q.OrgID, q.Filter, userFilterCols)
 		if err != nil {
 			return nil, 0, err
 		}
 		where = append(where, "("+s+")")
 		args = append(args, a...)
 	}
-	order, err := sortSQL(q.SortBy, userFilterCols)
+	order, err := sortSQL(t.d, q.SortBy, userFilterCols)
 	if err != nil {
 		return nil, 0, err
 	}
-	// Filters on profile attributes are subqueries; only sorting by one
-	// needs the join.
 	from := ` FROM users u WHERE ` + strings.Join(where, " AND ")
 	selFrom := from
-	if spec, ok := userFilterCols[q.SortBy]; ok && spec.kind == colProfile {
-		selFrom = ` FROM users u LEFT JOIN scim_users s ON s.user_id = u.id WHERE ` + strings.Join(where, " AND ")
-		order = "s." + order
-	}
-	if withProfile {
-		selFrom = ` FROM users u LEFT JOIN scim_users s ON s.user_id = u.id WHERE ` + strings.Join(where, " AND ")
-	}
 	cols := userColsU
-	if withProfile {
-		cols += profileColsS
-	}
 	var out []core.DirectoryUser
 	if q.Limit > 0 {
 		dir := ""
@@ -128,18 +74,18 @@ func (t *tx) searchUsers(ctx context.Context, q core.DirectoryQuery, withProfile
 		if order != "" {
 			orderBy = " ORDER BY " + order + dir + ", u.seq"
 		}
-		var rows []userProfileRow
+		var rows []userRow
 		sargs := append(append([]any{}, args...), q.Limit, q.Offset)
 		if err := t.sel(ctx, &rows, `SELECT `+cols+selFrom+orderBy+` LIMIT ? OFFSET ?`, sargs...); err != nil {
 			return nil, 0, fmt.Errorf("search users: %w", err)
 		}
 		out = make([]core.DirectoryUser, 0, len(rows))
 		for i := range rows {
-			du, err := rows[i].directoryUser()
+			u, err := rows[i].user()
 			if err != nil {
 				return nil, 0, err
 			}
-			out = append(out, *du)
+			out = append(out, core.DirectoryUser{User: *u})
 		}
 		// A short page that is not past the end tells the total without counting.
 		if len(rows) < q.Limit && (len(rows) > 0 || q.Offset == 0) {
@@ -181,14 +127,14 @@ func (t *tx) SearchGroups(ctx context.Context, q core.GroupSearch) ([]core.Group
 		args = append(args, q.Source)
 	}
 	if q.Filter != nil {
-		s, a, err := filterSQL(t.d, q.Filter, groupFilterCols)
+		s, a, err := filterSQL(t.d, q.OrgID, q.Filter, groupFilterCols)
 		if err != nil {
 			return nil, 0, err
 		}
 		where = append(where, "("+s+")")
 		args = append(args, a...)
 	}
-	order, err := sortSQL(q.SortBy, groupFilterCols)
+	order, err := sortSQL(t.d, q.SortBy, groupFilterCols)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -218,15 +164,6 @@ func (t *tx) SearchGroups(ctx context.Context, q core.GroupSearch) ([]core.Group
 	return out, total, nil
 }
 
-// profileRow is a DirectoryProfile with its roles as stored JSON.
-type profileRow struct {
-	core.DirectoryProfile
-	RolesJSON string `db:"roles"`
-}
-
-const profileCols = `user_id, org_id, display_name, display_name_key, nick_name, title, user_type, employee_number, cost_center,
-	organization, division, department, manager_id, roles, base_role`
-
 // inChunks calls fn with slices of at most chunk ids.
 func inChunks(ids []string, fn func(part []string) error) error {
 	for len(ids) > 0 {
@@ -245,54 +182,6 @@ func anys(ids []string) []any {
 		out[i] = id
 	}
 	return out
-}
-
-func (t *tx) DirectoryProfiles(ctx context.Context, userIDs []string) (map[string]core.DirectoryProfile, error) {
-	out := make(map[string]core.DirectoryProfile, len(userIDs))
-	err := inChunks(userIDs, func(part []string) error {
-		var rows []profileRow
-		if err := t.sel(ctx, &rows, `SELECT `+profileCols+` FROM scim_users WHERE user_id IN (`+placeholders(len(part))+`)`, anys(part)...); err != nil {
-			return fmt.Errorf("directory profiles: %w", err)
-		}
-		for _, r := range rows {
-			p := r.DirectoryProfile
-			if r.RolesJSON != "" && r.RolesJSON != "[]" {
-				if err := json.Unmarshal([]byte(r.RolesJSON), &p.Roles); err != nil {
-					return fmt.Errorf("profile %s: decode roles: %w", p.UserID, err)
-				}
-			}
-			out[p.UserID] = p
-		}
-		return nil
-	})
-	return out, err
-}
-
-func (t *tx) PutDirectoryProfile(ctx context.Context, p *core.DirectoryProfile) error {
-	roles := "[]"
-	if len(p.Roles) > 0 {
-		b, err := json.Marshal(p.Roles)
-		if err != nil {
-			return err
-		}
-		roles = string(b)
-	}
-	_, err := t.exec(ctx, `INSERT INTO scim_users (user_id, org_id, display_name, display_name_key, nick_name, title, user_type,
-		employee_number, employee_number_key, cost_center, organization, division, department, department_key, manager_id, roles, base_role)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, display_name_key = excluded.display_name_key,
-		nick_name = excluded.nick_name, title = excluded.title, user_type = excluded.user_type,
-		employee_number = excluded.employee_number, employee_number_key = excluded.employee_number_key,
-		cost_center = excluded.cost_center, organization = excluded.organization, division = excluded.division,
-		department = excluded.department, department_key = excluded.department_key, manager_id = excluded.manager_id,
-		roles = excluded.roles, base_role = excluded.base_role`,
-		p.UserID, p.OrgID, p.DisplayName, p.DisplayKey, p.NickName, p.Title, p.UserType,
-		p.EmployeeNumber, core.FoldKey(p.EmployeeNumber), p.CostCenter, p.Organization, p.Division,
-		p.Department, core.FoldKey(p.Department), p.ManagerID, roles, p.BaseRole)
-	if err != nil {
-		return fmt.Errorf("put directory profile %s: %w", p.UserID, err)
-	}
-	return nil
 }
 
 func (t *tx) ReleaseArchivedUser(ctx context.Context, orgID, id string) error {

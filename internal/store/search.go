@@ -88,7 +88,7 @@ func (t *tx) SearchUsers(ctx context.Context, q *core.UserSearch) ([]core.User, 
 		args = append(args, q.Text, q.Text, q.Text)
 	}
 	if q.MetaField != "" {
-		where = append(where, `seq IN (SELECT user_seq FROM user_metadata WHERE org_id = ? AND field = ? AND `+t.d.contains("value_key")+`)`)
+		where = append(where, `seq IN (SELECT user_seq FROM user_search WHERE org_id = ? AND field = ? AND `+t.d.contains("value_key")+`)`)
 		args = append(args, q.OrgID, q.MetaField, q.MetaValue)
 	}
 	filter := strings.Join(where, " AND ")
@@ -127,7 +127,7 @@ func (t *tx) SearchUsers(ctx context.Context, q *core.UserSearch) ([]core.User, 
 		countSQL, countArgs := `SELECT COUNT(*) FROM users WHERE `+filter, args
 		if metaOnly := q.MetaField != "" && len(where) == 2; metaOnly {
 			// Only org and metadata: count the narrow metadata rows, not users.
-			countSQL, countArgs = `SELECT COUNT(*) FROM user_metadata WHERE org_id = ? AND field = ? AND `+t.d.contains("value_key"), []any{q.OrgID, q.MetaField, q.MetaValue}
+			countSQL, countArgs = `SELECT COUNT(DISTINCT user_seq) FROM user_search WHERE org_id = ? AND field = ? AND `+t.d.contains("value_key"), []any{q.OrgID, q.MetaField, q.MetaValue}
 		}
 		if err := t.get(ctx, &total, "users", "count", countSQL, countArgs...); err != nil {
 			return nil, 0, fmt.Errorf("count users: %w", err)

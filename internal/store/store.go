@@ -197,9 +197,9 @@ func (s *Store) provider() (*goose.Provider, error) {
 			return nil, err
 		}
 		return goose.NewProvider(goose.DialectPostgres, s.w.DB, s.migs, goose.WithSessionLocker(locker),
-			goose.WithGoMigrations(keysRepairMigration(s.driver), s.nfkcMigration()))
+			goose.WithGoMigrations(keysRepairMigration(s.driver), s.nfkcMigration(), searchRebuildMigration(s.driver)))
 	}
-	return goose.NewProvider(goose.DialectSQLite3, s.w.DB, s.migs, goose.WithGoMigrations(keysRepairMigration(s.driver), s.nfkcMigration()))
+	return goose.NewProvider(goose.DialectSQLite3, s.w.DB, s.migs, goose.WithGoMigrations(keysRepairMigration(s.driver), s.nfkcMigration(), searchRebuildMigration(s.driver)))
 }
 
 // Migrate applies pending migrations. Each runs in its own transaction.

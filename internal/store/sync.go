@@ -143,12 +143,8 @@ func (t *tx) InsertUsers(ctx context.Context, us []*core.User) error {
 		if _, err := t.execMayConflict(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("insert %d users: %w", len(part), err)
 		}
-		for _, u := range part {
-			if len(u.Metadata) > 0 {
-				if err := t.writeMetadata(ctx, u, false); err != nil {
-					return err
-				}
-			}
+		if err := t.insertSearchRows(ctx, part); err != nil {
+			return err
 		}
 	}
 	return nil
