@@ -20,10 +20,10 @@ import (
 
 // streamApply applies the users of a first full run as they are read.
 type streamApply struct {
-	s      *Service
-	src    SyncSource
-	o      SyncOptions
-	a      Actor
+	s    *Service
+	src  SyncSource
+	o    SyncOptions
+	a    Actor
 	in     chan []SyncEntry
 	done   chan struct{}
 	failed chan struct{} // closed when a batch failed
