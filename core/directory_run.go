@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -46,15 +45,6 @@ type DirectoryRead struct {
 	KnownUsers int
 	// Progress, when set, is called as entries are read.
 	Progress func(entriesRead int)
-	// Users, when set (the first full run of a source, into a store holding
-	// none of its users), lets the source hand over the users it has read
-	// so far before Read returns, so that they are written while it reads
-	// on: each call the next users of the listing in its order. The
-	// snapshot keeps their places as zero entries (group members are
-	// indexes into it) and the users after the last call. An error
-	// (the store failed) stops the read. A source whose users' roles are
-	// known only once the groups are read (role rules) does not call it.
-	Users func(ctx context.Context, users []SyncEntry) error
 }
 
 // DirectoryReadResult is what a source read.
@@ -251,43 +241,11 @@ func (s *Service) readAndApply(ctx context.Context, src DirectorySource, set Sou
 			req.KnownUsers = n
 		}
 	}
-	var entriesRead atomic.Int64 // a streamed apply reports while the read goes on
 	if o.Progress != nil {
-		req.Progress = func(n int) {
-			entriesRead.Store(int64(n))
-			o.Progress(DirectoryProgress{Phase: "read", EntriesRead: n})
-		}
-	}
-	applyOpts := SyncOptions{
-		DryRun: o.DryRun, MaxRemovals: set.MaxRemovals,
-		Progress: func(c SyncCounts) {
-			if o.Progress != nil {
-				o.Progress(DirectoryProgress{Phase: "apply", EntriesRead: int(entriesRead.Load()), Counts: c})
-			}
-		},
-	}
-	var stream *streamApply
-	if full && req.KnownUsers == 0 && !o.DryRun && !set.OnDemand {
-		ok, err := s.streamable(ctx, set)
-		if err != nil {
-			return failed(fmt.Errorf("read users of %s: %w", set.Source(), err))
-		}
-		if ok {
-			stream = s.startStreamApply(ctx, set.SyncSource, applyOpts)
-			req.Users = stream.add
-		}
+		req.Progress = func(n int) { o.Progress(DirectoryProgress{Phase: "read", EntriesRead: n}) }
 	}
 	read, err := src.Read(ctx, req)
-	if err == nil {
-		entriesRead.Store(int64(read.EntriesRead))
-	}
 	if err != nil {
-		if stream != nil {
-			if serr := stream.stop(); serr != nil {
-				err = serr // the store stopped the read
-			}
-			rep.SyncCounts, rep.Skipped, rep.SkippedReasons = stream.res.SyncCounts, stream.res.Skipped, stream.res.SkippedWhy
-		}
 		return failed(err)
 	}
 	snap := &read.Snapshot
@@ -304,12 +262,14 @@ func (s *Service) readAndApply(ctx context.Context, src DirectorySource, set Sou
 		// Only users imported on demand are kept in sync: nobody new is created.
 		snap.NoCreate = true
 	}
-	var res *SyncResult
-	if stream != nil {
-		res, err = stream.finish(ctx, snap)
-	} else {
-		res, err = s.ApplyDirectory(ctx, set.SyncSource, snap, applyOpts)
-	}
+	res, err := s.ApplyDirectory(ctx, set.SyncSource, snap, SyncOptions{
+		DryRun: o.DryRun, MaxRemovals: set.MaxRemovals,
+		Progress: func(c SyncCounts) {
+			if o.Progress != nil {
+				o.Progress(DirectoryProgress{Phase: "apply", EntriesRead: read.EntriesRead, Counts: c})
+			}
+		},
+	})
 	if res != nil {
 		rep.SyncCounts = res.SyncCounts
 		rep.Skipped, rep.SkippedReasons = res.Skipped, res.SkippedWhy

@@ -108,22 +108,4 @@ func TestADWatermarkPerDC(t *testing.T) {
 	if rep.Mode != core.SyncIncremental || rep.EntriesRead != 1 || rep.Updated != 1 {
 		t.Fatalf("incremental on DC2: %+v", rep)
 	}
-
-	// A watermark kept before DCs were recorded (the number alone) is
-	// another DC's as far as anyone knows: one full run, then DC2's own.
-	st, err := e.svc.SyncState(e.ctx, e.org.ID, "corp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Watermark = "3002"
-	if err := e.store.InTx(e.ctx, func(tx core.Tx) error { return tx.SaveSyncState(e.ctx, st) }); err != nil {
-		t.Fatal(err)
-	}
-	rep = mustRun(t, src, core.DirectoryRunOptions{})
-	if rep.Mode != core.SyncFull || rep.Reason != core.RunReasonDCChanged {
-		t.Fatalf("after a watermark without its DC: %+v", rep)
-	}
-	if wm := watermark(); wm != "3001;"+dc2 {
-		t.Fatalf("watermark %q, want DC2's highestCommittedUSN with DC2", wm)
-	}
 }

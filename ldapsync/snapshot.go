@@ -26,15 +26,7 @@ type reader struct {
 	errors    int
 	problems  []string
 	progress  func(entriesRead int)
-	// stream, when set, takes the users read so far in batches of
-	// streamBatch (core.DirectoryRead.Users); streamed of them were handed over.
-	stream   func(ctx context.Context, users []core.SyncEntry) error
-	streamed int
 }
-
-// streamBatch is how many users a streaming read hands over at a time: one
-// transaction of the apply.
-const streamBatch = 2000
 
 func (r *reader) problem(format string, args ...any) {
 	r.errors++
@@ -86,14 +78,6 @@ func (r *reader) readUsers(ctx context.Context, c *ldap.Conn, filter string) err
 		r.snap.Users = append(r.snap.Users, u)
 		r.byDN[k] = i
 		r.byUID[strKey(u.Username)] = i
-		if r.stream != nil && len(r.snap.Users)-r.streamed >= streamBatch {
-			// The core gets the users; the snapshot keeps their places
-			// (group members are indexes), not their values.
-			batch := slices.Clone(r.snap.Users[r.streamed:])
-			clear(r.snap.Users[r.streamed:])
-			r.streamed = len(r.snap.Users)
-			return r.stream(ctx, batch)
-		}
 		return nil
 	})
 }

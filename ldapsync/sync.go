@@ -60,11 +60,6 @@ func (s *Source) Read(ctx context.Context, req core.DirectoryRead) (*core.Direct
 	}
 	r := &reader{s: s, byDN: map[dnKey]int32{}, byUID: map[uint64]int32{}, disabled: map[dnKey]struct{}{}, progress: req.Progress}
 	r.snap.Full = full
-	if full && len(s.rules) == 0 {
-		// Written while the rest is read (a first full run); not with role
-		// rules: a user's role is known only once the groups are read.
-		r.stream = req.Users
-	}
 	if full && req.KnownUsers > 0 {
 		n := req.KnownUsers
 		r.snap.Users = make([]core.SyncEntry, 0, n+n/64+16) // no doubling: room for the source plus growth
