@@ -23,8 +23,7 @@ func (s *Source) Settings() core.SourceSettings {
 // read, the groups with their nested members. An incremental read becomes a
 // full one when a group changed since the watermark (only a full read
 // resolves memberships), or, with uSNChanged watermarks, when another domain
-// controller answers than the one the watermark is from (see readDC). On a
-// full read without role rules it hands users over to req.Users as it reads.
+// controller answers than the one the watermark is from (see readDC).
 func (s *Source) Read(ctx context.Context, req core.DirectoryRead) (*core.DirectoryReadResult, error) {
 	c, url, err := s.connectFrom(ctx, s.cfg.URLs)
 	if err != nil {
