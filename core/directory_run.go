@@ -54,6 +54,10 @@ type DirectoryReadResult struct {
 	EntriesRead int
 	Errors      int      // entries that could not be used
 	Problems    []string // what was wrong with them
+	// FullReason says why the source widened an incremental read to a full
+	// one (RunReasonGroupsChanged, RunReasonDCChanged); groups changed when
+	// it is empty.
+	FullReason string
 }
 
 // DirectoryRunOptions tune one run.
@@ -100,6 +104,10 @@ const (
 	RunReasonQueryChanged  = "query changed"           // the source's fingerprint changed
 	RunReasonFullSyncEvery = "full_sync_every elapsed" // the periodic full run
 	RunReasonGroupsChanged = "groups changed"          // the source widened an incremental read
+	// The directory server answering is another one than the one whose
+	// change numbers the watermark holds (an Active Directory DC failover:
+	// uSNChanged values of two DCs are not comparable).
+	RunReasonDCChanged = "dc changed"
 )
 
 // fullReason says why a run must be full, or "" when an incremental run is
@@ -242,7 +250,10 @@ func (s *Service) readAndApply(ctx context.Context, src DirectorySource, set Sou
 	}
 	snap := &read.Snapshot
 	if snap.Full && !full {
-		rep.Reason = RunReasonGroupsChanged
+		rep.Reason = read.FullReason
+		if rep.Reason == "" {
+			rep.Reason = RunReasonGroupsChanged
+		}
 	}
 	rep.Mode = modeOf(snap.Full)
 	rep.EntriesRead, rep.Users, rep.Groups = read.EntriesRead, len(snap.Users), len(snap.Groups)

@@ -37,7 +37,7 @@ func BenchmarkSync(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("ROSTER_BENCH_USERS")); err == nil && v > 0 {
 		n = v
 	}
-	srv := slapdtest.StartCached(b, fmt.Sprintf("bench-%d", n), func(w io.Writer) error { return slapdtest.BenchData(w, n) })
+	srv := slapdtest.StartCached(b, fmt.Sprintf("dir-%d", n), func(w io.Writer) error { return slapdtest.BenchDirectory(w, n) })
 	var e *env
 	cfg := sourceConfig(srv, func(c *Config) { c.PageSize = 1000; c.MaxRemovals = "5%"; c.Timeout = 30 * time.Second })
 	var synced bool
@@ -138,7 +138,7 @@ func benchChange(b *testing.B, url string, n, k, round int) {
 		b.Fatal(err)
 	}
 	for i := range k {
-		m := ldap.NewModifyRequest(slapdtest.BenchUserDN(i*(n/k)), nil)
+		m := ldap.NewModifyRequest(slapdtest.BenchDirectoryUserDN(i*(n/k)), nil)
 		m.Replace("telephoneNumber", []string{fmt.Sprintf("+1 555 %d %d %d", time.Now().UnixNano(), round, i)})
 		if err := c.Modify(m); err != nil {
 			b.Fatal(err)

@@ -197,10 +197,24 @@ func wrapFilter(f, def string) string {
 
 // connect dials the source's URLs in order and binds as the service account.
 func (s *Source) connect(ctx context.Context) (*ldap.Conn, error) {
+	c, _, err := s.connectFrom(ctx, s.cfg.URLs)
+	return c, err
+}
+
+// connectTo is connect trying url first: a second connection of a run goes
+// to the server that answers the first.
+func (s *Source) connectTo(ctx context.Context, url string) (*ldap.Conn, error) {
+	urls := append([]string{url}, slices.DeleteFunc(slices.Clone(s.cfg.URLs), func(u string) bool { return u == url })...)
+	c, _, err := s.connectFrom(ctx, urls)
+	return c, err
+}
+
+// connectFrom dials urls in order and binds; it returns the URL that answered.
+func (s *Source) connectFrom(ctx context.Context, urls []string) (*ldap.Conn, string, error) {
 	var errs []error
-	for _, u := range s.cfg.URLs {
+	for _, u := range urls {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		c, err := s.dial(ctx, u)
 		if err != nil {
@@ -210,11 +224,11 @@ func (s *Source) connect(ctx context.Context) (*ldap.Conn, error) {
 		}
 		if err := s.bindService(c); err != nil {
 			c.Close()
-			return nil, err // a wrong password is wrong on every replica
+			return nil, "", err // a wrong password is wrong on every replica
 		}
-		return c, nil
+		return c, u, nil
 	}
-	return nil, fmt.Errorf("no ldap server of source %s answered: %w", s.cfg.Name, errors.Join(errs...))
+	return nil, "", fmt.Errorf("no ldap server of source %s answered: %w", s.cfg.Name, errors.Join(errs...))
 }
 
 // dial opens one connection (with StartTLS when configured), unbound.

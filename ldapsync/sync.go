@@ -21,21 +21,41 @@ func (s *Source) Settings() core.SourceSettings {
 // Read implements core.DirectorySource: it reads the users (every one when
 // req.Full, otherwise those changed since the watermark) and, on a full
 // read, the groups with their nested members. An incremental read becomes a
-// full one when a group changed since the watermark: only a full read
-// resolves memberships.
+// full one when a group changed since the watermark (only a full read
+// resolves memberships), or, with uSNChanged watermarks, when another domain
+// controller answers than the one the watermark is from (see readDC).
 func (s *Source) Read(ctx context.Context, req core.DirectoryRead) (*core.DirectoryReadResult, error) {
-	c, err := s.connect(ctx)
+	c, url, err := s.connectFrom(ctx, s.cfg.URLs)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	full := req.Full
+	// Read before anything else: highestCommittedUSN is then a watermark no
+	// change made during the read can fall behind.
+	dc, err := s.readDC(c)
+	if err != nil {
+		return nil, err
+	}
+	wm, wmDC := req.Watermark, ""
+	if s.attrs.numericWatermark {
+		wm, wmDC = splitDCWatermark(req.Watermark)
+	}
+	full, reason := req.Full, ""
+	if !full && req.Watermark != "" && !sameDC(wmDC, dc.name) {
+		s.log.Info("another domain controller answers than the one the watermark is from: a full run", "url", url, "dc", dc.name, "watermark_dc", wmDC)
+		full, reason, wm = true, core.RunReasonDCChanged, ""
+	}
 	if !full {
-		changed, err := s.groupsChangedSince(c, req.Watermark)
+		changed, err := s.groupsChangedSince(c, wm)
 		if err != nil {
 			return nil, err
 		}
-		full = changed
+		if changed {
+			full, reason = true, core.RunReasonGroupsChanged
+		}
+	}
+	if !sameDC(wmDC, dc.name) {
+		wm = "" // another DC's numbers: not a lower bound of this one's
 	}
 	r := &reader{s: s, byDN: map[dnKey]int32{}, byUID: map[uint64]int32{}, disabled: map[dnKey]struct{}{}, progress: req.Progress}
 	r.snap.Full = full
@@ -45,12 +65,13 @@ func (s *Source) Read(ctx context.Context, req core.DirectoryRead) (*core.Direct
 	}
 	filter := s.users
 	if !full {
-		filter = "(&" + s.users + s.attrs.changedSince(req.Watermark) + ")"
+		filter = "(&" + s.users + s.attrs.changedSince(wm) + ")"
 	}
 	if full && s.cfg.Groups.BaseDN != "" {
 		// Groups are read on a second connection while the users are read:
 		// decoding, not the server, is the cost, and this uses a second core.
-		gc, err := s.connect(ctx)
+		// It goes to the same server: one DC's view.
+		gc, err := s.connectTo(ctx, url)
 		if err != nil {
 			return nil, err
 		}
@@ -73,7 +94,13 @@ func (s *Source) Read(ctx context.Context, req core.DirectoryRead) (*core.Direct
 		return nil, err
 	}
 	r.byDN, r.byUID, r.disabled = nil, nil, nil
-	return &core.DirectoryReadResult{Snapshot: r.snap, Watermark: s.attrs.laterWatermark(req.Watermark, r.watermark),
+	next := s.attrs.laterWatermark(wm, r.watermark)
+	if dc.usn != "" {
+		// The DC's committed USN before the read: every later change has a
+		// higher one, also a change to an entry this read had already passed.
+		next = s.attrs.laterWatermark(wm, dc.usn)
+	}
+	return &core.DirectoryReadResult{Snapshot: r.snap, Watermark: joinDCWatermark(next, dc.name), FullReason: reason,
 		EntriesRead: r.entries, Errors: r.errors, Problems: r.problems}, nil
 }
 

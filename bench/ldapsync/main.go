@@ -3,9 +3,19 @@
 // with go-ldap, each page dropped), then `roster sync run` as a child process
 // for the first full sync, a no-change resync and an incremental sync after
 // 100 changes, each with its wall time and the child's peak RSS. It prints the
-// median of -runs runs and the issue's targets.
+// median of -runs runs and the issue's targets, and with -benchout writes
+// every run in the Go benchmark format for benchstat.
 //
-//	go run ./bench/ldapsync -users 100000 -runs 3
+// The directory (slapdtest.BenchDirectory, cached in the temp dir): N users
+// with non-ASCII names, one in five named by a DN escaping , + " \, 200
+// groupOfNames groups holding 2.06 memberships per user (206,000 at
+// 100,000), memberOf on the users.
+//
+//	go run ./bench/ldapsync -users 100000 -runs 6 -benchout bench.txt
+//	benchstat bench.txt   # go install golang.org/x/perf/cmd/benchstat@latest
+//
+// -compare OTHER_ROSTER measures a second binary in every run too, right
+// after the first and against the same floor: an A/B on a shared machine.
 package main
 
 import (
@@ -19,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -58,6 +69,8 @@ func main() {
 	users := flag.Int("users", 100000, "users in the directory")
 	runs := flag.Int("runs", 3, "runs; the median is reported")
 	roster := flag.String("roster", "", "roster binary (default: built from ./cmd/roster)")
+	benchout := flag.String("benchout", "", "also write each run in the Go benchmark format to this file (for benchstat)")
+	compare := flag.String("compare", "", "a second roster binary measured in every run after the first, against the same floor (an A/B under the same load)")
 	flag.Parse()
 	t := &tb{}
 	defer t.close()
@@ -73,17 +86,31 @@ func main() {
 		}
 	}
 	start := time.Now()
-	srv := slapdtest.StartCached(t, fmt.Sprintf("bench-%d", *users), func(w io.Writer) error { return slapdtest.BenchData(w, *users) })
+	srv := slapdtest.StartCached(t, fmt.Sprintf("dir-%d", *users), func(w io.Writer) error { return slapdtest.BenchDirectory(w, *users) })
 	log.Printf("slapd with %d users ready in %s", *users, time.Since(start).Round(time.Millisecond))
 	pw := filepath.Join(dir, "pw")
 	if err := os.WriteFile(pw, []byte(slapdtest.AdminPW), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	memberships := slapdtest.BenchDirectoryMemberships(*users)
 	steps := map[string][]sample{}
+	bins := []string{*roster}
+	if *compare != "" {
+		bins = append(bins, *compare)
+	}
+	names := []string{"floor"}
+	for k := range bins {
+		for _, step := range []string{"full", "resync", "incremental100"} {
+			names = append(names, step+suffix(k))
+		}
+	}
 	for r := range *runs {
-		cfg := filepath.Join(dir, fmt.Sprintf("roster-%d.yaml", r))
-		db := filepath.Join(dir, fmt.Sprintf("roster-%d.db", r))
-		conf := fmt.Sprintf(`database: {driver: sqlite, dsn: %s}
+		steps["floor"] = append(steps["floor"], floorChild(t, srv.URL))
+		line := fmt.Sprintf("run %d: floor %.2fs", r+1, steps["floor"][r].seconds)
+		for k, bin := range bins {
+			cfg := filepath.Join(dir, fmt.Sprintf("roster-%d-%d.yaml", r, k))
+			db := filepath.Join(dir, fmt.Sprintf("roster-%d-%d.db", r, k))
+			conf := fmt.Sprintf(`database: {driver: sqlite, dsn: %s}
 log: {level: warn}
 ldap:
   sources:
@@ -96,22 +123,37 @@ ldap:
       invite: false
       timeout: 60s
 `, db, srv.URL, slapdtest.AdminDN, pw, slapdtest.PeopleDN, slapdtest.GroupsDN)
-		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
-			t.Fatal(err)
+			if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			sf := suffix(k)
+			steps["full"+sf] = append(steps["full"+sf], syncRun(t, bin, cfg, func(rep report) bool {
+				return rep.Created == *users && rep.Memberships == memberships && rep.Mode == "full"
+			}, "--full"))
+			steps["resync"+sf] = append(steps["resync"+sf], syncRun(t, bin, cfg, func(rep report) bool {
+				return rep.Unchanged == *users && rep.Memberships == 0 && rep.Mode == "full"
+			}, "--full"))
+			change(t, srv.URL, *users, 100, 2*r+k)
+			steps["incremental100"+sf] = append(steps["incremental100"+sf], syncRun(t, bin, cfg, func(rep report) bool {
+				return rep.Updated == 100 && rep.Mode == "incremental"
+			}))
+			line += fmt.Sprintf(" | %s: full %.2fs resync %.2fs incremental %.2fs", filepath.Base(bin), steps["full"+sf][r].seconds,
+				steps["resync"+sf][r].seconds, steps["incremental100"+sf][r].seconds)
+			os.Remove(db)
 		}
-		steps["floor"] = append(steps["floor"], floorChild(t, srv.URL))
-		steps["full"] = append(steps["full"], syncRun(t, *roster, cfg, "--full"))
-		steps["resync"] = append(steps["resync"], syncRun(t, *roster, cfg, "--full"))
-		change(t, srv.URL, *users, 100, r)
-		steps["incremental100"] = append(steps["incremental100"], syncRun(t, *roster, cfg))
-		log.Printf("run %d: floor %.2fs full %.2fs resync %.2fs incremental %.2fs", r+1, steps["floor"][r].seconds,
-			steps["full"][r].seconds, steps["resync"][r].seconds, steps["incremental100"][r].seconds)
-		os.Remove(db)
+		log.Print(line)
 	}
-	fmt.Printf("\n%d users, 200 groups, median of %d runs; × floor is the median of each run's ratio to the floor of the same run\n\n", *users, *runs)
+	if *benchout != "" {
+		writeBench(t, *benchout, *users, names, steps)
+	}
+	fmt.Printf("\n%d users, 200 groups (%d memberships), median of %d runs; × floor is the median of each run's ratio to the floor of the same run\n", *users, memberships, *runs)
+	for k, bin := range bins {
+		fmt.Printf("steps%s: %s\n", suffix(k), bin)
+	}
+	fmt.Println()
 	fmt.Printf("| step | time (s) | × floor | peak RSS (MB) | target |\n|---|---|---|---|---|\n")
 	targets := map[string]string{"floor": "—", "full": "≤ 2× floor, RSS < 150 MB", "resync": "≤ 1.3× floor, RSS < 150 MB", "incremental100": "< 1 s"}
-	for _, name := range []string{"floor", "full", "resync", "incremental100"} {
+	for _, name := range names {
 		sec := median(steps[name], func(s sample) float64 { return s.seconds })
 		ratios := make([]sample, len(steps[name]))
 		for r, x := range steps[name] {
@@ -123,7 +165,7 @@ ldap:
 		if rss > 0 {
 			rssText = fmt.Sprintf("%.0f", rss)
 		}
-		fmt.Printf("| %s | %.2f | %.2f | %s | %s |\n", name, sec, ratio, rssText, targets[name])
+		fmt.Printf("| %s | %.2f | %.2f | %s | %s |\n", name, sec, ratio, rssText, targets[strings.TrimSuffix(name, " (compare)")])
 	}
 }
 
@@ -142,8 +184,43 @@ func median(s []sample, f func(sample) float64) float64 {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
-// syncRun runs `roster sync run` and returns its wall time and peak RSS.
-func syncRun(t *tb, roster, cfg string, args ...string) sample {
+// suffix names the steps of the k-th binary: "" for the first, " (compare)" for -compare.
+func suffix(k int) string {
+	if k == 0 {
+		return ""
+	}
+	return " (compare)"
+}
+
+// writeBench writes each run's steps as Go benchmark results.
+func writeBench(t *tb, path string, users int, names []string, steps map[string][]sample) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "goos: linux\ngoarch: amd64\npkg: github.com/rosterhq/roster/bench/ldapsync\n")
+	for r := range steps["floor"] {
+		for _, name := range names {
+			x := steps[name][r]
+			fmt.Fprintf(&b, "BenchmarkLDAPSync/users=%d/%s \t1\t%d ns/op\t%.3f x-floor\t%.1f peak-RSS-MB\n",
+				users, strings.ReplaceAll(name, " (compare)", "-compare"), int64(x.seconds*1e9), x.seconds/steps["floor"][r].seconds, x.rssMB)
+		}
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// report is the part of `roster sync run --json` the benchmark checks.
+type report struct {
+	Status      string `json:"status"`
+	Mode        string `json:"mode"`
+	Created     int    `json:"created"`
+	Updated     int    `json:"updated"`
+	Unchanged   int    `json:"unchanged"`
+	Memberships int    `json:"memberships"`
+}
+
+// syncRun runs `roster sync run` and returns its wall time and peak RSS;
+// the run must be ok and its report pass check.
+func syncRun(t *tb, roster, cfg string, check func(report) bool, args ...string) sample {
 	cmd := exec.Command(roster, append([]string{"sync", "run", "--config", cfg, "--json"}, args...)...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -152,9 +229,9 @@ func syncRun(t *tb, roster, cfg string, args ...string) sample {
 		t.Fatalf("roster sync run %v: %v\n%s%s", args, err, out.String(), errOut.String())
 	}
 	d := time.Since(start)
-	var rep map[string]any
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep["status"] != "ok" {
-		t.Fatalf("sync run: %v %s", err, out.String())
+	var rep report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Status != "ok" || !check(rep) {
+		t.Fatalf("sync run %v: %v %s", args, err, out.String())
 	}
 	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	var rss float64
@@ -235,7 +312,7 @@ func change(t *tb, url string, n, k, round int) {
 		t.Fatal(err)
 	}
 	for i := range k {
-		m := ldap.NewModifyRequest(slapdtest.BenchUserDN(i*(n/k)), nil)
+		m := ldap.NewModifyRequest(slapdtest.BenchDirectoryUserDN(i*(n/k)), nil)
 		m.Replace("telephoneNumber", []string{fmt.Sprintf("+1 555 %d %d %d", time.Now().UnixNano(), round, i)})
 		if err := c.Modify(m); err != nil {
 			t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // TB is the part of testing.TB these helpers use; a benchmark command can
@@ -56,6 +58,7 @@ type Server struct {
 	done chan struct{}
 	// port, tlsPort: kept across Restart.
 	port, tlsPort int
+	rootDSE       bool // olcRootDSE is set
 }
 
 // Require skips the test when slapd is missing, or fails it under CI.
@@ -73,7 +76,8 @@ func Require(t TB) {
 
 // adSchema gives slapd the Active Directory attributes the AD preset reads,
 // so its mapping (binary objectGUID, userAccountControl, uSNChanged) is
-// exercised against a real server.
+// exercised against a real server, and the root DSE attributes of a domain
+// controller (dsServiceName, highestCommittedUSN; see StartRootDSE).
 const adSchema = `
 dn: cn=adtest,cn=schema,cn=config
 objectClass: olcSchemaConfig
@@ -83,6 +87,8 @@ olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.2 NAME 'userAccountControl' EQUALITY in
 olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.3 NAME 'sAMAccountName' EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
 olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.4 NAME 'uSNChanged' EQUALITY integerMatch ORDERING integerOrderingMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
 olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.5 NAME 'userPrincipalName' EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.6 NAME 'dsServiceName' EQUALITY distinguishedNameMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.12 SINGLE-VALUE )
+olcAttributeTypes: ( 1.3.6.1.4.1.99999.1.7 NAME 'highestCommittedUSN' EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
 olcObjectClasses: ( 1.3.6.1.4.1.99999.2.1 NAME 'adUser' AUXILIARY MAY ( objectGUID $ userAccountControl $ sAMAccountName $ uSNChanged $ userPrincipalName ) )
 olcObjectClasses: ( 1.3.6.1.4.1.99999.2.2 NAME 'adGroup' AUXILIARY MAY ( objectGUID $ uSNChanged ) )
 `
@@ -121,6 +127,49 @@ func StartTLS(t TB, data string) *Server {
 	s.start()
 	t.Cleanup(s.Stop)
 	return s
+}
+
+// StartRootDSE is Start with attributes added to the server's root DSE
+// (olcRootDSE), given as LDIF lines ("dsServiceName: CN=…"): an Active
+// Directory domain controller's dsServiceName and highestCommittedUSN, for
+// instance (the test schema defines both). SetRootDSE changes them later.
+func StartRootDSE(t TB, data, rootDSE string) *Server {
+	t.Helper()
+	Require(t)
+	dir, err := os.MkdirTemp("", "roster-slapd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	build(t, dir, strings.NewReader(data))
+	s := &Server{t: t, dir: dir}
+	s.start()
+	t.Cleanup(s.Stop)
+	// Set once the server runs: cn=config is loaded before the schema that
+	// defines the attributes, so slapadd cannot take olcRootDSE.
+	s.SetRootDSE(rootDSE)
+	return s
+}
+
+// SetRootDSE replaces the root DSE's added attributes of a server started
+// by StartRootDSE, while it runs (slapd reads the file again when
+// olcRootDSE is written). The test schema defines them as user attributes
+// (slapd takes no operational ones in cn=schema); the root DSE returns
+// them when asked by name, as AD does.
+func (s *Server) SetRootDSE(rootDSE string) {
+	s.t.Helper()
+	path := filepath.Join(s.dir, "rootdse.ldif")
+	write(s.t, path, "dn:\n"+rootDSE)
+	cmd := exec.Command("ldapmodify", "-x", "-H", s.URL, "-D", "cn=admin,cn=config", "-w", AdminPW)
+	change := "add: olcRootDSE\n"
+	if s.rootDSE {
+		change = "delete: olcRootDSE\n-\n" + change
+	}
+	cmd.Stdin = strings.NewReader("dn: cn=config\nchangetype: modify\n" + change + "olcRootDSE: " + path + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		s.t.Fatalf("set the root DSE: %v\n%s", err, out)
+	}
+	s.rootDSE = true
 }
 
 // writeCerts makes a CA and a server certificate in dir; it returns the CA file.
@@ -467,3 +516,147 @@ func BenchData(w io.Writer, n int) error {
 
 // BenchUserDN is the DN of the i-th BenchData user.
 func BenchUserDN(i int) string { return fmt.Sprintf("uid=user%06d,%s", i, PeopleDN) }
+
+// The benchmark directory of issue 19 (BenchDirectory): 100,000 users and 200
+// groupOfNames groups in production use, with non-ASCII names, DNs that need
+// escapes, and memberOf on the users.
+const (
+	BenchGroups = 200
+	// benchThirdLow users in benchThirdOf are in a third group, so that n
+	// users hold 2n + 3n/50 memberships (206,000 at 100,000).
+	benchThirdOf  = 50
+	benchThirdLow = 3
+)
+
+var (
+	benchGiven = []string{"Jörg", "Łukasz", "Zoë", "Siobhán", "Ørjan", "Çağla", "Nguyễn", "Ярослав", "Μαρία", "Renée", "Ana", "Kai"}
+	benchSur   = []string{"Müller", "Żółć", "Ångström", "O'Brien", "Đặng", "Søndergård", "Иванова", "Παπαδόπουλος", "García", "Smith"}
+)
+
+// benchUserRDN is the RDN value of user i, unescaped, and its attribute: one
+// user in five is named by cn, with a value holding every character a DN
+// must escape (`,` `+` `"` `\`) and non-ASCII letters; the others by uid.
+func benchUserRDN(i int) (attr, value string) {
+	if i%5 == 0 {
+		return "cn", fmt.Sprintf("%s, %s +%d \"%s\" \\ %06d", benchSur[i%len(benchSur)], benchGiven[i%len(benchGiven)], i%7, benchGiven[(i/7)%len(benchGiven)], i)
+	}
+	return "uid", fmt.Sprintf("user%06d", i)
+}
+
+// BenchDirectoryUserDN is the DN of the i-th BenchDirectory user.
+func BenchDirectoryUserDN(i int) string {
+	a, v := benchUserRDN(i)
+	return a + "=" + EscapeRDNValue(v) + "," + PeopleDN
+}
+
+// benchGroupName is group g's cn: non-ASCII, every tenth with a comma and a plus.
+func benchGroupName(g int) string {
+	if g%10 == 0 {
+		return fmt.Sprintf("Équipe %s, Øst +%03d", benchSur[g%len(benchSur)], g)
+	}
+	return fmt.Sprintf("Gruppe %s %03d", benchGiven[g%len(benchGiven)], g)
+}
+
+// BenchDirectoryGroupDN is the DN of BenchDirectory group g.
+func BenchDirectoryGroupDN(g int) string {
+	return "cn=" + EscapeRDNValue(benchGroupName(g)) + "," + GroupsDN
+}
+
+// benchGroupsOf lists the groups user i is in: two, and a third for 3 users in 50.
+func benchGroupsOf(i int) []int {
+	g1, g2 := i%BenchGroups, (i*7+3)%BenchGroups // never equal: 6i+3 is odd
+	if i%benchThirdOf >= benchThirdLow {
+		return []int{g1, g2}
+	}
+	g3 := (i*13 + 11) % BenchGroups
+	for g3 == g1 || g3 == g2 {
+		g3 = (g3 + 1) % BenchGroups
+	}
+	return []int{g1, g2, g3}
+}
+
+// BenchDirectoryMemberships is how many memberships BenchDirectory(n) holds.
+func BenchDirectoryMemberships(n int) int {
+	m := 0
+	for i := range n {
+		m += len(benchGroupsOf(i))
+	}
+	return m
+}
+
+// BenchDirectory writes the benchmark directory: n inetOrgPerson users with
+// non-ASCII names (one in five with a DN escaping , + " \), 200 groupOfNames
+// groups holding 2.06n memberships, and memberOf on each user. slapadd does
+// not run overlays, so memberOf is written as an attribute here, as the
+// memberof overlay (loaded, olcMemberOfRefInt) keeps it on later changes.
+func BenchDirectory(w io.Writer, n int) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	members := make([][]string, BenchGroups)
+	groupDNs := make([]string, BenchGroups)
+	for g := range groupDNs {
+		groupDNs[g] = BenchDirectoryGroupDN(g)
+	}
+	for i := range n {
+		dn := BenchDirectoryUserDN(i)
+		attr, val := benchUserRDN(i)
+		given := fmt.Sprintf("%s%d", benchGiven[i%len(benchGiven)], i)
+		sn := benchSur[(i/3)%len(benchSur)]
+		ldifLine(bw, "dn", dn)
+		bw.WriteString("objectClass: inetOrgPerson\n")
+		fmt.Fprintf(bw, "uid: user%06d\n", i)
+		if attr == "cn" {
+			ldifLine(bw, "cn", val)
+		} else {
+			ldifLine(bw, "cn", given+" "+sn)
+		}
+		ldifLine(bw, "givenName", given)
+		ldifLine(bw, "sn", sn)
+		fmt.Fprintf(bw, "mail: user%06d@example.com\ntelephoneNumber: +1 555 %07d\n", i, i)
+		for _, g := range benchGroupsOf(i) {
+			ldifLine(bw, "memberOf", groupDNs[g])
+			members[g] = append(members[g], dn)
+		}
+		bw.WriteString("\n")
+	}
+	for g, ms := range members {
+		ldifLine(bw, "dn", groupDNs[g])
+		bw.WriteString("objectClass: groupOfNames\n")
+		ldifLine(bw, "cn", benchGroupName(g))
+		for _, m := range ms {
+			ldifLine(bw, "member", m)
+		}
+		bw.WriteString("\n")
+	}
+	return bw.Flush()
+}
+
+// ldifLine writes "name: value", base64 ("name:: …") when the value is not
+// a safe LDIF string (RFC 2849): non-ASCII, or a leading space, colon or <.
+func ldifLine(w *bufio.Writer, name, value string) {
+	safe := value == "" || (value[0] != ' ' && value[0] != ':' && value[0] != '<')
+	for i := 0; safe && i < len(value); i++ {
+		safe = value[i] >= 0x20 && value[i] < utf8.RuneSelf
+	}
+	if safe {
+		fmt.Fprintf(w, "%s: %s\n", name, value)
+		return
+	}
+	fmt.Fprintf(w, "%s:: %s\n", name, base64.StdEncoding.EncodeToString([]byte(value)))
+}
+
+// EscapeRDNValue escapes an attribute value for a DN string (RFC 4514):
+// , + " \ < > ; and = with a backslash, a leading # or space and a trailing space.
+func EscapeRDNValue(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case strings.IndexByte(",+\"\\<>;=", c) >= 0,
+			i == 0 && (c == '#' || c == ' '),
+			i == len(v)-1 && c == ' ':
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
