@@ -86,6 +86,9 @@ func TestRoleMatrixCoversEveryAdminRoute(t *testing.T) {
 		{"GET /api/v1/org/metadata-template", "template read", all, func(core.Role) (string, string, any) {
 			return "GET", "/api/v1/org/metadata-template", nil
 		}},
+		{"GET /api/v1/org/user-schema", "user schema", managers, func(core.Role) (string, string, any) {
+			return "GET", "/api/v1/org/user-schema", nil
+		}},
 		{"GET /api/v1/apps", "list apps", managers, func(core.Role) (string, string, any) { return "GET", "/api/v1/apps", nil }},
 		{"POST /api/v1/ldap/sources/{name}/sync", "ldap sync now", admins, func(core.Role) (string, string, any) {
 			return "POST", "/api/v1/ldap/sources/victim-ldap/sync", nil
