@@ -1,10 +1,13 @@
 package api_test
 
 import (
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/rosterhq/roster/api/importer"
 	"github.com/rosterhq/roster/core"
 )
 
@@ -143,4 +146,69 @@ func TestAdminAPIWritesEveryAttribute(t *testing.T) {
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// The import reads a column per document string attribute by its API name
+// (title, department, …) and display_name; the export writes the same
+// columns, so an export imports back with them. A bad cell names its
+// column on its row; the other rows import.
+func TestImportAndExportCarryDocumentAttributes(t *testing.T) {
+	f := newFixture(t, 1000)
+	file := "username,email,first_name,last_name,display_name,title,department,middle_name,employee_number\n" +
+		"ann@example.com,ann@example.com,Ann,Lee,Ann L.,Engineer,Sales,Marie,E-1\n" +
+		"bad@example.com,bad@example.com,Bad,Row,,Engineer," + strings.Repeat("d", 300) + ",,\n" +
+		"cy@example.com,,Cy,Ng,,=Boss,,,\n"
+	r := f.importAs(f.owner, "send_invite=false&dry_run=false", file)
+	if got := fmt.Sprint(outcomes(r)); r.code != 200 || got != "[2:created 3:invalid:department 4:created]" {
+		t.Fatalf("import: %d %s", r.code, r.raw)
+	}
+	ann, err := f.svc.GetUserByUsername(f.ctx, f.org, "ann@example.com")
+	if err != nil || ann.DisplayName != "Ann L." || ann.Attributes.Str("title") != "Engineer" || ann.Attributes.Str("department") != "Sales" ||
+		ann.Attributes.Str("middle_name") != "Marie" || ann.Attributes.Str("employee_number") != "E-1" {
+		t.Fatalf("imported: %+v %v", ann, err)
+	}
+	if r := f.do(nil, "GET", "/api/v1/users?q=department:sales", f.owner, nil); r.body["total"] != 1.0 {
+		t.Errorf("department:sales after the import: %s", r.raw)
+	}
+	exported := f.exportCSV(f.owner)
+	col := map[string]int{}
+	for i, h := range exported[0] {
+		col[h] = i
+	}
+	for _, name := range append([]string{"display_name", "external_id"}, importer.DocumentColumns()...) {
+		if _, ok := col[name]; !ok {
+			t.Errorf("the export has no %s column: %v", name, exported[0])
+		}
+	}
+	rows := importable(exported)
+	if a := rows["ann@example.com"]; a["title"] != "Engineer" || a["department"] != "Sales" || a["display_name"] != "Ann L." {
+		t.Fatalf("exported: %v", a)
+	}
+	if c := rows["cy@example.com"]; c["title"] != "'=Boss" {
+		t.Fatalf("an attribute cell is not formula-guarded: %v", c)
+	}
+
+	// Into a fresh organisation, and out again: the same values.
+	b, err := f.svc.CreateOrg(f.ctx, core.CLIActor(), "fresh", "Fresh Org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CreateUser(f.ctx, core.CLIActor(), core.NewUser{OrgID: b.ID, Username: "boss@fresh.example", Email: "boss@fresh.example", Role: core.RoleOwner, Invite: core.NoInvite, Password: ownerPW}); err != nil {
+		t.Fatal(err)
+	}
+	bTok := f.do(nil, "POST", "/api/v1/auth/login", "", map[string]any{"org": "fresh", "username": "boss@fresh.example", "password": ownerPW}).body["token"].(string)
+	var out strings.Builder
+	_ = csv.NewWriter(&out).WriteAll(exported)
+	if r := f.importAs(bTok, "send_invite=false&dry_run=false", out.String()); r.code != 200 || r.body["failed"] != 0.0 {
+		t.Fatalf("import of the export: %d %s", r.code, r.raw)
+	}
+	back := importable(f.exportCSV(bTok))
+	for _, name := range []string{"ann@example.com", "cy@example.com"} {
+		if fmt.Sprint(back[name]) != fmt.Sprint(rows[name]) {
+			t.Errorf("%s:\n got %v\nwant %v", name, back[name], rows[name])
+		}
+	}
+	if cy, err := f.svc.GetUserByUsername(f.ctx, b.ID, "cy@example.com"); err != nil || cy.Attributes.Str("title") != "=Boss" {
+		t.Errorf("the formula-guarded title read back: %+v %v", cy, err)
+	}
 }
