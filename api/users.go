@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -453,8 +454,13 @@ func (a *API) userSchema(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	attrs := core.OrgUserSchema(tpl)
+	for i := range attrs {
+		// sortable here means the list's sort parameter takes it.
+		attrs[i].Sort = attrs[i].Sort && slices.Contains(core.SortKeys, core.SortKey(attrs[i].Name))
+	}
 	writeJSON(w, http.StatusOK, struct {
 		Attributes []core.Attribute `json:"attributes"`
-	}{core.OrgUserSchema(tpl)})
+	}{attrs})
 	return nil
 }

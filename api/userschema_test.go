@@ -29,10 +29,22 @@ func TestUserSchemaOverHTTP(t *testing.T) {
 	for i, x := range attrs {
 		a := x.(map[string]any)
 		if a["name"] != want[i].Name || a["label"] != want[i].Label || a["type"] != string(want[i].Kind) || a["storage"] != string(want[i].Storage) ||
-			a["directory_owned"] != want[i].Directory || a["admin_writable"] != want[i].AdminWrite || a["searchable"] != want[i].Search {
+			a["directory_owned"] != want[i].Directory || a["admin_writable"] != want[i].AdminWrite || a["searchable"] != want[i].Search ||
+			(a["sortable"] == true && !want[i].Sort) {
 			t.Errorf("row %d: %v; want %+v", i, a, want[i])
 		}
 		byName[a["name"].(string)] = a
+	}
+	// Every sortable attribute is one the list sorts by.
+	for name, a := range byName {
+		if a["sortable"] == true {
+			if r := f.do(nil, "GET", "/api/v1/users?sort="+name, f.owner, nil); r.code != 200 {
+				t.Errorf("%s is sortable but the list refuses it: %d %s", name, r.code, r.raw)
+			}
+		}
+	}
+	if byName["username"]["sortable"] != true {
+		t.Error("username is not sortable")
 	}
 	if a := byName["title"]; a["storage"] != "document" || a["scim"] != "title" || a["ldap"].(map[string]any)["openldap"] != "title" {
 		t.Errorf("title: %v", a)
