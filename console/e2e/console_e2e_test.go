@@ -821,7 +821,7 @@ func TestConsoleLDAPSync(t *testing.T) {
 	b := newBrowser(t)
 	art := artifacts(t)
 	srv := slapdtest.Start(t, slapdtest.People(5))
-	other := slapdtest.Start(t, slapdtest.Person("zoe", "Zoe", "Zimmer")+slapdtest.Person("zack", "Zack", "Young"))
+	other := slapdtest.Start(t, slapdtest.Person("zoe", "Zoe", "Zimmer", "title: Architect")+slapdtest.Person("zack", "Zack", "Young"))
 	dir := t.TempDir()
 	d := startRoster(t, dir, `ldap:
   sources:
@@ -911,8 +911,9 @@ func TestConsoleLDAPSync(t *testing.T) {
 	b.wait("Zoe added from the directory", cellText("zoe", "status")+` === 'Active' && `+cellText("zoe", "full_name")+` === 'Zoe Zimmer'`)
 
 	// The directory owns Zoe's names and title (directory_owned in the user
-	// schema): the form the schema builds shows them read-only, with the
-	// directory's values; what it does not own (can create apps) is editable.
+	// schema; the OpenLDAP preset maps title): the form the schema builds
+	// shows them read-only, with the directory's values; what it does not
+	// own (can create apps) is editable.
 	b.do("edit Zoe",
 		chromedp.Click(css(row("zoe")+` .menu-button`)),
 		chromedp.WaitVisible(css(row("zoe")+` [data-action="edit"]`)),
@@ -921,10 +922,10 @@ func TestConsoleLDAPSync(t *testing.T) {
 	)
 	b.wait("directory-owned attributes read-only", `(() => { const f = document.querySelector('#edit-form');
 		const title = f.querySelector('[name="attributes.title"]'), first = f.querySelector('[name=first_name]'), apps = f.querySelector('[name=can_create_apps]');
-		return title.disabled && title.dataset.directoryOwned === 'true' && first.disabled && first.value === 'Zoe' && first.dataset.directoryOwned === 'true' && !apps.disabled; })()`)
+		return title.disabled && title.value === 'Architect' && title.dataset.directoryOwned === 'true' && first.disabled && first.value === 'Zoe' && first.dataset.directoryOwned === 'true' && !apps.disabled; })()`)
 	b.do("close the form", chromedp.Click(css("#edit-dialog .dialog-head button")), chromedp.WaitNotPresent(css("#edit-dialog")))
 	b.do("details of Zoe", chromedp.Click(css(row("zoe")+` .user-link`)), chromedp.WaitVisible(css("#details-dialog")))
-	b.wait("the directory's first name, marked as its", `(document.querySelector('#user-details dd[data-attr=first_name]')||{}).textContent === 'Zoe (ldap:people)'`)
+	b.wait("the directory's title and first name, marked as its", `(document.querySelector('#user-details dd[data-attr=title]')||{}).textContent === 'Architect (ldap:people)' && (document.querySelector('#user-details dd[data-attr=first_name]')||{}).textContent === 'Zoe (ldap:people)'`)
 }
 
 func userID(t *testing.T, d *daemon, token, username string) string {
