@@ -116,6 +116,7 @@ func (a *API) Mount(r *mux.Router) {
 	authed.Handle("/org/password-policy", a.handle(a.getPolicy)).Methods(http.MethodGet)
 	authed.Handle("/org/password-policy", a.handle(a.putPolicy)).Methods(http.MethodPut)
 	authed.Handle("/org/metadata-template", a.handle(a.getTemplate)).Methods(http.MethodGet)
+	authed.Handle("/org/user-schema", a.handle(a.userSchema)).Methods(http.MethodGet)
 	authed.Handle("/org/metadata-template", a.handle(a.putTemplate)).Methods(http.MethodPut)
 	a.mountAccess(authed)
 	a.mountMail(v1, authed)

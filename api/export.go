@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rosterhq/roster/api/importer"
 	"github.com/rosterhq/roster/core"
 )
 
@@ -33,7 +34,9 @@ func (a *API) exportUsers(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Disposition", `attachment; filename="users.csv"`)
 	cw := csv.NewWriter(w)
 	header := []string{"username", "first_name", "last_name", "full_name", "email", "phone", "language", "role", "can_create_apps",
-		"status", "invite_status", "source", "groups", "created_at", "last_login_at"}
+		"status", "invite_status", "source", "groups", "created_at", "last_login_at", core.AttrNameDisplayName, core.AttrNameExternalID}
+	docCols := importer.DocumentColumns()
+	header = append(header, docCols...)
 	for _, f := range tpl {
 		header = append(header, "metadata."+f.Name)
 	}
@@ -47,7 +50,10 @@ func (a *API) exportUsers(w http.ResponseWriter, r *http.Request) error {
 			}
 			row := []string{u.Username, u.FirstName, u.LastName, u.FullName, u.Email, u.Phone, u.Language, string(u.Role),
 				boolText(u.CanCreateApps), string(u.Status), string(u.InviteStatus), u.Source, strings.Join(u.Groups, ";"),
-				u.CreatedAt.UTC().Format(time.RFC3339), last}
+				u.CreatedAt.UTC().Format(time.RFC3339), last, u.DisplayName, u.ExternalID}
+			for _, name := range docCols {
+				row = append(row, u.Attributes.Str(name))
+			}
 			for _, f := range tpl {
 				row = append(row, u.Metadata[f.Name])
 			}

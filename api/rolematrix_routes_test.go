@@ -104,6 +104,9 @@ func TestRoleMatrixCoversEveryAdminRoute(t *testing.T) {
 		{"GET /api/v1/org/metadata-template", "template read", all, func(core.Role) (string, string, any) {
 			return "GET", "/api/v1/org/metadata-template", nil
 		}},
+		{"GET /api/v1/org/user-schema", "user schema", managers, func(core.Role) (string, string, any) {
+			return "GET", "/api/v1/org/user-schema", nil
+		}},
 		{"GET /api/v1/apps", "list apps", managers, func(core.Role) (string, string, any) { return "GET", "/api/v1/apps", nil }},
 		{"PUT /api/v1/apps/{id}/oidc", "set an app's oidc client", admins, func(core.Role) (string, string, any) {
 			return "PUT", "/api/v1/apps/" + newOIDCApp() + "/oidc", map[string]any{"redirect_uris": []string{"https://app.example/cb"}}

@@ -159,6 +159,8 @@ func newTenantEnvWith(t *testing.T, hasher core.PasswordHasher) *tenantEnv {
 	e.must2xx(e.bOwnerTok, "POST", "/api/v1/apps/"+e.bApp+"/assignments", map[string]any{"user_id": e.bUser})
 	e.bToken = e.mustID(e.bOwnerTok, "POST", "/api/v1/tokens", map[string]any{"name": "victim-token", "scope": "scim"})
 	e.must2xx(e.bOwnerTok, "PUT", "/api/v1/org/mail-templates/invite/fr", map[string]any{"subject": "victim subject {{.FirstName}}"})
+	// B's custom field: its name would show in A's metadata template or user schema if they leaked.
+	e.must2xx(e.bOwnerTok, "PUT", "/api/v1/org/metadata-template", map[string]any{"fields": []map[string]any{{"name": "victim_field", "type": "string"}}})
 	e.bSCIMTok = e.scimToken(b.ID, "victim-okta")
 	e.bSCIMUser = e.mustID(e.bSCIMTok, "POST", "/scim/v2/Users", scimUser("victim-scim@b.example"))
 	e.bSCIMGroup = e.mustID(e.bSCIMTok, "POST", "/scim/v2/Groups", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
@@ -324,6 +326,7 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		"GET /api/v1/org/password-policy":                     {{"GET", v + "/org/password-policy", nil, nil}},
 		"PUT /api/v1/org/password-policy":                     {{"PUT", v + "/org/password-policy", map[string]any{"min_length": 20}, nil}},
 		"GET /api/v1/org/metadata-template":                   {{"GET", v + "/org/metadata-template", nil, nil}},
+		"GET /api/v1/org/user-schema":                         {{"GET", v + "/org/user-schema", nil, nil}},
 		"PUT /api/v1/org/metadata-template":                   {{"PUT", v + "/org/metadata-template", map[string]any{"fields": []any{}}, nil}},
 		"GET /api/v1/groups":                                  {{"GET", v + "/groups", nil, nil}},
 		"POST /api/v1/groups":                                 {{"POST", v + "/groups", map[string]any{"name": "a-second-group"}, nil}},

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -136,6 +138,10 @@ type createUserRequest struct {
 	LDAPSource    string            `json:"ldap_source"`
 	SendInvite    *bool             `json:"send_invite"`
 	InviteLang    string            `json:"invite_language"`
+	DisplayName   string            `json:"display_name"`
+	ManagerID     string            `json:"manager_id"`
+	ExternalID    string            `json:"external_id"`
+	Attributes    core.Attributes   `json:"attributes"`
 	Metadata      map[string]string `json:"metadata"`
 }
 
@@ -167,10 +173,10 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	res, err := a.svc.CreateUser(r.Context(), a.actor(r), core.NewUser{
 		OrgID: orgID(r), Username: in.Username, Email: in.Email, FirstName: in.FirstName, LastName: in.LastName,
 		Phone: in.Phone, Language: in.Language, Role: in.Role, CanCreateApps: in.CanCreateApps, Metadata: in.Metadata, Invite: mode,
-		MailLanguage: in.InviteLang,
+		MailLanguage: in.InviteLang, DisplayName: in.DisplayName, ManagerID: in.ManagerID, ExternalID: in.ExternalID, Attributes: in.Attributes,
 	})
 	if err != nil {
-		return asSent(err, map[string]string{"mail_language": "invite_language"})
+		return attributesAsSent(asSent(err, map[string]string{"mail_language": "invite_language"}))
 	}
 	out := userWithLink{UserView: res.User}
 	if mode == core.InviteByLink {
@@ -202,6 +208,10 @@ type patchUserRequest struct {
 	Language      *string           `json:"language"`
 	Role          *core.Role        `json:"role"`
 	CanCreateApps *bool             `json:"can_create_apps"`
+	DisplayName   *string           `json:"display_name"`
+	ManagerID     *string           `json:"manager_id"`
+	ExternalID    *string           `json:"external_id"`
+	Attributes    core.Attributes   `json:"attributes"`
 	Metadata      map[string]string `json:"metadata"`
 }
 
@@ -213,9 +223,10 @@ func (a *API) patchUser(w http.ResponseWriter, r *http.Request) error {
 	u, err := a.svc.UpdateUser(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], core.UserChanges{
 		Username: in.Username, Email: in.Email, FirstName: in.FirstName, LastName: in.LastName, Phone: in.Phone,
 		Language: in.Language, Role: in.Role, CanCreateApps: in.CanCreateApps, Metadata: in.Metadata,
+		DisplayName: in.DisplayName, ManagerID: in.ManagerID, ExternalID: in.ExternalID, Attributes: in.Attributes,
 	})
 	if err != nil {
-		return err
+		return attributesAsSent(err)
 	}
 	writeJSON(w, http.StatusOK, u)
 	return nil
@@ -407,5 +418,49 @@ func (a *API) createLDAPUser(w http.ResponseWriter, r *http.Request, in createUs
 	}
 	w.Header().Set("Location", "/api/v1/users/"+u.ID)
 	writeJSON(w, http.StatusCreated, userWithLink{UserView: u})
+	return nil
+}
+
+// attributesAsSent names a refused document attribute as the caller sent
+// it: inside "attributes" (attributes.title, attributes.emails[0].value).
+// Core names it by its API name alone where it validates the document.
+func attributesAsSent(err error) error {
+	var ve *core.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	out := &core.ValidationError{Problems: make([]core.FieldError, len(ve.Problems))}
+	for i, p := range ve.Problems {
+		name := p.Field
+		if j := strings.IndexAny(name, ".["); j >= 0 {
+			name = name[:j]
+		}
+		if def, ok := core.SchemaAttribute(name); ok && def.Storage == core.StoreDocument {
+			p.Field = "attributes." + p.Field
+		}
+		out.Problems[i] = p
+	}
+	return out
+}
+
+// userSchema answers the organisation's user schema: every standard
+// attribute, then one row per custom metadata field ("metadata.<name>").
+// The console builds its users list columns, forms and details from it.
+func (a *API) userSchema(w http.ResponseWriter, r *http.Request) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	tpl, err := a.svc.MetadataTemplate(r.Context(), orgID(r))
+	if err != nil {
+		return err
+	}
+	attrs := core.OrgUserSchema(tpl)
+	for i := range attrs {
+		// sortable here means the list's sort parameter takes it.
+		attrs[i].Sort = attrs[i].Sort && slices.Contains(core.SortKeys, core.SortKey(attrs[i].Name))
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Attributes []core.Attribute `json:"attributes"`
+	}{attrs})
 	return nil
 }

@@ -93,6 +93,40 @@ var columns = map[string]func(u *core.NewUser, v string) error{
 	},
 }
 
+func init() {
+	columns[core.AttrNameDisplayName] = func(u *core.NewUser, v string) error { u.DisplayName = v; return nil }
+	columns[core.AttrNameExternalID] = func(u *core.NewUser, v string) error { u.ExternalID = v; return nil }
+	for _, name := range DocumentColumns() {
+		columns[name] = func(u *core.NewUser, v string) error {
+			if v != "" {
+				u.Attributes.SetStr(name, v)
+			}
+			return nil
+		}
+	}
+}
+
+// DocumentColumns are the columns of the schema's document string
+// attributes an admin may write (title, department, middle_name, …), by API
+// name, in schema order: the import reads them and the export writes them.
+// A new document attribute in core.UserSchema is a new column with no code
+// here.
+func DocumentColumns() []string {
+	var out []string
+	for _, def := range core.DocumentAttributes() {
+		if def.Kind == core.KindString && def.AdminWrite {
+			out = append(out, def.Name)
+		}
+	}
+	return out
+}
+
+// knownColumns lists the columns an import reads, for the unknown-column error.
+func knownColumns() string {
+	return "username, email, first_name, last_name, display_name, phone, language, role, can_create_apps, set_admin, external_id, " +
+		strings.Join(DocumentColumns(), ", ") + ", metadata.NAME"
+}
+
 // aliases are header spellings from the vendor documents' consoles.
 var aliases = map[string]string{
 	"user_id": "username", "userid": "username", "user_name": "username", "login": "username",
@@ -264,7 +298,7 @@ func mapHeader(rec []string) ([]func(*core.NewUser, string) error, []string, err
 		}
 		set, ok := columns[n]
 		if !ok {
-			return nil, nil, &Error{Line: 1, Column: h, Msg: "is not a known column (username, email, first_name, last_name, phone, language, role, can_create_apps, set_admin, metadata.NAME; the export's status, invite_status, source, groups, full_name, created_at and last_login_at are skipped)"}
+			return nil, nil, &Error{Line: 1, Column: h, Msg: "is not a known column (" + knownColumns() + "; the export's status, invite_status, source, groups, full_name, created_at and last_login_at are skipped)"}
 		}
 		hasUsername = hasUsername || n == "username"
 		setters[i] = set

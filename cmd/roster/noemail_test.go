@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,7 +22,7 @@ func noMailPerson(uid, given, sn string) string {
 // TestEmailLessUsersSameInviteStatusOnEveryDoor drives the real binary with a
 // real SMTP catcher and a real slapd: a user without an email comes in
 // through an inviting SCIM token, an inviting LDAP source (full sync, and an
-// on-demand import), the admin API and the CLI. Every one is created invited
+// on-demand import), the admin API, a CSV import and the CLI. Every one is created invited
 // with invite status none and reason no_email, and nobody is mailed. Once an
 // admin sets each email (once: a second change is refused), the invitation is
 // sent and arrives over SMTP; the directory's next sync, which still has no
@@ -101,6 +102,21 @@ ldap:
 	if code, m = api("POST", "/api/v1/users", `{"username":"nomail-api","first_name":"Api","last_name":"User"}`); code != 201 {
 		t.Fatalf("API create without email: %d %v", code, m)
 	}
+	// A CSV import (inviting by mail, the default), with a document
+	// attribute column: the row without email is created, not refused.
+	req, _ := http.NewRequest("POST", d.base+"/api/v1/users/import?dry_run=false", strings.NewReader("username,first_name,last_name,title\nnomail-csv,Csv,Row,Clerk\n"))
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+adminTok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imp map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&imp)
+	res.Body.Close()
+	if res.StatusCode != 200 || imp["ok"] != float64(1) || imp["failed"] != float64(0) {
+		t.Fatalf("CSV import without email: %d %v", res.StatusCode, imp)
+	}
 	// LDAP: the inviting source's full sync (serve may have run it on start
 	// already), and an on-demand import.
 	if code, m = syncNow(); code != 200 || m["status"] != "ok" || m["errors"] != float64(0) {
@@ -115,7 +131,7 @@ ldap:
 	if code != 200 {
 		t.Fatalf("list: %d %v", code, m)
 	}
-	want := map[string]string{"nomail-cli": "native", "nomail-scim": "scim:okta", "nomail-api": "native", "nomail-ldap": "ldap:corp", "nomail-desk": "ldap:desk"}
+	want := map[string]string{"nomail-cli": "native", "nomail-scim": "scim:okta", "nomail-api": "native", "nomail-csv": "native", "nomail-ldap": "ldap:corp", "nomail-desk": "ldap:desk"}
 	ids := map[string]string{}
 	for _, x := range m["users"].([]any) {
 		u := x.(map[string]any)

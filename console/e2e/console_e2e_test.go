@@ -637,6 +637,22 @@ func TestConsole(t *testing.T) {
 	b.wait("found by the new value", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 1 && document.querySelector('`+row("ivy@example.com")+`')`)
 	b.do("clear the search again", chromedp.Evaluate[chromedp.Void](`document.querySelector("#search").value = ""`), chromedp.SendKeys(css("#search"), "\r"))
 	b.wait("all back", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 4`)
+	// A document attribute of the user schema (title), through the form
+	// the schema builds, into the details and their history by name.
+	action("ivy@example.com", "edit")
+	b.do("edit ivy's title",
+		chromedp.WaitVisible(css(`#edit-form [name="attributes.title"]`)),
+		chromedp.SendKeys(css(`#edit-form [name="attributes.title"]`), "Team Lead"),
+		chromedp.Click(css("#edit-dialog button[type=submit]")),
+		chromedp.WaitNotPresent(css("#edit-dialog")),
+	)
+	b.do("details of ivy", chromedp.Click(css(row("ivy@example.com")+` .user-link`)), chromedp.WaitVisible(css("#details-dialog")))
+	b.wait("the title in the details and in the history", `(document.querySelector('#user-details dd[data-attr=title]')||{}).textContent === 'Team Lead' && [...document.querySelectorAll('#details-history li[data-attr=title]')].some((li) => li.textContent.includes('"Team Lead"'))`)
+	b.do("close ivy's details", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#details-dialog")))
+	b.do("search by title", chromedp.SendKeys(css("#search"), "title:team lead\r"))
+	b.wait("found by title", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 1 && document.querySelector('`+row("ivy@example.com")+`')`)
+	b.do("clear the title search", chromedp.Evaluate[chromedp.Void](`document.querySelector("#search").value = ""`), chromedp.SendKeys(css("#search"), "\r"))
+	b.wait("all back again", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 4`)
 	action("ivy@example.com", "archive")
 	confirm()
 	b.wait("ivy archived", cellText("ivy@example.com", "status")+` === 'Archived'`)
@@ -805,7 +821,7 @@ func TestConsoleLDAPSync(t *testing.T) {
 	b := newBrowser(t)
 	art := artifacts(t)
 	srv := slapdtest.Start(t, slapdtest.People(5))
-	other := slapdtest.Start(t, slapdtest.Person("zoe", "Zoe", "Zimmer")+slapdtest.Person("zack", "Zack", "Young"))
+	other := slapdtest.Start(t, slapdtest.Person("zoe", "Zoe", "Zimmer", "title: Architect")+slapdtest.Person("zack", "Zack", "Young"))
 	dir := t.TempDir()
 	d := startRoster(t, dir, `ldap:
   sources:
@@ -893,6 +909,23 @@ func TestConsoleLDAPSync(t *testing.T) {
 	}
 	b.do("pick and add", chromedp.Click(css(`input[name=ldap_pick][value=zoe]`)), chromedp.Click(css("#add-submit")), chromedp.WaitNotPresent(css("#add-dialog")))
 	b.wait("Zoe added from the directory", cellText("zoe", "status")+` === 'Active' && `+cellText("zoe", "full_name")+` === 'Zoe Zimmer'`)
+
+	// The directory owns Zoe's names and title (directory_owned in the user
+	// schema; the OpenLDAP preset maps title): the form the schema builds
+	// shows them read-only, with the directory's values; what it does not
+	// own (can create apps) is editable.
+	b.do("edit Zoe",
+		chromedp.Click(css(row("zoe")+` .menu-button`)),
+		chromedp.WaitVisible(css(row("zoe")+` [data-action="edit"]`)),
+		chromedp.Click(css(row("zoe")+` [data-action="edit"]`)),
+		chromedp.WaitVisible(css(`#edit-form [name="attributes.title"]`)),
+	)
+	b.wait("directory-owned attributes read-only", `(() => { const f = document.querySelector('#edit-form');
+		const title = f.querySelector('[name="attributes.title"]'), first = f.querySelector('[name=first_name]'), apps = f.querySelector('[name=can_create_apps]');
+		return title.disabled && title.value === 'Architect' && title.dataset.directoryOwned === 'true' && first.disabled && first.value === 'Zoe' && first.dataset.directoryOwned === 'true' && !apps.disabled; })()`)
+	b.do("close the form", chromedp.Click(css("#edit-dialog .dialog-head button")), chromedp.WaitNotPresent(css("#edit-dialog")))
+	b.do("details of Zoe", chromedp.Click(css(row("zoe")+` .user-link`)), chromedp.WaitVisible(css("#details-dialog")))
+	b.wait("the directory's title and first name, marked as its", `(document.querySelector('#user-details dd[data-attr=title]')||{}).textContent === 'Architect (ldap:people)' && (document.querySelector('#user-details dd[data-attr=first_name]')||{}).textContent === 'Zoe (ldap:people)'`)
 }
 
 func userID(t *testing.T, d *daemon, token, username string) string {

@@ -6,35 +6,78 @@ import {
   STATUS_LABELS, INVITE_LABELS, ROLE_LABELS, LANGUAGES,
 } from './dom.js';
 
-const COLUMNS = [
-  { key: 'username', label: 'Username', sort: 'username', show: true },
-  { key: 'full_name', label: 'Full name', sort: 'last_name', show: true },
-  { key: 'first_name', label: 'First name', sort: 'first_name', show: false },
-  { key: 'last_name', label: 'Last name', sort: 'last_name', show: false },
-  { key: 'email', label: 'Email', sort: 'email', show: true },
-  { key: 'phone', label: 'Phone', show: false },
-  { key: 'role', label: 'Role', sort: 'role', show: true },
-  { key: 'status', label: 'Status', sort: 'status', show: true },
-  { key: 'invite_status', label: 'Invite status', sort: 'invite_status', show: true },
-  { key: 'groups', label: 'Groups', show: true },
-  { key: 'apps', label: 'Apps', show: false },
-  { key: 'source', label: 'Source', show: false },
-  { key: 'last_login_at', label: 'Last login', show: false },
-  { key: 'created_at', label: 'Created', sort: 'created_at', show: false },
-];
-const COLS_KEY = 'roster.console.columns';
+// The users list's columns, the Add and Edit forms and the details are built
+// from the organisation's user schema (GET /api/v1/org/user-schema): a new
+// attribute there needs no code here. A row's storage says where its value
+// is: a top-level user field (column, derived), the attribute document
+// (attributes.NAME) or the custom fields (metadata.NAME).
+const META = 'metadata.';
 
-function loadColumns() {
-  try {
-    const saved = JSON.parse(localStorage.getItem(COLS_KEY) || 'null');
-    if (saved && typeof saved === 'object') return new Set(COLUMNS.filter((c) => (c.key in saved ? saved[c.key] : c.show)).map((c) => c.key));
-  } catch { /* ignore a broken entry */ }
-  return new Set(COLUMNS.filter((c) => c.show).map((c) => c.key));
+export async function userSchema() {
+  return (await api('GET', '/org/user-schema')).attributes || [];
 }
 
-function saveColumns(set) {
+// attrValue is the raw value of schema row a on user u.
+export function attrValue(u, a) {
+  if (a.storage === 'document') return (u.attributes || {})[a.name];
+  if (a.storage === 'metadata') return (u.metadata || {})[a.name.slice(META.length)];
+  return u[a.name];
+}
+
+// multiText is a multi-valued attribute as one line: each value (or a
+// complex value's parts) with its type, and "primary".
+function multiText(list, parts) {
+  return (list || []).map((v) => {
+    const text = v.value || (parts || []).map((p) => (v.parts || {})[p]).filter(Boolean).join(', ');
+    const tags = [v.type, v.primary ? 'primary' : ''].filter(Boolean);
+    return tags.length ? `${text} (${tags.join(', ')})` : text;
+  }).join('; ');
+}
+
+// attrText is the value of schema row a on u, to show (a string or a node).
+function attrText(u, a) {
+  const v = attrValue(u, a);
+  switch (a.name) {
+    case 'role': return ROLE_LABELS[u.role] || u.role;
+    case 'status': return badge('status', u.status, STATUS_LABELS);
+    case 'invite_status': return inviteBadge(u);
+    default:
+  }
+  if (a.type === 'multi') return multiText(v, a.parts);
+  if (a.type === 'boolean') return v === true || v === 'true' ? 'Yes' : (a.storage === 'metadata' && !v ? '' : 'No');
+  if (a.type === 'datetime' && a.storage !== 'metadata') return v ? when(v) : '';
+  return v === undefined || v === null ? '' : String(v);
+}
+
+// columnsFrom is the list's columns: the username, the full name, every
+// single-valued schema row (shown by default when the schema says
+// list_column), then groups and apps.
+function columnsFrom(schema) {
+  const rows = schema.filter((a) => a.name !== 'username' && a.type !== 'multi').map((a) => ({
+    key: a.name, label: a.label, sort: a.sortable ? a.name : undefined, show: !!a.list_column, attr: a,
+  }));
+  const username = schema.find((a) => a.name === 'username') || { name: 'username', label: 'Username', sortable: true };
+  return [
+    { key: 'username', label: username.label, sort: 'username', show: true, attr: username },
+    { key: 'full_name', label: 'Full name', sort: 'last_name', show: true },
+    ...rows,
+    { key: 'groups', label: 'Groups', show: true },
+    { key: 'apps', label: 'Apps', show: false },
+  ];
+}
+const COLS_KEY = 'roster.console.columns';
+
+function loadColumns(columns) {
+  try {
+    const saved = JSON.parse(localStorage.getItem(COLS_KEY) || 'null');
+    if (saved && typeof saved === 'object') return new Set(columns.filter((c) => (c.key in saved ? saved[c.key] : c.show)).map((c) => c.key));
+  } catch { /* ignore a broken entry */ }
+  return new Set(columns.filter((c) => c.show).map((c) => c.key));
+}
+
+function saveColumns(columns, set) {
   const o = {};
-  for (const c of COLUMNS) o[c.key] = set.has(c.key);
+  for (const c of columns) o[c.key] = set.has(c.key);
   localStorage.setItem(COLS_KEY, JSON.stringify(o));
 }
 
@@ -47,14 +90,15 @@ const state = {
 
 export async function usersView(root, session) {
   const me = session.me;
-  const cols = loadColumns();
   const isAdmin = me.role === 'owner' || me.role === 'admin';
-  const [groups, apps, template, ldap] = await Promise.all([
+  const [groups, apps, schema, ldap] = await Promise.all([
     api('GET', '/groups').then((r) => r.groups || []).catch(() => []),
     api('GET', '/apps').then((r) => r.apps || []).catch(() => []),
-    api('GET', '/org/metadata-template').then((r) => r.fields || []).catch(() => []),
+    userSchema().catch(() => []),
     isAdmin ? api('GET', '/ldap/sources').then((r) => r.sources || []).catch(() => []) : Promise.resolve([]),
   ]);
+  const COLUMNS = columnsFrom(schema);
+  const cols = loadColumns(COLUMNS);
 
   const counts = h('ul', { class: 'counts', id: 'counts', 'aria-label': 'Users by status and invite status' });
   const tableWrap = h('div', { class: 'table-wrap' });
@@ -87,7 +131,7 @@ export async function usersView(root, session) {
   const colMenu = h('fieldset', { class: 'columns-menu', id: 'columns-menu', hidden: true }, h('legend', {}, 'Columns to show'),
     COLUMNS.map((c) => {
       const [wrap, input] = checkbox(c.label, { checked: cols.has(c.key), name: `col-${c.key}` });
-      input.addEventListener('change', () => { if (input.checked) cols.add(c.key); else cols.delete(c.key); saveColumns(cols); render(); });
+      input.addEventListener('change', () => { if (input.checked) cols.add(c.key); else cols.delete(c.key); saveColumns(COLUMNS, cols); render(); });
       return wrap;
     }));
   const colButton = h('button', { type: 'button', id: 'columns-button', 'aria-expanded': 'false', 'aria-controls': 'columns-menu' }, 'Columns');
@@ -98,7 +142,7 @@ export async function usersView(root, session) {
   colMenu.addEventListener('keydown', (ev) => {
     if (ev.key === 'Escape') { colMenu.hidden = true; colButton.setAttribute('aria-expanded', 'false'); colButton.focus(); }
   });
-  const addButton = h('button', { type: 'button', class: 'primary', id: 'add-user', onclick: () => addDialog({ template, ldap, me, reload }) },
+  const addButton = h('button', { type: 'button', class: 'primary', id: 'add-user', onclick: () => addDialog({ schema, ldap, me, reload }) },
     h('span', { 'aria-hidden': 'true' }, '+ '), 'Add user');
 
   clear(root,
@@ -164,17 +208,13 @@ export async function usersView(root, session) {
     }
   }
 
-  function cell(u, key) {
-    switch (key) {
+  function cell(u, c) {
+    switch (c.key) {
       case 'username':
         return h('button', { type: 'button', class: 'link user-link', onclick: () => detailsDialog(u.id, reload) }, u.username);
-      case 'role': return ROLE_LABELS[u.role] || u.role;
-      case 'status': return badge('status', u.status, STATUS_LABELS);
-      case 'invite_status': return inviteBadge(u);
       case 'groups': return (u.groups || []).join(', ');
       case 'apps': return (u.apps || []).map((a) => a.app_name).filter((v, i, all) => all.indexOf(v) === i).join(', ');
-      case 'last_login_at': case 'created_at': return when(u[key]);
-      default: return u[key] || '';
+      default: return c.attr ? attrText(u, c.attr) : (u[c.key] || '');
     }
   }
 
@@ -204,7 +244,7 @@ export async function usersView(root, session) {
         box.addEventListener('change', () => { if (box.checked) state.selected.set(u.id, u.username); else state.selected.delete(u.id); renderBulk(); allBox.checked = page.users.every((x) => state.selected.has(x.id)); });
         return h('tr', { 'data-username': u.username, 'data-id': u.id },
           h('td', { class: 'sel' }, box),
-          shown.map((c) => h('td', { 'data-col': c.key, 'data-label': c.label }, cell(u, c.key))),
+          shown.map((c) => h('td', { 'data-col': c.key, 'data-label': c.label }, cell(u, c))),
           h('td', { class: 'row-actions' }, actionsMenu(u, me, reload)));
       });
     clear(tableWrap, h('table', { class: 'users', id: 'users-table' },
@@ -357,48 +397,89 @@ function roleDialog(u, reload) {
   });
 }
 
-// editDialog changes what an admin may change: names, phone, language, the
-// apps flag and custom fields (username never; the email once, while it is
-// empty; for directory users the API refuses what their directory manages,
-// naming the field).
+// formName is the name of a schema row's input: the field as the API takes
+// it, so that a refusal (field attributes.title) marks its input.
+function formName(a) { return a.storage === 'document' ? `attributes.${a.name}` : a.name; }
+
+// CHOICES are the known values of a few attributes (a select, not free text).
+const CHOICES = { language: LANGUAGES };
+
+// attrInput builds the input of schema row a, holding value v.
+function attrInput(a, v, attrs = {}) {
+  const name = formName(a);
+  if (CHOICES[a.name]) {
+    const s = select(CHOICES[a.name], { name, 'data-attr': a.name, ...attrs });
+    s.value = v || '';
+    return s;
+  }
+  if (a.type === 'boolean') return h('input', { type: 'checkbox', name, 'data-attr': a.name, checked: v === true || v === 'true', ...attrs });
+  const type = { number: 'number', datetime: 'date' }[a.type] || (a.name === 'phone' ? 'tel' : 'text');
+  return h('input', { type, name, 'data-attr': a.name, value: v === undefined || v === null ? '' : String(v), maxlength: a.max_length || undefined, ...attrs });
+}
+
+function inputValue(a, input) {
+  if (a.type === 'boolean') return a.storage === 'metadata' ? (input.checked ? 'true' : '') : input.checked;
+  return input.value.trim();
+}
+
+function attrField(a, input, hint) {
+  if (a.type === 'boolean') return h('div', { class: 'check' }, input, h('label', { for: input.id || (input.id = uid('c')) }, a.label), hint ? h('span', { class: 'hint' }, ` ${hint}`) : null);
+  return field(a.label + (a.required ? ' *' : ''), input, hint);
+}
+
+// NOT_IN_FORMS are rows edited elsewhere: the username never (by admins),
+// the role in its own dialog.
+const NOT_IN_FORMS = new Set(['username', 'role']);
+
+// formRows are the schema rows the forms edit: what an admin may write,
+// single-valued.
+function formRows(schema) {
+  return schema.filter((a) => a.admin_writable && a.type !== 'multi' && a.storage !== 'derived' && !NOT_IN_FORMS.has(a.name));
+}
+
+// editDialog changes what an admin may change, row by row of the user
+// schema (username never; the email once, while it is empty). For a
+// directory user, what the directory owns is shown read-only.
 async function editDialog(u, reload) {
-  const template = (await api('GET', '/org/metadata-template')).fields || [];
+  const schema = await userSchema();
   const directory = u.source !== 'native';
-  const first = h('input', { name: 'first_name', value: u.first_name || '', disabled: directory });
-  const last = h('input', { name: 'last_name', value: u.last_name || '', disabled: directory });
-  const phone = h('input', { name: 'phone', type: 'tel', value: u.phone || '', disabled: directory });
-  const language = select(LANGUAGES, { name: 'language' });
-  language.value = u.language || '';
-  const email = u.email ? null : h('input', { name: 'email', id: 'edit-email', type: 'email' });
-  const [appsWrap, canApps] = checkbox('Can user create apps?', { name: 'can_create_apps', checked: !!u.can_create_apps });
-  const metaInputs = template.map((f) => {
-    const type = { number: 'number', date: 'date', boolean: 'checkbox' }[f.type] || 'text';
-    const v = (u.metadata || {})[f.name] || '';
-    const input = h('input', { type, name: `metadata.${f.name}`, id: uid('edit-meta'), value: type === 'checkbox' ? undefined : v, checked: type === 'checkbox' && v === 'true' });
-    return [f, input];
-  });
+  const inputs = [];
+  const std = [];
+  const custom = [];
+  for (const a of formRows(schema)) {
+    const v = attrValue(u, a);
+    if (a.name === 'email' && u.email) continue; // set once; immutable after
+    const owned = directory && a.directory_owned && a.name !== 'email';
+    const input = attrInput(a, v, { disabled: owned, id: a.name === 'email' ? 'edit-email' : uid('edit') });
+    if (owned) input.setAttribute('data-directory-owned', 'true');
+    inputs.push([a, input, inputValue(a, input), owned]);
+    const hint = owned ? `From ${u.source}.` : (a.name === 'email' ? 'This user has no email. It can be set once; then send the invitation.' : (a.type === 'reference' ? "The manager's user id." : undefined));
+    (a.storage === 'metadata' ? custom : std).push(attrField(a, input, hint));
+  }
   const form = h('form', { class: 'stack', id: 'edit-form' }, formError(),
-    h('p', { class: 'hint' }, directory ? `Names and phone come from ${u.source}.` : 'The username and email cannot be changed.'),
-    email ? field('Email', email, 'This user has no email. It can be set once; then send the invitation.') : null,
-    h('div', { class: 'grid2' }, field('First name', first), field('Last name', last), field('Phone', phone), field('Language', language)),
-    appsWrap,
-    metaInputs.length ? h('fieldset', {}, h('legend', {}, 'Custom fields'), h('div', { class: 'grid2' }, metaInputs.map(([f, input]) => (f.type === 'boolean'
-      ? h('div', { class: 'check' }, input, h('label', { for: input.id }, f.label || f.name))
-      : field((f.label || f.name) + (f.required ? ' *' : ''), input))))) : null,
+    h('p', { class: 'hint' }, directory ? `What ${u.source} manages is read-only here.` : 'The username and email cannot be changed.'),
+    h('div', { class: 'grid2' }, std),
+    custom.length ? h('fieldset', {}, h('legend', {}, 'Custom fields'), h('div', { class: 'grid2' }, custom)) : null,
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Save')));
   const d = dialog(`Edit ${u.username}`, form, { id: 'edit-dialog', wide: true });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const body = { language: language.value, can_create_apps: canApps.checked };
-    if (email && email.value.trim()) body.email = email.value.trim();
-    if (!directory) Object.assign(body, { first_name: first.value.trim(), last_name: last.value.trim(), phone: phone.value.trim() });
-    if (metaInputs.length) {
-      body.metadata = {};
-      for (const [f, input] of metaInputs) {
-        const v = f.type === 'boolean' ? (input.checked ? 'true' : '') : input.value.trim();
-        if (v !== '') body.metadata[f.name] = v;
+    // Only what changed is sent; the custom fields as a whole (they replace).
+    const body = {};
+    let metadata = null;
+    for (const [a, input, before, owned] of inputs) {
+      if (owned) continue;
+      const v = inputValue(a, input);
+      if (a.storage === 'metadata') {
+        metadata = metadata || {};
+        if (v !== '') metadata[a.name.slice(META.length)] = v;
+        continue;
       }
+      if (v === before) continue;
+      if (a.storage === 'document') (body.attributes = body.attributes || {})[a.name] = v;
+      else body[a.name] = v;
     }
+    if (metadata) body.metadata = metadata;
     try { await api('PATCH', `/users/${u.id}`, body); d.close(); toast(`${u.username} saved.`); await reload(); } catch (e) { showError(form, e); }
   });
 }
@@ -424,18 +505,36 @@ function linkDialog(title, link, note) {
 }
 
 async function detailsDialog(id, reload) {
-  let u, hist, mails;
+  let u, hist, mails, schema;
   try {
-    [u, hist, mails] = await Promise.all([api('GET', `/users/${id}`), api('GET', `/users/${id}/history`), api('GET', `/users/${id}/mail`).catch(() => ({ mail: [] }))]);
+    [u, hist, mails, schema] = await Promise.all([api('GET', `/users/${id}`), api('GET', `/users/${id}/history`),
+      api('GET', `/users/${id}/mail`).catch(() => ({ mail: [] })), userSchema()]);
   } catch (e) { toast(e.message, 'bad'); return; }
-  const dl = (pairs) => h('dl', { class: 'props' }, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v === '' || v === undefined || v === null ? '—' : v)]));
-  const meta = Object.entries(u.metadata || {});
+  // A reference (the manager) is shown by its username.
+  const refs = {};
+  await Promise.all(schema.filter((a) => a.type === 'reference' && attrValue(u, a)).map(async (a) => {
+    const other = await api('GET', `/users/${encodeURIComponent(attrValue(u, a))}`).catch(() => null);
+    refs[a.name] = other ? other.username : attrValue(u, a);
+  }));
+  const always = new Set(['username', 'email', 'role', 'status', 'invite_status', 'source']);
+  const empty = (v) => v === '' || v === undefined || v === null;
+  // Every schema row with a value (and the few always shown), a directory
+  // owned one marked as its source's.
+  const has = (a) => {
+    const v = attrValue(u, a);
+    if (a.type === 'boolean' && a.storage !== 'metadata') return true;
+    return !empty(v) && !(Array.isArray(v) && v.length === 0);
+  };
+  const rows = schema.filter((a) => always.has(a.name) || has(a));
+  const directory = u.source !== 'native';
+  const dd = (a) => {
+    const v = a.type === 'reference' ? (refs[a.name] || '') : attrText(u, a);
+    return h('dd', { 'data-attr': a.name }, empty(v) ? '—' : v,
+      directory && a.directory_owned ? h('span', { class: 'muted', title: `Managed by ${u.source}` }, ` (${u.source})`) : null);
+  };
+  const change = (c) => h('li', { 'data-attr': c.attribute }, `${c.attribute}: ${c.from === '' ? '—' : `"${c.from}"`} → ${c.to === '' ? '—' : `"${c.to}"`}`);
   dialog(u.full_name || u.username, h('div', { class: 'details', id: 'user-details' },
-    dl([['Username', u.username], ['Email', u.email], ['Phone', u.phone], ['Role', ROLE_LABELS[u.role] || u.role],
-      ['Status', badge('status', u.status, STATUS_LABELS)], ['Invite status', inviteBadge(u)],
-      ['Source', u.source], ['Language', u.language], ['Can create apps', u.can_create_apps ? 'Yes' : 'No'],
-      ['Last login', when(u.last_login_at)], ['Created', when(u.created_at)],
-      ...meta.map(([k, v]) => [k, v])]),
+    h('dl', { class: 'props' }, rows.map((a) => [h('dt', {}, a.label), dd(a)])),
     h('h3', {}, 'Groups'),
     (u.groups || []).length ? h('ul', { id: 'details-groups' }, u.groups.map((g) => h('li', {}, g))) : h('p', { class: 'muted' }, 'No groups.'),
     h('h3', {}, 'Apps'),
@@ -443,14 +542,15 @@ async function detailsDialog(id, reload) {
       h('tbody', {}, u.apps.map((a) => h('tr', {}, h('td', {}, a.app_name), h('td', {}, a.app_role), h('td', {}, a.via_group || '—'))))) : h('p', { class: 'muted' }, 'No apps.'),
     h('h3', {}, 'History'),
     h('ol', { class: 'timeline', id: 'details-history' }, (hist.history || []).slice().reverse().map((e) => h('li', {},
-      h('time', { datetime: e.at }, when(e.at)), ' ', h('strong', {}, e.action), ' by ', `${e.actor_name || e.actor_kind} (${e.actor_kind})`))),
+      h('time', { datetime: e.at }, when(e.at)), ' ', h('strong', {}, e.action), ' by ', `${e.actor_name || e.actor_kind} (${e.actor_kind})`,
+      (e.changes || []).length ? h('ul', { class: 'changes' }, e.changes.map(change)) : null))),
     (mails.mail || []).length ? [h('h3', {}, 'Mail'), h('ul', {}, mails.mail.map((m) => h('li', {}, `${m.kind} to ${m.to}: ${m.state}`, m.last_error ? ` — ${m.last_error}` : '')))] : null,
   ), { id: 'details-dialog', wide: true });
 }
 
 // ---- add / invite
 
-function addDialog({ template, ldap, me, reload }) {
+function addDialog({ schema, ldap, me, reload }) {
   const form = h('form', { class: 'stack', id: 'add-form', novalidate: true });
   const err = formError();
   const canAdmin = me.role === 'owner' || me.role === 'admin';
@@ -506,11 +606,18 @@ function addDialog({ template, ldap, me, reload }) {
   const roleSelect = select(grantable.map((r) => [r, ROLE_LABELS[r]]), { name: 'role', id: 'add-role' });
   roleSelect.value = 'member';
   const adminWrap = field('Role', roleSelect, 'Owners and admins need an email.');
-  const metaInputs = template.map((f) => {
-    const type = { number: 'number', date: 'date', boolean: 'checkbox' }[f.type] || 'text';
-    const input = h('input', { type, name: `metadata.${f.name}`, id: `meta-${f.name}`, required: !!f.required, 'data-meta': f.name, 'data-type': f.type });
-    return [f, input];
+  // The form's own fields above; every other row an admin may write comes
+  // from the schema: more attributes, and the custom fields.
+  const own = new Set(['username', 'email', 'first_name', 'last_name', 'phone', 'language', 'can_create_apps']);
+  const extra = formRows(schema).filter((a) => !own.has(a.name)).map((a) => {
+    const meta = a.storage === 'metadata';
+    const input = attrInput(a, '', meta
+      ? { id: `meta-${a.name.slice(META.length)}`, required: !!a.required, 'data-meta': a.name.slice(META.length), 'data-type': a.type }
+      : { id: `add-attr-${a.name}` });
+    return [a, input];
   });
+  const moreInputs = extra.filter(([a]) => a.storage !== 'metadata');
+  const metaInputs = extra.filter(([a]) => a.storage === 'metadata');
   const panelBasic = h('div', { role: 'tabpanel', id: 'panel-basic', 'aria-labelledby': 'tab-basic', class: 'stack' },
     h('div', { class: 'grid2' },
       field('Username *', username, 'The email address is recommended. It cannot be changed later.'),
@@ -518,10 +625,10 @@ function addDialog({ template, ldap, me, reload }) {
       field('First name', first), field('Last name', last),
       field('Phone', phone), field('Language', language)),
     appsWrap, adminWrap,
+    moreInputs.length ? h('details', { class: 'more-attributes', id: 'add-more' }, h('summary', {}, 'More attributes'),
+      h('div', { class: 'grid2' }, moreInputs.map(([a, input]) => attrField(a, input)))) : null,
     metaInputs.length ? h('fieldset', {}, h('legend', {}, 'Custom fields'), h('div', { class: 'grid2' },
-      metaInputs.map(([f, input]) => (f.type === 'boolean'
-        ? h('div', { class: 'check' }, input, h('label', { for: input.id }, f.label || f.name))
-        : field((f.label || f.name) + (f.required ? ' *' : ''), input))))) : null);
+      metaInputs.map(([a, input]) => attrField(a, input)))) : null);
 
   const sendNow = h('input', { type: 'radio', name: 'invite_how', value: 'mail', id: 'invite-mail', checked: true });
   const sendSelf = h('input', { type: 'radio', name: 'invite_how', value: 'link', id: 'invite-link-choice' });
@@ -565,15 +672,21 @@ function addDialog({ template, ldap, me, reload }) {
       body = { source: 'ldap', ldap_source: ldapSource.value, username: pick ? pick.value : ldapQuery.value.trim() };
     } else {
       const metadata = {};
-      for (const [f, input] of metaInputs) {
-        const v = f.type === 'boolean' ? (input.checked ? 'true' : '') : input.value.trim();
-        if (v !== '') metadata[f.name] = v;
+      for (const [a, input] of metaInputs) {
+        const v = inputValue(a, input);
+        if (v !== '') metadata[a.name.slice(META.length)] = v;
       }
       body = {
         username: username.value.trim(), email: email.value.trim(), first_name: first.value.trim(), last_name: last.value.trim(),
         phone: phone.value.trim(), language: language.value, can_create_apps: canApps.checked, role: roleSelect.value,
         send_invite: sendNow.checked, invite_language: inviteLang.value, metadata,
       };
+      for (const [a, input] of moreInputs) {
+        const v = inputValue(a, input);
+        if (v === '' || v === false) continue;
+        if (a.storage === 'document') (body.attributes = body.attributes || {})[a.name] = v;
+        else body[a.name] = v;
+      }
       if (!body.username) { showError(form, { message: 'username is required', field: 'username' }); selectTab(tabBasic); username.focus(); return; }
     }
     try {
@@ -586,6 +699,7 @@ function addDialog({ template, ldap, me, reload }) {
     } catch (e) {
       if (e.field && panelBasic.querySelector(`[name="${CSS.escape(e.field)}"]`)) selectTab(tabBasic);
       if (e.field && e.field.startsWith('metadata')) selectTab(tabBasic);
+      if (e.field && moreInputs.some(([a]) => formName(a) === e.field)) { selectTab(tabBasic); form.querySelector('#add-more').open = true; }
       showError(form, e);
     }
   });
