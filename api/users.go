@@ -25,8 +25,8 @@ func multi(r *http.Request, key string) []string {
 
 type userList struct {
 	Users         []userRow `json:"users"`
-	Total         int             `json:"total"`
-	NextPageToken string          `json:"next_page_token"`
+	Total         int       `json:"total"`
+	NextPageToken string    `json:"next_page_token"`
 }
 
 // searchFromQuery reads the list's filters, sort and page from the query string.
