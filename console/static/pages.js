@@ -199,7 +199,7 @@ function metadataCard(initial) {
   const form = h('form', { class: 'card stack', id: 'metadata-template' }, h('h2', {}, 'Custom user fields'),
     h('p', { class: 'hint' }, 'Every user can carry these fields; values are checked against the type. Search them with field:value.'),
     formError(),
-    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['Name', 'Label', 'Type', 'Required', ''].map((t) => h('th', { scope: 'col' }, t)))), rows)),
+    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['Name', 'Label', 'Type', 'Required', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))), rows)),
     h('div', { class: 'actions' },
       h('button', { type: 'button', onclick: () => addRow({}) }, 'Add a field'),
       h('button', { type: 'submit', class: 'primary' }, 'Save fields')));
@@ -303,7 +303,7 @@ export async function tokensView(root, session) {
   async function load() {
     const tokens = (await api('GET', '/tokens')).tokens || [];
     clear(list, tokens.length === 0 ? h('p', { class: 'muted' }, 'No tokens yet.') : h('table', { id: 'tokens-table', class: 'cards' },
-      h('thead', {}, h('tr', {}, ['Name', 'Scope', 'Highest role', 'Created by', 'Created', 'Revoked', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['Name', 'Scope', 'Highest role', 'Created by', 'Created', 'Revoked', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, tokens.map((t) => h('tr', { 'data-name': t.name },
         h('td', {}, t.name), h('td', {}, t.scope), h('td', {}, t.role_ceiling || '—'), h('td', {}, t.created_by || '—'), h('td', {}, when(t.created_at)), h('td', {}, t.revoked_at ? when(t.revoked_at) : '—'),
         h('td', {}, t.revoked_at ? '' : h('button', { type: 'button', class: 'danger', onclick: async () => {
