@@ -349,7 +349,7 @@ function actionsMenu(u, me, reload) {
     'aria-label': `Actions for ${u.username}`, 'data-actions': u.username }, '⋯');
   const menu = h('ul', { role: 'menu', id: menuId, class: 'menu', popover: 'manual', 'aria-label': `Actions for ${u.username}` },
     actionsFor(u, me).map(([act, label]) => h('li', { role: 'none' },
-      h('button', { type: 'button', role: 'menuitem', tabindex: '-1', 'data-action': act, onclick: () => { close(); runAction(u, act, reload); } }, label))));
+      h('button', { type: 'button', role: 'menuitem', tabindex: '-1', 'data-action': act, onclick: () => { close(); runAction(u, act, reload, me); } }, label))));
   const items = () => [...menu.querySelectorAll('[role=menuitem]')];
   const isOpen = () => menu.matches(':popover-open');
   const reposition = () => { if (isOpen()) placeMenu(menu, btn); };
@@ -385,11 +385,11 @@ function actionsMenu(u, me, reload) {
   return h('div', { class: 'menu-wrap' }, btn, menu);
 }
 
-async function runAction(u, act, reload) {
+async function runAction(u, act, reload, me) {
   try {
     switch (act) {
       case 'details': detailsDialog(u.id, reload); return;
-      case 'role': roleDialog(u, reload); return;
+      case 'role': roleDialog(u, reload, me); return;
       case 'edit': await editDialog(u, reload); return;
       case 'set-password': passwordDialog(u); return;
       case 'resend-link': {
@@ -423,8 +423,10 @@ async function runAction(u, act, reload) {
   await reload();
 }
 
-function roleDialog(u, reload) {
-  const s = select(Object.entries(ROLE_LABELS), { name: 'role', id: 'role-select' });
+function roleDialog(u, reload, me) {
+  // The roles the signed-in person may give (capabilities in /me), and the current one.
+  const grantable = (me && me.capabilities && me.capabilities.grantable_roles) || Object.keys(ROLE_LABELS);
+  const s = select(Object.entries(ROLE_LABELS).filter(([r]) => grantable.includes(r) || r === u.role), { name: 'role', id: 'role-select' });
   s.value = u.role;
   const form = h('form', { class: 'stack' }, formError(), field('Role', s),
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Save role')));
