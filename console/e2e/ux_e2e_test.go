@@ -550,6 +550,14 @@ func TestConsoleUX(t *testing.T) {
 	if got := items("umb@example.com"); got != "details" {
 		t.Errorf("a user manager's menu on a peer: %s, want details only", got)
 	}
+	openMenu("dev@example.com")
+	b.do("change role", chromedp.Click(css(row("dev@example.com")+` [data-action=role]`)), chromedp.WaitVisible(css("#role-select")))
+	var roles string
+	b.eval(`[...document.querySelectorAll('#role-select option')].map((o) => o.value).join(',')`, &roles)
+	if roles != "developer,member" {
+		t.Errorf("a user manager may give the roles %q, want developer,member", roles)
+	}
+	b.do("close", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#role-select")))
 	b.do("select the developer", chromedp.Click(css(row("dev@example.com")+` .row-select`)))
 	var bulk string
 	b.eval(`[...document.querySelectorAll('#bulkbar [data-bulk]')].map((b) => b.dataset.bulk).join(',')`, &bulk)
