@@ -119,6 +119,7 @@ export async function usersView(root, session) {
   let loadSeq = 0;
   let countSeq = 0;
   let inFlight = null;
+  let progressTimer;
 
   function apply(change) {
     Object.assign(state, change);
@@ -139,7 +140,10 @@ export async function usersView(root, session) {
     const ctl = new AbortController();
     inFlight = ctl;
     tableWrap.setAttribute('aria-busy', 'true');
-    progress.hidden = false;
+    // The bar shows only when the answer is slow to come (no flicker, and
+    // no animation to draw on a fast load).
+    clearTimeout(progressTimer);
+    progressTimer = setTimeout(() => { if (mine === loadSeq && inFlight === ctl) progress.hidden = false; }, 150);
     const tbody = tableWrap.querySelector('#users-table tbody');
     if (!keepRows && tbody) {
       // Rows of the previous filter never stand under the new one.
@@ -160,6 +164,7 @@ export async function usersView(root, session) {
     } finally {
       if (mine === loadSeq) {
         tableWrap.removeAttribute('aria-busy');
+        clearTimeout(progressTimer);
         progress.hidden = true;
         inFlight = null;
       }
