@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -23,6 +25,9 @@ func (a *API) mountAccess(r *mux.Router) {
 	r.Handle("/apps/{id}", a.handle(a.deleteApp)).Methods(http.MethodDelete)
 	r.Handle("/apps/{id}/assignments", a.handle(a.assignApp)).Methods(http.MethodPost)
 	r.Handle("/apps/{id}/assignments", a.handle(a.unassignApp)).Methods(http.MethodDelete)
+	r.Handle("/apps/{id}/oidc", a.handle(a.getAppOIDC)).Methods(http.MethodGet)
+	r.Handle("/apps/{id}/oidc", a.handle(a.putAppOIDC)).Methods(http.MethodPut)
+	r.Handle("/apps/{id}/oidc", a.handle(a.deleteAppOIDC)).Methods(http.MethodDelete)
 	r.Handle("/tokens", a.handle(a.listTokens)).Methods(http.MethodGet)
 	r.Handle("/tokens", a.handle(a.createToken)).Methods(http.MethodPost)
 	r.Handle("/tokens/{id}", a.handle(a.revokeToken)).Methods(http.MethodDelete)
@@ -268,6 +273,70 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err := a.svc.RevokeToken(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// oidcClient is an app's OpenID Connect client settings, as sent.
+type oidcClient struct {
+	Public               bool     `json:"public"`
+	RedirectURIs         []string `json:"redirect_uris"`
+	PostLogoutURIs       []string `json:"post_logout_redirect_uris"`
+	BackchannelLogoutURI string   `json:"backchannel_logout_uri"`
+	RotateSecret         bool     `json:"rotate_secret"`
+}
+
+// oidcClientOut is the client as answered: the secret only when one was
+// just issued (shown once), with the issuer the app configures.
+type oidcClientOut struct {
+	*core.OIDCClient
+	ClientSecret string `json:"client_secret,omitempty"`
+	Issuer       string `json:"issuer"`
+}
+
+func (a *API) oidcOut(r *http.Request, c *core.OIDCClient, secret string) (oidcClientOut, error) {
+	o, err := a.svc.OrgByID(r.Context(), orgID(r))
+	if err != nil {
+		return oidcClientOut{}, err
+	}
+	return oidcClientOut{OIDCClient: c, ClientSecret: secret, Issuer: strings.TrimRight(a.cfg.PublicURL, "/") + "/oidc/" + url.PathEscape(o.Name)}, nil
+}
+
+func (a *API) getAppOIDC(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.svc.AppOIDC(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	out, err := a.oidcOut(r, c, "")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) putAppOIDC(w http.ResponseWriter, r *http.Request) error {
+	var in oidcClient
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	secret, c, err := a.svc.SetAppOIDC(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], core.OIDCClientInput{Public: in.Public,
+		RedirectURIs: in.RedirectURIs, PostLogoutURIs: in.PostLogoutURIs, BackchannelLogoutURI: in.BackchannelLogoutURI, RotateSecret: in.RotateSecret})
+	if err != nil {
+		return err
+	}
+	out, err := a.oidcOut(r, c, secret)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) deleteAppOIDC(w http.ResponseWriter, r *http.Request) error {
+	if err := a.svc.DeleteAppOIDC(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"]); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

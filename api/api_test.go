@@ -486,6 +486,10 @@ func TestOrgSettingsOverHTTP(t *testing.T) {
 		t.Fatalf("missing metadata: %d %s", r.code, r.raw)
 	}
 	r = f.do(nil, "PUT", "/api/v1/org/password-policy", f.owner, map[string]any{"min_length": 14, "require_digit": true, "expiry_days_admins": 30, "expiry_days_users": 0})
+	if r.code != 403 || r.errField() != "expiry_days_admins" {
+		t.Fatalf("an owner setting the admins' expiry (the operator's): %d %s", r.code, r.raw)
+	}
+	r = f.do(nil, "PUT", "/api/v1/org/password-policy", f.owner, map[string]any{"min_length": 14, "require_digit": true, "expiry_days_users": 0})
 	if r.code != 200 {
 		t.Fatalf("policy: %d %s", r.code, r.raw)
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/gorilla/mux"
 
@@ -12,8 +13,10 @@ import (
 func (a *API) mountMail(v1, authed *mux.Router) {
 	v1.Handle("/auth/password-reset", a.handle(a.requestReset)).Methods(http.MethodPost)
 	authed.Handle("/groups/{id}/message", a.handle(a.messageGroup)).Methods(http.MethodPost)
+	authed.Handle("/apps/{id}/message", a.handle(a.messageApp)).Methods(http.MethodPost)
 	authed.Handle("/users/{id}/mail", a.handle(a.userMail)).Methods(http.MethodGet)
 	authed.Handle("/org/mail-templates", a.handle(a.listMailTemplates)).Methods(http.MethodGet)
+	authed.Handle("/org/mail-templates/variables", a.handle(a.mailVariables)).Methods(http.MethodGet)
 	preview := http.Handler(a.handle(func(http.ResponseWriter, *http.Request) error {
 		return &core.NotFoundError{Kind: "mail preview", Key: "this daemon renders no previews"}
 	}))
@@ -95,7 +98,43 @@ func (a *API) listMailTemplates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"templates": ts, "languages": core.MailLanguages})
+	langs := append([]string{}, core.MailLanguages...)
+	for _, t := range ts {
+		if !slices.Contains(langs, t.Language) {
+			langs = append(langs, t.Language)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"templates": ts, "languages": langs, "shipped_languages": core.MailLanguages})
+	return nil
+}
+
+// mailVariables lists, per kind of mail, the variables its templates may use.
+func (a *API) mailVariables(w http.ResponseWriter, r *http.Request) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	kinds := map[core.MailKind][]core.MailVariable{}
+	for _, k := range core.MailKinds {
+		kinds[k] = core.MailVariables(k)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"kinds": kinds})
+	return nil
+}
+
+func (a *API) messageApp(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Subject  string `json:"subject"`
+		Body     string `json:"body"`
+		Language string `json:"language"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	res, err := a.svc.MessageApp(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], core.GroupMessage{Subject: in.Subject, Body: in.Body, Language: in.Language})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, res)
 	return nil
 }
 

@@ -41,6 +41,13 @@ func TestRoleMatrixCoversEveryAdminRoute(t *testing.T) {
 	newGroup := func() string {
 		return f.do(nil, "POST", "/api/v1/groups", f.owner, map[string]any{"name": "g" + randSuffix()}).body["id"].(string)
 	}
+	newOIDCApp := func() string {
+		id := f.do(nil, "POST", "/api/v1/apps", f.owner, map[string]any{"name": "app" + randSuffix()}).body["id"].(string)
+		if r := f.do(nil, "PUT", "/api/v1/apps/"+id+"/oidc", f.owner, map[string]any{"redirect_uris": []string{"https://app.example/cb"}}); r.code != 200 {
+			t.Fatalf("oidc client: %d %s", r.code, r.raw)
+		}
+		return id
+	}
 	newActive := func() string { return f.createActive(randSuffix()+"@example.com", core.RoleMember) }
 	status := func(act core.Action) func() string {
 		return func() string {
@@ -83,10 +90,30 @@ func TestRoleMatrixCoversEveryAdminRoute(t *testing.T) {
 		{"POST /api/v1/org/mail-templates/preview", "mail template draft preview", admins, func(core.Role) (string, string, any) {
 			return "POST", "/api/v1/org/mail-templates/preview", map[string]any{"kind": "invite", "language": "en", "subject": "Hi {{.FirstName}}"}
 		}},
+		{"GET /api/v1/org", "organisation profile read", managers, func(core.Role) (string, string, any) { return "GET", "/api/v1/org", nil }},
+		{"PUT /api/v1/org", "organisation profile change", admins, func(core.Role) (string, string, any) {
+			return "PUT", "/api/v1/org", map[string]any{"support_email": "help@example.com"}
+		}},
+		{"GET /api/v1/org/mail-templates/variables", "mail template variables", managers, func(core.Role) (string, string, any) {
+			return "GET", "/api/v1/org/mail-templates/variables", nil
+		}},
+		{"POST /api/v1/apps/{id}/message", "message the users of an app", managers, func(core.Role) (string, string, any) {
+			app := f.do(nil, "POST", "/api/v1/apps", f.owner, map[string]any{"name": "app" + randSuffix()}).body["id"].(string)
+			return "POST", "/api/v1/apps/" + app + "/message", map[string]any{"subject": "Hi", "body": "Notice"}
+		}},
 		{"GET /api/v1/org/metadata-template", "template read", all, func(core.Role) (string, string, any) {
 			return "GET", "/api/v1/org/metadata-template", nil
 		}},
 		{"GET /api/v1/apps", "list apps", managers, func(core.Role) (string, string, any) { return "GET", "/api/v1/apps", nil }},
+		{"PUT /api/v1/apps/{id}/oidc", "set an app's oidc client", admins, func(core.Role) (string, string, any) {
+			return "PUT", "/api/v1/apps/" + newOIDCApp() + "/oidc", map[string]any{"redirect_uris": []string{"https://app.example/cb"}}
+		}},
+		{"GET /api/v1/apps/{id}/oidc", "read an app's oidc client", managers, func(core.Role) (string, string, any) {
+			return "GET", "/api/v1/apps/" + newOIDCApp() + "/oidc", nil
+		}},
+		{"DELETE /api/v1/apps/{id}/oidc", "delete an app's oidc client", admins, func(core.Role) (string, string, any) {
+			return "DELETE", "/api/v1/apps/" + newOIDCApp() + "/oidc", nil
+		}},
 		{"POST /api/v1/ldap/sources/{name}/sync", "ldap sync now", admins, func(core.Role) (string, string, any) {
 			return "POST", "/api/v1/ldap/sources/victim-ldap/sync", nil
 		}},

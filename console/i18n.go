@@ -13,6 +13,7 @@ import (
 // shown in the language its link was mailed in; ?lang= switches.
 var texts = map[string]map[string]string{
 	"en": {
+		"support": "Questions? Write to", "installCatalog": "Install the App Catalog",
 		"errCommon": "This password is one of the most common ones (found in lists of breached passwords).", "errCommonVariant": "This password is a common one with digits, symbols or letter swaps added (found in lists of breached passwords).",
 		"errRepetitive": "This password is a run of repeated or sequential characters.",
 		"policyMin":     "At least %d characters", "policyWith": ", with ", "policyAnd": " and ", "policyUpper": "an upper-case letter",
@@ -35,6 +36,7 @@ var texts = map[string]map[string]string{
 		"errExpired": "The link has expired.", "errShort": "The password must be at least {n} characters long.",
 	},
 	"de": {
+		"support": "Fragen? Schreiben Sie an", "installCatalog": "App-Katalog installieren",
 		"errCommon": "Dieses Passwort gehört zu den häufigsten (es steht in Listen bekannt gewordener Passwörter).", "errCommonVariant": "Dieses Passwort ist ein häufiges mit angehängten Ziffern, Zeichen oder vertauschten Buchstaben (es steht in Listen bekannt gewordener Passwörter).",
 		"errRepetitive": "Dieses Passwort besteht aus wiederholten oder aufeinanderfolgenden Zeichen.",
 		"policyMin":     "Mindestens %d Zeichen", "policyWith": ", mit ", "policyAnd": " und ", "policyUpper": "einem Großbuchstaben",
@@ -57,6 +59,7 @@ var texts = map[string]map[string]string{
 		"errExpired": "Der Link ist abgelaufen.", "errShort": "Das Passwort muss mindestens {n} Zeichen lang sein.",
 	},
 	"fr": {
+		"support": "Des questions ? Écrivez à", "installCatalog": "Installer le catalogue d'applications",
 		"errCommon": "Ce mot de passe est parmi les plus courants (il figure dans des listes de mots de passe divulgués).", "errCommonVariant": "Ce mot de passe est un mot de passe courant auquel on a ajouté des chiffres, des symboles ou des lettres substituées (il figure dans des listes de mots de passe divulgués).",
 		"errRepetitive": "Ce mot de passe est une suite de caractères répétés ou consécutifs.",
 		"policyMin":     "Au moins %d caractères", "policyWith": ", avec ", "policyAnd": " et ", "policyUpper": "une majuscule",
@@ -79,6 +82,7 @@ var texts = map[string]map[string]string{
 		"errExpired": "Le lien a expiré.", "errShort": "Le mot de passe doit comporter au moins {n} caractères.",
 	},
 	"es": {
+		"support": "¿Preguntas? Escriba a", "installCatalog": "Instalar el catálogo de aplicaciones",
 		"errCommon": "Esta contraseña es una de las más comunes (figura en listas de contraseñas filtradas).", "errCommonVariant": "Esta contraseña es una común con dígitos, símbolos o letras sustituidas (figura en listas de contraseñas filtradas).",
 		"errRepetitive": "Esta contraseña es una serie de caracteres repetidos o consecutivos.",
 		"policyMin":     "Al menos %d caracteres", "policyWith": ", con ", "policyAnd": " y ", "policyUpper": "una mayúscula",

@@ -95,7 +95,7 @@ func (h *Invites) accept(w http.ResponseWriter, r *http.Request) {
 	var ve *core.ValidationError
 	switch {
 	case err == nil:
-		h.render(w, http.StatusOK, "done", h.page(r, info.Language, "welcome", func(p *page) { p.User = u; p.Title = form.T["acceptTitle"] }))
+		h.render(w, http.StatusOK, "done", h.page(r, info.Language, "welcome", func(p *page) { p.User = u; p.Info = info; p.Title = form.T["acceptTitle"] }))
 	case errors.As(err, &ve) && ve.Field() == "password":
 		form.Error = localize(form.T, ve.Problems[0].Message)
 		h.render(w, http.StatusBadRequest, "accept", form)

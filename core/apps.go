@@ -243,4 +243,7 @@ type AppRepo interface {
 	GrantGroupApp(ctx context.Context, appID, groupID, appRole string) error
 	RevokeGroupApp(ctx context.Context, appID, groupID string) (bool, error)
 	UserApps(ctx context.Context, userID string) ([]AppAssignment, error)
+	// AppUsers lists the users of an app, each once: direct assignments,
+	// then members of the groups granted it, by user id.
+	AppUsers(ctx context.Context, appID string) ([]AppUser, error)
 }

@@ -22,6 +22,15 @@ type SyncSource struct {
 	// clamped to it. The config refuses rules above it; this holds for
 	// callers that build a SyncSource themselves.
 	RoleCeiling Role
+	// Owned are the attributes the source maps beyond username, email,
+	// names and phone (schema API names, custom fields as
+	// MetadataPrefix+name, sorted): a sync writes those and leaves the others.
+	Owned []string
+	// SkipDisabled: a user disabled in the directory when first seen is
+	// skipped, not created disabled (import_disabled: false).
+	SkipDisabled bool
+
+	metaTpl []MetadataField // the organisation's template, when Owned has custom fields
 }
 
 // InviteMode is how the source's new users are invited: by mail, or not at
@@ -139,6 +148,9 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 		if snap.Users[i].Role != "" {
 			snap.Users[i].Role = ClampRole(snap.Users[i].Role, src.RoleCeiling)
 		}
+		if len(src.Owned) > 0 {
+			prepareEntry(&snap.Users[i])
+		}
 	}
 	res := &SyncResult{}
 	var ids []string
@@ -149,10 +161,14 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 		}
 	}
 	var current []SyncedUser
+	var managers []managerLink
 	base, storedGroups := -1, 0
 	err := s.store.ViewBulk(ctx, func(tx Tx) error {
 		var err error
-		if current, err = tx.SyncUsers(ctx, src.OrgID, src.Source(), ids); err != nil {
+		if current, err = tx.SyncUsers(ctx, src.OrgID, src.Source(), ids, src.Owned); err != nil {
+			return err
+		}
+		if managers, err = s.prepareOwned(ctx, tx, &src, snap.Users, current, res); err != nil {
 			return err
 		}
 		if snap.GroupsIncluded && len(snap.Groups) == 0 {
@@ -170,7 +186,8 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 	if err != nil {
 		return nil, fmt.Errorf("read users of %s: %w", src.Source(), err)
 	}
-	plan := Reconcile(snap.Users, current, ReconcileOptions{Full: snap.Full, Archive: src.Archive, NoCreate: snap.NoCreate})
+	plan := Reconcile(snap.Users, current, ReconcileOptions{Full: snap.Full, Archive: src.Archive, NoCreate: snap.NoCreate,
+		SkipDisabled: src.SkipDisabled, Owned: src.Owned})
 	current = nil
 	// The snapshot is consumed: users the plan does not write are dropped
 	// now, the others once written (a sync's memory is one copy of the directory).
@@ -287,6 +304,11 @@ func (s *Service) ApplyDirectory(ctx context.Context, src SyncSource, snap *Dire
 			o.Progress(res.SyncCounts)
 		}
 	}
+	if len(managers) > 0 && !o.DryRun {
+		if err := s.linkManagers(ctx, src, a, managers, userIDs, o, res); err != nil {
+			return res, err
+		}
+	}
 	if snap.GroupsIncluded {
 		if err := s.syncGroups(ctx, src, a, snap, userIDs, fresh, o, res); err != nil {
 			return res, err
@@ -373,13 +395,23 @@ func (s *Service) newDirectoryUser(src SyncSource, d *SyncEntry, r *SyncResult) 
 		role = src.DefaultRole
 	}
 	u, err := s.constructUser(userSpec{OrgID: src.OrgID, Source: src.Source(), Username: d.Username, Email: d.Email,
-		FirstName: d.FirstName, LastName: d.LastName, Phone: d.Phone, ExternalID: d.ExternalID, Role: role})
+		FirstName: d.FirstName, LastName: d.LastName, Phone: d.Phone, ExternalID: d.ExternalID, Role: role,
+		DisplayName: d.extra().DisplayName, Language: d.extra().Language, ManagerID: d.extra().managerID, Attributes: d.extra().Attributes,
+		Metadata: d.extra().Metadata})
+	if err == nil {
+		err = checkOwnedMetadata(src.metaTpl, d.extra().Metadata, src.Owned)
+	}
 	if err != nil {
 		r.Errors++
 		r.problem("%s (%s): %v", d.Username, d.ExternalID, err)
 		return nil
 	}
 	startNewUser(u, src.InviteMode(), u.CreatedAt)
+	if d.Disabled {
+		// Disabled at first sight: created disabled (the username stays its
+		// owner's), invited by nobody; enabled when the directory enables it.
+		u.Status = StatusDisabled
+	}
 	return u
 }
 
@@ -387,6 +419,10 @@ func (s *Service) newDirectoryUser(src SyncSource, d *SyncEntry, r *SyncResult) 
 func (s *Service) created(ctx context.Context, tx Tx, src SyncSource, a Actor, hist *historyBuf, u *User, r *SyncResult) error {
 	hist.add("user.create", "user", u.ID, nil, u)
 	r.Created++
+	if u.Status == StatusDisabled {
+		// The source disabled it: re-enabled in the directory, it is enabled here.
+		return tx.SetSyncRemoved(ctx, u.ID, src.Source(), true)
+	}
 	// The same rule as every other door (startNewUser): without an email
 	// nothing is issued, and the user shows invite status none (no_email).
 	issue := inviteToIssue(src.InviteMode(), u.Email)
@@ -459,15 +495,15 @@ func (s *Service) syncRelink(ctx context.Context, tx Tx, src SyncSource, a Actor
 	before := *u
 	u.Source = src.Source()
 	u.ExternalID = d.ExternalID
-	fields := changedFields(d, u)
-	ok, err := s.writeAttributes(ctx, tx, a, u, &before, d, fields, action, r)
+	fields := changedFields(d, u, src.Owned)
+	ok, err := s.writeAttributes(ctx, tx, src, a, u, &before, d, fields, action, r)
 	if err != nil || !ok {
 		return err
 	}
 	if action == "user.update" {
 		r.Updated++
 	}
-	removed, err := tx.SyncUsers(ctx, u.OrgID, src.Source(), []string{u.ExternalID})
+	removed, err := tx.SyncUsers(ctx, u.OrgID, src.Source(), []string{u.ExternalID}, nil)
 	if err != nil {
 		return err
 	}
@@ -481,7 +517,10 @@ func (s *Service) syncRelink(ctx context.Context, tx Tx, src SyncSource, a Actor
 
 // writeAttributes copies the changed directory fields onto u and writes it
 // with one history entry. Invalid or conflicting values are counted, not fatal.
-func (s *Service) writeAttributes(ctx context.Context, tx Tx, a Actor, u, before *User, d *SyncEntry, fields []string, action string, r *SyncResult) (bool, error) {
+func (s *Service) writeAttributes(ctx context.Context, tx Tx, src SyncSource, a Actor, u, before *User, d *SyncEntry, fields []string, action string, r *SyncResult) (bool, error) {
+	if len(src.Owned) > 0 {
+		cloneOwnedMaps(u)
+	}
 	for _, f := range fields {
 		switch f {
 		case "username":
@@ -498,11 +537,18 @@ func (s *Service) writeAttributes(ctx context.Context, tx Tx, a Actor, u, before
 			u.ExternalID = d.ExternalID
 		case "role":
 			u.Role = d.Role
+		default:
+			applyOwned(u, d, f)
 		}
 	}
 	var p problems
+	normalizeUser(&p, u)
 	validateUserFields(&p, u)
-	if err := p.err(); err != nil {
+	err := p.err()
+	if err == nil {
+		err = checkOwnedMetadata(src.metaTpl, u.Metadata, src.Owned)
+	}
+	if err != nil {
 		r.Errors++
 		r.problem("%s (%s): %v", d.Username, d.ExternalID, err)
 		*u = *before
@@ -548,11 +594,11 @@ func (s *Service) syncUpdate(ctx context.Context, tx Tx, src SyncSource, a Actor
 		return nil // re-linked by another entry meanwhile
 	}
 	before := *u
-	fields := changedFields(d, u)
+	fields := changedFields(d, u, src.Owned)
 	if len(fields) == 0 {
 		return nil // changed meanwhile to what the directory says
 	}
-	ok, err := s.writeAttributes(ctx, tx, a, u, &before, d, fields, "user.update", r)
+	ok, err := s.writeAttributes(ctx, tx, src, a, u, &before, d, fields, "user.update", r)
 	if ok {
 		r.Updated++
 	}

@@ -20,7 +20,45 @@ type SyncEntry struct {
 	Phone      string
 	Disabled   bool // locked or disabled in the directory
 	Role       Role // the role the source's role rules give; "" leaves the stored role alone
+
+	// Extra holds the attributes beyond the five above that the source maps
+	// (SyncSource.Owned); nil when the directory gives none of them (a
+	// snapshot holds one entry per user: most carry no extra values).
+	Extra *SyncExtra
 }
+
+// SyncExtra is what a directory says of the attributes a source maps
+// beyond username, email, names and phone; empty for none.
+type SyncExtra struct {
+	DisplayName string
+	Language    string
+	Attributes  Attributes        // document attributes, by API name
+	Metadata    map[string]string // custom fields, by field name (without MetadataPrefix)
+	// ManagerRef is the external id of the user's manager in the same
+	// source ("" for none); the core resolves it to User.ManagerID.
+	ManagerRef string
+
+	managerID string // ManagerRef resolved (ApplyDirectory)
+	pending   bool   // the manager is created by this run: set afterwards (linkManagers)
+}
+
+// X is the entry's extra attributes, allocated on first use.
+func (d *SyncEntry) X() *SyncExtra {
+	if d.Extra == nil {
+		d.Extra = &SyncExtra{}
+	}
+	return d.Extra
+}
+
+// extra is the entry's extra attributes, or the empty ones.
+func (d *SyncEntry) extra() *SyncExtra {
+	if d.Extra == nil {
+		return &noExtra
+	}
+	return d.Extra
+}
+
+var noExtra SyncExtra
 
 // SyncedUser is what a reconcile needs of a stored user of the source:
 // compact, since a sync holds one per user of the source. The directory-owned
@@ -34,9 +72,11 @@ type SyncedUser struct {
 	// without an email is compared with, since it leaves a stored email
 	// alone (directoryEmail).
 	AttrsNoEmail uint64
-	Role         Role
-	Status       Status
-	Removed      bool // the source itself disabled or archived the user
+	// Owned hashes the attributes of SyncSource.Owned as stored (OwnedHash).
+	Owned   uint64
+	Role    Role
+	Status  Status
+	Removed bool // the source itself disabled or archived the user
 }
 
 // AttrHash hashes the attributes a directory owns, as stored (trimmed).
@@ -65,6 +105,16 @@ func Synced(u *User, removed bool) SyncedUser {
 		Role: u.Role, Status: u.Status, Removed: removed}
 }
 
+// SyncedOwned is Synced with the hash of the attributes a source owns
+// beyond the five: managerExt is the external id of the user's manager.
+func SyncedOwned(u *User, removed bool, managerExt string, owned []string) SyncedUser {
+	s := Synced(u, removed)
+	if len(owned) > 0 {
+		s.Owned = OwnedHash(u.DisplayName, u.Language, managerExt, u.Attributes, u.Metadata, owned)
+	}
+	return s
+}
+
 func (d *SyncEntry) attrHash() uint64 {
 	return AttrHash(strings.TrimSpace(d.Username), strings.TrimSpace(d.Email), strings.TrimSpace(d.FirstName),
 		strings.TrimSpace(d.LastName), strings.TrimSpace(d.Phone))
@@ -79,6 +129,11 @@ type ReconcileOptions struct {
 	Archive bool
 	// NoCreate skips directory users not in the store (on-demand sources).
 	NoCreate bool
+	// SkipDisabled skips directory users disabled at first sight instead
+	// of creating them disabled (a source's import_disabled: false).
+	SkipDisabled bool
+	// Owned are the attributes the source maps beyond the five (SyncSource.Owned).
+	Owned []string
 }
 
 // UserChange is a stored user whose directory attributes, id or role changed.
@@ -194,7 +249,7 @@ func Reconcile(desired []SyncEntry, current []SyncedUser, o ReconcileOptions) *P
 				p.skip(SkipNotImported)
 				continue
 			}
-			if d.Disabled {
+			if d.Disabled && o.SkipDisabled {
 				p.skip(SkipDisabled) // never imported: nothing to disable
 				continue
 			}
@@ -206,7 +261,8 @@ func Reconcile(desired []SyncEntry, current []SyncedUser, o ReconcileOptions) *P
 			if strings.TrimSpace(d.Email) == "" {
 				storedAttrs = c.AttrsNoEmail // no email from the directory keeps the stored one
 			}
-			changed := d.ExternalID != c.ExternalID || d.attrHash() != storedAttrs || (d.Role != "" && d.Role != c.Role)
+			changed := d.ExternalID != c.ExternalID || d.attrHash() != storedAttrs || (d.Role != "" && d.Role != c.Role) ||
+				(len(o.Owned) > 0 && d.ownedHash(o.Owned) != c.Owned)
 			if changed {
 				p.Update = append(p.Update, UserChange{UserID: c.ID, Desired: i})
 			}
@@ -243,8 +299,9 @@ func Reconcile(desired []SyncEntry, current []SyncedUser, o ReconcileOptions) *P
 	return p
 }
 
-// changedFields lists what differs between a directory user and the stored user.
-func changedFields(d *SyncEntry, u *User) []string {
+// changedFields lists what differs between a directory user and the stored
+// user: the five, external id and role, then the owned attributes by name.
+func changedFields(d *SyncEntry, u *User, owned []string) []string {
 	var f []string
 	if d.ExternalID != u.ExternalID {
 		f = append(f, "external_id")
@@ -267,7 +324,7 @@ func changedFields(d *SyncEntry, u *User) []string {
 	if d.Role != "" && d.Role != u.Role {
 		f = append(f, "role")
 	}
-	return f
+	return append(f, changedOwned(d, u, owned)...)
 }
 
 // statusFor is the lifecycle action a listed user needs: disabled in the

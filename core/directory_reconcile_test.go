@@ -14,6 +14,12 @@ func TestReconcile(t *testing.T) {
 			LastName: d.LastName, Phone: d.Phone, Role: RoleMember, Status: st}, removed)
 	}
 	with := func(d SyncEntry, f func(*SyncEntry)) SyncEntry { f(&d); return d }
+	owned := []string{"manager_id", "title"}
+	ownedStored := func(d SyncEntry, title, managerExt string) SyncedUser {
+		u := &User{ID: "1", ExternalID: d.ExternalID, Username: d.Username, Email: d.Email, FirstName: d.FirstName,
+			LastName: d.LastName, Role: RoleMember, Status: StatusActive, Attributes: Attributes{"title": {Str: title}}}
+		return SyncedOwned(u, false, managerExt, owned)
+	}
 	type want struct {
 		create   []int
 		update   []UserChange
@@ -85,9 +91,41 @@ func TestReconcile(t *testing.T) {
 			current: []SyncedUser{stored(alice, "1", StatusDisabled, true)}, opts: ReconcileOptions{Full: true},
 			want: want{update: []UserChange{{UserID: "1", Desired: 0}},
 				status: []StatusChange{{UserID: "1", Action: ActEnable, Reason: "enabled in the directory again"}}}},
-		{name: "directory-disabled newcomer is not imported; duplicates are skipped",
+		{name: "directory-disabled newcomer is created (disabled, by the apply step)",
+			desired: []SyncEntry{with(alice, func(d *SyncEntry) { d.Disabled = true }), bob},
+			opts:    ReconcileOptions{Full: true}, want: want{create: []int{0, 1}}},
+		{name: "with import_disabled false a directory-disabled newcomer is not imported; duplicates are skipped",
 			desired: []SyncEntry{with(alice, func(d *SyncEntry) { d.Disabled = true }), bob, bob},
-			opts:    ReconcileOptions{Full: true}, want: want{create: []int{1, 2}, skipped: 1}},
+			opts:    ReconcileOptions{Full: true, SkipDisabled: true}, want: want{create: []int{1, 2}, skipped: 1}},
+		{name: "owned attributes: the same title is unchanged",
+			desired: []SyncEntry{with(alice, func(d *SyncEntry) {
+				d.Extra = &SyncExtra{Attributes: Attributes{"title": {Str: "Engineer"}}, ManagerRef: "e-bob"}
+			})},
+			current: []SyncedUser{ownedStored(alice, "Engineer", "e-bob")}, opts: ReconcileOptions{Full: true, Owned: owned},
+			want: want{same: 1, base: 1}},
+		{name: "owned attributes: a new title is an update",
+			desired: []SyncEntry{with(alice, func(d *SyncEntry) {
+				d.Extra = &SyncExtra{Attributes: Attributes{"title": {Str: "Lead"}}, ManagerRef: "e-bob"}
+			})},
+			current: []SyncedUser{ownedStored(alice, "Engineer", "e-bob")}, opts: ReconcileOptions{Full: true, Owned: owned},
+			want: want{update: []UserChange{{UserID: "1", Desired: 0}}, base: 1}},
+		{name: "owned attributes: another manager is an update",
+			desired: []SyncEntry{with(alice, func(d *SyncEntry) {
+				d.Extra = &SyncExtra{Attributes: Attributes{"title": {Str: "Engineer"}}, ManagerRef: "e-carol"}
+			})},
+			current: []SyncedUser{ownedStored(alice, "Engineer", "e-bob")}, opts: ReconcileOptions{Full: true, Owned: owned},
+			want: want{update: []UserChange{{UserID: "1", Desired: 0}}, base: 1}},
+		{name: "an attribute the source does not own is not compared",
+			desired: []SyncEntry{with(alice, func(d *SyncEntry) {
+				d.Extra = &SyncExtra{Attributes: Attributes{"title": {Str: "Engineer"}}, ManagerRef: "e-bob"}
+			})},
+			current: []SyncedUser{func() SyncedUser {
+				u := &User{ID: "1", ExternalID: alice.ExternalID, Username: alice.Username, Email: alice.Email, FirstName: alice.FirstName,
+					LastName: alice.LastName, Role: RoleMember, Status: StatusActive,
+					Attributes: Attributes{"title": {Str: "Engineer"}, "nick_name": {Str: "Al"}}, Metadata: map[string]string{"floor": "3"}}
+				return SyncedOwned(u, false, "e-bob", owned)
+			}()}, opts: ReconcileOptions{Full: true, Owned: owned},
+			want: want{same: 1, base: 1}},
 		{name: "duplicate of a stored id is skipped",
 			desired: []SyncEntry{bob, bob},
 			current: []SyncedUser{stored(bob, "2", StatusActive, false)}, opts: ReconcileOptions{Full: true},

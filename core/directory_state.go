@@ -11,7 +11,9 @@ import (
 type DirectoryRepo interface {
 	// SyncUsers returns the compact state of the users of one source. With
 	// externalIDs nil it returns all of them; otherwise only those ids.
-	SyncUsers(ctx context.Context, orgID, source string, externalIDs []string) ([]SyncedUser, error)
+	// owned are the attributes the source owns beyond the five
+	// (SyncSource.Owned): SyncedUser.Owned hashes them (SyncedOwned).
+	SyncUsers(ctx context.Context, orgID, source string, externalIDs []string, owned []string) ([]SyncedUser, error)
 	// CountSyncUsers counts the users of a source that are neither disabled nor archived.
 	CountSyncUsers(ctx context.Context, orgID, source string) (int, error)
 	// SetSyncRemoved marks (or unmarks) a user as removed by its source.

@@ -12,10 +12,12 @@ const DefaultOrg = "default"
 // Org is a tenant. Every user, group, app, token and directory source belongs
 // to exactly one.
 type Org struct {
-	ID          string    `json:"id" db:"id"`
-	Name        string    `json:"name" db:"name"`
-	DisplayName string    `json:"display_name" db:"display_name"`
-	CreatedAt   time.Time `json:"created_at" db:"created_at"`
+	ID           string    `json:"id" db:"id"`
+	Name         string    `json:"name" db:"name"`
+	DisplayName  string    `json:"display_name" db:"display_name"`   // in every mail and page (the name when empty)
+	SupportEmail string    `json:"support_email" db:"support_email"` // where users write with questions ("" none)
+	CatalogURL   string    `json:"catalog_url" db:"catalog_url"`     // the app catalog the invitation links to ("" none)
+	CreatedAt    time.Time `json:"created_at" db:"created_at"`
 }
 
 // Status is a user's place in the one lifecycle shared by every source.

@@ -33,8 +33,9 @@ type GroupMessageResult struct {
 	Skipped []SkippedMember `json:"skipped"`
 }
 
-// authorizeMessage: owners, admins and user managers message groups.
-func authorizeMessage(a Actor) error {
+// authorizeMessage: owners, admins and user managers message groups and
+// the users of apps (what: "groups", "the users of apps").
+func authorizeMessage(a Actor, what string) error {
 	switch a.Kind {
 	case ActorAdmin:
 		if catalog(a) {
@@ -43,19 +44,15 @@ func authorizeMessage(a Actor) error {
 		if a.Role.IsAdmin() || a.Role == RoleUserManager {
 			return nil
 		}
-		return &ForbiddenError{Reason: "only owners, admins and user managers message groups"}
+		return &ForbiddenError{Reason: "only owners, admins and user managers message " + what}
 	case ActorCLI, ActorSystem:
 		return nil
 	}
-	return &ForbiddenError{Reason: "only people and operators message groups"}
+	return &ForbiddenError{Reason: "only people and operators message " + what}
 }
 
-// MessageGroup queues one mail per member of a group who has an email
-// address and is not disabled or archived, all in one transaction.
-func (s *Service) MessageGroup(ctx context.Context, a Actor, orgID, groupID string, m GroupMessage) (*GroupMessageResult, error) {
-	if err := authorizeMessage(a); err != nil {
-		return nil, err
-	}
+// checkMessage checks (and trims) a message's subject, body and language.
+func checkMessage(m *GroupMessage) error {
 	m.Subject = strings.TrimSpace(m.Subject)
 	var p problems
 	switch {
@@ -75,6 +72,18 @@ func (s *Service) MessageGroup(ctx context.Context, a Actor, orgID, groupID stri
 		checkMailLanguage(&p, "language", m.Language)
 	}
 	if err := p.err(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// MessageGroup queues one mail per member of a group who has an email
+// address and is not disabled or archived, all in one transaction.
+func (s *Service) MessageGroup(ctx context.Context, a Actor, orgID, groupID string, m GroupMessage) (*GroupMessageResult, error) {
+	if err := authorizeMessage(a, "groups"); err != nil {
+		return nil, err
+	}
+	if err := checkMessage(&m); err != nil {
 		return nil, err
 	}
 	sender := a.Name
@@ -85,6 +94,9 @@ func (s *Service) MessageGroup(ctx context.Context, a Actor, orgID, groupID stri
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		g, err := tx.GroupByID(ctx, orgID, groupID)
 		if err != nil {
+			return err
+		}
+		if m.Language, err = availableLanguage(ctx, tx, orgID, MailGroupMessage, "language", m.Language); err != nil {
 			return err
 		}
 		ids, err := tx.GroupMemberIDs(ctx, g.ID)
@@ -110,7 +122,9 @@ func (s *Service) MessageGroup(ctx context.Context, a Actor, orgID, groupID stri
 			}
 			lang := m.Language
 			if lang == "" {
-				lang = PickMailLanguage(u.Language)
+				if lang, err = s.pickMailLanguage(ctx, tx, orgID, MailGroupMessage, u.Language); err != nil {
+					return err
+				}
 			}
 			if err := tx.InsertMail(ctx, &OutboxMail{ID: newID(), OrgID: orgID, UserID: u.ID, RefID: g.ID,
 				Kind: MailGroupMessage, Language: lang, To: u.Email, Subject: m.Subject, Body: m.Body, Sender: sender, GroupName: g.Name,

@@ -70,8 +70,20 @@ func TestPasswordHashingIsBounded(t *testing.T) {
 				wg.Add(1)
 				go func() { defer wg.Done(); errs <- login(svc, ctx, user) }()
 			}
-			// Let the first ones take their slots and the rest queue.
+			// Let the first ones take their slots and the rest queue: wait
+			// for the slots to fill (a loaded machine may take a while to
+			// get there), then, where the rest are to be refused, for their
+			// refusals, rather than for a fixed time.
+			deadline := time.Now().Add(15 * time.Second)
+			for g.inFlight.Load() < int32(tc.limit) && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
 			time.Sleep(100 * time.Millisecond)
+			if tc.wantBusy {
+				for len(errs) < tc.logins-tc.limit && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
 			if tc.cancel {
 				cancel()
 				time.Sleep(50 * time.Millisecond)

@@ -25,7 +25,9 @@ func (s *Service) queueInviteMail(ctx context.Context, tx Tx, u *User, token, la
 		return fmt.Errorf("queue invitation mail: %w", err)
 	}
 	if language == "" {
-		language = PickMailLanguage(u.Language)
+		if language, err = s.pickMailLanguage(ctx, tx, u.OrgID, MailInvite, u.Language); err != nil {
+			return fmt.Errorf("queue invitation mail: %w", err)
+		}
 	}
 	now := s.now()
 	m := &OutboxMail{
@@ -82,6 +84,11 @@ func (s *Service) ResendInvite(ctx context.Context, a Actor, orgID, id string, r
 		if r.Mode == InviteByMail && u.Email == "" {
 			return invalid("email", "is required to send an invitation")
 		}
+		if r.Mode == InviteByMail {
+			if r.Language, err = availableLanguage(ctx, tx, orgID, MailInvite, "language", r.Language); err != nil {
+				return err
+			}
+		}
 		token, err := s.issueInvite(ctx, tx, a, u)
 		if err != nil {
 			return err
@@ -108,6 +115,8 @@ func (s *Service) ResendInvite(ctx context.Context, a Actor, orgID, id string, r
 type InviteInfo struct {
 	FirstName     string
 	OrgName       string
+	SupportEmail  string // the organisation's, "" when unset
+	CatalogURL    string // the organisation's app catalog, "" when unset
 	Username      string
 	NeedsPassword bool // native users set a password; directory users confirm
 	ExpiresAt     time.Time
@@ -173,7 +182,7 @@ func (s *Service) LookupInvite(ctx context.Context, token string) (*InviteInfo, 
 		if err != nil {
 			return err
 		}
-		out = &InviteInfo{FirstName: u.FirstName, OrgName: name, Username: u.Username, NeedsPassword: !u.IsDirectory(),
+		out = &InviteInfo{FirstName: u.FirstName, OrgName: name, SupportEmail: o.SupportEmail, CatalogURL: o.CatalogURL, Username: u.Username, NeedsPassword: !u.IsDirectory(),
 			ExpiresAt: inv.ExpiresAt, Language: lang, Policy: policy}
 		return nil
 	})
@@ -264,6 +273,9 @@ func (s *Service) issueNewUserInvite(ctx context.Context, tx Tx, a Actor, u *Use
 		return "", err
 	}
 	if issue == InviteByMail {
+		if language, err = availableLanguage(ctx, tx, u.OrgID, MailInvite, "mail_language", language); err != nil {
+			return "", err
+		}
 		if err := s.queueInviteMail(ctx, tx, u, token, language); err != nil {
 			return "", err
 		}

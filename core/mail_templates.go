@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"golang.org/x/text/language"
 )
 
 // MailLanguages are the languages every kind of mail has an embedded
-// template for (internal/mail ships one set per language).
+// template for (internal/mail ships one set per language). An organisation
+// may mail in any other BCP 47 language once it saved its own template of
+// that kind in that language (see availableLanguage).
 var MailLanguages = []string{"en", "de", "fr", "es"}
 
 // DefaultMailLanguage is used when a user's language has no templates.
@@ -38,10 +42,93 @@ func PickMailLanguage(tag string) string {
 	return DefaultMailLanguage
 }
 
-func checkMailLanguage(p *problems, field, lang string) {
-	if !IsMailLanguage(lang) {
-		p.add(field, "%q is not a mail language; use one of %s", lang, strings.Join(MailLanguages, ", "))
+// MaxMailLanguageLen bounds a mail language tag.
+const MaxMailLanguageLen = 35
+
+// CanonicalLanguage is the canonical form of a well-formed BCP 47 language
+// tag (pt-br → pt-BR, zh-hant-tw → zh-Hant-TW), or an error saying it is not one.
+func CanonicalLanguage(tag string) (string, error) {
+	tag = strings.TrimSpace(tag)
+	if tag == "" || len(tag) > MaxMailLanguageLen {
+		return "", fmt.Errorf("%q is not a BCP 47 language tag such as en, de or pt-BR", tag)
 	}
+	t, err := language.Parse(tag)
+	if err != nil || t == language.Und {
+		return "", fmt.Errorf("%q is not a BCP 47 language tag such as en, de or pt-BR", tag)
+	}
+	return t.String(), nil
+}
+
+// checkMailLanguage checks that lang is a well-formed BCP 47 tag (whether
+// the organisation can mail in it is availableLanguage's question).
+func checkMailLanguage(p *problems, field, lang string) {
+	if _, err := CanonicalLanguage(lang); err != nil {
+		p.add(field, "%v", err)
+	}
+}
+
+// hasTemplate reports whether mails of kind can be written in lang (canonical)
+// for the organisation: roster ships it, or the organisation saved its own.
+func hasTemplate(ctx context.Context, tx Tx, orgID string, kind MailKind, lang string) (bool, error) {
+	if IsMailLanguage(lang) {
+		return true, nil
+	}
+	_, err := tx.MailTemplateOverride(ctx, orgID, kind, lang)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// availableLanguage is the canonical form of a language a caller chose for
+// a mail of kind ("" stays ""): one roster ships, or one the organisation
+// saved a template of that kind in. Anything else is a 400 naming field and
+// the language.
+func availableLanguage(ctx context.Context, tx Tx, orgID string, kind MailKind, field, lang string) (string, error) {
+	if lang == "" {
+		return "", nil
+	}
+	c, err := CanonicalLanguage(lang)
+	if err != nil {
+		return "", invalid(field, "%v", err)
+	}
+	ok, err := hasTemplate(ctx, tx, orgID, kind, c)
+	if err != nil || ok {
+		return c, err
+	}
+	return "", invalid(field, "%q has no %s template in this organisation: roster ships %s; save the %s template in %s first (PUT /api/v1/org/mail-templates/%s/%s)",
+		c, kind, strings.Join(MailLanguages, ", "), kind, c, kind, c)
+}
+
+// pickMailLanguage chooses the language of a mail of kind for a user's
+// preferred language tag: the tag itself, else its base language (de-AT →
+// de), when roster ships it or the organisation has a template of kind in
+// it; else the organisation's default language; else English.
+func (s *Service) pickMailLanguage(ctx context.Context, tx Tx, orgID string, kind MailKind, tag string) (string, error) {
+	var cands []string
+	if t, err := language.Parse(strings.TrimSpace(tag)); err == nil && t != language.Und {
+		cands = append(cands, t.String())
+		if base, conf := t.Base(); conf != language.No {
+			cands = append(cands, base.String())
+		}
+	}
+	o, err := orgSettingsOf(ctx, tx, orgID)
+	if err != nil {
+		return "", err
+	}
+	if o.DefaultLanguage != "" {
+		cands = append(cands, o.DefaultLanguage)
+	}
+	for _, c := range cands {
+		ok, err := hasTemplate(ctx, tx, orgID, kind, c)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return c, nil
+		}
+	}
+	return DefaultMailLanguage, nil
 }
 
 // MailData is what a mail template sees. User-supplied values are escaped by
@@ -53,11 +140,14 @@ type MailData struct {
 	Username  string
 	Email     string
 	OrgName   string // the organisation's display name (its name when empty)
-	Link      string // the invitation link
-	ExpiresAt time.Time
-	ExpiresOn string // ExpiresAt as "2006-01-02 15:04 UTC"
-	ValidDays int
-	Language  string
+	// SupportEmail and CatalogURL are the organisation's ("" when unset).
+	SupportEmail string
+	CatalogURL   string
+	Link         string // the invitation link
+	ExpiresAt    time.Time
+	ExpiresOn    string // ExpiresAt as "2006-01-02 15:04 UTC"
+	ValidDays    int
+	Language     string
 
 	// group_message: what the sender wrote.
 	MessageSubject string
@@ -65,6 +155,8 @@ type MailData struct {
 	MessageLines   []string // Message split into lines, for the HTML part
 	GroupName      string
 	SenderName     string
+	// app_message: the app whose users are messaged (and the fields above).
+	AppName string
 }
 
 // SampleMailData is the data templates are checked and previewed with.
@@ -72,12 +164,13 @@ func SampleMailData(lang string) MailData {
 	exp := time.Date(2030, 1, 8, 9, 30, 0, 0, time.UTC)
 	return MailData{
 		FirstName: "Ada", LastName: "Lovelace", FullName: "Ada Lovelace", Username: "ada@example.com",
-		Email: "ada@example.com", OrgName: "Example Corp",
-		Link:      "https://roster.example.com/invite/" + PrefixInvite + "SAMPLE-TOKEN-NOT-VALID",
-		ExpiresAt: exp, ExpiresOn: exp.Format("2006-01-02 15:04 UTC"), ValidDays: 7, Language: lang,
+		Email: "ada@example.com", OrgName: "Example Corp", SupportEmail: "help@example.com",
+		CatalogURL: "https://apps.example.com/catalog",
+		Link:       "https://roster.example.com/invite/" + PrefixInvite + "SAMPLE-TOKEN-NOT-VALID",
+		ExpiresAt:  exp, ExpiresOn: exp.Format("2006-01-02 15:04 UTC"), ValidDays: 7, Language: lang,
 		MessageSubject: "Planned maintenance", Message: "The app catalog is down on Saturday.\nPlease plan ahead.",
 		MessageLines: []string{"The app catalog is down on Saturday.", "Please plan ahead."}, GroupName: "Field sales",
-		SenderName: "Grace Hopper",
+		SenderName: "Grace Hopper", AppName: "Expenses",
 	}
 }
 
@@ -142,9 +235,22 @@ func validateMailTemplate(t *MailTemplate) error {
 	if !t.Kind.Valid() {
 		p.add("kind", "%q is not a kind of mail", t.Kind)
 	}
-	checkMailLanguage(&p, "language", t.Language)
-	if t.Subject == "" && t.HTML == "" && t.Text == "" {
+	if c, err := CanonicalLanguage(t.Language); err != nil {
+		p.add("language", "%v", err)
+	} else {
+		t.Language = c
+	}
+	switch {
+	case t.Subject == "" && t.HTML == "" && t.Text == "":
 		p.add("subject", "at least one of subject, html and text is required")
+	case t.Language != "" && !IsMailLanguage(t.Language):
+		// No embedded template to fall back on: every part is the organisation's.
+		for _, f := range [][2]string{{"subject", t.Subject}, {"html", t.HTML}, {"text", t.Text}} {
+			if f, v := f[0], f[1]; strings.TrimSpace(v) == "" {
+				p.add(f, "is required: roster ships no %s template in %s (it ships %s), so the organisation's must have subject, html and text",
+					t.Kind, t.Language, strings.Join(MailLanguages, ", "))
+			}
+		}
 	}
 	if len(t.Subject) > MaxMailSubject {
 		p.add("subject", "is longer than %d bytes", MaxMailSubject)
@@ -154,6 +260,12 @@ func validateMailTemplate(t *MailTemplate) error {
 	}
 	if len(t.Text) > MaxMailBody {
 		p.add("text", "is longer than %d bytes", MaxMailBody)
+	}
+	if err := p.err(); err != nil {
+		return err
+	}
+	for _, part := range [][2]string{{"subject", t.Subject}, {"html", t.HTML}, {"text", t.Text}} {
+		checkVariables(&p, t.Kind, part[0], part[1])
 	}
 	if err := p.err(); err != nil {
 		return err
@@ -201,6 +313,9 @@ func (s *Service) DeleteMailTemplate(ctx context.Context, a Actor, orgID string,
 	if err := authorizeOwnerAdmin(a, PermMailTemplates); err != nil {
 		return err
 	}
+	if c, err := CanonicalLanguage(language); err == nil {
+		language = c
+	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		before, err := tx.MailTemplateOverride(ctx, orgID, kind, language)
 		if err != nil {
@@ -229,6 +344,9 @@ func (s *Service) MailTemplates(ctx context.Context, orgID string) ([]MailTempla
 // MailTemplateOverride returns an organisation's override, or nil when it
 // has none.
 func (s *Service) MailTemplateOverride(ctx context.Context, orgID string, kind MailKind, language string) (*MailTemplate, error) {
+	if c, err := CanonicalLanguage(language); err == nil {
+		language = c
+	}
 	var out *MailTemplate
 	err := s.store.View(ctx, func(tx Tx) error {
 		t, err := tx.MailTemplateOverride(ctx, orgID, kind, language)

@@ -100,6 +100,10 @@ func (s *Service) SetOrgSettings(ctx context.Context, a Actor, orgID string, o O
 		if err != nil {
 			return err
 		}
+		// The default language must be one the organisation can invite in.
+		if o.DefaultLanguage, err = availableLanguage(ctx, tx, orgID, MailInvite, "default_language", o.DefaultLanguage); err != nil {
+			return err
+		}
 		if err := tx.SetOrgSettings(ctx, orgID, &o); err != nil {
 			return err
 		}

@@ -15,10 +15,11 @@ const (
 	MailInvite        MailKind = "invite"         // an invitation with a single-use link
 	MailPasswordReset MailKind = "password_reset" // a single-use link to choose a new password
 	MailGroupMessage  MailKind = "group_message"  // an admin's message to the members of a group
+	MailAppMessage    MailKind = "app_message"    // an admin's message to the users of an app
 )
 
 // MailKinds lists the kinds of mail that have templates.
-var MailKinds = []MailKind{MailInvite, MailPasswordReset, MailGroupMessage}
+var MailKinds = []MailKind{MailInvite, MailPasswordReset, MailGroupMessage, MailAppMessage}
 
 // Valid reports whether k is a known mail kind.
 func (k MailKind) Valid() bool {
@@ -50,7 +51,7 @@ type OutboxMail struct {
 	ID            string     `json:"id" db:"id"`
 	OrgID         string     `json:"org_id" db:"org_id"`
 	UserID        string     `json:"user_id" db:"user_id"`
-	RefID         string     `json:"ref_id,omitempty" db:"ref_id"` // the invite, password reset or group it is about
+	RefID         string     `json:"ref_id,omitempty" db:"ref_id"` // the invite, password reset, group or app it is about
 	Kind          MailKind   `json:"kind" db:"kind"`
 	Language      string     `json:"language" db:"language"`
 	To            string     `json:"to" db:"to_addr"`
@@ -59,10 +60,12 @@ type OutboxMail struct {
 	Body          string     `json:"-" db:"body"`                    // group_message: the sender's text
 	Sender        string     `json:"sender,omitempty" db:"sender"`   // group_message: the sender's name
 	GroupName     string     `json:"group_name,omitempty" db:"group_name"`
+	AppName       string     `json:"app_name,omitempty" db:"app_name"`
 	State         MailState  `json:"state" db:"state"`
 	Attempts      int        `json:"attempts" db:"attempts"`
 	NextAttemptAt time.Time  `json:"next_attempt_at" db:"next_attempt_at"`
 	ClaimedUntil  *time.Time `json:"-" db:"claimed_until"`
+	ClaimedBy     string     `json:"-" db:"claimed_by"` // the lease owner of the process sending it
 	LastError     string     `json:"last_error,omitempty" db:"last_error"`
 	CreatedAt     time.Time  `json:"created_at" db:"created_at"`
 	FinishedAt    *time.Time `json:"finished_at,omitempty" db:"finished_at"`
@@ -108,8 +111,14 @@ type OutboxRepo interface {
 	CancelUserMail(ctx context.Context, userID string, kind MailKind, at time.Time) error
 	// ClaimMail marks up to limit due rows as sending until now+lease and
 	// counts an attempt: queued rows whose next attempt is due, and sending
-	// rows whose lease ran out (their worker died). Oldest first.
-	ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxMail, error)
+	// rows whose lease ran out (their worker died). Oldest first. The rows
+	// record owner as the process that claimed them.
+	ClaimMail(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]OutboxMail, error)
+	// MailClaimOwners lists the owners of the claims still in force.
+	MailClaimOwners(ctx context.Context, now time.Time) ([]string, error)
+	// ExpireMailClaims ends owner's claims now (their rows are due again),
+	// and counts them.
+	ExpireMailClaims(ctx context.Context, owner string, now time.Time) (int64, error)
 	MailByID(ctx context.Context, id string) (*OutboxMail, error)
 	// FinishMail moves a row to sent or failed and blanks its token.
 	FinishMail(ctx context.Context, id string, state MailState, at time.Time, lastError string) error
@@ -142,7 +151,10 @@ func (s *Service) ClaimMail(ctx context.Context, lease time.Duration, limit int)
 			return err
 		}
 		now := s.now()
-		ms, err := tx.ClaimMail(ctx, now, lease, limit)
+		if err := s.takeOverDeadClaims(ctx, tx, now); err != nil {
+			return err
+		}
+		ms, err := tx.ClaimMail(ctx, now, s.owner, lease, limit)
 		if err != nil {
 			return err
 		}
@@ -176,6 +188,34 @@ func (s *Service) ClaimMail(ctx context.Context, lease time.Duration, limit int)
 		return nil, fmt.Errorf("claim mail: %w", err)
 	}
 	return out, nil
+}
+
+// takeOverDeadClaims ends at once the claims of a process of this host
+// that is gone (Deps.LeaseOwnerGone): its mails are due again instead of
+// waiting out their lease. A live owner, another host's or one whose pid is
+// unknown keeps its claims until they expire. Delivery stays at least once:
+// the dead process may have sent a mail before it died.
+func (s *Service) takeOverDeadClaims(ctx context.Context, tx Tx, now time.Time) error {
+	if s.ownerGone == nil {
+		return nil
+	}
+	owners, err := tx.MailClaimOwners(ctx, now)
+	if err != nil {
+		return err
+	}
+	for _, o := range owners {
+		if o == s.owner || !s.ownerGone(o) {
+			continue
+		}
+		n, err := tx.ExpireMailClaims(ctx, o, now)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			s.log.Warn("taking over the mail claims of a process that is gone", "owner", o, "mails", n)
+		}
+	}
+	return nil
 }
 
 // staleMail says why a claimed mail should no longer be sent ("" when it

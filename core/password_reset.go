@@ -51,8 +51,17 @@ func (s *Service) issuePasswordReset(ctx context.Context, tx Tx, a Actor, u *Use
 	if err := tx.InsertPasswordReset(ctx, r); err != nil {
 		return err
 	}
-	if language == "" {
-		language = PickMailLanguage(u.Language)
+	// A language asked for that the organisation cannot mail in (a
+	// self-service request, checked only for its form) is the user's own.
+	if c, err := CanonicalLanguage(language); err == nil {
+		language = c
+	}
+	if ok, err := hasTemplate(ctx, tx, u.OrgID, MailPasswordReset, language); err != nil {
+		return err
+	} else if !ok {
+		if language, err = s.pickMailLanguage(ctx, tx, u.OrgID, MailPasswordReset, u.Language); err != nil {
+			return err
+		}
 	}
 	if err := tx.InsertMail(ctx, &OutboxMail{ID: newID(), OrgID: u.OrgID, UserID: u.ID, RefID: r.ID, Kind: MailPasswordReset,
 		Language: language, To: u.Email, Token: token, State: MailQueued, NextAttemptAt: now, CreatedAt: now}); err != nil {
@@ -160,6 +169,9 @@ func (s *Service) SendPasswordReset(ctx context.Context, a Actor, orgID, id, lan
 		}
 		if why := resetEligible(u); why != "" {
 			return &TransitionError{Action: "send a password reset to", From: u.Status, Reason: why}
+		}
+		if language, err = availableLanguage(ctx, tx, orgID, MailPasswordReset, "language", language); err != nil {
+			return err
 		}
 		return s.issuePasswordReset(ctx, tx, a, u, language)
 	})

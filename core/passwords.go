@@ -142,7 +142,15 @@ func policyOf(ctx context.Context, tx Tx, orgID string) (PasswordPolicy, error) 
 	return *p, nil
 }
 
-// SetPasswordPolicy replaces an organisation's policy.
+// errAdminExpiryOperator is an organisation's admin changing the password
+// expiry of administrators: that is the operator's (Digital.ai: "only by
+// Customer Support").
+var errAdminExpiryOperator = &ForbiddenError{Field: "expiry_days_admins",
+	Reason: "the password expiry of administrators is set only by the operator on the host (roster org set NAME --admin-password-expiry 90d); send the value in force or leave it out"}
+
+// SetPasswordPolicy replaces an organisation's policy. The administrators'
+// expiry is the operator's: anyone else must leave it as it is (a policy
+// read back and sent again passes), else the change is refused.
 func (s *Service) SetPasswordPolicy(ctx context.Context, a Actor, orgID string, p PasswordPolicy) error {
 	if err := authorizeOwnerAdmin(a, PermPasswordPolicy); err != nil {
 		return err
@@ -155,6 +163,9 @@ func (s *Service) SetPasswordPolicy(ctx context.Context, a Actor, orgID string, 
 		if err != nil {
 			return err
 		}
+		if p.ExpiryDaysAdmins != before.ExpiryDaysAdmins && a.Kind != ActorCLI {
+			return errAdminExpiryOperator
+		}
 		if err := tx.SetPasswordPolicy(ctx, orgID, &p); err != nil {
 			return err
 		}
@@ -162,6 +173,37 @@ func (s *Service) SetPasswordPolicy(ctx context.Context, a Actor, orgID string, 
 	})
 	if err != nil {
 		return fmt.Errorf("set password policy: %w", err)
+	}
+	return nil
+}
+
+// SetAdminPasswordExpiry sets how long administrators' passwords live (0:
+// they never expire); only the operator on the host may (roster org set
+// --admin-password-expiry).
+func (s *Service) SetAdminPasswordExpiry(ctx context.Context, a Actor, orgID string, days int) error {
+	if a.Kind != ActorCLI {
+		return errAdminExpiryOperator
+	}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if _, err := tx.OrgByID(ctx, orgID); err != nil {
+			return err
+		}
+		before, err := policyOf(ctx, tx, orgID)
+		if err != nil {
+			return err
+		}
+		p := before
+		p.ExpiryDaysAdmins = days
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		if err := tx.SetPasswordPolicy(ctx, orgID, &p); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, orgID, "org.admin_password_expiry", "org", orgID, before, p)
+	})
+	if err != nil {
+		return fmt.Errorf("set administrators' password expiry: %w", err)
 	}
 	return nil
 }

@@ -65,4 +65,5 @@ type Tx interface {
 	OutboxRepo
 	MailTemplateRepo
 	DirectoryRepo
+	OIDCRepo
 }

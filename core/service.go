@@ -23,6 +23,15 @@ type Config struct {
 	// for a slot before it is refused with a *BusyError (DefaultHashQueueWait).
 	MaxConcurrentHashes int
 	HashQueueWait       time.Duration
+
+	// OpenID Provider lifetimes: an authorization request and its code
+	// (default 10 minutes), access and ID tokens (1 hour each), refresh
+	// tokens (14 days), and the signing key's rotation (30 days).
+	OIDCCodeTTL         time.Duration
+	OIDCAccessTokenTTL  time.Duration
+	OIDCIDTokenTTL      time.Duration
+	OIDCRefreshTokenTTL time.Duration
+	OIDCKeyRotation     time.Duration
 }
 
 // Defaults fills zero values with the product's defaults.
@@ -47,6 +56,15 @@ func (c *Config) Defaults() {
 	}
 	if c.HashQueueWait <= 0 {
 		c.HashQueueWait = DefaultHashQueueWait
+	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&c.OIDCCodeTTL, 10 * time.Minute}, {&c.OIDCAccessTokenTTL, time.Hour}, {&c.OIDCIDTokenTTL, time.Hour},
+		{&c.OIDCRefreshTokenTTL, 14 * 24 * time.Hour}, {&c.OIDCKeyRotation, 30 * 24 * time.Hour}} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
 	}
 }
 

@@ -197,7 +197,7 @@ func TestForcedPasswordChangeRestrictsTheSession(t *testing.T) {
 		t.Fatalf("after the change: %v", err)
 	}
 	// An expired password flags the next login the same way.
-	if err := e.svc.SetPasswordPolicy(e.ctx, admin, e.org, core.PasswordPolicy{MinLength: 10, ExpiryDaysAdmins: 30}); err != nil {
+	if err := e.svc.SetPasswordPolicy(e.ctx, core.CLIActor(), e.org, core.PasswordPolicy{MinLength: 10, ExpiryDaysAdmins: 30}); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(31 * 24 * time.Hour)

@@ -161,6 +161,21 @@ func TestPasswordPolicyAndExpiry(t *testing.T) {
 	if err := e.svc.SetPasswordPolicy(e.ctx, admin, e.org, core.PasswordPolicy{MinLength: 4}); err == nil || !strings.Contains(err.Error(), "min_length") {
 		t.Fatalf("weak policy accepted: %v", err)
 	}
+	// The administrators' expiry is the operator's: an admin is refused,
+	// naming the field and who may; the operator sets it.
+	var fe *core.ForbiddenError
+	if err := e.svc.SetPasswordPolicy(e.ctx, admin, e.org, pol); !errors.As(err, &fe) || fe.Field != "expiry_days_admins" || !strings.Contains(fe.Reason, "roster org set") {
+		t.Fatalf("an admin setting expiry_days_admins: %v", err)
+	}
+	if err := e.svc.SetPasswordPolicy(e.ctx, core.CLIActor(), e.org, pol); err != nil {
+		t.Fatal(err)
+	}
+	// Sent back unchanged, the admins' expiry does not stand in an admin's way.
+	pol.ExpiryDaysUsers = 91
+	if err := e.svc.SetPasswordPolicy(e.ctx, admin, e.org, pol); err != nil {
+		t.Fatalf("an admin sending the expiry in force: %v", err)
+	}
+	pol.ExpiryDaysUsers = 90
 	if err := e.svc.SetPasswordPolicy(e.ctx, admin, e.org, pol); err != nil {
 		t.Fatal(err)
 	}

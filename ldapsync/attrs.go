@@ -3,10 +3,14 @@ package ldapsync
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/rosterhq/roster/core"
 )
 
 // attrMap names the directory attributes a preset (or the source's
@@ -34,12 +38,17 @@ type attrMap struct {
 
 	userFilter  string
 	groupFilter string
+
+	// extra maps directory attributes onto the schema's other attributes
+	// and the organisation's custom fields (mapped.go), by key.
+	extra map[string]string
 }
 
 // overridable lists the keys of a source's attributes map.
 var overridable = []string{"username", "email", "first_name", "last_name", "phone", "external_id", "group_name", "watermark"}
 
-func presetAttrs(preset string) (attrMap, error) {
+func presetAttrs(preset string) (m attrMap, err error) {
+	defer func() { m.extra = presetExtra(preset) }()
 	switch preset {
 	case "openldap", "":
 		return attrMap{
@@ -105,7 +114,17 @@ func (m attrMap) withOverrides(o map[string]string) (attrMap, error) {
 			m.numericWatermark = strings.EqualFold(v, "uSNChanged")
 			m.uniqueWatermark = m.numericWatermark || strings.EqualFold(v, "entryCSN")
 		default:
-			return m, fmt.Errorf("attributes.%s: unknown key (one of %s)", k, strings.Join(overridable, ", "))
+			if k == "manager" {
+				k = core.AttrNameManager
+			}
+			if err := checkMappedKey(k); err != nil {
+				return m, fmt.Errorf("attributes.%s: %w", k, err)
+			}
+			m.extra = maps.Clone(m.extra)
+			if m.extra == nil {
+				m.extra = map[string]string{}
+			}
+			m.extra[k] = v
 		}
 	}
 	return m, nil
@@ -113,7 +132,13 @@ func (m attrMap) withOverrides(o map[string]string) (attrMap, error) {
 
 func (m attrMap) userAttributes() []string {
 	a := []string{m.Username, m.Email, m.FirstName, m.LastName, m.Phone, m.ExternalID, m.Watermark}
-	return append(a, m.disabledAttrs...)
+	a = append(a, m.disabledAttrs...)
+	for _, k := range slices.Sorted(maps.Keys(m.extra)) {
+		if v := m.extra[k]; !slices.ContainsFunc(a, func(x string) bool { return strings.EqualFold(x, v) }) {
+			a = append(a, v)
+		}
+	}
+	return a
 }
 
 func isTrue(v string) bool { return strings.EqualFold(v, "true") }

@@ -97,10 +97,19 @@ func (s *Source) Import(ctx context.Context, username string) (*core.UserView, e
 	if err != nil {
 		return nil, err
 	}
-	r := &reader{s: s}
+	r := &reader{s: s, byDN: map[dnKey]int32{}, targets: s.attrs.targets()}
 	u, ok := r.user(e)
 	if !ok {
 		return nil, fmt.Errorf("import %q: %s", username, strings.Join(r.problems, "; "))
+	}
+	if len(r.targets) > 0 {
+		if dn := mapExtra(r.targets, e, &u); dn != "" { // the manager: a user of the source already imported, or none
+			r.snap.Users, r.managers = []core.SyncEntry{u}, map[int32]string{0: dn}
+			if err := r.resolveManagers(ctx, c); err != nil {
+				return nil, fmt.Errorf("import %q: %w", username, err)
+			}
+			u = r.snap.Users[0]
+		}
 	}
 	if u.Disabled {
 		return nil, &core.ValidationError{Problems: []core.FieldError{{Field: "username", Message: "the account is disabled in the directory"}}}

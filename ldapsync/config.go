@@ -2,6 +2,7 @@ package ldapsync
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -38,14 +39,17 @@ type Config struct {
 	DefaultRole      string            `yaml:"default_role"`
 	RoleCeiling      string            `yaml:"role_ceiling"` // the most role_rules and default_role may grant; admin
 
-	Mode          string        `yaml:"mode"` // all | on_demand
-	Invite        *bool         `yaml:"invite"`
-	Removal       string        `yaml:"removal"` // disable | archive
-	MaxRemovals   string        `yaml:"max_removals"`
-	LinkExisting  string        `yaml:"link_existing"` // never | username | email
-	Interval      time.Duration `yaml:"interval"`
-	FullSyncEvery time.Duration `yaml:"full_sync_every"`
-	PageSize      int           `yaml:"page_size"`
+	Mode   string `yaml:"mode"` // all | on_demand
+	Invite *bool  `yaml:"invite"`
+	// ImportDisabled: a user disabled in the directory when first seen is
+	// created disabled (true, the default) or skipped (false).
+	ImportDisabled *bool         `yaml:"import_disabled"`
+	Removal        string        `yaml:"removal"` // disable | archive
+	MaxRemovals    string        `yaml:"max_removals"`
+	LinkExisting   string        `yaml:"link_existing"` // never | username | email
+	Interval       time.Duration `yaml:"interval"`
+	FullSyncEvery  time.Duration `yaml:"full_sync_every"`
+	PageSize       int           `yaml:"page_size"`
 }
 
 // Search is a base DN and a filter.
@@ -89,6 +93,10 @@ func (c *Config) Defaults() {
 	if c.Invite == nil {
 		t := true
 		c.Invite = &t
+	}
+	if c.ImportDisabled == nil {
+		t := true
+		c.ImportDisabled = &t
 	}
 }
 
@@ -168,9 +176,20 @@ func (c *Config) Validate() []core.FieldError {
 	if len(c.RoleRules) > 0 && c.Groups.BaseDN == "" {
 		add("groups.base_dn", "is required when role_rules are set")
 	}
-	for k := range c.Attributes {
-		if !slices.Contains(overridable, k) {
-			add("attributes."+k, "unknown key; one of %s", strings.Join(overridable, ", "))
+	for _, k := range slices.Sorted(maps.Keys(c.Attributes)) {
+		switch {
+		case strings.TrimSpace(c.Attributes[k]) == "":
+			add("attributes."+k, "a directory attribute name is required")
+		case slices.Contains(overridable, k):
+		default:
+			if err := checkMappedKey(k); err != nil {
+				add("attributes."+k, "%v (or one of %s)", err, strings.Join(overridable, ", "))
+			}
+		}
+	}
+	if _, ok := c.Attributes["manager"]; ok {
+		if _, ok := c.Attributes[core.AttrNameManager]; ok {
+			add("attributes.manager", "manager and manager_id name the same attribute: keep one")
 		}
 	}
 	oneOf("mode", c.Mode, "all", "on_demand")

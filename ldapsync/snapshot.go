@@ -3,9 +3,11 @@ package ldapsync
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-ldap/ldap/v3"
 
@@ -26,6 +28,8 @@ type reader struct {
 	errors    int
 	problems  []string
 	progress  func(entriesRead int)
+	targets   []target         // the source's extra attribute mappings
+	managers  map[int32]string // user index → the manager's DN, until resolved
 }
 
 func (r *reader) problem(format string, args ...any) {
@@ -60,11 +64,16 @@ func (r *reader) readUsers(ctx context.Context, c *ldap.Conn, filter string) err
 		}
 	}
 	attrs := s.attrs.userAttributes()
-	return s.search(ctx, c, s.cfg.Users.BaseDN, filter, attrs, func(e *ldap.Entry) error {
+	r.targets = s.attrs.targets()
+	err := s.search(ctx, c, s.cfg.Users.BaseDN, filter, attrs, func(e *ldap.Entry) error {
 		r.tick()
 		u, ok := r.user(e)
 		if !ok {
 			return nil
+		}
+		var managerDN string
+		if len(r.targets) > 0 {
+			managerDN = mapExtra(r.targets, e, &u)
 		}
 		k, err := parseDNKey(e.DN)
 		if err != nil {
@@ -78,8 +87,63 @@ func (r *reader) readUsers(ctx context.Context, c *ldap.Conn, filter string) err
 		r.snap.Users = append(r.snap.Users, u)
 		r.byDN[k] = i
 		r.byUID[strKey(u.Username)] = i
+		if managerDN != "" {
+			if r.managers == nil {
+				r.managers = map[int32]string{}
+			}
+			r.managers[i] = managerDN
+		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return r.resolveManagers(ctx, c)
+}
+
+// resolveManagers turns each manager DN into the manager's external id: an
+// entry read in this run, or (an incremental run reads only what changed)
+// the entry itself, when it is a user of the source. Anything else is
+// reported and leaves the user without a manager.
+func (r *reader) resolveManagers(ctx context.Context, c *ldap.Conn) error {
+	s := r.s
+	looked := map[dnKey]string{}
+	for _, i := range slices.Sorted(maps.Keys(r.managers)) {
+		dn := r.managers[i]
+		u := &r.snap.Users[i]
+		k, err := parseDNKey(dn)
+		if err != nil {
+			r.problem("%s: manager %q is not a DN", u.Username, dn)
+			continue
+		}
+		if j, ok := r.byDN[k]; ok {
+			u.X().ManagerRef = r.snap.Users[j].ExternalID
+			continue
+		}
+		ext, ok := looked[k]
+		if !ok && !r.snap.Full {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			res, err := c.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, int(s.cfg.Timeout/time.Second), false,
+				s.users, []string{s.attrs.ExternalID}, nil))
+			switch {
+			case ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject):
+			case err != nil:
+				return fmt.Errorf("read manager %q: %w", dn, err)
+			case len(res.Entries) == 1:
+				ext, _ = s.attrs.externalID(res.Entries[0])
+			}
+			looked[k] = ext
+		}
+		if ext == "" {
+			r.problem("%s: manager %q is not a user of source %s: left empty", u.Username, dn, s.cfg.Name)
+			continue
+		}
+		u.X().ManagerRef = ext
+	}
+	r.managers = nil
+	return nil
 }
 
 // user maps one entry; entries without an id or a username are reported and skipped.

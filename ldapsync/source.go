@@ -132,7 +132,8 @@ func New(cfg Config, orgID string, d Deps) (*Source, error) {
 	}
 	s.fp = fingerprint(cfg, s.users, s.groups, attrs)
 	s.core = core.SyncSource{Name: cfg.Name, OrgID: orgID, Invite: invite, LinkExisting: cfg.LinkExisting,
-		Archive: cfg.Removal == "archive", DefaultRole: role, RoleCeiling: core.Role(cfg.RoleCeiling)}
+		Archive: cfg.Removal == "archive", DefaultRole: role, RoleCeiling: core.Role(cfg.RoleCeiling),
+		Owned: owned(attrs.targets()), SkipDisabled: cfg.ImportDisabled != nil && !*cfg.ImportDisabled}
 	return s, nil
 }
 
@@ -162,6 +163,9 @@ func fingerprint(cfg Config, users, groups string, a attrMap) string {
 		"groups.base_dn=" + normDN(cfg.Groups.BaseDN), "groups.filter=" + groups,
 		"disabled_filter=" + cfg.DisabledFilter, "preset=" + cfg.Preset, "scope=sub",
 		"attributes=" + strings.Join([]string{a.Username, a.Email, a.FirstName, a.LastName, a.Phone, a.ExternalID, a.GroupName, a.Watermark}, ","),
+	}
+	for _, t := range a.targets() { // the mapped attributes: a new one needs a full read
+		parts = append(parts, "attributes."+t.key+"="+t.attr)
 	}
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\n")))
 	return hex.EncodeToString(sum[:16])

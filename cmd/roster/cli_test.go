@@ -24,11 +24,12 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		{[]string{"org", "create"}, []string{"--name", "--display-name"}},
 		{[]string{"org", "list"}, []string{"--json"}},
 		{[]string{"org", "rename"}, []string{"--org", "--name", "--display-name"}},
+		{[]string{"org", "set"}, []string{"--display-name", "--support-email", "--catalog-url", "--admin-password-expiry"}},
 		{[]string{"sync", "run"}, []string{"--source", "--full", "--dry-run", "--json"}},
 		{[]string{"sync", "import"}, []string{"--source", "--username"}},
 		{[]string{"backup"}, []string{"--config"}},
 		{[]string{"user"}, []string{"create", "list", "unlock"}},
-		{[]string{"org"}, []string{"create", "list", "rename"}},
+		{[]string{"org"}, []string{"create", "list", "rename", "set"}},
 		{[]string{"sync"}, []string{"run", "import"}},
 		{nil, []string{"serve", "backup", "completion", "Exit status"}},
 	} {

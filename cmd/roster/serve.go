@@ -23,6 +23,7 @@ import (
 	"github.com/rosterhq/roster/internal/jobs"
 	"github.com/rosterhq/roster/internal/mail"
 	"github.com/rosterhq/roster/internal/server"
+	"github.com/rosterhq/roster/oidc"
 	"github.com/rosterhq/roster/scim"
 )
 
@@ -106,6 +107,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	scimDoor.Mount(srv.Router())
+	oidcDoor, err := oidc.New(oidc.Config{PublicURL: a.cfg.PublicURL, SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://"),
+		LoginRatePerMinute: a.cfg.Security.LoginRatePerMinute}, a.svc, a.log)
+	if err != nil {
+		return err
+	}
+	oidcDoor.Mount(srv.Router())
 	ln, err := srv.Listen()
 	if err != nil {
 		return err
@@ -124,6 +131,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			}},
 			jobs.Job{Name: "expired-sessions", Every: time.Hour, Run: a.svc.PurgeExpiredSessions},
 			jobs.Job{Name: "owner-lock-expiry", Every: time.Minute, Run: a.svc.ExpireOwnerLocks},
+			// The OpenID Provider's signing keys rotate on their schedule
+			// (checked hourly); expired codes and tokens are purged.
+			jobs.Job{Name: "oidc-keys", Every: time.Hour, Run: a.svc.RotateOIDCKeys},
+			jobs.Job{Name: "oidc-expired", Every: time.Hour, Run: a.svc.PurgeOIDC},
 			// The mail worker resolves queued reset requests before each claim;
 			// this drains them too when no SMTP server is configured.
 			jobs.Job{Name: "password-reset-requests", Every: time.Minute, Run: func(ctx context.Context) (int64, error) {

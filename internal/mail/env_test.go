@@ -30,6 +30,9 @@ type env struct {
 	clock *rostertest.Clock
 	orgID string
 	r     *mail.Renderer
+	// owner, ownerGone: the next open's Deps.LeaseOwner and LeaseOwnerGone.
+	owner     string
+	ownerGone func(string) bool
 }
 
 func newEnv(t *testing.T) *env { return newEnvB(t) }
@@ -64,7 +67,8 @@ func (e *env) open() {
 	}
 	e.st = st
 	e.t.Cleanup(func() { _ = st.Close() })
-	e.svc, err = core.NewService(core.Config{}, core.Deps{Store: st, Clock: e.clock, Hasher: rostertest.Hasher})
+	e.svc, err = core.NewService(core.Config{}, core.Deps{Store: st, Clock: e.clock, Hasher: rostertest.Hasher,
+		LeaseOwner: e.owner, LeaseOwnerGone: e.ownerGone})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -132,9 +136,9 @@ func (e *env) user(id string) *core.UserView {
 
 // outboxRow is a raw row of mail_outbox, read with plain SQL.
 type outboxRow struct {
-	ID, UserID, State, Token, Language, LastError string
-	Attempts                                      int
-	Next                                          time.Time
+	ID, UserID, State, Token, Language, LastError, ClaimedBy string
+	Attempts                                                 int
+	Next                                                     time.Time
 }
 
 func (e *env) outbox() []outboxRow {
@@ -148,7 +152,7 @@ func (e *env) outbox() []outboxRow {
 		e.t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT id, user_id, state, token, language, last_error, attempts, next_attempt_at FROM mail_outbox ORDER BY created_at, ` + order)
+	rows, err := db.Query(`SELECT id, user_id, state, token, language, last_error, claimed_by, attempts, next_attempt_at FROM mail_outbox ORDER BY created_at, ` + order)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -156,7 +160,7 @@ func (e *env) outbox() []outboxRow {
 	var out []outboxRow
 	for rows.Next() {
 		var r outboxRow
-		if err := rows.Scan(&r.ID, &r.UserID, &r.State, &r.Token, &r.Language, &r.LastError, &r.Attempts, &r.Next); err != nil {
+		if err := rows.Scan(&r.ID, &r.UserID, &r.State, &r.Token, &r.Language, &r.LastError, &r.ClaimedBy, &r.Attempts, &r.Next); err != nil {
 			e.t.Fatal(err)
 		}
 		out = append(out, r)

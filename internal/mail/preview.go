@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/rosterhq/roster/core"
 )
@@ -98,9 +99,11 @@ func preview(r *Renderer, src TemplateSource, orgOf OrgOf, req *http.Request) (*
 	if !in.Kind.Valid() {
 		return nil, fieldErr("kind", "%q is not a kind of mail", in.Kind)
 	}
-	if !core.IsMailLanguage(in.Language) {
-		return nil, fieldErr("language", "%q is not a mail language", in.Language)
+	lang, err := core.CanonicalLanguage(in.Language)
+	if err != nil {
+		return nil, fieldErr("language", "%v", err)
 	}
+	in.Language = lang
 	out := &Preview{Kind: in.Kind, Language: in.Language}
 	var override *core.MailTemplate
 	if req.Method == http.MethodPost {
@@ -117,6 +120,9 @@ func preview(r *Renderer, src TemplateSource, orgOf OrgOf, req *http.Request) (*
 		}
 	}
 	out.Overridden = override != nil && (override.Subject != "" || override.HTML != "" || override.Text != "")
+	if !core.IsMailLanguage(in.Language) && !out.Overridden {
+		return nil, fieldErr("language", "%q has no %s template in this organisation: roster ships %s; save one first", in.Language, in.Kind, strings.Join(core.MailLanguages, ", "))
+	}
 	m, err := r.Render(in.Kind, in.Language, override, core.SampleMailDataFor(in.Kind, in.Language))
 	if err != nil {
 		return nil, err

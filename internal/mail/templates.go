@@ -67,9 +67,18 @@ func (r *Renderer) Default(kind core.MailKind, lang string) (core.MailTemplate, 
 }
 
 // Render renders kind in lang: each part of override that is set replaces
-// the embedded default's part.
+// the embedded default's part. In a language roster does not ship, the
+// organisation's template has every part; should a part be missing (the
+// template was deleted after the mail was queued) the embedded one of the
+// base language (pt-BR → pt), else English, is used.
 func (r *Renderer) Render(kind core.MailKind, lang string, override *core.MailTemplate, data core.MailData) (*core.RenderedMail, error) {
 	t, ok := r.Default(kind, lang)
+	if !ok {
+		base, _, _ := strings.Cut(lang, "-")
+		if t, ok = r.Default(kind, base); !ok {
+			t, ok = r.Default(kind, core.DefaultMailLanguage)
+		}
+	}
 	if !ok {
 		return nil, fmt.Errorf("no %s template in language %q", kind, lang)
 	}
@@ -106,7 +115,7 @@ func mailData(c core.ClaimedMail, publicURL string) (core.MailData, error) {
 	}
 	d := core.MailData{
 		FirstName: u.FirstName, LastName: u.LastName, FullName: u.FullName(), Username: u.Username,
-		Email: u.Email, OrgName: org, Language: m.Language,
+		Email: u.Email, OrgName: org, SupportEmail: o.SupportEmail, CatalogURL: o.CatalogURL, Language: m.Language,
 	}
 	expires := func(at time.Time) {
 		d.ExpiresAt = at.UTC()
@@ -124,6 +133,9 @@ func mailData(c core.ClaimedMail, publicURL string) (core.MailData, error) {
 		expires(m.CreatedAt.Add(core.PasswordResetValidFor))
 	case core.MailGroupMessage:
 		d.MessageSubject, d.Message, d.SenderName, d.GroupName = m.Subject, m.Body, m.Sender, m.GroupName
+		d.MessageLines = strings.Split(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n")
+	case core.MailAppMessage:
+		d.MessageSubject, d.Message, d.SenderName, d.AppName = m.Subject, m.Body, m.Sender, m.AppName
 		d.MessageLines = strings.Split(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n")
 	default:
 		return d, fmt.Errorf("unknown kind of mail %q", m.Kind)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/internal/jobs"
 	"github.com/rosterhq/roster/internal/mail"
 )
 
@@ -411,6 +414,60 @@ func TestCrashedClaimIsRetakenAfterLease(t *testing.T) {
 	}
 	if r := e.outbox()[0]; r.State != "sent" || r.Attempts != 2 || len(srv.Messages()) != 1 {
 		t.Fatalf("row %+v, %d mails", r, len(srv.Messages()))
+	}
+}
+
+// A process on this host that died after claiming a mail leaves a claim
+// naming it (claimed_by); the next process on the host takes the mail over
+// at once instead of after the lease, as it does the directory's run lease.
+// A claim by a process that is alive is left to its lease.
+func TestClaimOfDeadLocalProcessIsTakenOverAtOnce(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	alive := exec.Command("sleep", "60")
+	if err := alive.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = alive.Process.Kill(); _ = alive.Wait() })
+
+	for _, tc := range []struct {
+		name     string
+		pid      int
+		takeOver bool
+	}{
+		{"dead owner", dead.Process.Pid, true},
+		{"live owner", alive.Process.Pid, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			srv := startSMTP(t, smtpOpts{})
+			e.invite("gil@example.com", "Gil", "", "")
+			e.owner = fmt.Sprintf("%s/%d/first", host, tc.pid)
+			e.restart()
+			claimed, err := e.svc.ClaimMail(e.ctx, 5*time.Minute, 1) // the process that then dies (or hangs)
+			if err != nil || len(claimed) != 1 {
+				t.Fatalf("claim: %v %d", err, len(claimed))
+			}
+			if rows := e.outbox(); rows[0].ClaimedBy != e.owner {
+				t.Fatalf("claimed_by %q, want %q", rows[0].ClaimedBy, e.owner)
+			}
+			e.owner, e.ownerGone = fmt.Sprintf("%s/%d/second", host, os.Getpid()), jobs.OwnerGone
+			e.restart()
+			w := e.worker(e.sender(srv), mail.WorkerConfig{Lease: 5 * time.Minute})
+			n := e.drain(w)
+			if tc.takeOver && (n != 1 || len(srv.Messages()) != 1) {
+				t.Fatalf("dead owner's claim: processed %d, %d mails; want it taken over at once", n, len(srv.Messages()))
+			}
+			if !tc.takeOver && n != 0 {
+				t.Fatalf("a live owner's claim was taken over before its lease ran out")
+			}
+		})
 	}
 }
 

@@ -333,7 +333,7 @@ func TestClaimMailConcurrently(t *testing.T) {
 					var got []core.OutboxMail
 					err := st.InTx(ctx, func(tx core.Tx) error {
 						var err error
-						got, err = tx.ClaimMail(ctx, time.Now().UTC(), time.Minute, 7)
+						got, err = tx.ClaimMail(ctx, time.Now().UTC(), "test", time.Minute, 7)
 						return err
 					})
 					if err != nil {

@@ -9,13 +9,13 @@ import (
 
 // ---- mail outbox ----
 
-const mailCols = `id, org_id, user_id, ref_id, kind, language, to_addr, token, subject, body, sender, group_name, state, attempts,
-	next_attempt_at, claimed_until, last_error, created_at, finished_at`
+const mailCols = `id, org_id, user_id, ref_id, kind, language, to_addr, token, subject, body, sender, group_name, app_name, state, attempts,
+	next_attempt_at, claimed_until, claimed_by, last_error, created_at, finished_at`
 
 func (t *tx) InsertMail(ctx context.Context, m *core.OutboxMail) error {
-	_, err := t.exec(ctx, `INSERT INTO mail_outbox (`+mailCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.OrgID, m.UserID, m.RefID, m.Kind, m.Language, m.To, m.Token, m.Subject, m.Body, m.Sender, m.GroupName, m.State, m.Attempts,
-		m.NextAttemptAt, m.ClaimedUntil, m.LastError, m.CreatedAt, m.FinishedAt)
+	_, err := t.exec(ctx, `INSERT INTO mail_outbox (`+mailCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.OrgID, m.UserID, m.RefID, m.Kind, m.Language, m.To, m.Token, m.Subject, m.Body, m.Sender, m.GroupName, m.AppName, m.State, m.Attempts,
+		m.NextAttemptAt, m.ClaimedUntil, m.ClaimedBy, m.LastError, m.CreatedAt, m.FinishedAt)
 	return err
 }
 
@@ -25,7 +25,7 @@ func (t *tx) CancelUserMail(ctx context.Context, userID string, kind core.MailKi
 	return err
 }
 
-func (t *tx) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]core.OutboxMail, error) {
+func (t *tx) ClaimMail(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]core.OutboxMail, error) {
 	var ids []string
 	err := t.sel(ctx, &ids, `SELECT id FROM mail_outbox
 		WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'sending' AND claimed_until <= ?)
@@ -37,8 +37,8 @@ func (t *tx) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, 
 	out := make([]core.OutboxMail, 0, len(ids))
 	for _, id := range ids {
 		// The state condition makes the claim safe against a concurrent claimer.
-		res, err := t.exec(ctx, `UPDATE mail_outbox SET state = 'sending', claimed_until = ?, attempts = attempts + 1
-			WHERE id = ? AND (state = 'queued' OR (state = 'sending' AND claimed_until <= ?))`, until, id, now)
+		res, err := t.exec(ctx, `UPDATE mail_outbox SET state = 'sending', claimed_until = ?, claimed_by = ?, attempts = attempts + 1
+			WHERE id = ? AND (state = 'queued' OR (state = 'sending' AND claimed_until <= ?))`, until, owner, id, now)
 		if err != nil {
 			return nil, err
 		}
@@ -56,6 +56,22 @@ func (t *tx) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, 
 	return out, nil
 }
 
+func (t *tx) MailClaimOwners(ctx context.Context, now time.Time) ([]string, error) {
+	var out []string
+	err := t.sel(ctx, &out, `SELECT DISTINCT claimed_by FROM mail_outbox
+		WHERE state = 'sending' AND claimed_until > ? AND claimed_by <> '' ORDER BY claimed_by`, now)
+	return out, err
+}
+
+func (t *tx) ExpireMailClaims(ctx context.Context, owner string, now time.Time) (int64, error) {
+	res, err := t.exec(ctx, `UPDATE mail_outbox SET claimed_until = ? WHERE state = 'sending' AND claimed_by = ? AND claimed_until > ?`,
+		now, owner, now)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 func (t *tx) MailByID(ctx context.Context, id string) (*core.OutboxMail, error) {
 	var m core.OutboxMail
 	if err := t.get(ctx, &m, "mail", id, `SELECT `+mailCols+` FROM mail_outbox WHERE id = ?`, id); err != nil {
@@ -65,7 +81,7 @@ func (t *tx) MailByID(ctx context.Context, id string) (*core.OutboxMail, error) 
 }
 
 func (t *tx) FinishMail(ctx context.Context, id string, state core.MailState, at time.Time, lastError string) error {
-	res, err := t.exec(ctx, `UPDATE mail_outbox SET state = ?, token = '', claimed_until = NULL, finished_at = ?, last_error = ?
+	res, err := t.exec(ctx, `UPDATE mail_outbox SET state = ?, token = '', claimed_until = NULL, claimed_by = '', finished_at = ?, last_error = ?
 		WHERE id = ?`, state, at, lastError, id)
 	if err != nil {
 		return err
@@ -74,7 +90,7 @@ func (t *tx) FinishMail(ctx context.Context, id string, state core.MailState, at
 }
 
 func (t *tx) RetryMail(ctx context.Context, id string, next time.Time, lastError string) error {
-	res, err := t.exec(ctx, `UPDATE mail_outbox SET state = 'queued', claimed_until = NULL, next_attempt_at = ?, last_error = ?
+	res, err := t.exec(ctx, `UPDATE mail_outbox SET state = 'queued', claimed_until = NULL, claimed_by = '', next_attempt_at = ?, last_error = ?
 		WHERE id = ? AND state = 'sending'`, next, lastError, id)
 	if err != nil {
 		return err

@@ -12,15 +12,17 @@ import (
 
 // ---- orgs ----
 
+const orgCols = `id, name, display_name, support_email, catalog_url, created_at`
+
 func (t *tx) CreateOrg(ctx context.Context, o *core.Org) error {
-	_, err := t.execMayConflict(ctx, `INSERT INTO orgs (id, name, display_name, created_at) VALUES (?, ?, ?, ?)`,
-		o.ID, o.Name, o.DisplayName, o.CreatedAt)
+	_, err := t.execMayConflict(ctx, `INSERT INTO orgs (id, name, display_name, support_email, catalog_url, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		o.ID, o.Name, o.DisplayName, o.SupportEmail, o.CatalogURL, o.CreatedAt)
 	return err
 }
 
 func (t *tx) OrgByName(ctx context.Context, name string) (*core.Org, error) {
 	var o core.Org
-	if err := t.get(ctx, &o, "organisation", name, `SELECT id, name, display_name, created_at FROM orgs WHERE name = ?`, name); err != nil {
+	if err := t.get(ctx, &o, "organisation", name, `SELECT `+orgCols+` FROM orgs WHERE name = ?`, name); err != nil {
 		return nil, err
 	}
 	return &o, nil
@@ -28,14 +30,15 @@ func (t *tx) OrgByName(ctx context.Context, name string) (*core.Org, error) {
 
 func (t *tx) OrgByID(ctx context.Context, id string) (*core.Org, error) {
 	var o core.Org
-	if err := t.get(ctx, &o, "organisation", id, `SELECT id, name, display_name, created_at FROM orgs WHERE id = ?`, id); err != nil {
+	if err := t.get(ctx, &o, "organisation", id, `SELECT `+orgCols+` FROM orgs WHERE id = ?`, id); err != nil {
 		return nil, err
 	}
 	return &o, nil
 }
 
 func (t *tx) UpdateOrg(ctx context.Context, o *core.Org) error {
-	n, err := t.execMayConflict(ctx, `UPDATE orgs SET name = ?, display_name = ? WHERE id = ?`, o.Name, o.DisplayName, o.ID)
+	n, err := t.execMayConflict(ctx, `UPDATE orgs SET name = ?, display_name = ?, support_email = ?, catalog_url = ? WHERE id = ?`,
+		o.Name, o.DisplayName, o.SupportEmail, o.CatalogURL, o.ID)
 	if err != nil {
 		return err
 	}
@@ -47,7 +50,7 @@ func (t *tx) UpdateOrg(ctx context.Context, o *core.Org) error {
 
 func (t *tx) ListOrgs(ctx context.Context) ([]core.Org, error) {
 	var out []core.Org
-	err := t.sel(ctx, &out, `SELECT id, name, display_name, created_at FROM orgs ORDER BY name`)
+	err := t.sel(ctx, &out, `SELECT `+orgCols+` FROM orgs ORDER BY name`)
 	return out, err
 }
 
@@ -559,6 +562,19 @@ func (t *tx) UserApps(ctx context.Context, userID string) ([]core.AppAssignment,
 		 WHERE m.user_id = ? AND a.id NOT IN (SELECT app_id FROM app_users WHERE user_id = ?)
 		 GROUP BY a.id, a.name
 		ORDER BY app_name`, userID, userID, userID)
+	return out, err
+}
+
+func (t *tx) AppUsers(ctx context.Context, appID string) ([]core.AppUser, error) {
+	out := []core.AppUser{}
+	err := t.sel(ctx, &out, `
+		SELECT au.user_id, '' AS via_group FROM app_users au WHERE au.app_id = ?
+		UNION ALL
+		SELECT m.user_id, MIN(g.name)
+		  FROM app_groups ag JOIN group_members m ON m.group_id = ag.group_id JOIN groups g ON g.id = ag.group_id
+		 WHERE ag.app_id = ? AND m.user_id NOT IN (SELECT user_id FROM app_users WHERE app_id = ?)
+		 GROUP BY m.user_id
+		ORDER BY user_id`, appID, appID, appID)
 	return out, err
 }
 

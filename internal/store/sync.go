@@ -24,12 +24,32 @@ type syncRow struct {
 	Role       string `db:"role"`
 	Status     string `db:"status"`
 	Removed    bool   `db:"removed"`
+	// Read only when the source owns attributes beyond the five (syncOwnedCols).
+	DisplayName    string `db:"display_name"`
+	Language       string `db:"language"`
+	ManagerExt     string `db:"manager_ext"`
+	AttributesJSON string `db:"attributes"`
+	MetadataJSON   string `db:"metadata"`
 }
 
-func (r *syncRow) compact() core.SyncedUser {
+func (r *syncRow) compact(owned []string) (core.SyncedUser, error) {
 	u := core.User{ID: r.ID, ExternalID: r.ExternalID, Username: r.Username, Email: r.Email, FirstName: r.FirstName,
 		LastName: r.LastName, Phone: r.Phone, Role: internRole(r.Role), Status: internStatus(r.Status)}
-	return core.Synced(&u, r.Removed)
+	if len(owned) == 0 {
+		return core.Synced(&u, r.Removed), nil
+	}
+	u.DisplayName, u.Language = r.DisplayName, r.Language
+	if r.AttributesJSON != "" && r.AttributesJSON != "{}" {
+		if err := decodeJSONField(r.AttributesJSON, &u.Attributes); err != nil {
+			return core.SyncedUser{}, fmt.Errorf("user %s: decode attributes: %w", u.ID, err)
+		}
+	}
+	if r.MetadataJSON != "" && r.MetadataJSON != "{}" {
+		if err := decodeJSONField(r.MetadataJSON, &u.Metadata); err != nil {
+			return core.SyncedUser{}, fmt.Errorf("user %s: decode metadata: %w", u.ID, err)
+		}
+	}
+	return core.SyncedOwned(&u, r.Removed, r.ManagerExt, owned), nil
 }
 
 // internRole and internStatus share the constants' strings instead of
@@ -55,13 +75,23 @@ func internStatus(s string) core.Status {
 const syncUserCols = `u.seq, u.id, u.external_id, u.username, u.email, u.first_name, u.last_name, u.phone,
 	u.role, u.status, (r.user_id IS NOT NULL) AS removed`
 
+// syncOwnedCols are read besides syncUserCols for a source that owns more
+// attributes; the manager is named by its external id in the source.
+const syncOwnedCols = `, u.display_name, u.language, COALESCE(m.external_id, '') AS manager_ext, u.attributes, u.metadata`
+
+const syncOwnedJoin = ` LEFT JOIN users m ON m.id = u.manager_id AND m.org_id = u.org_id AND m.source = u.source`
+
 // syncChunk bounds the rows read (and the ids bound) per query.
 const syncChunk = 500
 
 // SyncUsers reads in chunks and keeps only the compact form of each user:
 // a sync holds one per user of the source, so this is its memory floor.
-func (t *tx) SyncUsers(ctx context.Context, orgID, source string, externalIDs []string) ([]core.SyncedUser, error) {
-	base := `SELECT ` + syncUserCols + ` FROM users u LEFT JOIN ldap_removed r ON r.user_id = u.id
+func (t *tx) SyncUsers(ctx context.Context, orgID, source string, externalIDs []string, owned []string) ([]core.SyncedUser, error) {
+	cols, join := syncUserCols, ""
+	if len(owned) > 0 {
+		cols, join = syncUserCols+syncOwnedCols, syncOwnedJoin
+	}
+	base := `SELECT ` + cols + ` FROM users u LEFT JOIN ldap_removed r ON r.user_id = u.id` + join + `
 		WHERE u.org_id = ? AND u.source = ?`
 	var rows []syncRow
 	if externalIDs == nil {
@@ -73,7 +103,11 @@ func (t *tx) SyncUsers(ctx context.Context, orgID, source string, externalIDs []
 				return nil, fmt.Errorf("sync users of %s: %w", source, err)
 			}
 			for i := range rows {
-				out = append(out, rows[i].compact())
+				c, err := rows[i].compact(owned)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, c)
 			}
 			if len(rows) < 10*syncChunk {
 				return out, nil
@@ -94,7 +128,11 @@ func (t *tx) SyncUsers(ctx context.Context, orgID, source string, externalIDs []
 			return nil, fmt.Errorf("sync users of %s: %w", source, err)
 		}
 		for i := range rows {
-			out = append(out, rows[i].compact())
+			c, err := rows[i].compact(owned)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, c)
 		}
 	}
 	return out, nil
