@@ -124,7 +124,7 @@ func GroupActions(a Actor, g *Group) []string {
 	if authorizeGroup(a, g) == nil {
 		out = append(out, GroupActRename, GroupActMembers, GroupActDelete)
 	}
-	if authorizeMessage(a) == nil {
+	if authorizeMessage(a, "groups") == nil {
 		out = append(out, GroupActMessage)
 	}
 	return out
