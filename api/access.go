@@ -45,7 +45,18 @@ func (a *API) listGroups(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"groups": gs})
+	// Each group with what the caller may do to it (a directory's group
+	// is changed in the directory).
+	type groupRow struct {
+		core.Group
+		Actions []string `json:"actions"`
+	}
+	actor := a.actor(r)
+	rows := make([]groupRow, len(gs))
+	for i := range gs {
+		rows[i] = groupRow{Group: gs[i], Actions: core.GroupActions(actor, &gs[i])}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"groups": rows})
 	return nil
 }
 

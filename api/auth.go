@@ -209,8 +209,13 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// me answers the signed-in user with what they may do in the
+// organisation (core.CapabilitiesOf): the console renders from it.
 func (a *API) me(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, principal(r).User)
+	writeJSON(w, http.StatusOK, struct {
+		*core.UserView
+		Capabilities core.Capabilities `json:"capabilities"`
+	}{principal(r).User, core.CapabilitiesOf(a.actor(r))})
 	return nil
 }
 

@@ -26,9 +26,9 @@ func multi(r *http.Request, key string) []string {
 }
 
 type userList struct {
-	Users         []core.UserView `json:"users"`
-	Total         int             `json:"total"`
-	NextPageToken string          `json:"next_page_token"`
+	Users         []userRow `json:"users"`
+	Total         int       `json:"total"`
+	NextPageToken string    `json:"next_page_token"`
 }
 
 // searchFromQuery reads the list's filters, sort and page from the query string.
@@ -80,7 +80,11 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := userList{Users: res.Users, Total: res.Total}
+	actor := a.actor(r)
+	out := userList{Users: make([]userRow, len(res.Users)), Total: res.Total}
+	for i := range res.Users {
+		out.Users[i] = withActions(actor, &res.Users[i])
+	}
 	if res.Next != nil {
 		out.NextPageToken = res.Next.Encode()
 	}
@@ -195,8 +199,19 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, u)
+	writeJSON(w, http.StatusOK, withActions(a.actor(r), u))
 	return nil
+}
+
+// userRow is a user as the list and GET /users/{id} answer it: with the
+// actions the caller may take on that user now (core.UserActions).
+type userRow struct {
+	*core.UserView
+	Actions []string `json:"actions"`
+}
+
+func withActions(a core.Actor, u *core.UserView) userRow {
+	return userRow{UserView: u, Actions: core.UserActions(a, &u.User)}
 }
 
 type patchUserRequest struct {

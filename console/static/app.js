@@ -1,7 +1,7 @@
 // The roster console: a small single-page app on the admin API. Views are
 // chosen by the URL fragment (#/users, #/groups, …); the session is an
 // HttpOnly cookie set by POST /api/v1/auth/login with "cookie": true.
-import { h, clear, api, field, formError, showError, setOnUnauthorized, toast, ROLE_LABELS } from './dom.js';
+import { h, clear, api, field, formError, showError, setOnUnauthorized, toast, dialog, ROLE_LABELS, onSubmit as submitted } from './dom.js';
 import { usersView } from './users.js';
 import { importView } from './import.js';
 import { groupsView, appsView, settingsView, tokensView, ldapView } from './pages.js';
@@ -60,8 +60,7 @@ function showLogin(message) {
     h('button', { type: 'submit', class: 'primary', id: 'login-submit' }, 'Sign in'),
     h('p', {}, h('button', { type: 'button', class: 'link', id: 'forgot', onclick: () => forgot(user.value) }, 'Forgot your password?')),
   );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(form, async () => {
     try {
       const res = await api('POST', '/auth/login', { username: user.value.trim(), password: pass.value, audience: 'console', cookie: true }, { noRedirect: true });
       pass.value = '';
@@ -95,8 +94,7 @@ function showChangePassword() {
   const newp = h('input', { name: 'new_password', type: 'password', autocomplete: 'new-password', required: true });
   form.append(h('h1', {}, 'Choose a new password'), h('p', { class: 'muted' }, 'Your password must be changed before you continue.'),
     formError(), field('Current password', oldp), field('New password', newp), h('button', { type: 'submit', class: 'primary' }, 'Change password'));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(form, async () => {
     try {
       await api('POST', '/auth/password', { old_password: oldp.value, new_password: newp.value });
       toast('Password changed.');
@@ -118,23 +116,59 @@ async function start(mustChange) {
   }
   session.me = me;
   if (mustChange || me.must_change_password) { showChangePassword(); return; }
-  if (!['owner', 'admin', 'user_manager'].includes(me.role)) {
+  const caps = me.capabilities || {};
+  if (!caps.manage_users) {
     clear(main(), h('div', { class: 'narrow' }, h('div', { class: 'card stack', id: 'no-access' },
       h('h1', {}, 'No access to the console'),
       h('p', {}, `You are signed in as ${me.username} (${ROLE_LABELS[me.role] || me.role}). The console is for owners, admins and user managers.`),
       h('button', { type: 'button', onclick: signOut }, 'Sign out'))));
     return;
   }
-  // Owners and admins see every page; user managers manage users and groups.
-  const admin = me.role === 'owner' || me.role === 'admin';
+  // The pages the server says this user may use (capabilities in /me).
+  const needs = { settings: caps.org_settings, tokens: caps.tokens, ldap: caps.ldap };
   document.querySelectorAll('#nav a').forEach((a) => {
-    a.parentElement.hidden = !admin && ['settings', 'tokens', 'ldap'].includes(a.dataset.view);
+    a.parentElement.hidden = a.dataset.view in needs && !needs[a.dataset.view];
   });
   document.getElementById('topbar').hidden = false;
   document.getElementById('me').textContent = `${me.username} (${ROLE_LABELS[me.role] || me.role})`;
   document.title = 'roster console';
   await route();
 }
+
+// Keyboard shortcuts for the frequent actions, listed under "?". They act
+// only when no field has the focus and no dialog is open.
+const SHORTCUTS = [['/', 'Search users'], ['n', 'Add a user'], ['g then u', 'Go to the users'], ['g then g', 'Go to the groups'], ['?', 'Show these shortcuts']];
+let pendingG = false;
+function shortcutsDialog() {
+  if (document.getElementById('shortcuts-dialog')) return;
+  dialog('Keyboard shortcuts', h('dl', { class: 'props', id: 'shortcuts-list' },
+    SHORTCUTS.map(([k, what]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, what)])), { id: 'shortcuts-dialog' });
+}
+document.addEventListener('keydown', (ev) => {
+  if (!session.me || ev.ctrlKey || ev.metaKey || ev.altKey || ev.defaultPrevented) return;
+  const t = ev.target;
+  if ((t instanceof Element && t.closest('input, textarea, select, [contenteditable], [role=menu]')) || document.querySelector('dialog[open]')) return;
+  if (pendingG) {
+    pendingG = false;
+    if (ev.key === 'u') { location.hash = '#/users'; ev.preventDefault(); return; }
+    if (ev.key === 'g') { location.hash = '#/groups'; ev.preventDefault(); return; }
+  }
+  switch (ev.key) {
+    case '/': {
+      const search = document.getElementById('search');
+      if (search) { ev.preventDefault(); search.focus(); search.select(); }
+      break;
+    }
+    case 'n': {
+      const add = document.getElementById('add-user');
+      if (add) { ev.preventDefault(); add.click(); }
+      break;
+    }
+    case 'g': pendingG = true; setTimeout(() => { pendingG = false; }, 1500); break;
+    case '?': ev.preventDefault(); shortcutsDialog(); break;
+    default:
+  }
+});
 
 setOnUnauthorized(() => { if (session.me) showLogin('Your session has ended; sign in again.'); });
 window.addEventListener('hashchange', route);
@@ -143,4 +177,5 @@ async function signOut() {
   showLogin('You are signed out.');
 }
 document.getElementById('logout').addEventListener('click', signOut);
+document.getElementById('shortcuts').addEventListener('click', shortcutsDialog);
 start(false);

@@ -85,7 +85,7 @@ export async function api(method, path, body, opts = {}) {
   let payload;
   if (body instanceof FormData) payload = body;
   else if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
-  const res = await fetch('/api/v1' + path, { method, headers, body: payload, credentials: 'same-origin', cache: 'no-store' });
+  const res = await fetch('/api/v1' + path, { method, headers, body: payload, credentials: 'same-origin', cache: 'no-store', signal: opts.signal });
   let data = null;
   const text = await res.text();
   if (text) { try { data = JSON.parse(text); } catch { data = { raw: text }; } }
@@ -156,6 +156,57 @@ export function showError(form, err) {
 
 export function formError() {
   return h('p', { class: 'error form-error', role: 'alert', tabindex: '-1', hidden: true });
+}
+
+// A message belongs to the action that caused it: the next action (a
+// submit, or a click on any button) clears every form error, the fields
+// marked invalid, the error toast and any message marked .action-message.
+export function clearMessages(scope) {
+  const root = scope || document;
+  root.querySelectorAll('.form-error').forEach((el) => { el.hidden = true; el.textContent = ''; });
+  root.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
+  root.querySelectorAll('.action-message').forEach((el) => el.remove());
+  if (!scope) {
+    const t = document.getElementById('toast');
+    if (t && t.classList.contains('bad')) t.className = 'toast';
+  }
+}
+document.addEventListener('submit', () => clearMessages(), true);
+document.addEventListener('click', (ev) => { if (ev.target instanceof Element && ev.target.closest('button')) clearMessages(); }, true);
+
+// onSubmit runs a form's action once at a time: while its request is in
+// flight the form is marked busy and its buttons are disabled, so it cannot
+// be sent twice. fn shows its own errors (showError); an error it lets
+// through is shown in the form.
+export function onSubmit(form, fn) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (form.dataset.busy === 'true') return;
+    form.dataset.busy = 'true';
+    form.setAttribute('aria-busy', 'true');
+    const buttons = [...form.querySelectorAll('button')].filter((b) => !b.disabled);
+    buttons.forEach((b) => { b.disabled = true; });
+    const submit = form.querySelector('button[type=submit]');
+    if (submit) submit.classList.add('working');
+    try {
+      await fn(ev);
+    } catch (e) {
+      showError(form, e);
+    } finally {
+      delete form.dataset.busy;
+      form.removeAttribute('aria-busy');
+      buttons.forEach((b) => { if (b.isConnected) b.disabled = false; });
+      if (submit) submit.classList.remove('working');
+    }
+  });
+}
+
+// busyButton runs fn with button disabled and marked working (one click at a time).
+export async function busyButton(button, fn) {
+  if (button.disabled) return;
+  button.disabled = true;
+  button.classList.add('working');
+  try { await fn(); } finally { button.disabled = false; button.classList.remove('working'); }
 }
 
 export const STATUS_LABELS = {

@@ -1,6 +1,6 @@
 // Import users from CSV or Excel: a dry run first, its report row by row,
 // then the import of the valid rows on confirmation.
-import { h, clear, api, field, checkbox, formError, showError, toast } from './dom.js';
+import { h, clear, api, field, checkbox, formError, showError, toast, onSubmit as submitted } from './dom.js';
 
 export async function importView(root) {
   const file = h('input', { type: 'file', name: 'file', id: 'import-file', accept: '.csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', required: true });
@@ -18,8 +18,7 @@ export async function importView(root) {
     return api('POST', `/users/import?dry_run=${dryRun}&send_invite=${mail.checked}`, fd);
   }
 
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(form, async () => {
     clear(report);
     if (!file.files.length) { showError(form, { message: 'Choose a file first.', field: 'file' }); return; }
     try {
@@ -33,7 +32,7 @@ export async function importView(root) {
     const confirm = r.dry_run && r.ok > 0
       ? h('button', { type: 'button', class: 'primary', id: 'import-confirm', onclick: async (ev) => {
         ev.target.disabled = true;
-        try { const done = await send(false); renderReport(done); toast(`${done.ok} users imported.`); } catch (e) { clear(report, h('p', { class: 'error', role: 'alert' }, e.message)); }
+        try { const done = await send(false); renderReport(done); toast(`${done.ok} users imported.`); } catch (e) { clear(report, h('p', { class: 'error action-message', role: 'alert' }, e.message)); }
       } }, `Import the ${r.ok} valid rows`)
       : null;
     clear(report,

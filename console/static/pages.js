@@ -1,11 +1,10 @@
 // Groups, apps, organisation settings, SCIM tokens and LDAP sources.
-import { h, clear, api, qs, field, checkbox, select, toast, dialog, confirmDialog, formError, showError, when, copyText, LANGUAGES } from './dom.js';
+import { h, clear, api, qs, field, checkbox, select, toast, dialog, confirmDialog, formError, showError, when, copyText, LANGUAGES, onSubmit as submitted } from './dom.js';
 
 function nameForm(id, label, button, onSubmit) {
   const input = h('input', { name: 'name', id: `${id}-name`, required: true, maxlength: '128' });
   const form = h('form', { class: 'inline-form', id }, formError(), field(label, input), h('button', { type: 'submit', class: 'primary' }, button));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(form, async () => {
     try { await onSubmit(input.value.trim()); input.value = ''; } catch (e) { showError(form, e); }
   });
   return form;
@@ -16,8 +15,7 @@ function renameDialog(kind, current, save) {
   const form = h('form', { class: 'stack' }, formError(), field('New name', input),
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Rename')));
   const d = dialog(`Rename ${kind} ${current}`, form);
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(form, async () => {
     try { await save(input.value.trim()); d.close(); } catch (e) { showError(form, e); }
   });
 }
@@ -32,44 +30,48 @@ async function userByLogin(login) {
 
 // ---- groups
 
-export async function groupsView(root) {
+export async function groupsView(root, session) {
   const list = h('div', { class: 'table-wrap' });
+  const caps = (session && session.me && session.me.capabilities) || {};
   clear(root, h('div', { class: 'page-head' }, h('h1', {}, 'Groups')),
-    nameForm('group-create', 'New group', 'Create group', async (name) => { await api('POST', '/groups', { name }); toast(`Group ${name} created.`); await load(); }),
+    caps.manage_groups ? nameForm('group-create', 'New group', 'Create group', async (name) => { await api('POST', '/groups', { name }); toast(`Group ${name} created.`); await load(); }) : null,
     list);
   async function load() {
     const groups = (await api('GET', '/groups')).groups || [];
     const members = await Promise.all(groups.map((g) => api('GET', `/groups/${g.id}/members`).then((r) => (r.user_ids || []).length).catch(() => '?')));
-    clear(list, groups.length === 0 ? h('p', { class: 'muted' }, 'No groups yet.') : h('table', { id: 'groups-table' },
+    // The buttons are the group's actions as the server gives them: a
+    // directory's group is changed in the directory, not here.
+    const may = (g, act) => (g.actions || []).includes(act);
+    clear(list, groups.length === 0 ? h('p', { class: 'muted' }, 'No groups yet.') : h('table', { id: 'groups-table', class: 'cards' },
       h('thead', {}, h('tr', {}, ['Name', 'Source', 'Members', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, groups.map((g, i) => h('tr', { 'data-name': g.name },
-        h('td', {}, g.name), h('td', {}, g.source || 'native'), h('td', {}, String(members[i])),
+        h('td', { 'data-label': 'Name' }, g.name), h('td', { 'data-label': 'Source' }, g.source || 'native'), h('td', { 'data-label': 'Members' }, String(members[i])),
         h('td', { class: 'buttons' },
-          h('button', { type: 'button', 'data-members': g.name, onclick: () => membersDialog(g, load) }, 'Members'),
-          h('button', { type: 'button', onclick: () => messageDialog(g) }, 'Message members'),
-          h('button', { type: 'button', onclick: () => renameDialog('group', g.name, async (name) => { await api('PATCH', `/groups/${g.id}`, { name }); await load(); }) }, 'Rename'),
-          h('button', { type: 'button', class: 'danger', onclick: async () => {
+          h('button', { type: 'button', 'data-members': g.name, onclick: () => membersDialog(g, load, may(g, 'edit_members')) }, 'Members'),
+          may(g, 'message') ? h('button', { type: 'button', 'data-message': g.name, onclick: () => messageDialog(g) }, 'Message members') : null,
+          may(g, 'rename') ? h('button', { type: 'button', 'data-rename': g.name, onclick: () => renameDialog('group', g.name, async (name) => { await api('PATCH', `/groups/${g.id}`, { name }); await load(); }) }, 'Rename') : null,
+          may(g, 'delete') ? h('button', { type: 'button', class: 'danger', 'data-delete': g.name, onclick: async () => {
             if (!(await confirmDialog(`Delete group ${g.name}?`, 'Its members stay; their access through it ends.', 'Delete'))) return;
             try { await api('DELETE', `/groups/${g.id}`); await load(); } catch (e) { toast(e.message, 'bad'); }
-          } }, 'Delete')))))));
+          } }, 'Delete') : null))))));
   }
   await load();
 }
 
-async function membersDialog(g, reload) {
+async function membersDialog(g, reload, editable = true) {
   const list = h('ul', { class: 'members', id: 'members-list' });
   const login = h('input', { name: 'username', id: 'member-login', required: true });
   const form = h('form', { class: 'inline-form', id: 'member-add' }, formError(), field('Add a member (username or email)', login), h('button', { type: 'submit', class: 'primary' }, 'Add'));
-  dialog(`Members of ${g.name}`, h('div', { class: 'stack' }, form, list), { wide: true, id: 'members-dialog' });
+  dialog(`Members of ${g.name}`, h('div', { class: 'stack' },
+    editable ? form : h('p', { class: 'muted' }, `The members of ${g.name} come from its directory (${g.source}); change them there.`), list), { wide: true, id: 'members-dialog' });
   async function load() {
     const ids = (await api('GET', `/groups/${g.id}/members`)).user_ids || [];
     const users = await Promise.all(ids.map((id) => api('GET', `/users/${id}`).catch(() => ({ id, username: id }))));
-    clear(list, users.length ? users.map((u) => h('li', {}, `${u.username} `, h('button', { type: 'button', class: 'link', onclick: async () => {
+    clear(list, users.length ? users.map((u) => h('li', {}, `${u.username} `, editable ? h('button', { type: 'button', class: 'link', onclick: async () => {
       try { await api('DELETE', `/groups/${g.id}/members/${u.id}`); await load(); await reload(); } catch (e) { toast(e.message, 'bad'); }
-    } }, 'Remove'))) : h('li', { class: 'muted' }, 'No members.'));
+    } }, 'Remove') : null)) : h('li', { class: 'muted' }, 'No members.'));
   }
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(form, async () => {
     try { const u = await userByLogin(login.value.trim()); await api('POST', `/groups/${g.id}/members`, { user_ids: [u.id] }); login.value = ''; await load(); await reload(); } catch (e) { showError(form, e); }
   });
   await load();
@@ -82,8 +84,7 @@ function messageDialog(g) {
   const form = h('form', { class: 'stack' }, formError(), field('Subject', subject), field('Message', body), field('Language of the mail frame', lang),
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Send')));
   const d = dialog(`Message the members of ${g.name}`, form, { wide: true });
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(form, async () => {
     try {
       const r = await api('POST', `/groups/${g.id}/message`, { subject: subject.value, body: body.value, language: lang.value });
       d.close();
@@ -102,7 +103,7 @@ export async function appsView(root) {
     list);
   async function load() {
     const apps = (await api('GET', '/apps')).apps || [];
-    clear(list, apps.length === 0 ? h('p', { class: 'muted' }, 'No apps yet.') : h('table', { id: 'apps-table' },
+    clear(list, apps.length === 0 ? h('p', { class: 'muted' }, 'No apps yet.') : h('table', { id: 'apps-table', class: 'cards' },
       h('thead', {}, h('tr', {}, ['Name', 'Created', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, apps.map((a) => h('tr', { 'data-name': a.name },
         h('td', {}, a.name), h('td', {}, when(a.created_at)),
@@ -129,8 +130,7 @@ function assignDialog(a, groups) {
   const form = h('form', { class: 'stack' }, formError(), field('Assign to', who), userField, groupField, field('App role', role),
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Assign')));
   const d = dialog(`Assign ${a.name}`, form, { id: 'assign-dialog' });
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(form, async () => {
     try {
       const body = { app_role: role.value.trim() || 'user' };
       if (who.value === 'user') body.user_id = (await userByLogin(login.value.trim())).id; else body.group_id = group.value;
@@ -157,8 +157,7 @@ export async function settingsView(root) {
     field('Inactive after no login for (days)', dormancy, `0 uses the server default; in force now: ${settings.dormancy_after}.`),
     field('Default language', defLang),
     h('button', { type: 'submit', class: 'primary' }, 'Save organisation settings'));
-  orgForm.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(orgForm, async () => {
     try { await api('PUT', '/org/settings', { invite_valid_days: Number(validDays.value), dormancy_days: Number(dormancy.value), default_language: defLang.value }); toast('Settings saved.'); } catch (e) { showError(orgForm, e); }
   });
 
@@ -172,8 +171,7 @@ export async function settingsView(root) {
     field('Admins change their password every (days)', expA, '0: never expires'),
     field('Everyone else changes it every (days)', expU, '0: never expires'),
     h('button', { type: 'submit', class: 'primary' }, 'Save password policy'));
-  policyForm.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(policyForm, async () => {
     const body = { min_length: Number(minLen.value), expiry_days_admins: Number(expA.value), expiry_days_users: Number(expU.value) };
     for (const [k, [, input]] of boxes) body[k] = input.checked;
     try { await api('PUT', '/org/password-policy', body); toast('Password policy saved.'); } catch (e) { showError(policyForm, e); }
@@ -201,12 +199,11 @@ function metadataCard(initial) {
   const form = h('form', { class: 'card stack', id: 'metadata-template' }, h('h2', {}, 'Custom user fields'),
     h('p', { class: 'hint' }, 'Every user can carry these fields; values are checked against the type. Search them with field:value.'),
     formError(),
-    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['Name', 'Label', 'Type', 'Required', ''].map((t) => h('th', { scope: 'col' }, t)))), rows)),
+    h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['Name', 'Label', 'Type', 'Required', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))), rows)),
     h('div', { class: 'actions' },
       h('button', { type: 'button', onclick: () => addRow({}) }, 'Add a field'),
       h('button', { type: 'submit', class: 'primary' }, 'Save fields')));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(form, async () => {
     const fields = [...rows.querySelectorAll('tr')].map((tr) => ({
       name: tr.querySelector('[name=name]').value.trim(), label: tr.querySelector('[name=label]').value.trim(),
       type: tr.querySelector('[name=type]').value, required: tr.querySelector('[name=required]').checked,
@@ -258,8 +255,7 @@ function templatesCard(initial) {
     if (!current()) { toast('The shipped template is already in force.'); return; }
     try { await api('DELETE', `/org/mail-templates/${kind.value}/${lang.value}`); overrides = (await api('GET', '/org/mail-templates')).templates || []; await pick(); toast('Shipped template restored.'); } catch (e) { toast(e.message, 'bad'); }
   }
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(form, async () => {
     try {
       await api('PUT', `/org/mail-templates/${kind.value}/${lang.value}`, { subject: subject.value, html: html.value, text: text.value });
       overrides = (await api('GET', '/org/mail-templates')).templates || [];
@@ -289,8 +285,7 @@ export async function tokensView(root, session) {
   const form = h('form', { class: 'card stack', id: 'token-create' }, h('h2', {}, 'New token'), formError(),
     h('div', { class: 'grid2' }, field('Name', name, 'SCIM users it creates get source scim:NAME.'), field('Scope', scope)), ceilingField,
     h('button', { type: 'submit', class: 'primary' }, 'Create token'));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(form, async () => {
     try {
       const body = { name: name.value.trim(), scope: scope.value };
       if (scope.value === 'scim') body.role_ceiling = ceiling.value;
@@ -307,8 +302,8 @@ export async function tokensView(root, session) {
   clear(root, h('div', { class: 'page-head' }, h('h1', {}, 'SCIM and admin tokens')), shown, form, list);
   async function load() {
     const tokens = (await api('GET', '/tokens')).tokens || [];
-    clear(list, tokens.length === 0 ? h('p', { class: 'muted' }, 'No tokens yet.') : h('table', { id: 'tokens-table' },
-      h('thead', {}, h('tr', {}, ['Name', 'Scope', 'Highest role', 'Created by', 'Created', 'Revoked', ''].map((t) => h('th', { scope: 'col' }, t)))),
+    clear(list, tokens.length === 0 ? h('p', { class: 'muted' }, 'No tokens yet.') : h('table', { id: 'tokens-table', class: 'cards' },
+      h('thead', {}, h('tr', {}, ['Name', 'Scope', 'Highest role', 'Created by', 'Created', 'Revoked', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, tokens.map((t) => h('tr', { 'data-name': t.name },
         h('td', {}, t.name), h('td', {}, t.scope), h('td', {}, t.role_ceiling || '—'), h('td', {}, t.created_by || '—'), h('td', {}, when(t.created_at)), h('td', {}, t.revoked_at ? when(t.revoked_at) : '—'),
         h('td', {}, t.revoked_at ? '' : h('button', { type: 'button', class: 'danger', onclick: async () => {
@@ -392,7 +387,7 @@ export async function ldapView(root) {
       const r = await api('POST', `/ldap/sources/${encodeURIComponent(name)}/sync${full ? '?full=true' : ''}`, undefined, { accept: [409] });
       await load();
       toast(`${name}: ${r.status || 'done'} — ${r.created || 0} created, ${r.updated || 0} updated, ${r.disabled || 0} disabled, ${r.archived || 0} archived.`, r.status === 'ok' ? '' : 'bad');
-    } catch (e) { clear(out, h('p', { class: 'error', role: 'alert' }, e.message)); button.disabled = false; }
+    } catch (e) { clear(out, h('p', { class: 'error action-message', role: 'alert' }, e.message)); button.disabled = false; }
   }
   await load();
 }

@@ -3,7 +3,7 @@
 // details, multi-select bulk actions and the add/invite dialog.
 import {
   h, clear, api, qs, field, checkbox, select, toast, dialog, confirmDialog, formError, showError, badge, inviteBadge, when, copyText, uid,
-  STATUS_LABELS, INVITE_LABELS, ROLE_LABELS, LANGUAGES,
+  STATUS_LABELS, INVITE_LABELS, ROLE_LABELS, LANGUAGES, onSubmit as submitted,
 } from './dom.js';
 
 // The users list's columns, the Add and Edit forms and the details are built
@@ -90,7 +90,8 @@ const state = {
 
 export async function usersView(root, session) {
   const me = session.me;
-  const isAdmin = me.role === 'owner' || me.role === 'admin';
+  const caps = me.capabilities || {};
+  const isAdmin = !!caps.ldap;
   const [groups, apps, schema, ldap] = await Promise.all([
     api('GET', '/groups').then((r) => r.groups || []).catch(() => []),
     api('GET', '/apps').then((r) => r.apps || []).catch(() => []),
@@ -105,6 +106,7 @@ export async function usersView(root, session) {
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
   const bulkBar = h('div', { class: 'bulkbar', id: 'bulkbar', role: 'region', 'aria-label': 'Actions on the selected users', hidden: true });
   const live = h('p', { class: 'sr-only', 'aria-live': 'polite', id: 'users-live' });
+  const progress = h('div', { class: 'progress', id: 'users-loading', role: 'progressbar', 'aria-label': 'Loading users', hidden: true });
 
   // ---- toolbar: search, filters, columns, add
   const search = h('input', { type: 'search', id: 'search', name: 'q', value: state.q, placeholder: 'Name, phone, exact username or email, or field:value' });
@@ -142,6 +144,12 @@ export async function usersView(root, session) {
   colMenu.addEventListener('keydown', (ev) => {
     if (ev.key === 'Escape') { colMenu.hidden = true; colButton.setAttribute('aria-expanded', 'false'); colButton.focus(); }
   });
+  // On a phone the filters fold away so the list starts on the first screen;
+  // the header's sort and select-all (hidden there) have their own controls.
+  const phone = window.matchMedia('(max-width: 720px)');
+  const filtersBox = h('details', { class: 'filters-box', id: 'filters-box', open: !phone.matches }, h('summary', {}, 'Filters'), filters);
+  phone.addEventListener('change', () => { if (!phone.matches) filtersBox.open = true; });
+  const phoneTools = h('div', { class: 'phone-tools', id: 'phone-tools' });
   const addButton = h('button', { type: 'button', class: 'primary', id: 'add-user', onclick: () => addDialog({ schema, ldap, me, reload }) },
     h('span', { 'aria-hidden': 'true' }, '+ '), 'Add user');
 
@@ -149,11 +157,13 @@ export async function usersView(root, session) {
     h('div', { class: 'page-head' }, h('h1', {}, 'Users'), addButton),
     counts,
     h('div', { class: 'toolbar' }, searchForm, h('div', { class: 'col-toggle' }, colButton, colMenu)),
-    filters, live, tableWrap, pager, bulkBar);
+    filtersBox, live, phoneTools, progress, tableWrap, pager, bulkBar);
 
   let page = { users: [], total: 0, next_page_token: '' };
   let loadSeq = 0;
   let countSeq = 0;
+  let inFlight = null;
+  let progressTimer;
 
   function apply(change) {
     Object.assign(state, change);
@@ -162,25 +172,46 @@ export async function usersView(root, session) {
     load();
   }
 
-  async function reload() { await Promise.all([load(), loadCounts()]); }
+  // After an action the rows stay until the fresh answer replaces them; a
+  // new filter, sort or page clears them at once.
+  async function reload() { await Promise.all([load(true), loadCounts()]); }
 
-  async function load() {
+  async function load(keepRows) {
     const params = { q: state.q, role: state.role, status: state.status, invite_status: state.invite_status, group: state.group,
       app: state.app, sort: state.sort, order: state.order, page_size: state.page_size, page_token: state.token };
-    tableWrap.setAttribute('aria-busy', 'true');
     const mine = ++loadSeq; // answers can arrive out of order: only the latest renders
+    if (inFlight) inFlight.abort(); // nor is an answer for an older filter waited for
+    const ctl = new AbortController();
+    inFlight = ctl;
+    tableWrap.setAttribute('aria-busy', 'true');
+    // The bar shows only when the answer is slow to come (no flicker, and
+    // no animation to draw on a fast load).
+    clearTimeout(progressTimer);
+    progressTimer = setTimeout(() => { if (mine === loadSeq && inFlight === ctl) progress.hidden = false; }, 150);
+    const tbody = tableWrap.querySelector('#users-table tbody');
+    if (!keepRows && tbody) {
+      // Rows of the previous filter never stand under the new one.
+      clear(tbody, h('tr', { class: 'loading-row' }, h('td', { colspan: '99', class: 'empty' }, 'Loading…')));
+      const info = document.getElementById('page-info');
+      if (info) info.textContent = 'Loading…';
+    }
     try {
-      const got = await api('GET', '/users' + qs(params));
+      const got = await api('GET', '/users' + qs(params), undefined, { signal: ctl.signal });
       if (mine !== loadSeq) return;
       page = got;
       render();
       live.textContent = `${page.total} users found.`;
     } catch (e) {
-      if (mine !== loadSeq) return;
+      if (mine !== loadSeq || e.name === 'AbortError') return;
       clear(tableWrap, h('p', { class: 'error', role: 'alert', id: 'users-error' }, e.message));
       clear(pager);
     } finally {
-      tableWrap.removeAttribute('aria-busy');
+      if (mine === loadSeq) {
+        tableWrap.removeAttribute('aria-busy');
+        clearTimeout(progressTimer);
+        progress.hidden = true;
+        inFlight = null;
+      }
     }
   }
 
@@ -247,6 +278,7 @@ export async function usersView(root, session) {
           shown.map((c) => h('td', { 'data-col': c.key, 'data-label': c.label }, cell(u, c))),
           h('td', { class: 'row-actions' }, actionsMenu(u, me, reload)));
       });
+    renderPhoneTools(shown);
     clear(tableWrap, h('table', { class: 'users', id: 'users-table' },
       h('caption', { class: 'sr-only' }, 'Users; column headers sort'),
       h('thead', {}, head), h('tbody', {}, body)));
@@ -262,13 +294,32 @@ export async function usersView(root, session) {
     renderBulk();
   }
 
+  function renderPhoneTools(shown) {
+    const all = h('input', { type: 'checkbox', id: 'select-all-phone' });
+    all.checked = page.users.length > 0 && page.users.every((u) => state.selected.has(u.id));
+    all.addEventListener('change', () => {
+      for (const u of page.users) { if (all.checked) state.selected.set(u.id, u.username); else state.selected.delete(u.id); }
+      render();
+    });
+    const sorts = shown.filter((c) => c.sort).filter((c, i, l) => l.findIndex((x) => x.sort === c.sort) === i);
+    const sortSel = select(sorts.map((c) => [c.sort, c.label]), { id: 'sort-select', name: 'sort' });
+    sortSel.value = state.sort;
+    sortSel.addEventListener('change', () => { state.sort = sortSel.value; state.order = 'asc'; state.token = ''; state.prev = []; load(); });
+    const order = h('button', { type: 'button', id: 'sort-order', 'aria-label': state.order === 'asc' ? 'Ascending; sort descending' : 'Descending; sort ascending',
+      onclick: () => { state.order = state.order === 'asc' ? 'desc' : 'asc'; state.token = ''; state.prev = []; load(); } }, state.order === 'asc' ? '▲' : '▼');
+    clear(phoneTools,
+      h('div', { class: 'check' }, all, h('label', { for: 'select-all-phone' }, 'Select all on this page')),
+      field('Sort by', sortSel), order);
+  }
+
   function renderBulk() {
     const n = state.selected.size;
     bulkBar.hidden = n === 0;
     if (n === 0) { clear(bulkBar); return; }
-    const run = (action, label) => h('button', { type: 'button', 'data-bulk': action, onclick: () => bulk(action, label) }, label);
+    // Only the bulk actions the signed-in user may take (capabilities in /me).
+    const run = (action, label, may) => (may ? h('button', { type: 'button', 'data-bulk': action, onclick: () => bulk(action, label) }, label) : null);
     clear(bulkBar, h('span', { id: 'selected-count' }, `${n} selected`),
-      run('set_admin', 'Set as admin'), run('deactivate', 'De-activate'), run('archive', 'Archive'),
+      run('set_admin', 'Set as admin', caps.set_admin), run('deactivate', 'De-activate', caps.disable_users), run('archive', 'Archive', caps.archive_users),
       h('button', { type: 'button', class: 'link', onclick: () => { state.selected.clear(); render(); } }, 'Clear selection'));
   }
 
@@ -293,47 +344,79 @@ export async function usersView(root, session) {
 
 // ---- per-user actions
 
-function actionsFor(u, me) {
-  const acts = [];
-  const self = u.id === me.id;
-  if (u.status === 'invited') {
-    // A user created without an email has had no invitation: "send", not "resend".
-    acts.push(['resend-invite', u.invite_reason ? 'Send invite' : 'Resend invite'], ['resend-link', 'Copy a new invite link'], ['delete', 'Delete']);
-  }
-  if (u.status === 'active' || u.status === 'locked' || u.status === 'inactive') {
-    if (!self) acts.push(['disable', 'Disable']);
-  }
-  if (u.status === 'disabled' || u.status === 'inactive') acts.push(['enable', 'Enable']);
-  if (u.status === 'locked') acts.push(['unlock', 'Unlock']);
-  if ((u.status === 'active' || u.status === 'locked') && u.source === 'native') acts.push(['set-password', 'Reassign password'], ['send-password-reset', 'Send password reset']);
-  if (u.status !== 'archived' && u.status !== 'invited' && !self) acts.push(['archive', 'Archive']);
-  if (u.status === 'archived') acts.push(['restore', 'Restore']);
-  if (u.status !== 'archived') acts.push(['edit', 'Edit'], ['role', 'Change role']);
+// The ⋯ menu offers what the server says the signed-in user may do to this
+// user now (the user's actions, computed by the same rules that refuse);
+// the console only names them.
+const ACTION_ITEMS = {
+  resend_invite: (u) => ['resend-invite', u.invite_reason ? 'Send invite' : 'Resend invite'],
+  invite_link: () => ['resend-link', 'Copy a new invite link'],
+  delete: () => ['delete', 'Delete'],
+  disable: () => ['disable', 'Disable'],
+  enable: () => ['enable', 'Enable'],
+  unlock: () => ['unlock', 'Unlock'],
+  set_password: () => ['set-password', 'Reassign password'],
+  send_password_reset: () => ['send-password-reset', 'Send password reset'],
+  archive: () => ['archive', 'Archive'],
+  restore: () => ['restore', 'Restore'],
+  edit: () => ['edit', 'Edit'],
+  change_role: () => ['role', 'Change role'],
+};
+
+function actionsFor(u) {
+  const acts = (u.actions || []).filter((a) => ACTION_ITEMS[a]).map((a) => ACTION_ITEMS[a](u));
   acts.push(['details', 'Details']);
   return acts;
+}
+
+// placeMenu puts an open menu (a popover, in the top layer above the table
+// and any overflow) next to its button, kept inside the viewport: below the
+// button if it fits, else above, else as high as the window allows, with its
+// own scrolling when even that is too short.
+function placeMenu(menu, btn) {
+  const gap = 4, vw = document.documentElement.clientWidth, vh = window.innerHeight;
+  menu.style.maxHeight = `${vh - 2 * gap}px`;
+  menu.style.left = '0px';
+  menu.style.top = '0px';
+  const b = btn.getBoundingClientRect();
+  const m = menu.getBoundingClientRect();
+  let top = b.bottom + gap;
+  if (top + m.height > vh - gap) top = b.top - gap - m.height;
+  if (top < gap) top = Math.max(gap, vh - gap - m.height);
+  let left = b.right - m.width;
+  left = Math.min(Math.max(gap, left), vw - gap - m.width);
+  menu.style.left = `${Math.max(gap, left)}px`;
+  menu.style.top = `${top}px`;
 }
 
 function actionsMenu(u, me, reload) {
   const menuId = uid('menu');
   const btn = h('button', { type: 'button', class: 'icon menu-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': menuId,
     'aria-label': `Actions for ${u.username}`, 'data-actions': u.username }, '⋯');
-  const menu = h('ul', { role: 'menu', id: menuId, class: 'menu', hidden: true, 'aria-label': `Actions for ${u.username}` },
+  const menu = h('ul', { role: 'menu', id: menuId, class: 'menu', popover: 'manual', 'aria-label': `Actions for ${u.username}` },
     actionsFor(u, me).map(([act, label]) => h('li', { role: 'none' },
-      h('button', { type: 'button', role: 'menuitem', tabindex: '-1', 'data-action': act, onclick: () => { close(); runAction(u, act, reload); } }, label))));
+      h('button', { type: 'button', role: 'menuitem', tabindex: '-1', 'data-action': act, onclick: () => { close(); runAction(u, act, reload, me); } }, label))));
   const items = () => [...menu.querySelectorAll('[role=menuitem]')];
+  const isOpen = () => menu.matches(':popover-open');
+  const reposition = () => { if (isOpen()) placeMenu(menu, btn); };
   function close() {
-    menu.hidden = true;
+    if (isOpen()) menu.hidePopover();
     btn.setAttribute('aria-expanded', 'false');
     document.removeEventListener('click', outside, true);
+    window.removeEventListener('resize', reposition);
+    window.removeEventListener('scroll', reposition, true);
   }
+  menu.close = close;
   function outside(ev) { if (!menu.contains(ev.target) && ev.target !== btn) close(); }
   btn.addEventListener('click', () => {
-    if (!menu.hidden) { close(); return; }
-    document.querySelectorAll('.menu:not([hidden])').forEach((m) => { m.hidden = true; });
-    menu.hidden = false;
+    if (isOpen()) { close(); return; }
+    document.querySelectorAll('.menu:popover-open').forEach((m) => (m.close ? m.close() : m.hidePopover()));
+    menu.showPopover();
+    placeMenu(menu, btn);
     btn.setAttribute('aria-expanded', 'true');
     items()[0].focus();
     document.addEventListener('click', outside, true);
+    window.addEventListener('resize', reposition);
+    window.addEventListener('scroll', reposition, true);
   });
   menu.addEventListener('keydown', (ev) => {
     const list = items();
@@ -342,16 +425,16 @@ function actionsMenu(u, me, reload) {
     else if (ev.key === 'ArrowUp') { ev.preventDefault(); list[(i - 1 + list.length) % list.length].focus(); }
     else if (ev.key === 'Home') { ev.preventDefault(); list[0].focus(); }
     else if (ev.key === 'End') { ev.preventDefault(); list[list.length - 1].focus(); }
-    else if (ev.key === 'Escape' || ev.key === 'Tab') { close(); if (ev.key === 'Escape') btn.focus(); }
+    else if (ev.key === 'Escape' || ev.key === 'Tab') { close(); if (ev.key === 'Escape') { ev.preventDefault(); btn.focus(); } }
   });
   return h('div', { class: 'menu-wrap' }, btn, menu);
 }
 
-async function runAction(u, act, reload) {
+async function runAction(u, act, reload, me) {
   try {
     switch (act) {
       case 'details': detailsDialog(u.id, reload); return;
-      case 'role': roleDialog(u, reload); return;
+      case 'role': roleDialog(u, reload, me); return;
       case 'edit': await editDialog(u, reload); return;
       case 'set-password': passwordDialog(u); return;
       case 'resend-link': {
@@ -385,14 +468,15 @@ async function runAction(u, act, reload) {
   await reload();
 }
 
-function roleDialog(u, reload) {
-  const s = select(Object.entries(ROLE_LABELS), { name: 'role', id: 'role-select' });
+function roleDialog(u, reload, me) {
+  // The roles the signed-in person may give (capabilities in /me), and the current one.
+  const grantable = (me && me.capabilities && me.capabilities.grantable_roles) || Object.keys(ROLE_LABELS);
+  const s = select(Object.entries(ROLE_LABELS).filter(([r]) => grantable.includes(r) || r === u.role), { name: 'role', id: 'role-select' });
   s.value = u.role;
   const form = h('form', { class: 'stack' }, formError(), field('Role', s),
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Save role')));
   const d = dialog(`Change the role of ${u.username}`, form);
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(form, async () => {
     try { await api('PATCH', `/users/${u.id}`, { role: s.value }); d.close(); toast('Role changed.'); await reload(); } catch (e) { showError(form, e); }
   });
 }
@@ -462,8 +546,7 @@ async function editDialog(u, reload) {
     custom.length ? h('fieldset', {}, h('legend', {}, 'Custom fields'), h('div', { class: 'grid2' }, custom)) : null,
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Save')));
   const d = dialog(`Edit ${u.username}`, form, { id: 'edit-dialog', wide: true });
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(form, async () => {
     // Only what changed is sent; the custom fields as a whole (they replace).
     const body = {};
     let metadata = null;
@@ -490,8 +573,7 @@ function passwordDialog(u) {
     field('New password', p, 'The user must change it at the next sign-in. Tell it to them over a separate channel.'),
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Set password')));
   const d = dialog(`Reassign the password of ${u.username}`, form);
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(form, async () => {
     try { await api('POST', `/users/${u.id}/set-password`, { password: p.value }); d.close(); toast('Password set.'); } catch (e) { showError(form, e); }
   });
 }
@@ -664,8 +746,7 @@ function addDialog({ schema, ldap, me, reload }) {
   const d = dialog('Add user', form, { id: 'add-dialog', wide: true });
   username.focus();
 
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  submitted(form, async () => {
     let body;
     if (srcLDAP.checked) {
       const pick = form.querySelector('input[name=ldap_pick]:checked');
