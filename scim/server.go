@@ -339,20 +339,20 @@ func (h *Handler) toSCIM(r *http.Request, err error) *Error {
 
 // scimFields maps core field names to the SCIM attributes that carry them.
 var scimFields = map[string]string{
-	"username":        "userName",
-	"email":           "emails",
-	"first_name":      "name.givenName",
-	"last_name":       "name.familyName",
-	"phone":           "phoneNumbers",
-	"language":        "preferredLanguage",
-	"external_id":     "externalId",
-	"role":            URNRoster + ":role",
-	"display_name":    "displayName",
-	"manager_id":      URNEnterprise + ":manager",
-	"manager":         URNEnterprise + ":manager",
-	"name":            "displayName",
-	"members":         "members",
-	"filter":          "filter",
+	"username":     "userName",
+	"email":        "emails",
+	"first_name":   "name.givenName",
+	"last_name":    "name.familyName",
+	"phone":        "phoneNumbers",
+	"language":     "preferredLanguage",
+	"external_id":  "externalId",
+	"role":         URNRoster + ":role",
+	"display_name": "displayName",
+	"manager_id":   URNEnterprise + ":manager",
+	"manager":      URNEnterprise + ":manager",
+	"name":         "displayName",
+	"members":      "members",
+	"filter":       "filter",
 }
 
 // scimAttr names a core field (an API name, or a document attribute's

@@ -82,7 +82,7 @@ var notSecret = map[string]string{
 	"sessions.go: newPassword == oldPassword":             "both supplied by the requester, who knows both",
 	"mail_templates.go: kind == MailPasswordReset":        "a mail kind constant",
 	"directory_reconcile.go: d.attrHash() != storedAttrs": "a fingerprint of directory attributes, not a secret",
-	"directory_reconcile.go: d.ownedHash() != c.Owned": "a fingerprint of the mapped directory attributes, not a secret",
+	"directory_reconcile.go: d.ownedHash() != c.Owned":    "a fingerprint of the mapped directory attributes, not a secret",
 	"users_provisioned.go: ts[].ID == set.TokenID":        "token ids are public identifiers, not secrets",
 }
 
