@@ -62,22 +62,13 @@ func (s *Service) MessageApp(ctx context.Context, a Actor, orgID, appID string, 
 			if err != nil {
 				return err
 			}
-			skip := ""
-			switch {
-			case u.Email == "":
-				skip = "no email address"
-			case u.Status == StatusDisabled || u.Status == StatusArchived:
-				skip = "user is " + string(u.Status)
-			}
-			if skip != "" {
+			if skip := messageSkip(u); skip != "" {
 				out.Skipped = append(out.Skipped, SkippedMember{UserID: u.ID, Username: u.Username, Reason: skip})
 				continue
 			}
-			lang := m.Language
-			if lang == "" {
-				if lang, err = s.pickMailLanguage(ctx, tx, orgID, MailAppMessage, u.Language); err != nil {
-					return err
-				}
+			lang, err := s.messageLanguage(ctx, tx, orgID, MailAppMessage, m.Language, u)
+			if err != nil {
+				return err
 			}
 			mail := &OutboxMail{ID: newID(), OrgID: orgID, UserID: u.ID, RefID: app.ID,
 				Kind: MailAppMessage, Language: lang, To: u.Email, Subject: m.Subject, Body: m.Body, Sender: sender, AppName: app.Name,

@@ -109,22 +109,13 @@ func (s *Service) MessageGroup(ctx context.Context, a Actor, orgID, groupID stri
 			if err != nil {
 				return err
 			}
-			skip := ""
-			switch {
-			case u.Email == "":
-				skip = "no email address"
-			case u.Status == StatusDisabled || u.Status == StatusArchived:
-				skip = "user is " + string(u.Status)
-			}
-			if skip != "" {
+			if skip := messageSkip(u); skip != "" {
 				out.Skipped = append(out.Skipped, SkippedMember{UserID: u.ID, Username: u.Username, Reason: skip})
 				continue
 			}
-			lang := m.Language
-			if lang == "" {
-				if lang, err = s.pickMailLanguage(ctx, tx, orgID, MailGroupMessage, u.Language); err != nil {
-					return err
-				}
+			lang, err := s.messageLanguage(ctx, tx, orgID, MailGroupMessage, m.Language, u)
+			if err != nil {
+				return err
 			}
 			if err := tx.InsertMail(ctx, &OutboxMail{ID: newID(), OrgID: orgID, UserID: u.ID, RefID: g.ID,
 				Kind: MailGroupMessage, Language: lang, To: u.Email, Subject: m.Subject, Body: m.Body, Sender: sender, GroupName: g.Name,
@@ -140,4 +131,24 @@ func (s *Service) MessageGroup(ctx context.Context, a Actor, orgID, groupID stri
 		return nil, fmt.Errorf("message group %s: %w", groupID, err)
 	}
 	return out, nil
+}
+
+// messageSkip says why a message to its users does not go to u ("" when it does).
+func messageSkip(u *User) string {
+	switch {
+	case u.Email == "":
+		return "no email address"
+	case u.Status == StatusDisabled || u.Status == StatusArchived:
+		return "user is " + string(u.Status)
+	}
+	return ""
+}
+
+// messageLanguage is the language of a message to u: the one asked for, else
+// the one the organisation mails u in.
+func (s *Service) messageLanguage(ctx context.Context, tx Tx, orgID string, kind MailKind, asked string, u *User) (string, error) {
+	if asked != "" {
+		return asked, nil
+	}
+	return s.pickMailLanguage(ctx, tx, orgID, kind, u.Language)
 }
