@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -73,7 +74,17 @@ func (a *API) requestReset(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// messageGroup and messageApp mail the users of a group or an app.
 func (a *API) messageGroup(w http.ResponseWriter, r *http.Request) error {
+	return message(a, w, r, a.svc.MessageGroup)
+}
+
+func (a *API) messageApp(w http.ResponseWriter, r *http.Request) error {
+	return message(a, w, r, a.svc.MessageApp)
+}
+
+func message[R any](a *API, w http.ResponseWriter, r *http.Request,
+	send func(context.Context, core.Actor, string, string, core.GroupMessage) (R, error)) error {
 	var in struct {
 		Subject  string `json:"subject"`
 		Body     string `json:"body"`
@@ -82,7 +93,7 @@ func (a *API) messageGroup(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	res, err := a.svc.MessageGroup(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], core.GroupMessage{Subject: in.Subject, Body: in.Body, Language: in.Language})
+	res, err := send(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], core.GroupMessage{Subject: in.Subject, Body: in.Body, Language: in.Language})
 	if err != nil {
 		return err
 	}
@@ -118,23 +129,6 @@ func (a *API) mailVariables(w http.ResponseWriter, r *http.Request) error {
 		kinds[k] = core.MailVariables(k)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"kinds": kinds})
-	return nil
-}
-
-func (a *API) messageApp(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Subject  string `json:"subject"`
-		Body     string `json:"body"`
-		Language string `json:"language"`
-	}
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	res, err := a.svc.MessageApp(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"], core.GroupMessage{Subject: in.Subject, Body: in.Body, Language: in.Language})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusAccepted, res)
 	return nil
 }
 
