@@ -39,10 +39,6 @@ func (s *Service) MessageApp(ctx context.Context, a Actor, orgID, appID string, 
 	if err := checkMessage(&m); err != nil {
 		return nil, err
 	}
-	sender := a.Name
-	if sender == "" {
-		sender = string(a.Kind)
-	}
 	out := &AppMessageResult{Recipients: []MessageRecipient{}, Skipped: []SkippedMember{}}
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		app, err := tx.AppByID(ctx, orgID, appID)
@@ -56,33 +52,13 @@ func (s *Service) MessageApp(ctx context.Context, a Actor, orgID, appID string, 
 		if err != nil {
 			return err
 		}
-		now := s.now()
-		for _, au := range users {
-			u, err := tx.UserByID(ctx, orgID, au.UserID)
-			if err != nil {
-				return err
-			}
-			if skip := messageSkip(u); skip != "" {
-				out.Skipped = append(out.Skipped, SkippedMember{UserID: u.ID, Username: u.Username, Reason: skip})
-				continue
-			}
-			lang, err := s.messageLanguage(ctx, tx, orgID, MailAppMessage, m.Language, u)
-			if err != nil {
-				return err
-			}
-			mail := &OutboxMail{ID: newID(), OrgID: orgID, UserID: u.ID, RefID: app.ID,
-				Kind: MailAppMessage, Language: lang, To: u.Email, Subject: m.Subject, Body: m.Body, Sender: sender, AppName: app.Name,
-				State: MailQueued, NextAttemptAt: now, CreatedAt: now}
-			if err := tx.InsertMail(ctx, mail); err != nil {
-				return err
-			}
-			via := "direct"
-			if au.ViaGroup != "" {
-				via = "group:" + au.ViaGroup
-			}
-			out.Recipients = append(out.Recipients, MessageRecipient{UserID: u.ID, Username: u.Username, MailID: mail.ID, Via: via})
-			out.Queued++
+		queued, skipped, err := s.queueMessages(ctx, tx, a, orgID, m, OutboxMail{Kind: MailAppMessage, RefID: app.ID, AppName: app.Name}, users)
+		if err != nil {
+			return err
 		}
+		out.Recipients = append(out.Recipients, queued...)
+		out.Skipped = append(out.Skipped, skipped...)
+		out.Queued = len(queued)
 		return s.record(ctx, tx, a, orgID, "app.message", "app", app.ID, nil,
 			map[string]any{"subject": m.Subject, "body_bytes": len(m.Body), "queued": out.Queued, "skipped": len(out.Skipped)})
 	})

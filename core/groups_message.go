@@ -86,10 +86,6 @@ func (s *Service) MessageGroup(ctx context.Context, a Actor, orgID, groupID stri
 	if err := checkMessage(&m); err != nil {
 		return nil, err
 	}
-	sender := a.Name
-	if sender == "" {
-		sender = string(a.Kind)
-	}
 	out := &GroupMessageResult{Skipped: []SkippedMember{}}
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		g, err := tx.GroupByID(ctx, orgID, groupID)
@@ -103,27 +99,15 @@ func (s *Service) MessageGroup(ctx context.Context, a Actor, orgID, groupID stri
 		if err != nil {
 			return err
 		}
-		now := s.now()
-		for _, id := range ids {
-			u, err := tx.UserByID(ctx, orgID, id)
-			if err != nil {
-				return err
-			}
-			if skip := messageSkip(u); skip != "" {
-				out.Skipped = append(out.Skipped, SkippedMember{UserID: u.ID, Username: u.Username, Reason: skip})
-				continue
-			}
-			lang, err := s.messageLanguage(ctx, tx, orgID, MailGroupMessage, m.Language, u)
-			if err != nil {
-				return err
-			}
-			if err := tx.InsertMail(ctx, &OutboxMail{ID: newID(), OrgID: orgID, UserID: u.ID, RefID: g.ID,
-				Kind: MailGroupMessage, Language: lang, To: u.Email, Subject: m.Subject, Body: m.Body, Sender: sender, GroupName: g.Name,
-				State: MailQueued, NextAttemptAt: now, CreatedAt: now}); err != nil {
-				return err
-			}
-			out.Queued++
+		to := make([]AppUser, len(ids))
+		for i, id := range ids {
+			to[i] = AppUser{UserID: id}
 		}
+		queued, skipped, err := s.queueMessages(ctx, tx, a, orgID, m, OutboxMail{Kind: MailGroupMessage, RefID: g.ID, GroupName: g.Name}, to)
+		if err != nil {
+			return err
+		}
+		out.Queued, out.Skipped = len(queued), append(out.Skipped, skipped...)
 		return s.record(ctx, tx, a, orgID, "group.message", "group", g.ID, nil,
 			map[string]any{"subject": m.Subject, "body_bytes": len(m.Body), "queued": out.Queued, "skipped": len(out.Skipped)})
 	})
@@ -131,6 +115,59 @@ func (s *Service) MessageGroup(ctx context.Context, a Actor, orgID, groupID stri
 		return nil, fmt.Errorf("message group %s: %w", groupID, err)
 	}
 	return out, nil
+}
+
+// queueMessages queues the message m to each user of to, as a mail like
+// proto (kind, reference, group or app name), in to's order; users without an
+// email, disabled or archived are skipped with the reason. The same rules for
+// group and app messages.
+func (s *Service) queueMessages(ctx context.Context, tx Tx, a Actor, orgID string, m GroupMessage, proto OutboxMail, to []AppUser) ([]MessageRecipient, []SkippedMember, error) {
+	ids := make([]string, len(to))
+	for i, t := range to {
+		ids[i] = t.UserID
+	}
+	us, err := tx.UsersByIDs(ctx, orgID, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[string]*User, len(us))
+	for i := range us {
+		byID[us[i].ID] = &us[i]
+	}
+	sender := a.Name
+	if sender == "" {
+		sender = string(a.Kind)
+	}
+	now := s.now()
+	var queued []MessageRecipient
+	var skipped []SkippedMember
+	for _, t := range to {
+		u, ok := byID[t.UserID]
+		if !ok {
+			return nil, nil, &NotFoundError{Kind: "user", Key: t.UserID}
+		}
+		if skip := messageSkip(u); skip != "" {
+			skipped = append(skipped, SkippedMember{UserID: u.ID, Username: u.Username, Reason: skip})
+			continue
+		}
+		lang, err := s.messageLanguage(ctx, tx, orgID, proto.Kind, m.Language, u)
+		if err != nil {
+			return nil, nil, err
+		}
+		mail := proto
+		mail.ID, mail.OrgID, mail.UserID, mail.Language, mail.To = newID(), orgID, u.ID, lang, u.Email
+		mail.Subject, mail.Body, mail.Sender = m.Subject, m.Body, sender
+		mail.State, mail.NextAttemptAt, mail.CreatedAt = MailQueued, now, now
+		if err := tx.InsertMail(ctx, &mail); err != nil {
+			return nil, nil, err
+		}
+		via := "direct"
+		if t.ViaGroup != "" {
+			via = "group:" + t.ViaGroup
+		}
+		queued = append(queued, MessageRecipient{UserID: u.ID, Username: u.Username, MailID: mail.ID, Via: via})
+	}
+	return queued, skipped, nil
 }
 
 // messageSkip says why a message to its users does not go to u ("" when it does).
