@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/rosterhq/roster/core"
@@ -17,27 +16,7 @@ import (
 func TestMigrationOneUserMovesSCIMAttributes(t *testing.T) {
 	pgtest.ForEachDriver(t, func(t *testing.T, driver, dsn string) {
 		ctx := context.Background()
-		if driver == "sqlite" {
-			dsn = filepath.Join(t.TempDir(), "m.db")
-		}
-		s, err := Open(ctx, Options{Driver: driver, DSN: dsn}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		p, err := s.provider()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.UpTo(ctx, 15); err != nil {
-			t.Fatal(err)
-		}
-		exec := func(q string, args ...any) {
-			t.Helper()
-			if _, err := s.w.ExecContext(ctx, s.w.Rebind(q), args...); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
+		s, exec := storeAtVersion(t, driver, dsn, 15)
 		exec(`INSERT INTO orgs (id, name, created_at) VALUES ('o1', 'acme', CURRENT_TIMESTAMP)`)
 		for i, u := range []string{"u1", "u2", "u3"} {
 			exec(`INSERT INTO users (id, org_id, username, username_key, first_name, last_name, role, role_rank, status, source, metadata, created_at, updated_at)
@@ -52,6 +31,7 @@ func TestMigrationOneUserMovesSCIMAttributes(t *testing.T) {
 		if err := s.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
+		var err error
 		var u1, u2 *core.User
 		err = s.View(ctx, func(tx core.Tx) error {
 			var err error
@@ -124,4 +104,30 @@ func TestMigrationOneUserMovesSCIMAttributes(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// storeAtVersion opens a store migrated up to version (a database as an
+// earlier release left it) and an exec for the rows a test puts there; the
+// store closes with the test.
+func storeAtVersion(t *testing.T, driver, dsn string, version int64) (*Store, func(q string, args ...any)) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Driver: driver, DSN: dsn}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	p, err := s.provider()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		t.Fatal(err)
+	}
+	return s, func(q string, args ...any) {
+		t.Helper()
+		if _, err := s.w.ExecContext(ctx, s.w.Rebind(q), args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
 }

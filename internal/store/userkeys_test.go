@@ -154,24 +154,7 @@ func TestUserWriteColumnsAndValuesAgree(t *testing.T) {
 func TestMigrationRepairsUserKeys(t *testing.T) {
 	pgtest.ForEachDriver(t, func(t *testing.T, driver, dsn string) {
 		ctx := context.Background()
-		s, err := Open(ctx, Options{Driver: driver, DSN: dsn}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		p, err := s.provider()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.UpTo(ctx, 9); err != nil {
-			t.Fatal(err)
-		}
-		exec := func(q string, args ...any) {
-			t.Helper()
-			if _, err := s.w.ExecContext(ctx, s.w.Rebind(q), args...); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
+		s, exec := storeAtVersion(t, driver, dsn, 9)
 		now := time.Now().UTC()
 		exec(`INSERT INTO orgs (id, name, created_at) VALUES (?, 'acme', ?)`, "o1", now)
 		insert := func(id, username, first, last, phone, role, meta, firstKey, searchKey string) {
