@@ -2,7 +2,9 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,9 +15,11 @@ import (
 )
 
 // multi reads a query parameter given repeatedly or comma-separated.
-func multi(r *http.Request, key string) []string {
+func multi(r *http.Request, key string) []string { return multiOf(r.URL.Query(), key) }
+
+func multiOf(q url.Values, key string) []string {
 	var out []string
-	for _, v := range r.URL.Query()[key] {
+	for _, v := range q[key] {
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s != "" {
 				out = append(out, s)
@@ -33,15 +37,20 @@ type userList struct {
 
 // searchFromQuery reads the list's filters, sort and page from the query string.
 func searchFromQuery(r *http.Request) (core.UserSearch, error) {
-	q := r.URL.Query()
-	s := core.UserSearch{OrgID: orgID(r), Group: q.Get("group"), App: q.Get("app"), Sort: core.SortKey(q.Get("sort"))}
-	for _, v := range multi(r, "role") {
+	return searchFrom(orgID(r), r.URL.Query())
+}
+
+// searchFrom reads the list's filters, sort and page from query values (a
+// query string, or a bulk request's filter).
+func searchFrom(org string, q url.Values) (core.UserSearch, error) {
+	s := core.UserSearch{OrgID: org, Group: q.Get("group"), App: q.Get("app"), Sort: core.SortKey(q.Get("sort"))}
+	for _, v := range multiOf(q, "role") {
 		s.Roles = append(s.Roles, core.Role(v))
 	}
-	for _, v := range multi(r, "status") {
+	for _, v := range multiOf(q, "status") {
 		s.Statuses = append(s.Statuses, core.Status(v))
 	}
-	for _, v := range multi(r, "invite_status") {
+	for _, v := range multiOf(q, "invite_status") {
 		s.InviteStatuses = append(s.InviteStatuses, core.InviteStatus(v))
 	}
 	switch q.Get("order") {
@@ -355,10 +364,23 @@ type bulkOutcome struct {
 
 // bulk applies one action to many users, each through the same rules in its
 // own transaction; one failure does not stop the rest (JIFFY).
+// bulkFilter is the users list's filter and search, for a bulk action on
+// every user it matches ("select all N matching").
+type bulkFilter struct {
+	Q            string `json:"q"`
+	Role         string `json:"role"`
+	Status       string `json:"status"`
+	InviteStatus string `json:"invite_status"`
+	Group        string `json:"group"`
+	App          string `json:"app"`
+}
+
 func (a *API) bulk(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Action string   `json:"action"`
-		IDs    []string `json:"ids"`
+		Action        string      `json:"action"`
+		IDs           []string    `json:"ids"`
+		Filter        *bulkFilter `json:"filter"`
+		ExpectedTotal *int        `json:"expected_total"`
 	}
 	if err := decode(w, r, &in); err != nil {
 		return err
@@ -366,10 +388,16 @@ func (a *API) bulk(w http.ResponseWriter, r *http.Request) error {
 	if in.Action == "set_as_admin" { // the import's former column name
 		in.Action = "set_admin"
 	}
-	if len(in.IDs) == 0 {
+	switch {
+	case in.Filter != nil && len(in.IDs) > 0:
+		return badRequest("filter", "send ids or a filter, not both")
+	case in.Filter != nil:
+		if in.ExpectedTotal == nil {
+			return badRequest("expected_total", "required with a filter: the number of users the console showed as matching")
+		}
+	case len(in.IDs) == 0:
 		return badRequest("ids", "at least one id is required")
-	}
-	if len(in.IDs) > maxBulk {
+	case len(in.IDs) > maxBulk:
 		return badRequest("ids", "%d ids; at most %d per request", len(in.IDs), maxBulk)
 	}
 	var do func(id string) (*core.UserView, error)
@@ -399,6 +427,13 @@ func (a *API) bulk(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return badRequest("action", "%q is not one of set_admin, deactivate, archive", in.Action)
 	}
+	if in.Filter != nil {
+		ids, err := a.matchingIDs(r, *in.Filter, *in.ExpectedTotal)
+		if err != nil {
+			return err
+		}
+		in.IDs = ids
+	}
 	out := make([]bulkOutcome, 0, len(in.IDs))
 	okCount := 0
 	for _, id := range in.IDs {
@@ -413,6 +448,49 @@ func (a *API) bulk(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"action": in.Action, "succeeded": okCount, "failed": len(in.IDs) - okCount, "results": out})
 	return nil
+}
+
+// matchingIDs is every user the filter matches, read before any is changed
+// (an action may move a user out of the filter). It refuses when the count
+// is no longer the one the caller saw (expected), and over maxBulk.
+func (a *API) matchingIDs(r *http.Request, f bulkFilter, expected int) ([]string, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"role": f.Role, "status": f.Status, "invite_status": f.InviteStatus, "group": f.Group, "app": f.App} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	s, err := searchFrom(orgID(r), q)
+	if err != nil {
+		return nil, err
+	}
+	s.Limit = 500
+	var ids []string
+	for {
+		page, err := a.svc.SearchUsers(r.Context(), s, f.Q)
+		if err != nil {
+			return nil, err
+		}
+		if page.Total != expected {
+			return nil, &httpError{status: http.StatusConflict, code: "changed", field: "expected_total",
+				msg: fmt.Sprintf("%d users match the filter now, not %d: reload the list and select again", page.Total, expected)}
+		}
+		if page.Total > maxBulk {
+			return nil, badRequest("filter", "%d users match; at most %d per request: narrow the filter", page.Total, maxBulk)
+		}
+		for _, u := range page.Users {
+			ids = append(ids, u.ID)
+		}
+		if page.Next == nil {
+			break
+		}
+		s.After = page.Next
+	}
+	if len(ids) != expected {
+		return nil, &httpError{status: http.StatusConflict, code: "changed", field: "expected_total",
+			msg: fmt.Sprintf("%d users match the filter now, not %d: reload the list and select again", len(ids), expected)}
+	}
+	return ids, nil
 }
 
 // createLDAPUser adds a directory user by looking the username up in the
