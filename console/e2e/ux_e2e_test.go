@@ -484,6 +484,17 @@ func TestConsoleUX(t *testing.T) {
 	b.wait("bulk bar", `document.querySelector('#selected-count').textContent === '2 selected'`)
 	axe.check(b, "users: bulk bar")
 	b.do("clear the selection", chromedp.Click(css("#bulkbar button.link")))
+	// "Select all N matching" offered once the page is selected, then chosen.
+	b.do("ten a page", chromedp.Navigate(d.base+"/console/#/users?size=10"), chromedp.WaitVisible(css("#users-table")))
+	b.wait("ten rows", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 10`)
+	b.do("select the page", chromedp.Click(css("#select-all")))
+	b.wait("the offer", `document.getElementById('select-all-matching')`)
+	b.screenshot(art, "users-select-all-matching.png")
+	axe.check(b, "users: select all N matching")
+	b.do("select all matching", chromedp.Click(css("#select-all-matching")))
+	b.wait("all selected", `document.getElementById('select-page-only')`)
+	axe.check(b, "users: all N matching selected")
+	b.do("clear the selection", chromedp.Click(css("#clear-selection")))
 
 	// ---- 2. a message belongs to the action that caused it.
 	// Tokens: a refused create, then a good one.

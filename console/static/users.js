@@ -5,6 +5,7 @@ import {
   h, clear, api, qs, field, checkbox, select, toast, dialog, confirmDialog, formError, showError, badge, inviteBadge, when, copyText, uid,
   STATUS_LABELS, INVITE_LABELS, ROLE_LABELS, LANGUAGES, onSubmit as submitted,
 } from './dom.js';
+import { t } from './i18n.js';
 
 // The users list's columns, the Add and Edit forms and the details are built
 // from the organisation's user schema (GET /api/v1/org/user-schema): a new
@@ -81,12 +82,44 @@ function saveColumns(columns, set) {
   localStorage.setItem(COLS_KEY, JSON.stringify(o));
 }
 
-// state survives switching views within one page load.
-const state = {
-  q: '', role: '', status: '', invite_status: '', group: '', app: '',
-  sort: 'last_name', order: 'asc', page_size: 25, token: '', prev: [],
-  selected: new Map(), // id → username
-};
+// The list's view (filters, search, sort, page) lives in the URL's hash
+// query, e.g. #/users?status=active&q=ada&sort=-created_at&page=2, so a
+// reload, back and forward and a shared link keep it. The page is keyset
+// paged: "after" is the cursor of the page shown, "page" its number; the
+// cursors of the earlier pages are found again when Previous needs them.
+const FILTERS = ['q', 'role', 'status', 'invite_status', 'group', 'app'];
+const DEFAULT_SORT = 'last_name';
+const SIZES = [10, 25, 50, 100];
+const MAX_BULK = 1000; // the server's bound for one bulk request
+
+export function viewFromHash(hash) {
+  const i = hash.indexOf('?');
+  const p = new URLSearchParams(i < 0 ? '' : hash.slice(i + 1));
+  const v = { sort: DEFAULT_SORT, order: 'asc', page_size: 25, token: p.get('after') || '', page: 1 };
+  for (const k of FILTERS) v[k] = p.get(k) || '';
+  const sort = p.get('sort') || '';
+  if (sort) { v.order = sort.startsWith('-') ? 'desc' : 'asc'; v.sort = sort.replace(/^-/, '') || DEFAULT_SORT; }
+  const size = Number(p.get('size'));
+  if (SIZES.includes(size)) v.page_size = size;
+  const page = Number(p.get('page'));
+  if (v.token && Number.isInteger(page) && page > 1) v.page = page;
+  if (!v.token) v.page = 1;
+  return v;
+}
+
+function hashOf(v) {
+  const p = new URLSearchParams();
+  for (const k of FILTERS) if (v[k]) p.set(k, v[k]);
+  if (v.sort !== DEFAULT_SORT || v.order !== 'asc') p.set('sort', (v.order === 'desc' ? '-' : '') + v.sort);
+  if (v.page_size !== 25) p.set('size', String(v.page_size));
+  if (v.token) { p.set('page', String(v.page)); p.set('after', v.token); }
+  const q = p.toString();
+  return '#/users' + (q ? '?' + q : '');
+}
+
+// The selection survives paging and switching views within one page load;
+// allMatching is "every user the filter matches" (its filter and count).
+const selection = { selected: new Map(), allMatching: null }; // id → username
 
 export async function usersView(root, session) {
   const me = session.me;
@@ -98,6 +131,7 @@ export async function usersView(root, session) {
     userSchema().catch(() => []),
     isAdmin ? api('GET', '/ldap/sources').then((r) => r.sources || []).catch(() => []) : Promise.resolve([]),
   ]);
+  const state = Object.assign(viewFromHash(location.hash), { prev: [], selected: selection.selected });
   const COLUMNS = columnsFrom(schema);
   const cols = loadColumns(COLUMNS);
 
@@ -153,10 +187,13 @@ export async function usersView(root, session) {
   const addButton = h('button', { type: 'button', class: 'primary', id: 'add-user', onclick: () => addDialog({ schema, ldap, me, reload }) },
     h('span', { 'aria-hidden': 'true' }, '+ '), 'Add user');
 
+  // The CSV of every user the current filter matches (streamed by the server).
+  const exportLink = h('a', { class: 'button', id: 'export-csv', href: '/api/v1/users/export', download: 'users.csv' }, t('Export CSV'));
+
   clear(root,
     h('div', { class: 'page-head' }, h('h1', {}, 'Users'), addButton),
     counts,
-    h('div', { class: 'toolbar' }, searchForm, h('div', { class: 'col-toggle' }, colButton, colMenu)),
+    h('div', { class: 'toolbar' }, searchForm, exportLink, h('div', { class: 'col-toggle' }, colButton, colMenu)),
     filtersBox, live, phoneTools, progress, tableWrap, pager, bulkBar);
 
   let page = { users: [], total: 0, next_page_token: '' };
@@ -165,11 +202,45 @@ export async function usersView(root, session) {
   let inFlight = null;
   let progressTimer;
 
+  // The filter as the server reads it (list, export and bulk).
+  const filterOf = () => Object.fromEntries(FILTERS.map((k) => [k, state[k]]));
+  const sameFilter = (f) => FILTERS.every((k) => (f[k] || '') === (state[k] || ''));
+
+  // go moves to another view of the list: a new history entry (back returns
+  // to the one before), or the same entry replaced.
+  function go(replace) {
+    const hash = hashOf(state);
+    if (hash !== location.hash) history[replace ? 'replaceState' : 'pushState'](null, '', hash);
+    const nav = document.querySelector('#nav a[data-view=users]');
+    if (nav) nav.setAttribute('href', hash);
+    load();
+  }
+
   function apply(change) {
     Object.assign(state, change);
     state.token = '';
+    state.page = 1;
     state.prev = [];
-    load();
+    if (selection.allMatching && !sameFilter(selection.allMatching.filter)) selection.allMatching = null;
+    go();
+  }
+
+  function sortBy(sort, order) { apply({ sort, order }); }
+
+  // prevToken finds the cursor of the page before this one: remembered when
+  // Next led here, else walked again from the first page (a reload or a link).
+  async function prevToken() {
+    if (state.prev.length === state.page - 1) return state.prev.pop();
+    const tokens = [''];
+    let tok = '';
+    while (tokens.length < state.page - 1) {
+      const r = await api('GET', '/users' + qs({ ...filterOf(), sort: state.sort, order: state.order, page_size: state.page_size, page_token: tok }));
+      if (!r.next_page_token) break;
+      tok = r.next_page_token;
+      tokens.push(tok);
+    }
+    state.prev = tokens.slice(0, -1);
+    return tokens[tokens.length - 1];
   }
 
   // After an action the rows stay until the fresh answer replaces them; a
@@ -177,8 +248,8 @@ export async function usersView(root, session) {
   async function reload() { await Promise.all([load(true), loadCounts()]); }
 
   async function load(keepRows) {
-    const params = { q: state.q, role: state.role, status: state.status, invite_status: state.invite_status, group: state.group,
-      app: state.app, sort: state.sort, order: state.order, page_size: state.page_size, page_token: state.token };
+    const params = { ...filterOf(), sort: state.sort, order: state.order, page_size: state.page_size, page_token: state.token };
+    exportLink.href = '/api/v1/users/export' + qs({ ...filterOf(), sort: state.sort, order: state.order });
     const mine = ++loadSeq; // answers can arrive out of order: only the latest renders
     if (inFlight) inFlight.abort(); // nor is an answer for an older filter waited for
     const ctl = new AbortController();
@@ -254,6 +325,7 @@ export async function usersView(root, session) {
     const allBox = h('input', { type: 'checkbox', id: 'select-all', 'aria-label': 'Select every user on this page' });
     allBox.checked = page.users.length > 0 && page.users.every((u) => state.selected.has(u.id));
     allBox.addEventListener('change', () => {
+      if (!allBox.checked) selection.allMatching = null;
       for (const u of page.users) { if (allBox.checked) state.selected.set(u.id, u.username); else state.selected.delete(u.id); }
       render();
     });
@@ -264,7 +336,7 @@ export async function usersView(root, session) {
         const dir = active ? (state.order === 'asc' ? 'ascending' : 'descending') : 'none';
         return h('th', { scope: 'col', 'aria-sort': dir },
           h('button', { type: 'button', class: 'sort', 'data-sort': c.sort, 'data-col': c.key,
-            onclick: () => { if (state.sort === c.sort) state.order = state.order === 'asc' ? 'desc' : 'asc'; else { state.sort = c.sort; state.order = 'asc'; } state.token = ''; state.prev = []; load(); } },
+            onclick: () => (state.sort === c.sort ? sortBy(c.sort, state.order === 'asc' ? 'desc' : 'asc') : sortBy(c.sort, 'asc')) },
           c.label, h('span', { class: 'arrow', 'aria-hidden': 'true' }, active ? (state.order === 'asc' ? ' ▲' : ' ▼') : '')));
       }),
       h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')));
@@ -272,7 +344,7 @@ export async function usersView(root, session) {
       ? [h('tr', {}, h('td', { colspan: shown.length + 2, class: 'empty' }, 'No users match.'))]
       : page.users.map((u) => {
         const box = h('input', { type: 'checkbox', class: 'row-select', 'aria-label': `Select ${u.username}`, 'data-id': u.id, checked: state.selected.has(u.id) });
-        box.addEventListener('change', () => { if (box.checked) state.selected.set(u.id, u.username); else state.selected.delete(u.id); renderBulk(); allBox.checked = page.users.every((x) => state.selected.has(x.id)); });
+        box.addEventListener('change', () => { selection.allMatching = null; if (box.checked) state.selected.set(u.id, u.username); else state.selected.delete(u.id); renderBulk(); allBox.checked = page.users.every((x) => state.selected.has(x.id)); });
         return h('tr', { 'data-username': u.username, 'data-id': u.id },
           h('td', { class: 'sel' }, box),
           shown.map((c) => h('td', { 'data-col': c.key, 'data-label': c.label }, cell(u, c))),
@@ -282,14 +354,19 @@ export async function usersView(root, session) {
     clear(tableWrap, h('table', { class: 'users', id: 'users-table' },
       h('caption', { class: 'sr-only' }, 'Users; column headers sort'),
       h('thead', {}, head), h('tbody', {}, body)));
-    const first = state.prev.length * state.page_size;
+    const first = (state.page - 1) * state.page_size;
     const size = select([['10', '10'], ['25', '25'], ['50', '50'], ['100', '100']], { id: 'page-size' });
     size.value = String(state.page_size);
     size.addEventListener('change', () => apply({ page_size: Number(size.value) }));
     clear(pager,
       h('span', { id: 'page-info' }, page.total === 0 ? '0 users' : `${first + 1}–${first + page.users.length} of ${page.total}`),
-      h('button', { type: 'button', id: 'prev-page', disabled: state.prev.length === 0, onclick: () => { state.token = state.prev.pop(); load(); } }, 'Previous'),
-      h('button', { type: 'button', id: 'next-page', disabled: !page.next_page_token, onclick: () => { state.prev.push(state.token); state.token = page.next_page_token; load(); } }, 'Next'),
+      h('button', { type: 'button', id: 'prev-page', disabled: state.page <= 1, onclick: async (ev) => {
+        ev.target.disabled = true;
+        try { state.token = await prevToken(); } catch (e) { toast(e.message, 'bad'); return; }
+        state.page = state.token ? state.page - 1 : 1;
+        go();
+      } }, 'Previous'),
+      h('button', { type: 'button', id: 'next-page', disabled: !page.next_page_token, onclick: () => { state.prev.push(state.token); state.token = page.next_page_token; state.page += 1; go(); } }, 'Next'),
       field('Per page', size));
     renderBulk();
   }
@@ -304,34 +381,55 @@ export async function usersView(root, session) {
     const sorts = shown.filter((c) => c.sort).filter((c, i, l) => l.findIndex((x) => x.sort === c.sort) === i);
     const sortSel = select(sorts.map((c) => [c.sort, c.label]), { id: 'sort-select', name: 'sort' });
     sortSel.value = state.sort;
-    sortSel.addEventListener('change', () => { state.sort = sortSel.value; state.order = 'asc'; state.token = ''; state.prev = []; load(); });
+    sortSel.addEventListener('change', () => sortBy(sortSel.value, 'asc'));
     const order = h('button', { type: 'button', id: 'sort-order', 'aria-label': state.order === 'asc' ? 'Ascending; sort descending' : 'Descending; sort ascending',
-      onclick: () => { state.order = state.order === 'asc' ? 'desc' : 'asc'; state.token = ''; state.prev = []; load(); } }, state.order === 'asc' ? '▲' : '▼');
+      onclick: () => sortBy(state.sort, state.order === 'asc' ? 'desc' : 'asc') }, state.order === 'asc' ? '▲' : '▼');
     clear(phoneTools,
       h('div', { class: 'check' }, all, h('label', { for: 'select-all-phone' }, 'Select all on this page')),
       field('Sort by', sortSel), order);
   }
 
   function renderBulk() {
-    const n = state.selected.size;
+    const all = selection.allMatching && sameFilter(selection.allMatching.filter) ? selection.allMatching : null;
+    const n = all ? all.total : state.selected.size;
     bulkBar.hidden = n === 0;
     if (n === 0) { clear(bulkBar); return; }
+    // Once the whole page is selected and more users match, offer them all
+    // (the server runs the action on the filter, at most MAX_BULK at once).
+    const pageAll = page.users.length > 0 && page.users.every((u) => state.selected.has(u.id));
+    let offer = null;
+    if (all) {
+      offer = h('button', { type: 'button', class: 'link', id: 'select-page-only', onclick: () => { selection.allMatching = null; renderBulk(); } }, t('Select only this page'));
+    } else if (pageAll && page.total > page.users.length) {
+      offer = page.total <= MAX_BULK
+        ? h('button', { type: 'button', class: 'link', id: 'select-all-matching',
+          onclick: () => { selection.allMatching = { filter: filterOf(), total: page.total }; renderBulk(); } }, t('Select all {n} matching', { n: page.total }))
+        : h('span', { class: 'muted', id: 'select-all-matching-limit' }, t('{n} match; narrow the filter to act on at most {max} at once.', { n: page.total, max: MAX_BULK }));
+    }
     // Only the bulk actions the signed-in user may take (capabilities in /me).
     const run = (action, label, may) => (may ? h('button', { type: 'button', 'data-bulk': action, onclick: () => bulk(action, label) }, label) : null);
-    clear(bulkBar, h('span', { id: 'selected-count' }, `${n} selected`),
+    clear(bulkBar, h('span', { id: 'selected-count' }, all ? t('All {n} matching selected', { n }) : `${n} selected`), offer,
       run('set_admin', 'Set as admin', caps.set_admin), run('deactivate', 'De-activate', caps.disable_users), run('archive', 'Archive', caps.archive_users),
-      h('button', { type: 'button', class: 'link', onclick: () => { state.selected.clear(); render(); } }, 'Clear selection'));
+      h('button', { type: 'button', class: 'link', id: 'clear-selection', onclick: () => { state.selected.clear(); selection.allMatching = null; render(); } }, 'Clear selection'));
   }
 
   async function bulk(action, label) {
+    const all = selection.allMatching && sameFilter(selection.allMatching.filter) ? selection.allMatching : null;
     const ids = [...state.selected.keys()];
     const names = new Map(state.selected);
-    if (!(await confirmDialog(`${label}?`, `${label}: ${ids.length} users (${[...names.values()].join(', ')}).`, label))) return;
+    const what = all ? t('{label}: all {n} users matching the filter.', { label, n: all.total }) : `${label}: ${ids.length} users (${[...names.values()].join(', ')}).`;
+    if (!(await confirmDialog(`${label}?`, what, label))) return;
     let res;
     try {
-      res = await api('POST', '/users/bulk', { action, ids });
-    } catch (e) { toast(e.message, 'bad'); return; }
+      res = await api('POST', '/users/bulk', all ? { action, filter: all.filter, expected_total: all.total } : { action, ids });
+    } catch (e) {
+      if (e.code === 'changed') selection.allMatching = null;
+      toast(e.message, 'bad');
+      if (e.code === 'changed') await reload();
+      return;
+    }
     state.selected.clear();
+    selection.allMatching = null;
     dialog(`${label}: ${res.succeeded} done, ${res.failed} failed`, h('ul', { class: 'outcomes', id: 'bulk-results' },
       (res.results || []).map((r) => h('li', { class: r.ok ? 'ok' : 'bad', 'data-id': r.id },
         h('strong', {}, names.get(r.id) || (r.user && r.user.username) || r.id), ': ',
@@ -339,6 +437,8 @@ export async function usersView(root, session) {
     await reload();
   }
 
+  // Back and forward between views of the list re-render it from the URL
+  // (the router runs the view again on hashchange).
   await reload();
 }
 
