@@ -213,6 +213,8 @@ func (c *Console) serveFile(w http.ResponseWriter, r *http.Request, name string)
 		ct = "text/html; charset=utf-8"
 	case ".svg":
 		ct = "image/svg+xml"
+	case ".json":
+		ct = "application/json; charset=utf-8"
 	}
 	if ct == "" {
 		ct = "application/octet-stream"

@@ -2,6 +2,7 @@
 // chosen by the URL fragment (#/users, #/groups, …); the session is an
 // HttpOnly cookie set by POST /api/v1/auth/login with "cookie": true.
 import { h, clear, api, field, formError, showError, setOnUnauthorized, toast, dialog, ROLE_LABELS, onSubmit as submitted } from './dom.js';
+import { t, chosenLanguage, loadLanguage, saveLanguage } from './i18n.js';
 import { usersView } from './users.js';
 import { importView } from './import.js';
 import { groupsView, appsView, settingsView, tokensView, ldapView } from './pages.js';
@@ -39,26 +40,26 @@ async function route() {
     await views[name](el, session);
   } catch (err) {
     if (err.status === 401) return;
-    clear(el, h('p', { class: 'error', role: 'alert' }, `Could not load this page: ${err.message}`));
+    clear(el, h('p', { class: 'error', role: 'alert' }, t('Could not load this page: {error}', { error: err.message })));
   }
 }
 
 function showLogin(message) {
   session.me = null;
   document.getElementById('topbar').hidden = true;
-  document.title = 'Sign in · roster';
+  document.title = t('Sign in · roster');
   const form = h('form', { class: 'card stack', id: 'login-form', novalidate: true });
   const user = h('input', { name: 'username', id: 'login-username', autocomplete: 'username', required: true });
   const pass = h('input', { name: 'password', id: 'login-password', type: 'password', autocomplete: 'current-password', required: true });
   const err = formError();
   clear(form,
-    h('h1', {}, 'Sign in to roster'),
+    h('h1', {}, t('Sign in to roster')),
     message ? h('p', { class: 'muted' }, message) : null,
     err,
-    field('Username or email', user),
-    field('Password', pass),
-    h('button', { type: 'submit', class: 'primary', id: 'login-submit' }, 'Sign in'),
-    h('p', {}, h('button', { type: 'button', class: 'link', id: 'forgot', onclick: () => forgot(user.value) }, 'Forgot your password?')),
+    field(t('Username or email'), user),
+    field(t('Password'), pass),
+    h('button', { type: 'submit', class: 'primary', id: 'login-submit' }, t('Sign in')),
+    h('p', {}, h('button', { type: 'button', class: 'link', id: 'forgot', onclick: () => forgot(user.value) }, t('Forgot your password?'))),
   );
   submitted(form, async () => {
     try {
@@ -70,7 +71,7 @@ function showLogin(message) {
       // wrong password (no oracle): say once what a legitimately locked
       // user can do.
       if (e.code === 'login_failed') {
-        showError(form, { message: `${e.message}. An account is locked after 10 wrong passwords in a row, and a locked or disabled account cannot sign in either: if that may be yours, ask an administrator to unlock it (an owner's lock also lifts by itself after a while).` });
+        showError(form, { message: t("{error}. An account is locked after 10 wrong passwords in a row, and a locked or disabled account cannot sign in either: if that may be yours, ask an administrator to unlock it (an owner's lock also lifts by itself after a while).", { error: e.message }) });
       } else {
         showError(form, e);
       }
@@ -81,10 +82,10 @@ function showLogin(message) {
 }
 
 async function forgot(login) {
-  if (!login) { toast('Type your username or email first.'); document.getElementById('login-username').focus(); return; }
+  if (!login) { toast(t('Type your username or email first.')); document.getElementById('login-username').focus(); return; }
   try {
     await api('POST', '/auth/password-reset', { login }, { noRedirect: true });
-    toast('If this account may sign in, a reset link is on its way by mail.');
+    toast(t('If this account may sign in, a reset link is on its way by mail.'));
   } catch (e) { toast(e.message, 'bad'); }
 }
 
@@ -92,12 +93,12 @@ function showChangePassword() {
   const form = h('form', { class: 'card stack', id: 'change-password' });
   const oldp = h('input', { name: 'old_password', type: 'password', autocomplete: 'current-password', required: true });
   const newp = h('input', { name: 'new_password', type: 'password', autocomplete: 'new-password', required: true });
-  form.append(h('h1', {}, 'Choose a new password'), h('p', { class: 'muted' }, 'Your password must be changed before you continue.'),
-    formError(), field('Current password', oldp), field('New password', newp), h('button', { type: 'submit', class: 'primary' }, 'Change password'));
+  form.append(h('h1', {}, t('Choose a new password')), h('p', { class: 'muted' }, t('Your password must be changed before you continue.')),
+    formError(), field(t('Current password'), oldp), field(t('New password'), newp), h('button', { type: 'submit', class: 'primary' }, t('Change password')));
   submitted(form, async () => {
     try {
       await api('POST', '/auth/password', { old_password: oldp.value, new_password: newp.value });
-      toast('Password changed.');
+      toast(t('Password changed.'));
       await start(false);
     } catch (e) { showError(form, e); }
   });
@@ -111,7 +112,7 @@ async function start(mustChange) {
     me = await api('GET', '/me', undefined, { noRedirect: true });
   } catch (e) {
     if (e.status === 401) { showLogin(); return; }
-    clear(main(), h('p', { class: 'error', role: 'alert' }, `roster is not reachable: ${e.message}`));
+    clear(main(), h('p', { class: 'error', role: 'alert' }, t('roster is not reachable: {error}', { error: e.message })));
     return;
   }
   session.me = me;
@@ -119,9 +120,9 @@ async function start(mustChange) {
   const caps = me.capabilities || {};
   if (!caps.manage_users) {
     clear(main(), h('div', { class: 'narrow' }, h('div', { class: 'card stack', id: 'no-access' },
-      h('h1', {}, 'No access to the console'),
-      h('p', {}, `You are signed in as ${me.username} (${ROLE_LABELS[me.role] || me.role}). The console is for owners, admins and user managers.`),
-      h('button', { type: 'button', onclick: signOut }, 'Sign out'))));
+      h('h1', {}, t('No access to the console')),
+      h('p', {}, t('You are signed in as {username} ({role}). The console is for owners, admins and user managers.', { username: me.username, role: ROLE_LABELS[me.role] || me.role })),
+      h('button', { type: 'button', onclick: signOut }, t('Sign out')))));
     return;
   }
   // The pages the server says this user may use (capabilities in /me).
@@ -131,23 +132,23 @@ async function start(mustChange) {
   });
   document.getElementById('topbar').hidden = false;
   document.getElementById('me').textContent = `${me.username} (${ROLE_LABELS[me.role] || me.role})`;
-  document.title = 'roster console';
+  document.title = t('roster console');
   await route();
 }
 
 // Keyboard shortcuts for the frequent actions, listed under "?". They act
 // only when no field has the focus and no dialog is open.
-const SHORTCUTS = [['/', 'Search users'], ['n', 'Add a user'], ['g then u', 'Go to the users'], ['g then g', 'Go to the groups'], ['?', 'Show these shortcuts']];
+const shortcuts = () => [['/', t('Search users')], ['n', t('Add a user')], [t('g then u'), t('Go to the users')], [t('g then g'), t('Go to the groups')], ['?', t('Show these shortcuts')]];
 let pendingG = false;
 function shortcutsDialog() {
   if (document.getElementById('shortcuts-dialog')) return;
-  dialog('Keyboard shortcuts', h('dl', { class: 'props', id: 'shortcuts-list' },
-    SHORTCUTS.map(([k, what]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, what)])), { id: 'shortcuts-dialog' });
+  dialog(t('Keyboard shortcuts'), h('dl', { class: 'props', id: 'shortcuts-list' },
+    shortcuts().map(([k, what]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, what)])), { id: 'shortcuts-dialog' });
 }
 document.addEventListener('keydown', (ev) => {
   if (!session.me || ev.ctrlKey || ev.metaKey || ev.altKey || ev.defaultPrevented) return;
-  const t = ev.target;
-  if ((t instanceof Element && t.closest('input, textarea, select, [contenteditable], [role=menu]')) || document.querySelector('dialog[open]')) return;
+  const target = ev.target;
+  if ((target instanceof Element && target.closest('input, textarea, select, [contenteditable], [role=menu]')) || document.querySelector('dialog[open]')) return;
   if (pendingG) {
     pendingG = false;
     if (ev.key === 'u') { location.hash = '#/users'; ev.preventDefault(); return; }
@@ -170,12 +171,36 @@ document.addEventListener('keydown', (ev) => {
   }
 });
 
-setOnUnauthorized(() => { if (session.me) showLogin('Your session has ended; sign in again.'); });
+setOnUnauthorized(() => { if (session.me) showLogin(t('Your session has ended; sign in again.')); });
 window.addEventListener('hashchange', route);
 async function signOut() {
   try { await api('POST', '/auth/logout'); } catch { /* the session may be gone already */ }
-  showLogin('You are signed out.');
+  showLogin(t('You are signed out.'));
 }
 document.getElementById('logout').addEventListener('click', signOut);
 document.getElementById('shortcuts').addEventListener('click', shortcutsDialog);
+
+// translateShell puts index.html's own words (the header, the first
+// "Loading…") into the console's language.
+function translateShell() {
+  const nav = { users: t('Users'), import: t('Import'), groups: t('Groups'), apps: t('Apps'), settings: t('Settings'), tokens: t('SCIM tokens'), ldap: t('LDAP') };
+  document.querySelectorAll('#nav a').forEach((a) => { if (nav[a.dataset.view]) a.textContent = nav[a.dataset.view]; });
+  document.querySelector('.topbar nav').setAttribute('aria-label', t('Main'));
+  document.querySelector('.skip').textContent = t('Skip to content');
+  const sc = document.getElementById('shortcuts');
+  sc.textContent = t('Shortcuts');
+  sc.title = t('Keyboard shortcuts (?)');
+  document.getElementById('logout').textContent = t('Sign out');
+  document.getElementById('language-label').textContent = t('Language');
+  const loading = main().querySelector('p.muted');
+  if (loading) loading.textContent = t('Loading…');
+  document.title = t('roster console');
+}
+
+// The language switcher reloads the console in the chosen language (the
+// choice is remembered for the next visits).
+const langSwitch = document.getElementById('language-switch');
+langSwitch.value = await loadLanguage(chosenLanguage());
+langSwitch.addEventListener('change', () => { saveLanguage(langSwitch.value); location.reload(); });
+translateShell();
 start(false);

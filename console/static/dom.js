@@ -1,6 +1,7 @@
 // Small helpers shared by the console's views: building DOM nodes (never from
 // HTML strings), calling the admin API with the cookie session and CSRF header,
 // dialogs, toasts and labels.
+import { t, formatDate } from './i18n.js';
 
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -58,7 +59,7 @@ export function select(options, attrs) {
 export class APIError extends Error {
   constructor(status, body) {
     const e = (body && body.error) || {};
-    super(e.message || `HTTP ${status}`);
+    super(e.message || t('HTTP error {status}', { status: String(status) }));
     this.status = status;
     this.code = e.code || '';
     this.field = e.field || '';
@@ -117,7 +118,7 @@ export function dialog(title, content, { id, wide } = {}) {
   const d = h('dialog', { id, class: wide ? 'wide' : '', 'aria-labelledby': tid },
     h('div', { class: 'dialog-head' },
       h('h2', { id: tid }, title),
-      h('button', { type: 'button', class: 'icon', 'aria-label': 'Close', onclick: () => d.close() }, '×')),
+      h('button', { type: 'button', class: 'icon', 'aria-label': t('Close'), onclick: () => d.close() }, '×')),
     content);
   d.addEventListener('close', () => d.remove());
   document.body.appendChild(d);
@@ -131,8 +132,8 @@ export function confirmDialog(title, message, okLabel) {
     const d = dialog(title, h('div', {},
       h('p', {}, message),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'),
-        h('button', { type: 'button', class: 'primary', id: 'confirm-ok', onclick: () => { ok = true; d.close(); } }, okLabel || 'Confirm'))));
+        h('button', { type: 'button', onclick: () => d.close() }, t('Cancel')),
+        h('button', { type: 'button', class: 'primary', id: 'confirm-ok', onclick: () => { ok = true; d.close(); } }, okLabel || t('Confirm')))));
     d.addEventListener('close', () => resolve(ok));
   });
 }
@@ -167,8 +168,8 @@ export function clearMessages(scope) {
   root.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
   root.querySelectorAll('.action-message').forEach((el) => el.remove());
   if (!scope) {
-    const t = document.getElementById('toast');
-    if (t && t.classList.contains('bad')) t.className = 'toast';
+    const el = document.getElementById('toast');
+    if (el && el.classList.contains('bad')) el.className = 'toast';
   }
 }
 document.addEventListener('submit', () => clearMessages(), true);
@@ -209,21 +210,41 @@ export async function busyButton(button, fn) {
   try { await fn(); } finally { button.disabled = false; button.classList.remove('working'); }
 }
 
+// The label maps are getters so each label is looked up in the language in
+// force when it is shown.
 export const STATUS_LABELS = {
-  invited: 'Invited', active: 'Active', disabled: 'Disabled', locked: 'Locked', inactive: 'Inactive', archived: 'Archived',
+  get invited() { return t('Invited'); },
+  get active() { return t('Active'); },
+  get disabled() { return t('Disabled'); },
+  get locked() { return t('Locked'); },
+  get inactive() { return t('Inactive'); },
+  get archived() { return t('Archived'); },
 };
 export const INVITE_LABELS = {
-  none: '—', pending: 'Pending', expired: 'Expired', mail_error: 'Mail error', accepted: 'Accepted',
+  none: '—',
+  get pending() { return t('Pending'); },
+  get expired() { return t('Expired'); },
+  get mail_error() { return t('Mail error'); },
+  get accepted() { return t('Accepted'); },
 };
 // INVITE_REASON_LABELS explain an invite status of none for a user who waits
 // for an invitation (the user JSON's invite_reason).
 export const INVITE_REASON_LABELS = {
-  no_email: 'No email: no invitation sent', not_sent: 'Not sent yet',
+  get no_email() { return t('No email: no invitation sent'); },
+  get not_sent() { return t('Not sent yet'); },
 };
 export const ROLE_LABELS = {
-  owner: 'Owner', admin: 'Admin', user_manager: 'User manager', developer: 'Developer', member: 'Member',
+  get owner() { return t('Owner'); },
+  get admin() { return t('Admin'); },
+  get user_manager() { return t('User manager'); },
+  get developer() { return t('Developer'); },
+  get member() { return t('Member'); },
 };
-export const LANGUAGES = [['', 'Organisation default'], ['en', 'English'], ['de', 'Deutsch'], ['fr', 'Français'], ['es', 'Español']];
+// LANGUAGES are the languages a user or a mail may have; their names are
+// written in each language itself.
+const orgDefault = [''];
+Object.defineProperty(orgDefault, 1, { get: () => t('Organisation default'), enumerable: true });
+export const LANGUAGES = [orgDefault, ['en', 'English'], ['de', 'Deutsch'], ['fr', 'Français'], ['es', 'Español']];
 
 export function badge(kind, value, labels) {
   return h('span', { class: `badge ${kind}-${value}` }, labels[value] || value);
@@ -244,7 +265,7 @@ export function when(ts) {
   if (!ts) return '—';
   const d = new Date(ts);
   if (Number.isNaN(d.getTime()) || d.getFullYear() < 1971) return '—';
-  return d.toLocaleString();
+  return formatDate(d);
 }
 
 export async function copyText(text, input) {

@@ -5,7 +5,7 @@ import {
   h, clear, api, qs, field, checkbox, select, toast, dialog, confirmDialog, formError, showError, badge, inviteBadge, when, copyText, uid,
   STATUS_LABELS, INVITE_LABELS, ROLE_LABELS, LANGUAGES, onSubmit as submitted,
 } from './dom.js';
-import { t } from './i18n.js';
+import { t, tn, formatNumber } from './i18n.js';
 
 // The users list's columns, the Add and Edit forms and the details are built
 // from the organisation's user schema (GET /api/v1/org/user-schema): a new
@@ -30,7 +30,7 @@ export function attrValue(u, a) {
 function multiText(list, parts) {
   return (list || []).map((v) => {
     const text = v.value || (parts || []).map((p) => (v.parts || {})[p]).filter(Boolean).join(', ');
-    const tags = [v.type, v.primary ? 'primary' : ''].filter(Boolean);
+    const tags = [v.type, v.primary ? t('primary') : ''].filter(Boolean);
     return tags.length ? `${text} (${tags.join(', ')})` : text;
   }).join('; ');
 }
@@ -45,7 +45,7 @@ function attrText(u, a) {
     default:
   }
   if (a.type === 'multi') return multiText(v, a.parts);
-  if (a.type === 'boolean') return v === true || v === 'true' ? 'Yes' : (a.storage === 'metadata' && !v ? '' : 'No');
+  if (a.type === 'boolean') return v === true || v === 'true' ? t('Yes') : (a.storage === 'metadata' && !v ? '' : t('No'));
   if (a.type === 'datetime' && a.storage !== 'metadata') return v ? when(v) : '';
   return v === undefined || v === null ? '' : String(v);
 }
@@ -57,13 +57,13 @@ function columnsFrom(schema) {
   const rows = schema.filter((a) => a.name !== 'username' && a.type !== 'multi').map((a) => ({
     key: a.name, label: a.label, sort: a.sortable ? a.name : undefined, show: !!a.list_column, attr: a,
   }));
-  const username = schema.find((a) => a.name === 'username') || { name: 'username', label: 'Username', sortable: true };
+  const username = schema.find((a) => a.name === 'username') || { name: 'username', label: t('Username'), sortable: true };
   return [
     { key: 'username', label: username.label, sort: 'username', show: true, attr: username },
-    { key: 'full_name', label: 'Full name', sort: 'last_name', show: true },
+    { key: 'full_name', label: t('Full name'), sort: 'last_name', show: true },
     ...rows,
-    { key: 'groups', label: 'Groups', show: true },
-    { key: 'apps', label: 'Apps', show: false },
+    { key: 'groups', label: t('Groups'), show: true },
+    { key: 'apps', label: t('Apps'), show: false },
   ];
 }
 const COLS_KEY = 'roster.console.columns';
@@ -135,42 +135,42 @@ export async function usersView(root, session) {
   const COLUMNS = columnsFrom(schema);
   const cols = loadColumns(COLUMNS);
 
-  const counts = h('ul', { class: 'counts', id: 'counts', 'aria-label': 'Users by status and invite status' });
+  const counts = h('ul', { class: 'counts', id: 'counts', 'aria-label': t('Users by status and invite status') });
   const tableWrap = h('div', { class: 'table-wrap' });
-  const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
-  const bulkBar = h('div', { class: 'bulkbar', id: 'bulkbar', role: 'region', 'aria-label': 'Actions on the selected users', hidden: true });
+  const pager = h('nav', { class: 'pager', 'aria-label': t('Pages') });
+  const bulkBar = h('div', { class: 'bulkbar', id: 'bulkbar', role: 'region', 'aria-label': t('Actions on the selected users'), hidden: true });
   const live = h('p', { class: 'sr-only', 'aria-live': 'polite', id: 'users-live' });
-  const progress = h('div', { class: 'progress', id: 'users-loading', role: 'progressbar', 'aria-label': 'Loading users', hidden: true });
+  const progress = h('div', { class: 'progress', id: 'users-loading', role: 'progressbar', 'aria-label': t('Loading users'), hidden: true });
 
   // ---- toolbar: search, filters, columns, add
-  const search = h('input', { type: 'search', id: 'search', name: 'q', value: state.q, placeholder: 'Name, phone, exact username or email, or field:value' });
+  const search = h('input', { type: 'search', id: 'search', name: 'q', value: state.q, placeholder: t('Name, phone, exact username or email, or field:value') });
   const searchForm = h('form', { role: 'search', class: 'search', id: 'search-form' },
-    h('label', { for: 'search', class: 'sr-only' }, 'Search users'), search, h('button', { type: 'submit' }, 'Search'));
+    h('label', { for: 'search', class: 'sr-only' }, t('Search users')), search, h('button', { type: 'submit' }, t('Search')));
   let debounce;
   search.addEventListener('input', () => { clearTimeout(debounce); debounce = setTimeout(() => apply({ q: search.value.trim() }), 400); });
   searchForm.addEventListener('submit', (ev) => { ev.preventDefault(); clearTimeout(debounce); apply({ q: search.value.trim() }); });
 
-  const filter = (name, label, options) => {
-    const s = select([['', `Any ${label.toLowerCase()}`], ...options], { id: `filter-${name}`, name, value: state[name] });
+  const filter = (name, label, any, options) => {
+    const s = select([['', any], ...options], { id: `filter-${name}`, name, value: state[name] });
     s.value = state[name];
     s.addEventListener('change', () => apply({ [name]: s.value }));
     return field(label, s);
   };
   const filters = h('div', { class: 'filters', id: 'filters' },
-    filter('role', 'Role', Object.entries(ROLE_LABELS)),
-    filter('status', 'Status', Object.entries(STATUS_LABELS)),
-    filter('invite_status', 'Invite status', Object.entries(INVITE_LABELS).map(([k, v]) => [k, k === 'none' ? 'None (not sent)' : v])),
-    filter('group', 'Group', groups.map((g) => [g.name, g.name])),
-    filter('app', 'App', apps.map((a) => [a.name, a.name])),
+    filter('role', t('Role'), t('Any role'), Object.entries(ROLE_LABELS)),
+    filter('status', t('Status'), t('Any status'), Object.entries(STATUS_LABELS)),
+    filter('invite_status', t('Invite status'), t('Any invite status'), Object.entries(INVITE_LABELS).map(([k, v]) => [k, k === 'none' ? t('None (not sent)') : v])),
+    filter('group', t('Group'), t('Any group'), groups.map((g) => [g.name, g.name])),
+    filter('app', t('App'), t('Any app'), apps.map((a) => [a.name, a.name])),
   );
 
-  const colMenu = h('fieldset', { class: 'columns-menu', id: 'columns-menu', hidden: true }, h('legend', {}, 'Columns to show'),
+  const colMenu = h('fieldset', { class: 'columns-menu', id: 'columns-menu', hidden: true }, h('legend', {}, t('Columns to show')),
     COLUMNS.map((c) => {
       const [wrap, input] = checkbox(c.label, { checked: cols.has(c.key), name: `col-${c.key}` });
       input.addEventListener('change', () => { if (input.checked) cols.add(c.key); else cols.delete(c.key); saveColumns(COLUMNS, cols); render(); });
       return wrap;
     }));
-  const colButton = h('button', { type: 'button', id: 'columns-button', 'aria-expanded': 'false', 'aria-controls': 'columns-menu' }, 'Columns');
+  const colButton = h('button', { type: 'button', id: 'columns-button', 'aria-expanded': 'false', 'aria-controls': 'columns-menu' }, t('Columns'));
   colButton.addEventListener('click', () => {
     colMenu.hidden = !colMenu.hidden;
     colButton.setAttribute('aria-expanded', String(!colMenu.hidden));
@@ -181,17 +181,17 @@ export async function usersView(root, session) {
   // On a phone the filters fold away so the list starts on the first screen;
   // the header's sort and select-all (hidden there) have their own controls.
   const phone = window.matchMedia('(max-width: 720px)');
-  const filtersBox = h('details', { class: 'filters-box', id: 'filters-box', open: !phone.matches }, h('summary', {}, 'Filters'), filters);
+  const filtersBox = h('details', { class: 'filters-box', id: 'filters-box', open: !phone.matches }, h('summary', {}, t('Filters')), filters);
   phone.addEventListener('change', () => { if (!phone.matches) filtersBox.open = true; });
   const phoneTools = h('div', { class: 'phone-tools', id: 'phone-tools' });
   const addButton = h('button', { type: 'button', class: 'primary', id: 'add-user', onclick: () => addDialog({ schema, ldap, me, reload }) },
-    h('span', { 'aria-hidden': 'true' }, '+ '), 'Add user');
+    h('span', { 'aria-hidden': 'true' }, '+ '), t('Add user'));
 
   // The CSV of every user the current filter matches (streamed by the server).
   const exportLink = h('a', { class: 'button', id: 'export-csv', href: '/api/v1/users/export', download: 'users.csv' }, t('Export CSV'));
 
   clear(root,
-    h('div', { class: 'page-head' }, h('h1', {}, 'Users'), addButton),
+    h('div', { class: 'page-head' }, h('h1', {}, t('Users')), addButton),
     counts,
     h('div', { class: 'toolbar' }, searchForm, exportLink, h('div', { class: 'col-toggle' }, colButton, colMenu)),
     filtersBox, live, phoneTools, progress, tableWrap, pager, bulkBar);
@@ -262,16 +262,16 @@ export async function usersView(root, session) {
     const tbody = tableWrap.querySelector('#users-table tbody');
     if (!keepRows && tbody) {
       // Rows of the previous filter never stand under the new one.
-      clear(tbody, h('tr', { class: 'loading-row' }, h('td', { colspan: '99', class: 'empty' }, 'Loading…')));
+      clear(tbody, h('tr', { class: 'loading-row' }, h('td', { colspan: '99', class: 'empty' }, t('Loading…'))));
       const info = document.getElementById('page-info');
-      if (info) info.textContent = 'Loading…';
+      if (info) info.textContent = t('Loading…');
     }
     try {
       const got = await api('GET', '/users' + qs(params), undefined, { signal: ctl.signal });
       if (mine !== loadSeq) return;
       page = got;
       render();
-      live.textContent = `${page.total} users found.`;
+      live.textContent = tn('{count} user found.', '{count} users found.', page.total);
     } catch (e) {
       if (mine !== loadSeq || e.name === 'AbortError') return;
       clear(tableWrap, h('p', { class: 'error', role: 'alert', id: 'users-error' }, e.message));
@@ -296,11 +296,12 @@ export async function usersView(root, session) {
     const rest = [...statuses.map((s) => c.status[s] ?? '?'), ...invites.map((s) => c.invite_status[s] ?? '?')];
     const item = (label, n, cls, change) => h('li', { class: cls },
       h('button', { type: 'button', class: 'count', 'data-count': cls, onclick: () => { syncFilters(change); apply(change); } },
-        h('span', { class: 'n' }, String(n)), ' ', label));
+        h('span', { class: 'n' }, typeof n === 'number' ? formatNumber(n) : String(n)), ' ', label));
+    const inviteCount = { pending: t('Invite pending'), expired: t('Invite expired'), mail_error: t('Invite mail error') };
     clear(counts,
-      item('All users', all, 'count-all', { status: '', invite_status: '' }),
+      item(t('All users'), all, 'count-all', { status: '', invite_status: '' }),
       statuses.map((s, i) => item(STATUS_LABELS[s], rest[i], `count-${s}`, { status: s, invite_status: '' })),
-      invites.map((s, i) => item(`Invite ${INVITE_LABELS[s].toLowerCase()}`, rest[statuses.length + i], `count-invite-${s}`, { invite_status: s, status: '' })));
+      invites.map((s, i) => item(inviteCount[s], rest[statuses.length + i], `count-invite-${s}`, { invite_status: s, status: '' })));
   }
 
   function syncFilters(change) {
@@ -322,7 +323,7 @@ export async function usersView(root, session) {
 
   function render() {
     const shown = COLUMNS.filter((c) => cols.has(c.key));
-    const allBox = h('input', { type: 'checkbox', id: 'select-all', 'aria-label': 'Select every user on this page' });
+    const allBox = h('input', { type: 'checkbox', id: 'select-all', 'aria-label': t('Select every user on this page') });
     allBox.checked = page.users.length > 0 && page.users.every((u) => state.selected.has(u.id));
     allBox.addEventListener('change', () => {
       if (!allBox.checked) selection.allMatching = null;
@@ -339,11 +340,11 @@ export async function usersView(root, session) {
             onclick: () => (state.sort === c.sort ? sortBy(c.sort, state.order === 'asc' ? 'desc' : 'asc') : sortBy(c.sort, 'asc')) },
           c.label, h('span', { class: 'arrow', 'aria-hidden': 'true' }, active ? (state.order === 'asc' ? ' ▲' : ' ▼') : '')));
       }),
-      h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')));
+      h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, t('Actions'))));
     const body = page.users.length === 0
-      ? [h('tr', {}, h('td', { colspan: shown.length + 2, class: 'empty' }, 'No users match.'))]
+      ? [h('tr', {}, h('td', { colspan: shown.length + 2, class: 'empty' }, t('No users match.')))]
       : page.users.map((u) => {
-        const box = h('input', { type: 'checkbox', class: 'row-select', 'aria-label': `Select ${u.username}`, 'data-id': u.id, checked: state.selected.has(u.id) });
+        const box = h('input', { type: 'checkbox', class: 'row-select', 'aria-label': t('Select {username}', { username: u.username }), 'data-id': u.id, checked: state.selected.has(u.id) });
         box.addEventListener('change', () => { selection.allMatching = null; if (box.checked) state.selected.set(u.id, u.username); else state.selected.delete(u.id); renderBulk(); allBox.checked = page.users.every((x) => state.selected.has(x.id)); });
         return h('tr', { 'data-username': u.username, 'data-id': u.id },
           h('td', { class: 'sel' }, box),
@@ -352,22 +353,22 @@ export async function usersView(root, session) {
       });
     renderPhoneTools(shown);
     clear(tableWrap, h('table', { class: 'users', id: 'users-table' },
-      h('caption', { class: 'sr-only' }, 'Users; column headers sort'),
+      h('caption', { class: 'sr-only' }, t('Users; column headers sort')),
       h('thead', {}, head), h('tbody', {}, body)));
     const first = (state.page - 1) * state.page_size;
     const size = select([['10', '10'], ['25', '25'], ['50', '50'], ['100', '100']], { id: 'page-size' });
     size.value = String(state.page_size);
     size.addEventListener('change', () => apply({ page_size: Number(size.value) }));
     clear(pager,
-      h('span', { id: 'page-info' }, page.total === 0 ? '0 users' : `${first + 1}–${first + page.users.length} of ${page.total}`),
+      h('span', { id: 'page-info' }, page.total === 0 ? t('0 users') : t('{first}–{last} of {total}', { first: first + 1, last: first + page.users.length, total: page.total })),
       h('button', { type: 'button', id: 'prev-page', disabled: state.page <= 1, onclick: async (ev) => {
         ev.target.disabled = true;
         try { state.token = await prevToken(); } catch (e) { toast(e.message, 'bad'); return; }
         state.page = state.token ? state.page - 1 : 1;
         go();
-      } }, 'Previous'),
-      h('button', { type: 'button', id: 'next-page', disabled: !page.next_page_token, onclick: () => { state.prev.push(state.token); state.token = page.next_page_token; state.page += 1; go(); } }, 'Next'),
-      field('Per page', size));
+      } }, t('Previous')),
+      h('button', { type: 'button', id: 'next-page', disabled: !page.next_page_token, onclick: () => { state.prev.push(state.token); state.token = page.next_page_token; state.page += 1; go(); } }, t('Next')),
+      field(t('Per page'), size));
     renderBulk();
   }
 
@@ -382,11 +383,11 @@ export async function usersView(root, session) {
     const sortSel = select(sorts.map((c) => [c.sort, c.label]), { id: 'sort-select', name: 'sort' });
     sortSel.value = state.sort;
     sortSel.addEventListener('change', () => sortBy(sortSel.value, 'asc'));
-    const order = h('button', { type: 'button', id: 'sort-order', 'aria-label': state.order === 'asc' ? 'Ascending; sort descending' : 'Descending; sort ascending',
+    const order = h('button', { type: 'button', id: 'sort-order', 'aria-label': state.order === 'asc' ? t('Ascending; sort descending') : t('Descending; sort ascending'),
       onclick: () => sortBy(state.sort, state.order === 'asc' ? 'desc' : 'asc') }, state.order === 'asc' ? '▲' : '▼');
     clear(phoneTools,
-      h('div', { class: 'check' }, all, h('label', { for: 'select-all-phone' }, 'Select all on this page')),
-      field('Sort by', sortSel), order);
+      h('div', { class: 'check' }, all, h('label', { for: 'select-all-phone' }, t('Select all on this page'))),
+      field(t('Sort by'), sortSel), order);
   }
 
   function renderBulk() {
@@ -403,22 +404,24 @@ export async function usersView(root, session) {
     } else if (pageAll && page.total > page.users.length) {
       offer = page.total <= MAX_BULK
         ? h('button', { type: 'button', class: 'link', id: 'select-all-matching',
-          onclick: () => { selection.allMatching = { filter: filterOf(), total: page.total }; renderBulk(); } }, t('Select all {n} matching', { n: page.total }))
-        : h('span', { class: 'muted', id: 'select-all-matching-limit' }, t('{n} match; narrow the filter to act on at most {max} at once.', { n: page.total, max: MAX_BULK }));
+          onclick: () => { selection.allMatching = { filter: filterOf(), total: page.total }; renderBulk(); } }, t('Select all {count} matching', { count: formatNumber(page.total) }))
+        : h('span', { class: 'muted', id: 'select-all-matching-limit' }, t('{count} match; narrow the filter to act on at most {max} at once.', { count: formatNumber(page.total), max: formatNumber(MAX_BULK) }));
     }
     // Only the bulk actions the signed-in user may take (capabilities in /me).
     const run = (action, label, may) => (may ? h('button', { type: 'button', 'data-bulk': action, onclick: () => bulk(action, label) }, label) : null);
-    clear(bulkBar, h('span', { id: 'selected-count' }, all ? t('All {n} matching selected', { n }) : `${n} selected`), offer,
-      run('set_admin', 'Set as admin', caps.set_admin), run('deactivate', 'De-activate', caps.disable_users), run('archive', 'Archive', caps.archive_users),
-      h('button', { type: 'button', class: 'link', id: 'clear-selection', onclick: () => { state.selected.clear(); selection.allMatching = null; render(); } }, 'Clear selection'));
+    clear(bulkBar, h('span', { id: 'selected-count' }, all ? t('All {count} matching selected', { count: formatNumber(n) }) : tn('{count} selected', '{count} selected', n)), offer,
+      run('set_admin', t('Set as admin'), caps.set_admin), run('deactivate', t('De-activate'), caps.disable_users), run('archive', t('Archive'), caps.archive_users),
+      h('button', { type: 'button', class: 'link', id: 'clear-selection', onclick: () => { state.selected.clear(); selection.allMatching = null; render(); } }, t('Clear selection')));
   }
 
   async function bulk(action, label) {
     const all = selection.allMatching && sameFilter(selection.allMatching.filter) ? selection.allMatching : null;
     const ids = [...state.selected.keys()];
     const names = new Map(state.selected);
-    const what = all ? t('{label}: all {n} users matching the filter.', { label, n: all.total }) : `${label}: ${ids.length} users (${[...names.values()].join(', ')}).`;
-    if (!(await confirmDialog(`${label}?`, what, label))) return;
+    const what = all
+      ? t('{action}: all {count} users matching the filter.', { action: label, count: formatNumber(all.total) })
+      : tn('{action}: {count} user ({names}).', '{action}: {count} users ({names}).', ids.length, { action: label, names: [...names.values()].join(', ') });
+    if (!(await confirmDialog(t('{action}?', { action: label }), what, label))) return;
     let res;
     try {
       res = await api('POST', '/users/bulk', all ? { action, filter: all.filter, expected_total: all.total } : { action, ids });
@@ -430,10 +433,10 @@ export async function usersView(root, session) {
     }
     state.selected.clear();
     selection.allMatching = null;
-    dialog(`${label}: ${res.succeeded} done, ${res.failed} failed`, h('ul', { class: 'outcomes', id: 'bulk-results' },
+    dialog(t('{action}: {done} done, {failed} failed', { action: label, done: res.succeeded, failed: res.failed }), h('ul', { class: 'outcomes', id: 'bulk-results' },
       (res.results || []).map((r) => h('li', { class: r.ok ? 'ok' : 'bad', 'data-id': r.id },
         h('strong', {}, names.get(r.id) || (r.user && r.user.username) || r.id), ': ',
-        r.ok ? `done (${STATUS_LABELS[r.user.status] || r.user.status}, ${ROLE_LABELS[r.user.role] || r.user.role})` : ((r.error && r.error.message) || 'failed')))), { id: 'bulk-dialog' });
+        r.ok ? t('done ({status}, {role})', { status: STATUS_LABELS[r.user.status] || r.user.status, role: ROLE_LABELS[r.user.role] || r.user.role }) : ((r.error && r.error.message) || t('failed'))))), { id: 'bulk-dialog' });
     await reload();
   }
 
@@ -448,23 +451,23 @@ export async function usersView(root, session) {
 // user now (the user's actions, computed by the same rules that refuse);
 // the console only names them.
 const ACTION_ITEMS = {
-  resend_invite: (u) => ['resend-invite', u.invite_reason ? 'Send invite' : 'Resend invite'],
-  invite_link: () => ['resend-link', 'Copy a new invite link'],
-  delete: () => ['delete', 'Delete'],
-  disable: () => ['disable', 'Disable'],
-  enable: () => ['enable', 'Enable'],
-  unlock: () => ['unlock', 'Unlock'],
-  set_password: () => ['set-password', 'Reassign password'],
-  send_password_reset: () => ['send-password-reset', 'Send password reset'],
-  archive: () => ['archive', 'Archive'],
-  restore: () => ['restore', 'Restore'],
-  edit: () => ['edit', 'Edit'],
-  change_role: () => ['role', 'Change role'],
+  resend_invite: (u) => ['resend-invite', u.invite_reason ? t('Send invite') : t('Resend invite')],
+  invite_link: () => ['resend-link', t('Copy a new invite link')],
+  delete: () => ['delete', t('Delete')],
+  disable: () => ['disable', t('Disable')],
+  enable: () => ['enable', t('Enable')],
+  unlock: () => ['unlock', t('Unlock')],
+  set_password: () => ['set-password', t('Reassign password')],
+  send_password_reset: () => ['send-password-reset', t('Send password reset')],
+  archive: () => ['archive', t('Archive')],
+  restore: () => ['restore', t('Restore')],
+  edit: () => ['edit', t('Edit')],
+  change_role: () => ['role', t('Change role')],
 };
 
 function actionsFor(u) {
   const acts = (u.actions || []).filter((a) => ACTION_ITEMS[a]).map((a) => ACTION_ITEMS[a](u));
-  acts.push(['details', 'Details']);
+  acts.push(['details', t('Details')]);
   return acts;
 }
 
@@ -491,8 +494,8 @@ function placeMenu(menu, btn) {
 function actionsMenu(u, me, reload) {
   const menuId = uid('menu');
   const btn = h('button', { type: 'button', class: 'icon menu-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': menuId,
-    'aria-label': `Actions for ${u.username}`, 'data-actions': u.username }, '⋯');
-  const menu = h('ul', { role: 'menu', id: menuId, class: 'menu', popover: 'manual', 'aria-label': `Actions for ${u.username}` },
+    'aria-label': t('Actions for {username}', { username: u.username }), 'data-actions': u.username }, '⋯');
+  const menu = h('ul', { role: 'menu', id: menuId, class: 'menu', popover: 'manual', 'aria-label': t('Actions for {username}', { username: u.username }) },
     actionsFor(u, me).map(([act, label]) => h('li', { role: 'none' },
       h('button', { type: 'button', role: 'menuitem', tabindex: '-1', 'data-action': act, onclick: () => { close(); runAction(u, act, reload, me); } }, label))));
   const items = () => [...menu.querySelectorAll('[role=menuitem]')];
@@ -539,29 +542,30 @@ async function runAction(u, act, reload, me) {
       case 'set-password': passwordDialog(u); return;
       case 'resend-link': {
         const r = await api('POST', `/users/${u.id}/resend-invite`, { send_invite: false });
-        linkDialog(`New invite link for ${u.username}`, r.invite_link, 'The earlier link no longer works.');
+        linkDialog(t('New invite link for {username}', { username: u.username }), r.invite_link, t('The earlier link no longer works.'));
         break;
       }
       case 'delete':
-        if (!(await confirmDialog('Delete the user?', `${u.username} never accepted the invitation and will be deleted.`, 'Delete'))) return;
+        if (!(await confirmDialog(t('Delete the user?'), t('{username} never accepted the invitation and will be deleted.', { username: u.username }), t('Delete')))) return;
         await api('DELETE', `/users/${u.id}`);
-        toast(`${u.username} deleted.`);
+        toast(t('{username} deleted.', { username: u.username }));
         break;
       case 'disable': case 'archive': {
-        const label = act === 'disable' ? 'Disable' : 'Archive';
-        const msg = act === 'disable' ? `${u.username} will not be able to sign in; every session ends.` : `${u.username} leaves the organisation; history is kept and the user can be restored.`;
-        if (!(await confirmDialog(`${label} ${u.username}?`, msg, label))) return;
+        const who = { username: u.username };
+        const disable = act === 'disable';
+        const msg = disable ? t('{username} will not be able to sign in; every session ends.', who) : t('{username} leaves the organisation; history is kept and the user can be restored.', who);
+        if (!(await confirmDialog(disable ? t('Disable {username}?', who) : t('Archive {username}?', who), msg, disable ? t('Disable') : t('Archive')))) return;
         await api('POST', `/users/${u.id}/${act}`, {});
-        toast(`${u.username}: ${label.toLowerCase()}d.`);
+        toast(disable ? t('{username}: disabled.', who) : t('{username}: archived.', who));
         break;
       }
       case 'send-password-reset':
         await api('POST', `/users/${u.id}/send-password-reset`, {});
-        toast(`A reset link was mailed to ${u.username}.`);
+        toast(t('A reset link was mailed to {username}.', { username: u.username }));
         break;
       default: {
         const r = await api('POST', `/users/${u.id}/${act}`, {});
-        toast(`${u.username}: ${STATUS_LABELS[r.status] || 'done'}.`);
+        toast(t('{username}: {status}.', { username: u.username, status: STATUS_LABELS[r.status] || t('done') }));
       }
     }
   } catch (e) { toast(e.message, 'bad'); }
@@ -573,11 +577,11 @@ function roleDialog(u, reload, me) {
   const grantable = (me && me.capabilities && me.capabilities.grantable_roles) || Object.keys(ROLE_LABELS);
   const s = select(Object.entries(ROLE_LABELS).filter(([r]) => grantable.includes(r) || r === u.role), { name: 'role', id: 'role-select' });
   s.value = u.role;
-  const form = h('form', { class: 'stack' }, formError(), field('Role', s),
-    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Save role')));
-  const d = dialog(`Change the role of ${u.username}`, form);
+  const form = h('form', { class: 'stack' }, formError(), field(t('Role'), s),
+    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, t('Cancel')), h('button', { type: 'submit', class: 'primary' }, t('Save role'))));
+  const d = dialog(t('Change the role of {username}', { username: u.username }), form);
   submitted(form, async () => {
-    try { await api('PATCH', `/users/${u.id}`, { role: s.value }); d.close(); toast('Role changed.'); await reload(); } catch (e) { showError(form, e); }
+    try { await api('PATCH', `/users/${u.id}`, { role: s.value }); d.close(); toast(t('Role changed.')); await reload(); } catch (e) { showError(form, e); }
   });
 }
 
@@ -637,15 +641,15 @@ async function editDialog(u, reload) {
     const input = attrInput(a, v, { disabled: owned, id: a.name === 'email' ? 'edit-email' : uid('edit') });
     if (owned) input.setAttribute('data-directory-owned', 'true');
     inputs.push([a, input, inputValue(a, input), owned]);
-    const hint = owned ? `From ${u.source}.` : (a.name === 'email' ? 'This user has no email. It can be set once; then send the invitation.' : (a.type === 'reference' ? "The manager's user id." : undefined));
+    const hint = owned ? t('From {source}.', { source: u.source }) : (a.name === 'email' ? t('This user has no email. It can be set once; then send the invitation.') : (a.type === 'reference' ? t("The manager's user id.") : undefined));
     (a.storage === 'metadata' ? custom : std).push(attrField(a, input, hint));
   }
   const form = h('form', { class: 'stack', id: 'edit-form' }, formError(),
-    h('p', { class: 'hint' }, directory ? `What ${u.source} manages is read-only here.` : 'The username and email cannot be changed.'),
+    h('p', { class: 'hint' }, directory ? t('What {source} manages is read-only here.', { source: u.source }) : t('The username and email cannot be changed.')),
     h('div', { class: 'grid2' }, std),
-    custom.length ? h('fieldset', {}, h('legend', {}, 'Custom fields'), h('div', { class: 'grid2' }, custom)) : null,
-    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Save')));
-  const d = dialog(`Edit ${u.username}`, form, { id: 'edit-dialog', wide: true });
+    custom.length ? h('fieldset', {}, h('legend', {}, t('Custom fields')), h('div', { class: 'grid2' }, custom)) : null,
+    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, t('Cancel')), h('button', { type: 'submit', class: 'primary' }, t('Save'))));
+  const d = dialog(t('Edit {username}', { username: u.username }), form, { id: 'edit-dialog', wide: true });
   submitted(form, async () => {
     // Only what changed is sent; the custom fields as a whole (they replace).
     const body = {};
@@ -663,27 +667,27 @@ async function editDialog(u, reload) {
       else body[a.name] = v;
     }
     if (metadata) body.metadata = metadata;
-    try { await api('PATCH', `/users/${u.id}`, body); d.close(); toast(`${u.username} saved.`); await reload(); } catch (e) { showError(form, e); }
+    try { await api('PATCH', `/users/${u.id}`, body); d.close(); toast(t('{username} saved.', { username: u.username })); await reload(); } catch (e) { showError(form, e); }
   });
 }
 
 function passwordDialog(u) {
   const p = h('input', { type: 'password', name: 'password', autocomplete: 'new-password', required: true });
   const form = h('form', { class: 'stack' }, formError(),
-    field('New password', p, 'The user must change it at the next sign-in. Tell it to them over a separate channel.'),
-    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'), h('button', { type: 'submit', class: 'primary' }, 'Set password')));
-  const d = dialog(`Reassign the password of ${u.username}`, form);
+    field(t('New password'), p, t('The user must change it at the next sign-in. Tell it to them over a separate channel.')),
+    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, t('Cancel')), h('button', { type: 'submit', class: 'primary' }, t('Set password'))));
+  const d = dialog(t('Reassign the password of {username}', { username: u.username }), form);
   submitted(form, async () => {
-    try { await api('POST', `/users/${u.id}/set-password`, { password: p.value }); d.close(); toast('Password set.'); } catch (e) { showError(form, e); }
+    try { await api('POST', `/users/${u.id}/set-password`, { password: p.value }); d.close(); toast(t('Password set.')); } catch (e) { showError(form, e); }
   });
 }
 
 function linkDialog(title, link, note) {
-  const input = h('input', { readonly: true, value: link, id: 'invite-link', class: 'mono', 'aria-label': 'Invitation link' });
+  const input = h('input', { readonly: true, value: link, id: 'invite-link', class: 'mono', 'aria-label': t('Invitation link') });
   dialog(title, h('div', { class: 'stack' },
-    h('p', {}, 'Send this link to the user yourself. It works once. ', note || ''),
+    h('p', {}, t('Send this link to the user yourself. It works once.'), note ? ' ' + note : ''),
     input,
-    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'copy-link', onclick: async () => toast(await copyText(link, input) ? 'Link copied.' : 'Select the link and copy it.') }, 'Copy link'))), { id: 'link-dialog' });
+    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'copy-link', onclick: async () => toast(await copyText(link, input) ? t('Link copied.') : t('Select the link and copy it.')) }, t('Copy link')))), { id: 'link-dialog' });
 }
 
 async function detailsDialog(id, reload) {
@@ -712,21 +716,21 @@ async function detailsDialog(id, reload) {
   const dd = (a) => {
     const v = a.type === 'reference' ? (refs[a.name] || '') : attrText(u, a);
     return h('dd', { 'data-attr': a.name }, empty(v) ? '—' : v,
-      directory && a.directory_owned ? h('span', { class: 'muted', title: `Managed by ${u.source}` }, ` (${u.source})`) : null);
+      directory && a.directory_owned ? h('span', { class: 'muted', title: t('Managed by {source}', { source: u.source }) }, ` (${u.source})`) : null);
   };
   const change = (c) => h('li', { 'data-attr': c.attribute }, `${c.attribute}: ${c.from === '' ? '—' : `"${c.from}"`} → ${c.to === '' ? '—' : `"${c.to}"`}`);
   dialog(u.full_name || u.username, h('div', { class: 'details', id: 'user-details' },
     h('dl', { class: 'props' }, rows.map((a) => [h('dt', {}, a.label), dd(a)])),
-    h('h3', {}, 'Groups'),
-    (u.groups || []).length ? h('ul', { id: 'details-groups' }, u.groups.map((g) => h('li', {}, g))) : h('p', { class: 'muted' }, 'No groups.'),
-    h('h3', {}, 'Apps'),
-    (u.apps || []).length ? h('table', { id: 'details-apps' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'App'), h('th', { scope: 'col' }, 'App role'), h('th', { scope: 'col' }, 'Through group'))),
-      h('tbody', {}, u.apps.map((a) => h('tr', {}, h('td', {}, a.app_name), h('td', {}, a.app_role), h('td', {}, a.via_group || '—'))))) : h('p', { class: 'muted' }, 'No apps.'),
-    h('h3', {}, 'History'),
+    h('h3', {}, t('Groups')),
+    (u.groups || []).length ? h('ul', { id: 'details-groups' }, u.groups.map((g) => h('li', {}, g))) : h('p', { class: 'muted' }, t('No groups.')),
+    h('h3', {}, t('Apps')),
+    (u.apps || []).length ? h('table', { id: 'details-apps' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('App')), h('th', { scope: 'col' }, t('App role')), h('th', { scope: 'col' }, t('Through group')))),
+      h('tbody', {}, u.apps.map((a) => h('tr', {}, h('td', {}, a.app_name), h('td', {}, a.app_role), h('td', {}, a.via_group || '—'))))) : h('p', { class: 'muted' }, t('No apps.')),
+    h('h3', {}, t('History')),
     h('ol', { class: 'timeline', id: 'details-history' }, (hist.history || []).slice().reverse().map((e) => h('li', {},
-      h('time', { datetime: e.at }, when(e.at)), ' ', h('strong', {}, e.action), ' by ', `${e.actor_name || e.actor_kind} (${e.actor_kind})`,
+      h('time', { datetime: e.at }, when(e.at)), ' ', h('strong', {}, e.action), ' ', t('by {actor} ({kind})', { actor: e.actor_name || e.actor_kind, kind: e.actor_kind }),
       (e.changes || []).length ? h('ul', { class: 'changes' }, e.changes.map(change)) : null))),
-    (mails.mail || []).length ? [h('h3', {}, 'Mail'), h('ul', {}, mails.mail.map((m) => h('li', {}, `${m.kind} to ${m.to}: ${m.state}`, m.last_error ? ` — ${m.last_error}` : '')))] : null,
+    (mails.mail || []).length ? [h('h3', {}, t('Mail')), h('ul', {}, mails.mail.map((m) => h('li', {}, t('{kind} to {to}: {state}', { kind: m.kind, to: m.to, state: m.state }), m.last_error ? ` — ${m.last_error}` : '')))] : null,
   ), { id: 'details-dialog', wide: true });
 }
 
@@ -741,39 +745,39 @@ function addDialog({ schema, ldap, me, reload }) {
   // source
   const srcNative = h('input', { type: 'radio', name: 'source', value: 'native', id: 'src-native', checked: true });
   const srcLDAP = h('input', { type: 'radio', name: 'source', value: 'ldap', id: 'src-ldap', disabled: directories.length === 0 });
-  const sourceSet = h('fieldset', { class: 'inline' }, h('legend', {}, 'Kind of user'),
-    h('div', { class: 'check' }, srcNative, h('label', { for: 'src-native' }, 'Native (roster password)')),
-    h('div', { class: 'check' }, srcLDAP, h('label', { for: 'src-ldap' }, directories.length ? 'From an LDAP directory' : 'From an LDAP directory (no source configured)')));
+  const sourceSet = h('fieldset', { class: 'inline' }, h('legend', {}, t('Kind of user')),
+    h('div', { class: 'check' }, srcNative, h('label', { for: 'src-native' }, t('Native (roster password)'))),
+    h('div', { class: 'check' }, srcLDAP, h('label', { for: 'src-ldap' }, directories.length ? t('From an LDAP directory') : t('From an LDAP directory (no source configured)'))));
 
   // LDAP panel
   const ldapSource = select(directories.map((n) => [n, n]), { name: 'ldap_source', id: 'ldap-source' });
   const ldapQuery = h('input', { type: 'search', name: 'ldap_query', id: 'ldap-query' });
   const ldapResults = h('div', { id: 'ldap-results', 'aria-live': 'polite' });
   const ldapPanel = h('div', { class: 'stack', hidden: true, id: 'ldap-panel' },
-    field('Directory', ldapSource),
-    field('Username in the directory', ldapQuery, 'Type a name or username and search; pick the user to add. The directory provides every attribute.'),
-    h('button', { type: 'button', id: 'ldap-search', onclick: ldapSearch }, 'Search the directory'),
+    field(t('Directory'), ldapSource),
+    field(t('Username in the directory'), ldapQuery, t('Type a name or username and search; pick the user to add. The directory provides every attribute.')),
+    h('button', { type: 'button', id: 'ldap-search', onclick: ldapSearch }, t('Search the directory')),
     ldapResults);
   async function ldapSearch() {
-    clear(ldapResults, h('p', { class: 'muted' }, 'Searching…'));
+    clear(ldapResults, h('p', { class: 'muted' }, t('Searching…')));
     try {
       const r = await api('GET', `/ldap/sources/${encodeURIComponent(ldapSource.value)}/search` + qs({ q: ldapQuery.value.trim() }));
       const entries = r.entries || [];
-      if (!entries.length) { clear(ldapResults, h('p', {}, 'Nobody found.')); return; }
-      clear(ldapResults, h('fieldset', {}, h('legend', {}, 'Pick the user'), entries.map((e, i) => {
+      if (!entries.length) { clear(ldapResults, h('p', {}, t('Nobody found.'))); return; }
+      clear(ldapResults, h('fieldset', {}, h('legend', {}, t('Pick the user')), entries.map((e, i) => {
         const id = uid('ldap');
         return h('div', { class: 'check' }, h('input', { type: 'radio', name: 'ldap_pick', id, value: e.username, checked: i === 0 }),
           h('label', { for: id }, `${e.username} — ${[e.first_name, e.last_name].filter(Boolean).join(' ')} ${e.email ? '<' + e.email + '>' : ''}`));
       })));
     } catch (e) {
-      clear(ldapResults, h('p', { class: 'error', role: 'alert' }, `${e.message}. You can still type the exact username and add it.`));
+      clear(ldapResults, h('p', { class: 'error', role: 'alert' }, t('{error}. You can still type the exact username and add it.', { error: e.message })));
     }
   }
 
   // tabs
-  const tabBasic = h('button', { type: 'button', role: 'tab', id: 'tab-basic', 'aria-selected': 'true', 'aria-controls': 'panel-basic' }, 'Basic Info');
-  const tabInvite = h('button', { type: 'button', role: 'tab', id: 'tab-invite', 'aria-selected': 'false', 'aria-controls': 'panel-invite', tabindex: '-1' }, 'Email Invite');
-  const tablist = h('div', { role: 'tablist', 'aria-label': 'New user' }, tabBasic, tabInvite);
+  const tabBasic = h('button', { type: 'button', role: 'tab', id: 'tab-basic', 'aria-selected': 'true', 'aria-controls': 'panel-basic' }, t('Basic Info'));
+  const tabInvite = h('button', { type: 'button', role: 'tab', id: 'tab-invite', 'aria-selected': 'false', 'aria-controls': 'panel-invite', tabindex: '-1' }, t('Email Invite'));
+  const tablist = h('div', { role: 'tablist', 'aria-label': t('New user') }, tabBasic, tabInvite);
 
   const username = h('input', { name: 'username', id: 'add-username', required: true, autocomplete: 'off' });
   const first = h('input', { name: 'first_name', id: 'add-first' });
@@ -781,13 +785,13 @@ function addDialog({ schema, ldap, me, reload }) {
   const email = h('input', { name: 'email', id: 'add-email', type: 'email' });
   const phone = h('input', { name: 'phone', id: 'add-phone', type: 'tel' });
   const language = select(LANGUAGES, { name: 'language', id: 'add-language' });
-  const [appsWrap, canApps] = checkbox('Can user create apps?', { name: 'can_create_apps', id: 'add-can-create-apps' });
+  const [appsWrap, canApps] = checkbox(t('Can user create apps?'), { name: 'can_create_apps', id: 'add-can-create-apps' });
   // The role: any the actor may give (an owner every role, an admin all but
   // owner, a user manager those below theirs); the server checks it again.
   const grantable = { owner: ['owner', 'admin', 'user_manager', 'developer', 'member'], admin: ['admin', 'user_manager', 'developer', 'member'] }[me.role] || ['developer', 'member'];
   const roleSelect = select(grantable.map((r) => [r, ROLE_LABELS[r]]), { name: 'role', id: 'add-role' });
   roleSelect.value = 'member';
-  const adminWrap = field('Role', roleSelect, 'Owners and admins need an email.');
+  const adminWrap = field(t('Role'), roleSelect, t('Owners and admins need an email.'));
   // The form's own fields above; every other row an admin may write comes
   // from the schema: more attributes, and the custom fields.
   const own = new Set(['username', 'email', 'first_name', 'last_name', 'phone', 'language', 'can_create_apps']);
@@ -802,32 +806,32 @@ function addDialog({ schema, ldap, me, reload }) {
   const metaInputs = extra.filter(([a]) => a.storage === 'metadata');
   const panelBasic = h('div', { role: 'tabpanel', id: 'panel-basic', 'aria-labelledby': 'tab-basic', class: 'stack' },
     h('div', { class: 'grid2' },
-      field('Username *', username, 'The email address is recommended. It cannot be changed later.'),
-      field('Email', email, 'Required for admins and to mail the invitation.'),
-      field('First name', first), field('Last name', last),
-      field('Phone', phone), field('Language', language)),
+      field(t('Username *'), username, t('The email address is recommended. It cannot be changed later.')),
+      field(t('Email'), email, t('Required for admins and to mail the invitation.')),
+      field(t('First name'), first), field(t('Last name'), last),
+      field(t('Phone'), phone), field(t('Language'), language)),
     appsWrap, adminWrap,
-    moreInputs.length ? h('details', { class: 'more-attributes', id: 'add-more' }, h('summary', {}, 'More attributes'),
+    moreInputs.length ? h('details', { class: 'more-attributes', id: 'add-more' }, h('summary', {}, t('More attributes')),
       h('div', { class: 'grid2' }, moreInputs.map(([a, input]) => attrField(a, input)))) : null,
-    metaInputs.length ? h('fieldset', {}, h('legend', {}, 'Custom fields'), h('div', { class: 'grid2' },
+    metaInputs.length ? h('fieldset', {}, h('legend', {}, t('Custom fields')), h('div', { class: 'grid2' },
       metaInputs.map(([a, input]) => attrField(a, input)))) : null);
 
   const sendNow = h('input', { type: 'radio', name: 'invite_how', value: 'mail', id: 'invite-mail', checked: true });
   const sendSelf = h('input', { type: 'radio', name: 'invite_how', value: 'link', id: 'invite-link-choice' });
-  const inviteLang = select([['', "The user's language"], ...LANGUAGES.slice(1)], { name: 'invite_language', id: 'invite-language' });
+  const inviteLang = select([['', t("The user's language")], ...LANGUAGES.slice(1)], { name: 'invite_language', id: 'invite-language' });
   const panelInvite = h('div', { role: 'tabpanel', id: 'panel-invite', 'aria-labelledby': 'tab-invite', class: 'stack', hidden: true },
-    h('fieldset', {}, h('legend', {}, 'How should the user be invited?'),
-      h('div', { class: 'check' }, sendNow, h('label', { for: 'invite-mail' }, 'Send the invitation by email now')),
-      h('div', { class: 'check' }, sendSelf, h('label', { for: 'invite-link-choice' }, 'Copy the invitation link and send it myself'))),
-    field('Invitation language', inviteLang),
-    h('p', { class: 'hint' }, 'The link is valid for the organisation\'s invite period and works once.'));
+    h('fieldset', {}, h('legend', {}, t('How should the user be invited?')),
+      h('div', { class: 'check' }, sendNow, h('label', { for: 'invite-mail' }, t('Send the invitation by email now'))),
+      h('div', { class: 'check' }, sendSelf, h('label', { for: 'invite-link-choice' }, t('Copy the invitation link and send it myself')))),
+    field(t('Invitation language'), inviteLang),
+    h('p', { class: 'hint' }, t('The link is valid for the organisation\'s invite period and works once.')));
 
   const nativePanel = h('div', { id: 'native-panel' }, tablist, panelBasic, panelInvite);
   function selectTab(tab) {
-    for (const [t, p] of [[tabBasic, panelBasic], [tabInvite, panelInvite]]) {
-      const on = t === tab;
-      t.setAttribute('aria-selected', String(on));
-      t.tabIndex = on ? 0 : -1;
+    for (const [tb, p] of [[tabBasic, panelBasic], [tabInvite, panelInvite]]) {
+      const on = tb === tab;
+      tb.setAttribute('aria-selected', String(on));
+      tb.tabIndex = on ? 0 : -1;
       p.hidden = !on;
     }
     tab.focus();
@@ -841,9 +845,9 @@ function addDialog({ schema, ldap, me, reload }) {
 
   form.append(err, sourceSet, ldapPanel, nativePanel,
     h('div', { class: 'actions' },
-      h('button', { type: 'button', onclick: () => d.close() }, 'Cancel'),
-      h('button', { type: 'submit', class: 'primary', id: 'add-submit' }, 'Add user')));
-  const d = dialog('Add user', form, { id: 'add-dialog', wide: true });
+      h('button', { type: 'button', onclick: () => d.close() }, t('Cancel')),
+      h('button', { type: 'submit', class: 'primary', id: 'add-submit' }, t('Add user'))));
+  const d = dialog(t('Add user'), form, { id: 'add-dialog', wide: true });
   username.focus();
 
   submitted(form, async () => {
@@ -868,14 +872,14 @@ function addDialog({ schema, ldap, me, reload }) {
         if (a.storage === 'document') (body.attributes = body.attributes || {})[a.name] = v;
         else body[a.name] = v;
       }
-      if (!body.username) { showError(form, { message: 'username is required', field: 'username' }); selectTab(tabBasic); username.focus(); return; }
+      if (!body.username) { showError(form, { message: t('username is required'), field: 'username' }); selectTab(tabBasic); username.focus(); return; }
     }
     try {
       const u = await api('POST', '/users', body);
       d.close();
-      if (u.invite_link) linkDialog(`${u.username} is invited`, u.invite_link);
-      else if (u.invite_reason === 'no_email') toast(`${u.username} added. No email: no invitation sent.`);
-      else toast(u.status === 'invited' ? `Invitation mailed to ${u.email}.` : `${u.username} added.`);
+      if (u.invite_link) linkDialog(t('{username} is invited', { username: u.username }), u.invite_link);
+      else if (u.invite_reason === 'no_email') toast(t('{username} added. No email: no invitation sent.', { username: u.username }));
+      else toast(u.status === 'invited' ? t('Invitation mailed to {email}.', { email: u.email }) : t('{username} added.', { username: u.username }));
       await reload();
     } catch (e) {
       if (e.field && panelBasic.querySelector(`[name="${CSS.escape(e.field)}"]`)) selectTab(tabBasic);
