@@ -598,6 +598,15 @@ func consoleLanguages(t *testing.T, d *daemon, axe *axeReport, art string) {
 		return s
 	}
 	b.wait("login in German", `document.documentElement.lang === 'de' && document.querySelector('#login-submit').textContent === 'Anmelden'`)
+	if got := text("label[for=login-language]"); got != "Sprache" {
+		t.Errorf("the sign-in page's language switcher is labelled %q", got)
+	}
+	var loginLang string
+	b.eval(`document.querySelector('#login-language').value`, &loginLang)
+	if loginLang != "de" {
+		t.Errorf("the sign-in page's language switcher shows %q, want de", loginLang)
+	}
+	axe.check(b, "sign-in (German)")
 	b.signIn(d.base, "olive@example.com")
 	b.wait("rows", `document.querySelector('`+row("dev@example.com")+`')`)
 	for _, c := range []struct{ sel, want string }{

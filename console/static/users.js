@@ -589,6 +589,21 @@ function linkDialog(title, link, note) {
     h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'copy-link', onclick: async () => toast(await copyText(link, input) ? t('Link copied.') : t('Select the link and copy it.')) }, t('Copy link')))), { id: 'link-dialog' });
 }
 
+// historyAction names a history entry's action (user.create, …) in the
+// console's language; one it does not know is shown as recorded.
+function historyAction(action) {
+  const names = {
+    'user.create': t('Created'), 'user.update': t('Changed'), 'user.link': t('Linked to the directory'), 'user.role': t('Role changed'),
+    'user.lock': t('Locked'), 'user.unlock': t('Unlocked'), 'user.disable': t('Disabled'), 'user.enable': t('Enabled'),
+    'user.archive': t('Archived'), 'user.restore': t('Restored'), 'user.delete': t('Deleted'), 'user.release_names': t('Names released'),
+    'user.login_failed': t('Sign-in failed'), 'user.logout': t('Signed out'), 'user.change_password': t('Password changed'),
+    'user.set_password': t('Password reassigned'), 'user.password_reset_requested': t('Password reset requested'),
+    'user.password_reset': t('Password reset'), 'user.sessions_revoked': t('Sessions ended'), 'user.tokens_revoked': t('Tokens revoked'),
+    'invite.issue': t('Invitation issued'), 'invite.mail_error': t('Invitation mail failed'),
+  };
+  return names[action] || action;
+}
+
 async function detailsDialog(id, reload) {
   let u, hist, mails, schema;
   try {
@@ -627,7 +642,7 @@ async function detailsDialog(id, reload) {
       h('tbody', {}, u.apps.map((a) => h('tr', {}, h('td', {}, a.app_name), h('td', {}, a.app_role), h('td', {}, a.via_group || '—'))))) : h('p', { class: 'muted' }, t('No apps.')),
     h('h3', {}, t('History')),
     h('ol', { class: 'timeline', id: 'details-history' }, (hist.history || []).slice().reverse().map((e) => h('li', {},
-      h('time', { datetime: e.at }, when(e.at)), ' ', h('strong', {}, e.action), ' ', t('by {actor} ({kind})', { actor: e.actor_name || e.actor_kind, kind: e.actor_kind }),
+      h('time', { datetime: e.at }, when(e.at)), ' ', h('strong', { title: e.action }, historyAction(e.action)), ' ', t('by {actor} ({kind})', { actor: e.actor_name || e.actor_kind, kind: e.actor_kind }),
       (e.changes || []).length ? h('ul', { class: 'changes' }, e.changes.map(change)) : null))),
     (mails.mail || []).length ? [h('h3', {}, t('Mail')), h('ul', {}, mails.mail.map((m) => h('li', {}, t('{kind} to {to}: {state}', { kind: m.kind, to: m.to, state: m.state }), m.last_error ? ` — ${m.last_error}` : '')))] : null,
   ), { id: 'details-dialog', wide: true });
