@@ -618,6 +618,9 @@ func consoleLanguages(t *testing.T, d *daemon, axe *axeReport, art string) {
 		{"#columns-button", "Spalten"},
 		{`#users-table th button[data-col=full_name]`, "Vollständiger Name ▲"},
 		{row("dev@example.com") + ` td[data-col=status]`, "Aktiv"},
+		{`#users-table th button[data-col=email]`, "E-Mail"}, // the schema's label, translated
+		{`#users-table th button[data-col=status]`, "Status"},
+		{`#users-table th button[data-col=role]`, "Rolle"},
 		{"#filters-box summary", "Filter"},
 		{"#prev-page", "Zurück"},
 	} {

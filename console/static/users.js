@@ -50,16 +50,33 @@ function attrText(u, a) {
   return v === undefined || v === null ? '' : String(v);
 }
 
+// attrLabel is the label of schema row a in the console's language: the
+// built-in attributes' labels are translated here, an organisation's own
+// custom fields keep the label it gave them.
+function attrLabel(a) {
+  const labels = {
+    username: t('Username'), email: t('Email'), first_name: t('First name'), middle_name: t('Middle name'), last_name: t('Last name'),
+    honorific_prefix: t('Honorific prefix'), honorific_suffix: t('Honorific suffix'), formatted_name: t('Formatted name'),
+    display_name: t('Display name'), nick_name: t('Nickname'), profile_url: t('Profile URL'), title: t('Title'), user_type: t('User type'),
+    language: t('Language'), locale: t('Locale'), timezone: t('Time zone'), phone: t('Phone'), emails: t('Emails'),
+    phone_numbers: t('Phone numbers'), addresses: t('Addresses'), employee_number: t('Employee number'), cost_center: t('Cost center'),
+    organization: t('Organization'), division: t('Division'), department: t('Department'), manager_id: t('Manager'),
+    roles: t('Directory roles'), external_id: t('External id'), role: t('Role'), can_create_apps: t('Can create apps'),
+    status: t('Status'), invite_status: t('Invite status'), source: t('Source'), created_at: t('Created'), last_login_at: t('Last login'),
+  };
+  return (a.storage !== 'metadata' && labels[a.name]) || a.label;
+}
+
 // columnsFrom is the list's columns: the username, the full name, every
 // single-valued schema row (shown by default when the schema says
 // list_column), then groups and apps.
 function columnsFrom(schema) {
   const rows = schema.filter((a) => a.name !== 'username' && a.type !== 'multi').map((a) => ({
-    key: a.name, label: a.label, sort: a.sortable ? a.name : undefined, show: !!a.list_column, attr: a,
+    key: a.name, label: attrLabel(a), sort: a.sortable ? a.name : undefined, show: !!a.list_column, attr: a,
   }));
   const username = schema.find((a) => a.name === 'username') || { name: 'username', label: t('Username'), sortable: true };
   return [
-    { key: 'username', label: username.label, sort: 'username', show: true, attr: username },
+    { key: 'username', label: attrLabel(username), sort: 'username', show: true, attr: username },
     { key: 'full_name', label: t('Full name'), sort: 'last_name', show: true },
     ...rows,
     { key: 'groups', label: t('Groups'), show: true },
@@ -510,8 +527,8 @@ function inputValue(a, input) {
 }
 
 function attrField(a, input, hint) {
-  if (a.type === 'boolean') return h('div', { class: 'check' }, input, h('label', { for: input.id || (input.id = uid('c')) }, a.label), hint ? h('span', { class: 'hint' }, ` ${hint}`) : null);
-  return field(a.label + (a.required ? ' *' : ''), input, hint);
+  if (a.type === 'boolean') return h('div', { class: 'check' }, input, h('label', { for: input.id || (input.id = uid('c')) }, attrLabel(a)), hint ? h('span', { class: 'hint' }, ` ${hint}`) : null);
+  return field(attrLabel(a) + (a.required ? ' *' : ''), input, hint);
 }
 
 // NOT_IN_FORMS are rows edited elsewhere: the username never (by admins),
@@ -634,7 +651,7 @@ async function detailsDialog(id, reload) {
   };
   const change = (c) => h('li', { 'data-attr': c.attribute }, `${c.attribute}: ${c.from === '' ? '—' : `"${c.from}"`} → ${c.to === '' ? '—' : `"${c.to}"`}`);
   dialog(u.full_name || u.username, h('div', { class: 'details', id: 'user-details' },
-    h('dl', { class: 'props' }, rows.map((a) => [h('dt', {}, a.label), dd(a)])),
+    h('dl', { class: 'props' }, rows.map((a) => [h('dt', {}, attrLabel(a)), dd(a)])),
     h('h3', {}, t('Groups')),
     (u.groups || []).length ? h('ul', { id: 'details-groups' }, u.groups.map((g) => h('li', {}, g))) : h('p', { class: 'muted' }, t('No groups.')),
     h('h3', {}, t('Apps')),
