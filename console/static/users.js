@@ -337,7 +337,7 @@ export async function usersView(root, session) {
     if (n === 0) { clear(bulkBar); return; }
     // Only the bulk actions the signed-in user may take (capabilities in /me).
     const run = (action, label, may) => (may ? h('button', { type: 'button', 'data-bulk': action, onclick: () => bulk(action, label) }, label) : null);
-    clear(bulkBar, h('span', { id: 'selected-count' }, tn('{count} selected', '{count} selected', n)),
+    clear(bulkBar, h('span', { id: 'selected-count' }, t('{count} selected', { count: n })),
       run('set_admin', t('Set as admin'), caps.set_admin), run('deactivate', t('De-activate'), caps.disable_users), run('archive', t('Archive'), caps.archive_users),
       h('button', { type: 'button', class: 'link', onclick: () => { state.selected.clear(); render(); } }, t('Clear selection')));
   }
@@ -606,6 +606,14 @@ function linkDialog(title, link, note) {
     h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'copy-link', onclick: async () => toast(await copyText(link, input) ? t('Link copied.') : t('Select the link and copy it.')) }, t('Copy link')))), { id: 'link-dialog' });
 }
 
+// mailKind and mailState name a mail of the user's outbox.
+function mailKind(k) {
+  return { invite: t('Invitation'), password_reset: t('Password reset'), group_message: t('Group message'), app_message: t('App message') }[k] || k;
+}
+function mailState(st) {
+  return { queued: t('queued'), sending: t('sending'), sent: t('sent'), failed: t('failed'), cancelled: t('cancelled') }[st] || st;
+}
+
 // historyAction names a history entry's action (user.create, …) in the
 // console's language; one it does not know is shown as recorded.
 function historyAction(action) {
@@ -661,7 +669,7 @@ async function detailsDialog(id, reload) {
     h('ol', { class: 'timeline', id: 'details-history' }, (hist.history || []).slice().reverse().map((e) => h('li', {},
       h('time', { datetime: e.at }, when(e.at)), ' ', h('strong', { title: e.action }, historyAction(e.action)), ' ', t('by {actor} ({kind})', { actor: e.actor_name || e.actor_kind, kind: e.actor_kind }),
       (e.changes || []).length ? h('ul', { class: 'changes' }, e.changes.map(change)) : null))),
-    (mails.mail || []).length ? [h('h3', {}, t('Mail')), h('ul', {}, mails.mail.map((m) => h('li', {}, t('{kind} to {to}: {state}', { kind: m.kind, to: m.to, state: m.state }), m.last_error ? ` — ${m.last_error}` : '')))] : null,
+    (mails.mail || []).length ? [h('h3', {}, t('Mail')), h('ul', {}, mails.mail.map((m) => h('li', {}, t('{kind} to {to}: {state}', { kind: mailKind(m.kind), to: m.to, state: mailState(m.state) }), m.last_error ? ` — ${m.last_error}` : '')))] : null,
   ), { id: 'details-dialog', wide: true });
 }
 
