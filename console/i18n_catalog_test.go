@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -117,6 +118,35 @@ func consoleKeys(t *testing.T, dir string) (keys map[string][]string, dynamic []
 	return keys, dynamic
 }
 
+// readCatalog decodes a catalog: one object of strings, each key once
+// (encoding/json alone would keep the last of two).
+func readCatalog(b []byte) (map[string]string, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("not a JSON object (%v)", err)
+	}
+	cat := map[string]string{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		k := tok.(string)
+		var v string
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("%q: %w", k, err)
+		}
+		if _, dup := cat[k]; dup {
+			return nil, fmt.Errorf("%q is there twice", k)
+		}
+		cat[k] = v
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	return cat, nil
+}
+
 func placeholders(s string) []string {
 	var out []string
 	for _, m := range placeholder.FindAllStringSubmatch(s, -1) {
@@ -148,8 +178,8 @@ func TestI18nCatalogs(t *testing.T) {
 			t.Errorf("%s: no catalog: %v", lang, err)
 			continue
 		}
-		var cat map[string]string
-		if err := json.Unmarshal(b, &cat); err != nil {
+		cat, err := readCatalog(b)
+		if err != nil {
 			t.Errorf("static/i18n/%s.json: %v", lang, err)
 			continue
 		}
@@ -184,6 +214,22 @@ func TestI18nCatalogs(t *testing.T) {
 		}
 		if len(stale) > 0 {
 			t.Errorf("%s: static/i18n/%s.json has sentences no script uses any more (remove them): %q", lang, lang, stale)
+		}
+	}
+}
+
+func TestI18nReadCatalog(t *testing.T) {
+	for _, tc := range []struct {
+		in, err string
+	}{
+		{`{"a": "b", "c": "d"}`, ""},
+		{`{"a": "b", "a": "c"}`, `"a" is there twice`},
+		{`{"a": 1}`, `"a"`},
+		{`["a"]`, "not a JSON object"},
+	} {
+		_, err := readCatalog([]byte(tc.in))
+		if (tc.err == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("readCatalog(%s): %v, want %q", tc.in, err, tc.err)
 		}
 	}
 }

@@ -584,4 +584,145 @@ func TestConsoleUX(t *testing.T) {
 		t.Errorf("a user manager is offered %s group changes", umGroups)
 	}
 	_ = devID
+
+	// ---- 5. the console in the browser's language (German), the switcher
+	// (French, kept over a reload), and English when a catalog fails.
+	consoleLanguages(t, d, axe, art)
+}
+
+// consoleLanguages checks the console in German for a browser set to
+// German, then French from the switcher, then English when the catalog
+// cannot be fetched.
+func consoleLanguages(t *testing.T, d *daemon, axe *axeReport, art string) {
+	t.Helper()
+	b := newBrowser(t, chromedp.Flag("lang", "de-DE"), chromedp.Flag("accept-lang", "de-DE,de"))
+	var navLang string
+	b.do("open the console", chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#login-username")))
+	b.eval(`navigator.languages[0] || navigator.language`, &navLang)
+	if !strings.HasPrefix(navLang, "de") {
+		t.Fatalf("chromium with --lang=de reports navigator.languages %q", navLang)
+	}
+	text := func(sel string) string {
+		t.Helper()
+		var s string
+		b.eval(`(document.querySelector(`+jsQuote(sel)+`) || { textContent: '(missing)' }).textContent.trim()`, &s)
+		return s
+	}
+	b.wait("login in German", `document.documentElement.lang === 'de' && document.querySelector('#login-submit').textContent === 'Anmelden'`)
+	if got := text("label[for=login-language]"); got != "Sprache" {
+		t.Errorf("the sign-in page's language switcher is labelled %q", got)
+	}
+	var loginLang string
+	b.eval(`document.querySelector('#login-language').value`, &loginLang)
+	if loginLang != "de" {
+		t.Errorf("the sign-in page's language switcher shows %q, want de", loginLang)
+	}
+	axe.check(b, "sign-in (German)")
+	b.signIn(d.base, "olive@example.com")
+	b.wait("rows", `document.querySelector('`+row("dev@example.com")+`')`)
+	for _, c := range []struct{ sel, want string }{
+		{"main h1", "Benutzer"},
+		{"#add-user", "+ Benutzer hinzufügen"},
+		{"#logout", "Abmelden"},
+		{"#nav a[data-view=settings]", "Einstellungen"},
+		{"#language-label", "Sprache"},
+		{"#columns-button", "Spalten"},
+		{`#users-table th button[data-col=full_name]`, "Vollständiger Name ▲"},
+		{row("dev@example.com") + ` td[data-col=status]`, "Aktiv"},
+		{`#users-table th button[data-col=email]`, "E-Mail"}, // the schema's label, translated
+		{`#users-table th button[data-col=status]`, "Status"},
+		{`#users-table th button[data-col=role]`, "Rolle"},
+		{"#filters-box summary", "Filter"},
+		{"#prev-page", "Zurück"},
+	} {
+		if got := text(c.sel); got != c.want {
+			t.Errorf("German users list, %s: %q, want %q", c.sel, got, c.want)
+		}
+	}
+	if got := text("[data-count=count-all]"); !strings.HasSuffix(got, " Alle Benutzer") {
+		t.Errorf("German counts: %q, want … Alle Benutzer", got)
+	}
+	var aria string
+	b.eval(`document.querySelector('`+row("dev@example.com")+` .menu-button').getAttribute('aria-label')`, &aria)
+	if aria != "Aktionen für dev@example.com" {
+		t.Errorf("German actions button label %q", aria)
+	}
+	b.screenshot(art, "view-users-de.png")
+	axe.check(b, "users (German)")
+
+	b.do("add user", chromedp.Click(css("#add-user")), chromedp.WaitVisible(css("#add-dialog")))
+	for _, c := range []struct{ sel, want string }{
+		{"#add-dialog h2", "Benutzer hinzufügen"},
+		{"#tab-basic", "Grunddaten"},
+		{"#tab-invite", "Einladung per E-Mail"},
+		{"#add-dialog .actions button[type=button]", "Abbrechen"},
+		{"label[for=add-first]", "Vorname"},
+	} {
+		if got := text(c.sel); got != c.want {
+			t.Errorf("German add dialog, %s: %q, want %q", c.sel, got, c.want)
+		}
+	}
+	b.screenshot(art, "dialog-add-user-de.png")
+	axe.check(b, "dialog: add user (German)")
+	b.do("close", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#add-dialog")))
+
+	// Dates by Intl in the chosen language: 4. Dez. 2026, 04:16.
+	b.do("details", chromedp.Click(css(row("dev@example.com")+` .user-link`)), chromedp.WaitVisible(css("#details-dialog")))
+	b.wait("history", `document.querySelectorAll('#details-history li').length >= 1`)
+	if got := text("#details-dialog h3:nth-of-type(3)"); got != "Verlauf" {
+		t.Errorf("German details: the history heading is %q", got)
+	}
+	var stamp, want, english string
+	at := `new Date(document.querySelector('#details-history time').getAttribute('datetime'))`
+	b.eval(`document.querySelector('#details-history time').textContent`, &stamp)
+	b.eval(`new Intl.DateTimeFormat('de', { dateStyle: 'medium', timeStyle: 'short' }).format(`+at+`)`, &want)
+	b.eval(`new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short' }).format(`+at+`)`, &english)
+	if stamp != want || stamp == english {
+		t.Errorf("German details: the history time is %q, want %q (English %q)", stamp, want, english)
+	}
+	axe.check(b, "dialog: user details (German)")
+	b.do("close", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#details-dialog")))
+
+	// The switcher: French now and after a reload.
+	b.do("switch to French", chromedp.Evaluate[chromedp.Void](`(() => { window.frenchMark = 1; const s = document.querySelector('#language-switch'); s.value = 'fr'; s.dispatchEvent(new Event('change')); })()`))
+	b.waitAcrossLoad("French", `window.frenchMark === undefined && document.documentElement.lang === 'fr' && (document.querySelector('main h1') || {}).textContent === 'Utilisateurs'`)
+	b.do("reload", chromedp.Reload())
+	b.wait("still French", `document.documentElement.lang === 'fr' && (document.querySelector('main h1') || {}).textContent === 'Utilisateurs' && document.querySelector('#language-switch').value === 'fr'`)
+	if got := text("#logout"); got != "Se déconnecter" {
+		t.Errorf("French after reload, sign-out button %q", got)
+	}
+
+	// A catalog that cannot be fetched: English, and the console works.
+	if _, err := chromedp.Call(b.ctx, network.Enable, network.EnableParams{}); err != nil {
+		b.fail("network enable", err)
+	}
+	if _, err := chromedp.Call(b.ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{{URLPattern: d.base + "/console/static/i18n/*", Block: true}}}); err != nil {
+		b.fail("block the catalogs", err)
+	}
+	b.do("reload without catalogs", chromedp.Reload())
+	b.wait("English", `document.documentElement.lang === 'en' && (document.querySelector('main h1') || {}).textContent === 'Users' && document.querySelector('`+row("dev@example.com")+`')`)
+	if got := text("#add-user"); got != "+ Add user" {
+		t.Errorf("without its catalog, the add button reads %q", got)
+	}
+}
+
+// waitAcrossLoad polls expr while the page may be reloading (an
+// evaluation in a document being replaced fails; it is tried again).
+func (b *browser) waitAcrossLoad(what, expr string) {
+	b.t.Helper()
+	deadline := time.Now().Add(25 * time.Second)
+	for time.Now().Before(deadline) {
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => { try { return !!(`+expr+`); } catch (e) { return false; } })()`))
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.fail(what, fmt.Errorf("not true after 25 s: %s", expr))
+}
+
+// jsQuote is s as a JavaScript string literal.
+func jsQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

@@ -2,7 +2,7 @@
 // chosen by the URL fragment (#/users, #/groups, …); the session is an
 // HttpOnly cookie set by POST /api/v1/auth/login with "cookie": true.
 import { h, clear, api, field, formError, showError, setOnUnauthorized, toast, dialog, ROLE_LABELS, onSubmit as submitted } from './dom.js';
-import { t, chosenLanguage, loadLanguage, saveLanguage } from './i18n.js';
+import { t, chosenLanguage, loadLanguage, saveLanguage, language, LANGUAGE_NAMES } from './i18n.js';
 import { usersView } from './users.js';
 import { importView } from './import.js';
 import { groupsView, appsView, settingsView, tokensView, ldapView } from './pages.js';
@@ -61,6 +61,12 @@ function showLogin(message) {
     h('button', { type: 'submit', class: 'primary', id: 'login-submit' }, t('Sign in')),
     h('p', {}, h('button', { type: 'button', class: 'link', id: 'forgot', onclick: () => forgot(user.value) }, t('Forgot your password?'))),
   );
+  // The language can be chosen before signing in too (the header's switcher
+  // is hidden until then).
+  const lang = h('select', { id: 'login-language' }, Object.entries(LANGUAGE_NAMES).map(([v, name]) => h('option', { value: v, lang: v }, name)));
+  lang.value = language();
+  lang.addEventListener('change', () => switchLanguage(lang.value));
+  const langForm = h('div', { class: 'login-language' }, field(t('Language'), lang));
   submitted(form, async () => {
     try {
       const res = await api('POST', '/auth/login', { username: user.value.trim(), password: pass.value, audience: 'console', cookie: true }, { noRedirect: true });
@@ -77,7 +83,7 @@ function showLogin(message) {
       }
     }
   });
-  clear(main(), h('div', { class: 'narrow' }, form));
+  clear(main(), h('div', { class: 'narrow' }, form, langForm));
   user.focus();
 }
 
@@ -201,6 +207,7 @@ function translateShell() {
 // choice is remembered for the next visits).
 const langSwitch = document.getElementById('language-switch');
 langSwitch.value = await loadLanguage(chosenLanguage());
-langSwitch.addEventListener('change', () => { saveLanguage(langSwitch.value); location.reload(); });
+function switchLanguage(l) { saveLanguage(l); location.reload(); }
+langSwitch.addEventListener('change', () => switchLanguage(langSwitch.value));
 translateShell();
 start(false);

@@ -50,16 +50,33 @@ function attrText(u, a) {
   return v === undefined || v === null ? '' : String(v);
 }
 
+// attrLabel is the label of schema row a in the console's language: the
+// built-in attributes' labels are translated here, an organisation's own
+// custom fields keep the label it gave them.
+function attrLabel(a) {
+  const labels = {
+    username: t('Username'), email: t('Email'), first_name: t('First name'), middle_name: t('Middle name'), last_name: t('Last name'),
+    honorific_prefix: t('Honorific prefix'), honorific_suffix: t('Honorific suffix'), formatted_name: t('Formatted name'),
+    display_name: t('Display name'), nick_name: t('Nickname'), profile_url: t('Profile URL'), title: t('Title'), user_type: t('User type'),
+    language: t('Language'), locale: t('Locale'), timezone: t('Time zone'), phone: t('Phone'), emails: t('Emails'),
+    phone_numbers: t('Phone numbers'), addresses: t('Addresses'), employee_number: t('Employee number'), cost_center: t('Cost center'),
+    organization: t('Organization'), division: t('Division'), department: t('Department'), manager_id: t('Manager'),
+    roles: t('Directory roles'), external_id: t('External id'), role: t('Role'), can_create_apps: t('Can create apps'),
+    status: t('Status'), invite_status: t('Invite status'), source: t('Source'), created_at: t('Created'), last_login_at: t('Last login'),
+  };
+  return (a.storage !== 'metadata' && labels[a.name]) || a.label;
+}
+
 // columnsFrom is the list's columns: the username, the full name, every
 // single-valued schema row (shown by default when the schema says
 // list_column), then groups and apps.
 function columnsFrom(schema) {
   const rows = schema.filter((a) => a.name !== 'username' && a.type !== 'multi').map((a) => ({
-    key: a.name, label: a.label, sort: a.sortable ? a.name : undefined, show: !!a.list_column, attr: a,
+    key: a.name, label: attrLabel(a), sort: a.sortable ? a.name : undefined, show: !!a.list_column, attr: a,
   }));
   const username = schema.find((a) => a.name === 'username') || { name: 'username', label: t('Username'), sortable: true };
   return [
-    { key: 'username', label: username.label, sort: 'username', show: true, attr: username },
+    { key: 'username', label: attrLabel(username), sort: 'username', show: true, attr: username },
     { key: 'full_name', label: t('Full name'), sort: 'last_name', show: true },
     ...rows,
     { key: 'groups', label: t('Groups'), show: true },
@@ -409,7 +426,7 @@ export async function usersView(root, session) {
     }
     // Only the bulk actions the signed-in user may take (capabilities in /me).
     const run = (action, label, may) => (may ? h('button', { type: 'button', 'data-bulk': action, onclick: () => bulk(action, label) }, label) : null);
-    clear(bulkBar, h('span', { id: 'selected-count' }, all ? t('All {count} matching selected', { count: formatNumber(n) }) : tn('{count} selected', '{count} selected', n)), offer,
+    clear(bulkBar, h('span', { id: 'selected-count' }, all ? t('All {count} matching selected', { count: formatNumber(n) }) : t('{count} selected', { count: formatNumber(n) })), offer,
       run('set_admin', t('Set as admin'), caps.set_admin), run('deactivate', t('De-activate'), caps.disable_users), run('archive', t('Archive'), caps.archive_users),
       h('button', { type: 'button', class: 'link', id: 'clear-selection', onclick: () => { state.selected.clear(); selection.allMatching = null; render(); } }, t('Clear selection')));
   }
@@ -611,8 +628,8 @@ function inputValue(a, input) {
 }
 
 function attrField(a, input, hint) {
-  if (a.type === 'boolean') return h('div', { class: 'check' }, input, h('label', { for: input.id || (input.id = uid('c')) }, a.label), hint ? h('span', { class: 'hint' }, ` ${hint}`) : null);
-  return field(a.label + (a.required ? ' *' : ''), input, hint);
+  if (a.type === 'boolean') return h('div', { class: 'check' }, input, h('label', { for: input.id || (input.id = uid('c')) }, attrLabel(a)), hint ? h('span', { class: 'hint' }, ` ${hint}`) : null);
+  return field(attrLabel(a) + (a.required ? ' *' : ''), input, hint);
 }
 
 // NOT_IN_FORMS are rows edited elsewhere: the username never (by admins),
@@ -690,6 +707,29 @@ function linkDialog(title, link, note) {
     h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'copy-link', onclick: async () => toast(await copyText(link, input) ? t('Link copied.') : t('Select the link and copy it.')) }, t('Copy link')))), { id: 'link-dialog' });
 }
 
+// mailKind and mailState name a mail of the user's outbox.
+function mailKind(k) {
+  return { invite: t('Invitation'), password_reset: t('Password reset'), group_message: t('Group message'), app_message: t('App message') }[k] || k;
+}
+function mailState(st) {
+  return { queued: t('queued'), sending: t('sending'), sent: t('sent'), failed: t('failed'), cancelled: t('cancelled') }[st] || st;
+}
+
+// historyAction names a history entry's action (user.create, …) in the
+// console's language; one it does not know is shown as recorded.
+function historyAction(action) {
+  const names = {
+    'user.create': t('Created'), 'user.update': t('Changed'), 'user.link': t('Linked to the directory'), 'user.role': t('Role changed'),
+    'user.lock': t('Locked'), 'user.unlock': t('Unlocked'), 'user.disable': t('Disabled'), 'user.enable': t('Enabled'),
+    'user.archive': t('Archived'), 'user.restore': t('Restored'), 'user.delete': t('Deleted'), 'user.release_names': t('Names released'),
+    'user.login_failed': t('Sign-in failed'), 'user.logout': t('Signed out'), 'user.change_password': t('Password changed'),
+    'user.set_password': t('Password reassigned'), 'user.password_reset_requested': t('Password reset requested'),
+    'user.password_reset': t('Password reset'), 'user.sessions_revoked': t('Sessions ended'), 'user.tokens_revoked': t('Tokens revoked'),
+    'invite.issue': t('Invitation issued'), 'invite.mail_error': t('Invitation mail failed'),
+  };
+  return names[action] || action;
+}
+
 async function detailsDialog(id, reload) {
   let u, hist, mails, schema;
   try {
@@ -720,7 +760,7 @@ async function detailsDialog(id, reload) {
   };
   const change = (c) => h('li', { 'data-attr': c.attribute }, `${c.attribute}: ${c.from === '' ? '—' : `"${c.from}"`} → ${c.to === '' ? '—' : `"${c.to}"`}`);
   dialog(u.full_name || u.username, h('div', { class: 'details', id: 'user-details' },
-    h('dl', { class: 'props' }, rows.map((a) => [h('dt', {}, a.label), dd(a)])),
+    h('dl', { class: 'props' }, rows.map((a) => [h('dt', {}, attrLabel(a)), dd(a)])),
     h('h3', {}, t('Groups')),
     (u.groups || []).length ? h('ul', { id: 'details-groups' }, u.groups.map((g) => h('li', {}, g))) : h('p', { class: 'muted' }, t('No groups.')),
     h('h3', {}, t('Apps')),
@@ -728,9 +768,9 @@ async function detailsDialog(id, reload) {
       h('tbody', {}, u.apps.map((a) => h('tr', {}, h('td', {}, a.app_name), h('td', {}, a.app_role), h('td', {}, a.via_group || '—'))))) : h('p', { class: 'muted' }, t('No apps.')),
     h('h3', {}, t('History')),
     h('ol', { class: 'timeline', id: 'details-history' }, (hist.history || []).slice().reverse().map((e) => h('li', {},
-      h('time', { datetime: e.at }, when(e.at)), ' ', h('strong', {}, e.action), ' ', t('by {actor} ({kind})', { actor: e.actor_name || e.actor_kind, kind: e.actor_kind }),
+      h('time', { datetime: e.at }, when(e.at)), ' ', h('strong', { title: e.action }, historyAction(e.action)), ' ', t('by {actor} ({kind})', { actor: e.actor_name || e.actor_kind, kind: e.actor_kind }),
       (e.changes || []).length ? h('ul', { class: 'changes' }, e.changes.map(change)) : null))),
-    (mails.mail || []).length ? [h('h3', {}, t('Mail')), h('ul', {}, mails.mail.map((m) => h('li', {}, t('{kind} to {to}: {state}', { kind: m.kind, to: m.to, state: m.state }), m.last_error ? ` — ${m.last_error}` : '')))] : null,
+    (mails.mail || []).length ? [h('h3', {}, t('Mail')), h('ul', {}, mails.mail.map((m) => h('li', {}, t('{kind} to {to}: {state}', { kind: mailKind(m.kind), to: m.to, state: mailState(m.state) }), m.last_error ? ` — ${m.last_error}` : '')))] : null,
   ), { id: 'details-dialog', wide: true });
 }
 
