@@ -473,6 +473,18 @@ func TestConsoleUX(t *testing.T) {
 		b.screenshot(art, "view-"+v+"-desktop.png")
 		axe.check(b, v)
 	}
+	// The import's typed-in grid and its errors-only dry run.
+	badCSV := filepath.Join(t.TempDir(), "bad.csv")
+	if err := os.WriteFile(badCSV, []byte("username,email\nzed@example.com,not-an-email\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.do("import: errors only", chromedp.Navigate(d.base+"/console/#/import"), chromedp.WaitVisible(css("#import-file")),
+		chromedp.SetUploadFiles(css("#import-file"), []string{badCSV}), chromedp.Click(css("#import-check")), chromedp.WaitVisible(css("#import-errors")))
+	b.screenshot(art, "view-import-errors-only.png")
+	axe.check(b, "import: errors only")
+	b.do("import: typed in", chromedp.Click(css("#import-from-grid")), chromedp.WaitVisible(css("#import-grid")), chromedp.Click(css("#import-add-line")))
+	b.screenshot(art, "view-import-grid.png")
+	axe.check(b, "import: typed in")
 	b.do("users", chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#users-table")))
 	b.wait("rows", `document.querySelector('`+row("dev@example.com")+`')`)
 	b.do("details", chromedp.Click(css(row("dev@example.com")+` .user-link`)), chromedp.WaitVisible(css("#details-dialog")))
