@@ -89,6 +89,11 @@ type Service struct {
 	dirAuthMu sync.RWMutex
 	dirAuth   map[string]DirectoryAuthenticator
 	dummyOnce sync.Once
+
+	// signIn is each organisation's sign-in policy (by name): password
+	// sign-in on or off, and its break-glass owners (see SetSignInPolicy).
+	signInMu sync.RWMutex
+	signIn   map[string]SignInPolicy
 }
 
 // Deps are the Service's ports.
