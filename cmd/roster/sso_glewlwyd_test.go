@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/rosterhq/roster/sso"
@@ -208,6 +209,11 @@ sso:
 		t.Fatalf("alice with password off: %d %s\n%.400s", p.status, p.url, p.body)
 	}
 
+	// In headless Chromium, the console's sign-in page shows the IdP's
+	// button and keeps the password fields folded away; the button leads
+	// through glewlwyd back into the console, signed in.
+	consoleSSOInChromium(t, base, idp)
+
 	// erin now gets an account just in time: source oidc:glew, member, active.
 	erin = newBrowser(t)
 	if p = idp.signIn(t, erin, start, "erin"); p.status != 200 || p.url != base+"/console/" {
@@ -225,6 +231,45 @@ sso:
 	if me2 := erin2.json(t, base+"/api/v1/me"); me2["id"] != me["id"] {
 		t.Fatalf("erin's second sign-in is another user: %v vs %v", me2["id"], me["id"])
 	}
+}
+
+func consoleSSOInChromium(t *testing.T, base string, idp *glewlwyd) {
+	t.Helper()
+	exe := requireChromium(t)
+	ctx := newChromium(t, exe)
+	eval := func(expr string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return s
+	}
+	wait := func(what, expr string) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { try { return !!(`+expr+`); } catch (e) { return false; } })()`)); err == nil && ok {
+				return
+			}
+		}
+		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + (document.body ? document.body.innerText : '')`))
+		t.Fatalf("%s: %s not true\npage:\n%s", what, expr, text)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/console/")); err != nil {
+		t.Fatal(err)
+	}
+	wait("the SSO button", `document.getElementById('login-sso-button').textContent === 'Sign in with Glewlwyd'`)
+	wait("the password fields folded away", `!document.getElementById('login-password-details').open && !document.getElementById('login-password').checkVisibility()`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#login-sso-button"))); err != nil {
+		t.Fatal(err)
+	}
+	wait("glewlwyd's login page", `location.href.startsWith('`+idp.url+`/login.html')`)
+	// glewlwyd's login page does what this does (its login API), then Continue.
+	eval(`(window.__login = 'pending', fetch('/api/auth/', {method: 'POST', credentials: 'include', headers: {'Content-Type': 'application/json'},
+		body: JSON.stringify({username: 'alice', password: 'alice-password'})}).then(r => { window.__login = String(r.status); }), 'started')`)
+	wait("glewlwyd login", `window.__login === '200'`)
+	eval(`(location.href = new URLSearchParams(location.search).get('callback_url') + '&g_continue', 'going')`)
+	wait("the console, signed in as alice", `location.href.startsWith('`+base+`/console/') && document.getElementById('no-access') && document.getElementById('no-access').innerText.includes('alice')`)
 }
 
 func (b *browser) json(t *testing.T, u string) map[string]any {
@@ -299,8 +344,11 @@ func startGlewlwyd(t *testing.T) *glewlwyd {
 		t.Fatalf("glewlwyd schema: %v", err)
 	}
 	db.Close()
-	if err := os.Mkdir(filepath.Join(dir, "webapp"), 0o755); err != nil { // the login UI is not used: its API is
-		t.Fatal(err)
+	// glewlwyd's web UI (its login page), a real copy: glewlwyd refuses
+	// files outside its static path, and the package's config.json is a
+	// symlink to a directory.
+	if out, err := exec.Command("sh", "-c", `mkdir "$1/webapp" && for f in /usr/share/glewlwyd/webapp/*; do [ "$(basename "$f")" = config.json ] || cp -rL "$f" "$1/webapp/"; done && cp /etc/glewlwyd/config-2.7.json/config.json "$1/webapp/config.json"`, "sh", dir).CombinedOutput(); err != nil {
+		t.Fatalf("glewlwyd web UI: %v %s", err, out)
 	}
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -341,7 +389,8 @@ user_auth_scheme_module_path="/usr/lib/glewlwyd/scheme"
 plugin_module_path="/usr/lib/glewlwyd/plugin"
 hash_algorithm="SHA512"
 database = { type = "sqlite3" path = "%s/glewlwyd.db" };
-static_files_mime_types = ( { extension = ".html" mime_type = "text/html" } );
+static_files_mime_types = ( { extension = ".html" mime_type = "text/html" }, { extension = ".js" mime_type = "application/javascript" },
+  { extension = ".css" mime_type = "text/css" }, { extension = ".json" mime_type = "application/json" } );
 `, port, g.url, dir, dir, dir)
 	confPath := filepath.Join(dir, "glewlwyd.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
