@@ -42,9 +42,17 @@ func TestExternalLoginMatchesAndAppliesTheStatusRule(t *testing.T) {
 	}{
 		{"by sub in a match source", func(i core.ExternalIdentity) core.ExternalIdentity { return i }, alice.ID, "", ""},
 		{"sub of a disabled user", func(i core.ExternalIdentity) core.ExternalIdentity { i.Subject = "sub-bob"; return i }, "", "not_active", "Your account is disabled"},
-		{"unknown sub, no jit", func(i core.ExternalIdentity) core.ExternalIdentity { i.Subject = "sub-x"; i.Email = "x@corp.example"; return i }, "", "unknown_user", "no account for x@corp.example"},
+		{"unknown sub, no jit", func(i core.ExternalIdentity) core.ExternalIdentity {
+			i.Subject = "sub-x"
+			i.Email = "x@corp.example"
+			return i
+		}, "", "unknown_user", "no account for x@corp.example"},
 		{"sub not in the match sources", func(i core.ExternalIdentity) core.ExternalIdentity { i.MatchSources = nil; return i }, "", "unknown_user", ""},
-		{"the email is not a sub match", func(i core.ExternalIdentity) core.ExternalIdentity { i.Subject = "other"; i.Email = "alice@corp.example"; return i }, "", "unknown_user", ""},
+		{"the email is not a sub match", func(i core.ExternalIdentity) core.ExternalIdentity {
+			i.Subject = "other"
+			i.Email = "alice@corp.example"
+			return i
+		}, "", "unknown_user", ""},
 		{"by email", func(i core.ExternalIdentity) core.ExternalIdentity {
 			i.Match, i.Subject, i.Email = core.MatchEmail, "whatever", "NAT@example.com"
 			return i
