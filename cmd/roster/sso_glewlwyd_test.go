@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -18,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -214,6 +216,11 @@ sso:
 	// through glewlwyd back into the console, signed in.
 	consoleSSOInChromium(t, base, idp)
 
+	// The OP's own sign-in page (an app of the platform signing alice in)
+	// offers the IdP too, with the password form folded away; through it
+	// alice reaches the app with a code.
+	opSignInThroughSSO(t, base, token, idp, ids["alice"])
+
 	// erin now gets an account just in time: source oidc:glew, member, active.
 	erin = newBrowser(t)
 	if p = idp.signIn(t, erin, start, "erin"); p.status != 200 || p.url != base+"/console/" {
@@ -230,6 +237,43 @@ sso:
 	}
 	if me2 := erin2.json(t, base+"/api/v1/me"); me2["id"] != me["id"] {
 		t.Fatalf("erin's second sign-in is another user: %v vs %v", me2["id"], me["id"])
+	}
+}
+
+func opSignInThroughSSO(t *testing.T, base, token string, idp *glewlwyd, aliceID string) {
+	t.Helper()
+	rp := "http://127.0.0.1:9" // never reached: the redirect with the code is the end
+	app := setUpOIDCApp(t, base, token, rp)
+	if code, m := call(t, nil, "POST", base+"/api/v1/apps/"+app.id+"/assignments", token, `{"user_id":"`+aliceID+`"}`); code != 204 {
+		t.Fatalf("assign alice: %d %v", code, m)
+	}
+	b := newBrowser(t)
+	b.c.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+		if req.URL.Host == "127.0.0.1:9" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	auth := app.issuer + "/authorize?" + url.Values{"response_type": {"code"}, "client_id": {app.id}, "redirect_uri": {rp + "/protected/redirect_uri"},
+		"scope": {"openid"}, "state": {"app-state"}, "nonce": {"app-nonce"}}.Encode()
+	p := b.get(t, auth)
+	m := regexp.MustCompile(`<a class="sso" id="sso" href="([^"]+)">Sign in with Glewlwyd</a>`).FindStringSubmatch(p.body)
+	if p.status != 200 || m == nil || !strings.Contains(p.body, `<details id="break-glass">`) {
+		t.Fatalf("the OP's sign-in page has no SSO button or shows the password form: %d %s\n%s", p.status, p.url, p.body)
+	}
+	start, _ := url.Parse(base)
+	start, _ = start.Parse(html.UnescapeString(m[1]))
+	if start.Query().Get("audience") != "catalog" {
+		t.Fatalf("sso button: %s", start)
+	}
+	res, err := b.c.Get(idp.authorize(t, b, start.String(), "alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != 302 || !strings.HasPrefix(loc.String(), rp+"/protected/redirect_uri?") || loc.Query().Get("code") == "" || loc.Query().Get("state") != "app-state" {
+		t.Fatalf("alice through SSO to the app: %d %s", res.StatusCode, loc)
 	}
 }
 
