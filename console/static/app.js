@@ -106,7 +106,7 @@ async function loginMethods(form) {
   const title = form.querySelector('h1');
   title.after(h('p', { id: 'login-sso' }, button));
   if (!m.password) {
-    const more = h('details', { id: 'login-password-details' }, h('summary', {}, t('Sign in with a password (break-glass owners only)')));
+    const more = h('details', { id: 'login-password-details', class: 'stack' }, h('summary', {}, t('Sign in with a password (break-glass owners only)')));
     const fields = [...form.children].filter((el) => el !== title && el.id !== 'login-sso' && !el.classList.contains('form-error'));
     fields.forEach((el) => more.append(el));
     form.append(more);
