@@ -73,6 +73,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		MailPreview: func(orgOf func(*http.Request) (string, error)) http.Handler {
 			return mail.NewPreviewHandler(renderer, a.svc, orgOf)
 		},
+		MailBuiltin:        renderer.Builtin,
 		PublicURL:          a.cfg.PublicURL,
 		LoginRatePerMinute: a.cfg.Security.LoginRatePerMinute,
 		SecureCookies:      strings.HasPrefix(a.cfg.PublicURL, "https://"),
