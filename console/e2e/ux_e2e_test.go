@@ -554,6 +554,32 @@ func TestConsoleUX(t *testing.T) {
 	b.do("a good subject", chromedp.Evaluate[chromedp.Void](`document.querySelector('#tpl-subject').value = ''`), chromedp.SendKeys(css("#tpl-subject"), "Welcome to roster"),
 		chromedp.Click(css("#mail-templates button[type=submit]")))
 	b.wait("saved, error gone", `document.querySelector('#tpl-state').textContent.includes("organisation's own") && document.querySelector('#mail-templates .form-error').hidden`)
+	// The editor (built-in text, variables) and its preview (the mail in a
+	// sandboxed frame): axe-core and screenshots at desktop and phone size.
+	templateShots := func(suffix string) {
+		t.Helper()
+		b.wait("editor and preview", `document.querySelector('#tpl-variables [data-variable=FirstName]') && (document.querySelector('#tpl-preview-frame') || {}).srcdoc`)
+		b.do("settle", chromedp.Sleep(300*time.Millisecond))
+		b.do("to the editor", chromedp.ScrollIntoView(css("#mail-templates")))
+		b.viewShot(art, "settings-template-editor"+suffix+".png")
+		b.do("to the preview", chromedp.ScrollIntoView(css("#tpl-preview")))
+		b.viewShot(art, "settings-template-preview"+suffix+".png")
+		var over []string
+		b.eval(strings.Replace(overflowing, "document.querySelectorAll('body *')", "document.querySelectorAll('#mail-templates, #mail-templates *')", 1), &over)
+		if len(over) > 0 {
+			t.Errorf("the template editor%s has elements wider than the viewport: %v", suffix, over)
+		}
+	}
+	templateShots("")
+	axe.check(b, "settings: mail template editor and preview")
+	b.do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Reload(), chromedp.WaitVisible(css("#tpl-html")))
+	templateShots("-phone")
+	axe.check(b, "settings: mail template editor and preview (phone)")
+	b.colorScheme("dark")
+	templateShots("-dark-phone")
+	axe.check(b, "settings: mail template editor and preview (dark, phone)")
+	b.colorScheme("")
+	b.do("desktop", chromedp.EmulateViewport(1440, 900), chromedp.Reload(), chromedp.WaitVisible(css("#tpl-html")))
 
 	// ---- 4. a user manager is offered only what they may do.
 	b.do("sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#login-username")))

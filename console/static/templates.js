@@ -121,17 +121,18 @@ export function templatesCard(initial) {
 
   async function refresh() { overrides = (await api('GET', '/org/mail-templates')).templates || []; }
 
+  // resetTpl takes back unsaved edits, or deletes the organisation's own
+  // template (once confirmed): the built-in one is in force again.
   async function resetTpl() {
-    if (!current()) {
-      const b = await builtin(kind.value, lang.value);
-      fill(b);
-      toast(t('The editor shows the built-in template again.'));
-      await showPreview();
-      return;
-    }
-    const ok = await confirmDialog(t('Reset to built-in'), t("Delete the organisation's own template for this mail in {language}? Mails use the one built into roster again.", { language: lang.value }), t('Reset'));
-    if (!ok) return;
     try {
+      if (!current()) {
+        fill(await builtin(kind.value, lang.value));
+        toast(t('The editor shows the built-in template again.'));
+        await showPreview();
+        return;
+      }
+      const ok = await confirmDialog(t('Reset to built-in'), t("Delete the organisation's own template for this mail in {language}? Mails use the one built into roster again.", { language: lang.value }), t('Reset'));
+      if (!ok) return;
       await api('DELETE', `/org/mail-templates/${kind.value}/${encodeURIComponent(lang.value)}`);
       await refresh();
       await pick();
