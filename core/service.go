@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -89,6 +90,14 @@ type Service struct {
 	dirAuthMu sync.RWMutex
 	dirAuth   map[string]DirectoryAuthenticator
 	dummyOnce sync.Once
+
+	// catalogOut is told when a user's catalog sign-in ends (the OpenID
+	// Provider's back-channel logout).
+	catalogOut atomic.Pointer[catalogListener]
+
+	// oidcKEK encrypts the OpenID Provider's signing keys at rest (nil:
+	// stored unencrypted).
+	oidcKEK []byte
 }
 
 // Deps are the Service's ports.

@@ -113,6 +113,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	oidcDoor.Mount(srv.Router())
+	// A catalog logout, through the OP or the admin API, reaches the apps
+	// by back-channel logout.
+	a.svc.SetCatalogLogoutListener(oidcDoor)
 	ln, err := srv.Listen()
 	if err != nil {
 		return err
