@@ -838,6 +838,9 @@ type OIDCRepo interface {
 
 	InsertOIDCKey(ctx context.Context, k *OIDCKey) error
 	ListOIDCKeys(ctx context.Context) ([]OIDCKey, error)
+	// UpdateOIDCKeyPrivate replaces a key's stored private key when it is
+	// still from; false when it is not (changed by another process).
+	UpdateOIDCKeyPrivate(ctx context.Context, id, from, to string) (bool, error)
 	RetireOIDCKeys(ctx context.Context, exceptID string, at time.Time) error
 	DeleteOIDCKeysRetiredBefore(ctx context.Context, before time.Time) (int64, error)
 }
