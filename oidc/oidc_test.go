@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -13,6 +14,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -726,3 +728,63 @@ func TestSignInIsRateLimited(t *testing.T) {
 		t.Fatalf("third attempt: %d %s", res.StatusCode, b)
 	}
 }
+
+// zitadel/oidc's own log records (it logs through slog's default logger)
+// reach the door's logger with component=oidc when the door's LogHandler
+// is the default, and carry no secret: a token request with a wrong client
+// secret logs the library's "request error" without the secret or the code.
+func TestLibraryLogsGoThroughTheDoorLogger(t *testing.T) {
+	var buf syncBuf
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := &env{Env: rostertest.New(t, rostertest.At(time.Now().UTC()))}
+	r := mux.NewRouter()
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	d, err := oidc.New(oidc.Config{PublicURL: srv.URL}, e.Svc, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Mount(r)
+	var other syncBuf
+	prev := slog.Default()
+	slog.SetDefault(slog.New(d.LogHandler(slog.NewJSONHandler(&other, nil))))
+	defer slog.SetDefault(prev)
+
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {"the-code-9f3e"}, "client_id": {"nope"}, "client_secret": {"the-secret-77ab"},
+		"redirect_uri": {"http://127.0.0.1:9/cb"}, "code_verifier": {"the-verifier-1c2d"}}
+	res, err := http.PostForm(srv.URL+"/oidc/default/oauth/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode < 400 {
+		t.Fatalf("token with a wrong client: %d", res.StatusCode)
+	}
+	slog.Info("outside the door", "x", 1)
+	logs := buf.String()
+	if !strings.Contains(logs, `"msg":"request error"`) || !strings.Contains(logs, `"component":"oidc"`) {
+		t.Fatalf("the library's record did not reach the door's logger:\n%s\nelsewhere:\n%s", logs, other.String())
+	}
+	for _, secret := range []string{"the-code-9f3e", "the-secret-77ab", "the-verifier-1c2d"} {
+		if strings.Contains(logs+other.String(), secret) {
+			t.Errorf("a secret is logged: %s\n%s", secret, logs)
+		}
+	}
+	if strings.Contains(logs, "outside the door") || !strings.Contains(other.String(), "outside the door") {
+		t.Errorf("a record from outside the door went to the door's logger:\n%s", logs)
+	}
+	// Secrets in attributes and in URLs are redacted.
+	slog.New(d.LogHandler(slog.NewJSONHandler(&other, nil))).InfoContext(oidc.LogContextForTest(context.Background()), "auth request redirect",
+		"url", "https://app.example/cb?code=abc123secret&state=s1", "client_secret", "xyz-secret", slog.Group("g", "refresh_token", "rrt_zzz"))
+	if l := buf.String(); strings.Contains(l, "abc123secret") || strings.Contains(l, "xyz-secret") || strings.Contains(l, "rrt_zzz") || !strings.Contains(l, "state=s1") {
+		t.Errorf("not redacted:\n%s", l)
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -121,6 +122,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	oidcDoor.Mount(srv.Router())
+	// zitadel/oidc logs through slog's default logger: within the door's
+	// requests that is the door's logger (component=oidc, secrets redacted).
+	slog.SetDefault(slog.New(oidcDoor.LogHandler(a.log.Handler())))
 	// A catalog logout, through the OP or the admin API, reaches the apps
 	// by back-channel logout.
 	a.svc.SetCatalogLogoutListener(oidcDoor)
