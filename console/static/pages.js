@@ -2,6 +2,7 @@
 import { h, clear, api, qs, field, checkbox, select, toast, dialog, confirmDialog, formError, showError, when, copyText, LANGUAGES, onSubmit as submitted } from './dom.js';
 import { t, tn, formatDecimal, formatNumber } from './i18n.js';
 import { templatesCard } from './templates.js';
+import { oidcDialog } from './oidc.js';
 
 function nameForm(id, label, button, onSubmit) {
   const input = h('input', { name: 'name', id: `${id}-name`, required: true, maxlength: '128' });
@@ -114,6 +115,7 @@ export async function appsView(root) {
         h('td', {}, a.name), h('td', {}, when(a.created_at)),
         h('td', { class: 'buttons' },
           h('button', { type: 'button', 'data-assign': a.name, onclick: () => assignDialog(a, groups) }, t('Assign')),
+          h('button', { type: 'button', 'data-oidc': a.name, onclick: () => oidcDialog(a) }, t('Sign-in settings')),
           h('button', { type: 'button', onclick: () => renameDialog(t('Rename app {name}', { name: a.name }), a.name, async (name) => { await api('PATCH', `/apps/${a.id}`, { name }); await load(); }) }, t('Rename')),
           h('button', { type: 'button', class: 'danger', onclick: async () => {
             if (!(await confirmDialog(t('Delete app {name}?', { name: a.name }), t('Every assignment of it ends.'), t('Delete')))) return;
