@@ -228,6 +228,9 @@ func (a *API) errorBody(r *http.Request, err error) (int, *errorBody) {
 		status, body.Error.Code, body.Error.Message = http.StatusUnauthorized, "unauthorized", "a valid session or admin token is required"
 		if errors.As(err, &le) {
 			body.Error.Code, body.Error.Message = "login_failed", le.Reason
+			if le.Code != "" {
+				body.Error.Code = le.Code
+			}
 		}
 	case core.KindNotFound:
 		status, body.Error.Code, body.Error.Message = http.StatusNotFound, "not_found", trimContext(err)

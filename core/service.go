@@ -100,6 +100,10 @@ type Service struct {
 	// oidcKEK encrypts the OpenID Provider's signing keys at rest (nil:
 	// stored unencrypted).
 	oidcKEK []byte
+	// signIn is each organisation's sign-in policy (by name): password
+	// sign-in on or off, and its break-glass owners (see SetSignInPolicy).
+	signInMu sync.RWMutex
+	signIn   map[string]SignInPolicy
 }
 
 // Deps are the Service's ports.

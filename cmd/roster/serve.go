@@ -26,6 +26,7 @@ import (
 	"github.com/rosterhq/roster/internal/server"
 	"github.com/rosterhq/roster/oidc"
 	"github.com/rosterhq/roster/scim"
+	"github.com/rosterhq/roster/sso"
 )
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -117,8 +118,19 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	} else if plain > 0 {
 		a.log.Warn("oidc signing keys are stored unencrypted: set oidc.key_encryption_key_file to encrypt them", "keys", plain)
 	}
+	// Single sign-on through each organisation's own IdP (sso:); it also
+	// tells the core which organisations have password sign-in off.
+	ssoDoor, err := sso.New(a.cfg.SSO, sso.Options{PublicURL: a.cfg.PublicURL, SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://"),
+		CSRFToken: api.CSRFToken}, a.svc, a.log)
+	if err != nil {
+		return err
+	}
+	ssoDoor.Mount(srv.Router())
 	oidcDoor, err := oidc.New(oidc.Config{PublicURL: a.cfg.PublicURL, SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://"),
-		LoginRatePerMinute: a.cfg.Security.LoginRatePerMinute}, a.svc, a.log)
+		LoginRatePerMinute: a.cfg.Security.LoginRatePerMinute, SSO: func(org string) (string, string, bool) {
+			b, ok := ssoDoor.ButtonFor(org)
+			return b.DisplayName, b.StartURL, ok
+		}}, a.svc, a.log)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/ldapsync"
+	"github.com/rosterhq/roster/sso"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -39,6 +40,10 @@ type Config struct {
 	TLS       TLS      `yaml:"tls"`
 	Metrics   Metrics  `yaml:"metrics"`
 	OIDC      OIDC     `yaml:"oidc"`
+	// SSO lists the organisations' own OpenID providers (at most one per
+	// organisation): sign-in through them, and password sign-in turned off.
+	// Each entry's schema, defaults and validation are the SSO door's (sso.Config).
+	SSO []sso.Config `yaml:"sso"`
 	// TrustedProxies are addresses or CIDR ranges of reverse proxies whose
 	// X-Forwarded-For / X-Forwarded-Proto headers are believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -275,6 +280,9 @@ func (c *Config) applyDefaults() {
 	defDur(&c.HTTP.ShutdownTimeout, 20*time.Second)
 	for i := range c.LDAP.Sources {
 		c.LDAP.Sources[i].Defaults()
+	}
+	for i := range c.SSO {
+		c.SSO[i].Defaults()
 	}
 
 }
@@ -515,6 +523,10 @@ func (c *Config) readSecrets(readFile func(string) ([]byte, error), ps *Problems
 		s := &c.LDAP.Sources[i]
 		read(fmt.Sprintf("ldap.sources[%d].bind_password_file", i), &s.BindPassword, s.BindPasswordFile, "bind_password")
 	}
+	for i := range c.SSO {
+		p := &c.SSO[i]
+		read(fmt.Sprintf("sso[%d].client_secret_file", i), &p.ClientSecret, p.ClientSecretFile, "client_secret")
+	}
 }
 
 var (
@@ -639,5 +651,23 @@ func (c *Config) validate(ps *Problems) {
 			ps.add(p+".name", "%q is used by another source", src.Name)
 		}
 		names[src.Name] = true
+	}
+	orgs, idps := map[string]bool{}, map[string]bool{}
+	for i := range c.SSO {
+		p := &c.SSO[i]
+		path := fmt.Sprintf("sso[%d]", i)
+		for _, f := range p.Validate() {
+			if f.Field == "client_secret" && p.ClientSecretFile != "" {
+				continue // the file's problem is reported at client_secret_file
+			}
+			ps.add(path+"."+f.Field, "%s", f.Message)
+		}
+		if orgs[p.Org] {
+			ps.add(path+".org", "%q already has an identity provider (one per organisation)", p.Org)
+		}
+		if p.Name != "" && idps[p.Name] {
+			ps.add(path+".name", "%q is used by another identity provider", p.Name)
+		}
+		orgs[p.Org], idps[p.Name] = true, true
 	}
 }

@@ -36,6 +36,9 @@ func TestExampleConfigParsesAndDocumentsEveryKey(t *testing.T) {
 	if len(c.LDAP.Sources) == 0 {
 		c.LDAP.Sources = nil // "sources: []" in the example
 	}
+	if len(c.SSO) == 0 {
+		c.SSO = nil // "sso: []" in the example
+	}
 	if !reflect.DeepEqual(c, Default()) {
 		t.Errorf("example config values differ from the defaults it claims:\n%+v\n%+v", c, Default())
 	}
@@ -114,6 +117,16 @@ func TestProblemsNameTheKey(t *testing.T) {
 		{"unreadable key encryption key", "oidc: {key_encryption_key_file: /nope}\n", nil, []string{"oidc.key_encryption_key_file: cannot read /nope"}},
 		{"short key encryption key", "oidc: {key_encryption_key_file: /p}\n", nil, []string{"oidc.key_encryption_key_file: /p holds 1 hex digits: it must hold 32 random bytes"}},
 		{"raw key encryption key of 31 bytes", "oidc: {key_encryption_key_file: /q}\n", nil, []string{"oidc.key_encryption_key_file: /q holds 31 bytes"}},
+		{"sso problems", "sso:\n  - {name: Corp, issuer: http://idp.example.com, scopes: [email], match_claim: upn, match_sources: [okta], password_login: false}\n", nil,
+			[]string{`sso[0].name: "Corp" must be lowercase`, `sso[0].issuer: "http://idp.example.com" is not an https URL (http only on loopback)`, "sso[0].client_id: is required",
+				"sso[0].client_secret: is required (or client_secret_file)", "sso[0].scopes: must include openid", `sso[0].match_claim: "upn" is not one of sub, email`,
+				`sso[0].match_sources[0]: "okta" is not a source`, "sso[0].break_glass_owners: name at least one owner"}},
+		{"sso email match needs allow_mutable_match", "sso:\n  - {name: corp, issuer: https://idp, client_id: r, client_secret: s, match_claim: email}\n", nil,
+			[]string{"sso[0].match_claim: email can be changed by the user at many identity providers: set allow_mutable_match: true"}},
+		{"sso twice for one org", "sso:\n  - {name: a, issuer: https://idp, client_id: r, client_secret: s}\n  - {name: a, issuer: https://idp2, client_id: r, client_secret: s}\n", nil,
+			[]string{`sso[1].org: "default" already has an identity provider`, `sso[1].name: "a" is used by another identity provider`}},
+		{"sso secret file unreadable", "sso:\n  - {name: a, issuer: https://idp, client_id: r, client_secret_file: /nope}\n", nil, []string{"sso[0].client_secret_file: cannot read /nope"}},
+		{"sso unknown key", "sso:\n  - {name: a, isuer: https://idp}\n", nil, []string{"sso[0].isuer: unknown key (line 2)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +182,18 @@ ldap:
 	s := c.LDAP.Sources[0]
 	if s.Org != "default" || s.PageSize != 1000 || *s.Invite != false || s.MaxRemovals != "5%" || s.Interval != 15*time.Minute {
 		t.Fatalf("source defaults: %+v", s)
+	}
+}
+
+func TestSSOConfig(t *testing.T) {
+	c, err := Parse([]byte("sso:\n  - name: corp\n    issuer: http://127.0.0.1:9/idp\n    client_id: roster\n    client_secret_file: /p\n    match_claim: email\n    allow_mutable_match: true\n    password_login: false\n    break_glass_owners: [root]\n"),
+		env(nil), files(map[string]string{"/p": "s3cret\n"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.SSO[0]
+	if p.Org != "default" || p.ClientSecret != "s3cret" || p.DisplayName != "corp" || p.PasswordLoginOn() || !reflect.DeepEqual(p.Scopes, []string{"openid", "email", "profile"}) {
+		t.Fatalf("%+v", p)
 	}
 }
 
