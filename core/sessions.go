@@ -410,13 +410,25 @@ func (s *Service) AuthenticateAdminToken(ctx context.Context, secret string) (*P
 
 // Logout ends every session of the token's user in the token's audience,
 // and none of the other audience: signing out of the console leaves the
-// catalog signed in, and the other way round.
+// catalog signed in, and the other way round. Signing out of the catalog
+// ends the user's catalog sign-in as the OpenID Provider's logout does:
+// every app token of the user too, and the apps that held one are told
+// (CatalogLogoutListener).
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.store.InTx(ctx, func(tx Tx) error {
+	var ev *CatalogLogout
+	err := s.store.InTx(ctx, func(tx Tx) error {
 		sess, err := tx.SessionByTokenHash(ctx, HashSecret(token))
 		if errors.Is(err, ErrNotFound) {
 			return ErrUnauthorized
 		} else if err != nil {
+			return err
+		}
+		if sess.Audience == AudienceCatalog {
+			u, err := tx.UserByID(ctx, sess.OrgID, sess.UserID)
+			if err != nil {
+				return err
+			}
+			ev, err = s.endCatalog(ctx, tx, sess.OrgID, u, "api")
 			return err
 		}
 		n, err := tx.DeleteSessions(ctx, sess.UserID, sess.Audience)
@@ -426,6 +438,11 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		return s.record(ctx, tx, Actor{Kind: ActorSelf, ID: sess.UserID}, sess.OrgID, "user.logout", "user", sess.UserID, nil,
 			map[string]any{"audience": sess.Audience, "sessions_ended": n})
 	})
+	if err != nil {
+		return err
+	}
+	s.tellCatalogLogout(ctx, ev)
+	return nil
 }
 
 // ChangePassword lets a logged-in native user change their own password,

@@ -199,6 +199,7 @@ func (d *Door) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := context.WithValue(r.Context(), orgKey, o)
+	ctx = context.WithValue(ctx, libLogKey{}, true)
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 		ctx = context.WithValue(ctx, sessionKey, c.Value)
 	}

@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,7 @@ type Config struct {
 	HTTP      HTTP     `yaml:"http"`
 	TLS       TLS      `yaml:"tls"`
 	Metrics   Metrics  `yaml:"metrics"`
+	OIDC      OIDC     `yaml:"oidc"`
 	// SSO lists the organisations' own OpenID providers (at most one per
 	// organisation): sign-in through them, and password sign-in turned off.
 	// Each entry's schema, defaults and validation are the SSO door's (sso.Config).
@@ -45,6 +47,44 @@ type Config struct {
 	// TrustedProxies are addresses or CIDR ranges of reverse proxies whose
 	// X-Forwarded-For / X-Forwarded-Proto headers are believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// OIDC configures the OpenID Provider.
+type OIDC struct {
+	// KeyEncryptionKeyFile holds 32 random bytes, raw or as 64 hex digits,
+	// that encrypt the signing keys in the database (AES-256-GCM). Empty:
+	// the keys are stored unencrypted.
+	KeyEncryptionKeyFile string `yaml:"key_encryption_key_file"`
+	// KeyEncryptionKey is the file's key, read by Load.
+	KeyEncryptionKey []byte `yaml:"-"`
+}
+
+// parseKEK reads a key encryption key file's content: 32 raw bytes, or 64
+// hex digits (an ending newline allowed).
+func parseKEK(b []byte) ([]byte, error) {
+	if t := bytes.TrimRight(b, "\r\n"); len(t) == 64 {
+		if k, err := hex.DecodeString(string(t)); err == nil {
+			return k, nil
+		}
+	}
+	t := bytes.TrimRight(b, "\r\n")
+	if isHex(t) {
+		// A short hex key (openssl rand -hex 16) is not taken as raw bytes.
+		return nil, fmt.Errorf("holds %d hex digits: it must hold 32 random bytes, raw or as 64 hex digits (openssl rand -hex 32)", len(t))
+	}
+	if len(b) == 32 {
+		return bytes.Clone(b), nil
+	}
+	return nil, fmt.Errorf("holds %d bytes: it must hold 32 random bytes, raw or as 64 hex digits (openssl rand -hex 32)", len(b))
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return len(b) > 0
 }
 
 // Metrics places the Prometheus endpoint.
@@ -470,6 +510,15 @@ func (c *Config) readSecrets(readFile func(string) ([]byte, error), ps *Problems
 		*dst = strings.TrimRight(string(b), "\r\n")
 	}
 	read("smtp.password_file", &c.SMTP.Password, c.SMTP.PasswordFile, "password")
+	if f := c.OIDC.KeyEncryptionKeyFile; f != "" {
+		if b, err := readFile(f); err != nil {
+			ps.add("oidc.key_encryption_key_file", "cannot read %s: %v", f, errors.Unwrap(err))
+		} else if k, err := parseKEK(b); err != nil {
+			ps.add("oidc.key_encryption_key_file", "%s %v", f, err)
+		} else {
+			c.OIDC.KeyEncryptionKey = k
+		}
+	}
 	for i := range c.LDAP.Sources {
 		s := &c.LDAP.Sources[i]
 		read(fmt.Sprintf("ldap.sources[%d].bind_password_file", i), &s.BindPassword, s.BindPasswordFile, "bind_password")
