@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/internal/testkit/rostertest"
 )
 
 func TestStateCookie(t *testing.T) {
@@ -73,5 +74,48 @@ func TestLanguageOf(t *testing.T) {
 		if got := languageOf(in); got != want {
 			t.Errorf("languageOf(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestCheckBreakGlass(t *testing.T) {
+	e := rostertest.New(t)
+	for _, u := range []struct {
+		name string
+		role core.Role
+	}{{"root@example.com", core.RoleOwner}, {"admin@example.com", core.RoleAdmin}} {
+		if _, err := e.Svc.CreateUser(e.Ctx, core.CLIActor(), core.NewUser{OrgID: e.OrgID, Username: u.name, Email: u.name, Role: u.role, Invite: core.NoInvite}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	off := false
+	tests := []struct {
+		name       string
+		breakGlass []string
+		want       []string
+	}{
+		{"an active owner", []string{"ROOT@example.com"}, nil},
+		{"one of two is not an owner", []string{"root@example.com", "admin@example.com"}, []string{`break-glass owner "admin@example.com" of "default" is not an active owner`}},
+		{"none is", []string{"ghost@example.com"}, []string{`"ghost@example.com" of "default" is not an active owner`, "no active break-glass owner: while Corp is down, nobody can sign in"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := New([]Config{{Name: "corp", DisplayName: "Corp", Issuer: "https://idp.example", ClientID: "r", ClientSecret: "s",
+				PasswordLogin: &off, BreakGlassOwners: tt.breakGlass}}, Options{CSRFToken: func(string) string { return "" }}, e.Svc, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(d.CheckBreakGlass(e.Ctx), "\n")
+			if len(tt.want) == 0 && got != "" {
+				t.Fatalf("warnings: %s", got)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("warnings\n%s\nlack %q", got, w)
+				}
+			}
+			if e.Svc.PasswordLoginAllowed(core.DefaultOrg) {
+				t.Error("New did not turn password sign-in off")
+			}
+		})
 	}
 }

@@ -190,6 +190,9 @@ sso:
 	d.stop(t)
 	cfg = writeCfg("    jit: true\n    password_login: false\n    break_glass_owners: [owner@example.com]\n")
 	d = startServe(t, dir, "--config", cfg)
+	if logs := d.logs.String(); strings.Contains(logs, "break-glass owner") {
+		t.Errorf("a warning for a break-glass owner who is an active owner:\n%s", logs)
+	}
 	if code, m := call(t, nil, "GET", base+"/auth/methods", "", ""); code != 200 || m["password"] != false {
 		t.Fatalf("methods with password off: %d %v", code, m)
 	}
