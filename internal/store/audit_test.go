@@ -65,11 +65,15 @@ func TestAuditLog(t *testing.T) {
 			{"user", core.AuditFilter{UserID: "u2"}, func(h core.HistoryEntry) bool { return h.TargetID == "u2" }},
 			{"action", core.AuditFilter{Action: "user.role"}, func(h core.HistoryEntry) bool { return h.Action == "user.role" }},
 			{"since and until", core.AuditFilter{Since: base.Add(10 * time.Minute), Until: base.Add(20 * time.Minute)},
-				func(h core.HistoryEntry) bool { return !h.At.Before(base.Add(10*time.Minute)) && h.At.Before(base.Add(20*time.Minute)) }},
+				func(h core.HistoryEntry) bool {
+					return !h.At.Before(base.Add(10*time.Minute)) && h.At.Before(base.Add(20*time.Minute))
+				}},
 			{"until in another zone", core.AuditFilter{Until: base.Add(5 * time.Minute).In(time.FixedZone("CET", 3600))},
 				func(h core.HistoryEntry) bool { return h.At.Before(base.Add(5 * time.Minute)) }},
 			{"all at once", core.AuditFilter{Actor: "ada", Action: "user.update", UserID: "u0"},
-				func(h core.HistoryEntry) bool { return h.ActorName == "ada" && h.Action == "user.update" && h.TargetID == "u0" }},
+				func(h core.HistoryEntry) bool {
+					return h.ActorName == "ada" && h.Action == "user.update" && h.TargetID == "u0"
+				}},
 			{"unknown actor", core.AuditFilter{Actor: "nobody"}, func(core.HistoryEntry) bool { return false }},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
