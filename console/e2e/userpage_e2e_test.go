@@ -57,8 +57,9 @@ func TestUserPageAndAuditLog(t *testing.T) {
 	b.wait("the same page after a reload", `location.hash === '#/users/`+ann+`' && document.querySelector('#details-history .sentence')`)
 
 	// The app role is changed, then the app unassigned, on the page.
-	b.do("new app role", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-app-role=CRM]').value = 'viewer'`), chromedp.Click(css(`[data-role-form=CRM] button[type=submit]`)))
-	b.wait("role changed", `document.querySelector('[data-app-role=CRM]') && document.querySelector('[data-app-role=CRM]').value === 'viewer' && [...document.querySelectorAll('#details-history .sentence')].some((s) => s.textContent.startsWith('App role in CRM changed from editor to viewer by '))`)
+	b.do("new app role", chromedp.Click(css(`[data-change-role=CRM]`)), chromedp.WaitVisible(css(`[data-app-role=CRM]`)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-app-role=CRM]').value = 'viewer'`), chromedp.Click(css(`[data-role-form=CRM] button[type=submit]`)))
+	b.wait("role changed", `(document.querySelector('[data-app-role-text=CRM]') || {}).textContent === 'viewer Change' && [...document.querySelectorAll('#details-history .sentence')].some((s) => s.textContent.startsWith('App role in CRM changed from editor to viewer by '))`)
 	b.do("unassign", chromedp.Click(css(`[data-unassign=CRM]`)), chromedp.WaitVisible(css("#confirm-ok")), chromedp.Click(css("#confirm-ok")))
 	b.wait("app gone", `!document.querySelector('#details-apps') && document.querySelector('#no-apps') && [...document.querySelectorAll('#details-history .sentence')].some((s) => s.textContent.startsWith('App CRM unassigned by '))`)
 	got := d.call(t, "GET", "/api/v1/users/"+ann, api, "")

@@ -200,7 +200,11 @@ function appsSection(u, allApps, caps, reload) {
     let roleCell = a.app_role;
     if (direct && may) {
       const input = h('input', { name: 'app_role', value: a.app_role, required: true, maxlength: '128', 'aria-label': t('App role in {app}', { app: a.app_name }), 'data-app-role': a.app_name });
-      const form = h('form', { class: 'inline-form compact', 'data-role-form': a.app_name }, formError(), input, h('button', { type: 'submit' }, t('Save role')));
+      const form = h('form', { class: 'inline-form compact', 'data-role-form': a.app_name, hidden: true }, formError(), input, h('button', { type: 'submit' }, t('Save role')));
+      const shown = h('span', { 'data-app-role-text': a.app_name }, a.app_role, ' ');
+      const change = h('button', { type: 'button', class: 'link', 'data-change-role': a.app_name, 'aria-label': t('Change the app role in {app}', { app: a.app_name }),
+        onclick: () => { shown.hidden = true; form.hidden = false; input.focus(); } }, t('Change'));
+      shown.append(change);
       submitted(form, async () => {
         try {
           await api('POST', `/apps/${a.app_id}/assignments`, { user_id: u.id, app_role: input.value.trim() });
@@ -208,7 +212,7 @@ function appsSection(u, allApps, caps, reload) {
           await reload();
         } catch (e) { showError(form, e); }
       });
-      roleCell = form;
+      roleCell = [shown, form];
     }
     return h('tr', { 'data-app': a.app_name },
       h('td', { 'data-label': t('App') }, a.app_name),
