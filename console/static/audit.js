@@ -21,7 +21,7 @@ function actionNames() {
     'org.metadata_template': t('Custom fields changed'), 'mail_template.set': t('Mail template saved'), 'mail_template.delete': t('Mail template reset'),
     'token.create': t('Token created'), 'token.revoke': t('Token revoked'),
   };
-  const users = ['user.create', 'user.update', 'user.role', 'user.disable', 'user.enable', 'user.archive', 'user.restore', 'user.delete', 'user.lock',
+  const users = ['user.create', 'user.update', 'user.role', 'user.accept', 'user.disable', 'user.enable', 'user.archive', 'user.restore', 'user.delete', 'user.lock',
     'user.unlock', 'user.set_password', 'user.change_password', 'user.password_reset_requested', 'user.password_reset', 'user.login_failed',
     'invite.issue', 'invite.mail_error'];
   return [...users.map((a) => [a, historyAction(a)]), ...Object.entries(other)];
@@ -152,9 +152,9 @@ export async function auditView(root, session) {
         : entries.map((e) => h('tr', { 'data-id': e.id, 'data-action': e.action, 'data-target': e.target_id },
           h('td', { 'data-label': t('When') }, h('time', { datetime: e.at }, shortWhen(e.at))),
           h('td', { 'data-label': t('Actor') }, actorName(e), e.token_id ? h('span', { class: 'muted' }, ` (${t('token {id}', { id: e.token_id })})`) : null),
-          h('td', { 'data-label': t('Action'), title: e.action }, (actionNames().find(([a]) => a === e.action) || [e.action, e.action])[1]),
+          h('td', { 'data-label': t('Action'), title: e.action }, (actionNames().find(([a]) => a === e.action) || [e.action, historyAction(e.action)])[1]),
           h('td', { 'data-label': t('Target') }, target(e)),
-          h('td', { 'data-label': t('What changed') }, whatChanged(e, schema).join('; ')))))));
+          h('td', { 'data-label': t('What changed') }, whatChanged(e, schema).filter((w) => w !== historyAction(e.action)).join('; ')))))));
     clear(pager,
       h('button', { type: 'button', id: 'audit-newest', disabled: !state.cursor, onclick: () => { trail.length = 0; go({ cursor: '' }); } }, t('Newest')),
       h('button', { type: 'button', id: 'audit-newer', disabled: !state.cursor || !trail.length, onclick: () => go({ cursor: trail.pop() }) }, t('Newer')),

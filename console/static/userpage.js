@@ -41,7 +41,7 @@ export function actorName(e) {
 // Actions whose name says it all: their status change is not repeated.
 const NAMED = new Set(['user.create', 'user.lock', 'user.unlock', 'user.disable', 'user.enable', 'user.archive', 'user.restore', 'user.delete',
   'user.release_names', 'user.login_failed', 'user.logout', 'user.change_password', 'user.set_password', 'user.password_reset_requested',
-  'user.password_reset', 'user.sessions_revoked', 'user.tokens_revoked', 'invite.issue', 'invite.mail_error']);
+  'user.password_reset', 'user.sessions_revoked', 'user.tokens_revoked', 'invite.issue', 'invite.mail_error', 'user.accept', 'user.mark_idle']);
 
 // valueText shows one value of a change in the console's language.
 function valueText(attr, v, schema) {
@@ -136,6 +136,7 @@ export async function userPageView(root, session) {
       directory && a.directory_owned ? h('span', { class: 'muted', title: t('Managed by {source}', { source: u.source }) }, ` (${u.source})`) : null);
   };
   const std = schema.filter((a) => a.storage !== 'metadata');
+  const blank = (a) => !(a.type === 'boolean' && a.storage !== 'metadata') && empty(a.type === 'reference' ? refs[a.name] : attrValue(u, a)) && !['status', 'invite_status', 'role'].includes(a.name);
   const custom = schema.filter((a) => a.storage === 'metadata');
 
   // The actions the server offers on this user now (core.UserActions).
@@ -156,7 +157,11 @@ export async function userPageView(root, session) {
     h('div', { class: 'cols' },
       h('section', { class: 'card', 'aria-labelledby': 'user-attrs-title' },
         h('h2', { id: 'user-attrs-title' }, t('Attributes')),
-        h('dl', { class: 'props', id: 'user-details' }, std.map((a) => [h('dt', {}, attrLabel(a)), dd(a)]))),
+        h('dl', { class: 'props', id: 'user-details' }, std.filter((a) => !blank(a)).map((a) => [h('dt', {}, attrLabel(a)), dd(a)])),
+        // The schema's other attributes, empty for this user, folded away.
+        std.some(blank) ? h('details', { class: 'empty-attrs', id: 'user-empty-attrs' },
+          h('summary', {}, t('Empty attributes ({count})', { count: std.filter(blank).length })),
+          h('dl', { class: 'props' }, std.filter(blank).map((a) => [h('dt', {}, attrLabel(a)), dd(a)]))) : null),
       h('div', {},
         custom.length ? h('section', { class: 'card', 'aria-labelledby': 'user-custom-title' },
           h('h2', { id: 'user-custom-title' }, t('Custom fields')),

@@ -751,6 +751,7 @@ export function historyAction(action) {
     'user.set_password': t('Password reassigned'), 'user.password_reset_requested': t('Password reset requested'),
     'user.password_reset': t('Password reset'), 'user.sessions_revoked': t('Sessions ended'), 'user.tokens_revoked': t('Tokens revoked'),
     'invite.issue': t('Invitation issued'), 'invite.mail_error': t('Invitation mail failed'),
+    'user.accept': t('Invitation accepted'), 'user.mark_idle': t('Marked inactive (dormant)'),
   };
   return names[action] || action;
 }
