@@ -62,6 +62,19 @@ func TestAuditLogOverHTTP(t *testing.T) {
 		t.Fatalf("role: %d %s", r.code, r.raw)
 	}
 
+	// Secrets never reach the log: a reassigned password, a token's value.
+	if r := f.do(nil, "POST", "/api/v1/users/"+bob+"/set-password", f.owner, map[string]any{"password": "Secret-passphrase-31"}); r.code >= 300 {
+		t.Fatalf("set password: %d %s", r.code, r.raw)
+	}
+	tk := f.do(nil, "POST", "/api/v1/tokens", f.owner, map[string]any{"name": "okta", "scope": "scim"})
+	secret, _ := tk.body["token"].(string)
+	if secret == "" {
+		t.Fatalf("token: %s", tk.raw)
+	}
+	if raw := f.do(nil, "GET", "/api/v1/audit?limit=500", f.owner, nil).raw; strings.Contains(raw, "Secret-passphrase-31") || strings.Contains(raw, secret) || !strings.Contains(raw, "token.create") {
+		t.Fatalf("the audit log holds a secret (or misses the token): %s", raw)
+	}
+
 	// Who may: the capability and the refusal agree.
 	for _, tc := range []struct {
 		token string
