@@ -103,7 +103,11 @@ export async function auditView(root, session) {
   const exportLink = h('a', { class: 'button', id: 'audit-export', href: '/api/v1/audit?format=csv', download: 'audit.csv' }, t('Export CSV'));
   const tableWrap = h('div', { class: 'table-wrap', 'aria-live': 'polite' });
   const pager = h('nav', { class: 'pager', 'aria-label': t('Pages') });
-  clear(root, h('div', { class: 'page-head' }, h('h1', {}, t('Audit log')), exportLink), form, tableWrap, pager);
+  // On a phone the filters fold away (open when one is set), so the log
+  // starts on the first screen.
+  const phone = window.matchMedia('(max-width: 720px)');
+  const filtersBox = h('details', { class: 'filters-box', id: 'audit-filters-box', open: !phone.matches || FILTERS.some((k) => state[k]) }, h('summary', {}, t('Filters')), form);
+  clear(root, h('div', { class: 'page-head' }, h('h1', {}, t('Audit log')), exportLink), filtersBox, tableWrap, pager);
 
   function go(change) {
     Object.assign(state, change);
@@ -142,7 +146,11 @@ export async function auditView(root, session) {
     const entries = page.entries || [];
     const target = (e) => {
       if (e.target_type === 'user') return h('a', { href: `#/users/${encodeURIComponent(e.target_id)}` }, names.get(e.target_id) || e.target_id);
-      return `${e.target_type} ${e.target_id}`;
+      // A group, app or token by the name its snapshot recorded.
+      let name = '';
+      try { name = JSON.parse(e.after || e.before || '{}').name || ''; } catch { /* not a snapshot */ }
+      const kind = { group: t('Group'), app: t('App'), token: t('Token'), org: t('Organisation') }[e.target_type] || e.target_type;
+      return h('span', { title: e.target_id }, `${kind} ${name || e.target_id}`);
     };
     clear(tableWrap, h('table', { id: 'audit-table', class: 'cards' },
       h('caption', { class: 'sr-only' }, t('Audit log, newest first')),
