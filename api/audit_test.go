@@ -62,6 +62,18 @@ func TestAuditLogOverHTTP(t *testing.T) {
 		t.Fatalf("role: %d %s", r.code, r.raw)
 	}
 
+	// A new app role for an assigned user keeps the old one as before.
+	app := f.do(nil, "POST", "/api/v1/apps", f.owner, map[string]any{"name": "CRM"}).body["id"].(string)
+	for _, role := range []string{"editor", "viewer"} {
+		if r := f.do(nil, "POST", "/api/v1/apps/"+app+"/assignments", f.owner, map[string]any{"user_id": bob, "app_role": role}); r.code != 204 {
+			t.Fatalf("assign %s: %d %s", role, r.code, r.raw)
+		}
+	}
+	assigns := auditRows(t, f.do(nil, "GET", "/api/v1/audit?action=app.assign&user="+bob, f.owner, nil))
+	if len(assigns) != 2 || assigns[0]["before"] != `{"app":"CRM","app_role":"editor"}` || assigns[0]["after"] != `{"app":"CRM","app_role":"viewer"}` || assigns[1]["before"] != nil {
+		t.Fatalf("app.assign entries: %v", assigns)
+	}
+
 	// Secrets never reach the log: a reassigned password, a token's value.
 	if r := f.do(nil, "POST", "/api/v1/users/"+bob+"/set-password", f.owner, map[string]any{"password": "Secret-passphrase-31"}); r.code >= 300 {
 		t.Fatalf("set password: %d %s", r.code, r.raw)
