@@ -19,6 +19,7 @@ import (
 // downloads the filtered rows.
 func TestUserPageAndAuditLog(t *testing.T) {
 	b := newBrowser(t)
+	art := artifacts(t)
 	d, api := uxSetup(t)
 	ann := activeUser(t, d, api, "ann@example.com", "member")
 	activeUser(t, d, api, "ben@example.com", "member")
@@ -60,6 +61,8 @@ func TestUserPageAndAuditLog(t *testing.T) {
 	b.do("new app role", chromedp.Click(css(`[data-change-role=CRM]`)), chromedp.WaitVisible(css(`[data-app-role=CRM]`)),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-app-role=CRM]').value = 'viewer'`), chromedp.Click(css(`[data-role-form=CRM] button[type=submit]`)))
 	b.wait("role changed", `(document.querySelector('[data-app-role-text=CRM]') || {}).textContent === 'viewer Change' && [...document.querySelectorAll('#details-history .sentence')].some((s) => s.textContent.startsWith('App role in CRM changed from editor to viewer by '))`)
+	b.do("no toast", chromedp.Evaluate[chromedp.Void](`document.getElementById('toast').className = 'toast'`))
+	b.screenshot(art, "user-page-history.png")
 	b.do("unassign", chromedp.Click(css(`[data-unassign=CRM]`)), chromedp.WaitVisible(css("#confirm-ok")), chromedp.Click(css("#confirm-ok")))
 	b.wait("app gone", `!document.querySelector('#details-apps') && document.querySelector('#no-apps') && [...document.querySelectorAll('#details-history .sentence')].some((s) => s.textContent.startsWith('App CRM unassigned by '))`)
 	got := d.call(t, "GET", "/api/v1/users/"+ann, api, "")
@@ -76,6 +79,8 @@ func TestUserPageAndAuditLog(t *testing.T) {
 	b.eval(`document.querySelectorAll('#audit-table tbody tr[data-id]').length`, &all)
 	b.do("filter by user", chromedp.SendKeys(css("#audit-user"), "ann@example.com"), chromedp.Click(css(`#audit-filters button[type=submit]`)))
 	b.wait("ann's entries only", `location.hash.includes('user=ann') && document.querySelectorAll('#audit-table tbody tr[data-id]').length > 0 && [...document.querySelectorAll('#audit-table tbody tr[data-id]')].every((tr) => tr.dataset.target === '`+ann+`')`)
+	b.do("no toast", chromedp.Evaluate[chromedp.Void](`document.getElementById('toast').className = 'toast'`))
+	b.screenshot(art, "audit-log-filtered.png")
 	var annRows int
 	b.eval(`document.querySelectorAll('#audit-table tbody tr[data-id]').length`, &annRows)
 	b.setValue("#audit-action", "app.unassign")
