@@ -91,6 +91,15 @@ func TestUserPageAndAuditLog(t *testing.T) {
 	}
 	b.do("reload", chromedp.Reload(), chromedp.WaitVisible(css("#audit-table")))
 	b.wait("the filter kept", `document.querySelector('#audit-user').value === 'ann@example.com' && document.querySelector('#audit-action').value === 'app.unassign' && document.querySelectorAll('#audit-table tbody tr[data-id]').length === 1`)
+	// A time range after every entry: none; the range back: the same rows.
+	b.do("since tomorrow", chromedp.Evaluate[chromedp.Void](`(() => { const d = new Date(Date.now() + 86400000); const p = (n) => String(n).padStart(2, '0');
+		document.querySelector('#audit-since').value = d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes()); })()`),
+		chromedp.Click(css(`#audit-filters button[type=submit]`)))
+	b.wait("nothing since tomorrow", `location.hash.includes('since=') && document.querySelectorAll('#audit-table tbody tr[data-id]').length === 0 && document.querySelector('#audit-table td.empty')`)
+	b.do("until tomorrow", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#audit-since'); document.querySelector('#audit-until').value = s.value; s.value = ''; })()`),
+		chromedp.Click(css(`#audit-filters button[type=submit]`)))
+	b.wait("the entry until tomorrow", `location.hash.includes('until=') && !location.hash.includes('since=') && document.querySelectorAll('#audit-table tbody tr[data-id]').length === 1`)
+	b.do("no time range", chromedp.Evaluate[chromedp.Void](`document.querySelector('#audit-until').value = ''`))
 	b.do("only ann's", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#audit-action'); s.value = ''; })()`), chromedp.Click(css(`#audit-filters button[type=submit]`)))
 	b.wait("ann's rows", fmt.Sprintf(`document.querySelectorAll('#audit-table tbody tr[data-id]').length === %d`, annRows))
 	dir := t.TempDir()
