@@ -126,6 +126,7 @@ func TestRoleMatrixCoversEveryAdminRoute(t *testing.T) {
 		{"GET /api/v1/ldap/sources/{name}/search", "ldap directory search", managers, func(core.Role) (string, string, any) {
 			return "GET", "/api/v1/ldap/sources/victim-ldap/search?q=x", nil
 		}},
+		{"GET /api/v1/audit", "the audit log", admins, func(core.Role) (string, string, any) { return "GET", "/api/v1/audit", nil }},
 		{"GET /api/v1/users/counts", "user counts", managers, func(core.Role) (string, string, any) { return "GET", "/api/v1/users/counts", nil }},
 		{"POST /api/v1/auth/logout", "logout", all, func(core.Role) (string, string, any) { return "POST", "/api/v1/auth/logout", nil }},
 		{"POST /api/v1/auth/password", "change own password", all, func(role core.Role) (string, string, any) {

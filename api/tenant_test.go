@@ -400,6 +400,9 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	}
 	// The same for every organisation: nothing of B's is in it.
 	cases["GET /api/v1/org/mail-templates/builtin/{kind}/{language}"] = []attempt{{"GET", v + "/org/mail-templates/builtin/invite/fr", nil, nil}}
+	// The audit log: A's entries only, whatever the filter names of B.
+	cases["GET /api/v1/audit"] = []attempt{{"GET", v + "/audit?limit=500", nil, nil}, {"GET", v + "/audit?format=csv", nil, nil},
+		{"GET", v + "/audit?user=" + e.bUser, nil, nil}, {"GET", v + "/audit?actor=victim-owner%40b.example", nil, nil}}
 	// SCIM answers HEAD like GET, and takes the collections with a
 	// trailing slash: the same attempts, with the other method or path.
 	for k, as := range cases {

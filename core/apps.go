@@ -128,10 +128,22 @@ func (s *Service) AssignApp(ctx context.Context, a Actor, g AppGrant) error {
 			if _, err := tx.UserByID(ctx, orgID, userID); err != nil {
 				return err
 			}
+			// A new role for a user already assigned keeps the old one
+			// in history (the user page reads "App role … changed from … to …").
+			var before any
+			apps, err := tx.UserApps(ctx, userID)
+			if err != nil {
+				return err
+			}
+			for _, got := range apps {
+				if got.AppID == app.ID && got.ViaGroup == "" {
+					before = map[string]string{"app": app.Name, "app_role": got.AppRole}
+				}
+			}
 			if err := tx.AssignApp(ctx, app.ID, userID, appRole); err != nil {
 				return err
 			}
-			return s.record(ctx, tx, a, orgID, "app.assign", "user", userID, nil, target)
+			return s.record(ctx, tx, a, orgID, "app.assign", "user", userID, before, target)
 		}
 		if _, err := tx.GroupByID(ctx, orgID, groupID); err != nil {
 			return err

@@ -19,6 +19,7 @@ type Capabilities struct {
 	MailTemplates    bool `json:"mail_templates"`    // the mail templates
 	Tokens           bool `json:"tokens"`            // SCIM and admin tokens
 	LDAP             bool `json:"ldap"`              // the LDAP sources page and sync
+	AuditLog         bool `json:"audit_log"`         // the organisation's audit log
 	// GrantableRoles are the roles the actor may give a new user.
 	GrantableRoles []Role `json:"grantable_roles"`
 }
@@ -41,6 +42,7 @@ func CapabilitiesOf(a Actor) Capabilities {
 		// The LDAP page runs syncs that disable and archive: the same rule.
 		LDAP:           ok(AuthorizeRemoveUsers(a)),
 		GrantableRoles: []Role{},
+		AuditLog:       ok(AuthorizeAuditLog(a)),
 	}
 	for _, r := range []Role{RoleOwner, RoleAdmin, RoleUserManager, RoleDeveloper, RoleMember} {
 		if c.ManageUsers && ok(authorizeCreate(a, r)) {
