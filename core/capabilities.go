@@ -129,3 +129,30 @@ func GroupActions(a Actor, g *Group) []string {
 	}
 	return out
 }
+
+// App actions.
+const (
+	AppActRename  = "rename"
+	AppActDelete  = "delete"
+	AppActAssign  = "assign"  // assign, change the app role, unassign
+	AppActUsers   = "users"   // list the app's users and granted groups
+	AppActMessage = "message" // mail the app's users
+)
+
+// AppActions lists what actor a may do to app: canCreateApps is a's
+// can_create_apps as stored now (a person allowed to create apps manages
+// the apps they created, the rule of managedApp).
+func AppActions(a Actor, app *App, canCreateApps bool) []string {
+	out := []string{}
+	manage := mayManageApp(a, app, canCreateApps) == nil
+	if manage {
+		out = append(out, AppActRename, AppActAssign, AppActDelete)
+	}
+	if manage || AuthorizeUserAdmin(a) == nil {
+		out = append(out, AppActUsers)
+	}
+	if authorizeMessage(a, "the users of apps") == nil {
+		out = append(out, AppActMessage)
+	}
+	return out
+}
