@@ -71,6 +71,12 @@ func TestAppUsersActionsAssignChangeRoleUnassign(t *testing.T) {
 		t.Fatalf("can_create_apps: %d %s", r.code, r.raw)
 	}
 	maker := f.login("maker@example.com", "Sturdy-passphrase-7", "console")
+	for who, tok := range map[string]string{"owner": f.owner, "app creator": maker, "user manager": manager} {
+		caps := f.do(nil, "GET", "/api/v1/me", tok, nil).body["capabilities"].(map[string]any)
+		if want := who != "user manager"; caps["create_apps"] != want {
+			t.Errorf("%s: create_apps %v, want %v", who, caps["create_apps"], want)
+		}
+	}
 	f.do(nil, "POST", "/api/v1/apps", maker, map[string]any{"name": "Maker's"})
 	actions := func(tok string) map[string]string {
 		t.Helper()

@@ -13,6 +13,7 @@ type Capabilities struct {
 	SetAdmin         bool `json:"set_admin"`         // make users admins (the bulk action)
 	ManageGroups     bool `json:"manage_groups"`     // create groups; rename, delete and change members of native groups
 	ManageApps       bool `json:"manage_apps"`       // create, rename, delete and assign apps
+	CreateApps       bool `json:"create_apps"`       // create apps: manage_apps, or a person allowed to create apps (can_create_apps)
 	OrgSettings      bool `json:"org_settings"`      // invite validity, dormancy, default language
 	PasswordPolicy   bool `json:"password_policy"`   // the password policy
 	MetadataTemplate bool `json:"metadata_template"` // the custom user fields
@@ -48,6 +49,18 @@ func CapabilitiesOf(a Actor) Capabilities {
 		}
 	}
 	c.SetAdmin = c.ManageUsers && ok(authorizeCreate(a, RoleAdmin))
+	c.CreateApps = c.ManageApps
+	return c
+}
+
+// CapabilitiesOfUser is CapabilitiesOf for a person whose stored user is u
+// (nil for an operator or a token without one): create_apps follows u's
+// can_create_apps, as CreateApp reads it.
+func CapabilitiesOfUser(a Actor, u *User) Capabilities {
+	c := CapabilitiesOf(a)
+	if !c.CreateApps && u != nil && u.ID == a.ID {
+		c.CreateApps = mayManageApp(a, &App{CreatedByID: a.ID}, u.CanCreateApps) == nil
+	}
 	return c
 }
 
