@@ -48,14 +48,14 @@ export async function groupsView(root, session) {
       h('tbody', {}, groups.map((g, i) => h('tr', { 'data-name': g.name },
         h('td', { 'data-label': t('Name') }, g.name), h('td', { 'data-label': t('Source') }, g.source || t('native')), h('td', { 'data-label': t('Members') }, String(members[i])),
         h('td', { class: 'buttons' },
-          directoryNote(g, may),
           h('button', { type: 'button', 'data-members': g.name, onclick: () => membersDialog(g, load, may(g, 'edit_members')) }, t('Members')),
           may(g, 'message') ? h('button', { type: 'button', 'data-message': g.name, onclick: () => messageDialog(t('Message the members of {name}', { name: g.name }), `/groups/${g.id}/message`, 'message-dialog') }, t('Message members')) : null,
           may(g, 'rename') ? h('button', { type: 'button', 'data-rename': g.name, onclick: () => renameDialog(t('Rename group {name}', { name: g.name }), g.name, async (name) => { await api('PATCH', `/groups/${g.id}`, { name }); await load(); }) }, t('Rename')) : null,
           may(g, 'delete') ? h('button', { type: 'button', class: 'danger', 'data-delete': g.name, onclick: async () => {
             if (!(await confirmDialog(t('Delete group {name}?', { name: g.name }), t('Its members stay; their access through it ends.'), t('Delete')))) return;
             try { await api('DELETE', `/groups/${g.id}`); await load(); } catch (e) { toast(e.message, 'bad'); }
-          } }, t('Delete')) : null))))));
+          } }, t('Delete')) : null,
+          directoryNote(g, may)))))));
   }
   await load();
 }
@@ -138,7 +138,7 @@ export async function appsView(root, session) {
           may(a, 'delete') ? h('button', { type: 'button', class: 'danger', 'data-delete': a.name, onclick: async () => {
             if (!(await confirmDialog(t('Delete app {name}?', { name: a.name }), t('Every assignment of it ends.'), t('Delete')))) return;
             try { await api('DELETE', `/apps/${a.id}`); await load(); } catch (e) { toast(e.message, 'bad'); }
-          } }, t('Delete')) : null)))));
+          } }, t('Delete')) : null))))));
   }
   await load();
 }
@@ -169,14 +169,14 @@ async function appUsersDialog(a, groups, editable) {
         h('td', { 'data-label': t('User') }, u.username),
         h('td', { 'data-label': t('Access') }, direct ? t('Assigned directly') : t('Through group {name}', { name: u.via_group })),
         h('td', { 'data-label': t('App role') }, editable && direct ? role : u.app_role),
-        editable ? h('td', { class: 'buttons' }, direct ? [
+        editable ? h('td', {}, direct ? h('div', { class: 'buttons' },
           h('button', { type: 'button', 'data-save-role': u.username, onclick: async () => {
             try { await api('POST', `/apps/${a.id}/assignments`, { user_id: u.user_id, app_role: role.value.trim() }); toast(t('App role of {username}: {role}.', { username: u.username, role: role.value.trim() || 'user' })); await load(); } catch (e) { fail(e); }
           } }, t('Save role')),
           h('button', { type: 'button', class: 'danger', 'data-unassign': u.username, onclick: async () => {
             if (!(await confirmDialog(t('Unassign {name} from {username}?', { name: a.name, username: u.username }), t('Access through a group stays.'), t('Unassign')))) return;
             try { await api('DELETE', `/apps/${a.id}/assignments` + qs({ user_id: u.user_id })); toast(t('{name} unassigned from {username}.', { name: a.name, username: u.username })); await load(); } catch (e) { fail(e); }
-          } }, t('Unassign'))] : h('span', { class: 'muted' }, t('Change it in the group'))) : null);
+          } }, t('Unassign'))) : h('span', { class: 'muted' }, t('Change it in the group'))) : null);
     }));
     clear(granted, (r.groups || []).length === 0 ? h('li', { class: 'muted' }, t('No group.')) : r.groups.map((g) => h('li', { 'data-group': g.group_name },
       t('{group} ({role})', { group: g.group_name, role: g.app_role }), ' ',
