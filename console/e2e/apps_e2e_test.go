@@ -60,6 +60,22 @@ func consoleAppsAndInvites(t *testing.T, axe *axeReport, art string) {
 
 	b := newBrowser(t)
 	b.signIn(d.base, "olive@example.com")
+	// shots saves the view at desktop size and on a phone (390×844), with
+	// axe-core at both and nothing wider than the phone's viewport.
+	shots := func(name, view string) {
+		t.Helper()
+		b.screenshot(art, name+".png")
+		axe.check(b, view)
+		b.do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Sleep(300*time.Millisecond))
+		var over []string
+		b.eval(overflowing, &over)
+		if len(over) > 0 {
+			t.Errorf("at 390×844 %s runs past the viewport: %v", view, over)
+		}
+		b.screenshot(art, name+"-phone.png")
+		axe.check(b, view+" (phone)")
+		b.do("desktop", chromedp.EmulateViewport(1440, 900), chromedp.Sleep(200*time.Millisecond))
+	}
 	text := func(expr string) string {
 		t.Helper()
 		var s string
@@ -80,8 +96,7 @@ func consoleAppsAndInvites(t *testing.T, axe *axeReport, art string) {
 	if got := text(`document.querySelector('[data-note=Finance]')`); got != "(missing)" {
 		t.Errorf("the native group has a directory note: %q", got)
 	}
-	b.screenshot(art, "view-groups-directory-note.png")
-	axe.check(b, "groups: directory note")
+	shots("view-groups-directory-note", "groups: directory note")
 
 	// ---- invitees on hold.
 	b.do("users", chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css(row("hal@example.com"))))
@@ -94,8 +109,7 @@ func consoleAppsAndInvites(t *testing.T, axe *axeReport, art string) {
 	}
 	b.do("filter on hold", chromedp.Navigate(d.base+"/console/#/users?invite_status=on_hold"))
 	b.wait("two on hold", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 2 && document.querySelector('`+row("hal@example.com")+`') && document.querySelector('`+row("arc@example.com")+`')`)
-	b.screenshot(art, "view-users-on-hold.png")
-	axe.check(b, "users: invitees on hold")
+	shots("view-users-on-hold", "users: invitees on hold")
 
 	// ---- the organisation profile: the display name the mails carry.
 	b.do("settings", chromedp.Navigate(d.base+"/console/#/settings"), chromedp.WaitVisible(css("#org-profile")))
@@ -110,8 +124,7 @@ func consoleAppsAndInvites(t *testing.T, axe *axeReport, art string) {
 	if got := call("GET", "/api/v1/org", "")["display_name"]; got != "Acme Corp" {
 		t.Errorf("after saving the profile, display_name %v", got)
 	}
-	b.screenshot(art, "view-settings-profile.png")
-	axe.check(b, "settings: organisation profile")
+	shots("view-settings-profile", "settings: organisation profile")
 	b.do("bad support email", chromedp.Evaluate[chromedp.Void](`(() => { const f = document.querySelector('#org-profile'); f.noValidate = true; f.querySelector('#org-support-email').value = 'not-an-address'; })()`),
 		chromedp.Click(css("#org-profile-save")))
 	b.wait("refused naming the field", `!document.querySelector('#org-profile .form-error').hidden && document.querySelector('#org-support-email').getAttribute('aria-invalid') === 'true'`)
@@ -128,8 +141,7 @@ func consoleAppsAndInvites(t *testing.T, axe *axeReport, art string) {
 	if lang != "de" || langs != "en,de,fr,es" {
 		t.Errorf("resend language %q of %q, want de (ivy's) of en,de,fr,es", lang, langs)
 	}
-	b.screenshot(art, "dialog-resend-invite.png")
-	axe.check(b, "dialog: resend invite")
+	shots("dialog-resend-invite", "dialog: resend invite")
 	b.setValue("#resend-language", "fr")
 	b.do("send", chromedp.Click(css("#resend-submit")), chromedp.WaitNotPresent(css("#resend-dialog")))
 	waitMail := func(rcpt string, n int) mailtest.Message {
@@ -171,8 +183,7 @@ func consoleAppsAndInvites(t *testing.T, axe *axeReport, art string) {
 	if bobButtons != 0 {
 		t.Errorf("access through a group offers %d buttons on the user", bobButtons)
 	}
-	b.screenshot(art, "dialog-app-users.png")
-	axe.check(b, "dialog: app users")
+	shots("dialog-app-users", "dialog: app users")
 	userApps := func(id string) string {
 		t.Helper()
 		var out []string
@@ -206,26 +217,14 @@ func consoleAppsAndInvites(t *testing.T, axe *axeReport, art string) {
 	if got := userApps(bob); got != "Expenses=editor" {
 		t.Errorf("bob's apps after assigning: %s", got)
 	}
-	b.do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-	b.do("settle", chromedp.Sleep(300*time.Millisecond))
-	var over []string
-	b.eval(overflowing, &over)
-	if len(over) > 0 {
-		t.Errorf("at 390×844 the app users dialog runs past the viewport: %v", over)
-	}
-	b.screenshot(art, "dialog-app-users-phone.png")
-	axe.check(b, "dialog: app users (phone)")
 	b.do("close", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#app-users-dialog")))
-	b.screenshot(art, "view-apps-actions-phone.png")
-	axe.check(b, "apps (phone)")
-	b.do("desktop", chromedp.EmulateViewport(1440, 900))
+	shots("view-apps-actions", "apps: actions")
 
 	// ---- Message app users: a mail to each over SMTP.
 	b.do("message", chromedp.Click(css(`button[data-message=Expenses]`)), chromedp.WaitVisible(css("#app-message-dialog")),
 		chromedp.SendKeys(css("#app-message-dialog [name=subject]"), "Expenses is down on Saturday"),
 		chromedp.SendKeys(css("#app-message-dialog [name=body]"), "Submit by Friday."))
-	b.screenshot(art, "dialog-app-message.png")
-	axe.check(b, "dialog: message app users")
+	shots("dialog-app-message", "dialog: message app users")
 	b.do("send", chromedp.Click(css("#app-message-dialog button[type=submit]")), chromedp.WaitNotPresent(css("#app-message-dialog")))
 	b.wait("queued", `document.getElementById('toast').textContent === '1 mail queued.'`)
 	if m := waitMail("bob@example.com", 1); !strings.Contains(string(m.Raw), "Expenses is down on Saturday") || !strings.Contains(m.Body(), "Submit by Friday.") {
