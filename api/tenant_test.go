@@ -111,7 +111,7 @@ func newTenantEnvWith(t *testing.T, hasher core.PasswordHasher) *tenantEnv {
 	log := slog.New(slog.DiscardHandler)
 	srv := server.New(server.Config{}, st.Ready, log)
 	fl := &fakeLDAP{}
-	a, err := api.New(api.Config{MailPreview: mailPreview(t, svc), LoginRatePerMinute: 100000, PublicURL: "https://roster.example.com", LDAP: fl}, svc, log)
+	a, err := api.New(api.Config{MailPreview: mailPreview(t, svc), MailBuiltin: mailBuiltin(t), LoginRatePerMinute: 100000, PublicURL: "https://roster.example.com", LDAP: fl}, svc, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,6 +399,8 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		"GET /readyz":                 {{"GET", "/readyz", nil, nil}},
 		"HEAD /readyz":                {{"HEAD", "/readyz", nil, nil}},
 	}
+	// The same for every organisation: nothing of B's is in it.
+	cases["GET /api/v1/org/mail-templates/builtin/{kind}/{language}"] = []attempt{{"GET", v + "/org/mail-templates/builtin/invite/fr", nil, nil}}
 	// SCIM answers HEAD like GET, and takes the collections with a
 	// trailing slash: the same attempts, with the other method or path.
 	for k, as := range cases {

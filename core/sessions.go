@@ -29,6 +29,9 @@ type LoginResult struct {
 // a wrong password gets, whatever password was sent).
 type LoginError struct {
 	Reason string
+	// Code is a machine-readable reason when it is not a wrong password's
+	// (password_login_off); empty otherwise.
+	Code string
 }
 
 func (e *LoginError) Error() string { return e.Reason }
@@ -87,9 +90,15 @@ func (s *Service) login(ctx context.Context, in LoginInput, locked *bool) (*Logi
 	if in.Username == "" || in.Password == "" || len(in.Password) > MaxPasswordLen {
 		return nil, errBadCredentials
 	}
+	// An organisation that signs in through its identity provider keeps
+	// password sign-in for its break-glass owners only.
+	mustBeOwner, err := s.passwordLoginGate(in.Org, in.Username)
+	if err != nil {
+		return nil, err
+	}
 	var u *User
 	var policy PasswordPolicy
-	err := s.store.View(ctx, func(tx Tx) error {
+	err = s.store.View(ctx, func(tx Tx) error {
 		o, err := tx.OrgByName(ctx, in.Org)
 		if err != nil {
 			return err
@@ -121,6 +130,14 @@ func (s *Service) login(ctx context.Context, in LoginInput, locked *bool) (*Logi
 		if u, err = s.expireLock(ctx, u); err != nil {
 			return nil, fmt.Errorf("login: %w", err)
 		}
+	}
+	if mustBeOwner && (u.Role != RoleOwner || FoldKey(u.Username) != FoldKey(in.Username)) {
+		// A break-glass name that is not (or no longer) an owner, or an
+		// email that matched someone else: a wrong password's answer.
+		if err := s.burnHash(ctx, in.Password); err != nil {
+			return nil, fmt.Errorf("login: %w", err)
+		}
+		return nil, errBadCredentials
 	}
 	if !u.Status.CanLogIn() {
 		// No password oracle: the password is not checked (no directory
@@ -169,24 +186,8 @@ func (s *Service) login(ctx context.Context, in LoginInput, locked *bool) (*Logi
 		if !cur.IsDirectory() && policy.Expired(cur, now) {
 			cur.MustChangePassword = true
 		}
-		cur.UpdatedAt = now
-		if err := tx.UpdateUser(ctx, cur); err != nil {
-			return err
-		}
-		token, err := NewSecret(PrefixSession)
-		if err != nil {
-			return err
-		}
-		sess := &Session{ID: newID(), OrgID: cur.OrgID, UserID: cur.ID, TokenHash: HashSecret(token), Audience: in.Audience, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
-		if err := tx.InsertSession(ctx, sess); err != nil {
-			return err
-		}
-		v, err := s.view(ctx, tx, cur)
-		if err != nil {
-			return err
-		}
-		res = &LoginResult{Token: token, ExpiresAt: sess.ExpiresAt, User: v}
-		return nil
+		res, err = s.openSession(ctx, tx, cur, in.Audience, now)
+		return err
 	})
 	if err != nil {
 		var le *LoginError
@@ -393,13 +394,25 @@ func (s *Service) AuthenticateAdminToken(ctx context.Context, secret string) (*P
 
 // Logout ends every session of the token's user in the token's audience,
 // and none of the other audience: signing out of the console leaves the
-// catalog signed in, and the other way round.
+// catalog signed in, and the other way round. Signing out of the catalog
+// ends the user's catalog sign-in as the OpenID Provider's logout does:
+// every app token of the user too, and the apps that held one are told
+// (CatalogLogoutListener).
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.store.InTx(ctx, func(tx Tx) error {
+	var ev *CatalogLogout
+	err := s.store.InTx(ctx, func(tx Tx) error {
 		sess, err := tx.SessionByTokenHash(ctx, HashSecret(token))
 		if errors.Is(err, ErrNotFound) {
 			return ErrUnauthorized
 		} else if err != nil {
+			return err
+		}
+		if sess.Audience == AudienceCatalog {
+			u, err := tx.UserByID(ctx, sess.OrgID, sess.UserID)
+			if err != nil {
+				return err
+			}
+			ev, err = s.endCatalog(ctx, tx, sess.OrgID, u, "api")
 			return err
 		}
 		n, err := tx.DeleteSessions(ctx, sess.UserID, sess.Audience)
@@ -409,6 +422,11 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		return s.record(ctx, tx, Actor{Kind: ActorSelf, ID: sess.UserID}, sess.OrgID, "user.logout", "user", sess.UserID, nil,
 			map[string]any{"audience": sess.Audience, "sessions_ended": n})
 	})
+	if err != nil {
+		return err
+	}
+	s.tellCatalogLogout(ctx, ev)
+	return nil
 }
 
 // ChangePassword lets a logged-in native user change their own password,
@@ -532,4 +550,27 @@ type SessionRepo interface {
 // directory (LDAP bind). Registered per source ("ldap:corp").
 type DirectoryAuthenticator interface {
 	Authenticate(ctx context.Context, u *User, password string) (bool, error)
+}
+
+// openSession records a successful sign-in of cur (its other fields already
+// set by the caller) and opens a session for the audience: the token is
+// returned once, its hash stored.
+func (s *Service) openSession(ctx context.Context, tx Tx, cur *User, audience Audience, now time.Time) (*LoginResult, error) {
+	cur.UpdatedAt = now
+	if err := tx.UpdateUser(ctx, cur); err != nil {
+		return nil, err
+	}
+	token, err := NewSecret(PrefixSession)
+	if err != nil {
+		return nil, err
+	}
+	sess := &Session{ID: newID(), OrgID: cur.OrgID, UserID: cur.ID, TokenHash: HashSecret(token), Audience: audience, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
+	if err := tx.InsertSession(ctx, sess); err != nil {
+		return nil, err
+	}
+	v, err := s.view(ctx, tx, cur)
+	if err != nil {
+		return nil, err
+	}
+	return &LoginResult{Token: token, ExpiresAt: sess.ExpiresAt, User: v}, nil
 }
