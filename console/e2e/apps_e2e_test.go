@@ -169,7 +169,7 @@ func consoleAppsAndInvites(t *testing.T, axe *axeReport, art string) {
 	// ---- the apps page: each app's actions, its users, roles, unassign, assign.
 	b.do("apps", chromedp.Navigate(d.base+"/console/#/apps"), chromedp.WaitVisible(css(`#apps-table tr[data-name=Expenses]`)))
 	b.eval(`[...document.querySelectorAll('#apps-table tr[data-name=Expenses] button')].map((b) => Object.keys(b.dataset).join('')).join(',')`, &offered)
-	if offered != "users,assign,message,rename,delete" {
+	if offered != "users,assign,oidc,message,rename,delete" {
 		t.Errorf("an owner's app actions %q", offered)
 	}
 	b.do("users of the app", chromedp.Click(css(`button[data-users=Expenses]`)), chromedp.WaitVisible(css("#app-users-dialog")))
