@@ -104,6 +104,10 @@ func TestRoleMatrixCoversEveryAdminRoute(t *testing.T) {
 			app := f.do(nil, "POST", "/api/v1/apps", f.owner, map[string]any{"name": "app" + randSuffix()}).body["id"].(string)
 			return "POST", "/api/v1/apps/" + app + "/message", map[string]any{"subject": "Hi", "body": "Notice"}
 		}},
+		{"GET /api/v1/apps/{id}/users", "the users of an app", managers, func(core.Role) (string, string, any) {
+			app := f.do(nil, "POST", "/api/v1/apps", f.owner, map[string]any{"name": "app" + randSuffix()}).body["id"].(string)
+			return "GET", "/api/v1/apps/" + app + "/users", nil
+		}},
 		{"GET /api/v1/org/metadata-template", "template read", all, func(core.Role) (string, string, any) {
 			return "GET", "/api/v1/org/metadata-template", nil
 		}},

@@ -321,6 +321,7 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		"PUT /api/v1/org":                                     {{"PUT", v + "/org", map[string]any{"display_name": "Hijacked", "support_email": "evil@example.com"}, nil}},
 		"GET /api/v1/org/mail-templates/variables":            {{"GET", v + "/org/mail-templates/variables", nil, nil}},
 		"POST /api/v1/apps/{id}/message":                      {{"POST", v + "/apps/" + e.bApp + "/message", map[string]any{"subject": "Hi", "body": "Phish"}, nf}},
+		"GET /api/v1/apps/{id}/users":                         {{"GET", v + "/apps/" + e.bApp + "/users", nil, nf}},
 		"GET /api/v1/org/settings":                            {{"GET", v + "/org/settings", nil, nil}},
 		"PUT /api/v1/org/settings":                            {{"PUT", v + "/org/settings", map[string]any{"invite_valid_days": 3}, nil}},
 		"GET /api/v1/org/password-policy":                     {{"GET", v + "/org/password-policy", nil, nil}},

@@ -597,6 +597,7 @@ func TestConsole(t *testing.T) {
 	}
 	smtp.WaitTo(t, "bob@example.com", 30*time.Second) // the import's invitation
 	action("bob@example.com", "resend-invite")
+	b.do("send it", chromedp.WaitVisible(css("#resend-submit")), chromedp.Click(css("#resend-submit")), chromedp.WaitNotPresent(css("#resend-dialog")))
 	deadline := time.Now().Add(30 * time.Second)
 	for len(smtp.To("bob@example.com")) < 2 {
 		if time.Now().After(deadline) {

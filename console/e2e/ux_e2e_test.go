@@ -44,7 +44,13 @@ func (b *browser) viewShot(dir, name string) {
 // uxSetup starts roster with its owner (olive) and returns an API token.
 func uxSetup(t *testing.T) (*daemon, string) {
 	t.Helper()
-	d := startRoster(t, t.TempDir(), "")
+	return uxSetupWith(t, "")
+}
+
+// uxSetupWith is uxSetup with extra configuration (an SMTP server).
+func uxSetupWith(t *testing.T, extra string) (*daemon, string) {
+	t.Helper()
+	d := startRoster(t, t.TempDir(), extra)
 	tok := strings.TrimPrefix(d.setupLink(t), d.base+"/console/setup?token=")
 	form := url.Values{"token": {tok}, "username": {"olive@example.com"}, "email": {"olive@example.com"}, "first_name": {"Olive"}, "last_name": {"Owner"},
 		"password": {uxPassword}, "confirm": {uxPassword}}
@@ -658,6 +664,11 @@ func TestConsoleUX(t *testing.T) {
 		t.Errorf("a user manager is offered %s group changes", umGroups)
 	}
 	_ = devID
+
+	// Groups owned by a directory, invitees on hold, resending an invitation
+	// in a language, the apps page (users, roles, unassign, message) and the
+	// organisation profile: against a roster that mails.
+	consoleAppsAndInvites(t, axe, art)
 
 	// ---- 5. the console in the browser's language (German), the switcher
 	// (French, kept over a reload), and English when a catalog fails.

@@ -582,6 +582,7 @@ export async function runAction(u, act, reload, me) {
       case 'role': roleDialog(u, reload, me); return;
       case 'edit': await editDialog(u, reload); return;
       case 'set-password': passwordDialog(u); return;
+      case 'resend-invite': await resendDialog(u, reload); return;
       case 'resend-link': {
         const r = await api('POST', `/users/${u.id}/resend-invite`, { send_invite: false });
         linkDialog(t('New invite link for {username}', { username: u.username }), r.invite_link, t('The earlier link no longer works.'));
@@ -721,6 +722,30 @@ function passwordDialog(u) {
   const d = dialog(t('Reassign the password of {username}', { username: u.username }), form);
   submitted(form, async () => {
     try { await api('POST', `/users/${u.id}/set-password`, { password: p.value }); d.close(); toast(t('Password set.')); } catch (e) { showError(form, e); }
+  });
+}
+
+// resendDialog mails the invitation again in a language chosen from the
+// four built in: the user's own, else the organisation's default.
+async function resendDialog(u, reload) {
+  const st = await api('GET', '/org/settings').catch(() => ({}));
+  const builtIn = LANGUAGES.slice(1);
+  const known = (l) => builtIn.some(([v]) => v === l);
+  const lang = select(builtIn, { name: 'language', id: 'resend-language' });
+  lang.value = [u.language, st.stored && st.stored.default_language, st.default_language].find(known) || 'en';
+  const again = !u.invite_reason;
+  const form = h('form', { class: 'stack', id: 'resend-form' }, formError(),
+    h('p', {}, again ? t('A new invitation goes to {email}; the earlier link stops working.', { email: u.email || '—' }) : t('The invitation goes to {email}.', { email: u.email || '—' })),
+    field(t('Language of the invitation'), lang),
+    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, t('Cancel')), h('button', { type: 'submit', class: 'primary', id: 'resend-submit' }, t('Send invitation'))));
+  const d = dialog(again ? t('Resend the invitation to {username}', { username: u.username }) : t('Send the invitation to {username}', { username: u.username }), form, { id: 'resend-dialog' });
+  submitted(form, async () => {
+    try {
+      await api('POST', `/users/${u.id}/resend-invite`, { language: lang.value });
+      d.close();
+      toast(t('Invitation to {username} queued.', { username: u.username }));
+      await reload();
+    } catch (e) { showError(form, e); }
   });
 }
 
