@@ -399,12 +399,10 @@ func (d *Door) callback(w http.ResponseWriter, r *http.Request) {
 	// profile at the userinfo endpoint (OpenID Connect Core 5.4): what the
 	// ID token lacks is asked there.
 	if cl.incomplete() && prov.UserInfoEndpoint() != "" {
+		// Without it the sign-in goes on with the ID token's claims (the
+		// core refuses a match by email without one).
 		if err := d.userInfo(ctx, prov, tok, idt.Subject, &cl); err != nil {
 			d.log.Warn("sso: userinfo", "org", org, "idp", p.cfg.Name, "err", err)
-			if p.cfg.MatchClaim == core.MatchEmail && cl.Email == "" {
-				d.render(w, http.StatusBadGateway, "Sign-in refused", p.cfg.DisplayName+" did not tell roster your email address. Try again in a moment.", back)
-				return
-			}
 		}
 	}
 	if why := freshEnough(st, cl.AuthTime); why != "" {
