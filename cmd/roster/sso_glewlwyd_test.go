@@ -36,7 +36,8 @@ import (
 // glewlwyd, started on loopback by the test, is the organisation's IdP and
 // the real roster binary its relying party. A browser is scripted (a
 // cookie jar following redirects; glewlwyd's login through its own login
-// API, what its login page calls). Covered: a user provisioned by SCIM with
+// API, what its login page calls); in headless Chromium, the console's
+// sign-in types into glewlwyd's real login form. Covered: a user provisioned by SCIM with
 // the IdP's subject as externalId signs in to the console; a disabled user
 // and an unknown identity are refused with a clear page; a state and a
 // nonce that do not belong to the sign-in are refused; with password
@@ -388,11 +389,15 @@ func consoleSSOInChromium(t *testing.T, base string, idp *glewlwyd) {
 		t.Fatal(err)
 	}
 	wait("glewlwyd's login page", `location.href.startsWith('`+idp.url+`/login.html')`)
-	// glewlwyd's login page does what this does (its login API), then Continue.
-	eval(`(window.__login = 'pending', fetch('/api/auth/', {method: 'POST', credentials: 'include', headers: {'Content-Type': 'application/json'},
-		body: JSON.stringify({username: 'alice', password: 'alice-password'})}).then(r => { window.__login = String(r.status); }), 'started')`)
-	wait("glewlwyd login", `window.__login === '200'`)
-	eval(`(location.href = new URLSearchParams(location.search).get('callback_url') + '&g_continue', 'going')`)
+	// glewlwyd's own form: typed into (key events through its React
+	// inputs), its sign-in button, then its Continue button.
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#username")), chromedp.SendKeys(chromedp.CSS("#username"), "alice"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "alice-password"), chromedp.Click(chromedp.CSS("#loginbut"))); err != nil {
+		t.Fatalf("glewlwyd's login form: %v", err)
+	}
+	const cont = `[...document.querySelectorAll('button.btn-success')].find((b) => b.textContent.trim() === 'Continue')`
+	wait("glewlwyd's Continue button", cont)
+	eval(`(` + cont + `.click(), 'clicked')`)
 	wait("the console, signed in as alice", `location.href.startsWith('`+base+`/console/') && document.getElementById('no-access') && document.getElementById('no-access').innerText.includes('alice')`)
 }
 
