@@ -188,3 +188,27 @@ func TestUserInfoFallback(t *testing.T) {
 		})
 	}
 }
+
+// A fresh-sign-in demand the door does not understand is refused by name
+// before the IdP is contacted (none runs here).
+func TestStartRefusesBadFreshness(t *testing.T) {
+	e := rostertest.New(t)
+	d, err := New([]Config{{Name: "corp", Issuer: "http://127.0.0.1:9/idp", ClientID: "roster", ClientSecret: "s"}},
+		Options{PublicURL: "http://roster.test", CSRFToken: func(string) string { return "" }}, e.Svc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mux.NewRouter()
+	d.Mount(r)
+	for _, tt := range []struct{ query, want string }{
+		{"prompt=consent", `prompt: &#34;consent&#34; is not login`},
+		{"max_age=-1", `max_age: &#34;-1&#34; is not a number of seconds`},
+		{"max_age=soon", `max_age: &#34;soon&#34; is not a number of seconds`},
+	} {
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest("GET", "/auth/sso/default/start?audience=catalog&return=%2Foidc%2Fdefault%2Flogin%3Fid%3Dx&"+tt.query, nil))
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), tt.want) || w.Header().Get("Set-Cookie") != "" {
+			t.Errorf("%s: %d %s", tt.query, w.Code, w.Body.String())
+		}
+	}
+}
