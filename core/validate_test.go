@@ -33,6 +33,31 @@ func TestFoldKeyIsUnicodeAware(t *testing.T) {
 	}
 }
 
+// The ASCII fast path of FoldKey gives the keys the Unicode path gives:
+// every ASCII byte alone, between letters and padded, and mixed strings.
+func TestFoldKeyASCIIIsTheUnicodeFold(t *testing.T) {
+	var inputs []string
+	for c := range 128 {
+		ch := string(rune(c))
+		inputs = append(inputs, ch, "a"+ch+"Z", " \t"+ch+"k\n", "user"+ch+"@Example.COM")
+	}
+	inputs = append(inputs, "", " ", "\x00\x1f\x7f", "Kelvin", "STRASSE", "  Alice Smith  ", "+1 555 0100", "user000123@example.com")
+	for _, in := range inputs {
+		fast, ok := foldASCII(in)
+		if !ok {
+			t.Fatalf("foldASCII(%q): not ASCII?", in)
+		}
+		if slow := foldUnicode(in); fast != slow {
+			t.Errorf("FoldKey(%q): ASCII path %q, Unicode path %q", in, fast, slow)
+		}
+	}
+	for _, in := range []string{"Zoë", "ｍ", "\u212a", "a\u00a0"} {
+		if _, ok := foldASCII(in); ok {
+			t.Errorf("foldASCII(%q) took a non-ASCII string", in)
+		}
+	}
+}
+
 func TestValidateUserFields(t *testing.T) {
 	long := strings.Repeat("a", MaxNameLen+1)
 	tests := []struct {
