@@ -29,7 +29,13 @@ type Config struct {
 	// MailPreview builds the handler of /org/mail-templates/preview (the
 	// mail adapter renders previews); orgOf tells it the caller's
 	// organisation. Without it the route answers 404.
-	MailPreview        func(orgOf func(*http.Request) (string, error)) http.Handler
+	MailPreview func(orgOf func(*http.Request) (string, error)) http.Handler
+	// MailBuiltin returns the template roster ships for a kind of mail in a
+	// language (the mail adapter's embedded ones; for a language it does
+	// not ship, the one a mail falls back on, its Language telling which),
+	// for GET /org/mail-templates/builtin/{kind}/{language}. Without it the
+	// route answers 404.
+	MailBuiltin        func(kind core.MailKind, language string) (core.MailTemplate, bool)
 	PublicURL          string // invite links are built from it
 	LoginRatePerMinute int    // per source address
 	SecureCookies      bool   // set Secure on cookies (served over TLS)
@@ -222,6 +228,9 @@ func (a *API) errorBody(r *http.Request, err error) (int, *errorBody) {
 		status, body.Error.Code, body.Error.Message = http.StatusUnauthorized, "unauthorized", "a valid session or admin token is required"
 		if errors.As(err, &le) {
 			body.Error.Code, body.Error.Message = "login_failed", le.Reason
+			if le.Code != "" {
+				body.Error.Code = le.Code
+			}
 		}
 	case core.KindNotFound:
 		status, body.Error.Code, body.Error.Message = http.StatusNotFound, "not_found", trimContext(err)

@@ -50,6 +50,9 @@ func newFixtureWith(t testing.TB, cfg api.Config) *fixture {
 	if cfg.MailPreview == nil {
 		cfg.MailPreview = mailPreview(t, svc)
 	}
+	if cfg.MailBuiltin == nil {
+		cfg.MailBuiltin = mailBuiltin(t)
+	}
 	a, err := api.New(cfg, svc, log)
 	if err != nil {
 		t.Fatal(err)
@@ -532,6 +535,16 @@ func TestExportUsersCSV(t *testing.T) {
 }
 
 // mailPreview is the mail adapter's preview handler, as the daemon wires it.
+// mailBuiltin is the mail adapter's embedded templates, as the daemon wires them.
+func mailBuiltin(t testing.TB) func(core.MailKind, string) (core.MailTemplate, bool) {
+	t.Helper()
+	r, err := mail.NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Builtin
+}
+
 func mailPreview(t testing.TB, svc *core.Service) func(func(*http.Request) (string, error)) http.Handler {
 	t.Helper()
 	r, err := mail.NewRenderer()

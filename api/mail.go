@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -25,6 +26,7 @@ func (a *API) mountMail(v1, authed *mux.Router) {
 		preview = a.cfg.MailPreview(func(r *http.Request) (string, error) { return orgID(r), nil })
 	}
 	authed.Handle("/org/mail-templates/preview", a.adminOnly(preview)).Methods(http.MethodGet, http.MethodPost)
+	authed.Handle("/org/mail-templates/builtin/{kind}/{language}", a.handle(a.builtinMailTemplate)).Methods(http.MethodGet)
 	authed.Handle("/org/mail-templates/{kind}/{language}", a.handle(a.putMailTemplate)).Methods(http.MethodPut)
 	authed.Handle("/org/mail-templates/{kind}/{language}", a.handle(a.deleteMailTemplate)).Methods(http.MethodDelete)
 }
@@ -130,6 +132,44 @@ func (a *API) mailVariables(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"kinds": kinds})
 	return nil
+}
+
+// builtinMailTemplate is the text roster ships for a kind and language, the
+// one the template editor starts from when the organisation has none: in
+// a language roster does not ship, the one mails would fall back on, with
+// from_language saying which.
+func (a *API) builtinMailTemplate(w http.ResponseWriter, r *http.Request) error {
+	if err := core.AuthorizeUserAdmin(a.actor(r)); err != nil {
+		return err
+	}
+	v := mux.Vars(r)
+	kind := core.MailKind(v["kind"])
+	if !kind.Valid() {
+		return badRequest("kind", "%q is not a kind of mail; roster has %s", kind, kindList())
+	}
+	lang, err := core.CanonicalLanguage(v["language"])
+	if err != nil {
+		return badRequest("language", "%v", err)
+	}
+	var t core.MailTemplate
+	ok := false
+	if a.cfg.MailBuiltin != nil {
+		t, ok = a.cfg.MailBuiltin(kind, lang)
+	}
+	if !ok {
+		return &core.NotFoundError{Kind: "built-in mail template", Key: string(kind) + "/" + lang}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"kind": kind, "language": lang, "from_language": t.Language,
+		"subject": t.Subject, "html": t.HTML, "text": t.Text})
+	return nil
+}
+
+func kindList() string {
+	s := make([]string, len(core.MailKinds))
+	for i, k := range core.MailKinds {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
 }
 
 func (a *API) putMailTemplate(w http.ResponseWriter, r *http.Request) error {

@@ -38,7 +38,7 @@ func newPrivFixture(t *testing.T) *fixture {
 	}
 	log := slog.New(slog.DiscardHandler)
 	srv := server.New(server.Config{}, st.Ready, log)
-	a, err := api.New(api.Config{MailPreview: mailPreview(t, f.svc), LoginRatePerMinute: 100000, PublicURL: "https://roster.example.com"}, f.svc, log)
+	a, err := api.New(api.Config{MailPreview: mailPreview(t, f.svc), MailBuiltin: mailBuiltin(t), LoginRatePerMinute: 100000, PublicURL: "https://roster.example.com"}, f.svc, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,6 +97,9 @@ func TestRoleMatrixCoversEveryAdminRoute(t *testing.T) {
 		{"GET /api/v1/org/mail-templates/variables", "mail template variables", managers, func(core.Role) (string, string, any) {
 			return "GET", "/api/v1/org/mail-templates/variables", nil
 		}},
+		{"GET /api/v1/org/mail-templates/builtin/{kind}/{language}", "built-in mail template", managers, func(core.Role) (string, string, any) {
+			return "GET", "/api/v1/org/mail-templates/builtin/invite/de", nil
+		}},
 		{"POST /api/v1/apps/{id}/message", "message the users of an app", managers, func(core.Role) (string, string, any) {
 			app := f.do(nil, "POST", "/api/v1/apps", f.owner, map[string]any{"name": "app" + randSuffix()}).body["id"].(string)
 			return "POST", "/api/v1/apps/" + app + "/message", map[string]any{"subject": "Hi", "body": "Notice"}

@@ -25,9 +25,16 @@ import (
 const ConsoleMount = "/console/"
 
 // consoleCSP is the console's Content-Security-Policy: every script, style,
-// image and request comes from roster itself; nothing inline, no frames of
-// the console anywhere. Mail previews are shown in sandboxed srcdoc frames.
-const consoleCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+// image and request comes from roster itself; no inline script, no frames
+// of the console anywhere. Mail previews are shown in sandboxed srcdoc
+// frames (no script runs there), and a srcdoc document takes the console's
+// policy: for the preview to look like the mail, inline style attributes
+// and <style> blocks are allowed (style-src-attr, style-src-elem). The
+// console's own files have none (TestConsoleFilesHaveNoInlineCodeOrExternalURLs)
+// and build the page without innerHTML, so this lets no markup in; styles
+// still load nothing from another origin (img-src, font-src: 'self').
+const consoleCSP = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+	"style-src-elem 'self' 'unsafe-inline'; style-src-attr 'unsafe-inline'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; " +
 	"form-action 'self'; frame-ancestors 'none'"
 

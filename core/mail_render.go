@@ -300,7 +300,7 @@ func execBounded(name, src string, html bool, data MailData) (string, error) {
 	if html {
 		t, err := htmltemplate.New(name).Option("missingkey=error").Funcs(boundedFuncs(budget, false)).Parse(src)
 		if err != nil {
-			return "", fmt.Errorf("does not parse: %w", err)
+			return "", errors.New(templateErrorInWords("does not parse", err))
 		}
 		trees = map[string]*parse.Tree{}
 		for _, x := range t.Templates() {
@@ -310,7 +310,7 @@ func execBounded(name, src string, html bool, data MailData) (string, error) {
 	} else {
 		t, err := texttemplate.New(name).Option("missingkey=error").Funcs(boundedFuncs(budget, true)).Parse(src)
 		if err != nil {
-			return "", fmt.Errorf("does not parse: %w", err)
+			return "", errors.New(templateErrorInWords("does not parse", err))
 		}
 		trees = map[string]*parse.Tree{}
 		for _, x := range t.Templates() {
@@ -326,7 +326,7 @@ func execBounded(name, src string, html bool, data MailData) (string, error) {
 		if errors.As(err, &rb) {
 			return "", rb
 		}
-		return "", fmt.Errorf("does not render: %w", err)
+		return "", errors.New(templateErrorInWords("does not render", err))
 	}
 	if !utf8.ValidString(w.b.String()) {
 		return "", errors.New("does not render to valid UTF-8")

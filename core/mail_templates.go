@@ -252,25 +252,38 @@ func validateMailTemplate(t *MailTemplate) error {
 			}
 		}
 	}
-	if len(t.Subject) > MaxMailSubject {
+	if err := p.err(); err != nil {
+		return err
+	}
+	return CheckMailParts(t.Kind, t.Language, t.Subject, t.HTML, t.Text)
+}
+
+// CheckMailParts checks the parts of a template of kind in lang as saving,
+// previewing and sending do: sizes, every {{.Name}} a variable of the kind
+// (MailVariables, the editor's list), and every part set parses and renders
+// with sample data. An empty part is the built-in one's and is not checked.
+// Problems name the part and, where the template packages tell it, the line.
+func CheckMailParts(kind MailKind, lang, subject, html, text string) error {
+	var p problems
+	if len(subject) > MaxMailSubject {
 		p.add("subject", "is longer than %d bytes", MaxMailSubject)
 	}
-	if len(t.HTML) > MaxMailBody {
+	if len(html) > MaxMailBody {
 		p.add("html", "is longer than %d bytes", MaxMailBody)
 	}
-	if len(t.Text) > MaxMailBody {
+	if len(text) > MaxMailBody {
 		p.add("text", "is longer than %d bytes", MaxMailBody)
 	}
 	if err := p.err(); err != nil {
 		return err
 	}
-	for _, part := range [][2]string{{"subject", t.Subject}, {"html", t.HTML}, {"text", t.Text}} {
-		checkVariables(&p, t.Kind, part[0], part[1])
+	for _, part := range [][2]string{{"subject", subject}, {"html", html}, {"text", text}} {
+		checkVariables(&p, kind, part[0], part[1])
 	}
 	if err := p.err(); err != nil {
 		return err
 	}
-	_, err := RenderMail(t.Subject, t.HTML, t.Text, SampleMailDataFor(t.Kind, t.Language))
+	_, err := RenderMail(subject, html, text, SampleMailDataFor(kind, lang))
 	return err
 }
 

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	texttemplate "text/template"
@@ -60,15 +61,16 @@ func MailVariables(kind MailKind) []MailVariable {
 // checkVariables refuses a part that uses a variable templates of kind do
 // not have: every {{.Name}} where dot is the mail's data ({{range}} and
 // {{with}} bodies move dot elsewhere) and every {{$.Name}}, in branches
-// that would not run with sample data too. A part that does not parse is
-// refused saying where.
+// that would not run with sample data too. Each problem names the line
+// ("line 3: unknown variable {{.Foo}}; known: FirstName, …"); a part that
+// does not parse is refused saying where.
 func checkVariables(p *problems, kind MailKind, part, src string) {
 	if src == "" {
 		return
 	}
 	t, err := texttemplate.New(part).Funcs(boundedFuncs(&funcBudget{}, true)).Parse(src)
 	if err != nil {
-		p.add(part, "does not parse: %v", err)
+		p.add(part, "%s", templateErrorInWords("does not parse", err))
 		return
 	}
 	known := map[string]bool{}
@@ -78,10 +80,11 @@ func checkVariables(p *problems, kind MailKind, part, src string) {
 		names = append(names, v.Name)
 	}
 	seen := map[string]bool{}
-	report := func(name string) {
+	var tree *parse.Tree
+	report := func(n parse.Node, name, shown string) {
 		if !known[name] && !seen[name] {
 			seen[name] = true
-			p.add(part, "unknown variable .%s; %s mails have %s", name, kind, strings.Join(names, ", "))
+			p.add(part, "%sunknown variable {{%s}}; known: %s", lineOf(tree, n), shown, strings.Join(names, ", "))
 		}
 	}
 	var node func(n parse.Node, data bool)
@@ -97,11 +100,11 @@ func checkVariables(p *problems, kind MailKind, part, src string) {
 		switch a := a.(type) {
 		case *parse.FieldNode:
 			if data {
-				report(a.Ident[0])
+				report(a, a.Ident[0], "."+a.Ident[0])
 			}
 		case *parse.VariableNode:
 			if len(a.Ident) > 1 && a.Ident[0] == "$" {
-				report(a.Ident[1])
+				report(a, a.Ident[1], "$."+a.Ident[1])
 			}
 		case *parse.ChainNode:
 			if pn, ok := a.Node.(*parse.PipeNode); ok {
@@ -146,7 +149,43 @@ func checkVariables(p *problems, kind MailKind, part, src string) {
 	for _, x := range t.Templates() {
 		if x.Tree != nil {
 			// A {{define}}d template is taken to be called with the data ({{template "x" .}}).
+			tree = x.Tree
 			list(x.Tree.Root, true)
 		}
 	}
+}
+
+// lineOf is "line N: " for a node of tree ("" when unknown).
+func lineOf(tree *parse.Tree, n parse.Node) string {
+	if tree == nil {
+		return ""
+	}
+	loc, _ := tree.ErrorContext(n) // "name:line:col"
+	parts := strings.Split(loc, ":")
+	if len(parts) < 3 {
+		return ""
+	}
+	return "line " + parts[len(parts)-2] + ": "
+}
+
+var (
+	// template: html:3: msg, template: html:3:12: msg, html/template:html:3:12: msg
+	templateErrRe = regexp.MustCompile(`(?s)^(?:html/)?template: ?[^:]*:(\d+)(?::\d+)?: (.*)$`)
+	// executing "html" at <.Foo>: msg
+	executingRe = regexp.MustCompile(`(?s)^executing "[^"]*" at <(.*?)>: (.*)$`)
+)
+
+// templateErrorInWords is a parse or execution error of Go's template
+// packages said for an admin: "line 3: does not parse: unclosed action",
+// "line 2: {{.Foo}}: can't evaluate field Foo in type string".
+func templateErrorInWords(what string, err error) string {
+	m := templateErrRe.FindStringSubmatch(err.Error())
+	if m == nil {
+		return what + ": " + strings.TrimPrefix(strings.TrimPrefix(err.Error(), "html/template: "), "template: ")
+	}
+	msg := m[2]
+	if e := executingRe.FindStringSubmatch(msg); e != nil {
+		msg = "{{" + e[1] + "}}: " + e[2]
+	}
+	return "line " + m[1] + ": " + what + ": " + msg
 }

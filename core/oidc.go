@@ -685,12 +685,83 @@ func (s *Service) RevokeOIDCToken(ctx context.Context, orgID, appID, accessID, r
 	})
 }
 
+// CatalogLogout is a user's catalog sign-in that ended: every catalog
+// session and every app token of the user. Apps lists the clients that
+// held a token and asked to be told (a backchannel_logout_uri).
+type CatalogLogout struct {
+	OrgID, OrgName, UserID string
+	Apps                   []OIDCClient
+}
+
+// CatalogLogoutListener is told, after the commit, when a catalog sign-in
+// ended, through the OpenID Provider's end_session or through the admin
+// API's logout of a catalog session. The OpenID Provider door implements
+// it (back-channel logout). It must not block: the call is on the path of
+// the logout's answer.
+type CatalogLogoutListener interface {
+	CatalogLoggedOut(ctx context.Context, ev CatalogLogout)
+}
+
+type catalogListener struct{ l CatalogLogoutListener }
+
+// SetCatalogLogoutListener sets who is told of catalog logouts (nil: no one).
+func (s *Service) SetCatalogLogoutListener(l CatalogLogoutListener) {
+	if l == nil {
+		s.catalogOut.Store(nil)
+		return
+	}
+	s.catalogOut.Store(&catalogListener{l: l})
+}
+
+// endCatalog ends u's catalog sign-in in tx: their catalog sessions and
+// every token an app holds for them. It returns what to tell.
+func (s *Service) endCatalog(ctx context.Context, tx Tx, orgID string, u *User, via string) (*CatalogLogout, error) {
+	now := s.now()
+	ev := &CatalogLogout{OrgID: orgID, UserID: u.ID}
+	if o, err := tx.OrgByID(ctx, orgID); err == nil {
+		ev.OrgName = o.Name
+	} else {
+		return nil, err
+	}
+	apps, err := tx.OIDCAppsOfUser(ctx, u.ID, now)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range apps {
+		c, err := tx.OIDCClientByApp(ctx, orgID, id)
+		if err == nil && c.BackchannelLogoutURI != "" {
+			ev.Apps = append(ev.Apps, *c)
+		}
+	}
+	n, err := tx.DeleteSessions(ctx, u.ID, AudienceCatalog)
+	if err != nil {
+		return nil, err
+	}
+	revoked, err := tx.RevokeOIDCTokens(ctx, OIDCTokenScope{UserID: u.ID}, now)
+	if err != nil {
+		return nil, err
+	}
+	err = s.record(ctx, tx, Actor{Kind: ActorSelf, ID: u.ID, Name: u.Username}, orgID, "user.logout", "user", u.ID, nil,
+		map[string]any{"audience": AudienceCatalog, "sessions_ended": n, "app_tokens_revoked": revoked, "via": via})
+	return ev, err
+}
+
+// tellCatalogLogout hands a committed catalog logout to the listener.
+func (s *Service) tellCatalogLogout(ctx context.Context, ev *CatalogLogout) {
+	if ev == nil || len(ev.Apps) == 0 {
+		return
+	}
+	if l := s.catalogOut.Load(); l != nil {
+		l.l.CatalogLoggedOut(ctx, *ev)
+	}
+}
+
 // OIDCLogout ends a user's sign-in to the catalog: every catalog session of
 // the user (the catalog is one audience: signing out of one app signs out
 // of all of them; console sessions stay) and every token any app holds for
-// them. It returns the clients that asked to be told (back-channel logout).
-func (s *Service) OIDCLogout(ctx context.Context, orgID, userID string) ([]OIDCClient, error) {
-	var told []OIDCClient
+// them. The CatalogLogoutListener is told.
+func (s *Service) OIDCLogout(ctx context.Context, orgID, userID string) error {
+	var ev *CatalogLogout
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		u, err := tx.UserByID(ctx, orgID, userID)
 		if errors.Is(err, ErrNotFound) {
@@ -698,31 +769,14 @@ func (s *Service) OIDCLogout(ctx context.Context, orgID, userID string) ([]OIDCC
 		} else if err != nil {
 			return err
 		}
-		apps, err := tx.OIDCAppsOfUser(ctx, userID, s.now())
-		if err != nil {
-			return err
-		}
-		for _, id := range apps {
-			c, err := tx.OIDCClientByApp(ctx, orgID, id)
-			if err == nil && c.BackchannelLogoutURI != "" {
-				told = append(told, *c)
-			}
-		}
-		n, err := tx.DeleteSessions(ctx, u.ID, AudienceCatalog)
-		if err != nil {
-			return err
-		}
-		revoked, err := tx.RevokeOIDCTokens(ctx, OIDCTokenScope{UserID: u.ID}, s.now())
-		if err != nil {
-			return err
-		}
-		return s.record(ctx, tx, Actor{Kind: ActorSelf, ID: u.ID, Name: u.Username}, orgID, "user.logout", "user", u.ID, nil,
-			map[string]any{"audience": AudienceCatalog, "sessions_ended": n, "app_tokens_revoked": revoked, "via": "oidc"})
+		ev, err = s.endCatalog(ctx, tx, orgID, u, "oidc")
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("oidc logout: %w", err)
+		return fmt.Errorf("oidc logout: %w", err)
 	}
-	return told, nil
+	s.tellCatalogLogout(ctx, ev)
+	return nil
 }
 
 // CatalogSessionUser returns the user id of a live catalog session of the
@@ -784,6 +838,9 @@ type OIDCRepo interface {
 
 	InsertOIDCKey(ctx context.Context, k *OIDCKey) error
 	ListOIDCKeys(ctx context.Context) ([]OIDCKey, error)
+	// UpdateOIDCKeyPrivate replaces a key's stored private key when it is
+	// still from; false when it is not (changed by another process).
+	UpdateOIDCKeyPrivate(ctx context.Context, id, from, to string) (bool, error)
 	RetireOIDCKeys(ctx context.Context, exceptID string, at time.Time) error
 	DeleteOIDCKeysRetiredBefore(ctx context.Context, before time.Time) (int64, error)
 }

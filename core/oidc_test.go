@@ -1,12 +1,14 @@
 package core_test
 
 import (
+	"crypto/rand"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster/core"
+	"github.com/rosterhq/roster/internal/testkit/rostertest"
 )
 
 // The signing key schedule: a first key on first use; after the rotation
@@ -190,5 +192,105 @@ func TestOIDCTokensFollowTheRules(t *testing.T) {
 	}
 	if n, err := e.svc.PurgeOIDC(e.ctx); err != nil || n == 0 {
 		t.Fatalf("purge: %d %v", n, err)
+	}
+}
+
+// Signing keys at rest: without a key encryption key they are stored
+// plain; with one, PrepareOIDCKeys seals the plain ones in place (the
+// same key, so tokens it signed still verify) and new keys are sealed
+// from the start; the stored text then holds no private key. A service
+// without the key, or with another one, refuses the keys and makes no new
+// one.
+func TestOIDCKeysEncryptedAtRest(t *testing.T) {
+	e := rostertest.New(t)
+	plain, err := e.Svc.OIDCKeys(e.Ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := func() []core.OIDCKey {
+		t.Helper()
+		var ks []core.OIDCKey
+		if err := e.Store.View(e.Ctx, func(tx core.Tx) error {
+			var err error
+			ks, err = tx.ListOIDCKeys(e.Ctx)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return ks
+	}
+	if got := stored(); len(got) != 1 || got[0].PrivateKey != plain.Signing.PrivateKey {
+		t.Fatal("without a key encryption key the key is not stored as it is")
+	}
+	with := func(kek []byte) *core.Service {
+		t.Helper()
+		svc, err := core.NewService(core.Config{}, core.Deps{Store: e.Store, Clock: e.Clock, Hasher: rostertest.Hasher, OIDCKeyEncryptionKey: kek})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc
+	}
+	if _, _, err := e.Svc.PrepareOIDCKeys(e.Ctx); err != nil {
+		t.Fatalf("prepare without a key and plain keys: %v", err)
+	}
+	kek := make([]byte, 32)
+	_, _ = rand.Read(kek)
+	svc := with(kek)
+	if n, left, err := svc.PrepareOIDCKeys(e.Ctx); err != nil || n != 1 || left != 0 {
+		t.Fatalf("prepare with a key: sealed %d, plain %d, %v", n, left, err)
+	}
+	if n, _, err := svc.PrepareOIDCKeys(e.Ctx); err != nil || n != 0 {
+		t.Fatalf("prepare again: sealed %d, %v", n, err)
+	}
+	got := stored()
+	if len(got) != 1 || !strings.HasPrefix(got[0].PrivateKey, "aes256gcm:") || strings.Contains(got[0].PrivateKey, plain.Signing.PrivateKey[:40]) {
+		t.Fatalf("the stored key is not sealed: %.60s", got[0].PrivateKey)
+	}
+	opened, err := svc.OIDCKeys(e.Ctx)
+	if err != nil || opened.Signing.ID != plain.Signing.ID || opened.Signing.PrivateKey != plain.Signing.PrivateKey {
+		t.Fatalf("the sealed key does not open to the same key: %v", err)
+	}
+	// A new key is sealed when it is made.
+	e.Clock.Advance(svc.Config().OIDCKeyRotation)
+	if n, err := svc.RotateOIDCKeys(e.Ctx); err != nil || n != 1 {
+		t.Fatalf("rotate: %d %v", n, err)
+	}
+	for _, k := range stored() {
+		if !strings.HasPrefix(k.PrivateKey, "aes256gcm:") {
+			t.Fatalf("key %s is stored plain", k.ID)
+		}
+	}
+	// The key id is the additional data: a sealed key copied to another id does not open.
+	ks := stored()
+	if err := e.Store.InTx(e.Ctx, func(tx core.Tx) error {
+		_, err := tx.UpdateOIDCKeyPrivate(e.Ctx, ks[1].ID, ks[1].PrivateKey, ks[0].PrivateKey)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.PrepareOIDCKeys(e.Ctx); !errors.Is(err, core.ErrOIDCKeyEncryption) {
+		t.Fatalf("a sealed key under another id: %v", err)
+	}
+	if err := e.Store.InTx(e.Ctx, func(tx core.Tx) error {
+		_, err := tx.UpdateOIDCKeyPrivate(e.Ctx, ks[1].ID, ks[0].PrivateKey, ks[1].PrivateKey)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	other := make([]byte, 32)
+	_, _ = rand.Read(other)
+	for name, s := range map[string]*core.Service{"no key": e.Svc, "another key": with(other)} {
+		if _, _, err := s.PrepareOIDCKeys(e.Ctx); !errors.Is(err, core.ErrOIDCKeyEncryption) || !strings.Contains(err.Error(), "oidc.key_encryption_key_file") {
+			t.Errorf("%s: prepare: %v", name, err)
+		}
+		if _, err := s.OIDCKeys(e.Ctx); !errors.Is(err, core.ErrOIDCKeyEncryption) {
+			t.Errorf("%s: keys: %v", name, err)
+		}
+	}
+	if n := len(stored()); n != 2 {
+		t.Fatalf("a refused key encryption key made keys: %d stored", n)
+	}
+	if _, err := core.NewService(core.Config{}, core.Deps{Store: e.Store, OIDCKeyEncryptionKey: kek[:16]}); err == nil {
+		t.Fatal("a 16-byte key encryption key was taken")
 	}
 }

@@ -1,10 +1,13 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -89,6 +92,18 @@ type Service struct {
 	dirAuthMu sync.RWMutex
 	dirAuth   map[string]DirectoryAuthenticator
 	dummyOnce sync.Once
+
+	// catalogOut is told when a user's catalog sign-in ends (the OpenID
+	// Provider's back-channel logout).
+	catalogOut atomic.Pointer[catalogListener]
+
+	// oidcKEK encrypts the OpenID Provider's signing keys at rest (nil:
+	// stored unencrypted).
+	oidcKEK []byte
+	// signIn is each organisation's sign-in policy (by name): password
+	// sign-in on or off, and its break-glass owners (see SetSignInPolicy).
+	signInMu sync.RWMutex
+	signIn   map[string]SignInPolicy
 }
 
 // Deps are the Service's ports.
@@ -112,6 +127,10 @@ type Deps struct {
 	// DirectoryLeaseTTL bounds how long a process that died during a run
 	// blocks the source's next run (DefaultDirectoryLeaseTTL when zero).
 	DirectoryLeaseTTL time.Duration
+	// OIDCKeyEncryptionKey, when set (32 bytes), encrypts the OpenID
+	// Provider's signing keys in the store (AES-256-GCM); see
+	// PrepareOIDCKeys.
+	OIDCKeyEncryptionKey []byte
 }
 
 // Observer sees countable events as they happen. Calls must return quickly.
@@ -149,11 +168,15 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.LeaseOwner == "" {
 		d.LeaseOwner = newLeaseOwner()
 	}
+	if d.OIDCKeyEncryptionKey != nil && len(d.OIDCKeyEncryptionKey) != 32 {
+		return nil, fmt.Errorf("core: the OIDC key encryption key has %d bytes, not 32", len(d.OIDCKeyEncryptionKey))
+	}
 	if d.DirectoryLeaseTTL <= 0 {
 		d.DirectoryLeaseTTL = DefaultDirectoryLeaseTTL
 	}
 	return &Service{cfg: cfg, store: d.Store, clock: d.Clock, hasher: d.Hasher, hashes: newHashGate(cfg.MaxConcurrentHashes, cfg.HashQueueWait), log: d.Logger.With("component", "core"), obs: d.Observer,
-		leaser: d.Leaser, owner: d.LeaseOwner, ownerGone: d.LeaseOwnerGone, dirLeaseTTL: d.DirectoryLeaseTTL}, nil
+		leaser: d.Leaser, owner: d.LeaseOwner, ownerGone: d.LeaseOwnerGone, dirLeaseTTL: d.DirectoryLeaseTTL,
+		oidcKEK: bytes.Clone(d.OIDCKeyEncryptionKey)}, nil
 }
 
 // Config returns the rules' tunables in force.

@@ -29,6 +29,9 @@ type LoginResult struct {
 // a wrong password gets, whatever password was sent).
 type LoginError struct {
 	Reason string
+	// Code is a machine-readable reason when it is not a wrong password's
+	// (password_login_off); empty otherwise.
+	Code string
 }
 
 func (e *LoginError) Error() string { return e.Reason }
@@ -87,9 +90,15 @@ func (s *Service) login(ctx context.Context, in LoginInput, locked *bool) (*Logi
 	if in.Username == "" || in.Password == "" || len(in.Password) > MaxPasswordLen {
 		return nil, errBadCredentials
 	}
+	// An organisation that signs in through its identity provider keeps
+	// password sign-in for its break-glass owners only.
+	mustBeOwner, err := s.passwordLoginGate(in.Org, in.Username)
+	if err != nil {
+		return nil, err
+	}
 	var u *User
 	var policy PasswordPolicy
-	err := s.store.View(ctx, func(tx Tx) error {
+	err = s.store.View(ctx, func(tx Tx) error {
 		o, err := tx.OrgByName(ctx, in.Org)
 		if err != nil {
 			return err
@@ -121,6 +130,14 @@ func (s *Service) login(ctx context.Context, in LoginInput, locked *bool) (*Logi
 		if u, err = s.expireLock(ctx, u); err != nil {
 			return nil, fmt.Errorf("login: %w", err)
 		}
+	}
+	if mustBeOwner && (u.Role != RoleOwner || FoldKey(u.Username) != FoldKey(in.Username)) {
+		// A break-glass name that is not (or no longer) an owner, or an
+		// email that matched someone else: a wrong password's answer.
+		if err := s.burnHash(ctx, in.Password); err != nil {
+			return nil, fmt.Errorf("login: %w", err)
+		}
+		return nil, errBadCredentials
 	}
 	if !u.Status.CanLogIn() {
 		// No password oracle: the password is not checked (no directory
@@ -393,13 +410,25 @@ func (s *Service) AuthenticateAdminToken(ctx context.Context, secret string) (*P
 
 // Logout ends every session of the token's user in the token's audience,
 // and none of the other audience: signing out of the console leaves the
-// catalog signed in, and the other way round.
+// catalog signed in, and the other way round. Signing out of the catalog
+// ends the user's catalog sign-in as the OpenID Provider's logout does:
+// every app token of the user too, and the apps that held one are told
+// (CatalogLogoutListener).
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.store.InTx(ctx, func(tx Tx) error {
+	var ev *CatalogLogout
+	err := s.store.InTx(ctx, func(tx Tx) error {
 		sess, err := tx.SessionByTokenHash(ctx, HashSecret(token))
 		if errors.Is(err, ErrNotFound) {
 			return ErrUnauthorized
 		} else if err != nil {
+			return err
+		}
+		if sess.Audience == AudienceCatalog {
+			u, err := tx.UserByID(ctx, sess.OrgID, sess.UserID)
+			if err != nil {
+				return err
+			}
+			ev, err = s.endCatalog(ctx, tx, sess.OrgID, u, "api")
 			return err
 		}
 		n, err := tx.DeleteSessions(ctx, sess.UserID, sess.Audience)
@@ -409,6 +438,11 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		return s.record(ctx, tx, Actor{Kind: ActorSelf, ID: sess.UserID}, sess.OrgID, "user.logout", "user", sess.UserID, nil,
 			map[string]any{"audience": sess.Audience, "sessions_ended": n})
 	})
+	if err != nil {
+		return err
+	}
+	s.tellCatalogLogout(ctx, ev)
+	return nil
 }
 
 // ChangePassword lets a logged-in native user change their own password,

@@ -20,29 +20,29 @@ import (
 // backchannelTimeout bounds one logout notification.
 const backchannelTimeout = 5 * time.Second
 
-// logout ends the user's catalog sign-in (core.OIDCLogout) and tells every
-// app that held a token for them and asked to be told (OpenID Connect
+// logout ends the user's catalog sign-in (core.OIDCLogout); the core then
+// tells the door (CatalogLoggedOut), as it does for a catalog logout
+// through the admin API.
+func (d *Door) logout(ctx context.Context, userID string) error {
+	return d.svc.OIDCLogout(ctx, orgOf(ctx).ID, userID)
+}
+
+// CatalogLoggedOut implements core.CatalogLogoutListener: it tells every
+// app that held a token of the user and asked to be told (OpenID Connect
 // Back-Channel Logout 1.0): a signed logout token POSTed to its
 // backchannel_logout_uri. The notices go out after the answer, each
 // bounded; a failure is logged, the logout stands.
-func (d *Door) logout(ctx context.Context, userID string) error {
-	told, err := d.svc.OIDCLogout(ctx, orgOf(ctx).ID, userID)
-	if err != nil {
-		return err
-	}
-	if len(told) == 0 {
-		return nil
-	}
-	issuer := op.IssuerFromContext(ctx)
+func (d *Door) CatalogLoggedOut(ctx context.Context, ev core.CatalogLogout) {
+	ctx = context.WithoutCancel(ctx)
 	key, _, err := d.keys.get(ctx)
 	if err != nil {
 		d.log.Error("oidc back-channel logout: signing key", "err", err)
-		return nil
+		return
 	}
-	for _, c := range told {
-		go d.notify(context.WithoutCancel(ctx), key, issuer, c, userID)
+	issuer := d.public + "/oidc/" + url.PathEscape(ev.OrgName)
+	for _, c := range ev.Apps {
+		go d.notify(ctx, key, issuer, c, ev.UserID)
 	}
-	return nil
 }
 
 func (d *Door) notify(ctx context.Context, key *signingKey, issuer string, c core.OIDCClient, userID string) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -31,6 +32,10 @@ type pageData struct {
 	Title, Message              string
 	Org, App, Action, RequestID string
 	CSRF, Username, Error       string
+	// SSOName and SSOURL are the organisation's own IdP's button;
+	// NoPassword hides the password form behind it (password sign-in off).
+	SSOName, SSOURL string
+	NoPassword      bool
 }
 
 func (p *pages) render(w http.ResponseWriter, status int, name string, data pageData) {
@@ -95,8 +100,17 @@ func (d *Door) form(w http.ResponseWriter, r *http.Request, status int, name str
 	if name == "password" {
 		action = d.cookiePath(r.Context()) + "password"
 	}
-	d.pages.render(w, status, name, pageData{Title: "Sign in to " + c.AppName, Org: displayName(o), App: c.AppName, Action: action,
-		RequestID: ar.GetID(), CSRF: d.csrf(w, r), Username: username, Error: msg})
+	data := pageData{Title: "Sign in to " + c.AppName, Org: displayName(o), App: c.AppName, Action: action,
+		RequestID: ar.GetID(), CSRF: d.csrf(w, r), Username: username, Error: msg}
+	if d.sso != nil {
+		if name, start, ok := d.sso(o.Name); ok {
+			back := d.cookiePath(r.Context()) + "login?id=" + url.QueryEscape(ar.GetID())
+			data.SSOName = name
+			data.SSOURL = start + "?audience=catalog&return=" + url.QueryEscape(back)
+			data.NoPassword = !d.svc.PasswordLoginAllowed(o.Name)
+		}
+	}
+	d.pages.render(w, status, name, data)
 }
 
 // login is the sign-in page: GET shows it (or, with a catalog session

@@ -39,6 +39,9 @@ type Config struct {
 	// LoginRatePerMinute bounds password checks on the sign-in pages per
 	// source address (default 30, as the admin API's login).
 	LoginRatePerMinute int
+	// SSO, when set, tells the sign-in page an organisation's own IdP: the
+	// button's name and the URL that starts a sign-in through it.
+	SSO func(org string) (displayName, startURL string, ok bool)
 }
 
 // Validate checks the configuration.
@@ -68,6 +71,7 @@ type Door struct {
 	pages    *pages
 	http     *http.Client // back-channel logout notices
 	limit    *loginLimiter
+	sso      func(org string) (displayName, startURL string, ok bool)
 	orgs     sync.Map // name → orgEntry: organisations seen in the last orgCacheTTL
 }
 
@@ -103,7 +107,7 @@ func New(cfg Config, svc *core.Service, log *slog.Logger) (*Door, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Door{svc: svc, log: log.With("component", "oidc"), public: strings.TrimRight(cfg.PublicURL, "/"), secure: cfg.SecureCookies,
-		keys: newKeyCache(svc), limit: newLoginLimiter(cfg.LoginRatePerMinute), http: &http.Client{Timeout: backchannelTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		keys: newKeyCache(svc), limit: newLoginLimiter(cfg.LoginRatePerMinute), sso: cfg.SSO, http: &http.Client{Timeout: backchannelTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	pg, err := newPages()
 	if err != nil {
 		return nil, err
@@ -195,6 +199,7 @@ func (d *Door) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := context.WithValue(r.Context(), orgKey, o)
+	ctx = context.WithValue(ctx, libLogKey{}, true)
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 		ctx = context.WithValue(ctx, sessionKey, c.Value)
 	}

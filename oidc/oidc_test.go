@@ -1,23 +1,27 @@
 package oidc_test
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/gorilla/mux"
 
+	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/core"
 	"github.com/rosterhq/roster/internal/testkit/rostertest"
 	"github.com/rosterhq/roster/oidc"
@@ -33,6 +37,7 @@ type env struct {
 	secret   string
 	users    map[string]string
 	redirect string
+	base     string
 }
 
 var cli = core.CLIActor()
@@ -51,6 +56,13 @@ func newEnvRate(t *testing.T, perMinute int) *env {
 		t.Fatal(err)
 	}
 	d.Mount(r)
+	e.Svc.SetCatalogLogoutListener(d)
+	adminAPI, err := api.New(api.Config{PublicURL: base}, e.Svc, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminAPI.Mount(r)
+	e.base = base
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 	e.issuer = base + "/oidc/default"
@@ -574,7 +586,14 @@ func TestBackchannelLogout(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no logout token")
 	}
-	res, err = http.Get(e.issuer + "/keys")
+	e.checkLogoutToken(t, lt, e.users["alice"])
+}
+
+// checkLogoutToken verifies a back-channel logout token against the
+// issuer's JWKS and checks its claims.
+func (e *env) checkLogoutToken(t *testing.T, lt, userID string) {
+	t.Helper()
+	res, err := http.Get(e.issuer + "/keys")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -596,9 +615,99 @@ func TestBackchannelLogout(t *testing.T) {
 	var claims map[string]any
 	_ = json.Unmarshal(payload, &claims)
 	events, _ := claims["events"].(map[string]any)
-	if claims["iss"] != e.issuer || claims["sub"] != e.users["alice"] || toStrings(claims["aud"])[0] != e.app.ID || claims["jti"] == "" ||
+	if claims["iss"] != e.issuer || claims["sub"] != userID || toStrings(claims["aud"])[0] != e.app.ID || claims["jti"] == "" ||
 		events["http://schemas.openid.net/event/backchannel-logout"] == nil || claims["nonce"] != nil {
 		t.Fatalf("logout token claims: %v", claims)
+	}
+}
+
+// apiCall calls the admin API with a bearer session token.
+func (e *env) apiCall(t *testing.T, method, path, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, e.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&m)
+	return res.StatusCode, m
+}
+
+// A catalog logout through the admin API (POST /api/v1/auth/logout with a
+// catalog session) ends the user's catalog sign-in as the OP's logout does:
+// the OP's session cookie, every app token (access and refresh), and the
+// apps that held one get a signed logout token. The console session stays.
+func TestCatalogLogoutThroughAPIEndsAppTokens(t *testing.T) {
+	e := newEnv(t)
+	got := make(chan string, 4)
+	rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		got <- r.PostForm.Get("logout_token")
+	}))
+	defer rp.Close()
+	if _, _, err := e.Svc.SetAppOIDC(e.Ctx, cli, e.OrgID, e.app.ID, core.OIDCClientInput{RedirectURIs: []string{e.redirect},
+		PostLogoutURIs: []string{"http://127.0.0.1:9/bye"}, BackchannelLogoutURI: rp.URL + "/bc"}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.browser(t)
+	v := newVerifier()
+	code := codeOf(t, e.signIn(t, c, e.authorize(t, c, flow{clientID: e.app.ID, verifier: v, scopes: "openid offline_access"}), "alice", password("alice")))
+	_, tok := e.exchange(t, e.app.ID, e.secret, code, v)
+	at, rt := tok["access_token"].(string), tok["refresh_token"].(string)
+	if st, _ := e.userinfo(t, at); st != 200 {
+		t.Fatalf("userinfo before the logout: %d", st)
+	}
+	login := func(aud string) string {
+		st, m := e.apiCall(t, "POST", "/api/v1/auth/login", "", `{"username":"alice","password":"`+password("alice")+`","audience":"`+aud+`"}`)
+		if st != 200 {
+			t.Fatalf("%s login: %d %v", aud, st, m)
+		}
+		return m["token"].(string)
+	}
+	catalog, console := login("catalog"), login("console")
+	if st, m := e.apiCall(t, "POST", "/api/v1/auth/logout", catalog, ""); st != 204 {
+		t.Fatalf("catalog logout: %d %v", st, m)
+	}
+	select {
+	case lt := <-got:
+		e.checkLogoutToken(t, lt, e.users["alice"])
+	case <-time.After(10 * time.Second):
+		t.Fatal("no logout token after the catalog logout through the API")
+	}
+	if st, _ := e.userinfo(t, at); st == 200 {
+		t.Fatal("the app's access token still reads userinfo after the catalog logout")
+	}
+	if st, m := e.token(t, e.app.ID, e.secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}); st != 400 {
+		t.Fatalf("refresh after the catalog logout: %d %v", st, m)
+	}
+	if res := e.authorize(t, c, flow{clientID: e.app.ID, verifier: v, scopes: "openid"}); !strings.Contains(body(t, res), `name="password"`) {
+		t.Fatal("after the catalog logout the OP's session still signs in")
+	}
+	if st, m := e.apiCall(t, "GET", "/api/v1/me", catalog, ""); st != 401 {
+		t.Fatalf("the catalog session after its logout: %d %v", st, m)
+	}
+	if st, m := e.apiCall(t, "GET", "/api/v1/me", console, ""); st != 200 {
+		t.Fatalf("the console session after the catalog logout: %d %v", st, m)
+	}
+	// A console logout ends no app token and tells no app.
+	code = codeOf(t, e.signIn(t, c, e.authorize(t, c, flow{clientID: e.app.ID, verifier: v, scopes: "openid"}), "alice", password("alice")))
+	_, tok = e.exchange(t, e.app.ID, e.secret, code, v)
+	if st, m := e.apiCall(t, "POST", "/api/v1/auth/logout", console, ""); st != 204 {
+		t.Fatalf("console logout: %d %v", st, m)
+	}
+	if st, _ := e.userinfo(t, tok["access_token"].(string)); st != 200 {
+		t.Fatalf("a console logout ended the app's token: userinfo %d", st)
+	}
+	select {
+	case <-got:
+		t.Fatal("a console logout sent a back-channel logout")
+	case <-time.After(300 * time.Millisecond):
 	}
 }
 
@@ -619,3 +728,63 @@ func TestSignInIsRateLimited(t *testing.T) {
 		t.Fatalf("third attempt: %d %s", res.StatusCode, b)
 	}
 }
+
+// zitadel/oidc's own log records (it logs through slog's default logger)
+// reach the door's logger with component=oidc when the door's LogHandler
+// is the default, and carry no secret: a token request with a wrong client
+// secret logs the library's "request error" without the secret or the code.
+func TestLibraryLogsGoThroughTheDoorLogger(t *testing.T) {
+	var buf syncBuf
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := &env{Env: rostertest.New(t, rostertest.At(time.Now().UTC()))}
+	r := mux.NewRouter()
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	d, err := oidc.New(oidc.Config{PublicURL: srv.URL}, e.Svc, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Mount(r)
+	var other syncBuf
+	prev := slog.Default()
+	slog.SetDefault(slog.New(d.LogHandler(slog.NewJSONHandler(&other, nil))))
+	defer slog.SetDefault(prev)
+
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {"the-code-9f3e"}, "client_id": {"nope"}, "client_secret": {"the-secret-77ab"},
+		"redirect_uri": {"http://127.0.0.1:9/cb"}, "code_verifier": {"the-verifier-1c2d"}}
+	res, err := http.PostForm(srv.URL+"/oidc/default/oauth/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode < 400 {
+		t.Fatalf("token with a wrong client: %d", res.StatusCode)
+	}
+	slog.Info("outside the door", "x", 1)
+	logs := buf.String()
+	if !strings.Contains(logs, `"msg":"request error"`) || !strings.Contains(logs, `"component":"oidc"`) {
+		t.Fatalf("the library's record did not reach the door's logger:\n%s\nelsewhere:\n%s", logs, other.String())
+	}
+	for _, secret := range []string{"the-code-9f3e", "the-secret-77ab", "the-verifier-1c2d"} {
+		if strings.Contains(logs+other.String(), secret) {
+			t.Errorf("a secret is logged: %s\n%s", secret, logs)
+		}
+	}
+	if strings.Contains(logs, "outside the door") || !strings.Contains(other.String(), "outside the door") {
+		t.Errorf("a record from outside the door went to the door's logger:\n%s", logs)
+	}
+	// Secrets in attributes and in URLs are redacted.
+	slog.New(d.LogHandler(slog.NewJSONHandler(&other, nil))).InfoContext(oidc.LogContextForTest(context.Background()), "auth request redirect",
+		"url", "https://app.example/cb?code=abc123secret&state=s1", "client_secret", "xyz-secret", slog.Group("g", "refresh_token", "rrt_zzz"))
+	if l := buf.String(); strings.Contains(l, "abc123secret") || strings.Contains(l, "xyz-secret") || strings.Contains(l, "rrt_zzz") || !strings.Contains(l, "state=s1") {
+		t.Errorf("not redacted:\n%s", l)
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -199,7 +199,7 @@ func openAppObserved(ctx context.Context, cfgPath string, stderr io.Writer, obs 
 		MaxConcurrentHashes: cfg.Security.MaxConcurrentHashes,
 		HashQueueWait:       cfg.Security.HashQueueWait,
 	}, core.Deps{Store: st, Hasher: argon2id.NewArgon2(argon2id.Argon2Params{}), Logger: log, Observer: obs,
-		LeaseOwnerGone: jobs.OwnerGone, DirectoryLeaseTTL: directoryLeaseTTL(cfg)})
+		LeaseOwnerGone: jobs.OwnerGone, DirectoryLeaseTTL: directoryLeaseTTL(cfg), OIDCKeyEncryptionKey: cfg.OIDC.KeyEncryptionKey})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -401,3 +401,46 @@ func (b *browser) signIn(t *testing.T, start, username, password string) page {
 func pw(name string) string {
 	return "Tulip-garden-" + strconv.Itoa(len(name)) + "-" + strings.ToUpper(name[:1]) + "x9"
 }
+
+// A catalog logout through the admin API (the user signs out of the
+// catalog, not of the app) reaches Apache by back-channel logout:
+// mod_auth_openidc verifies roster's logout token and ends its own session
+// of the user, so the page asks for the password again; the console
+// session stays.
+func TestApacheBackchannelLogoutOnCatalogLogout(t *testing.T) {
+	st := newOIDCStack(t)
+	if code, m := call(t, nil, "PUT", st.d.base+"/api/v1/apps/"+st.app.id+"/oidc", st.token, fmt.Sprintf(
+		`{"redirect_uris":["%[1]s/protected/redirect_uri"],"post_logout_redirect_uris":["%[1]s/loggedout.html"],"backchannel_logout_uri":"%[1]s/protected/redirect_uri?logout=backchannel"}`, st.rp)); code != 200 {
+		t.Fatalf("back-channel URI: %d %v", code, m)
+	}
+	alice := newBrowser(t)
+	if page := alice.signIn(t, st.rp+"/protected/claims", "alice", pw("alice")); page.status != 200 || !strings.Contains(page.body, "REMOTE_USER=alice") {
+		t.Fatalf("alice: %d %s\n%s", page.status, page.url, page.body)
+	}
+	if page := alice.get(t, st.rp+"/protected/claims"); page.status != 200 || !strings.Contains(page.body, "REMOTE_USER=alice") {
+		t.Fatalf("alice's Apache session: %d %s", page.status, page.url)
+	}
+	login := func(aud string) string {
+		code, m := call(t, nil, "POST", st.d.base+"/api/v1/auth/login", "", `{"username":"alice","password":"`+pw("alice")+`","audience":"`+aud+`"}`)
+		if code != 200 {
+			t.Fatalf("%s login: %d %v", aud, code, m)
+		}
+		return m["token"].(string)
+	}
+	catalog, console := login("catalog"), login("console")
+	if code, m := call(t, nil, "POST", st.d.base+"/api/v1/auth/logout", catalog, ""); code != 204 {
+		t.Fatalf("catalog logout: %d %v", code, m)
+	}
+	var page page
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if page = alice.get(t, st.rp+"/protected/claims"); strings.Contains(page.body, `name="password"`) {
+			break
+		}
+	}
+	if !strings.HasPrefix(page.url, st.base+"/oidc/default/login?") || !strings.Contains(page.body, `name="password"`) {
+		t.Fatalf("after the catalog logout Apache still serves alice (no back-channel logout): %d %s\n%s", page.status, page.url, page.body)
+	}
+	if code, m := call(t, nil, "GET", st.d.base+"/api/v1/me", console, ""); code != 200 {
+		t.Fatalf("the console session after the catalog logout: %d %v", code, m)
+	}
+}

@@ -233,6 +233,7 @@ func restartOnly(start, next *config.Config) []string {
 	diff("log.format", start.Log.Format, next.Log.Format)
 	diff("http", start.HTTP, next.HTTP)
 	diff("trusted_proxies", start.TrustedProxies, next.TrustedProxies)
+	diff("sso", start.SSO, next.SSO)
 	if start.TLS.Enabled() != next.TLS.Enabled() {
 		keys = append(keys, "tls (turning HTTPS on or off)")
 	}
@@ -246,6 +247,7 @@ func applyKept(start, next *config.Config) {
 	next.Metrics = start.Metrics
 	next.Invites, next.Security, next.Dormancy = start.Invites, start.Security, start.Dormancy
 	next.Log.Format, next.HTTP, next.TrustedProxies = start.Log.Format, start.HTTP, start.TrustedProxies
+	next.SSO = start.SSO
 	if start.TLS.Enabled() != next.TLS.Enabled() {
 		next.TLS = start.TLS
 	}

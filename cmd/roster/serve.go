@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -25,6 +26,7 @@ import (
 	"github.com/rosterhq/roster/internal/server"
 	"github.com/rosterhq/roster/oidc"
 	"github.com/rosterhq/roster/scim"
+	"github.com/rosterhq/roster/sso"
 )
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -73,6 +75,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		MailPreview: func(orgOf func(*http.Request) (string, error)) http.Handler {
 			return mail.NewPreviewHandler(renderer, a.svc, orgOf)
 		},
+		MailBuiltin:        renderer.Builtin,
 		PublicURL:          a.cfg.PublicURL,
 		LoginRatePerMinute: a.cfg.Security.LoginRatePerMinute,
 		SecureCookies:      strings.HasPrefix(a.cfg.PublicURL, "https://"),
@@ -107,12 +110,37 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	scimDoor.Mount(srv.Router())
+	// The OP's signing keys must open with the key encryption key in force
+	// (and plain ones are encrypted with it) before anything is served: a
+	// missing or wrong key stops the start, it never makes new keys.
+	if _, plain, err := a.svc.PrepareOIDCKeys(ctx); err != nil {
+		return err
+	} else if plain > 0 {
+		a.log.Warn("oidc signing keys are stored unencrypted: set oidc.key_encryption_key_file to encrypt them", "keys", plain)
+	}
+	// Single sign-on through each organisation's own IdP (sso:); it also
+	// tells the core which organisations have password sign-in off.
+	ssoDoor, err := sso.New(a.cfg.SSO, sso.Options{PublicURL: a.cfg.PublicURL, SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://"),
+		CSRFToken: api.CSRFToken}, a.svc, a.log)
+	if err != nil {
+		return err
+	}
+	ssoDoor.Mount(srv.Router())
 	oidcDoor, err := oidc.New(oidc.Config{PublicURL: a.cfg.PublicURL, SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://"),
-		LoginRatePerMinute: a.cfg.Security.LoginRatePerMinute}, a.svc, a.log)
+		LoginRatePerMinute: a.cfg.Security.LoginRatePerMinute, SSO: func(org string) (string, string, bool) {
+			b, ok := ssoDoor.ButtonFor(org)
+			return b.DisplayName, b.StartURL, ok
+		}}, a.svc, a.log)
 	if err != nil {
 		return err
 	}
 	oidcDoor.Mount(srv.Router())
+	// zitadel/oidc logs through slog's default logger: within the door's
+	// requests that is the door's logger (component=oidc, secrets redacted).
+	slog.SetDefault(slog.New(oidcDoor.LogHandler(a.log.Handler())))
+	// A catalog logout, through the OP or the admin API, reaches the apps
+	// by back-channel logout.
+	a.svc.SetCatalogLogoutListener(oidcDoor)
 	ln, err := srv.Listen()
 	if err != nil {
 		return err

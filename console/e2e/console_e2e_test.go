@@ -751,8 +751,10 @@ func TestConsole(t *testing.T) {
 	// ---- settings: the invite template preview; tokens: shown once
 	b.do("settings", chromedp.Navigate(d.base+"/console/#/settings"), chromedp.WaitVisible(css("#mail-templates")))
 	b.wait("invite preview", `(document.querySelector('#tpl-preview-subject')||{}).textContent`)
+	b.do("German", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#tpl-language'); s.value = 'de'; s.dispatchEvent(new Event('change')); })()`))
+	b.wait("the built-in German invite", `document.querySelector('#tpl-html').value.includes('Einladung annehmen')`)
 	b.do("a German invitation subject",
-		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#tpl-language'); s.value = 'de'; s.dispatchEvent(new Event('change')); })()`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#tpl-subject').value = ''`),
 		chromedp.SendKeys(css("#tpl-subject"), "Willkommen bei roster"),
 		chromedp.Click(css("#tpl-preview-button")),
 	)

@@ -247,6 +247,19 @@ func TestConsoleUX(t *testing.T) {
 		res.Body.Close()
 	}
 	d.call(t, "POST", "/api/v1/groups", api, `{"name":"Native"}`)
+	// An app that is an OpenID Connect client (its sign-in settings dialog).
+	wiki := d.call(t, "POST", "/api/v1/apps", api, `{"name":"Wiki"}`)["id"].(string)
+	d.call(t, "PUT", "/api/v1/apps/"+wiki+"/oidc", api, `{"redirect_uris":["https://wiki.example.com/protected/redirect_uri"],"post_logout_redirect_uris":["https://wiki.example.com/bye"],"backchannel_logout_uri":"https://wiki.example.com/bc"}`)
+	oidcDialog := func(name string) {
+		t.Helper()
+		b.do("apps", chromedp.Navigate(d.base+"/console/#/apps"), chromedp.WaitVisible(css(`button[data-oidc=Wiki]`)))
+		b.do("sign-in settings", chromedp.Click(css(`button[data-oidc=Wiki]`)), chromedp.WaitVisible(css("#oidc-dialog #oidc-client-id")))
+		b.do("a new secret", chromedp.Click(css("#oidc-rotate")), chromedp.WaitVisible(css("#confirm-ok")), chromedp.Click(css("#confirm-ok")), chromedp.WaitVisible(css("#oidc-secret")))
+		b.do("settle", chromedp.Sleep(200*time.Millisecond))
+		b.screenshot(art, name+".png")
+		axe.check(b, "dialog: app sign-in settings ("+name+")")
+		b.do("close", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#oidc-dialog")))
+	}
 
 	b.signIn(d.base, "olive@example.com")
 	b.wait("all rows", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 16`)
@@ -361,6 +374,7 @@ func TestConsoleUX(t *testing.T) {
 		b.viewShot(art, "view-"+v+"-phone-first-screen.png")
 		axe.check(b, v+" (phone)")
 	}
+	oidcDialog("dialog-app-sign-in-phone")
 
 	// ---- 6. dark mode follows prefers-color-scheme.
 	b.do("desktop", chromedp.EmulateViewport(1440, 900), chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#users-table")))
@@ -473,6 +487,7 @@ func TestConsoleUX(t *testing.T) {
 		b.screenshot(art, "view-"+v+"-desktop.png")
 		axe.check(b, v)
 	}
+	oidcDialog("dialog-app-sign-in-desktop")
 	// The import's typed-in grid and its errors-only dry run.
 	badCSV := filepath.Join(t.TempDir(), "bad.csv")
 	if err := os.WriteFile(badCSV, []byte("username,email\nzed@example.com,not-an-email\n"), 0o600); err != nil {
@@ -554,6 +569,32 @@ func TestConsoleUX(t *testing.T) {
 	b.do("a good subject", chromedp.Evaluate[chromedp.Void](`document.querySelector('#tpl-subject').value = ''`), chromedp.SendKeys(css("#tpl-subject"), "Welcome to roster"),
 		chromedp.Click(css("#mail-templates button[type=submit]")))
 	b.wait("saved, error gone", `document.querySelector('#tpl-state').textContent.includes("organisation's own") && document.querySelector('#mail-templates .form-error').hidden`)
+	// The editor (built-in text, variables) and its preview (the mail in a
+	// sandboxed frame): axe-core and screenshots at desktop and phone size.
+	templateShots := func(suffix string) {
+		t.Helper()
+		b.wait("editor and preview", `document.querySelector('#tpl-variables [data-variable=FirstName]') && (document.querySelector('#tpl-preview-frame') || {}).srcdoc`)
+		b.do("settle", chromedp.Sleep(300*time.Millisecond))
+		b.do("to the editor", chromedp.ScrollIntoView(css("#mail-templates")))
+		b.viewShot(art, "settings-template-editor"+suffix+".png")
+		b.do("to the preview", chromedp.ScrollIntoView(css("#tpl-preview")))
+		b.viewShot(art, "settings-template-preview"+suffix+".png")
+		var over []string
+		b.eval(strings.Replace(overflowing, "document.querySelectorAll('body *')", "document.querySelectorAll('#mail-templates, #mail-templates *')", 1), &over)
+		if len(over) > 0 {
+			t.Errorf("the template editor%s has elements wider than the viewport: %v", suffix, over)
+		}
+	}
+	templateShots("")
+	axe.check(b, "settings: mail template editor and preview")
+	b.do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Reload(), chromedp.WaitVisible(css("#tpl-html")))
+	templateShots("-phone")
+	axe.check(b, "settings: mail template editor and preview (phone)")
+	b.colorScheme("dark")
+	templateShots("-dark-phone")
+	axe.check(b, "settings: mail template editor and preview (dark, phone)")
+	b.colorScheme("")
+	b.do("desktop", chromedp.EmulateViewport(1440, 900), chromedp.Reload(), chromedp.WaitVisible(css("#tpl-html")))
 
 	// ---- 4. a user manager is offered only what they may do.
 	b.do("sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#login-username")))

@@ -85,6 +85,33 @@ function showLogin(message) {
   });
   clear(main(), h('div', { class: 'narrow' }, form, langForm));
   user.focus();
+  loginMethods(form);
+}
+
+// loginMethods shows the organisation's own identity provider when it has
+// one (the server says which methods it offers), and puts the password
+// fields behind a disclosure when password sign-in is off (break-glass
+// owners keep theirs; the server refuses everyone else).
+async function loginMethods(form) {
+  let m;
+  try {
+    const res = await fetch('/auth/methods?org=default', { credentials: 'same-origin' });
+    if (!res.ok) return;
+    m = await res.json();
+  } catch { return; }
+  if (!m.sso) return;
+  const back = '/console/' + location.hash;
+  const button = h('a', { class: 'button primary', id: 'login-sso-button', href: `${m.sso.start_url}?audience=console&return=${encodeURIComponent(back)}` },
+    t('Sign in with {idp}', { idp: m.sso.display_name }));
+  const title = form.querySelector('h1');
+  title.after(h('p', { id: 'login-sso' }, button));
+  if (!m.password) {
+    const more = h('details', { id: 'login-password-details' }, h('summary', {}, t('Sign in with a password (break-glass owners only)')));
+    const fields = [...form.children].filter((el) => el !== title && el.id !== 'login-sso' && !el.classList.contains('form-error'));
+    fields.forEach((el) => more.append(el));
+    form.append(more);
+  }
+  button.focus();
 }
 
 async function forgot(login) {

@@ -1,6 +1,8 @@
 // Groups, apps, organisation settings, SCIM tokens and LDAP sources.
 import { h, clear, api, qs, field, checkbox, select, toast, dialog, confirmDialog, formError, showError, when, copyText, LANGUAGES, onSubmit as submitted } from './dom.js';
 import { t, tn, formatDecimal, formatNumber } from './i18n.js';
+import { templatesCard } from './templates.js';
+import { oidcDialog } from './oidc.js';
 
 function nameForm(id, label, button, onSubmit) {
   const input = h('input', { name: 'name', id: `${id}-name`, required: true, maxlength: '128' });
@@ -113,6 +115,7 @@ export async function appsView(root) {
         h('td', {}, a.name), h('td', {}, when(a.created_at)),
         h('td', { class: 'buttons' },
           h('button', { type: 'button', 'data-assign': a.name, onclick: () => assignDialog(a, groups) }, t('Assign')),
+          h('button', { type: 'button', 'data-oidc': a.name, onclick: () => oidcDialog(a) }, t('Sign-in settings')),
           h('button', { type: 'button', onclick: () => renameDialog(t('Rename app {name}', { name: a.name }), a.name, async (name) => { await api('PATCH', `/apps/${a.id}`, { name }); await load(); }) }, t('Rename')),
           h('button', { type: 'button', class: 'danger', onclick: async () => {
             if (!(await confirmDialog(t('Delete app {name}?', { name: a.name }), t('Every assignment of it ends.'), t('Delete')))) return;
@@ -214,62 +217,6 @@ function metadataCard(initial) {
     })).filter((f) => f.name);
     try { await api('PUT', '/org/metadata-template', { fields }); toast(t('Custom fields saved.')); } catch (e) { showError(form, e); }
   });
-  return form;
-}
-
-function templatesCard(initial) {
-  const langs = (initial.languages || ['en', 'de', 'fr', 'es']).map((l) => [l, l]);
-  const kind = select([['invite', t('Invitation')], ['password_reset', t('Password reset')], ['group_message', t('Group message')]], { name: 'kind', id: 'tpl-kind' });
-  const lang = select(langs, { name: 'language', id: 'tpl-language' });
-  const subject = h('input', { name: 'subject', id: 'tpl-subject' });
-  const html = h('textarea', { name: 'html', id: 'tpl-html', rows: '10', class: 'mono' });
-  const text = h('textarea', { name: 'text', id: 'tpl-text', rows: '8', class: 'mono' });
-  const state = h('p', { class: 'muted', id: 'tpl-state' });
-  const preview = h('section', { id: 'tpl-preview', 'aria-label': t('Preview') });
-  let overrides = initial.templates || [];
-  const form = h('form', { class: 'card stack', id: 'mail-templates' }, h('h2', {}, t('Invitation and mail templates')),
-    h('p', { class: 'hint' }, t('Each language has its own text. Leave the fields empty to keep the template shipped with roster. Templates use Go template syntax; the preview fills in sample data.')),
-    h('div', { class: 'grid2' }, field(t('Mail'), kind), field(t('Language'), lang)), state, formError(),
-    field(t('Subject'), subject), field(t('HTML body'), html), field(t('Text body'), text),
-    h('div', { class: 'actions' },
-      h('button', { type: 'button', id: 'tpl-preview-button', onclick: () => showPreview(true) }, t('Preview')),
-      h('button', { type: 'button', id: 'tpl-reset', class: 'danger', onclick: resetTpl }, t('Back to the shipped template')),
-      h('button', { type: 'submit', class: 'primary' }, t('Save template'))),
-    preview);
-  function current() { return overrides.find((o) => o.kind === kind.value && o.language === lang.value); }
-  async function pick() {
-    const o = current();
-    subject.value = o ? o.subject : ''; html.value = o ? o.html : ''; text.value = o ? o.text : '';
-    state.textContent = o ? t("This organisation's own text, saved {when}.", { when: when(o.updated_at) }) : t('The template shipped with roster is in force.');
-    await showPreview(false);
-  }
-  async function showPreview(draft) {
-    try {
-      const r = draft && (subject.value || html.value || text.value)
-        ? await api('POST', '/org/mail-templates/preview', { kind: kind.value, language: lang.value, subject: subject.value, html: html.value, text: text.value })
-        : await api('GET', '/org/mail-templates/preview' + qs({ kind: kind.value, language: lang.value, format: 'json' }));
-      form.querySelector('.form-error').hidden = true;
-      const frame = h('iframe', { sandbox: '', title: t('HTML preview'), class: 'preview-frame' });
-      frame.srcdoc = r.html || '';
-      clear(preview, h('h3', {}, t('Preview')), h('p', {}, h('strong', {}, t('Subject:')), ' ', h('span', { id: 'tpl-preview-subject' }, r.subject || '')), frame,
-        h('pre', { class: 'preview-text' }, r.text || ''));
-    } catch (e) { showError(form, e); }
-  }
-  async function resetTpl() {
-    if (!current()) { toast(t('The shipped template is already in force.')); return; }
-    try { await api('DELETE', `/org/mail-templates/${kind.value}/${lang.value}`); overrides = (await api('GET', '/org/mail-templates')).templates || []; await pick(); toast(t('Shipped template restored.')); } catch (e) { toast(e.message, 'bad'); }
-  }
-  submitted(form, async () => {
-    try {
-      await api('PUT', `/org/mail-templates/${kind.value}/${lang.value}`, { subject: subject.value, html: html.value, text: text.value });
-      overrides = (await api('GET', '/org/mail-templates')).templates || [];
-      await pick();
-      toast(t('Template saved.'));
-    } catch (e) { showError(form, e); }
-  });
-  kind.addEventListener('change', pick);
-  lang.addEventListener('change', pick);
-  pick();
   return form;
 }
 

@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/ldapsync"
+	"github.com/rosterhq/roster/sso"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -37,9 +39,52 @@ type Config struct {
 	HTTP      HTTP     `yaml:"http"`
 	TLS       TLS      `yaml:"tls"`
 	Metrics   Metrics  `yaml:"metrics"`
+	OIDC      OIDC     `yaml:"oidc"`
+	// SSO lists the organisations' own OpenID providers (at most one per
+	// organisation): sign-in through them, and password sign-in turned off.
+	// Each entry's schema, defaults and validation are the SSO door's (sso.Config).
+	SSO []sso.Config `yaml:"sso"`
 	// TrustedProxies are addresses or CIDR ranges of reverse proxies whose
 	// X-Forwarded-For / X-Forwarded-Proto headers are believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// OIDC configures the OpenID Provider.
+type OIDC struct {
+	// KeyEncryptionKeyFile holds 32 random bytes, raw or as 64 hex digits,
+	// that encrypt the signing keys in the database (AES-256-GCM). Empty:
+	// the keys are stored unencrypted.
+	KeyEncryptionKeyFile string `yaml:"key_encryption_key_file"`
+	// KeyEncryptionKey is the file's key, read by Load.
+	KeyEncryptionKey []byte `yaml:"-"`
+}
+
+// parseKEK reads a key encryption key file's content: 32 raw bytes, or 64
+// hex digits (an ending newline allowed).
+func parseKEK(b []byte) ([]byte, error) {
+	if t := bytes.TrimRight(b, "\r\n"); len(t) == 64 {
+		if k, err := hex.DecodeString(string(t)); err == nil {
+			return k, nil
+		}
+	}
+	t := bytes.TrimRight(b, "\r\n")
+	if isHex(t) {
+		// A short hex key (openssl rand -hex 16) is not taken as raw bytes.
+		return nil, fmt.Errorf("holds %d hex digits: it must hold 32 random bytes, raw or as 64 hex digits (openssl rand -hex 32)", len(t))
+	}
+	if len(b) == 32 {
+		return bytes.Clone(b), nil
+	}
+	return nil, fmt.Errorf("holds %d bytes: it must hold 32 random bytes, raw or as 64 hex digits (openssl rand -hex 32)", len(b))
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return len(b) > 0
 }
 
 // Metrics places the Prometheus endpoint.
@@ -235,6 +280,9 @@ func (c *Config) applyDefaults() {
 	defDur(&c.HTTP.ShutdownTimeout, 20*time.Second)
 	for i := range c.LDAP.Sources {
 		c.LDAP.Sources[i].Defaults()
+	}
+	for i := range c.SSO {
+		c.SSO[i].Defaults()
 	}
 
 }
@@ -462,9 +510,22 @@ func (c *Config) readSecrets(readFile func(string) ([]byte, error), ps *Problems
 		*dst = strings.TrimRight(string(b), "\r\n")
 	}
 	read("smtp.password_file", &c.SMTP.Password, c.SMTP.PasswordFile, "password")
+	if f := c.OIDC.KeyEncryptionKeyFile; f != "" {
+		if b, err := readFile(f); err != nil {
+			ps.add("oidc.key_encryption_key_file", "cannot read %s: %v", f, errors.Unwrap(err))
+		} else if k, err := parseKEK(b); err != nil {
+			ps.add("oidc.key_encryption_key_file", "%s %v", f, err)
+		} else {
+			c.OIDC.KeyEncryptionKey = k
+		}
+	}
 	for i := range c.LDAP.Sources {
 		s := &c.LDAP.Sources[i]
 		read(fmt.Sprintf("ldap.sources[%d].bind_password_file", i), &s.BindPassword, s.BindPasswordFile, "bind_password")
+	}
+	for i := range c.SSO {
+		p := &c.SSO[i]
+		read(fmt.Sprintf("sso[%d].client_secret_file", i), &p.ClientSecret, p.ClientSecretFile, "client_secret")
 	}
 }
 
@@ -590,5 +651,23 @@ func (c *Config) validate(ps *Problems) {
 			ps.add(p+".name", "%q is used by another source", src.Name)
 		}
 		names[src.Name] = true
+	}
+	orgs, idps := map[string]bool{}, map[string]bool{}
+	for i := range c.SSO {
+		p := &c.SSO[i]
+		path := fmt.Sprintf("sso[%d]", i)
+		for _, f := range p.Validate() {
+			if f.Field == "client_secret" && p.ClientSecretFile != "" {
+				continue // the file's problem is reported at client_secret_file
+			}
+			ps.add(path+"."+f.Field, "%s", f.Message)
+		}
+		if orgs[p.Org] {
+			ps.add(path+".org", "%q already has an identity provider (one per organisation)", p.Org)
+		}
+		if p.Name != "" && idps[p.Name] {
+			ps.add(path+".name", "%q is used by another identity provider", p.Name)
+		}
+		orgs[p.Org], idps[p.Name] = true, true
 	}
 }

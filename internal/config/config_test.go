@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -35,6 +36,9 @@ func TestExampleConfigParsesAndDocumentsEveryKey(t *testing.T) {
 	if len(c.LDAP.Sources) == 0 {
 		c.LDAP.Sources = nil // "sources: []" in the example
 	}
+	if len(c.SSO) == 0 {
+		c.SSO = nil // "sso: []" in the example
+	}
 	if !reflect.DeepEqual(c, Default()) {
 		t.Errorf("example config values differ from the defaults it claims:\n%+v\n%+v", c, Default())
 	}
@@ -51,6 +55,9 @@ func TestExampleConfigParsesAndDocumentsEveryKey(t *testing.T) {
 		for i := 0; i < typ.NumField(); i++ {
 			f := typ.Field(i)
 			key := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if key == "-" {
+				continue // not a key: read from a file
+			}
 			if !strings.Contains(text, key+":") {
 				t.Errorf("key %s%s is not documented in configs/roster.example.yaml", path, key)
 			}
@@ -107,10 +114,23 @@ func TestProblemsNameTheKey(t *testing.T) {
 		{"bad trusted proxy", "trusted_proxies: [10.0.0.0/8, proxy.local]\n", nil, []string{`trusted_proxies[1]: "proxy.local" is not an IP address or CIDR range`}},
 		{"secret twice", "smtp: {host: h, from: f@x.com, password: a, password_file: /p}\n", nil, []string{"smtp.password_file: set either password or password_file"}},
 		{"unreadable secret file", "smtp: {host: h, from: f@x.com, password_file: /nope}\n", nil, []string{"smtp.password_file: cannot read /nope"}},
+		{"unreadable key encryption key", "oidc: {key_encryption_key_file: /nope}\n", nil, []string{"oidc.key_encryption_key_file: cannot read /nope"}},
+		{"short key encryption key", "oidc: {key_encryption_key_file: /p}\n", nil, []string{"oidc.key_encryption_key_file: /p holds 1 hex digits: it must hold 32 random bytes"}},
+		{"raw key encryption key of 31 bytes", "oidc: {key_encryption_key_file: /q}\n", nil, []string{"oidc.key_encryption_key_file: /q holds 31 bytes"}},
+		{"sso problems", "sso:\n  - {name: Corp, issuer: http://idp.example.com, scopes: [email], match_claim: upn, match_sources: [okta], password_login: false}\n", nil,
+			[]string{`sso[0].name: "Corp" must be lowercase`, `sso[0].issuer: "http://idp.example.com" is not an https URL (http only on loopback)`, "sso[0].client_id: is required",
+				"sso[0].client_secret: is required (or client_secret_file)", "sso[0].scopes: must include openid", `sso[0].match_claim: "upn" is not one of sub, email`,
+				`sso[0].match_sources[0]: "okta" is not a source`, "sso[0].break_glass_owners: name at least one owner"}},
+		{"sso email match needs allow_mutable_match", "sso:\n  - {name: corp, issuer: https://idp, client_id: r, client_secret: s, match_claim: email}\n", nil,
+			[]string{"sso[0].match_claim: email can be changed by the user at many identity providers: set allow_mutable_match: true"}},
+		{"sso twice for one org", "sso:\n  - {name: a, issuer: https://idp, client_id: r, client_secret: s}\n  - {name: a, issuer: https://idp2, client_id: r, client_secret: s}\n", nil,
+			[]string{`sso[1].org: "default" already has an identity provider`, `sso[1].name: "a" is used by another identity provider`}},
+		{"sso secret file unreadable", "sso:\n  - {name: a, issuer: https://idp, client_id: r, client_secret_file: /nope}\n", nil, []string{"sso[0].client_secret_file: cannot read /nope"}},
+		{"sso unknown key", "sso:\n  - {name: a, isuer: https://idp}\n", nil, []string{"sso[0].isuer: unknown key (line 2)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Parse([]byte(tt.yaml), env(tt.env), files(map[string]string{"/p": "x"}))
+			c, err := Parse([]byte(tt.yaml), env(tt.env), files(map[string]string{"/p": "a", "/q": strings.Repeat("\xff", 31)}))
 			if c != nil || err == nil {
 				t.Fatalf("bad config accepted: %+v", c)
 			}
@@ -165,6 +185,18 @@ ldap:
 	}
 }
 
+func TestSSOConfig(t *testing.T) {
+	c, err := Parse([]byte("sso:\n  - name: corp\n    issuer: http://127.0.0.1:9/idp\n    client_id: roster\n    client_secret_file: /p\n    match_claim: email\n    allow_mutable_match: true\n    password_login: false\n    break_glass_owners: [root]\n"),
+		env(nil), files(map[string]string{"/p": "s3cret\n"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.SSO[0]
+	if p.Org != "default" || p.ClientSecret != "s3cret" || p.DisplayName != "corp" || p.PasswordLoginOn() || !reflect.DeepEqual(p.Scopes, []string{"openid", "email", "profile"}) {
+		t.Fatalf("%+v", p)
+	}
+}
+
 func TestPostgresExampleConfig(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("..", "..", "configs", "roster.postgres.example.yaml"))
 	if err != nil {
@@ -177,5 +209,24 @@ func TestPostgresExampleConfig(t *testing.T) {
 	if c.Database.Driver != "postgres" || !strings.Contains(c.Database.DSN, "roster:pw@db.example.com") ||
 		c.Database.MaxOpenConns != 20 || c.Database.MaxIdleConns != 10 || c.Cluster.LeaseTTL != 30*time.Second {
 		t.Fatalf("postgres example: %+v %+v", c.Database, c.Cluster)
+	}
+}
+
+// oidc.key_encryption_key_file: 64 hex digits (with a newline) or 32 raw bytes.
+func TestKeyEncryptionKeyFile(t *testing.T) {
+	raw := strings.Repeat("k", 32)
+	hexKey := strings.Repeat("0a", 32)
+	for name, content := range map[string]string{"hex": hexKey + "\n", "raw": raw} {
+		c, err := Parse([]byte("oidc: {key_encryption_key_file: /kek}\n"), env(nil), files(map[string]string{"/kek": content}))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want := []byte(raw)
+		if name == "hex" {
+			want = bytes.Repeat([]byte{10}, 32)
+		}
+		if !bytes.Equal(c.OIDC.KeyEncryptionKey, want) {
+			t.Errorf("%s: key %x", name, c.OIDC.KeyEncryptionKey)
+		}
 	}
 }

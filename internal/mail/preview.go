@@ -107,6 +107,10 @@ func preview(r *Renderer, src TemplateSource, orgOf OrgOf, req *http.Request) (*
 	out := &Preview{Kind: in.Kind, Language: in.Language}
 	var override *core.MailTemplate
 	if req.Method == http.MethodPost {
+		// The same checks as saving (the variables of the kind, lines named).
+		if err := core.CheckMailParts(in.Kind, in.Language, in.Subject, in.HTML, in.Text); err != nil {
+			return nil, err
+		}
 		override = &core.MailTemplate{Subject: in.Subject, HTML: in.HTML, Text: in.Text}
 	} else if orgOf != nil {
 		org, err := orgOf(req)

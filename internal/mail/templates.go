@@ -66,19 +66,27 @@ func (r *Renderer) Default(kind core.MailKind, lang string) (core.MailTemplate, 
 	return t, ok
 }
 
-// Render renders kind in lang: each part of override that is set replaces
-// the embedded default's part. In a language roster does not ship, the
-// organisation's template has every part; should a part be missing (the
-// template was deleted after the mail was queued) the embedded one of the
-// base language (pt-BR → pt), else English, is used.
-func (r *Renderer) Render(kind core.MailKind, lang string, override *core.MailTemplate, data core.MailData) (*core.RenderedMail, error) {
-	t, ok := r.Default(kind, lang)
-	if !ok {
-		base, _, _ := strings.Cut(lang, "-")
-		if t, ok = r.Default(kind, base); !ok {
-			t, ok = r.Default(kind, core.DefaultMailLanguage)
-		}
+// Builtin is the embedded template a mail of kind in lang starts from: the
+// one in lang when roster ships it, else the base language's (pt-BR → pt),
+// else English. Its Language says which one it is.
+func (r *Renderer) Builtin(kind core.MailKind, lang string) (core.MailTemplate, bool) {
+	if t, ok := r.Default(kind, lang); ok {
+		return t, true
 	}
+	base, _, _ := strings.Cut(lang, "-")
+	if t, ok := r.Default(kind, base); ok {
+		return t, true
+	}
+	return r.Default(kind, core.DefaultMailLanguage)
+}
+
+// Render renders kind in lang: each part of override that is set replaces
+// the built-in one's part (Builtin). In a language roster does not ship,
+// the organisation's template has every part; should a part be missing
+// (the template was deleted after the mail was queued) the built-in one of
+// the base language (pt-BR → pt), else English, is used.
+func (r *Renderer) Render(kind core.MailKind, lang string, override *core.MailTemplate, data core.MailData) (*core.RenderedMail, error) {
+	t, ok := r.Builtin(kind, lang)
 	if !ok {
 		return nil, fmt.Errorf("no %s template in language %q", kind, lang)
 	}

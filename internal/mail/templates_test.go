@@ -191,6 +191,7 @@ func TestPreviewHandler(t *testing.T) {
 		{"text format", "GET", "language=es&format=text", "", "", 200, []string{"Hola Ada:"}},
 		{"draft", "POST", "", "", `{"language":"en","html":"<b>{{.FirstName}}</b>"}`, 200, []string{`\u003cb\u003eAda\u003c/b\u003e`}},
 		{"draft that does not parse", "POST", "", "", `{"language":"en","html":"<b>{{.FirstName</b>"}`, 400, []string{`"field":"html"`, `"code":"invalid"`}},
+		{"draft with an unknown variable", "POST", "", "", `{"language":"en","text":"Hi\n{{.Password}}"}`, 400, []string{`"field":"text"`, `text: line 2: unknown variable {{.Password}}; known: FirstName, LastName`}},
 		{"unknown language", "GET", "language=" + url.QueryEscape("tlh"), "", "", 400, []string{`"field":"language"`}},
 		{"unknown kind", "GET", "kind=spam", "", "", 400, []string{`"field":"kind"`}},
 		{"wrong method", "DELETE", "", "", "", 405, []string{"method_not_allowed"}},

@@ -210,6 +210,22 @@ func (t *tx) ListOIDCKeys(ctx context.Context) ([]core.OIDCKey, error) {
 	return out, err
 }
 
+func (t *tx) UpdateOIDCKeyPrivate(ctx context.Context, id, from, to string) (bool, error) {
+	if !t.d.pg() {
+		// The old text must not stay in the page's free space.
+		if _, err := t.exec(ctx, `PRAGMA secure_delete = ON`); err != nil {
+			return false, err
+		}
+		defer func() { _, _ = t.exec(context.WithoutCancel(ctx), `PRAGMA secure_delete = OFF`) }()
+	}
+	res, err := t.exec(ctx, `UPDATE oidc_keys SET private_key = ? WHERE id = ? AND private_key = ?`, to, id, from)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 func (t *tx) RetireOIDCKeys(ctx context.Context, exceptID string, at time.Time) error {
 	_, err := t.exec(ctx, `UPDATE oidc_keys SET retired_at = ? WHERE id <> ? AND retired_at IS NULL`, at, exceptID)
 	return err
