@@ -72,7 +72,14 @@ func foldUnicode(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
-		b.WriteRune(foldRune(r))
+		switch {
+		case 'a' <= r && r <= 'z':
+			b.WriteByte(byte(r) - ('a' - 'A')) // foldASCII's rule
+		case r < utf8.RuneSelf:
+			b.WriteByte(byte(r))
+		default:
+			b.WriteRune(foldRune(r))
+		}
 	}
 	return b.String()
 }

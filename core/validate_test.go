@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestFoldKeyIsUnicodeAware(t *testing.T) {
@@ -49,6 +51,12 @@ func TestFoldKeyASCIIIsTheUnicodeFold(t *testing.T) {
 		}
 		if slow := foldUnicode(in); fast != slow {
 			t.Errorf("FoldKey(%q): ASCII path %q, Unicode path %q", in, fast, slow)
+		}
+	}
+	// The Unicode path folds each ASCII rune of a mixed string as foldRune does.
+	for c := range rune(128) {
+		if got, want := foldUnicode("é"+string(c)), norm.NFKC.String(strings.TrimSpace("é"+string(c))); got != strings.Map(foldRune, want) {
+			t.Errorf("foldUnicode(%q) = %q, want %q", "é"+string(c), got, strings.Map(foldRune, want))
 		}
 	}
 	for _, in := range []string{"Zoë", "ｍ", "\u212a", "a\u00a0"} {
