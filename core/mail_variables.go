@@ -187,5 +187,9 @@ func templateErrorInWords(what string, err error) string {
 	if e := executingRe.FindStringSubmatch(msg); e != nil {
 		msg = "{{" + e[1] + "}}: " + e[2]
 	}
+	// html/template's escaper names its parser states; say what they mean.
+	if i := strings.Index(msg, " end in different contexts"); i >= 0 {
+		msg = msg[:i] + " end in different places of the HTML (one inside a tag, an attribute or a URL, the other not)"
+	}
 	return "line " + m[1] + ": " + what + ": " + msg
 }

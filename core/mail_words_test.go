@@ -32,6 +32,8 @@ func TestMailTemplateErrorsInWords(t *testing.T) {
 		{"a link variable in a message", core.MailGroupMessage, "Hi {{.Link}}", "", "", "subject", "line 1: unknown variable {{.Link}}"},
 		{"unclosed action", core.MailInvite, "", "", "Hello\n{{.FirstName", "text", "line 2: does not parse: unclosed action"},
 		{"unknown function", core.MailInvite, "{{shout .FirstName}}", "", "", "subject", `line 1: does not parse: function "shout" not defined`},
+		{"branches that leave an attribute open", core.MailInvite, "", "<p>\n<a href=\"{{.Link}}\n{{if .FirstName}}\">x</a>{{end}}", "", "html",
+			"line 3: does not render: {{if}} branches end in different places of the HTML (one inside a tag, an attribute or a URL, the other not)"},
 		{"a field of a string", core.MailGroupMessage, "", "<ul>\n{{range .MessageLines}}<li>{{.Len}}</li>{{end}}</ul>", "", "html",
 			"line 2: does not render: {{.Len}}: can't evaluate field Len in type string"},
 	} {

@@ -186,24 +186,8 @@ func (s *Service) login(ctx context.Context, in LoginInput, locked *bool) (*Logi
 		if !cur.IsDirectory() && policy.Expired(cur, now) {
 			cur.MustChangePassword = true
 		}
-		cur.UpdatedAt = now
-		if err := tx.UpdateUser(ctx, cur); err != nil {
-			return err
-		}
-		token, err := NewSecret(PrefixSession)
-		if err != nil {
-			return err
-		}
-		sess := &Session{ID: newID(), OrgID: cur.OrgID, UserID: cur.ID, TokenHash: HashSecret(token), Audience: in.Audience, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
-		if err := tx.InsertSession(ctx, sess); err != nil {
-			return err
-		}
-		v, err := s.view(ctx, tx, cur)
-		if err != nil {
-			return err
-		}
-		res = &LoginResult{Token: token, ExpiresAt: sess.ExpiresAt, User: v}
-		return nil
+		res, err = s.openSession(ctx, tx, cur, in.Audience, now)
+		return err
 	})
 	if err != nil {
 		var le *LoginError
@@ -566,4 +550,27 @@ type SessionRepo interface {
 // directory (LDAP bind). Registered per source ("ldap:corp").
 type DirectoryAuthenticator interface {
 	Authenticate(ctx context.Context, u *User, password string) (bool, error)
+}
+
+// openSession records a successful sign-in of cur (its other fields already
+// set by the caller) and opens a session for the audience: the token is
+// returned once, its hash stored.
+func (s *Service) openSession(ctx context.Context, tx Tx, cur *User, audience Audience, now time.Time) (*LoginResult, error) {
+	cur.UpdatedAt = now
+	if err := tx.UpdateUser(ctx, cur); err != nil {
+		return nil, err
+	}
+	token, err := NewSecret(PrefixSession)
+	if err != nil {
+		return nil, err
+	}
+	sess := &Session{ID: newID(), OrgID: cur.OrgID, UserID: cur.ID, TokenHash: HashSecret(token), Audience: audience, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
+	if err := tx.InsertSession(ctx, sess); err != nil {
+		return nil, err
+	}
+	v, err := s.view(ctx, tx, cur)
+	if err != nil {
+		return nil, err
+	}
+	return &LoginResult{Token: token, ExpiresAt: sess.ExpiresAt, User: v}, nil
 }

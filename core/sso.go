@@ -233,24 +233,9 @@ func (s *Service) externalLogin(ctx context.Context, in ExternalIdentity) (*Logi
 		}
 		now := s.now()
 		cur.LastLoginAt = &now
-		cur.UpdatedAt = now
-		if err := tx.UpdateUser(ctx, cur); err != nil {
-			return err
-		}
-		token, err := NewSecret(PrefixSession)
-		if err != nil {
-			return err
-		}
-		sess := &Session{ID: newID(), OrgID: cur.OrgID, UserID: cur.ID, TokenHash: HashSecret(token), Audience: in.Audience, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
-		if err := tx.InsertSession(ctx, sess); err != nil {
-			return err
-		}
-		v, err := s.view(ctx, tx, cur)
-		if err != nil {
-			return err
-		}
-		res = &LoginResult{Token: token, ExpiresAt: sess.ExpiresAt, User: v}
-		return nil
+		var err error
+		res, err = s.openSession(ctx, tx, cur, in.Audience, now)
+		return err
 	})
 	var ee *ExternalLoginError
 	if errors.As(err, &ee) {

@@ -165,12 +165,18 @@ func TestConsoleMailTemplates(t *testing.T) {
 	}
 	// The button's background (#2d5fd3, an inline style) is painted: the
 	// styles are applied, not just present in the markup.
-	b.do("let it paint", chromedp.Sleep(500*time.Millisecond))
-	shot, err := chromedp.Run(b.ctx, chromedp.Screenshot(css("#tpl-preview-frame")))
-	if err != nil {
-		b.fail("screenshot the preview", err)
+	// The frame loads and paints on its own time: look again until it
+	// shows, for up to 15 s.
+	var blue, beige int
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		shot, err := chromedp.Run(b.ctx, chromedp.Screenshot(css("#tpl-preview-frame")))
+		if err != nil {
+			b.fail("screenshot the preview", err)
+		}
+		if blue, beige = colourCount(t, shot, 0x2d, 0x5f, 0xd3), colourCount(t, shot, 0xf4, 0xf1, 0xea); blue >= 2000 && beige >= 20000 {
+			break
+		}
 	}
-	blue, beige := colourCount(t, shot, 0x2d, 0x5f, 0xd3), colourCount(t, shot, 0xf4, 0xf1, 0xea)
 	if blue < 2000 || beige < 20000 {
 		t.Errorf("the preview paints %d pixels of the button's #2d5fd3 and %d of the body's #f4f1ea: its inline styles are not applied", blue, beige)
 	}

@@ -575,9 +575,9 @@ func TestConsoleUX(t *testing.T) {
 		t.Helper()
 		b.wait("editor and preview", `document.querySelector('#tpl-variables [data-variable=FirstName]') && (document.querySelector('#tpl-preview-frame') || {}).srcdoc`)
 		b.do("settle", chromedp.Sleep(300*time.Millisecond))
-		b.do("to the editor", chromedp.ScrollIntoView(css("#mail-templates")))
+		b.do("to the editor", chromedp.Evaluate[chromedp.Void](`document.querySelector('#mail-templates').scrollIntoView({ block: 'start' })`))
 		b.viewShot(art, "settings-template-editor"+suffix+".png")
-		b.do("to the preview", chromedp.ScrollIntoView(css("#tpl-preview")))
+		b.do("to the preview", chromedp.Evaluate[chromedp.Void](`document.querySelector('#tpl-preview').scrollIntoView({ block: 'start' })`))
 		b.viewShot(art, "settings-template-preview"+suffix+".png")
 		var over []string
 		b.eval(strings.Replace(overflowing, "document.querySelectorAll('body *')", "document.querySelectorAll('#mail-templates, #mail-templates *')", 1), &over)

@@ -26,7 +26,8 @@ type Renderer struct {
 func key(kind core.MailKind, lang string) string { return string(kind) + "/" + lang }
 
 // NewRenderer loads the embedded templates and checks that every kind of
-// mail exists in every language of core.MailLanguages and renders.
+// mail exists in every language of core.MailLanguages, uses only the
+// variables of its kind and renders.
 func NewRenderer() (*Renderer, error) {
 	r := &Renderer{defaults: map[string]core.MailTemplate{}}
 	read := func(lang string, kind core.MailKind, ext string) (string, error) {
@@ -51,7 +52,9 @@ func NewRenderer() (*Renderer, error) {
 				return nil, err
 			}
 			t.Subject = strings.TrimSpace(t.Subject)
-			if _, err := core.RenderMail(t.Subject, t.HTML, t.Text, core.SampleMailDataFor(kind, lang)); err != nil {
+			// The check an organisation's template gets: the variables the
+			// editor lists, and every part renders with sample data.
+			if err := core.CheckMailParts(kind, lang, t.Subject, t.HTML, t.Text); err != nil {
 				return nil, fmt.Errorf("embedded %s template (%s): %w", kind, lang, err)
 			}
 			r.defaults[key(kind, lang)] = t
