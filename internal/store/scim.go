@@ -260,8 +260,9 @@ func (t *tx) InsertGroupMembers(ctx context.Context, ms []core.Membership) error
 			row[0], row[1] = m.GroupID, m.UserID
 			rv.add(row)
 		}
-		if _, err := t.exec(ctx, `INSERT INTO group_members (group_id, user_id) VALUES `+rv.sql()+`
-			ON CONFLICT DO NOTHING`, rv.args...); err != nil {
+		values, args := rv.build()
+		if _, err := t.exec(ctx, `INSERT INTO group_members (group_id, user_id) VALUES `+values+`
+			ON CONFLICT DO NOTHING`, args...); err != nil {
 			return fmt.Errorf("add group members: %w", err)
 		}
 	}
@@ -356,8 +357,9 @@ func (t *tx) InsertHistoryBatch(ctx context.Context, hs []core.HistoryEntry) err
 				h.TokenID, h.TokenCreatedBy)
 			rv.add(row)
 		}
+		values, args := rv.build()
 		if _, err := t.exec(ctx, `INSERT INTO history (org_id, at, actor_kind, actor_id, actor_name, action,
-			target_type, target_id, before_json, after_json, request_id, token_id, token_created_by) VALUES `+rv.sql(), rv.args...); err != nil {
+			target_type, target_id, before_json, after_json, request_id, token_id, token_created_by) VALUES `+values, args...); err != nil {
 			return fmt.Errorf("insert history: %w", err)
 		}
 		hs = hs[n:]

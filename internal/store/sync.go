@@ -172,7 +172,8 @@ func (t *tx) InsertUsers(ctx context.Context, us []*core.User) error {
 			}
 			rv.add(row)
 		}
-		if _, err := t.execMayConflict(ctx, `INSERT INTO users (`+userInsertCols+`) VALUES `+rv.sql(), rv.args...); err != nil {
+		values, args := rv.build()
+		if _, err := t.execMayConflict(ctx, `INSERT INTO users (`+userInsertCols+`) VALUES `+values, args...); err != nil {
 			return fmt.Errorf("insert %d users: %w", len(part), err)
 		}
 		if err := t.insertSearchRows(ctx, part); err != nil {
