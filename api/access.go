@@ -23,6 +23,7 @@ func (a *API) mountAccess(r *mux.Router) {
 	r.Handle("/apps", a.handle(a.createApp)).Methods(http.MethodPost)
 	r.Handle("/apps/{id}", a.handle(a.renameApp)).Methods(http.MethodPatch)
 	r.Handle("/apps/{id}", a.handle(a.deleteApp)).Methods(http.MethodDelete)
+	r.Handle("/apps/{id}/users", a.handle(a.appUsers)).Methods(http.MethodGet)
 	r.Handle("/apps/{id}/assignments", a.handle(a.assignApp)).Methods(http.MethodPost)
 	r.Handle("/apps/{id}/assignments", a.handle(a.unassignApp)).Methods(http.MethodDelete)
 	r.Handle("/apps/{id}/oidc", a.handle(a.getAppOIDC)).Methods(http.MethodGet)
@@ -147,7 +148,7 @@ func (a *API) removeMember(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listApps(w http.ResponseWriter, r *http.Request) error {
-	apps, err := a.svc.AppsFor(r.Context(), a.actor(r), orgID(r))
+	apps, err := a.svc.AppsWithActions(r.Context(), a.actor(r), orgID(r))
 	if err != nil {
 		return err
 	}
@@ -186,6 +187,15 @@ func (a *API) deleteApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) appUsers(w http.ResponseWriter, r *http.Request) error {
+	acc, err := a.svc.AppAccessOf(r.Context(), a.actor(r), orgID(r), mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, acc)
 	return nil
 }
 

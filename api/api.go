@@ -115,6 +115,7 @@ func (a *API) Mount(r *mux.Router) {
 	authed.Handle("/users/{id}", a.handle(a.deleteUser)).Methods(http.MethodDelete)
 	authed.Handle("/users/{id}/history", a.handle(a.history)).Methods(http.MethodGet)
 	authed.Handle("/users/{id}/{action}", a.handle(a.userAction)).Methods(http.MethodPost)
+	authed.Handle("/audit", a.handle(a.auditLog)).Methods(http.MethodGet)
 	authed.Handle("/org", a.handle(a.getOrg)).Methods(http.MethodGet)
 	authed.Handle("/org", a.handle(a.putOrg)).Methods(http.MethodPut)
 	authed.Handle("/org/settings", a.handle(a.getSettings)).Methods(http.MethodGet)

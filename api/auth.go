@@ -212,10 +212,15 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
 // me answers the signed-in user with what they may do in the
 // organisation (core.CapabilitiesOf): the console renders from it.
 func (a *API) me(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	var u *core.User
+	if p.User != nil {
+		u = &p.User.User
+	}
 	writeJSON(w, http.StatusOK, struct {
 		*core.UserView
 		Capabilities core.Capabilities `json:"capabilities"`
-	}{principal(r).User, core.CapabilitiesOf(a.actor(r))})
+	}{p.User, core.CapabilitiesOfUser(a.actor(r), u)})
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rosterhq/roster/api"
+	"github.com/rosterhq/roster/sso"
 )
 
 // Every mounted route is documented in docs/openapi.yaml, with its methods.
@@ -31,6 +32,12 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Mount(r)
+	// The SSO door's routes are documented here too.
+	d, err := sso.New(nil, sso.Options{CSRFToken: api.CSRFToken}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Mount(r)
 	n := 0
 	err = r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		path, err := route.GetPathTemplate()

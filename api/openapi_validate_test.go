@@ -172,7 +172,7 @@ func TestResponseValidatorReportsRouteStatusAndProblem(t *testing.T) {
 		{"body off schema", "/api/v1/me", http.StatusOK, `{"role":"emperor"}`, []string{"GET /api/v1/me", "200", "role"}},
 		{"error body off schema", "/api/v1/users/u1", http.StatusNotFound, `{"error":{"error":{"code":"not_found"}}}`, []string{"route /api/v1/users/{id}", "404", `property "error" is unsupported`}},
 		{"documented", "/api/v1/me", http.StatusOK, `{"role":"owner","username":"a","capabilities":{"manage_users":true,"disable_users":true,"archive_users":true,"set_admin":true,` +
-			`"manage_groups":true,"manage_apps":true,"org_settings":true,"password_policy":true,"metadata_template":true,"mail_templates":true,"tokens":true,"ldap":true,"grantable_roles":["owner"]}}`, nil},
+			`"manage_groups":true,"manage_apps":true,"create_apps":true,"org_settings":true,"password_policy":true,"metadata_template":true,"mail_templates":true,"tokens":true,"ldap":true,"audit_log":true,"grantable_roles":["owner"]}}`, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &errorsTB{TB: t}

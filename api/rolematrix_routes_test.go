@@ -104,6 +104,10 @@ func TestRoleMatrixCoversEveryAdminRoute(t *testing.T) {
 			app := f.do(nil, "POST", "/api/v1/apps", f.owner, map[string]any{"name": "app" + randSuffix()}).body["id"].(string)
 			return "POST", "/api/v1/apps/" + app + "/message", map[string]any{"subject": "Hi", "body": "Notice"}
 		}},
+		{"GET /api/v1/apps/{id}/users", "the users of an app", managers, func(core.Role) (string, string, any) {
+			app := f.do(nil, "POST", "/api/v1/apps", f.owner, map[string]any{"name": "app" + randSuffix()}).body["id"].(string)
+			return "GET", "/api/v1/apps/" + app + "/users", nil
+		}},
 		{"GET /api/v1/org/metadata-template", "template read", all, func(core.Role) (string, string, any) {
 			return "GET", "/api/v1/org/metadata-template", nil
 		}},
@@ -126,6 +130,7 @@ func TestRoleMatrixCoversEveryAdminRoute(t *testing.T) {
 		{"GET /api/v1/ldap/sources/{name}/search", "ldap directory search", managers, func(core.Role) (string, string, any) {
 			return "GET", "/api/v1/ldap/sources/victim-ldap/search?q=x", nil
 		}},
+		{"GET /api/v1/audit", "the audit log", admins, func(core.Role) (string, string, any) { return "GET", "/api/v1/audit", nil }},
 		{"GET /api/v1/users/counts", "user counts", managers, func(core.Role) (string, string, any) { return "GET", "/api/v1/users/counts", nil }},
 		{"POST /api/v1/auth/logout", "logout", all, func(core.Role) (string, string, any) { return "POST", "/api/v1/auth/logout", nil }},
 		{"POST /api/v1/auth/password", "change own password", all, func(role core.Role) (string, string, any) {

@@ -321,6 +321,7 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		"PUT /api/v1/org":                                     {{"PUT", v + "/org", map[string]any{"display_name": "Hijacked", "support_email": "evil@example.com"}, nil}},
 		"GET /api/v1/org/mail-templates/variables":            {{"GET", v + "/org/mail-templates/variables", nil, nil}},
 		"POST /api/v1/apps/{id}/message":                      {{"POST", v + "/apps/" + e.bApp + "/message", map[string]any{"subject": "Hi", "body": "Phish"}, nf}},
+		"GET /api/v1/apps/{id}/users":                         {{"GET", v + "/apps/" + e.bApp + "/users", nil, nf}},
 		"GET /api/v1/org/settings":                            {{"GET", v + "/org/settings", nil, nil}},
 		"PUT /api/v1/org/settings":                            {{"PUT", v + "/org/settings", map[string]any{"invite_valid_days": 3}, nil}},
 		"GET /api/v1/org/password-policy":                     {{"GET", v + "/org/password-policy", nil, nil}},
@@ -400,6 +401,9 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	}
 	// The same for every organisation: nothing of B's is in it.
 	cases["GET /api/v1/org/mail-templates/builtin/{kind}/{language}"] = []attempt{{"GET", v + "/org/mail-templates/builtin/invite/fr", nil, nil}}
+	// The audit log: A's entries only, whatever the filter names of B.
+	cases["GET /api/v1/audit"] = []attempt{{"GET", v + "/audit?limit=500", nil, nil}, {"GET", v + "/audit?format=csv", nil, nil},
+		{"GET", v + "/audit?user=" + e.bUser, nil, nil}, {"GET", v + "/audit?actor=victim-owner%40b.example", nil, nil}}
 	// SCIM answers HEAD like GET, and takes the collections with a
 	// trailing slash: the same attempts, with the other method or path.
 	for k, as := range cases {

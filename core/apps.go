@@ -2,7 +2,9 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -53,6 +55,39 @@ func appManager(ctx context.Context, tx Tx, a Actor, orgID string) (own bool, er
 	return true, nil
 }
 
+// canCreateApps reads a's can_create_apps now (false for anyone but a person).
+func canCreateApps(ctx context.Context, tx Tx, a Actor, orgID string) (bool, error) {
+	if !isPerson(a) || catalog(a) {
+		return false, nil
+	}
+	u, err := tx.UserByID(ctx, orgID, a.ID)
+	if err != nil {
+		var nf *NotFoundError
+		if errors.As(err, &nf) {
+			return false, nil
+		}
+		return false, err
+	}
+	return u.CanCreateApps, nil
+}
+
+// mayManageApp is the rule of managedApp for one app, a's can_create_apps
+// given: owners and admins every app, a person allowed to create apps the
+// apps they created.
+func mayManageApp(a Actor, app *App, canCreateApps bool) error {
+	err := authorizeOwnerAdmin(a, PermApps)
+	if err == nil {
+		return nil
+	}
+	if !isPerson(a) || catalog(a) || !canCreateApps {
+		return err
+	}
+	if app.CreatedByID != a.ID {
+		return &ForbiddenError{Reason: "a member allowed to create apps manages only the apps they created; " + strconv.Quote(app.Name) + " was created by someone else"}
+	}
+	return nil
+}
+
 // managedApp loads an app that a may manage (rename, delete, assign).
 func managedApp(ctx context.Context, tx Tx, a Actor, orgID, id string) (*App, error) {
 	own, err := appManager(ctx, tx, a, orgID)
@@ -63,10 +98,115 @@ func managedApp(ctx context.Context, tx Tx, a Actor, orgID, id string) (*App, er
 	if err != nil {
 		return nil, err
 	}
-	if own && app.CreatedByID != a.ID {
-		return nil, &ForbiddenError{Reason: "a member allowed to create apps manages only the apps they created; " + strconv.Quote(app.Name) + " was created by someone else"}
+	if err := mayManageApp(a, app, own); err != nil {
+		return nil, err
 	}
 	return app, nil
+}
+
+// AppRow is an app with what the caller may do to it (AppActions).
+type AppRow struct {
+	App
+	Actions []string `json:"actions"`
+}
+
+// AppsWithActions is AppsFor, each app with the caller's actions.
+func (s *Service) AppsWithActions(ctx context.Context, a Actor, orgID string) ([]AppRow, error) {
+	apps, err := s.AppsFor(ctx, a, orgID)
+	if err != nil {
+		return nil, err
+	}
+	return read(ctx, s.store, func(tx Tx) ([]AppRow, error) {
+		may, err := canCreateApps(ctx, tx, a, orgID)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]AppRow, len(apps))
+		for i := range apps {
+			out[i] = AppRow{App: apps[i], Actions: AppActions(a, &apps[i], may)}
+		}
+		return out, nil
+	})
+}
+
+// AppMember is a user with access to an app: the app role in force, and
+// the group it comes through (ViaGroup empty: assigned directly, which wins
+// over a group's grant).
+type AppMember struct {
+	UserID   string `json:"user_id"`
+	Username string `json:"username"`
+	FullName string `json:"full_name"`
+	Email    string `json:"email"`
+	Status   Status `json:"status"`
+	AppRole  string `json:"app_role"`
+	ViaGroup string `json:"via_group,omitempty"`
+}
+
+// AppGroupGrant is a group whose members have access to an app.
+type AppGroupGrant struct {
+	GroupID   string `json:"group_id" db:"group_id"`
+	GroupName string `json:"group_name" db:"group_name"`
+	AppRole   string `json:"app_role" db:"app_role"`
+}
+
+// AppAccess is who has access to an app: its users, by username, and the
+// groups granted it, by name.
+type AppAccess struct {
+	Users  []AppMember     `json:"users"`
+	Groups []AppGroupGrant `json:"groups"`
+}
+
+// AppAccessOf lists an app's users (direct or through a group, with the
+// app role) and granted groups, for those who may see it: owners, admins
+// and user managers, and whoever manages the app.
+func (s *Service) AppAccessOf(ctx context.Context, a Actor, orgID, appID string) (*AppAccess, error) {
+	out, err := read(ctx, s.store, func(tx Tx) (*AppAccess, error) {
+		app, err := tx.AppByID(ctx, orgID, appID)
+		if err != nil {
+			return nil, err
+		}
+		if AuthorizeUserAdmin(a) != nil {
+			if _, err := managedApp(ctx, tx, a, orgID, appID); err != nil {
+				return nil, err
+			}
+		}
+		users, err := tx.AppUsers(ctx, app.ID)
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]string, len(users))
+		for i, u := range users {
+			ids[i] = u.UserID
+		}
+		us, err := tx.UsersByIDs(ctx, orgID, ids)
+		if err != nil {
+			return nil, err
+		}
+		grants, err := tx.AppsOfUsers(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		out := &AppAccess{Users: make([]AppMember, 0, len(us)), Groups: []AppGroupGrant{}}
+		for _, u := range us {
+			m := AppMember{UserID: u.ID, Username: u.Username, FullName: u.FullName(), Email: u.Email, Status: u.Status}
+			for _, g := range grants[u.ID] {
+				if g.AppID == app.ID {
+					m.AppRole, m.ViaGroup = g.AppRole, g.ViaGroup
+					break
+				}
+			}
+			out.Users = append(out.Users, m)
+		}
+		sort.Slice(out.Users, func(i, j int) bool { return FoldKey(out.Users[i].Username) < FoldKey(out.Users[j].Username) })
+		if out.Groups, err = tx.AppGroups(ctx, app.ID); err != nil {
+			return nil, err
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("users of app %s: %w", appID, err)
+	}
+	return out, nil
 }
 
 // AppsFor lists the apps a may see: every app of the organisation for
@@ -128,10 +268,22 @@ func (s *Service) AssignApp(ctx context.Context, a Actor, g AppGrant) error {
 			if _, err := tx.UserByID(ctx, orgID, userID); err != nil {
 				return err
 			}
+			// A new role for a user already assigned keeps the old one
+			// in history (the user page reads "App role … changed from … to …").
+			var before any
+			apps, err := tx.UserApps(ctx, userID)
+			if err != nil {
+				return err
+			}
+			for _, got := range apps {
+				if got.AppID == app.ID && got.ViaGroup == "" {
+					before = map[string]string{"app": app.Name, "app_role": got.AppRole}
+				}
+			}
 			if err := tx.AssignApp(ctx, app.ID, userID, appRole); err != nil {
 				return err
 			}
-			return s.record(ctx, tx, a, orgID, "app.assign", "user", userID, nil, target)
+			return s.record(ctx, tx, a, orgID, "app.assign", "user", userID, before, target)
 		}
 		if _, err := tx.GroupByID(ctx, orgID, groupID); err != nil {
 			return err
@@ -246,4 +398,6 @@ type AppRepo interface {
 	// AppUsers lists the users of an app, each once: direct assignments,
 	// then members of the groups granted it, by user id.
 	AppUsers(ctx context.Context, appID string) ([]AppUser, error)
+	// AppGroups lists the groups granted an app, by name.
+	AppGroups(ctx context.Context, appID string) ([]AppGroupGrant, error)
 }

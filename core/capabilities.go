@@ -13,12 +13,14 @@ type Capabilities struct {
 	SetAdmin         bool `json:"set_admin"`         // make users admins (the bulk action)
 	ManageGroups     bool `json:"manage_groups"`     // create groups; rename, delete and change members of native groups
 	ManageApps       bool `json:"manage_apps"`       // create, rename, delete and assign apps
+	CreateApps       bool `json:"create_apps"`       // create apps: manage_apps, or a person allowed to create apps (can_create_apps)
 	OrgSettings      bool `json:"org_settings"`      // invite validity, dormancy, default language
 	PasswordPolicy   bool `json:"password_policy"`   // the password policy
 	MetadataTemplate bool `json:"metadata_template"` // the custom user fields
 	MailTemplates    bool `json:"mail_templates"`    // the mail templates
 	Tokens           bool `json:"tokens"`            // SCIM and admin tokens
 	LDAP             bool `json:"ldap"`              // the LDAP sources page and sync
+	AuditLog         bool `json:"audit_log"`         // the organisation's audit log
 	// GrantableRoles are the roles the actor may give a new user.
 	GrantableRoles []Role `json:"grantable_roles"`
 }
@@ -41,6 +43,7 @@ func CapabilitiesOf(a Actor) Capabilities {
 		// The LDAP page runs syncs that disable and archive: the same rule.
 		LDAP:           ok(AuthorizeRemoveUsers(a)),
 		GrantableRoles: []Role{},
+		AuditLog:       ok(AuthorizeAuditLog(a)),
 	}
 	for _, r := range []Role{RoleOwner, RoleAdmin, RoleUserManager, RoleDeveloper, RoleMember} {
 		if c.ManageUsers && ok(authorizeCreate(a, r)) {
@@ -48,6 +51,18 @@ func CapabilitiesOf(a Actor) Capabilities {
 		}
 	}
 	c.SetAdmin = c.ManageUsers && ok(authorizeCreate(a, RoleAdmin))
+	c.CreateApps = c.ManageApps
+	return c
+}
+
+// CapabilitiesOfUser is CapabilitiesOf for a person whose stored user is u
+// (nil for an operator or a token without one): create_apps follows u's
+// can_create_apps, as CreateApp reads it.
+func CapabilitiesOfUser(a Actor, u *User) Capabilities {
+	c := CapabilitiesOf(a)
+	if !c.CreateApps && u != nil && u.ID == a.ID {
+		c.CreateApps = mayManageApp(a, &App{CreatedByID: a.ID}, u.CanCreateApps) == nil
+	}
 	return c
 }
 
@@ -126,6 +141,33 @@ func GroupActions(a Actor, g *Group) []string {
 	}
 	if authorizeMessage(a, "groups") == nil {
 		out = append(out, GroupActMessage)
+	}
+	return out
+}
+
+// App actions.
+const (
+	AppActRename  = "rename"
+	AppActDelete  = "delete"
+	AppActAssign  = "assign"  // assign, change the app role, unassign
+	AppActUsers   = "users"   // list the app's users and granted groups
+	AppActMessage = "message" // mail the app's users
+)
+
+// AppActions lists what actor a may do to app: canCreateApps is a's
+// can_create_apps as stored now (a person allowed to create apps manages
+// the apps they created, the rule of managedApp).
+func AppActions(a Actor, app *App, canCreateApps bool) []string {
+	out := []string{}
+	manage := mayManageApp(a, app, canCreateApps) == nil
+	if manage {
+		out = append(out, AppActRename, AppActAssign, AppActDelete)
+	}
+	if manage || AuthorizeUserAdmin(a) == nil {
+		out = append(out, AppActUsers)
+	}
+	if authorizeMessage(a, "the users of apps") == nil {
+		out = append(out, AppActMessage)
 	}
 	return out
 }

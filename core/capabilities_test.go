@@ -32,3 +32,52 @@ func TestUserActionsByStatusAndRole(t *testing.T) {
 		}
 	}
 }
+
+// GroupActions: a directory's group (LDAP or SCIM) offers only the message,
+// a native one everything to an owner; the refusal names the source.
+func TestGroupActionsOfDirectoryGroups(t *testing.T) {
+	owner := Actor{Kind: ActorAdmin, ID: "o", Role: RoleOwner}
+	for _, tc := range []struct {
+		source, wants string
+	}{
+		{SourceNative, "rename,edit_members,delete,message"},
+		{"ldap:corp", "message"},
+		{"scim:okta", "message"},
+	} {
+		g := Group{ID: "g", Name: "G", Source: tc.source}
+		if got := strings.Join(GroupActions(owner, &g), ","); got != tc.wants {
+			t.Errorf("%s: %s, want %s", tc.source, got, tc.wants)
+		}
+		if err := authorizeGroup(owner, &g); tc.source != SourceNative && (err == nil || !strings.Contains(err.Error(), tc.source)) {
+			t.Errorf("%s: refusal %v does not name the source", tc.source, err)
+		}
+	}
+}
+
+// AppActions follows managedApp: owners and admins manage every app, a
+// person allowed to create apps the apps they created; user managers see
+// the users and message them.
+func TestAppActionsByRole(t *testing.T) {
+	mine := App{ID: "a", Name: "Mine", CreatedByID: "d"}
+	other := App{ID: "b", Name: "Other", CreatedByID: "x"}
+	dev := Actor{Kind: ActorAdmin, ID: "d", Role: RoleDeveloper}
+	for _, tc := range []struct {
+		name      string
+		a         Actor
+		app       App
+		canCreate bool
+		wants     string
+	}{
+		{"owner", Actor{Kind: ActorAdmin, ID: "o", Role: RoleOwner}, other, false, "rename,assign,delete,users,message"},
+		{"admin", Actor{Kind: ActorAdmin, ID: "o", Role: RoleAdmin}, other, false, "rename,assign,delete,users,message"},
+		{"user manager", Actor{Kind: ActorAdmin, ID: "m", Role: RoleUserManager}, other, false, "users,message"},
+		{"creator, own app", dev, mine, true, "rename,assign,delete,users"},
+		{"creator, another's app", dev, other, true, ""},
+		{"creator no longer allowed", dev, mine, false, ""},
+		{"member", Actor{Kind: ActorAdmin, ID: "z", Role: RoleMember}, other, false, ""},
+	} {
+		if got := strings.Join(AppActions(tc.a, &tc.app, tc.canCreate), ","); got != tc.wants {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.wants)
+		}
+	}
+}

@@ -57,10 +57,14 @@ const (
 	InviteExpired   InviteStatus = "expired"    // issued, not accepted, older than the validity period
 	InviteMailError InviteStatus = "mail_error" // the invitation mail could not be delivered
 	InviteAccepted  InviteStatus = "accepted"   // the user accepted
+	// InviteOnHold: issued, not accepted, and the invitee is disabled or
+	// archived (invite_reason user_disabled or user_archived): the link does
+	// not work until the user is enabled or restored.
+	InviteOnHold InviteStatus = "on_hold"
 )
 
 // InviteStatuses lists every invite status.
-var InviteStatuses = []InviteStatus{InviteNone, InvitePending, InviteExpired, InviteMailError, InviteAccepted}
+var InviteStatuses = []InviteStatus{InviteNone, InvitePending, InviteExpired, InviteMailError, InviteAccepted, InviteOnHold}
 
 // Valid reports whether s is a known invite status.
 func (s InviteStatus) Valid() bool {

@@ -213,11 +213,22 @@ const (
 	// InviteReasonNotSent: the user now has an email, but the invitation
 	// the missing email held back has not been sent yet.
 	InviteReasonNotSent InviteReason = "not_sent"
+	// InviteReasonUserDisabled and InviteReasonUserArchived are the reasons
+	// of an invitation on hold (InviteOnHold).
+	InviteReasonUserDisabled InviteReason = "user_disabled"
+	InviteReasonUserArchived InviteReason = "user_archived"
 )
 
 // DeriveInviteReason is the reason behind an InviteNone status for a user
-// who waits for an invitation (status invited, none issued); "" otherwise.
+// who waits for an invitation (status invited, none issued), or behind an
+// invitation on hold (the user is disabled or archived); "" otherwise.
 func DeriveInviteReason(u *User) InviteReason {
+	if (u.InviteState == InviteStateSent || u.InviteState == InviteStateMailError) && invitationHeld(u.Status) {
+		if u.Status == StatusArchived {
+			return InviteReasonUserArchived
+		}
+		return InviteReasonUserDisabled
+	}
 	if u.Status != StatusInvited || u.InviteState != InviteStateNone {
 		return ""
 	}

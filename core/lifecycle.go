@@ -101,7 +101,13 @@ func Transition(u *User, a Action) (Status, error) {
 // DeriveInviteStatus is the invite status admins see, derived from the stored
 // state and the clock. An invite is pending up to and including its expiry
 // instant and expired strictly after it — never from a cron that may not have run.
+// An invitation not accepted by a user who is now disabled or archived is on
+// hold, whatever its age or mail state: it cannot be used until the user is
+// enabled or restored.
 func DeriveInviteStatus(u *User, now time.Time) InviteStatus {
+	if (u.InviteState == InviteStateSent || u.InviteState == InviteStateMailError) && invitationHeld(u.Status) {
+		return InviteOnHold
+	}
 	switch u.InviteState {
 	case InviteStateAccepted:
 		return InviteAccepted
@@ -115,6 +121,10 @@ func DeriveInviteStatus(u *User, now time.Time) InviteStatus {
 	}
 	return InviteNone
 }
+
+// invitationHeld reports whether a user in status s holds an unaccepted
+// invitation back (disabled or archived).
+func invitationHeld(s Status) bool { return s == StatusDisabled || s == StatusArchived }
 
 // CanDelete reports whether a user may be deleted outright. Only a user who
 // never accepted (pending, mail error, expired, or never invited and never

@@ -133,6 +133,40 @@ func TestDeriveInviteStatusAtTheSevenDayBoundary(t *testing.T) {
 	}
 }
 
+// An unaccepted invitation of a disabled or archived user is on hold, with
+// the reason, whatever its age or mail state; accepted and never-issued ones
+// keep their status.
+func TestDeriveInviteStatusOnHold(t *testing.T) {
+	sent := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	expires := sent.Add(7 * 24 * time.Hour)
+	for _, tt := range []struct {
+		name   string
+		status Status
+		state  InviteState
+		now    time.Time
+		want   InviteStatus
+		reason InviteReason
+	}{
+		{"disabled invitee", StatusDisabled, InviteStateSent, sent, InviteOnHold, InviteReasonUserDisabled},
+		{"archived invitee", StatusArchived, InviteStateSent, sent, InviteOnHold, InviteReasonUserArchived},
+		{"disabled after expiry", StatusDisabled, InviteStateSent, expires.Add(time.Hour), InviteOnHold, InviteReasonUserDisabled},
+		{"disabled after a mail error", StatusDisabled, InviteStateMailError, sent, InviteOnHold, InviteReasonUserDisabled},
+		{"invited again after enable", StatusInvited, InviteStateSent, sent, InvitePending, ""},
+		{"disabled who had accepted", StatusDisabled, InviteStateAccepted, sent, InviteAccepted, ""},
+		{"archived never invited", StatusArchived, InviteStateNone, sent, InviteNone, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u := &User{Status: tt.status, InviteState: tt.state, InviteExpiresAt: &expires, Email: "x@example.com"}
+			if got := DeriveInviteStatus(u, tt.now); got != tt.want {
+				t.Errorf("status %s, want %s", got, tt.want)
+			}
+			if got := DeriveInviteReason(u); got != tt.reason {
+				t.Errorf("reason %q, want %q", got, tt.reason)
+			}
+		})
+	}
+}
+
 func TestCanDelete(t *testing.T) {
 	now := time.Now()
 	for _, tt := range []struct {

@@ -146,6 +146,11 @@ func (s *Service) resolveResetRequests(ctx context.Context, tx Tx) (int, error) 
 		if resetEligible(u) != "" {
 			continue
 		}
+		if ok, err := s.passwordUsable(ctx, tx, u); err != nil {
+			return 0, err
+		} else if !ok {
+			continue // password sign-in is off for them: a password would open nothing
+		}
 		if err := s.issuePasswordReset(ctx, tx, Actor{Kind: ActorSelf, ID: u.ID, Name: u.Username}, u, r.Language); err != nil {
 			return 0, err
 		}

@@ -38,11 +38,12 @@ const (
 	PermApps                                    // apps and who is assigned to them
 	PermTokens                                  // SCIM and admin tokens
 	PermDirectorySettings                       // a SCIM token's provisioning settings
+	PermAuditLog                                // the organisation's audit log
 )
 
 // Permissions lists every Permission (for tests and docs).
 var Permissions = []Permission{PermOrgSettings, PermPasswordPolicy, PermMetadataTemplate, PermMailTemplates,
-	PermGroups, PermApps, PermTokens, PermDirectorySettings}
+	PermGroups, PermApps, PermTokens, PermDirectorySettings, PermAuditLog}
 
 // Sentence is what a refused person is told: who may, and what.
 func (p Permission) Sentence() string {
@@ -63,6 +64,8 @@ func (p Permission) Sentence() string {
 		return "only owners and admins see, create and revoke API tokens"
 	case PermDirectorySettings:
 		return "only owners and admins change a SCIM token's provisioning settings"
+	case PermAuditLog:
+		return "only owners and admins read the organisation's audit log"
 	}
 	return "only owners and admins do this"
 }

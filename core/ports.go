@@ -62,6 +62,7 @@ type Tx interface {
 	GroupRepo
 	AppRepo
 	HistoryRepo
+	AuditRepo
 	OutboxRepo
 	MailTemplateRepo
 	DirectoryRepo

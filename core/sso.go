@@ -52,6 +52,17 @@ func (s *Service) signInPolicy(org string) (SignInPolicy, bool) {
 	return p, ok
 }
 
+// passwordUsable reports whether u could sign in with a password under
+// their organisation's policy (a self-service reset is not sent otherwise).
+func (s *Service) passwordUsable(ctx context.Context, tx Tx, u *User) (bool, error) {
+	o, err := tx.OrgByID(ctx, u.OrgID)
+	if err != nil {
+		return false, err
+	}
+	p, ok := s.signInPolicy(o.Name)
+	return !ok || p.PasswordLogin || (u.Role == RoleOwner && p.breakGlass(u.Username)), nil
+}
+
 // errPasswordLoginOff refuses a password sign-in in an organisation that
 // signs in through its identity provider. It is given for every username
 // that is not a break-glass owner, existing or not, before any lookup: it

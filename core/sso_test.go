@@ -183,3 +183,36 @@ func TestPasswordLoginOffKeepsBreakGlassOwners(t *testing.T) {
 		t.Fatalf("policy removed, member refused: %v", err)
 	}
 }
+
+// With password sign-in off, a self-service reset link goes to break-glass
+// owners only: a password would open nothing for anyone else. The request
+// itself is answered the same for everyone (it is only queued).
+func TestPasswordResetWithPasswordLoginOff(t *testing.T) {
+	e := newEnv(t)
+	e.activeUser(t, "root@example.com", core.RoleOwner)
+	e.activeUser(t, "member@example.com", core.RoleMember)
+	rec := &recordingStore{Store: e.store}
+	svc, err := core.NewService(core.Config{}, core.Deps{Store: rec, Clock: e.clock, Hasher: fastHasher})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SetSignInPolicy(core.DefaultOrg, &core.SignInPolicy{PasswordLogin: false, BreakGlassOwners: []string{"root@example.com"}})
+	for _, login := range []string{"root@example.com", "member@example.com"} {
+		if err := svc.RequestPasswordReset(e.ctx, e.org, login, ""); err != nil {
+			t.Fatalf("%s: %v", login, err)
+		}
+	}
+	rec.ops = nil
+	if n, err := svc.ProcessPasswordResetRequests(e.ctx); err != nil || n != 2 {
+		t.Fatalf("process: %d %v", n, err)
+	}
+	mails := 0
+	for _, op := range rec.ops {
+		if op == "InsertMail" {
+			mails++
+		}
+	}
+	if mails != 1 {
+		t.Fatalf("%d reset mails, want 1 (the break-glass owner's)", mails)
+	}
+}

@@ -158,7 +158,7 @@ func rosterSchema() schema.Schema {
 				Description:   optional.NewString("Custom metadata, validated against the organisation's template."),
 				SubAttributes: []schema.SimpleParams{str("name", "Field name.", true), str("value", "Field value.", false)}}),
 			simple(roStr("status", "Lifecycle status: invited, active, disabled, locked, inactive.")),
-			simple(roStr("inviteStatus", "none, pending, expired, mail_error, accepted.")),
+			simple(roStr("inviteStatus", "none, pending, expired, mail_error, accepted, on_hold (the invitee is disabled or archived).")),
 			simple(roStr("inviteReason", "Why an invited user has invite status none: no_email (created without an email: no invitation sent) or not_sent (email set since, invitation not sent yet).")),
 		},
 	}

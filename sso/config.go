@@ -1,6 +1,7 @@
 package sso
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"regexp"
@@ -77,7 +78,7 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 func (c *Config) Validate() []Field {
 	var fs []Field
 	add := func(f, format string, args ...any) {
-		fs = append(fs, Field{f, sprintf(format, args...)})
+		fs = append(fs, Field{f, fmt.Sprintf(format, args...)})
 	}
 	if !nameRE.MatchString(c.Name) {
 		if c.Name == "" {
@@ -111,7 +112,7 @@ func (c *Config) Validate() []Field {
 	}
 	for i, s := range c.MatchSources {
 		if !strings.HasPrefix(s, "scim:") && !strings.HasPrefix(s, "ldap:") && !strings.HasPrefix(s, "oidc:") {
-			add(sprintf("match_sources[%d]", i), "%q is not a source (scim:<token>, ldap:<source> or oidc:<name>)", s)
+			add(fmt.Sprintf("match_sources[%d]", i), "%q is not a source (scim:<token>, ldap:<source> or oidc:<name>)", s)
 		}
 	}
 	if !c.PasswordLoginOn() && len(c.BreakGlassOwners) == 0 {
@@ -119,7 +120,7 @@ func (c *Config) Validate() []Field {
 	}
 	for i, b := range c.BreakGlassOwners {
 		if strings.TrimSpace(b) == "" {
-			add(sprintf("break_glass_owners[%d]", i), "is empty")
+			add(fmt.Sprintf("break_glass_owners[%d]", i), "is empty")
 		}
 	}
 	return fs

@@ -411,3 +411,44 @@ a{color:#1a5fb4}@media (prefers-color-scheme:dark){a{color:#8fb8ff}}
 </style></head>
 <body><main><h1>{{.Title}}</h1><p id="message">{{.Message}}</p>{{if .Back}}<p><a href="{{.Back}}">Back to sign-in</a></p>{{end}}</main></body></html>
 `
+
+// CheckBreakGlass warns of each organisation with password sign-in off
+// whose break-glass owners are not active owners: while the IdP is down,
+// nobody could sign in to it. Returns the warnings (also logged).
+func (d *Door) CheckBreakGlass(ctx context.Context) []string {
+	var out []string
+	for org, p := range d.idps {
+		if p.cfg.PasswordLoginOn() {
+			continue
+		}
+		o, err := d.svc.Org(ctx, org)
+		if err != nil {
+			out = append(out, fmt.Sprintf("sso %s: organisation %q: %v", p.cfg.Name, org, err))
+			continue
+		}
+		owners, err := d.svc.ListUsers(ctx, core.UserQuery{OrgID: o.ID, Roles: []core.Role{core.RoleOwner}, Statuses: []core.Status{core.StatusActive}, Limit: 1000})
+		if err != nil {
+			out = append(out, fmt.Sprintf("sso %s: owners of %q: %v", p.cfg.Name, org, err))
+			continue
+		}
+		active := map[string]bool{}
+		for _, u := range owners {
+			active[core.FoldKey(u.Username)] = true
+		}
+		ok := 0
+		for _, b := range p.cfg.BreakGlassOwners {
+			if active[core.FoldKey(b)] {
+				ok++
+			} else {
+				out = append(out, fmt.Sprintf("sso %s: break-glass owner %q of %q is not an active owner: they cannot sign in with a password", p.cfg.Name, b, org))
+			}
+		}
+		if ok == 0 {
+			out = append(out, fmt.Sprintf("sso %s: %q has password sign-in off and no active break-glass owner: while %s is down, nobody can sign in", p.cfg.Name, org, p.cfg.DisplayName))
+		}
+	}
+	for _, w := range out {
+		d.log.Warn(w)
+	}
+	return out
+}

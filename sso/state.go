@@ -68,5 +68,3 @@ func OpenState(clientSecret, org, v string, now time.Time) (State, error) {
 	}
 	return st, nil
 }
-
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -198,6 +198,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// First run: while the organisation has no owner, a one-time link (in
 	// memory, void on restart) creates one. It is logged here only, before
 	// "roster ready".
+	// An organisation with password sign-in off keeps a way in: warn when
+	// its break-glass owners are not active owners.
+	ssoDoor.CheckBreakGlass(ctx)
 	if link, err := webConsole.SetupLink(ctx, a.cfg.PublicURL); err != nil {
 		a.log.Error("first-run setup", "err", err)
 	} else if link != "" {

@@ -499,9 +499,9 @@ func TestConsole(t *testing.T) {
 	if got := strings.Join(items, ","); !strings.Contains(got, "disable") || strings.Contains(got, "enable") || strings.Contains(got, "resend-invite") {
 		t.Fatalf("actions for an active user: %v", items)
 	}
-	b.do("details", chromedp.KeyEvent(kb.End), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css("#details-dialog")))
-	b.wait("history shown", `document.querySelectorAll('#details-history li').length >= 2 && document.querySelector('#user-details').textContent.includes('Engineering')`)
-	b.do("close details", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#details-dialog")))
+	b.do("details", chromedp.KeyEvent(kb.End), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css("#user-page")))
+	b.wait("history shown", `document.querySelectorAll('#details-history li').length >= 2 && document.querySelector('#user-custom').textContent.includes('Engineering')`)
+	b.do("back to the list", chromedp.NavigateBack(), chromedp.WaitVisible(css("#users-table")))
 
 	var pendingItems []string
 	b.eval(`[...document.querySelectorAll('`+row("sam@example.com")+` [role=menuitem]')].map(e => e.dataset.action)`, &pendingItems)
@@ -597,6 +597,7 @@ func TestConsole(t *testing.T) {
 	}
 	smtp.WaitTo(t, "bob@example.com", 30*time.Second) // the import's invitation
 	action("bob@example.com", "resend-invite")
+	b.do("send it", chromedp.WaitVisible(css("#resend-submit")), chromedp.Click(css("#resend-submit")), chromedp.WaitNotPresent(css("#resend-dialog")))
 	deadline := time.Now().Add(30 * time.Second)
 	for len(smtp.To("bob@example.com")) < 2 {
 		if time.Now().After(deadline) {
@@ -648,9 +649,9 @@ func TestConsole(t *testing.T) {
 		chromedp.Click(css("#edit-dialog button[type=submit]")),
 		chromedp.WaitNotPresent(css("#edit-dialog")),
 	)
-	b.do("details of ivy", chromedp.Click(css(row("ivy@example.com")+` .user-link`)), chromedp.WaitVisible(css("#details-dialog")))
-	b.wait("the title in the details and in the history", `(document.querySelector('#user-details dd[data-attr=title]')||{}).textContent === 'Team Lead' && [...document.querySelectorAll('#details-history li[data-attr=title]')].some((li) => li.textContent.includes('"Team Lead"'))`)
-	b.do("close ivy's details", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#details-dialog")))
+	b.do("details of ivy", chromedp.Click(css(row("ivy@example.com")+` .user-link`)), chromedp.WaitVisible(css("#user-page")))
+	b.wait("the title in the details and in the history", `(document.querySelector('#user-details dd[data-attr=title]')||{}).textContent === 'Team Lead' && [...document.querySelectorAll('#details-history .sentence')].some((s) => s.textContent.startsWith('Title set to Team Lead by '))`)
+	b.do("back to the list", chromedp.NavigateBack(), chromedp.WaitVisible(css("#users-table")))
 	b.do("search by title", chromedp.SendKeys(css("#search"), "title:team lead\r"))
 	b.wait("found by title", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 1 && document.querySelector('`+row("ivy@example.com")+`')`)
 	b.do("clear the title search", chromedp.Evaluate[chromedp.Void](`document.querySelector("#search").value = ""`), chromedp.SendKeys(css("#search"), "\r"))
@@ -729,9 +730,9 @@ func TestConsole(t *testing.T) {
 	b.wait("group column", cellText("ann@example.com", "groups")+` === 'Engineering'`)
 	b.do("app filter", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#filter-app'); s.value = 'CRM'; s.dispatchEvent(new Event('change')); })()`))
 	b.wait("only Ann has CRM", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 1 && document.querySelector('`+row("ann@example.com")+`')`)
-	b.do("details of Ann", chromedp.Click(css(row("ann@example.com")+` .user-link`)), chromedp.WaitVisible(css("#details-dialog")))
+	b.do("details of Ann", chromedp.Click(css(row("ann@example.com")+` .user-link`)), chromedp.WaitVisible(css("#user-page")))
 	b.wait("app with its role and group", `document.querySelector('#details-apps').textContent.includes('CRM') && document.querySelector('#details-apps').textContent.includes('editor') && document.querySelector('#details-groups').textContent.includes('Engineering')`)
-	b.do("close details", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#details-dialog")))
+	b.do("back to the list", chromedp.NavigateBack(), chromedp.WaitVisible(css("#users-table")))
 	b.do("any app", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#filter-app'); s.value = ''; s.dispatchEvent(new Event('change')); })()`))
 	b.wait("everyone", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 4`)
 	b.do("no toast in the picture", chromedp.Evaluate[chromedp.Void](`document.getElementById('toast').className = 'toast'`), chromedp.Sleep(300*time.Millisecond))
@@ -928,7 +929,7 @@ func TestConsoleLDAPSync(t *testing.T) {
 		const title = f.querySelector('[name="attributes.title"]'), first = f.querySelector('[name=first_name]'), apps = f.querySelector('[name=can_create_apps]');
 		return title.disabled && title.value === 'Architect' && title.dataset.directoryOwned === 'true' && first.disabled && first.value === 'Zoe' && first.dataset.directoryOwned === 'true' && !apps.disabled; })()`)
 	b.do("close the form", chromedp.Click(css("#edit-dialog .dialog-head button")), chromedp.WaitNotPresent(css("#edit-dialog")))
-	b.do("details of Zoe", chromedp.Click(css(row("zoe")+` .user-link`)), chromedp.WaitVisible(css("#details-dialog")))
+	b.do("details of Zoe", chromedp.Click(css(row("zoe")+` .user-link`)), chromedp.WaitVisible(css("#user-page")))
 	b.wait("the directory's title and first name, marked as its", `(document.querySelector('#user-details dd[data-attr=title]')||{}).textContent === 'Architect (ldap:people)' && (document.querySelector('#user-details dd[data-attr=first_name]')||{}).textContent === 'Zoe (ldap:people)'`)
 }
 

@@ -44,7 +44,13 @@ func (b *browser) viewShot(dir, name string) {
 // uxSetup starts roster with its owner (olive) and returns an API token.
 func uxSetup(t *testing.T) (*daemon, string) {
 	t.Helper()
-	d := startRoster(t, t.TempDir(), "")
+	return uxSetupWith(t, "")
+}
+
+// uxSetupWith is uxSetup with extra configuration (an SMTP server).
+func uxSetupWith(t *testing.T, extra string) (*daemon, string) {
+	t.Helper()
+	d := startRoster(t, t.TempDir(), extra)
 	tok := strings.TrimPrefix(d.setupLink(t), d.base+"/console/setup?token=")
 	form := url.Values{"token": {tok}, "username": {"olive@example.com"}, "email": {"olive@example.com"}, "first_name": {"Olive"}, "last_name": {"Owner"},
 		"password": {uxPassword}, "confirm": {uxPassword}}
@@ -359,7 +365,7 @@ func TestConsoleUX(t *testing.T) {
 	b.do("select all on the phone", chromedp.Click(css("#select-all-phone")))
 	b.wait("all selected", `document.querySelector('#selected-count').textContent === '16 selected'`)
 	b.do("clear the selection", chromedp.Click(css("#bulkbar button.link")))
-	phoneViews := []string{"users", "import", "groups", "apps", "settings", "tokens", "ldap"}
+	phoneViews := []string{"users", "import", "groups", "apps", "settings", "tokens", "ldap", "audit"}
 	for _, v := range phoneViews {
 		b.do("phone "+v, chromedp.Navigate(d.base+"/console/#/"+v), chromedp.WaitVisible(css(`.view[data-view=`+v+`] h1`)))
 		b.do("settle", chromedp.Sleep(300*time.Millisecond))
@@ -375,6 +381,17 @@ func TestConsoleUX(t *testing.T) {
 		axe.check(b, v+" (phone)")
 	}
 	oidcDialog("dialog-app-sign-in-phone")
+	// One user's page on the phone.
+	b.do("phone user page", chromedp.Navigate(d.base+"/console/#/users/"+devID), chromedp.WaitVisible(css("#user-page")))
+	b.wait("history", `document.querySelectorAll('#details-history .sentence').length >= 1`)
+	var overUser []string
+	b.eval(overflowing, &overUser)
+	if len(overUser) > 0 {
+		t.Errorf("at 390×844 the user page has elements wider than the viewport: %v", overUser)
+	}
+	b.screenshot(art, "view-user-phone.png")
+	b.viewShot(art, "view-user-phone-first-screen.png")
+	axe.check(b, "user page (phone)")
 
 	// ---- 6. dark mode follows prefers-color-scheme.
 	b.do("desktop", chromedp.EmulateViewport(1440, 900), chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#users-table")))
@@ -502,11 +519,21 @@ func TestConsoleUX(t *testing.T) {
 	axe.check(b, "import: typed in")
 	b.do("users", chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#users-table")))
 	b.wait("rows", `document.querySelector('`+row("dev@example.com")+`')`)
-	b.do("details", chromedp.Click(css(row("dev@example.com")+` .user-link`)), chromedp.WaitVisible(css("#details-dialog")))
-	b.wait("details loaded", `document.querySelectorAll('#details-history li').length >= 1`)
-	b.screenshot(art, "dialog-details.png")
-	axe.check(b, "dialog: user details")
-	b.do("close", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#details-dialog")))
+	b.do("user page", chromedp.Click(css(row("dev@example.com")+` .user-link`)), chromedp.WaitVisible(css("#user-page")))
+	b.wait("user page loaded", `document.querySelectorAll('#details-history .sentence').length >= 1`)
+	b.screenshot(art, "view-user-desktop.png")
+	axe.check(b, "user page")
+	b.colorScheme("dark")
+	b.do("settle", chromedp.Sleep(200*time.Millisecond))
+	b.screenshot(art, "view-user-dark.png")
+	axe.check(b, "user page (dark)")
+	b.colorScheme("")
+	b.do("audit, filtered", chromedp.Navigate(d.base+"/console/#/audit?user=dev%40example.com"), chromedp.WaitVisible(css("#audit-table")))
+	b.wait("dev's entries", `document.querySelectorAll('#audit-table tbody tr[data-id]').length >= 2`)
+	b.screenshot(art, "view-audit-filtered.png")
+	axe.check(b, "audit: filtered")
+	b.do("users", chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#users-table")))
+	b.wait("rows", `document.querySelector('`+row("dev@example.com")+`')`)
 	b.do("select two", chromedp.Click(css(row("dev@example.com")+` .row-select`)), chromedp.Click(css(row("member03@example.com")+` .row-select`)))
 	b.wait("bulk bar", `document.querySelector('#selected-count').textContent === '2 selected'`)
 	axe.check(b, "users: bulk bar")
@@ -602,7 +629,7 @@ func TestConsoleUX(t *testing.T) {
 	b.wait("rows", `document.querySelector('`+row("dev@example.com")+`')`)
 	var hiddenNav string
 	b.eval(`[...document.querySelectorAll('#nav li')].filter((li) => li.hidden).map((li) => li.firstElementChild.dataset.view).join(',')`, &hiddenNav)
-	if hiddenNav != "settings,tokens,ldap" {
+	if hiddenNav != "settings,tokens,ldap,audit" {
 		t.Errorf("a user manager's hidden pages: %q", hiddenNav)
 	}
 	items := func(username string) string {
@@ -637,6 +664,11 @@ func TestConsoleUX(t *testing.T) {
 		t.Errorf("a user manager is offered %s group changes", umGroups)
 	}
 	_ = devID
+
+	// Groups owned by a directory, invitees on hold, resending an invitation
+	// in a language, the apps page (users, roles, unassign, message) and the
+	// organisation profile: against a roster that mails.
+	consoleAppsAndInvites(t, axe, art)
 
 	// ---- 5. the console in the browser's language (German), the switcher
 	// (French, kept over a reload), and English when a catalog fails.
@@ -720,21 +752,28 @@ func consoleLanguages(t *testing.T, d *daemon, axe *axeReport, art string) {
 	b.do("close", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#add-dialog")))
 
 	// Dates by Intl in the chosen language: 4. Dez. 2026, 04:16.
-	b.do("details", chromedp.Click(css(row("dev@example.com")+` .user-link`)), chromedp.WaitVisible(css("#details-dialog")))
-	b.wait("history", `document.querySelectorAll('#details-history li').length >= 1`)
-	if got := text("#details-dialog h3:nth-of-type(3)"); got != "Verlauf" {
-		t.Errorf("German details: the history heading is %q", got)
+	b.do("user page", chromedp.Click(css(row("dev@example.com")+` .user-link`)), chromedp.WaitVisible(css("#user-page")))
+	b.wait("history", `document.querySelectorAll('#details-history .sentence').length >= 1`)
+	if got := text("#user-history-title"); got != "Verlauf" {
+		t.Errorf("German user page: the history heading is %q", got)
 	}
-	var stamp, want, english string
+	var stamp, want, english, sentence string
 	at := `new Date(document.querySelector('#details-history time').getAttribute('datetime'))`
-	b.eval(`document.querySelector('#details-history time').textContent`, &stamp)
-	b.eval(`new Intl.DateTimeFormat('de', { dateStyle: 'medium', timeStyle: 'short' }).format(`+at+`)`, &want)
-	b.eval(`new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short' }).format(`+at+`)`, &english)
-	if stamp != want || stamp == english {
-		t.Errorf("German details: the history time is %q, want %q (English %q)", stamp, want, english)
+	short := func(lang string) string {
+		return `new Intl.DateTimeFormat('` + lang + `', { day: 'numeric', month: 'short' }).format(` + at + `) + ' ' + new Intl.DateTimeFormat('` + lang + `', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(` + at + `)`
 	}
-	axe.check(b, "dialog: user details (German)")
-	b.do("close", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#details-dialog")))
+	b.eval(`document.querySelector('#details-history time').textContent`, &stamp)
+	b.eval(short("de"), &want)
+	b.eval(short("en-GB"), &english)
+	if stamp != want || stamp == english {
+		t.Errorf("German user page: the history time is %q, want %q (English %q)", stamp, want, english)
+	}
+	b.eval(`[...document.querySelectorAll('#details-history .sentence')].pop().textContent`, &sentence)
+	if !strings.HasPrefix(sentence, "Angelegt von olive@example.com, ") {
+		t.Errorf("German user page: the first history sentence is %q", sentence)
+	}
+	axe.check(b, "user page (German)")
+	b.do("back", chromedp.NavigateBack(), chromedp.WaitVisible(css("#users-table")))
 
 	// The switcher: French now and after a reload.
 	b.do("switch to French", chromedp.Evaluate[chromedp.Void](`(() => { window.frenchMark = 1; const s = document.querySelector('#language-switch'); s.value = 'fr'; s.dispatchEvent(new Event('change')); })()`))

@@ -6,6 +6,8 @@ import { t, chosenLanguage, loadLanguage, saveLanguage, language, LANGUAGE_NAMES
 import { usersView } from './users.js';
 import { importView } from './import.js';
 import { groupsView, appsView, settingsView, tokensView, ldapView } from './pages.js';
+import { userPageView, userIdFromHash } from './userpage.js';
+import { auditView } from './audit.js';
 
 const main = () => document.getElementById('main');
 export const session = { me: null };
@@ -18,9 +20,13 @@ const views = {
   settings: settingsView,
   tokens: tokensView,
   ldap: ldapView,
+  user: userPageView,
+  audit: auditView,
 };
 
+// currentView is the view the URL names; #/users/{id} is one user's page.
 function currentView() {
+  if (userIdFromHash(location.hash)) return 'user';
   const m = location.hash.match(/^#\/([a-z]+)/);
   return m && views[m[1]] ? m[1] : 'users';
 }
@@ -28,8 +34,10 @@ function currentView() {
 async function route() {
   if (!session.me) return;
   const name = currentView();
+  // One user's page belongs to the users.
+  const navName = name === 'user' ? 'users' : name;
   document.querySelectorAll('#nav a').forEach((a) => {
-    if (a.dataset.view === name) a.setAttribute('aria-current', 'page');
+    if (a.dataset.view === navName) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   });
   // Each view renders into its own container: a view still loading when the
@@ -106,7 +114,7 @@ async function loginMethods(form) {
   const title = form.querySelector('h1');
   title.after(h('p', { id: 'login-sso' }, button));
   if (!m.password) {
-    const more = h('details', { id: 'login-password-details' }, h('summary', {}, t('Sign in with a password (break-glass owners only)')));
+    const more = h('details', { id: 'login-password-details', class: 'stack' }, h('summary', {}, t('Sign in with a password (break-glass owners only)')));
     const fields = [...form.children].filter((el) => el !== title && el.id !== 'login-sso' && !el.classList.contains('form-error'));
     fields.forEach((el) => more.append(el));
     form.append(more);
@@ -159,7 +167,7 @@ async function start(mustChange) {
     return;
   }
   // The pages the server says this user may use (capabilities in /me).
-  const needs = { settings: caps.org_settings, tokens: caps.tokens, ldap: caps.ldap };
+  const needs = { settings: caps.org_settings, tokens: caps.tokens, ldap: caps.ldap, audit: caps.audit_log };
   document.querySelectorAll('#nav a').forEach((a) => {
     a.parentElement.hidden = a.dataset.view in needs && !needs[a.dataset.view];
   });
@@ -216,7 +224,7 @@ document.getElementById('shortcuts').addEventListener('click', shortcutsDialog);
 // translateShell puts index.html's own words (the header, the first
 // "Loading…") into the console's language.
 function translateShell() {
-  const nav = { users: t('Users'), import: t('Import'), groups: t('Groups'), apps: t('Apps'), settings: t('Settings'), tokens: t('SCIM tokens'), ldap: t('LDAP') };
+  const nav = { users: t('Users'), import: t('Import'), groups: t('Groups'), apps: t('Apps'), settings: t('Settings'), tokens: t('SCIM tokens'), ldap: t('LDAP'), audit: t('Audit log') };
   document.querySelectorAll('#nav a').forEach((a) => { if (nav[a.dataset.view]) a.textContent = nav[a.dataset.view]; });
   document.querySelector('.topbar nav').setAttribute('aria-label', t('Main'));
   document.querySelector('.skip').textContent = t('Skip to content');

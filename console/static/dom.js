@@ -226,12 +226,16 @@ export const INVITE_LABELS = {
   get expired() { return t('Expired'); },
   get mail_error() { return t('Mail error'); },
   get accepted() { return t('Accepted'); },
+  get on_hold() { return t('On hold'); },
 };
 // INVITE_REASON_LABELS explain an invite status of none for a user who waits
-// for an invitation (the user JSON's invite_reason).
+// for an invitation, or of on_hold for a disabled or archived invitee (the
+// user JSON's invite_reason).
 export const INVITE_REASON_LABELS = {
   get no_email() { return t('No email: no invitation sent'); },
   get not_sent() { return t('Not sent yet'); },
+  get user_disabled() { return t('On hold: user disabled'); },
+  get user_archived() { return t('On hold: user archived'); },
 };
 export const ROLE_LABELS = {
   get owner() { return t('Owner'); },
@@ -253,8 +257,8 @@ export function badge(kind, value, labels) {
 // inviteBadge is a user's invite status, with the reason when none is sent
 // (the same words for the list and the details).
 export function inviteBadge(u) {
-  if (u.invite_status === 'none' && u.invite_reason) {
-    return h('span', { class: `badge invite-none invite-${u.invite_reason}` }, INVITE_REASON_LABELS[u.invite_reason] || u.invite_reason);
+  if ((u.invite_status === 'none' || u.invite_status === 'on_hold') && u.invite_reason) {
+    return h('span', { class: `badge invite-${u.invite_status} invite-${u.invite_reason}` }, INVITE_REASON_LABELS[u.invite_reason] || u.invite_reason);
   }
   const b = badge('invite', u.invite_status, INVITE_LABELS);
   if (u.invite_status === 'mail_error' && u.invite_mail_error) b.title = u.invite_mail_error;

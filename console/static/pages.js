@@ -51,14 +51,28 @@ export async function groupsView(root, session) {
         h('td', { 'data-label': t('Name') }, g.name), h('td', { 'data-label': t('Source') }, g.source || t('native')), h('td', { 'data-label': t('Members') }, String(members[i])),
         h('td', { class: 'buttons' },
           h('button', { type: 'button', 'data-members': g.name, onclick: () => membersDialog(g, load, may(g, 'edit_members')) }, t('Members')),
-          may(g, 'message') ? h('button', { type: 'button', 'data-message': g.name, onclick: () => messageDialog(g) }, t('Message members')) : null,
+          may(g, 'message') ? h('button', { type: 'button', 'data-message': g.name, onclick: () => messageDialog(t('Message the members of {name}', { name: g.name }), `/groups/${g.id}/message`, 'message-dialog') }, t('Message members')) : null,
           may(g, 'rename') ? h('button', { type: 'button', 'data-rename': g.name, onclick: () => renameDialog(t('Rename group {name}', { name: g.name }), g.name, async (name) => { await api('PATCH', `/groups/${g.id}`, { name }); await load(); }) }, t('Rename')) : null,
           may(g, 'delete') ? h('button', { type: 'button', class: 'danger', 'data-delete': g.name, onclick: async () => {
             if (!(await confirmDialog(t('Delete group {name}?', { name: g.name }), t('Its members stay; their access through it ends.'), t('Delete')))) return;
             try { await api('DELETE', `/groups/${g.id}`); await load(); } catch (e) { toast(e.message, 'bad'); }
-          } }, t('Delete')) : null))))));
+          } }, t('Delete')) : null,
+          directoryNote(g, may)))))));
   }
   await load();
+}
+
+// sourceName names a directory source ("ldap:corp" is LDAP source corp).
+function sourceName(source) {
+  const [kind, name] = String(source).split(/:(.*)/s);
+  return { kind: { ldap: 'LDAP', scim: 'SCIM' }[kind] || kind, name: name || source };
+}
+
+// directoryNote says, for a group the server offers no change to (its
+// directory owns it), where it is changed.
+function directoryNote(g, may) {
+  if (!g.source || g.source === 'native' || may(g, 'rename') || may(g, 'edit_members') || may(g, 'delete')) return null;
+  return h('p', { class: 'hint directory-note', 'data-note': g.name }, t('Managed by {kind} source {name}: change it in the directory.', sourceName(g.source)));
 }
 
 async function membersDialog(g, reload, editable = true) {
@@ -80,16 +94,17 @@ async function membersDialog(g, reload, editable = true) {
   await load();
 }
 
-function messageDialog(g) {
+// messageDialog mails the users of a group or an app (to: title, path).
+function messageDialog(title, path, id) {
   const subject = h('input', { name: 'subject', required: true, maxlength: '200' });
   const body = h('textarea', { name: 'body', required: true, rows: '8' });
   const lang = select(LANGUAGES.slice(1), { name: 'language' });
   const form = h('form', { class: 'stack' }, formError(), field(t('Subject'), subject), field(t('Message'), body), field(t('Language of the mail frame'), lang),
     h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, t('Cancel')), h('button', { type: 'submit', class: 'primary' }, t('Send'))));
-  const d = dialog(t('Message the members of {name}', { name: g.name }), form, { wide: true });
+  const d = dialog(title, form, { wide: true, id });
   submitted(form, async () => {
     try {
-      const r = await api('POST', `/groups/${g.id}/message`, { subject: subject.value, body: body.value, language: lang.value });
+      const r = await api('POST', path, { subject: subject.value, body: body.value, language: lang.value });
       d.close();
       const skipped = r.skipped || [];
       toast(skipped.length
@@ -97,35 +112,86 @@ function messageDialog(g) {
         : tn('{count} mail queued.', '{count} mails queued.', r.queued));
     } catch (e) { showError(form, e); }
   });
+  return d;
 }
 
 // ---- apps
 
-export async function appsView(root) {
+export async function appsView(root, session) {
   const list = h('div', { class: 'table-wrap' });
+  const caps = (session && session.me && session.me.capabilities) || {};
   const groups = (await api('GET', '/groups').catch(() => ({ groups: [] }))).groups || [];
   clear(root, h('div', { class: 'page-head' }, h('h1', {}, t('Apps'))),
-    nameForm('app-create', t('New app'), t('Create app'), async (name) => { await api('POST', '/apps', { name }); toast(t('App {name} created.', { name })); await load(); }),
+    caps.create_apps ? nameForm('app-create', t('New app'), t('Create app'), async (name) => { await api('POST', '/apps', { name }); toast(t('App {name} created.', { name })); await load(); }) : null,
     list);
   async function load() {
     const apps = (await api('GET', '/apps')).apps || [];
+    // The buttons are the app's actions as the server gives them.
+    const may = (a, act) => (a.actions || []).includes(act);
     clear(list, apps.length === 0 ? h('p', { class: 'muted' }, t('No apps yet.')) : h('table', { id: 'apps-table', class: 'cards' },
       h('thead', {}, h('tr', {}, [t('Name'), t('Created'), t('Actions')].map((label) => h('th', { scope: 'col' }, label)))),
       h('tbody', {}, apps.map((a) => h('tr', { 'data-name': a.name },
-        h('td', {}, a.name), h('td', {}, when(a.created_at)),
+        h('td', { 'data-label': t('Name') }, a.name), h('td', { 'data-label': t('Created') }, when(a.created_at)),
         h('td', { class: 'buttons' },
-          h('button', { type: 'button', 'data-assign': a.name, onclick: () => assignDialog(a, groups) }, t('Assign')),
-          h('button', { type: 'button', 'data-oidc': a.name, onclick: () => oidcDialog(a) }, t('Sign-in settings')),
-          h('button', { type: 'button', onclick: () => renameDialog(t('Rename app {name}', { name: a.name }), a.name, async (name) => { await api('PATCH', `/apps/${a.id}`, { name }); await load(); }) }, t('Rename')),
-          h('button', { type: 'button', class: 'danger', onclick: async () => {
+          may(a, 'users') ? h('button', { type: 'button', 'data-users': a.name, onclick: () => appUsersDialog(a, groups, may(a, 'assign')) }, t('Users')) : null,
+          may(a, 'assign') ? h('button', { type: 'button', 'data-assign': a.name, onclick: () => assignDialog(a, groups) }, t('Assign')) : null,
+          may(a, 'assign') ? h('button', { type: 'button', 'data-oidc': a.name, onclick: () => oidcDialog(a) }, t('Sign-in settings')) : null,
+          may(a, 'message') ? h('button', { type: 'button', 'data-message': a.name, onclick: () => messageDialog(t('Message the users of {name}', { name: a.name }), `/apps/${a.id}/message`, 'app-message-dialog') }, t('Message users')) : null,
+          may(a, 'rename') ? h('button', { type: 'button', 'data-rename': a.name, onclick: () => renameDialog(t('Rename app {name}', { name: a.name }), a.name, async (name) => { await api('PATCH', `/apps/${a.id}`, { name }); await load(); }) }, t('Rename')) : null,
+          may(a, 'delete') ? h('button', { type: 'button', class: 'danger', 'data-delete': a.name, onclick: async () => {
             if (!(await confirmDialog(t('Delete app {name}?', { name: a.name }), t('Every assignment of it ends.'), t('Delete')))) return;
             try { await api('DELETE', `/apps/${a.id}`); await load(); } catch (e) { toast(e.message, 'bad'); }
-          } }, t('Delete'))))))));
+          } }, t('Delete')) : null))))));
   }
   await load();
 }
 
-function assignDialog(a, groups) {
+// appUsersDialog lists who has access to an app (directly or through a
+// group) with the app role; whoever may assign it changes a direct
+// assignment's role, unassigns users and groups, and assigns more.
+async function appUsersDialog(a, groups, editable) {
+  const users = h('tbody', { id: 'app-users' });
+  const granted = h('ul', { class: 'members', id: 'app-groups' });
+  const err = formError();
+  const box = h('div', { class: 'stack' }, err,
+    editable ? h('div', { class: 'actions' }, h('button', { type: 'button', id: 'app-users-assign', onclick: () => assignDialog(a, groups, load) }, t('Assign'))) : null,
+    h('div', { class: 'table-wrap' }, h('table', { id: 'app-users-table', class: 'cards' },
+      h('caption', { class: 'sr-only' }, t('Users of {name}', { name: a.name })),
+      h('thead', {}, h('tr', {}, [t('User'), t('Access'), t('App role'), editable ? t('Actions') : null].filter(Boolean).map((label) => h('th', { scope: 'col' }, label)))),
+      users)),
+    h('h3', {}, t('Groups granted the app')), granted);
+  dialog(t('Users of {name}', { name: a.name }), box, { wide: true, id: 'app-users-dialog' });
+  const fail = (e) => { err.textContent = e.message; err.hidden = false; };
+  async function load() {
+    let r;
+    try { r = await api('GET', `/apps/${a.id}/users`); } catch (e) { fail(e); return; }
+    clear(users, (r.users || []).length === 0 ? h('tr', {}, h('td', { colspan: editable ? '4' : '3', class: 'muted' }, t('Nobody has access yet.'))) : r.users.map((u) => {
+      const direct = !u.via_group;
+      const role = h('input', { name: 'app_role', value: u.app_role, maxlength: '128', 'aria-label': t('App role of {username}', { username: u.username }) });
+      return h('tr', { 'data-user': u.username },
+        h('td', { 'data-label': t('User') }, u.username),
+        h('td', { 'data-label': t('Access') }, direct ? t('Assigned directly') : t('Through group {name}', { name: u.via_group })),
+        h('td', { 'data-label': t('App role') }, editable && direct ? role : u.app_role),
+        editable ? h('td', {}, direct ? h('div', { class: 'buttons' },
+          h('button', { type: 'button', 'data-save-role': u.username, onclick: async () => {
+            try { await api('POST', `/apps/${a.id}/assignments`, { user_id: u.user_id, app_role: role.value.trim() }); toast(t('App role of {username}: {role}.', { username: u.username, role: role.value.trim() || 'user' })); await load(); } catch (e) { fail(e); }
+          } }, t('Save role')),
+          h('button', { type: 'button', class: 'danger', 'data-unassign': u.username, onclick: async () => {
+            if (!(await confirmDialog(t('Unassign {name} from {username}?', { name: a.name, username: u.username }), t('Access through a group stays.'), t('Unassign')))) return;
+            try { await api('DELETE', `/apps/${a.id}/assignments` + qs({ user_id: u.user_id })); toast(t('{name} unassigned from {username}.', { name: a.name, username: u.username })); await load(); } catch (e) { fail(e); }
+          } }, t('Unassign'))) : h('span', { class: 'muted' }, t('Change it in the group'))) : null);
+    }));
+    clear(granted, (r.groups || []).length === 0 ? h('li', { class: 'muted' }, t('No group.')) : r.groups.map((g) => h('li', { 'data-group': g.group_name },
+      t('{group} ({role})', { group: g.group_name, role: g.app_role }), ' ',
+      editable ? h('button', { type: 'button', class: 'link', 'data-unassign-group': g.group_name, onclick: async () => {
+        if (!(await confirmDialog(t('Unassign {name} from the group {group}?', { name: a.name, group: g.group_name }), t('Its members keep only the access they have otherwise.'), t('Unassign')))) return;
+        try { await api('DELETE', `/apps/${a.id}/assignments` + qs({ group_id: g.group_id })); await load(); } catch (e) { fail(e); }
+      } }, t('Unassign')) : null)));
+  }
+  await load();
+}
+
+function assignDialog(a, groups, done) {
   const who = select([['user', t('A user')], ['group', t("A group's members")]], { name: 'who', id: 'assign-who' });
   const login = h('input', { name: 'username', id: 'assign-user' });
   const group = select(groups.map((g) => [g.id, g.name]), { name: 'group_id', id: 'assign-group' });
@@ -144,15 +210,17 @@ function assignDialog(a, groups) {
       await api('POST', `/apps/${a.id}/assignments`, body);
       d.close();
       toast(t('{name} assigned.', { name: a.name }));
+      if (done) await done();
     } catch (e) { showError(form, e); }
   });
 }
 
 // ---- settings
 
-export async function settingsView(root) {
-  const [settings, policy, templates, meta] = await Promise.all([api('GET', '/org/settings'), api('GET', '/org/password-policy'), api('GET', '/org/mail-templates'),
-    api('GET', '/org/metadata-template')]);
+export async function settingsView(root, session) {
+  const caps = (session && session.me && session.me.capabilities) || {};
+  const [settings, policy, templates, meta, org] = await Promise.all([api('GET', '/org/settings'), api('GET', '/org/password-policy'), api('GET', '/org/mail-templates'),
+    api('GET', '/org/metadata-template'), api('GET', '/org')]);
   const st = settings.stored || {};
 
   const validDays = h('input', { type: 'number', name: 'invite_valid_days', min: '0', max: '90', value: st.invite_valid_days || 0 });
@@ -185,7 +253,33 @@ export async function settingsView(root) {
   });
 
   clear(root, h('div', { class: 'page-head' }, h('h1', {}, t('Organisation settings'))),
+    profileCard(org, !!caps.org_settings),
     h('div', { class: 'cols' }, orgForm, policyForm), templatesCard(templates), metadataCard(meta.fields || []));
+}
+
+// profileCard shows the organisation's name (the operator's: roster org
+// rename) and edits the name people see, the support address and the app
+// catalog's address, for whoever holds org_settings.
+function profileCard(org, editable) {
+  const input = (name, value, attrs = {}) => h('input', { name, value: value || '', disabled: !editable, ...attrs });
+  const name = input('name', org.name, { readonly: true, disabled: true });
+  const display = input('display_name', org.display_name, { maxlength: '128', id: 'org-display-name' });
+  const support = input('support_email', org.support_email, { type: 'email', id: 'org-support-email' });
+  const catalog = input('catalog_url', org.catalog_url, { type: 'url', id: 'org-catalog-url' });
+  const form = h('form', { class: 'card stack', id: 'org-profile' }, h('h2', {}, t('Organisation profile')), formError(),
+    h('div', { class: 'grid2' },
+      field(t('Organisation name'), name, t('The name in addresses and sign-in; the operator changes it on the host (roster org rename).')),
+      field(t('Display name'), display, t('The name people see in mails and the console; empty uses the organisation name.'))),
+    h('div', { class: 'grid2' }, field(t('Support email'), support), field(t('App catalog address'), catalog)),
+    editable ? h('button', { type: 'submit', class: 'primary', id: 'org-profile-save' }, t('Save profile')) : h('p', { class: 'muted' }, t('Only owners and admins change the profile.')));
+  submitted(form, async () => {
+    try {
+      const o = await api('PUT', '/org', { display_name: display.value.trim(), support_email: support.value.trim(), catalog_url: catalog.value.trim() });
+      display.value = o.display_name || ''; support.value = o.support_email || ''; catalog.value = o.catalog_url || '';
+      toast(t('Organisation profile saved.'));
+    } catch (e) { showError(form, e); }
+  });
+  return form;
 }
 
 // metadataCard edits the organisation's custom fields (Digital.ai): each

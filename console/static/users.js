@@ -36,7 +36,7 @@ function multiText(list, parts) {
 }
 
 // attrText is the value of schema row a on u, to show (a string or a node).
-function attrText(u, a) {
+export function attrText(u, a) {
   const v = attrValue(u, a);
   switch (a.name) {
     case 'role': return ROLE_LABELS[u.role] || u.role;
@@ -53,7 +53,7 @@ function attrText(u, a) {
 // attrLabel is the label of schema row a in the console's language: the
 // built-in attributes' labels are translated here, an organisation's own
 // custom fields keep the label it gave them.
-function attrLabel(a) {
+export function attrLabel(a) {
   const labels = {
     username: t('Username'), email: t('Email'), first_name: t('First name'), middle_name: t('Middle name'), last_name: t('Last name'),
     honorific_prefix: t('Honorific prefix'), honorific_suffix: t('Honorific suffix'), formatted_name: t('Formatted name'),
@@ -79,6 +79,9 @@ function columnsFrom(schema) {
     { key: 'username', label: attrLabel(username), sort: 'username', show: true, attr: username },
     { key: 'full_name', label: t('Full name'), sort: 'last_name', show: true },
     ...rows,
+    // One column for every custom field, shown when the organisation has a
+    // metadata template: an information tooltip on the users who have any.
+    ...(schema.some((a) => a.storage === 'metadata') ? [{ key: 'metadata', label: t('Custom metadata'), show: true }] : []),
     { key: 'groups', label: t('Groups'), show: true },
     { key: 'apps', label: t('Apps'), show: false },
   ];
@@ -331,7 +334,8 @@ export async function usersView(root, session) {
   function cell(u, c) {
     switch (c.key) {
       case 'username':
-        return h('button', { type: 'button', class: 'link user-link', onclick: () => detailsDialog(u.id, reload) }, u.username);
+        return h('a', { class: 'user-link', href: `#/users/${encodeURIComponent(u.id)}` }, u.username);
+      case 'metadata': return metadataTip(u, schema);
       case 'groups': return (u.groups || []).join(', ');
       case 'apps': return (u.apps || []).map((a) => a.app_name).filter((v, i, all) => all.indexOf(v) === i).join(', ');
       default: return c.attr ? attrText(u, c.attr) : (u[c.key] || '');
@@ -462,6 +466,27 @@ export async function usersView(root, session) {
   await reload();
 }
 
+// metadataTip is the custom metadata column's cell: an information button
+// whose tooltip (on hover and on focus) lists the user's custom fields; empty
+// for a user with none.
+function metadataTip(u, schema) {
+  const rows = schema.filter((a) => a.storage === 'metadata').map((a) => [attrLabel(a), attrText(u, a)]).filter(([, v]) => v !== '' && v !== undefined);
+  if (!rows.length) return '';
+  const id = uid('tip');
+  // In the top layer (a popover), so that no table overflow clips it.
+  const tip = h('span', { role: 'tooltip', id, class: 'tip-text', popover: 'manual' }, rows.map(([label, v]) => h('span', { class: 'tip-row' }, h('strong', {}, label), ': ', v)));
+  const btn = h('button', { type: 'button', class: 'icon info', 'aria-label': t('Custom metadata of {username}', { username: u.username }), 'aria-describedby': id, 'data-metadata': u.username }, 'ⓘ');
+  const show = () => { if (!tip.matches(':popover-open')) tip.showPopover(); placeMenu(tip, btn); };
+  const hide = () => { if (tip.matches(':popover-open')) tip.hidePopover(); };
+  btn.addEventListener('mouseenter', show);
+  btn.addEventListener('focus', show);
+  btn.addEventListener('click', show);
+  btn.addEventListener('mouseleave', hide);
+  btn.addEventListener('blur', hide);
+  btn.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') hide(); });
+  return h('span', { class: 'tip' }, btn, tip);
+}
+
 // ---- per-user actions
 
 // The ⋯ menu offers what the server says the signed-in user may do to this
@@ -482,7 +507,7 @@ const ACTION_ITEMS = {
   change_role: () => ['role', t('Change role')],
 };
 
-function actionsFor(u) {
+export function actionsFor(u) {
   const acts = (u.actions || []).filter((a) => ACTION_ITEMS[a]).map((a) => ACTION_ITEMS[a](u));
   acts.push(['details', t('Details')]);
   return acts;
@@ -550,13 +575,14 @@ function actionsMenu(u, me, reload) {
   return h('div', { class: 'menu-wrap' }, btn, menu);
 }
 
-async function runAction(u, act, reload, me) {
+export async function runAction(u, act, reload, me) {
   try {
     switch (act) {
-      case 'details': detailsDialog(u.id, reload); return;
+      case 'details': location.hash = `#/users/${encodeURIComponent(u.id)}`; return;
       case 'role': roleDialog(u, reload, me); return;
       case 'edit': await editDialog(u, reload); return;
       case 'set-password': passwordDialog(u); return;
+      case 'resend-invite': await resendDialog(u, reload); return;
       case 'resend-link': {
         const r = await api('POST', `/users/${u.id}/resend-invite`, { send_invite: false });
         linkDialog(t('New invite link for {username}', { username: u.username }), r.invite_link, t('The earlier link no longer works.'));
@@ -699,6 +725,30 @@ function passwordDialog(u) {
   });
 }
 
+// resendDialog mails the invitation again in a language chosen from the
+// four built in: the user's own, else the organisation's default.
+async function resendDialog(u, reload) {
+  const st = await api('GET', '/org/settings').catch(() => ({}));
+  const builtIn = LANGUAGES.slice(1);
+  const known = (l) => builtIn.some(([v]) => v === l);
+  const lang = select(builtIn, { name: 'language', id: 'resend-language' });
+  lang.value = [u.language, st.stored && st.stored.default_language, st.default_language].find(known) || 'en';
+  const again = !u.invite_reason;
+  const form = h('form', { class: 'stack', id: 'resend-form' }, formError(),
+    h('p', {}, again ? t('A new invitation goes to {email}; the earlier link stops working.', { email: u.email || '—' }) : t('The invitation goes to {email}.', { email: u.email || '—' })),
+    field(t('Language of the invitation'), lang),
+    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => d.close() }, t('Cancel')), h('button', { type: 'submit', class: 'primary', id: 'resend-submit' }, t('Send invitation'))));
+  const d = dialog(again ? t('Resend the invitation to {username}', { username: u.username }) : t('Send the invitation to {username}', { username: u.username }), form, { id: 'resend-dialog' });
+  submitted(form, async () => {
+    try {
+      await api('POST', `/users/${u.id}/resend-invite`, { language: lang.value });
+      d.close();
+      toast(t('Invitation to {username} queued.', { username: u.username }));
+      await reload();
+    } catch (e) { showError(form, e); }
+  });
+}
+
 function linkDialog(title, link, note) {
   const input = h('input', { readonly: true, value: link, id: 'invite-link', class: 'mono', 'aria-label': t('Invitation link') });
   dialog(title, h('div', { class: 'stack' },
@@ -708,16 +758,16 @@ function linkDialog(title, link, note) {
 }
 
 // mailKind and mailState name a mail of the user's outbox.
-function mailKind(k) {
+export function mailKind(k) {
   return { invite: t('Invitation'), password_reset: t('Password reset'), group_message: t('Group message'), app_message: t('App message') }[k] || k;
 }
-function mailState(st) {
+export function mailState(st) {
   return { queued: t('queued'), sending: t('sending'), sent: t('sent'), failed: t('failed'), cancelled: t('cancelled') }[st] || st;
 }
 
 // historyAction names a history entry's action (user.create, …) in the
 // console's language; one it does not know is shown as recorded.
-function historyAction(action) {
+export function historyAction(action) {
   const names = {
     'user.create': t('Created'), 'user.update': t('Changed'), 'user.link': t('Linked to the directory'), 'user.role': t('Role changed'),
     'user.lock': t('Locked'), 'user.unlock': t('Unlocked'), 'user.disable': t('Disabled'), 'user.enable': t('Enabled'),
@@ -726,52 +776,9 @@ function historyAction(action) {
     'user.set_password': t('Password reassigned'), 'user.password_reset_requested': t('Password reset requested'),
     'user.password_reset': t('Password reset'), 'user.sessions_revoked': t('Sessions ended'), 'user.tokens_revoked': t('Tokens revoked'),
     'invite.issue': t('Invitation issued'), 'invite.mail_error': t('Invitation mail failed'),
+    'user.accept': t('Invitation accepted'), 'user.mark_idle': t('Marked inactive (dormant)'),
   };
   return names[action] || action;
-}
-
-async function detailsDialog(id, reload) {
-  let u, hist, mails, schema;
-  try {
-    [u, hist, mails, schema] = await Promise.all([api('GET', `/users/${id}`), api('GET', `/users/${id}/history`),
-      api('GET', `/users/${id}/mail`).catch(() => ({ mail: [] })), userSchema()]);
-  } catch (e) { toast(e.message, 'bad'); return; }
-  // A reference (the manager) is shown by its username.
-  const refs = {};
-  await Promise.all(schema.filter((a) => a.type === 'reference' && attrValue(u, a)).map(async (a) => {
-    const other = await api('GET', `/users/${encodeURIComponent(attrValue(u, a))}`).catch(() => null);
-    refs[a.name] = other ? other.username : attrValue(u, a);
-  }));
-  const always = new Set(['username', 'email', 'role', 'status', 'invite_status', 'source']);
-  const empty = (v) => v === '' || v === undefined || v === null;
-  // Every schema row with a value (and the few always shown), a directory
-  // owned one marked as its source's.
-  const has = (a) => {
-    const v = attrValue(u, a);
-    if (a.type === 'boolean' && a.storage !== 'metadata') return true;
-    return !empty(v) && !(Array.isArray(v) && v.length === 0);
-  };
-  const rows = schema.filter((a) => always.has(a.name) || has(a));
-  const directory = u.source !== 'native';
-  const dd = (a) => {
-    const v = a.type === 'reference' ? (refs[a.name] || '') : attrText(u, a);
-    return h('dd', { 'data-attr': a.name }, empty(v) ? '—' : v,
-      directory && a.directory_owned ? h('span', { class: 'muted', title: t('Managed by {source}', { source: u.source }) }, ` (${u.source})`) : null);
-  };
-  const change = (c) => h('li', { 'data-attr': c.attribute }, `${c.attribute}: ${c.from === '' ? '—' : `"${c.from}"`} → ${c.to === '' ? '—' : `"${c.to}"`}`);
-  dialog(u.full_name || u.username, h('div', { class: 'details', id: 'user-details' },
-    h('dl', { class: 'props' }, rows.map((a) => [h('dt', {}, attrLabel(a)), dd(a)])),
-    h('h3', {}, t('Groups')),
-    (u.groups || []).length ? h('ul', { id: 'details-groups' }, u.groups.map((g) => h('li', {}, g))) : h('p', { class: 'muted' }, t('No groups.')),
-    h('h3', {}, t('Apps')),
-    (u.apps || []).length ? h('table', { id: 'details-apps' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('App')), h('th', { scope: 'col' }, t('App role')), h('th', { scope: 'col' }, t('Through group')))),
-      h('tbody', {}, u.apps.map((a) => h('tr', {}, h('td', {}, a.app_name), h('td', {}, a.app_role), h('td', {}, a.via_group || '—'))))) : h('p', { class: 'muted' }, t('No apps.')),
-    h('h3', {}, t('History')),
-    h('ol', { class: 'timeline', id: 'details-history' }, (hist.history || []).slice().reverse().map((e) => h('li', {},
-      h('time', { datetime: e.at }, when(e.at)), ' ', h('strong', { title: e.action }, historyAction(e.action)), ' ', t('by {actor} ({kind})', { actor: e.actor_name || e.actor_kind, kind: e.actor_kind }),
-      (e.changes || []).length ? h('ul', { class: 'changes' }, e.changes.map(change)) : null))),
-    (mails.mail || []).length ? [h('h3', {}, t('Mail')), h('ul', {}, mails.mail.map((m) => h('li', {}, t('{kind} to {to}: {state}', { kind: mailKind(m.kind), to: m.to, state: mailState(m.state) }), m.last_error ? ` — ${m.last_error}` : '')))] : null,
-  ), { id: 'details-dialog', wide: true });
 }
 
 // ---- add / invite

@@ -61,6 +61,13 @@ func (t *tx) RevokeGroupApp(ctx context.Context, appID, groupID string) (bool, e
 	return n > 0, nil
 }
 
+func (t *tx) AppGroups(ctx context.Context, appID string) ([]core.AppGroupGrant, error) {
+	out := []core.AppGroupGrant{}
+	err := t.sel(ctx, &out, `SELECT g.id AS group_id, g.name AS group_name, ag.app_role
+		  FROM app_groups ag JOIN groups g ON g.id = ag.group_id WHERE ag.app_id = ? ORDER BY g.name_key`, appID)
+	return out, err
+}
+
 func (t *tx) ListTokens(ctx context.Context, orgID string) ([]core.APIToken, error) {
 	out := []core.APIToken{}
 	err := t.sel(ctx, &out, `SELECT `+tokenCols+` FROM api_tokens WHERE org_id = ? ORDER BY created_at, name`, orgID)

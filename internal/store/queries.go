@@ -615,3 +615,50 @@ func (t *tx) GroupMemberIDs(ctx context.Context, groupID string) ([]string, erro
 	err := t.sel(ctx, &out, `SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id`, groupID)
 	return out, err
 }
+
+// ---- audit log ----
+
+// ListAudit reads the audit log newest first, keyset paged by id.
+func (t *tx) ListAudit(ctx context.Context, f core.AuditFilter) ([]core.HistoryEntry, error) {
+	q, args := auditQuery(f)
+	out := []core.HistoryEntry{}
+	if err := t.sel(ctx, &out, q, args...); err != nil {
+		return nil, fmt.Errorf("list audit log: %w", err)
+	}
+	return out, nil
+}
+
+// auditQuery is the audit log's query: every filter is an equality or a
+// range the indexes of migration 00021 serve (org_id, then actor_name,
+// target_id or action, then id).
+func auditQuery(f core.AuditFilter) (string, []any) {
+	where := []string{"org_id = ?"}
+	args := []any{f.OrgID}
+	if f.Actor != "" {
+		where = append(where, "actor_name = ?")
+		args = append(args, f.Actor)
+	}
+	if f.UserID != "" {
+		where = append(where, "target_type = 'user' AND target_id = ?")
+		args = append(args, f.UserID)
+	}
+	if f.Action != "" {
+		where = append(where, "action = ?")
+		args = append(args, f.Action)
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "at >= ?")
+		args = append(args, f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "at < ?")
+		args = append(args, f.Until.UTC())
+	}
+	if f.Before > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.Before)
+	}
+	return `SELECT id, org_id, at, actor_kind, actor_id, actor_name, action, target_type,
+		target_id, before_json, after_json, request_id, token_id, token_created_by FROM history
+		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id DESC LIMIT ?`, append(args, f.Limit)
+}

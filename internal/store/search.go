@@ -51,16 +51,21 @@ func (t *tx) SearchUsers(ctx context.Context, q *core.UserSearch) ([]core.User, 
 	}
 	if len(q.InviteStatuses) > 0 {
 		var ors []string
+		// An unaccepted invitation of a disabled or archived user is on hold,
+		// not pending, expired or in mail error (core.DeriveInviteStatus).
+		const held, notHeld = "status IN ('disabled', 'archived')", "status NOT IN ('disabled', 'archived')"
 		for _, s := range q.InviteStatuses {
 			switch s {
 			case core.InvitePending:
-				ors = append(ors, "(invite_state = 'sent' AND invite_expires_at >= ?)")
+				ors = append(ors, "(invite_state = 'sent' AND invite_expires_at >= ? AND "+notHeld+")")
 				args = append(args, q.Now)
 			case core.InviteExpired:
-				ors = append(ors, "(invite_state = 'sent' AND invite_expires_at < ?)")
+				ors = append(ors, "(invite_state = 'sent' AND invite_expires_at < ? AND "+notHeld+")")
 				args = append(args, q.Now)
 			case core.InviteMailError:
-				ors = append(ors, "invite_state = 'mail_error'")
+				ors = append(ors, "(invite_state = 'mail_error' AND "+notHeld+")")
+			case core.InviteOnHold:
+				ors = append(ors, "(invite_state IN ('sent', 'mail_error') AND "+held+")")
 			case core.InviteAccepted:
 				ors = append(ors, "invite_state = 'accepted'")
 			case core.InviteNone:
