@@ -31,11 +31,55 @@ const (
 // compatibility forms "ｍｅｍｂｅｒ" (full-width) and "member", or "ﬁ" and
 // "fi". The name itself is kept as it was given; only its key is folded.
 func FoldKey(s string) string {
+	if k, ok := foldASCII(s); ok {
+		return k
+	}
+	return foldUnicode(s)
+}
+
+// foldASCII is FoldKey for ASCII text, which a directory sync folds a few
+// hundred thousand times: NFKC leaves ASCII as it is, and the smallest rune
+// of an ASCII letter's folding orbit is its upper case (the other members
+// of k's and s's orbits, the Kelvin sign and the long s, are above ASCII).
+// ok is false when s is not ASCII.
+func foldASCII(s string) (string, bool) {
+	lower := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return "", false
+		}
+		lower = lower || ('a' <= c && c <= 'z')
+	}
+	s = strings.TrimSpace(s)
+	if !lower {
+		return s, true
+	}
+	b := make([]byte, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return string(b), true
+}
+
+// foldUnicode is FoldKey for any text.
+func foldUnicode(s string) string {
 	s = norm.NFKC.String(strings.TrimSpace(s))
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
-		b.WriteRune(foldRune(r))
+		switch {
+		case 'a' <= r && r <= 'z':
+			b.WriteByte(byte(r) - ('a' - 'A')) // foldASCII's rule
+		case r < utf8.RuneSelf:
+			b.WriteByte(byte(r))
+		default:
+			b.WriteRune(foldRune(r))
+		}
 	}
 	return b.String()
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestFoldKeyIsUnicodeAware(t *testing.T) {
@@ -29,6 +31,37 @@ func TestFoldKeyIsUnicodeAware(t *testing.T) {
 	for _, tt := range tests {
 		if got := FoldKey(tt.a) == FoldKey(tt.b); got != tt.same {
 			t.Errorf("FoldKey(%q)==FoldKey(%q) is %v, want %v", tt.a, tt.b, got, tt.same)
+		}
+	}
+}
+
+// The ASCII fast path of FoldKey gives the keys the Unicode path gives:
+// every ASCII byte alone, between letters and padded, and mixed strings.
+func TestFoldKeyASCIIIsTheUnicodeFold(t *testing.T) {
+	var inputs []string
+	for c := range 128 {
+		ch := string(rune(c))
+		inputs = append(inputs, ch, "a"+ch+"Z", " \t"+ch+"k\n", "user"+ch+"@Example.COM")
+	}
+	inputs = append(inputs, "", " ", "\x00\x1f\x7f", "Kelvin", "STRASSE", "  Alice Smith  ", "+1 555 0100", "user000123@example.com")
+	for _, in := range inputs {
+		fast, ok := foldASCII(in)
+		if !ok {
+			t.Fatalf("foldASCII(%q): not ASCII?", in)
+		}
+		if slow := foldUnicode(in); fast != slow {
+			t.Errorf("FoldKey(%q): ASCII path %q, Unicode path %q", in, fast, slow)
+		}
+	}
+	// The Unicode path folds each ASCII rune of a mixed string as foldRune does.
+	for c := range rune(128) {
+		if got, want := foldUnicode("é"+string(c)), norm.NFKC.String(strings.TrimSpace("é"+string(c))); got != strings.Map(foldRune, want) {
+			t.Errorf("foldUnicode(%q) = %q, want %q", "é"+string(c), got, strings.Map(foldRune, want))
+		}
+	}
+	for _, in := range []string{"Zoë", "ｍ", "\u212a", "a\u00a0"} {
+		if _, ok := foldASCII(in); ok {
+			t.Errorf("foldASCII(%q) took a non-ASCII string", in)
 		}
 	}
 }

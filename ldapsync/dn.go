@@ -1,8 +1,6 @@
 package ldapsync
 
 import (
-	"encoding/binary"
-	"hash"
 	"hash/fnv"
 	"slices"
 	"strings"
@@ -17,24 +15,49 @@ import (
 type dnKey uint64
 
 // dnHasher folds a DN's parts into its key: each RDN starts with '/', each
-// type and value is lower-cased and written after its length.
-type dnHasher struct {
-	h hash.Hash64
-	n [4]byte
+// type and value is lower-cased and written after its length. The hash is
+// 64-bit FNV-1a, computed here without allocating: a full sync keys every
+// user's DN and every member value of every group.
+type dnHasher struct{ h uint64 }
+
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+func newDNHasher() *dnHasher { return &dnHasher{h: fnvOffset64} }
+
+func (d *dnHasher) byte(c byte) {
+	d.h ^= uint64(c)
+	d.h *= fnvPrime64
 }
 
-func newDNHasher() *dnHasher { return &dnHasher{h: fnv.New64a()} }
-
-func (d *dnHasher) rdn() { d.h.Write([]byte{'/'}) }
+func (d *dnHasher) rdn() { d.byte('/') }
 
 func (d *dnHasher) write(s string) {
-	s = strings.ToLower(s)
-	binary.LittleEndian.PutUint32(d.n[:], uint32(len(s)))
-	d.h.Write(d.n[:])
-	d.h.Write([]byte(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			s = strings.ToLower(s)
+			break
+		}
+	}
+	// The length as four little-endian bytes, then the ASCII-lowered bytes
+	// (strings.ToLower's own result for ASCII; non-ASCII was lowered above).
+	n := uint32(len(s))
+	d.byte(byte(n))
+	d.byte(byte(n >> 8))
+	d.byte(byte(n >> 16))
+	d.byte(byte(n >> 24))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		d.byte(c)
+	}
 }
 
-func (d *dnHasher) key() dnKey { return dnKey(d.h.Sum64()) }
+func (d *dnHasher) key() dnKey { return dnKey(d.h) }
 
 func parseDNKey(dn string) (dnKey, error) {
 	if k, ok := plainDNKey(dn); ok {

@@ -251,14 +251,16 @@ func (t *tx) AddGroupMembers(ctx context.Context, groupID string, userIDs []stri
 // InsertGroupMembers is AddGroupMembers without RETURNING, for many groups
 // at once: a sync adding 200,000 memberships does not read 200,000 ids back.
 func (t *tx) InsertGroupMembers(ctx context.Context, ms []core.Membership) error {
+	row := make([]any, 2)
 	for len(ms) > 0 {
 		part := ms[:min(len(ms), chunk)]
 		ms = ms[len(part):]
-		values := strings.TrimSuffix(strings.Repeat("(?, ?), ", len(part)), ", ")
-		args := make([]any, 0, 2*len(part))
+		rv := newRowValues(t.d, 2, len(part))
 		for _, m := range part {
-			args = append(args, m.GroupID, m.UserID)
+			row[0], row[1] = m.GroupID, m.UserID
+			rv.add(row)
 		}
+		values, args := rv.build()
 		if _, err := t.exec(ctx, `INSERT INTO group_members (group_id, user_id) VALUES `+values+`
 			ON CONFLICT DO NOTHING`, args...); err != nil {
 			return fmt.Errorf("add group members: %w", err)
@@ -345,14 +347,17 @@ func (t *tx) PutDirectorySettings(ctx context.Context, s *core.DirectorySettings
 func (t *tx) InsertHistoryBatch(ctx context.Context, hs []core.HistoryEntry) error {
 	const cols = 13
 	const per = 80 // rows per statement
+	row := make([]any, cols)
 	for len(hs) > 0 {
 		n := min(len(hs), per)
-		args := make([]any, 0, n*cols)
-		for _, h := range hs[:n] {
-			args = append(args, h.OrgID, h.At, h.ActorKind, h.ActorID, h.ActorName, h.Action, h.TargetType, h.TargetID, h.Before, h.After, h.RequestID,
+		rv := newRowValues(t.d, cols, n)
+		for i := range hs[:n] {
+			h := &hs[i]
+			row = append(row[:0], h.OrgID, h.At, h.ActorKind, h.ActorID, h.ActorName, h.Action, h.TargetType, h.TargetID, h.Before, h.After, h.RequestID,
 				h.TokenID, h.TokenCreatedBy)
+			rv.add(row)
 		}
-		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+		values, args := rv.build()
 		if _, err := t.exec(ctx, `INSERT INTO history (org_id, at, actor_kind, actor_id, actor_name, action,
 			target_type, target_id, before_json, after_json, request_id, token_id, token_created_by) VALUES `+values, args...); err != nil {
 			return fmt.Errorf("insert history: %w", err)

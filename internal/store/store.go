@@ -129,6 +129,7 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*Store, error
 		q.Set("_loc", "UTC")
 		q.Set("_cache_size", strconv.Itoa(-cacheKiB)) // negative: KiB
 		q.Set("_stmt_cache_size", "128")
+		q.Set("_mutex", "no")
 		if readonly {
 			q.Set("_query_only", "true")
 		}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/rosterhq/roster/core"
 )
@@ -162,23 +161,19 @@ const batchRows = 200
 // userInsertValues), many rows per statement.
 func (t *tx) InsertUsers(ctx context.Context, us []*core.User) error {
 	cols := len(userWriteCols) + 3
+	row := make([]any, 0, cols)
 	for start := 0; start < len(us); start += batchRows {
 		part := us[start:min(start+batchRows, len(us))]
-		var q strings.Builder
-		q.Grow(len(userInsertCols) + 40 + len(part)*(len(userInsertRow)+2))
-		q.WriteString(`INSERT INTO users (` + userInsertCols + `) VALUES `)
-		args := make([]any, 0, len(part)*cols)
-		for i, u := range part {
+		rv := newRowValues(t.d, cols, len(part))
+		for _, u := range part {
 			var err error
-			if args, err = userInsertValues(args, u); err != nil {
+			if row, err = userInsertValues(row[:0], u); err != nil {
 				return err
 			}
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString(userInsertRow)
+			rv.add(row)
 		}
-		if _, err := t.execMayConflict(ctx, q.String(), args...); err != nil {
+		values, args := rv.build()
+		if _, err := t.execMayConflict(ctx, `INSERT INTO users (`+userInsertCols+`) VALUES `+values, args...); err != nil {
 			return fmt.Errorf("insert %d users: %w", len(part), err)
 		}
 		if err := t.insertSearchRows(ctx, part); err != nil {

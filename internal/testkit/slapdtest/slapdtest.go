@@ -61,6 +61,15 @@ type Server struct {
 	rootDSE       bool // olcRootDSE is set
 }
 
+// Pid is the slapd process's id (0 when it is not running): a benchmark
+// reads the server's CPU time from it.
+func (s *Server) Pid() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Require skips the test when slapd is missing, or fails it under CI.
 func Require(t TB) {
 	t.Helper()
