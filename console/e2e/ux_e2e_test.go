@@ -268,6 +268,14 @@ func TestConsoleUX(t *testing.T) {
 		res.Body.Close()
 	}
 	d.call(t, "POST", "/api/v1/groups", api, `{"name":"Native"}`)
+	// Long unbroken names, as real directories have: a phone wraps them.
+	long := "Platform-Engineering-Site-Reliability-Infrastructure-EMEA"
+	lg := d.call(t, "POST", "/api/v1/groups", api, `{"name":"`+long+`"}`)["id"].(string)
+	d.call(t, "POST", "/api/v1/groups/"+lg+"/members", api, `{"user_ids":["`+devID+`"]}`)
+	la := d.call(t, "POST", "/api/v1/apps", api, `{"name":"`+long+`-Portal"}`)["id"].(string)
+	d.call(t, "POST", "/api/v1/apps/"+la+"/assignments", api, `{"user_id":"`+devID+`","app_role":"`+long+`"}`)
+	d.call(t, "POST", "/api/v1/tokens", api, `{"name":"`+long+`-provisioning","scope":"scim"}`)
+	d.call(t, "PATCH", "/api/v1/users/"+devID, api, `{"last_name":"Vandersteenhoven-Oppenheimer-Castellanos-Wolfeschlegelsteinhausen"}`)
 	// An app that is an OpenID Connect client (its sign-in settings dialog).
 	wiki := d.call(t, "POST", "/api/v1/apps", api, `{"name":"Wiki"}`)["id"].(string)
 	d.call(t, "PUT", "/api/v1/apps/"+wiki+"/oidc", api, `{"redirect_uris":["https://wiki.example.com/protected/redirect_uri"],"post_logout_redirect_uris":["https://wiki.example.com/bye"],"backchannel_logout_uri":"https://wiki.example.com/bc"}`)
@@ -631,8 +639,8 @@ func TestConsoleUX(t *testing.T) {
 	// 4. A directory's group offers no rename; a native one does.
 	var renames []string
 	b.eval(`[...document.querySelectorAll('#groups-table button[data-rename]')].map((b) => b.dataset.rename)`, &renames)
-	if strings.Join(renames, ",") != "Native,Sales" {
-		t.Errorf("groups offering rename: %v, want Native and Sales (not the directory's Okta-Eng)", renames)
+	if strings.Join(renames, ",") != "Native,"+long+",Sales" {
+		t.Errorf("groups offering rename: %v, want Native, %s and Sales (not the directory's Okta-Eng)", renames, long)
 	}
 	// Members: an unknown user, then a real one.
 	b.do("members", chromedp.Click(css(`button[data-members=Sales]`)), chromedp.WaitVisible(css("#member-login")),
