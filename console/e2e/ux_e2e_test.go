@@ -651,7 +651,10 @@ func TestConsoleUX(t *testing.T) {
 	b.do("a real member", chromedp.Evaluate[chromedp.Void](`document.querySelector('#member-login').value = ''`), chromedp.SendKeys(css("#member-login"), "dev@example.com\r"))
 	b.wait("member added, error gone", `document.querySelector('#members-list').textContent.includes('dev@example.com') && document.querySelector('#member-add .form-error').hidden`)
 	b.do("close members", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#members-dialog")))
-	b.do("directory group's members", chromedp.Click(css(`button[data-members=Okta-Eng]`)), chromedp.WaitVisible(css("#members-dialog")))
+	// The list redraws after the member change: click in one step in the
+	// page, never on a node found before the redraw.
+	b.do("directory group's members", chromedp.WaitVisible(css(`button[data-members=Okta-Eng]`)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('button[data-members=Okta-Eng]').click()`), chromedp.WaitVisible(css("#members-dialog")))
 	var editable bool
 	b.eval(`!!document.querySelector('#member-add')`, &editable)
 	if editable {
