@@ -446,7 +446,7 @@ func TestPostgresLookupsUseIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for attr, index := range map[core.FilterAttr]string{
-		core.AttrID: "users_id_key", core.AttrUsername: "users_org_username", core.AttrExternalID: "users_org_source_external",
+		core.AttrID: "users_id_key", core.AttrUsername: "users_org_username", core.AttrExternalID: "users_org_external",
 		core.AttrEmail: "users_org_email",
 	} {
 		where, args, err := filterSQL(postgresDialect, "org", core.Cmp(attr, core.OpEq, "id-p00042@example.com"), userFilterCols)
