@@ -92,9 +92,9 @@ func TestAppUsersActionsAssignChangeRoleUnassign(t *testing.T) {
 		who, tok string
 		want     map[string]string
 	}{
-		{"owner", f.owner, map[string]string{"Expenses": "[rename assign delete users message]", "Maker's": "[rename assign delete users message]"}},
-		{"user manager", manager, map[string]string{"Expenses": "[users message]", "Maker's": "[users message]"}},
-		{"app creator", maker, map[string]string{"Maker's": "[rename assign delete users]"}},
+		{"owner", f.owner, map[string]string{"Expenses": "[rename assign edit_oidc delete users view_oidc message]", "Maker's": "[rename assign edit_oidc delete users view_oidc message]"}},
+		{"user manager", manager, map[string]string{"Expenses": "[users view_oidc message]", "Maker's": "[users view_oidc message]"}},
+		{"app creator", maker, map[string]string{"Maker's": "[rename assign edit_oidc delete users view_oidc]"}},
 	} {
 		if got := actions(tc.tok); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("%s: actions %v, want %v", tc.who, got, tc.want)

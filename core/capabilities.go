@@ -152,19 +152,27 @@ const (
 	AppActAssign  = "assign"  // assign, change the app role, unassign
 	AppActUsers   = "users"   // list the app's users and granted groups
 	AppActMessage = "message" // mail the app's users
+	// AppActViewOIDC: read the app's sign-in (OpenID Connect client)
+	// settings, never its secret (Service.AppOIDC).
+	AppActViewOIDC = "view_oidc"
+	// AppActEditOIDC: change them, issue a new secret, stop the client
+	// (Service.SetAppOIDC, DeleteAppOIDC).
+	AppActEditOIDC = "edit_oidc"
 )
 
 // AppActions lists what actor a may do to app: canCreateApps is a's
 // can_create_apps as stored now (a person allowed to create apps manages
-// the apps they created, the rule of managedApp).
+// the apps they created, the rule of managedApp). Those who see every
+// app's users (user managers too) read its sign-in settings; only those who
+// manage the app change them.
 func AppActions(a Actor, app *App, canCreateApps bool) []string {
 	out := []string{}
 	manage := mayManageApp(a, app, canCreateApps) == nil
 	if manage {
-		out = append(out, AppActRename, AppActAssign, AppActDelete)
+		out = append(out, AppActRename, AppActAssign, AppActEditOIDC, AppActDelete)
 	}
 	if manage || AuthorizeUserAdmin(a) == nil {
-		out = append(out, AppActUsers)
+		out = append(out, AppActUsers, AppActViewOIDC)
 	}
 	if authorizeMessage(a, "the users of apps") == nil {
 		out = append(out, AppActMessage)

@@ -68,10 +68,10 @@ func TestAppActionsByRole(t *testing.T) {
 		canCreate bool
 		wants     string
 	}{
-		{"owner", Actor{Kind: ActorAdmin, ID: "o", Role: RoleOwner}, other, false, "rename,assign,delete,users,message"},
-		{"admin", Actor{Kind: ActorAdmin, ID: "o", Role: RoleAdmin}, other, false, "rename,assign,delete,users,message"},
-		{"user manager", Actor{Kind: ActorAdmin, ID: "m", Role: RoleUserManager}, other, false, "users,message"},
-		{"creator, own app", dev, mine, true, "rename,assign,delete,users"},
+		{"owner", Actor{Kind: ActorAdmin, ID: "o", Role: RoleOwner}, other, false, "rename,assign,edit_oidc,delete,users,view_oidc,message"},
+		{"admin", Actor{Kind: ActorAdmin, ID: "o", Role: RoleAdmin}, other, false, "rename,assign,edit_oidc,delete,users,view_oidc,message"},
+		{"user manager", Actor{Kind: ActorAdmin, ID: "m", Role: RoleUserManager}, other, false, "users,view_oidc,message"},
+		{"creator, own app", dev, mine, true, "rename,assign,edit_oidc,delete,users,view_oidc"},
 		{"creator, another's app", dev, other, true, ""},
 		{"creator no longer allowed", dev, mine, false, ""},
 		{"member", Actor{Kind: ActorAdmin, ID: "z", Role: RoleMember}, other, false, ""},

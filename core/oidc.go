@@ -372,12 +372,22 @@ func (s *Service) DeleteOIDCAuthRequest(ctx context.Context, id string) error {
 	return s.store.InTx(ctx, func(tx Tx) error { return tx.DeleteOIDCAuthRequest(ctx, id) })
 }
 
+// ErrFreshSignInRequired: the app asked for a sign-in more recent than the
+// session's (prompt=login, max_age); the person signs in again.
+var ErrFreshSignInRequired = errors.New("the app asks for a fresh sign-in")
+
 // CompleteOIDCAuthRequest grants a request to the user of a catalog
 // session: the session must be valid (an unexpired catalog session of a
 // user who may log in, who need not change their password first) and the
 // user assigned to the request's app. Otherwise ErrUnauthorized (sign in
 // again), *PasswordChangeRequiredError or *AppAccessError.
-func (s *Service) CompleteOIDCAuthRequest(ctx context.Context, orgID, requestID, sessionToken string) (*OIDCSubject, error) {
+//
+// maxAge is the app's demand for a recent sign-in (nil: none): the
+// session must have been opened at most maxAge before the request was
+// made, or after it (0, prompt=login: after it, a sign-in for this
+// request); otherwise ErrFreshSignInRequired. The session's opening is the
+// request's auth_time.
+func (s *Service) CompleteOIDCAuthRequest(ctx context.Context, orgID, requestID, sessionToken string, maxAge *time.Duration) (*OIDCSubject, error) {
 	var sub *OIDCSubject
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		r, err := tx.OIDCAuthRequestByID(ctx, requestID)
@@ -396,6 +406,9 @@ func (s *Service) CompleteOIDCAuthRequest(ctx context.Context, orgID, requestID,
 		}
 		if sess.OrgID != orgID || sess.Audience != AudienceCatalog || now.After(sess.ExpiresAt) {
 			return ErrUnauthorized
+		}
+		if maxAge != nil && sess.CreatedAt.Before(r.CreatedAt.Add(-*maxAge)) {
+			return ErrFreshSignInRequired
 		}
 		u, err := tx.UserByID(ctx, orgID, sess.UserID)
 		if errors.Is(err, ErrNotFound) {

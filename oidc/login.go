@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -106,7 +108,15 @@ func (d *Door) form(w http.ResponseWriter, r *http.Request, status int, name str
 		if name, start, ok := d.sso(o.Name); ok {
 			back := d.cookiePath(r.Context()) + "login?id=" + url.QueryEscape(ar.GetID())
 			data.SSOName = name
-			data.SSOURL = start + "?audience=catalog&return=" + url.QueryEscape(back)
+			q := url.Values{"audience": {"catalog"}, "return": {back}}
+			// The IdP is asked for the same fresh sign-in as the app asked
+			// (max_age=0 is prompt=login, which more IdPs understand).
+			if m := ar.maxAge(); m != nil && *m == 0 {
+				q.Set("prompt", oidc.PromptLogin)
+			} else if m != nil {
+				q.Set("max_age", strconv.FormatInt(int64(*m/time.Second), 10))
+			}
+			data.SSOURL = start + "?" + q.Encode()
 			data.NoPassword = !d.svc.PasswordLoginAllowed(o.Name)
 		}
 	}
@@ -122,8 +132,11 @@ func (d *Door) login(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		tok, _ := r.Context().Value(sessionKey).(string)
-		if tok != "" && !slices.Contains(ar.p.Prompt, oidc.PromptLogin) {
+		// With a session the sign-in goes on, unless the app asks for a
+		// fresher one (prompt=login, max_age): then complete shows the form,
+		// and a sign-in for this request (the password form's, or the SSO
+		// round trip's, which comes back here) satisfies it.
+		if tok, _ := r.Context().Value(sessionKey).(string); tok != "" {
 			d.complete(w, r, ar, c, tok)
 			return
 		}
@@ -171,7 +184,7 @@ func (d *Door) login(w http.ResponseWriter, r *http.Request) {
 // complete grants the request to the session's user and goes back to op,
 // which sends the code to the app; or says why not.
 func (d *Door) complete(w http.ResponseWriter, r *http.Request, ar *authRequest, c *core.OIDCClient, token string) {
-	_, err := d.svc.CompleteOIDCAuthRequest(r.Context(), orgOf(r.Context()).ID, ar.GetID(), token)
+	_, err := d.svc.CompleteOIDCAuthRequest(r.Context(), orgOf(r.Context()).ID, ar.GetID(), token, ar.maxAge())
 	var ae *core.AppAccessError
 	var pe *core.PasswordChangeRequiredError
 	switch {
@@ -184,6 +197,8 @@ func (d *Door) complete(w http.ResponseWriter, r *http.Request, ar *authRequest,
 	case errors.Is(err, core.ErrUnauthorized):
 		d.clearSession(w, r)
 		d.form(w, r, http.StatusOK, "login", ar, c, "", "")
+	case errors.Is(err, core.ErrFreshSignInRequired):
+		d.form(w, r, http.StatusOK, "login", ar, c, ar.p.LoginHint, "")
 	case errors.Is(err, core.ErrNotFound):
 		d.pages.render(w, http.StatusBadRequest, "message", pageData{Title: "This sign-in has expired", Message: "Go back to the app and sign in again."})
 	default:
@@ -236,4 +251,18 @@ func (d *Door) password(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.complete(w, r, ar, c, tok)
+}
+
+// maxAge is how recent the request's sign-in must be (nil: any): 0 for
+// prompt=login, else max_age.
+func (a *authRequest) maxAge() *time.Duration {
+	if slices.Contains(a.p.Prompt, oidc.PromptLogin) {
+		z := time.Duration(0)
+		return &z
+	}
+	if a.p.MaxAge != nil {
+		m := time.Duration(*a.p.MaxAge) * time.Second
+		return &m
+	}
+	return nil
 }

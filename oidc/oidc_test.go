@@ -95,6 +95,7 @@ type flow struct {
 	clientID, verifier string
 	scopes             string
 	noPKCE             bool
+	extra              url.Values // more authorization parameters (prompt, max_age)
 }
 
 var hiddenRE = regexp.MustCompile(`<input type="hidden" name="(id|csrf)" value="([^"]*)">`)
@@ -116,6 +117,9 @@ func (e *env) authorize(t *testing.T, c *http.Client, f flow) *http.Response {
 	t.Helper()
 	q := url.Values{"response_type": {"code"}, "client_id": {f.clientID}, "redirect_uri": {e.redirect}, "scope": {f.scopes},
 		"state": {"st"}, "nonce": {"nn"}}
+	for k, v := range f.extra {
+		q[k] = v
+	}
 	if !f.noPKCE {
 		sum := sha256.Sum256([]byte(f.verifier))
 		q.Set("code_challenge", base64.RawURLEncoding.EncodeToString(sum[:]))
@@ -337,6 +341,48 @@ func TestCodeFlowConfidential(t *testing.T) {
 	}
 	if st, ui := e.userinfo(t, tok["access_token"].(string)); st != 401 && st != 403 {
 		t.Fatalf("userinfo of a disabled user: %d %v", st, ui)
+	}
+}
+
+// An app's demand for a fresh sign-in (prompt=login, max_age) is kept
+// although the browser has a catalog session: the form is shown, a sign-in
+// for the request satisfies it (no second form) and is the ID token's
+// auth_time; a session young enough for max_age goes straight on.
+func TestPromptLoginAndMaxAge(t *testing.T) {
+	e := newEnv(t)
+	c := e.browser(t)
+	v := newVerifier()
+	codeOf(t, e.signIn(t, c, e.authorize(t, c, flow{clientID: e.app.ID, verifier: v, scopes: "openid"}), "alice", password("alice")))
+	tests := []struct {
+		name  string
+		extra url.Values
+		form  bool
+	}{
+		{"no demand", nil, false},
+		{"prompt=login", url.Values{"prompt": {"login"}}, true},
+		{"max_age older than the session", url.Values{"max_age": {"3600"}}, false},
+		{"max_age younger than the session", url.Values{"max_age": {"60"}}, true},
+		{"max_age=0", url.Values{"max_age": {"0"}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.Clock.Advance(2 * time.Minute) // the browser's session is 2 minutes old
+			res := e.authorize(t, c, flow{clientID: e.app.ID, verifier: v, scopes: "openid", extra: tt.extra})
+			if !tt.form {
+				codeOf(t, res)
+				return
+			}
+			asked := e.Clock.Now()
+			code := codeOf(t, e.signIn(t, c, res, "alice", password("alice")))
+			st, tok := e.exchange(t, e.app.ID, e.secret, code, v)
+			if st != 200 {
+				t.Fatalf("exchange: %d %v", st, tok)
+			}
+			at, _ := jwtClaims(t, tok["id_token"].(string))["auth_time"].(float64)
+			if int64(at) < asked.Unix() {
+				t.Fatalf("auth_time %v is before the request (%d)", at, asked.Unix())
+			}
+		})
 	}
 }
 

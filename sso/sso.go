@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -246,17 +247,74 @@ func (d *Door) start(w http.ResponseWriter, r *http.Request) {
 		d.render(w, http.StatusBadRequest, "Sign-in cannot start", "return: a path on this server is required (for the catalog, one under /oidc/"+org+"/).", "")
 		return
 	}
+	// A fresh sign-in at the IdP, when the app asked roster's OP for one.
+	prompt := q.Get("prompt")
+	if prompt != "" && prompt != "login" {
+		d.render(w, http.StatusBadRequest, "Sign-in cannot start", fmt.Sprintf("prompt: %q is not login", prompt), d.back(aud, ret))
+		return
+	}
+	var maxAge *int
+	if v := q.Get("max_age"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			d.render(w, http.StatusBadRequest, "Sign-in cannot start", fmt.Sprintf("max_age: %q is not a number of seconds", v), d.back(aud, ret))
+			return
+		}
+		if n == 0 {
+			// The same as prompt=login (OpenID Connect Core 3.1.2.1), which
+			// some IdPs understand and max_age=0 not.
+			prompt = "login"
+		} else {
+			maxAge = &n
+		}
+	}
 	prov, err := d.discover(r.Context(), p)
 	if err != nil {
 		d.log.Error("sso: discovery", "org", org, "idp", p.cfg.Name, "err", err)
 		d.render(w, http.StatusBadGateway, "Sign-in is not available", p.cfg.DisplayName+" does not answer. Try again in a moment.", d.back(aud, ret))
 		return
 	}
+	now := time.Now()
 	st := State{Org: org, Audience: string(aud), Return: ret, State: randomString(), Nonce: randomString(),
-		Verifier: oauth2.GenerateVerifier(), Expires: time.Now().Add(stateTTL)}
+		Verifier: oauth2.GenerateVerifier(), Expires: now.Add(stateTTL), Started: now, Prompt: prompt, MaxAge: maxAge}
 	http.SetCookie(w, &http.Cookie{Name: StateCookie, Value: SealState(p.secret(), st), Path: d.statePath(org),
 		MaxAge: int(stateTTL / time.Second), HttpOnly: true, Secure: d.opt.SecureCookies, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, d.oauth(p, prov).AuthCodeURL(st.State, oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier)), http.StatusFound)
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier)}
+	if prompt != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", prompt))
+	}
+	if maxAge != nil {
+		opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.Itoa(*maxAge)))
+	}
+	http.Redirect(w, r, d.oauth(p, prov).AuthCodeURL(st.State, opts...), http.StatusFound)
+}
+
+// authSkew is the clock difference allowed between roster and the IdP
+// when checking the ID token's auth_time.
+const authSkew = 30 * time.Second
+
+// freshEnough checks the ID token's auth_time against the fresh sign-in
+// the round trip asked for: with max_age the IdP must say when the person
+// signed in (OpenID Connect Core 3.1.2.1), and not longer ago; with
+// prompt=login, not before the round trip began. "" when it is fine.
+func freshEnough(st State, authTime *float64) string {
+	if st.Prompt == "" && st.MaxAge == nil {
+		return ""
+	}
+	if authTime == nil || *authTime <= 0 { // glewlwyd 2.7 sends 0: it says nothing
+		if st.MaxAge != nil {
+			return "did not say when you signed in (auth_time), which the app requires."
+		}
+		return ""
+	}
+	at := time.Unix(int64(*authTime), 0)
+	if st.MaxAge != nil && at.Before(st.Started.Add(-time.Duration(*st.MaxAge)*time.Second-authSkew)) {
+		return "did not sign you in recently enough for the app (max_age)."
+	}
+	if st.Prompt == "login" && at.Before(st.Started.Add(-authSkew)) {
+		return "did not ask you to sign in again, which the app requires (prompt=login)."
+	}
+	return ""
 }
 
 func (d *Door) statePath(org string) string { return "/auth/sso/" + url.PathEscape(org) + "/" }
@@ -332,17 +390,24 @@ func (d *Door) callback(w http.ResponseWriter, r *http.Request) {
 		d.render(w, http.StatusUnauthorized, "Sign-in refused", "The ID token does not belong to this sign-in (nonce mismatch). Start again.", back)
 		return
 	}
-	var cl struct {
-		Email         string `json:"email"`
-		EmailVerified *bool  `json:"email_verified"`
-		Username      string `json:"preferred_username"`
-		GivenName     string `json:"given_name"`
-		FamilyName    string `json:"family_name"`
-		Name          string `json:"name"`
-		Locale        string `json:"locale"`
-	}
+	var cl claims
 	if err := idt.Claims(&cl); err != nil {
 		d.render(w, http.StatusBadGateway, "Sign-in refused", "The ID token's claims cannot be read.", back)
+		return
+	}
+	// Many IdPs put only the subject in the ID token and the email and
+	// profile at the userinfo endpoint (OpenID Connect Core 5.4): what the
+	// ID token lacks is asked there.
+	if cl.incomplete() && prov.UserInfoEndpoint() != "" {
+		// Without it the sign-in goes on with the ID token's claims (the
+		// core refuses a match by email without one).
+		if err := d.userInfo(ctx, prov, tok, idt.Subject, &cl); err != nil {
+			d.log.Warn("sso: userinfo", "org", org, "idp", p.cfg.Name, "err", err)
+		}
+	}
+	if why := freshEnough(st, cl.AuthTime); why != "" {
+		d.log.Warn("sso: sign-in not fresh", "org", org, "idp", p.cfg.Name, "prompt", st.Prompt, "max_age", st.MaxAge, "auth_time", authTimeOf(cl.AuthTime), "started", st.Started)
+		d.render(w, http.StatusUnauthorized, "Sign-in refused", p.cfg.DisplayName+" "+why+" Start again.", back)
 		return
 	}
 	first, last := cl.GivenName, cl.FamilyName
@@ -378,6 +443,53 @@ func (d *Door) callback(w http.ResponseWriter, r *http.Request) {
 			HttpOnly: true, Secure: d.opt.SecureCookies, SameSite: http.SameSiteLaxMode})
 	}
 	http.Redirect(w, r, st.Return, http.StatusFound)
+}
+
+// claims are the ID token's (and userinfo's) claims roster reads.
+type claims struct {
+	AuthTime      *float64 `json:"auth_time"`
+	Email         string   `json:"email"`
+	EmailVerified *bool    `json:"email_verified"`
+	Username      string   `json:"preferred_username"`
+	GivenName     string   `json:"given_name"`
+	FamilyName    string   `json:"family_name"`
+	Name          string   `json:"name"`
+	Locale        string   `json:"locale"`
+}
+
+// incomplete reports whether the email or the profile is missing.
+func (c *claims) incomplete() bool {
+	return c.Email == "" || c.Username == "" || (c.Name == "" && c.GivenName == "" && c.FamilyName == "")
+}
+
+// userInfo fills what cl lacks from the IdP's userinfo endpoint, whose
+// subject must be the ID token's (OpenID Connect Core 5.3.2).
+func (d *Door) userInfo(ctx context.Context, prov *oidc.Provider, tok *oauth2.Token, subject string, cl *claims) error {
+	ui, err := prov.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		return err
+	}
+	if ui.Subject != subject {
+		return fmt.Errorf("userinfo is of subject %q, not the ID token's", ui.Subject)
+	}
+	var u claims
+	if err := ui.Claims(&u); err != nil {
+		return fmt.Errorf("userinfo claims: %w", err)
+	}
+	fill := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	if cl.Email == "" {
+		cl.Email, cl.EmailVerified = u.Email, u.EmailVerified
+	}
+	fill(&cl.Username, u.Username)
+	if cl.Name == "" && cl.GivenName == "" && cl.FamilyName == "" {
+		cl.Name, cl.GivenName, cl.FamilyName = u.Name, u.GivenName, u.FamilyName
+	}
+	fill(&cl.Locale, u.Locale)
+	return nil
 }
 
 // languageOf turns a locale claim (de-DE, de_DE) into a language tag roster keeps.
@@ -451,4 +563,11 @@ func (d *Door) CheckBreakGlass(ctx context.Context) []string {
 		d.log.Warn(w)
 	}
 	return out
+}
+
+func authTimeOf(at *float64) any {
+	if at == nil {
+		return nil
+	}
+	return time.Unix(int64(*at), 0).UTC()
 }

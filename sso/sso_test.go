@@ -119,3 +119,32 @@ func TestCheckBreakGlass(t *testing.T) {
 		})
 	}
 }
+
+func TestFreshEnough(t *testing.T) {
+	started := time.Unix(1_800_000_000, 0)
+	at := func(d time.Duration) *float64 { v := float64(started.Add(d).Unix()); return &v }
+	zero, n := float64(0), 600
+	tests := []struct {
+		name   string
+		st     State
+		auth   *float64
+		refuse string
+	}{
+		{"nothing asked", State{Started: started}, at(-time.Hour), ""},
+		{"prompt=login, signed in after the start", State{Started: started, Prompt: "login"}, at(5 * time.Second), ""},
+		{"prompt=login, an old sign-in", State{Started: started, Prompt: "login"}, at(-time.Hour), "prompt=login"},
+		{"prompt=login, no auth_time", State{Started: started, Prompt: "login"}, nil, ""},
+		{"prompt=login, auth_time 0", State{Started: started, Prompt: "login"}, &zero, ""},
+		{"max_age, recent enough", State{Started: started, MaxAge: &n}, at(-5 * time.Minute), ""},
+		{"max_age, too old", State{Started: started, MaxAge: &n}, at(-time.Hour), "max_age"},
+		{"max_age, no auth_time", State{Started: started, MaxAge: &n}, nil, "auth_time"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := freshEnough(tt.st, tt.auth)
+			if (tt.refuse == "") != (got == "") || !strings.Contains(got, tt.refuse) {
+				t.Fatalf("freshEnough = %q, want %q", got, tt.refuse)
+			}
+		})
+	}
+}

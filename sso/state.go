@@ -24,6 +24,12 @@ type State struct {
 	Nonce    string    `json:"n"`
 	Verifier string    `json:"v"`
 	Expires  time.Time `json:"e"`
+	// Started is when the round trip began; Prompt ("login") and MaxAge
+	// (seconds) the fresh sign-in asked of the IdP on behalf of an app
+	// (roster's OP passes its request's on).
+	Started time.Time `json:"t"`
+	Prompt  string    `json:"p,omitempty"`
+	MaxAge  *int      `json:"m,omitempty"`
 }
 
 func stateKey(clientSecret, org string) []byte {

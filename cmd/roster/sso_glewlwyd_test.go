@@ -36,7 +36,8 @@ import (
 // glewlwyd, started on loopback by the test, is the organisation's IdP and
 // the real roster binary its relying party. A browser is scripted (a
 // cookie jar following redirects; glewlwyd's login through its own login
-// API, what its login page calls). Covered: a user provisioned by SCIM with
+// API, what its login page calls); in headless Chromium, the console's
+// sign-in types into glewlwyd's real login form. Covered: a user provisioned by SCIM with
 // the IdP's subject as externalId signs in to the console; a disabled user
 // and an unknown identity are refused with a clear page; a state and a
 // nonce that do not belong to the sign-in are refused; with password
@@ -266,26 +267,94 @@ func opSignInThroughSSO(t *testing.T, base, token string, idp *glewlwyd, aliceID
 		}
 		return nil
 	}
-	auth := app.issuer + "/authorize?" + url.Values{"response_type": {"code"}, "client_id": {app.id}, "redirect_uri": {rp + "/protected/redirect_uri"},
-		"scope": {"openid"}, "state": {"app-state"}, "nonce": {"app-nonce"}}.Encode()
-	p := b.get(t, auth)
-	m := regexp.MustCompile(`<a class="sso" id="sso" href="([^"]+)">Sign in with Glewlwyd</a>`).FindStringSubmatch(p.body)
-	if p.status != 200 || m == nil || !strings.Contains(p.body, `<details id="break-glass">`) {
-		t.Fatalf("the OP's sign-in page has no SSO button or shows the password form: %d %s\n%s", p.status, p.url, p.body)
+	// ssoRound asks for a sign-in with extra parameters, finds the SSO
+	// button on the OP's page, signs in at glewlwyd's login page through it
+	// and returns the code the app gets (no second form: no loop).
+	ssoRound := func(what string, extra url.Values) string {
+		t.Helper()
+		q := url.Values{"response_type": {"code"}, "client_id": {app.id}, "redirect_uri": {rp + "/protected/redirect_uri"},
+			"scope": {"openid"}, "state": {"app-state"}, "nonce": {"app-nonce"}}
+		for k, v := range extra {
+			q[k] = v
+		}
+		p := b.get(t, app.issuer+"/authorize?"+q.Encode())
+		m := regexp.MustCompile(`<a class="sso" id="sso" href="([^"]+)">Sign in with Glewlwyd</a>`).FindStringSubmatch(p.body)
+		if p.status != 200 || m == nil || !strings.Contains(p.body, `<details id="break-glass">`) {
+			t.Fatalf("%s: the OP's sign-in page has no SSO button or shows the password form: %d %s\n%s", what, p.status, p.url, p.body)
+		}
+		start, _ := url.Parse(base)
+		start, _ = start.Parse(html.UnescapeString(m[1]))
+		sq := start.Query()
+		if sq.Get("audience") != "catalog" || (extra != nil && (sq.Get("prompt") != "login" || sq.Has("max_age"))) {
+			t.Fatalf("%s: sso button: %s", what, start)
+		}
+		// Both demands go to the IdP as prompt=login (glewlwyd refuses
+		// max_age=0, which OpenID Connect says is the same); authorize
+		// insists on glewlwyd's login page: glewlwyd asks again although
+		// alice has a session there.
+		res, err := b.c.Get(idp.authorize(t, b, start.String(), "alice"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		loc, _ := url.Parse(res.Header.Get("Location"))
+		if res.StatusCode != 302 || !strings.HasPrefix(loc.String(), rp+"/protected/redirect_uri?") || loc.Query().Get("code") == "" || loc.Query().Get("state") != "app-state" {
+			t.Fatalf("%s: alice through SSO to the app: %d %s\n%.1200s", what, res.StatusCode, loc, body)
+		}
+		return loc.Query().Get("code")
 	}
-	start, _ := url.Parse(base)
-	start, _ = start.Parse(html.UnescapeString(m[1]))
-	if start.Query().Get("audience") != "catalog" {
-		t.Fatalf("sso button: %s", start)
+	authTime := func(code string) time.Time {
+		t.Helper()
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {rp + "/protected/redirect_uri"}}
+		req, _ := http.NewRequest("POST", app.issuer+"/oauth/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(app.id, app.secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var tok struct {
+			IDToken string `json:"id_token"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.IDToken == "" {
+			t.Fatalf("token exchange: %d %v", res.StatusCode, err)
+		}
+		parts := strings.Split(tok.IDToken, ".")
+		raw, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		var c struct {
+			AuthTime int64 `json:"auth_time"`
+		}
+		if err := json.Unmarshal(raw, &c); err != nil || c.AuthTime == 0 {
+			t.Fatalf("ID token without auth_time: %s", raw)
+		}
+		return time.Unix(c.AuthTime, 0)
 	}
-	res, err := b.c.Get(idp.authorize(t, b, start.String(), "alice"))
+	ssoRound("a first sign-in", nil)
+
+	// The app asks for a fresh sign-in: alice has a catalog session, but
+	// the form is shown; the SSO round trip is a sign-in for this request
+	// and ends with a code; the ID token's auth_time is the new sign-in's.
+	time.Sleep(1100 * time.Millisecond) // auth_time has seconds
+	asked := time.Now().Truncate(time.Second)
+	if at := authTime(ssoRound("prompt=login", url.Values{"prompt": {"login"}})); at.Before(asked) {
+		t.Fatalf("prompt=login through SSO: auth_time %s is before the request (%s)", at, asked)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	asked = time.Now().Truncate(time.Second)
+	if at := authTime(ssoRound("max_age=0", url.Values{"max_age": {"0"}})); at.Before(asked) {
+		t.Fatalf("max_age=0 through SSO: auth_time %s is before the request (%s)", at, asked)
+	}
+	// A generous max_age is met by the session alice has: straight to the app.
+	res, err := b.c.Get(app.issuer + "/authorize?" + url.Values{"response_type": {"code"}, "client_id": {app.id}, "redirect_uri": {rp + "/protected/redirect_uri"},
+		"scope": {"openid"}, "state": {"app-state"}, "nonce": {"app-nonce"}, "max_age": {"3600"}}.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	loc, _ := url.Parse(res.Header.Get("Location"))
-	if res.StatusCode != 302 || !strings.HasPrefix(loc.String(), rp+"/protected/redirect_uri?") || loc.Query().Get("code") == "" || loc.Query().Get("state") != "app-state" {
-		t.Fatalf("alice through SSO to the app: %d %s", res.StatusCode, loc)
+	if loc, _ := url.Parse(res.Header.Get("Location")); res.StatusCode != 302 || loc.Query().Get("code") == "" {
+		t.Fatalf("max_age=3600 with a session of seconds: %d %s", res.StatusCode, loc)
 	}
 }
 
@@ -320,11 +389,15 @@ func consoleSSOInChromium(t *testing.T, base string, idp *glewlwyd) {
 		t.Fatal(err)
 	}
 	wait("glewlwyd's login page", `location.href.startsWith('`+idp.url+`/login.html')`)
-	// glewlwyd's login page does what this does (its login API), then Continue.
-	eval(`(window.__login = 'pending', fetch('/api/auth/', {method: 'POST', credentials: 'include', headers: {'Content-Type': 'application/json'},
-		body: JSON.stringify({username: 'alice', password: 'alice-password'})}).then(r => { window.__login = String(r.status); }), 'started')`)
-	wait("glewlwyd login", `window.__login === '200'`)
-	eval(`(location.href = new URLSearchParams(location.search).get('callback_url') + '&g_continue', 'going')`)
+	// glewlwyd's own form: typed into (key events through its React
+	// inputs), its sign-in button, then its Continue button.
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#username")), chromedp.SendKeys(chromedp.CSS("#username"), "alice"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "alice-password"), chromedp.Click(chromedp.CSS("#loginbut"))); err != nil {
+		t.Fatalf("glewlwyd's login form: %v", err)
+	}
+	const cont = `[...document.querySelectorAll('button.btn-success')].find((b) => b.textContent.trim() === 'Continue')`
+	wait("glewlwyd's Continue button", cont)
+	eval(`(` + cont + `.click(), 'clicked')`)
 	wait("the console, signed in as alice", `location.href.startsWith('`+base+`/console/') && document.getElementById('no-access') && document.getElementById('no-access').innerText.includes('alice')`)
 }
 

@@ -114,8 +114,13 @@ func consoleAppsAndInvites(t *testing.T, axe *axeReport, art string) {
 			t.Errorf("%s: invite status %q, want %q", u, got, want)
 		}
 	}
-	b.do("filter on hold", chromedp.Navigate(d.base+"/console/#/users?invite_status=on_hold"))
-	b.wait("two on hold", `document.querySelectorAll('#users-table tbody tr[data-username]').length === 2 && document.querySelector('`+row("hal@example.com")+`') && document.querySelector('`+row("arc@example.com")+`')`)
+	// The header counts them, and the count is the filter.
+	b.wait("the on-hold count", `document.querySelector('#counts [data-count=count-invite-on_hold] .n') && document.querySelector('#counts [data-count=count-invite-on_hold] .n').textContent === '2'`)
+	if got := text(`document.querySelector('#counts [data-count=count-invite-on_hold]')`); !strings.Contains(got, "Invite on hold") {
+		t.Errorf("the on-hold count reads %q", got)
+	}
+	b.do("click the on-hold count", chromedp.Click(css(`#counts [data-count=count-invite-on_hold]`)))
+	b.wait("two on hold", `location.hash.includes('invite_status=on_hold') && document.querySelector('#filter-invite_status').value === 'on_hold' && document.querySelectorAll('#users-table tbody tr[data-username]').length === 2 && document.querySelector('`+row("hal@example.com")+`') && document.querySelector('`+row("arc@example.com")+`')`)
 	shots("view-users-on-hold", "users: invitees on hold")
 
 	// ---- the organisation profile: the display name the mails carry.
@@ -242,15 +247,26 @@ func consoleAppsAndInvites(t *testing.T, axe *axeReport, art string) {
 	}
 
 	// ---- a user manager: the users of an app and a message, no change.
+	call("PUT", "/api/v1/apps/"+app+"/oidc", `{"redirect_uris":["https://expenses.example.com/cb"]}`)
 	b.do("sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#login-username")))
 	b.signIn(d.base, "uma@example.com")
 	b.do("apps", chromedp.Navigate(d.base+"/console/#/apps"), chromedp.WaitVisible(css(`#apps-table tr[data-name=Expenses]`)))
 	b.eval(`[...document.querySelectorAll('#apps-table tr[data-name=Expenses] button')].map((b) => Object.keys(b.dataset).join('')).join(',')`, &offered)
 	var createForm bool
 	b.eval(`!!document.querySelector('#app-create')`, &createForm)
-	if offered != "users,message" || createForm {
-		t.Errorf("a user manager's apps page offers %q (create form %v), want users,message only", offered, createForm)
+	if offered != "users,oidc,message" || createForm {
+		t.Errorf("a user manager's apps page offers %q (create form %v), want users,oidc,message only", offered, createForm)
 	}
+	// The sign-in settings, read-only (the app's view_oidc without edit_oidc).
+	b.do("sign-in settings", chromedp.Click(css(`button[data-oidc=Expenses]`)), chromedp.WaitVisible(css("#oidc-dialog #oidc-client-id")))
+	b.wait("read-only", `document.querySelector('#oidc-redirects').value === 'https://expenses.example.com/cb' && document.querySelector('#oidc-redirects').readOnly && document.querySelector('#oidc-kind').disabled && document.querySelector('#oidc-read-only')`)
+	var changers string
+	b.eval(`['#oidc-save', '#oidc-rotate', '#oidc-remove'].filter((s) => { const e = document.querySelector(s); return e && !e.hidden; }).join(',')`, &changers)
+	if changers != "" {
+		t.Errorf("a user manager's sign-in settings offer %s", changers)
+	}
+	shots("dialog-app-sign-in-read-only", "dialog: app sign-in settings (user manager, read-only)")
+	b.do("close", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#oidc-dialog")))
 	b.do("users of the app", chromedp.Click(css(`button[data-users=Expenses]`)), chromedp.WaitVisible(css("#app-users-dialog")))
 	b.wait("bob listed read-only", `document.querySelector('#app-users tr[data-user="bob@example.com"]') && !document.querySelector('#app-users-dialog button[data-unassign], #app-users-dialog input, #app-users-assign')`)
 	axe.check(b, "dialog: app users (user manager)")

@@ -893,6 +893,14 @@ func TestConsoleLDAPSync(t *testing.T) {
 	b.wait("a new run listed and drawn", fmt.Sprintf(`document.querySelectorAll('[data-source=corp] table.runs tbody tr').length === %d && document.querySelectorAll('[data-source=corp] svg.runs-chart rect.bar').length === %d`, before+1, before+1))
 	b.wait("run ok", `document.querySelector('[data-source=corp] table.runs tbody tr').classList.contains('run-ok')`)
 	b.screenshot(art, "ldap.png")
+	// On a phone, a source with its runs and chart fits the width.
+	b.do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Reload(), chromedp.WaitVisible(css(`[data-source=corp] table.runs tbody tr`)))
+	b.do("settle", chromedp.Sleep(300*time.Millisecond))
+	if why := docWiderWhy(b); why != "" {
+		t.Errorf("at 390×844 the LDAP page with a source scrolls sideways: %s", why)
+	}
+	b.screenshot(art, "ldap-phone.png")
+	b.do("desktop", chromedp.EmulateViewport(1440, 900))
 	b.do("users", chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#users-table")))
 	b.wait("directory users listed", cellText("user0003", "status")+` === 'Active' && document.querySelectorAll('#users-table tbody tr[data-username]').length === 6`)
 

@@ -13,6 +13,7 @@ import (
 // size, light and dark, and the screenshots are saved (login-sso-*.png).
 // The IdP is not contacted to draw the page (it is discovered on first
 // sign-in), so none runs here; the sign-in itself is TestSSOThroughGlewlwyd.
+// A browser set to German gets the button and the disclosure in German.
 func TestConsoleSSOLoginUX(t *testing.T) {
 	b := newBrowser(t)
 	art := artifacts(t)
@@ -44,4 +45,11 @@ func TestConsoleSSOLoginUX(t *testing.T) {
 	b.wait("the button fits", `(() => { const r = document.querySelector('#login-sso-button').getBoundingClientRect(); return r.width > 0 && r.right <= innerWidth; })()`)
 	axe.check(b, "login-sso-phone")
 	b.viewShot(art, "login-sso-phone.png")
+
+	de := newBrowser(t, chromedp.Flag("lang", "de-DE"), chromedp.Flag("accept-lang", "de-DE,de"))
+	de.do("open the console in German", chromedp.Navigate(d.base+"/console/"), chromedp.WaitVisible(css("#login-sso-button")))
+	de.wait("the button and the disclosure in German", `document.documentElement.lang === 'de' &&
+		document.querySelector('#login-sso-button').textContent === 'Mit Corp IdP anmelden' &&
+		document.querySelector('#login-password-details summary').textContent === 'Mit Passwort anmelden (nur Notfall-Inhaber)'`)
+	axe.check(de, "login-sso-de")
 }

@@ -133,4 +133,47 @@ func TestUserPageAndAuditLog(t *testing.T) {
 	// A bad time is refused naming its field.
 	b.do("a bad filter", chromedp.Navigate(d.base+"/console/#/audit?since=yesterday"), chromedp.WaitVisible(css("#audit-filters")))
 	b.wait("the error", `!document.querySelector('#audit-filters .form-error').hidden && document.querySelector('#audit-filters .form-error').textContent.includes('since')`)
+
+	// Paging is in the URL: after a reload (or from a shared link) Newer
+	// still goes back page by page, and the browser's Back too.
+	ben := userID(t, d, api, "ben@example.com")
+	for i := range 210 {
+		d.call(t, "PATCH", "/api/v1/users/"+ben, api, fmt.Sprintf(`{"first_name":"Ben%d"}`, i))
+	}
+	b.do("ben's log", chromedp.Navigate(d.base+"/console/#/audit?user=ben%40example.com"), chromedp.WaitVisible(css("#audit-table tbody tr[data-id]")))
+	first := func() string {
+		t.Helper()
+		var id string
+		b.eval(`document.querySelector('#audit-table tbody tr[data-id]').dataset.id`, &id)
+		return id
+	}
+	pages := []string{first()}
+	for i := 1; i < 3; i++ {
+		b.do("older", chromedp.Click(css("#audit-older")))
+		b.wait("the next page", `document.querySelector('#audit-table tbody tr[data-id]').dataset.id !== '`+pages[i-1]+`'`)
+		pages = append(pages, first())
+	}
+	var olderOff bool
+	b.eval(`document.querySelector('#audit-older').disabled`, &olderOff)
+	if !olderOff {
+		t.Errorf("page 3 of ben's %d+ entries still offers Older", 211)
+	}
+	var third string
+	b.eval(`location.href`, &third)
+	b.do("reload page 3", chromedp.Reload(), chromedp.WaitVisible(css("#audit-table tbody tr[data-id]")))
+	b.wait("page 3 after the reload", `document.querySelector('#audit-table tbody tr[data-id]').dataset.id === '`+pages[2]+`'`)
+	for i := 1; i >= 0; i-- {
+		b.wait("Newer offered", `!document.querySelector('#audit-newer').disabled`)
+		b.do("newer", chromedp.Click(css("#audit-newer")))
+		b.wait(fmt.Sprintf("page %d again", i+1), `document.querySelector('#audit-table tbody tr[data-id]').dataset.id === '`+pages[i]+`'`)
+	}
+	b.wait("the newest: no Newer", `document.querySelector('#audit-newer').disabled && document.querySelector('#audit-newest').disabled && !location.hash.includes('cursor=')`)
+	b.do("back", chromedp.NavigateBack())
+	b.wait("back on page 2", `location.hash.includes('cursor=') && document.querySelector('#audit-table tbody tr[data-id]').dataset.id === '`+pages[1]+`'`)
+	// A shared link of page 3, opened afresh.
+	b.do("away", chromedp.Navigate(d.base+"/console/#/users"), chromedp.WaitVisible(css("#users-table")))
+	b.do("the link", chromedp.Navigate(third), chromedp.WaitVisible(css("#audit-table tbody tr[data-id]")))
+	b.wait("page 3 from the link", `document.querySelector('#audit-table tbody tr[data-id]').dataset.id === '`+pages[2]+`' && document.querySelector('#audit-user').value === 'ben@example.com'`)
+	b.do("newer from the link", chromedp.Click(css("#audit-newer")))
+	b.wait("page 2 from the link", `document.querySelector('#audit-table tbody tr[data-id]').dataset.id === '`+pages[1]+`'`)
 }

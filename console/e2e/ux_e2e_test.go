@@ -209,6 +209,21 @@ const menuInViewport = `(() => {
 })()`
 
 // overflowing lists elements whose box runs past the viewport's sides.
+// docWiderWhy says how the document is wider than a phone (390 px: a
+// mobile viewport widens to what overflows, so innerWidth alone could hide
+// it), naming the widest elements; "" when it fits.
+func docWiderWhy(b *browser) string {
+	b.t.Helper()
+	var why string
+	b.eval(`(() => {
+		const vw = Math.min(innerWidth, 390), w = document.documentElement.scrollWidth;
+		if (w <= vw) return '';
+		return w + ' px > ' + vw + ' px: ' + [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > vw + 1)
+			.slice(-4).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '')).join(', ');
+	})()`, &why)
+	return why
+}
+
 const overflowing = `(() => {
 	const vw = document.documentElement.clientWidth, out = [];
 	for (const e of document.querySelectorAll('body *')) {
@@ -253,6 +268,14 @@ func TestConsoleUX(t *testing.T) {
 		res.Body.Close()
 	}
 	d.call(t, "POST", "/api/v1/groups", api, `{"name":"Native"}`)
+	// Long unbroken names, as real directories have: a phone wraps them.
+	long := "Platform-Engineering-Site-Reliability-Infrastructure-EMEA"
+	lg := d.call(t, "POST", "/api/v1/groups", api, `{"name":"`+long+`"}`)["id"].(string)
+	d.call(t, "POST", "/api/v1/groups/"+lg+"/members", api, `{"user_ids":["`+devID+`"]}`)
+	la := d.call(t, "POST", "/api/v1/apps", api, `{"name":"`+long+`-Portal"}`)["id"].(string)
+	d.call(t, "POST", "/api/v1/apps/"+la+"/assignments", api, `{"user_id":"`+devID+`","app_role":"`+long+`"}`)
+	d.call(t, "POST", "/api/v1/tokens", api, `{"name":"`+long+`-provisioning","scope":"scim"}`)
+	d.call(t, "PATCH", "/api/v1/users/"+devID, api, `{"last_name":"Vandersteenhoven-Oppenheimer-Castellanos-Wolfeschlegelsteinhausen"}`)
 	// An app that is an OpenID Connect client (its sign-in settings dialog).
 	wiki := d.call(t, "POST", "/api/v1/apps", api, `{"name":"Wiki"}`)["id"].(string)
 	d.call(t, "PUT", "/api/v1/apps/"+wiki+"/oidc", api, `{"redirect_uris":["https://wiki.example.com/protected/redirect_uri"],"post_logout_redirect_uris":["https://wiki.example.com/bye"],"backchannel_logout_uri":"https://wiki.example.com/bc"}`)
@@ -260,6 +283,21 @@ func TestConsoleUX(t *testing.T) {
 		t.Helper()
 		b.do("apps", chromedp.Navigate(d.base+"/console/#/apps"), chromedp.WaitVisible(css(`button[data-oidc=Wiki]`)))
 		b.do("sign-in settings", chromedp.Click(css(`button[data-oidc=Wiki]`)), chromedp.WaitVisible(css("#oidc-dialog #oidc-client-id")))
+		// Each client type's text fits its select (a select shows one line,
+		// cut at its width), and the select fits the dialog.
+		var cut []string
+		b.eval(`(() => {
+			const s = document.querySelector('#oidc-kind'), cs = getComputedStyle(s), c = document.createElement('canvas').getContext('2d');
+			c.font = cs.fontStyle + ' ' + cs.fontWeight + ' ' + cs.fontSize + ' ' + cs.fontFamily;
+			const room = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 20; // the arrow
+			const out = [...s.options].filter((o) => c.measureText(o.text).width > room).map((o) => o.text + ' (' + Math.round(c.measureText(o.text).width) + ' px > ' + Math.round(room) + ' px)');
+			const d = s.closest('dialog').getBoundingClientRect(), r = s.getBoundingClientRect();
+			if (s.scrollWidth > s.clientWidth || r.right > d.right || r.left < d.left) out.push('the select runs past the dialog');
+			return out;
+		})()`, &cut)
+		if len(cut) > 0 {
+			t.Errorf("%s: the client type is cut off: %v", name, cut)
+		}
 		b.do("a new secret", chromedp.Click(css("#oidc-rotate")), chromedp.WaitVisible(css("#confirm-ok")), chromedp.Click(css("#confirm-ok")), chromedp.WaitVisible(css("#oidc-secret")))
 		b.do("settle", chromedp.Sleep(200*time.Millisecond))
 		b.screenshot(art, name+".png")
@@ -365,10 +403,39 @@ func TestConsoleUX(t *testing.T) {
 	b.do("select all on the phone", chromedp.Click(css("#select-all-phone")))
 	b.wait("all selected", `document.querySelector('#selected-count').textContent === '16 selected'`)
 	b.do("clear the selection", chromedp.Click(css("#bulkbar button.link")))
-	phoneViews := []string{"users", "import", "groups", "apps", "settings", "tokens", "ldap", "audit"}
+	// docWider says how the document is wider than the phone (390 px: a
+	// mobile viewport widens to what overflows, so innerWidth alone would
+	// hide it), naming the widest elements; "" when it fits.
+	docWider := func(what string) {
+		t.Helper()
+		if why := docWiderWhy(b); why != "" {
+			t.Errorf("at 390×844 the document of %s scrolls sideways: %s", what, why)
+		}
+	}
+	// The check really looks: a box wider than the phone is found.
+	b.do("plant a wide box", chromedp.Evaluate[chromedp.Void](`document.querySelector('main').appendChild(Object.assign(document.createElement('div'), { id: 'wide-plant', style: 'width: 600px; height: 4px' }))`))
+	if why := docWiderWhy(b); !strings.Contains(why, "wide-plant") {
+		t.Fatalf("a 600 px box on a 390 px phone is not found: %q", why)
+	}
+	b.do("remove it", chromedp.Evaluate[chromedp.Void](`document.getElementById('wide-plant').remove()`))
+	phoneViews := []string{"users", "import", "groups", "apps", "settings", "tokens", "ldap", "audit", "templates"}
 	for _, v := range phoneViews {
+		if v == "templates" {
+			// The template editor (in the settings) with its preview shown.
+			b.do("phone templates", chromedp.Navigate(d.base+"/console/#/settings"), chromedp.WaitVisible(css(`#mail-templates`)))
+			b.wait("the built-in template", `document.querySelector('#tpl-html').value !== ''`)
+			b.do("preview", chromedp.Click(css("#tpl-preview-button")))
+			b.wait("the preview", `document.querySelector('#tpl-preview-frame')`)
+			b.do("settle", chromedp.Sleep(300*time.Millisecond))
+			docWider("the template editor")
+			b.do("to the editor", chromedp.Evaluate[chromedp.Void](`document.querySelector('#mail-templates').scrollIntoView()`))
+			b.viewShot(art, "view-templates-phone.png")
+			axe.check(b, "templates (phone)")
+			continue
+		}
 		b.do("phone "+v, chromedp.Navigate(d.base+"/console/#/"+v), chromedp.WaitVisible(css(`.view[data-view=`+v+`] h1`)))
 		b.do("settle", chromedp.Sleep(300*time.Millisecond))
+		docWider("the " + v + " page")
 		if v == "users" || v == "groups" || v == "apps" || v == "tokens" {
 			var over []string
 			b.eval(overflowing, &over)
@@ -384,6 +451,7 @@ func TestConsoleUX(t *testing.T) {
 	// One user's page on the phone.
 	b.do("phone user page", chromedp.Navigate(d.base+"/console/#/users/"+devID), chromedp.WaitVisible(css("#user-page")))
 	b.wait("history", `document.querySelectorAll('#details-history .sentence').length >= 1`)
+	docWider("the user page")
 	var overUser []string
 	b.eval(overflowing, &overUser)
 	if len(overUser) > 0 {
@@ -499,6 +567,9 @@ func TestConsoleUX(t *testing.T) {
 
 	// ---- desktop screenshots and axe-core of each view and dialog.
 	for _, v := range phoneViews {
+		if v == "templates" {
+			continue // in the settings, just above
+		}
 		b.do("desktop "+v, chromedp.Navigate(d.base+"/console/#/"+v), chromedp.WaitVisible(css(`.view[data-view=`+v+`] h1`)))
 		b.do("settle", chromedp.Sleep(300*time.Millisecond))
 		b.screenshot(art, "view-"+v+"-desktop.png")
@@ -568,8 +639,8 @@ func TestConsoleUX(t *testing.T) {
 	// 4. A directory's group offers no rename; a native one does.
 	var renames []string
 	b.eval(`[...document.querySelectorAll('#groups-table button[data-rename]')].map((b) => b.dataset.rename)`, &renames)
-	if strings.Join(renames, ",") != "Native,Sales" {
-		t.Errorf("groups offering rename: %v, want Native and Sales (not the directory's Okta-Eng)", renames)
+	if strings.Join(renames, ",") != "Native,"+long+",Sales" {
+		t.Errorf("groups offering rename: %v, want Native, %s and Sales (not the directory's Okta-Eng)", renames, long)
 	}
 	// Members: an unknown user, then a real one.
 	b.do("members", chromedp.Click(css(`button[data-members=Sales]`)), chromedp.WaitVisible(css("#member-login")),
@@ -580,7 +651,10 @@ func TestConsoleUX(t *testing.T) {
 	b.do("a real member", chromedp.Evaluate[chromedp.Void](`document.querySelector('#member-login').value = ''`), chromedp.SendKeys(css("#member-login"), "dev@example.com\r"))
 	b.wait("member added, error gone", `document.querySelector('#members-list').textContent.includes('dev@example.com') && document.querySelector('#member-add .form-error').hidden`)
 	b.do("close members", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css("#members-dialog")))
-	b.do("directory group's members", chromedp.Click(css(`button[data-members=Okta-Eng]`)), chromedp.WaitVisible(css("#members-dialog")))
+	// The list redraws after the member change: click in one step in the
+	// page, never on a node found before the redraw.
+	b.do("directory group's members", chromedp.WaitVisible(css(`button[data-members=Okta-Eng]`)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('button[data-members=Okta-Eng]').click()`), chromedp.WaitVisible(css("#members-dialog")))
 	var editable bool
 	b.eval(`!!document.querySelector('#member-add')`, &editable)
 	if editable {

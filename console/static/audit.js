@@ -1,14 +1,16 @@
 // The organisation's audit log (#/audit): every history entry, newest first,
 // filtered by actor, user, action and time, keyset paged, and the CSV of the
-// current filter. The filter and page are in the URL (reload, back, links).
+// current filter. The filter and page are in the URL (reload, back, links):
+// cursor is the page's, newer the cursors of the pages an admin paged
+// through to reach it (Newer goes back one; the newest page has none). The
+// pages stay the ones the admin saw while entries are written; the URL
+// grows by a cursor (~10 characters) a page.
 import { h, clear, api, qs, field, select, formError, showError, onSubmit as submitted } from './dom.js';
 import { t } from './i18n.js';
 import { userSchema, historyAction } from './users.js';
 import { whatChanged, actorName, shortWhen } from './userpage.js';
 
 const FILTERS = ['actor', 'user', 'action', 'since', 'until'];
-// The cursors of the newer pages, for Newer (a reload starts again from Newest).
-const trail = [];
 
 // The actions an admin filters by, named in the console's language.
 function actionNames() {
@@ -31,6 +33,7 @@ function viewFromHash(hash) {
   const i = hash.indexOf('?');
   const p = new URLSearchParams(i < 0 ? '' : hash.slice(i + 1));
   const v = { cursor: p.get('cursor') || '' };
+  v.newer = v.cursor ? (p.get('newer') || '').split(',').filter(Boolean) : [];
   for (const k of FILTERS) v[k] = p.get(k) || '';
   return v;
 }
@@ -38,6 +41,7 @@ function viewFromHash(hash) {
 function hashOf(v) {
   const p = new URLSearchParams();
   for (const k of [...FILTERS, 'cursor']) if (v[k]) p.set(k, v[k]);
+  if (v.cursor && v.newer.length) p.set('newer', v.newer.join(','));
   const q = p.toString();
   return '#/audit' + (q ? '?' + q : '');
 }
@@ -99,7 +103,7 @@ export async function auditView(root, session) {
   const form = h('form', { class: 'stack', id: 'audit-filters', role: 'search', 'aria-label': t('Filter the audit log') }, formError(),
     h('div', { class: 'filters' }, field(t('Actor'), actor), field(t('User'), user), field(t('Action'), action), field(t('From'), since), field(t('Until'), until)),
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, t('Filter')),
-      h('button', { type: 'button', id: 'audit-reset', onclick: () => { trail.length = 0; go({ actor: '', user: '', action: '', since: '', until: '', cursor: '' }); } }, t('Clear filters'))));
+      h('button', { type: 'button', id: 'audit-reset', onclick: () => go({ actor: '', user: '', action: '', since: '', until: '', cursor: '', newer: [] }) }, t('Clear filters'))));
   const exportLink = h('a', { class: 'button', id: 'audit-export', href: '/api/v1/audit?format=csv', download: 'audit.csv' }, t('Export CSV'));
   const tableWrap = h('div', { class: 'table-wrap', 'aria-live': 'polite' });
   const pager = h('nav', { class: 'pager', 'aria-label': t('Pages') });
@@ -118,8 +122,7 @@ export async function auditView(root, session) {
     load();
   }
   submitted(form, async () => {
-    trail.length = 0;
-    go({ actor: actor.value.trim(), user: user.value.trim(), action: action.value, since: fromLocalInput(since.value), until: fromLocalInput(until.value), cursor: '' });
+    go({ actor: actor.value.trim(), user: user.value.trim(), action: action.value, since: fromLocalInput(since.value), until: fromLocalInput(until.value), cursor: '', newer: [] });
   });
 
   let seq = 0;
@@ -164,9 +167,10 @@ export async function auditView(root, session) {
           h('td', { 'data-label': t('Target') }, target(e)),
           h('td', { 'data-label': t('What changed') }, whatChanged(e, schema).filter((w) => w !== historyAction(e.action)).join('; ')))))));
     clear(pager,
-      h('button', { type: 'button', id: 'audit-newest', disabled: !state.cursor, onclick: () => { trail.length = 0; go({ cursor: '' }); } }, t('Newest')),
-      h('button', { type: 'button', id: 'audit-newer', disabled: !state.cursor || !trail.length, onclick: () => go({ cursor: trail.pop() }) }, t('Newer')),
-      h('button', { type: 'button', id: 'audit-older', disabled: !page.next, onclick: () => { trail.push(state.cursor); go({ cursor: page.next }); } }, t('Older')));
+      h('button', { type: 'button', id: 'audit-newest', disabled: !state.cursor, onclick: () => go({ cursor: '', newer: [] }) }, t('Newest')),
+      h('button', { type: 'button', id: 'audit-newer', disabled: !state.cursor, onclick: () => go({ cursor: state.newer.at(-1) || '', newer: state.newer.slice(0, -1) }) }, t('Newer')),
+      h('button', { type: 'button', id: 'audit-older', disabled: !page.next,
+        onclick: () => go({ cursor: page.next, newer: state.cursor ? [...state.newer, state.cursor] : [] }) }, t('Older')));
   }
   await load();
 }

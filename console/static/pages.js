@@ -135,7 +135,7 @@ export async function appsView(root, session) {
         h('td', { class: 'buttons' },
           may(a, 'users') ? h('button', { type: 'button', 'data-users': a.name, onclick: () => appUsersDialog(a, groups, may(a, 'assign')) }, t('Users')) : null,
           may(a, 'assign') ? h('button', { type: 'button', 'data-assign': a.name, onclick: () => assignDialog(a, groups) }, t('Assign')) : null,
-          may(a, 'assign') ? h('button', { type: 'button', 'data-oidc': a.name, onclick: () => oidcDialog(a) }, t('Sign-in settings')) : null,
+          may(a, 'view_oidc') ? h('button', { type: 'button', 'data-oidc': a.name, onclick: () => oidcDialog(a, may(a, 'edit_oidc')) }, t('Sign-in settings')) : null,
           may(a, 'message') ? h('button', { type: 'button', 'data-message': a.name, onclick: () => messageDialog(t('Message the users of {name}', { name: a.name }), `/apps/${a.id}/message`, 'app-message-dialog') }, t('Message users')) : null,
           may(a, 'rename') ? h('button', { type: 'button', 'data-rename': a.name, onclick: () => renameDialog(t('Rename app {name}', { name: a.name }), a.name, async (name) => { await api('PATCH', `/apps/${a.id}`, { name }); await load(); }) }, t('Rename')) : null,
           may(a, 'delete') ? h('button', { type: 'button', class: 'danger', 'data-delete': a.name, onclick: async () => {

@@ -308,7 +308,7 @@ export async function usersView(root, session) {
 
   async function loadCounts() {
     const statuses = Object.keys(STATUS_LABELS);
-    const invites = ['pending', 'expired', 'mail_error'];
+    const invites = ['pending', 'expired', 'mail_error', 'on_hold'];
     const mine = ++countSeq;
     const c = await api('GET', '/users/counts').catch(() => ({ status: {}, invite_status: {} }));
     if (mine !== countSeq) return;
@@ -317,7 +317,7 @@ export async function usersView(root, session) {
     const item = (label, n, cls, change) => h('li', { class: cls },
       h('button', { type: 'button', class: 'count', 'data-count': cls, onclick: () => { syncFilters(change); apply(change); } },
         h('span', { class: 'n' }, typeof n === 'number' ? formatNumber(n) : String(n)), ' ', label));
-    const inviteCount = { pending: t('Invite pending'), expired: t('Invite expired'), mail_error: t('Invite mail error') };
+    const inviteCount = { pending: t('Invite pending'), expired: t('Invite expired'), mail_error: t('Invite mail error'), on_hold: t('Invite on hold') };
     clear(counts,
       item(t('All users'), all, 'count-all', { status: '', invite_status: '' }),
       statuses.map((s, i) => item(STATUS_LABELS[s], rest[i], `count-${s}`, { status: s, invite_status: '' })),
