@@ -18,8 +18,8 @@
 //	go run ./bench/ldapsync -users 100000 -runs 6 -benchout bench.txt
 //	benchstat bench.txt   # go install golang.org/x/perf/cmd/benchstat@latest
 //
-// -compare OTHER_ROSTER measures a second binary in every run too, right
-// after the first and against the same floor: an A/B on a shared machine.
+// -compare OTHER_ROSTER measures a second binary in every run too, against
+// the same floor, the two taking turns going first: an A/B on a shared machine.
 package main
 
 import (
@@ -108,7 +108,7 @@ func main() {
 	runs := flag.Int("runs", 3, "runs; the median is reported")
 	roster := flag.String("roster", "", "roster binary (default: built from ./cmd/roster)")
 	benchout := flag.String("benchout", "", "also write each run in the Go benchmark format to this file (for benchstat)")
-	compare := flag.String("compare", "", "a second roster binary measured in every run after the first, against the same floor (an A/B under the same load)")
+	compare := flag.String("compare", "", "a second roster binary measured in every run, against the same floor, the two taking turns going first (an A/B under the same load)")
 	flag.Parse()
 	t := &tb{}
 	defer t.close()
@@ -146,7 +146,14 @@ func main() {
 		pid := srv.Pid()
 		steps["floor"] = append(steps["floor"], withServer(pid, func() sample { return floorChild(t, srv.URL) }))
 		line := fmt.Sprintf("run %d: floor %.2fs", r+1, steps["floor"][r].seconds)
-		for k, bin := range bins {
+		// The binaries take turns going first: on a loaded machine the load
+		// drifts within a run, and neither should always meet it first.
+		order := []int{0}
+		if len(bins) == 2 {
+			order = []int{r % 2, 1 - r%2}
+		}
+		for _, k := range order {
+			bin := bins[k]
 			cfg := filepath.Join(dir, fmt.Sprintf("roster-%d-%d.yaml", r, k))
 			db := filepath.Join(dir, fmt.Sprintf("roster-%d-%d.db", r, k))
 			conf := fmt.Sprintf(`database: {driver: sqlite, dsn: %s}

@@ -61,13 +61,19 @@ func TestMigrationVersionsMatchAcrossDrivers(t *testing.T) {
 		}
 	}
 	// One sequence, applied in order: after 9 (7 and 8 were never used)
-	// every version follows the one before.
+	// every version follows the one before, but for numbers the lead has
+	// handed to branches not merged yet (22 and 23, before 24).
 	all := append(slices.Clone(sq), goVersions...)
 	slices.Sort(all)
+	assigned := map[int]bool{22: true, 23: true}
 	for i := 1; i < len(all); i++ {
 		a, _ := strconv.Atoi(all[i-1])
 		b, _ := strconv.Atoi(all[i])
-		if b != a+1 && !(a == 6 && b == 9) {
+		skipped := true
+		for v := a + 1; v < b; v++ {
+			skipped = skipped && assigned[v]
+		}
+		if b != a+1 && !(a == 6 && b == 9) && !skipped {
 			t.Errorf("migration versions jump from %d to %d: %v", a, b, all)
 		}
 	}
@@ -446,7 +452,7 @@ func TestPostgresLookupsUseIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for attr, index := range map[core.FilterAttr]string{
-		core.AttrID: "users_id_key", core.AttrUsername: "users_org_username", core.AttrExternalID: "users_org_source_external",
+		core.AttrID: "users_id_key", core.AttrUsername: "users_org_username", core.AttrExternalID: "users_org_external",
 		core.AttrEmail: "users_org_email",
 	} {
 		where, args, err := filterSQL(postgresDialect, "org", core.Cmp(attr, core.OpEq, "id-p00042@example.com"), userFilterCols)

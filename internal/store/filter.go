@@ -63,6 +63,10 @@ var groupFilterCols = map[core.FilterAttr]colSpec{
 	core.AttrGroupUpdated:    {"g.updated_at", colTime, false},
 }
 
+// partialIndexed are the columns indexed only where not empty
+// (users_org_external): an equality on a value says so, for the index to serve it.
+var partialIndexed = map[string]bool{"u.external_id": true}
+
 // activeStatuses are the statuses SCIM reports as active:true.
 var activeStatuses = []any{string(core.StatusInvited), string(core.StatusActive), string(core.StatusLocked)}
 
@@ -185,6 +189,10 @@ func cmpSQL(d *dialect, orgID string, spec colSpec, f *core.Filter) (string, []a
 	}
 	switch f.Op {
 	case core.OpEq:
+		if partialIndexed[c] && v != "" {
+			// Says what the partial index leaves out, so that it serves the filter.
+			return guard("(" + c + " = ? AND " + c + " <> '')"), []any{v}, nil
+		}
 		return guard(c + " = ?"), []any{v}, nil
 	case core.OpNe:
 		if spec.nullable {

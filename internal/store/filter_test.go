@@ -138,7 +138,7 @@ func TestUserFilterUsesIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for attr, index := range map[core.FilterAttr]string{
-		core.AttrUsername: "users_org_username", core.AttrExternalID: "users_org_source_external", core.AttrEmail: "users_org_email_lookup",
+		core.AttrUsername: "users_org_username", core.AttrExternalID: "users_org_external", core.AttrEmail: "users_org_email_lookup",
 		core.AttrEmployeeNumber: "user_search_lookup", core.AttrDisplayName: "users_org_display", "addresses.locality": "user_search_lookup",
 	} {
 		where, args, err := filterSQL(sqliteDialect, "org", core.Cmp(attr, core.OpEq, "x"), userFilterCols)
@@ -171,9 +171,9 @@ func TestUserFilterUsesIndexes(t *testing.T) {
 	}
 	// The core look-ups used on every write keep their indexes too.
 	for q, index := range map[string]string{
-		`SELECT id FROM users WHERE org_id = ? AND email_key = ?`:                  "users_org_email_lookup",
-		`SELECT id FROM users WHERE org_id = ? AND source = ? AND external_id = ?`: "users_org_source_external",
-		`SELECT id FROM users WHERE org_id = ? AND username_key = ?`:               "users_org_username",
+		`SELECT id FROM users WHERE org_id = ? AND email_key = ?`:    "users_org_email_lookup",
+		`SELECT id FROM users WHERE ` + userByExternalIDWhere:        "users_org_external",
+		`SELECT id FROM users WHERE org_id = ? AND username_key = ?`: "users_org_username",
 	} {
 		var a, b, c int
 		var d string

@@ -272,8 +272,12 @@ func (t *tx) UserByExternalID(ctx context.Context, orgID, source, externalID str
 	if externalID == "" {
 		return nil, &core.NotFoundError{Kind: "user", Key: externalID}
 	}
-	return t.oneUser(ctx, externalID, `org_id = ? AND source = ? AND external_id = ? AND external_id <> ''`, orgID, source, externalID) // <> '': uses the partial index
+	return t.oneUser(ctx, externalID, userByExternalIDWhere, orgID, source, externalID)
 }
+
+// userByExternalIDWhere says external_id <> ” so that the partial unique
+// index users_org_external serves it (the only index on the external id).
+const userByExternalIDWhere = `org_id = ? AND source = ? AND external_id = ? AND external_id <> ''`
 
 func (t *tx) ListUsers(ctx context.Context, q core.UserQuery) ([]core.User, error) {
 	where := []string{"org_id = ?", "seq > ?"}
@@ -345,10 +349,12 @@ func (t *tx) InsertHistory(ctx context.Context, h *core.HistoryEntry) error {
 
 func (t *tx) ListHistory(ctx context.Context, orgID, targetID string) ([]core.HistoryEntry, error) {
 	out := []core.HistoryEntry{}
-	err := t.sel(ctx, &out, `SELECT id, org_id, at, actor_kind, actor_id, actor_name, action, target_type,
-		target_id, before_json, after_json, request_id, token_id, token_created_by FROM history WHERE org_id = ? AND target_id = ? ORDER BY id`, orgID, targetID)
+	err := t.sel(ctx, &out, historyOfTargetQuery, orgID, targetID)
 	return out, err
 }
+
+const historyOfTargetQuery = `SELECT id, org_id, at, actor_kind, actor_id, actor_name, action, target_type,
+	target_id, before_json, after_json, request_id, token_id, token_created_by FROM history WHERE org_id = ? AND target_id = ? ORDER BY id`
 
 // ---- metadata template ----
 
@@ -515,10 +521,12 @@ func (t *tx) RemoveGroupMember(ctx context.Context, groupID, userID string) erro
 
 func (t *tx) UserGroups(ctx context.Context, userID string) ([]core.Group, error) {
 	out := []core.Group{}
-	err := t.sel(ctx, &out, `SELECT g.id, g.org_id, g.name, g.source, g.external_id, g.created_at, g.updated_at
-		FROM groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = ? ORDER BY g.name_key`, userID)
+	err := t.sel(ctx, &out, userGroupsQuery, userID)
 	return out, err
 }
+
+const userGroupsQuery = `SELECT g.id, g.org_id, g.name, g.source, g.external_id, g.created_at, g.updated_at
+	FROM groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = ? ORDER BY g.name_key`
 
 // ---- apps ----
 

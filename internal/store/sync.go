@@ -83,22 +83,35 @@ const syncOwnedJoin = ` LEFT JOIN users m ON m.id = u.manager_id AND m.org_id = 
 // syncChunk bounds the rows read (and the ids bound) per query.
 const syncChunk = 500
 
+// syncUsersQuery reads a source's users, followed by syncUsersPage (the
+// whole source, by seq: users_org_source_seq) or syncUsersByIDs (those
+// external ids: users_org_external, whose <> ” it repeats).
+func syncUsersQuery(owned bool) string {
+	cols, join := syncUserCols, ""
+	if owned {
+		cols, join = syncUserCols+syncOwnedCols, syncOwnedJoin
+	}
+	return `SELECT ` + cols + ` FROM users u LEFT JOIN ldap_removed r ON r.user_id = u.id` + join + `
+		WHERE u.org_id = ? AND u.source = ?`
+}
+
+const syncUsersPage = ` AND u.seq > ? ORDER BY u.seq LIMIT ?`
+
+func syncUsersByIDs(n int) string {
+	return ` AND u.external_id IN (` + placeholders(n) + `) AND u.external_id <> ''`
+}
+
 // SyncUsers reads in chunks and keeps only the compact form of each user:
 // a sync holds one per user of the source, so this is its memory floor.
 func (t *tx) SyncUsers(ctx context.Context, orgID, source string, externalIDs []string, owned []string) ([]core.SyncedUser, error) {
-	cols, join := syncUserCols, ""
-	if len(owned) > 0 {
-		cols, join = syncUserCols+syncOwnedCols, syncOwnedJoin
-	}
-	base := `SELECT ` + cols + ` FROM users u LEFT JOIN ldap_removed r ON r.user_id = u.id` + join + `
-		WHERE u.org_id = ? AND u.source = ?`
+	base := syncUsersQuery(len(owned) > 0)
 	var rows []syncRow
 	if externalIDs == nil {
 		out := []core.SyncedUser{}
 		var after int64
 		for {
 			rows = rows[:0]
-			if err := t.sel(ctx, &rows, base+` AND u.seq > ? ORDER BY u.seq LIMIT ?`, orgID, source, after, 10*syncChunk); err != nil {
+			if err := t.sel(ctx, &rows, base+syncUsersPage, orgID, source, after, 10*syncChunk); err != nil {
 				return nil, fmt.Errorf("sync users of %s: %w", source, err)
 			}
 			for i := range rows {
@@ -123,7 +136,7 @@ func (t *tx) SyncUsers(ctx context.Context, orgID, source string, externalIDs []
 			args = append(args, id)
 		}
 		rows = rows[:0]
-		if err := t.sel(ctx, &rows, base+` AND u.external_id IN (`+placeholders(len(ids))+`)`, args...); err != nil {
+		if err := t.sel(ctx, &rows, base+syncUsersByIDs(len(ids)), args...); err != nil {
 			return nil, fmt.Errorf("sync users of %s: %w", source, err)
 		}
 		for i := range rows {
