@@ -13,7 +13,7 @@ import (
 )
 
 // The queries a directory sync and the user pages run on every user keep an
-// index on both drivers after migration 00024 dropped the users' duplicate
+// index on both drivers after migration 00022 dropped the users' duplicate
 // external-id index (users_org_source_external): each query names the index
 // its plan must use (or either of two; PostgreSQL reads half a table by its
 // primary key).
