@@ -226,11 +226,20 @@ func safeReturn(ret, org string, aud core.Audience) (string, bool) {
 	return ret, true
 }
 
-func (d *Door) start(w http.ResponseWriter, r *http.Request) {
+// idpOf is the identity provider of the request's organisation, or a page
+// saying it has none (ok false: the answer is written).
+func (d *Door) idpOf(w http.ResponseWriter, r *http.Request) (string, *idp, bool) {
 	org := mux.Vars(r)["org"]
 	p, ok := d.idps[org]
 	if !ok {
 		d.render(w, http.StatusNotFound, "Single sign-on is not set up", "This organisation does not sign in through an identity provider.", "")
+	}
+	return org, p, ok
+}
+
+func (d *Door) start(w http.ResponseWriter, r *http.Request) {
+	org, p, ok := d.idpOf(w, r)
+	if !ok {
 		return
 	}
 	q := r.URL.Query()
@@ -328,10 +337,8 @@ func (d *Door) back(aud core.Audience, ret string) string {
 }
 
 func (d *Door) callback(w http.ResponseWriter, r *http.Request) {
-	org := mux.Vars(r)["org"]
-	p, ok := d.idps[org]
+	org, p, ok := d.idpOf(w, r)
 	if !ok {
-		d.render(w, http.StatusNotFound, "Single sign-on is not set up", "This organisation does not sign in through an identity provider.", "")
 		return
 	}
 	// The state cookie is single-use: cleared whatever happens next.
