@@ -601,21 +601,29 @@ func TestSignInRules(t *testing.T) {
 	}
 }
 
+// backchannelApp gives the env's app a back-channel logout URI on a real
+// listener and returns the logout tokens it receives.
+func (e *env) backchannelApp(t *testing.T, buffer int) <-chan string {
+	t.Helper()
+	got := make(chan string, buffer)
+	rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		got <- r.PostForm.Get("logout_token")
+	}))
+	t.Cleanup(rp.Close)
+	if _, _, err := e.Svc.SetAppOIDC(e.Ctx, cli, e.OrgID, e.app.ID, core.OIDCClientInput{RedirectURIs: []string{e.redirect},
+		PostLogoutURIs: []string{"http://127.0.0.1:9/bye"}, BackchannelLogoutURI: rp.URL + "/bc"}); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // Back-channel logout: an app that holds a token of the user and has a
 // backchannel_logout_uri gets a logout token, signed with a key of the
 // issuer's JWKS, naming the user and the app, when the user logs out.
 func TestBackchannelLogout(t *testing.T) {
 	e := newEnv(t)
-	got := make(chan string, 1)
-	rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = r.ParseForm()
-		got <- r.PostForm.Get("logout_token")
-	}))
-	defer rp.Close()
-	if _, _, err := e.Svc.SetAppOIDC(e.Ctx, cli, e.OrgID, e.app.ID, core.OIDCClientInput{RedirectURIs: []string{e.redirect},
-		PostLogoutURIs: []string{"http://127.0.0.1:9/bye"}, BackchannelLogoutURI: rp.URL + "/bc"}); err != nil {
-		t.Fatal(err)
-	}
+	got := e.backchannelApp(t, 1)
 	c := e.browser(t)
 	v := newVerifier()
 	code := codeOf(t, e.signIn(t, c, e.authorize(t, c, flow{clientID: e.app.ID, verifier: v, scopes: "openid"}), "alice", password("alice")))
@@ -691,16 +699,7 @@ func (e *env) apiCall(t *testing.T, method, path, token, body string) (int, map[
 // apps that held one get a signed logout token. The console session stays.
 func TestCatalogLogoutThroughAPIEndsAppTokens(t *testing.T) {
 	e := newEnv(t)
-	got := make(chan string, 4)
-	rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = r.ParseForm()
-		got <- r.PostForm.Get("logout_token")
-	}))
-	defer rp.Close()
-	if _, _, err := e.Svc.SetAppOIDC(e.Ctx, cli, e.OrgID, e.app.ID, core.OIDCClientInput{RedirectURIs: []string{e.redirect},
-		PostLogoutURIs: []string{"http://127.0.0.1:9/bye"}, BackchannelLogoutURI: rp.URL + "/bc"}); err != nil {
-		t.Fatal(err)
-	}
+	got := e.backchannelApp(t, 4)
 	c := e.browser(t)
 	v := newVerifier()
 	code := codeOf(t, e.signIn(t, c, e.authorize(t, c, flow{clientID: e.app.ID, verifier: v, scopes: "openid offline_access"}), "alice", password("alice")))

@@ -118,21 +118,20 @@ sso:
 		t.Fatalf("alice's console session: %v", me)
 	}
 
-	// bob is disabled: a clear page, no session.
-	bob := newBrowser(t)
-	p = idp.signIn(t, bob, start, "bob")
-	if p.status != 403 || !strings.Contains(p.body, "Your account is disabled") {
-		t.Fatalf("disabled bob: %d %s\n%s", p.status, p.url, p.body)
-	}
-	if code := bob.status(t, base+"/api/v1/me"); code != 401 {
-		t.Fatalf("disabled bob has a session: %d", code)
-	}
-
-	// erin is unknown and jit is off: refused, nobody created.
-	erin := newBrowser(t)
-	p = idp.signIn(t, erin, start, "erin")
-	if p.status != 403 || !strings.Contains(p.body, "There is no account for erin@example.test") {
-		t.Fatalf("unknown erin: %d %s\n%s", p.status, p.url, p.body)
+	// bob is disabled, erin unknown while jit is off: a clear page each, no
+	// session, nobody created.
+	for _, tc := range []struct{ user, page string }{
+		{"bob", "Your account is disabled"},
+		{"erin", "There is no account for erin@example.test"},
+	} {
+		br := newBrowser(t)
+		p = idp.signIn(t, br, start, tc.user)
+		if p.status != 403 || !strings.Contains(p.body, tc.page) {
+			t.Fatalf("%s: %d %s, want 403 %q\n%s", tc.user, p.status, p.url, tc.page, p.body)
+		}
+		if code := br.status(t, base+"/api/v1/me"); code != 401 {
+			t.Fatalf("refused %s has a session: %d", tc.user, code)
+		}
 	}
 
 	// A state that does not belong to the browser's sign-in is refused.
@@ -235,7 +234,7 @@ sso:
 	opSignInThroughSSO(t, base, token, idp, ids["alice"])
 
 	// erin now gets an account just in time: source oidc:glew, member, active.
-	erin = newBrowser(t)
+	erin := newBrowser(t)
 	if p = idp.signIn(t, erin, start, "erin"); p.status != 200 || p.url != base+"/console/" {
 		t.Fatalf("jit erin: %d %s\n%.400s", p.status, p.url, p.body)
 	}

@@ -175,22 +175,8 @@ func TestUserFilterUsesIndexes(t *testing.T) {
 		`SELECT id FROM users WHERE ` + userByExternalIDWhere:        "users_org_external",
 		`SELECT id FROM users WHERE org_id = ? AND username_key = ?`: "users_org_username",
 	} {
-		var a, b, c int
-		var d string
-		rows, err := st.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, []any{"o", "x", "y"}[:strings.Count(q, "?")]...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var details []string
-		for rows.Next() {
-			if err := rows.Scan(&a, &b, &c, &d); err != nil {
-				t.Fatal(err)
-			}
-			details = append(details, d)
-		}
-		rows.Close()
-		if !strings.Contains(strings.Join(details, "; "), index) {
-			t.Errorf("%s: plan %v does not use %s", q, details, index)
+		if plan := queryPlan(t, st, "sqlite", q, []any{"o", "x", "y"}[:strings.Count(q, "?")]); !strings.Contains(plan, index) {
+			t.Errorf("%s: plan %q does not use %s", q, plan, index)
 		}
 	}
 }
